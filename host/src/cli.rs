@@ -1,0 +1,189 @@
+//! Command-line definitions (clap derive) and dispatch: one variant per command, one `match`.
+//! This layer parses and translates flags into library options; it never decides behaviour.
+//! clap types appear only here and in `cli/`.
+
+mod render;
+mod version;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{Environment, GlobalFlags, Globals};
+use crate::output::{LogFormat, Logger};
+
+/// Deploy and manage AWS ECS services from files (ecspresso-compatible), extensible with
+/// WebAssembly plugins.
+#[derive(Debug, Parser)]
+#[command(name = "ristretto", version, about, long_about = None, disable_help_subcommand = true)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// ecspresso's global flags. Each is also settable by `RISTRETTO_<NAME>` or `ECSPRESSO_<NAME>`
+/// (flag > RISTRETTO_* > ECSPRESSO_* > default); the environment is resolved in `config`.
+#[derive(Debug, Default, Clone, Args)]
+pub struct GlobalArgs {
+    /// Config file [env: RISTRETTO_CONFIG, ECSPRESSO_CONFIG] [default: ecspresso.yml, then
+    /// ecspresso.yaml, ecspresso.json, ecspresso.jsonnet in the current directory]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Environment files (dotenv) loaded before the config is read; comma-separated or repeated
+    /// [env: RISTRETTO_ENVFILE, ECSPRESSO_ENVFILE]
+    #[arg(long, global = true, value_name = "FILE", value_delimiter = ',')]
+    pub envfile: Vec<PathBuf>,
+    /// Debug log level [env: RISTRETTO_DEBUG, ECSPRESSO_DEBUG]
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Jsonnet external string variables, `KEY=VALUE`; `;`-separated or repeated
+    /// [env: RISTRETTO_EXT_STR, ECSPRESSO_EXT_STR]
+    #[arg(
+        long = "ext-str",
+        global = true,
+        value_name = "KEY=VALUE",
+        value_delimiter = ';'
+    )]
+    pub ext_str: Vec<String>,
+    /// Jsonnet external code variables, `KEY=CODE` (evaluated, e.g. `N=1+1`); `;`-separated or
+    /// repeated [env: RISTRETTO_EXT_CODE, ECSPRESSO_EXT_CODE]
+    #[arg(
+        long = "ext-code",
+        global = true,
+        value_name = "KEY=CODE",
+        value_delimiter = ';'
+    )]
+    pub ext_code: Vec<String>,
+    /// IAM role to assume for all AWS calls [env: RISTRETTO_ASSUME_ROLE_ARN,
+    /// ECSPRESSO_ASSUME_ROLE_ARN]
+    #[arg(long, global = true, value_name = "ARN")]
+    pub assume_role_arn: Option<String>,
+    /// Overrides the config `timeout`, e.g. `5m`, `1h30m` [env: RISTRETTO_TIMEOUT,
+    /// ECSPRESSO_TIMEOUT]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Interactive filter command (e.g. peco, fzf) used to pick tasks
+    /// [env: RISTRETTO_FILTER_COMMAND, ECSPRESSO_FILTER_COMMAND]
+    #[arg(long, global = true, value_name = "COMMAND")]
+    pub filter_command: Option<String>,
+    /// Colorize output (default: when stdout is a terminal) [env: RISTRETTO_COLOR,
+    /// ECSPRESSO_COLOR]
+    #[arg(long, global = true, overrides_with = "no_color")]
+    pub color: bool,
+    /// Do not colorize output
+    #[arg(long, global = true, overrides_with = "color")]
+    pub no_color: bool,
+    /// Log format [env: RISTRETTO_LOG_FORMAT, ECSPRESSO_LOG_FORMAT] [default: text]
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormatArg>,
+}
+
+/// `--log-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    /// `TIME [LEVEL] message` lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The commands. Commands of ecspresso that are not listed here are not implemented yet.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the rendered config, service definition or task definition
+    Render(render::RenderArgs),
+    /// Print the version
+    Version(version::VersionArgs),
+}
+
+impl GlobalArgs {
+    /// Translates the typed flags into `config::GlobalFlags` (unset flags stay `None`).
+    fn into_flags(self) -> GlobalFlags {
+        GlobalFlags {
+            config: self.config,
+            envfile: (!self.envfile.is_empty()).then_some(self.envfile),
+            debug: self.debug.then_some(true),
+            ext_str: (!self.ext_str.is_empty()).then_some(self.ext_str),
+            ext_code: (!self.ext_code.is_empty()).then_some(self.ext_code),
+            assume_role_arn: self.assume_role_arn,
+            timeout: self.timeout,
+            filter_command: self.filter_command,
+            color: match (self.color, self.no_color) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+            log_format: self.log_format.map(|f| match f {
+                LogFormatArg::Text => LogFormat::Text,
+                LogFormatArg::Json => LogFormat::Json,
+            }),
+        }
+    }
+}
+
+/// Parses `argv`, runs the command and reports errors. Returns the process exit code.
+pub fn main<I, T>(argv: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { 1 } else { 0 };
+            // clap prints help/version to stdout and usage errors to stderr.
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let environment = Environment::from_process();
+    let flags = cli.global.into_flags();
+    let globals = match Globals::resolve(flags, &environment) {
+        Ok(globals) => globals,
+        Err(err) => {
+            Logger::fallback().error(&anyhow::Error::from(err));
+            return ExitCode::from(1);
+        }
+    };
+    let logger = Logger::new(globals.log_format, globals.debug, globals.color);
+    let result = match cli.command {
+        Command::Render(args) => render::run(args, &globals, environment, &logger),
+        Command::Version(args) => version::run(args, &logger),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            logger.error(&err);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Loads env files, builds the renderer and loads the config: the prologue of every command
+/// that reads the config. Warnings are logged.
+fn load_app(
+    globals: &Globals,
+    mut environment: Environment,
+    logger: &Logger,
+) -> anyhow::Result<(crate::config::LoadedConfig, crate::render::Renderer)> {
+    environment.load_env_files(&globals.envfile)?;
+    let cwd = std::env::current_dir()?;
+    let path = crate::config::find_config_file(globals.config.as_deref(), &cwd)?;
+    logger.debug(&format!("loading config {}", path.display()));
+    let renderer = crate::render::Renderer::new(
+        environment,
+        globals.ext_str.clone(),
+        globals.ext_code.clone(),
+    );
+    let config = crate::config::load_config(&path, &renderer, globals)?;
+    for warning in &config.warnings {
+        logger.warn(&warning.message);
+    }
+    Ok((config, renderer))
+}

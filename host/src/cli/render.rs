@@ -1,0 +1,99 @@
+//! `ristretto render config|servicedef|taskdef|expressdef`: prints the resolved config (YAML)
+//! or the rendered, normalized definitions (JSON), or any of them as Jsonnet with `--jsonnet`.
+//! Makes no AWS calls.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use crate::config::{Environment, Globals, LoadedConfig};
+use crate::definition;
+use crate::output::{Logger, print_stdout, to_jsonnet, to_pretty_json};
+use crate::render::Renderer;
+
+/// Flags of `render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// What to render, in order
+    #[arg(value_enum, required = true, value_name = "TARGET")]
+    pub targets: Vec<RenderTarget>,
+    /// Print as Jsonnet instead of JSON (the config: instead of YAML)
+    #[arg(long)]
+    pub jsonnet: bool,
+}
+
+/// Things `render` can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderTarget {
+    /// The resolved config (defaults filled)
+    Config,
+    /// The service definition
+    #[value(name = "service-definition", alias = "servicedef")]
+    ServiceDefinition,
+    /// The task definition
+    #[value(name = "task-definition", alias = "taskdef")]
+    TaskDefinition,
+    /// The ECS Express mode definition
+    #[value(name = "express-definition", alias = "expressdef")]
+    ExpressDefinition,
+}
+
+/// Loads the config and prints each target.
+pub fn run(
+    args: RenderArgs,
+    globals: &Globals,
+    environment: Environment,
+    logger: &Logger,
+) -> anyhow::Result<ExitCode> {
+    let (config, renderer) = super::load_app(globals, environment, logger)?;
+    for target in args.targets {
+        let text = render_target(target, &config, &renderer, args.jsonnet, logger)?;
+        print_stdout(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render_target(
+    target: RenderTarget,
+    config: &LoadedConfig,
+    renderer: &Renderer,
+    jsonnet: bool,
+    logger: &Logger,
+) -> anyhow::Result<String> {
+    let definition = match target {
+        RenderTarget::Config => {
+            return if jsonnet {
+                Ok(to_jsonnet(&serde_json::to_value(&config.file)?))
+            } else {
+                Ok(serde_yaml_ng::to_string(&config.file)?)
+            };
+        }
+        RenderTarget::ServiceDefinition => {
+            let path = config.service_definition_path().with_context(|| {
+                format!("{}: `service_definition` is not set", config.path.display())
+            })?;
+            definition::load_service_definition(&path, renderer, config.file.service.as_deref())?
+        }
+        RenderTarget::TaskDefinition => {
+            let path = config.task_definition_path().with_context(|| {
+                format!("{}: `task_definition` is not set", config.path.display())
+            })?;
+            definition::load_task_definition(&path, renderer)?
+        }
+        RenderTarget::ExpressDefinition => {
+            let path = config.express_definition_path().with_context(|| {
+                format!("{}: `express_definition` is not set", config.path.display())
+            })?;
+            definition::load_express_definition(&path, renderer)?
+        }
+    };
+    for warning in &definition.warnings {
+        logger.warn(warning);
+    }
+    Ok(if jsonnet {
+        to_jsonnet(&definition.value)
+    } else {
+        to_pretty_json(&definition.value)
+    })
+}

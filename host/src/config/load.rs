@@ -1,0 +1,303 @@
+//! Loads a config file: finds it, renders it (YAML: Go template first, as ecspresso v2 does;
+//! JSON and Jsonnet: Jsonnet, then Go template), layers it over defaults and under the
+//! environment/flag overrides with figment, checks `required_version`, and collects warnings
+//! (unknown keys, deprecated keys) for the caller to show.
+
+use std::path::{Path, PathBuf};
+
+use figment::value::{Dict, Map, Value as FigmentValue};
+use figment::{Figment, Metadata, Profile, Provider};
+
+use super::model::KNOWN_KEYS;
+use super::source_position::find_key_line;
+use super::{ConfigFile, Error, Globals, check_required_version, format_duration};
+use crate::render::{Renderer, SourceKind};
+
+/// File names searched, in order, when no config file is given.
+pub const DEFAULT_CONFIG_NAMES: [&str; 4] = [
+    "ecspresso.yml",
+    "ecspresso.yaml",
+    "ecspresso.json",
+    "ecspresso.jsonnet",
+];
+
+/// A non-fatal problem found while loading, for the caller to report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// What the user should know, naming the file and line.
+    pub message: String,
+}
+
+/// A loaded, resolved config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedConfig {
+    /// The config file.
+    pub path: PathBuf,
+    /// The resolved settings (defaults and overrides applied; paths as written).
+    pub file: ConfigFile,
+    /// Problems worth a warning.
+    pub warnings: Vec<Warning>,
+}
+
+impl LoadedConfig {
+    /// The directory relative paths in the config are resolved against.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// Resolves a path written in the config against the config file's directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.dir().join(path)
+        }
+    }
+
+    /// The task definition file, resolved, if configured.
+    pub fn task_definition_path(&self) -> Option<PathBuf> {
+        self.file
+            .task_definition
+            .as_deref()
+            .map(|p| self.resolve(p))
+    }
+
+    /// The service definition file, resolved, if configured.
+    pub fn service_definition_path(&self) -> Option<PathBuf> {
+        self.file
+            .service_definition
+            .as_deref()
+            .map(|p| self.resolve(p))
+    }
+
+    /// The express definition file, resolved, if configured.
+    pub fn express_definition_path(&self) -> Option<PathBuf> {
+        self.file
+            .express_definition
+            .as_deref()
+            .map(|p| self.resolve(p))
+    }
+}
+
+/// Returns the config file to use: `explicit` if given (it must exist), otherwise the first of
+/// `DEFAULT_CONFIG_NAMES` found in `dir`.
+pub fn find_config_file(explicit: Option<&Path>, dir: &Path) -> Result<PathBuf, Error> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    DEFAULT_CONFIG_NAMES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| Error::NotFound {
+            dir: dir.to_path_buf(),
+        })
+}
+
+/// Reads and resolves the config file at `path`.
+///
+/// `renderer` supplies the template/Jsonnet functions and ext vars; `globals` the overrides
+/// (`--timeout`). Nothing is sent to AWS.
+pub fn load_config(
+    path: &Path,
+    renderer: &Renderer,
+    globals: &Globals,
+) -> Result<LoadedConfig, Error> {
+    let source = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let kind = config_kind(path);
+    let (rendered, value) = match kind {
+        ConfigKind::Yaml => {
+            let rendered = renderer.render_template_text(path, &source)?;
+            let value = parse_yaml(path, &rendered)?;
+            (rendered, value)
+        }
+        ConfigKind::Jsonnet => {
+            let rendered = renderer.render_file(path, SourceKind::Jsonnet)?;
+            let value = serde_json::from_str(&rendered).map_err(|err| Error::Syntax {
+                path: path.to_path_buf(),
+                line: err.line(),
+                column: err.column(),
+                message: format!("invalid JSON after rendering: {err}"),
+            })?;
+            (source.clone(), value)
+        }
+    };
+    let serde_json::Value::Object(object) = &value else {
+        return Err(Error::Syntax {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: format!(
+                "the config must be a mapping of keys, found {}",
+                json_type(&value)
+            ),
+        });
+    };
+
+    let mut warnings = Vec::new();
+    for key in object.keys().filter(|k| !KNOWN_KEYS.contains(&k.as_str())) {
+        warnings.push(Warning {
+            message: format!(
+                "{}: unknown config key `{key}` is ignored",
+                location(path, &rendered, key)
+            ),
+        });
+    }
+
+    let mut figment = Figment::from(figment::providers::Serialized::defaults(
+        ConfigFile::default(),
+    ))
+    .merge(FileLayer::new(path, object));
+    if let Some(timeout) = globals.timeout {
+        figment = figment.merge(figment::providers::Serialized::global(
+            "timeout",
+            format_duration(timeout),
+        ));
+    }
+    let file: ConfigFile = figment.extract().map_err(|err| {
+        let key = err.path.join(".");
+        Error::InvalidKey {
+            location: location(path, &rendered, &key),
+            key,
+            message: err.kind.to_string(),
+        }
+    })?;
+
+    if let Some(constraint) = &file.required_version {
+        check_required_version(
+            constraint,
+            env!("CARGO_PKG_VERSION"),
+            crate::ECSPRESSO_COMPAT_VERSION,
+        )
+        .map_err(|message| Error::RequiredVersion {
+            path: path.to_path_buf(),
+            message,
+        })?;
+    }
+    if file.filter_command.is_some() {
+        warnings.push(Warning {
+            message: format!(
+                "{}: `filter_command` in the config is deprecated; use --filter-command or RISTRETTO_FILTER_COMMAND",
+                location(path, &rendered, "filter_command")
+            ),
+        });
+    }
+    Ok(LoadedConfig {
+        path: path.to_path_buf(),
+        file,
+        warnings,
+    })
+}
+
+enum ConfigKind {
+    Yaml,
+    Jsonnet,
+}
+
+/// `.yml`/`.yaml` are YAML; `.json`, `.jsonnet` and anything else go through Jsonnet (plain
+/// JSON is valid Jsonnet), as in ecspresso.
+fn config_kind(path: &Path) -> ConfigKind {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("yml" | "yaml") => ConfigKind::Yaml,
+        _ => ConfigKind::Jsonnet,
+    }
+}
+
+fn parse_yaml(path: &Path, text: &str) -> Result<serde_json::Value, Error> {
+    let value: serde_json::Value = serde_yaml_ng::from_str(text).map_err(|err| {
+        let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
+        Error::Syntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: format!("invalid YAML: {}", strip_yaml_position(&err.to_string())),
+        }
+    })?;
+    // An empty YAML document is an empty config.
+    Ok(if value.is_null() {
+        serde_json::Value::Object(Default::default())
+    } else {
+        value
+    })
+}
+
+/// serde_yaml appends " at line L column C"; the position is already in our prefix.
+fn strip_yaml_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn location(path: &Path, text: &str, key: &str) -> String {
+    match find_key_line(text, key) {
+        Some(line) => format!("{}:{line}", path.display()),
+        None => path.display().to_string(),
+    }
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a mapping",
+    }
+}
+
+/// The config file's values as a figment layer named after the file. JSON nulls are left
+/// out so that a key written as `null` falls back to its default.
+struct FileLayer {
+    name: String,
+    dict: Dict,
+}
+
+impl FileLayer {
+    fn new(path: &Path, object: &serde_json::Map<String, serde_json::Value>) -> Self {
+        let dict = object
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), to_figment(v)?)))
+            .collect();
+        Self {
+            name: path.display().to_string(),
+            dict,
+        }
+    }
+}
+
+impl Provider for FileLayer {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(self.name.clone())
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Ok(Profile::Default.collect(self.dict.clone()))
+    }
+}
+
+fn to_figment(value: &serde_json::Value) -> Option<FigmentValue> {
+    Some(match value {
+        serde_json::Value::Null => return None,
+        serde_json::Value::Bool(b) => FigmentValue::from(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => FigmentValue::from(i),
+            (None, Some(u), _) => FigmentValue::from(u),
+            (_, _, Some(f)) => FigmentValue::from(f),
+            _ => return None,
+        },
+        serde_json::Value::String(s) => FigmentValue::from(s.clone()),
+        serde_json::Value::Array(items) => {
+            FigmentValue::from(items.iter().filter_map(to_figment).collect::<Vec<_>>())
+        }
+        serde_json::Value::Object(map) => FigmentValue::from(
+            map.iter()
+                .filter_map(|(k, v)| Some((k.clone(), to_figment(v)?)))
+                .collect::<Dict>(),
+        ),
+    })
+}

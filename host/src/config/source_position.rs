@@ -1,0 +1,55 @@
+//! Finds where a key is written in a config source, so that a type error found after parsing
+//! (when positions are gone) can still name a line. A best-effort textual search: it looks for
+//! the last segment of the key path written as a YAML, JSON or Jsonnet object key.
+
+/// The 1-based line on which `key` (the last segment of a dotted path) is first written as an
+/// object key, or `None` when it cannot be found.
+pub fn find_key_line(text: &str, key_path: &str) -> Option<usize> {
+    let key = key_path.rsplit('.').next().unwrap_or(key_path);
+    if key.is_empty() {
+        return None;
+    }
+    text.lines()
+        .position(|line| line_declares_key(line, key))
+        .map(|n| n + 1)
+}
+
+fn line_declares_key(line: &str, key: &str) -> bool {
+    let trimmed = line.trim_start().trim_start_matches("- ").trim_start();
+    for quote in ["", "\"", "'"] {
+        if let Some(rest) = trimmed.strip_prefix(quote)
+            && let Some(rest) = rest.strip_prefix(key)
+            && let Some(rest) = rest.strip_prefix(quote)
+        {
+            let rest = rest.trim_start();
+            if rest.starts_with(':') {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_yaml_json_and_jsonnet_keys() {
+        assert_eq!(find_key_line("region: x\ntimeout: 5\n", "timeout"), Some(2));
+        assert_eq!(find_key_line("{\n  \"cluster\": 1\n}", "cluster"), Some(2));
+        assert_eq!(find_key_line("{\n  cluster: 1,\n}", "cluster"), Some(2));
+        assert_eq!(
+            find_key_line(
+                "codedeploy:\n  application_name: 3\n",
+                "codedeploy.application_name"
+            ),
+            Some(2)
+        );
+        assert_eq!(
+            find_key_line("plugins:\n  - name: 3\n", "plugins.0.name"),
+            Some(2)
+        );
+        assert_eq!(find_key_line("clusters: x\n", "cluster"), None);
+    }
+}

@@ -1,0 +1,47 @@
+//! Task and service definitions as JSON in AWS API shape: rendered from files (JSON or
+//! Jsonnet with Go templates), unwrapped (`{"taskDefinition": …}`), normalized to camelCase with
+//! nulls and empty lists dropped, and type-checked against the API's shapes. Later: conversion to
+//! SDK inputs, diff normalization.
+
+mod load;
+mod normalize;
+mod schema;
+
+use std::path::PathBuf;
+
+pub use load::{
+    Definition, load_express_definition, load_service_definition, load_task_definition,
+};
+pub use normalize::lower_first;
+
+/// Definition errors; each names the file and the line or field at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Rendering (Jsonnet, Go template, reading the file) failed.
+    #[error(transparent)]
+    Render(#[from] crate::render::Error),
+    /// The rendered text is not valid JSON.
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        /// The definition file.
+        path: PathBuf,
+        /// 1-based line (of the rendered output for Jsonnet files).
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A field has the wrong type or the document has the wrong shape.
+    #[error("{location}: {what} `{field}`: {message}")]
+    Type {
+        /// `file:line`, or the file when the line is unknown.
+        location: String,
+        /// "task definition" or "service definition".
+        what: &'static str,
+        /// Field path, e.g. `containerDefinitions[0].memory`.
+        field: String,
+        /// What was expected and found.
+        message: String,
+    },
+}

@@ -1,0 +1,27 @@
+//! ristretto: deploys and manages AWS ECS services from files, the way kayac/ecspresso does
+//! (same config keys, same definition files), extensible with WebAssembly plugins.
+//!
+//! Data flows `cli → config → render → definition → (later: plan/diff → gates → apply → wait)`.
+//! Library modules never print; `output` renders results and logs.
+
+pub mod cli;
+pub mod config;
+pub mod definition;
+pub mod output;
+pub mod render;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// The version of ecspresso whose behaviour and configuration ristretto follows.
+pub const ECSPRESSO_COMPAT_VERSION: &str = "2.8.8";
+
+/// Runs the command line `argv` (including the program name) and returns the process exit code:
+/// 0 on success, 1 on any error (usage errors included, as ecspresso does).
+pub fn run<I, T>(argv: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    cli::main(argv)
+}

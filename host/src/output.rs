@@ -1,0 +1,26 @@
+//! Everything the user sees: logs on stderr (text or JSON lines) and results on stdout (JSON,
+//! Jsonnet, YAML). The only module besides `main.rs` that prints.
+
+mod jsonnet_format;
+mod log;
+
+pub use jsonnet_format::to_jsonnet;
+pub use log::{LogFormat, Logger};
+
+use std::io::Write;
+
+/// Writes a result to stdout. A closed pipe (e.g. `| head`) is not an error.
+pub fn print_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Formats a JSON value as ecspresso does: keys sorted, 2-space indent, trailing newline.
+pub fn to_pretty_json(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    text.push('\n');
+    text
+}

@@ -1,0 +1,136 @@
+//! Leveled logging to stderr, as `TIME [LEVEL] message` text lines or one JSON object per line
+//! (`--log-format json`), and the final error report with its cause chain.
+
+use std::io::Write;
+use std::time::SystemTime;
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    /// The flag value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Json => "json",
+        }
+    }
+}
+
+/// Writes log records to stderr.
+#[derive(Debug, Clone, Copy)]
+pub struct Logger {
+    format: LogFormat,
+    debug: bool,
+    color: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Debug,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Level {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Debug => "DEBUG",
+            Self::Info => "INFO",
+            Self::Warning => "WARNING",
+            Self::Error => "ERROR",
+        }
+    }
+
+    fn color_code(self) -> &'static str {
+        match self {
+            Self::Debug => "\x1b[2m",
+            Self::Info => "\x1b[36m",
+            Self::Warning => "\x1b[33m",
+            Self::Error => "\x1b[31m",
+        }
+    }
+}
+
+impl Logger {
+    /// A logger with the given format; debug records are shown only when `debug` is set.
+    pub fn new(format: LogFormat, debug: bool, color: bool) -> Self {
+        Self {
+            format,
+            debug,
+            color,
+        }
+    }
+
+    /// The logger used before settings are resolved (text, no debug, no color).
+    pub fn fallback() -> Self {
+        Self::new(LogFormat::Text, false, false)
+    }
+
+    /// Logs at debug level.
+    pub fn debug(&self, message: &str) {
+        if self.debug {
+            self.write(Level::Debug, message, &[]);
+        }
+    }
+
+    /// Logs at info level.
+    pub fn info(&self, message: &str) {
+        self.write(Level::Info, message, &[]);
+    }
+
+    /// Logs at warning level.
+    pub fn warn(&self, message: &str) {
+        self.write(Level::Warning, message, &[]);
+    }
+
+    /// Reports a command's failure: the error, then each cause.
+    pub fn error(&self, error: &anyhow::Error) {
+        let causes: Vec<String> = error.chain().skip(1).map(ToString::to_string).collect();
+        match self.format {
+            LogFormat::Json => self.write(Level::Error, &error.to_string(), &causes),
+            LogFormat::Text => {
+                let mut text = format!("error: {error}\n");
+                if !causes.is_empty() {
+                    text.push_str("\nCaused by:\n");
+                    for (i, cause) in causes.iter().enumerate() {
+                        text.push_str(&format!("    {i}: {cause}\n"));
+                    }
+                }
+                let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            }
+        }
+    }
+
+    fn write(&self, level: Level, message: &str, causes: &[String]) {
+        let time = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+        let line = match self.format {
+            LogFormat::Json => {
+                let mut record = serde_json::json!({
+                    "time": time,
+                    "level": level.as_str(),
+                    "msg": message,
+                });
+                if !causes.is_empty() {
+                    record["causes"] = serde_json::json!(causes);
+                }
+                format!("{record}\n")
+            }
+            LogFormat::Text if self.color => format!(
+                "{time} {}[{}]\x1b[0m {message}\n",
+                level.color_code(),
+                level.as_str()
+            ),
+            LogFormat::Text => format!("{time} [{}] {message}\n", level.as_str()),
+        };
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+}

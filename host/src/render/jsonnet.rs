@@ -1,0 +1,195 @@
+//! Jsonnet evaluation with jrsonnet: ext vars (`--ext-str`, `--ext-code`), the function
+//! registry as native functions (`std.native('must_env')('X')`), imports relative to the file,
+//! and errors mapped to `file:line:column`. Returns the manifested JSON text.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use jrsonnet_evaluator::error::ErrorKind;
+use jrsonnet_evaluator::function::builtin::Builtin;
+use jrsonnet_evaluator::function::{CallLocation, FuncVal};
+use jrsonnet_evaluator::manifest::JsonFormat;
+use jrsonnet_evaluator::{FileImportResolver, Span, State, Thunk, Val};
+use jrsonnet_gcmodule::Trace;
+use jrsonnet_stdlib::ContextInitializer;
+
+use super::Error;
+use super::functions::{Function, FunctionRegistry};
+
+/// Evaluates the Jsonnet file at `path` (imports resolve relative to it) and returns pretty
+/// JSON text.
+pub fn evaluate(
+    path: &Path,
+    functions: &FunctionRegistry,
+    ext_str: &BTreeMap<String, String>,
+    ext_code: &BTreeMap<String, String>,
+) -> Result<String, Error> {
+    let absolute = std::fs::canonicalize(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let base = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
+    let initializer = ContextInitializer::new(jrsonnet_evaluator::trace::PathResolver::Absolute);
+    for (name, value) in ext_str {
+        initializer.add_ext_str(name.as_str().into(), value.as_str().into());
+    }
+    for (name, code) in ext_code {
+        initializer
+            .add_ext_code(name, code)
+            .map_err(|err| Error::ExtCode {
+                name: name.clone(),
+                message: err.to_string(),
+            })?;
+    }
+    for function in functions.iter() {
+        initializer.add_native(
+            function.name(),
+            FuncVal::builtin(NativeFunction::new(function.clone())),
+        );
+    }
+    let mut builder = State::builder();
+    builder
+        .import_resolver(FileImportResolver::new(vec![base]))
+        .context_initializer(initializer);
+    let state = builder.build();
+
+    let names = FileNames {
+        absolute: &absolute,
+        shown: path,
+    };
+    // Imports and ext code resolve through the thread's entered state.
+    let _entered = state.try_enter();
+    state
+        .import(absolute.as_path())
+        .and_then(|val| val.manifest(JsonFormat::cli(2)))
+        .map_err(|err| to_error(&names, &err))
+}
+
+/// A registry function exposed to Jsonnet as a native function.
+#[derive(Trace)]
+struct NativeFunction {
+    #[trace(skip)]
+    function: Function,
+    #[trace(skip)]
+    signature: jrsonnet_evaluator::function::FunctionSignature,
+}
+
+impl NativeFunction {
+    fn new(function: Function) -> Self {
+        use jrsonnet_evaluator::function::{ParamDefault, ParamName, ParamParse};
+        let signature = jrsonnet_evaluator::function::FunctionSignature::new(
+            function
+                .params()
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    ParamParse::new(
+                        ParamName::Named(p.as_str().into()),
+                        ParamDefault::exists(i >= function.required()),
+                    )
+                })
+                .collect(),
+        );
+        Self {
+            function,
+            signature,
+        }
+    }
+}
+
+impl Builtin for NativeFunction {
+    fn name(&self) -> &str {
+        self.function.name()
+    }
+
+    fn params(&self) -> jrsonnet_evaluator::function::FunctionSignature {
+        self.signature.clone()
+    }
+
+    fn call(
+        &self,
+        _loc: CallLocation<'_>,
+        args: &[Option<Thunk<Val>>],
+    ) -> jrsonnet_evaluator::Result<Val> {
+        let mut values = Vec::with_capacity(args.len());
+        for arg in args.iter().flatten() {
+            let val = arg.evaluate()?;
+            let json = serde_json::to_value(&val)
+                .map_err(|e| runtime_error(self.function.name(), &e.to_string()))?;
+            values.push(json);
+        }
+        let result = self
+            .function
+            .call(&values)
+            .map_err(|message| runtime_error(self.function.name(), &message))?;
+        serde_json::from_value::<Val>(result)
+            .map_err(|e| runtime_error(self.function.name(), &e.to_string()))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+fn runtime_error(function: &str, message: &str) -> jrsonnet_evaluator::Error {
+    ErrorKind::RuntimeError(format!("error calling {function}: {message}").into()).into()
+}
+
+/// The evaluated file's absolute path and the path the user wrote, shown in messages.
+struct FileNames<'a> {
+    absolute: &'a Path,
+    shown: &'a Path,
+}
+
+impl FileNames<'_> {
+    fn display(&self, path: &Path) -> String {
+        if path == self.absolute {
+            self.shown.display().to_string()
+        } else {
+            path.display().to_string()
+        }
+    }
+}
+
+/// Maps a jrsonnet error to one message with the most specific known position.
+fn to_error(names: &FileNames<'_>, err: &jrsonnet_evaluator::Error) -> Error {
+    let (span, message) = match err.error() {
+        ErrorKind::ImportSyntaxError { error, .. } => (
+            Some(&error.location),
+            format!("syntax error: {}", error.message),
+        ),
+        ErrorKind::StaticAnalysisError(diagnostics) => (
+            diagnostics.iter().find_map(|d| d.span.as_ref()),
+            diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        kind => (
+            err.trace().0.iter().find_map(|el| el.location.as_ref()),
+            strip_runtime_prefix(&kind.to_string()),
+        ),
+    };
+    let location = span.map_or_else(
+        || names.shown.display().to_string(),
+        |s| describe_span(names, s),
+    );
+    Error::Jsonnet { location, message }
+}
+
+fn strip_runtime_prefix(message: &str) -> String {
+    message
+        .strip_prefix("runtime error: ")
+        .unwrap_or(message)
+        .to_owned()
+}
+
+fn describe_span(names: &FileNames<'_>, span: &Span) -> String {
+    let [start] = span.0.map_source_locations(&[span.1]);
+    let source_path = span.0.source_path();
+    let file = source_path
+        .path()
+        .map_or_else(|| source_path.to_string(), |p| names.display(p));
+    format!("{file}:{}:{}", start.line, start.column)
+}
