@@ -173,8 +173,8 @@ fn load_app(
     logger: &Logger,
 ) -> anyhow::Result<(crate::config::LoadedConfig, crate::render::Renderer)> {
     environment.load_env_files(&globals.envfile)?;
-    let cwd = std::env::current_dir()?;
-    let path = crate::config::find_config_file(globals.config.as_deref(), &cwd)?;
+    let path =
+        crate::config::find_config_file(globals.config.as_deref(), std::path::Path::new(""))?;
     logger.debug(&format!("loading config {}", path.display()));
     let renderer = crate::render::Renderer::new(
         environment,

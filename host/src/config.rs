@@ -17,7 +17,7 @@ use std::path::PathBuf;
 pub use duration::{format_duration, parse_duration};
 pub use environment::Environment;
 pub use globals::{GlobalFlags, Globals};
-pub use load::{LoadedConfig, Warning, find_config_file, load_config};
+pub use load::{LoadedConfig, Warning, find_config_file, load_config, strip_position};
 pub use model::{CodeDeployConfig, ConfigFile, IgnoreConfig, PluginEntry};
 pub use required_version::check_required_version;
 
@@ -34,12 +34,12 @@ pub enum Error {
         dir: PathBuf,
     },
     /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A syntax or type error inside a file, at a known position.
     #[error("{path}:{line}:{column}: {message}")]
@@ -80,10 +80,10 @@ pub enum Error {
         message: String,
     },
     /// `required_version` is not satisfied or cannot be parsed.
-    #[error("{path}: {message}")]
+    #[error("{location}: {message}")]
     RequiredVersion {
-        /// The config file.
-        path: PathBuf,
+        /// `file:line` of the key.
+        location: String,
         /// What is wrong.
         message: String,
     },

@@ -32,7 +32,17 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A field has the wrong type or the document has the wrong shape.
+    /// The document is not a JSON object.
+    #[error("{path}: a {what} must be a JSON object, found {found}")]
+    NotAnObject {
+        /// The definition file.
+        path: PathBuf,
+        /// "task definition" or "service definition".
+        what: &'static str,
+        /// What was found instead.
+        found: &'static str,
+    },
+    /// A field has the wrong type.
     #[error("{location}: {what} `{field}`: {message}")]
     Type {
         /// `file:line`, or the file when the line is unknown.

@@ -6,7 +6,6 @@
 
 mod builtins;
 mod functions;
-#[path = "render/gotemplate_dev_stub.rs"]
 pub mod gotemplate;
 mod jsonnet;
 
@@ -22,12 +21,12 @@ use crate::config::Environment;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A Go-template syntax or execution error (its message starts with `file:line:column`).
     #[error(transparent)]
@@ -120,9 +119,9 @@ impl Renderer {
     pub fn render_file(&self, path: &Path, kind: SourceKind) -> Result<String, Error> {
         match kind {
             SourceKind::Template => {
-                let source = std::fs::read_to_string(path).map_err(|source| Error::Read {
+                let source = std::fs::read_to_string(path).map_err(|error| Error::Read {
                     path: path.to_path_buf(),
-                    source,
+                    error,
                 })?;
                 self.render_template_text(path, &source)
             }

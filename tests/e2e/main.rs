@@ -1,1 +1,9 @@
+//! End-to-end tests: the real `ristretto` binary, run from fixtures, against a local AWS
+//! emulator (moto, extended in tests/emulator) started once per test binary on a free loopback
+//! port. Each test gets its own AWS account (by access key id) for isolation, and checks AWS
+//! state with an independent SDK client. See tests/README.md.
 
+mod emulator;
+mod golden;
+mod register_roundtrip;
+mod support;

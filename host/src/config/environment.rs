@@ -53,9 +53,9 @@ impl Environment {
     pub fn load_env_files(&mut self, files: &[impl AsRef<Path>]) -> Result<(), Error> {
         for file in files {
             let path = file.as_ref();
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            let text = std::fs::read_to_string(path).map_err(|error| Error::Read {
                 path: path.to_path_buf(),
-                source,
+                error,
             })?;
             let iter = dotenvy::from_read_iter(text.as_bytes());
             for item in iter {

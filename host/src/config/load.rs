@@ -79,8 +79,9 @@ impl LoadedConfig {
     }
 }
 
-/// Returns the config file to use: `explicit` if given (it must exist), otherwise the first of
-/// `DEFAULT_CONFIG_NAMES` found in `dir`.
+/// Returns the config file to use: `explicit` if given, otherwise the first of
+/// `DEFAULT_CONFIG_NAMES` found in `dir` (an empty `dir` means the current directory, and keeps
+/// the returned path relative).
 pub fn find_config_file(explicit: Option<&Path>, dir: &Path) -> Result<PathBuf, Error> {
     if let Some(path) = explicit {
         return Ok(path.to_path_buf());
@@ -90,7 +91,11 @@ pub fn find_config_file(explicit: Option<&Path>, dir: &Path) -> Result<PathBuf, 
         .map(|name| dir.join(name))
         .find(|candidate| candidate.is_file())
         .ok_or_else(|| Error::NotFound {
-            dir: dir.to_path_buf(),
+            dir: if dir.as_os_str().is_empty() {
+                std::env::current_dir().unwrap_or_default()
+            } else {
+                dir.to_path_buf()
+            },
         })
 }
 
@@ -103,9 +108,9 @@ pub fn load_config(
     renderer: &Renderer,
     globals: &Globals,
 ) -> Result<LoadedConfig, Error> {
-    let source = std::fs::read_to_string(path).map_err(|source| Error::Read {
+    let source = std::fs::read_to_string(path).map_err(|error| Error::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let kind = config_kind(path);
     let (rendered, value) = match kind {
@@ -120,7 +125,10 @@ pub fn load_config(
                 path: path.to_path_buf(),
                 line: err.line(),
                 column: err.column(),
-                message: format!("invalid JSON after rendering: {err}"),
+                message: format!(
+                    "invalid JSON after rendering: {}",
+                    strip_position(&err.to_string())
+                ),
             })?;
             (source.clone(), value)
         }
@@ -173,7 +181,7 @@ pub fn load_config(
             crate::ECSPRESSO_COMPAT_VERSION,
         )
         .map_err(|message| Error::RequiredVersion {
-            path: path.to_path_buf(),
+            location: location(path, &rendered, "required_version"),
             message,
         })?;
     }
@@ -213,7 +221,7 @@ fn parse_yaml(path: &Path, text: &str) -> Result<serde_json::Value, Error> {
             path: path.to_path_buf(),
             line,
             column,
-            message: format!("invalid YAML: {}", strip_yaml_position(&err.to_string())),
+            message: format!("invalid YAML: {}", strip_position(&err.to_string())),
         }
     })?;
     // An empty YAML document is an empty config.
@@ -224,8 +232,9 @@ fn parse_yaml(path: &Path, text: &str) -> Result<serde_json::Value, Error> {
     })
 }
 
-/// serde_yaml appends " at line L column C"; the position is already in our prefix.
-fn strip_yaml_position(message: &str) -> String {
+/// serde_json and serde_yaml append " at line L column C"; our messages already start with the
+/// position.
+pub fn strip_position(message: &str) -> String {
     match message.find(" at line ") {
         Some(index) => message[..index].to_owned(),
         None => message.to_owned(),

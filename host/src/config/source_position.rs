@@ -15,6 +15,18 @@ pub fn find_key_line(text: &str, key_path: &str) -> Option<usize> {
 }
 
 fn line_declares_key(line: &str, key: &str) -> bool {
+    let quoted = format!("\"{key}\"");
+    let mut rest = line;
+    while let Some(index) = rest.find(&quoted) {
+        rest = &rest[index + quoted.len()..];
+        if rest.trim_start().starts_with(':') {
+            return true;
+        }
+    }
+    starts_with_key(line, key)
+}
+
+fn starts_with_key(line: &str, key: &str) -> bool {
     let trimmed = line.trim_start().trim_start_matches("- ").trim_start();
     for quote in ["", "\"", "'"] {
         if let Some(rest) = trimmed.strip_prefix(quote)
@@ -51,5 +63,10 @@ mod tests {
             Some(2)
         );
         assert_eq!(find_key_line("clusters: x\n", "cluster"), None);
+        assert_eq!(
+            find_key_line("[\n  {\"name\": \"a\", \"imgae\": 1}\n]", "imgae"),
+            Some(2)
+        );
+        assert_eq!(find_key_line("{\"value\": \"imgae\"}", "imgae"), None);
     }
 }

@@ -77,8 +77,14 @@ fn render_json(path: &Path, renderer: &Renderer) -> Result<(Value, String, Sourc
         line: err.line(),
         column: err.column(),
         message: match kind {
-            SourceKind::Jsonnet => format!("invalid JSON in the rendered output: {err}"),
-            SourceKind::Template => format!("invalid JSON: {err}"),
+            SourceKind::Jsonnet => format!(
+                "invalid JSON in the rendered output: {}",
+                crate::config::strip_position(&err.to_string())
+            ),
+            SourceKind::Template => format!(
+                "invalid JSON: {}",
+                crate::config::strip_position(&err.to_string())
+            ),
         },
     })?;
     Ok((value, text, kind))
@@ -121,12 +127,19 @@ fn finish(
     shape: &Shape,
     what: &'static str,
 ) -> Result<Definition, Error> {
-    if !value.is_object() {
-        return Err(Error::Type {
-            location: path.display().to_string(),
+    let found = match &value {
+        Value::Object(_) => None,
+        Value::Array(_) => Some("a list"),
+        Value::String(_) => Some("a string"),
+        Value::Number(_) => Some("a number"),
+        Value::Bool(_) => Some("a boolean"),
+        Value::Null => Some("null"),
+    };
+    if let Some(found) = found {
+        return Err(Error::NotAnObject {
+            path: path.to_path_buf(),
             what,
-            field: "(document)".to_owned(),
-            message: "expected a JSON object".to_owned(),
+            found,
         });
     }
     let mut unknown = Vec::new();

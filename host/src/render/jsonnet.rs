@@ -24,9 +24,9 @@ pub fn evaluate(
     ext_str: &BTreeMap<String, String>,
     ext_code: &BTreeMap<String, String>,
 ) -> Result<String, Error> {
-    let absolute = std::fs::canonicalize(path).map_err(|source| Error::Read {
+    let absolute = std::fs::canonicalize(path).map_err(|error| Error::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let base = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
     let initializer = ContextInitializer::new(jrsonnet_evaluator::trace::PathResolver::Absolute);
@@ -59,6 +59,14 @@ pub fn evaluate(
     };
     // Imports and ext code resolve through the thread's entered state.
     let _entered = state.try_enter();
+    for (name, code) in ext_code {
+        state
+            .evaluate_snippet(format!("--ext-code {name}"), code.as_str())
+            .map_err(|err| Error::ExtCode {
+                name: name.clone(),
+                message: ext_code_message(&err),
+            })?;
+    }
     state
         .import(absolute.as_path())
         .and_then(|val| val.manifest(JsonFormat::cli(2)))
@@ -142,12 +150,16 @@ struct FileNames<'a> {
 }
 
 impl FileNames<'_> {
+    /// The user's path for the evaluated file; other files relative to the current directory
+    /// when they are inside it.
     fn display(&self, path: &Path) -> String {
         if path == self.absolute {
-            self.shown.display().to_string()
-        } else {
-            path.display().to_string()
+            return self.shown.display().to_string();
         }
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.display().to_string()))
+            .unwrap_or_else(|| path.display().to_string())
     }
 }
 
@@ -176,6 +188,20 @@ fn to_error(names: &FileNames<'_>, err: &jrsonnet_evaluator::Error) -> Error {
         |s| describe_span(names, s),
     );
     Error::Jsonnet { location, message }
+}
+
+/// An ext-code error as `line:column: message` (the code is not a file).
+fn ext_code_message(err: &jrsonnet_evaluator::Error) -> String {
+    match err.error() {
+        ErrorKind::ImportSyntaxError { error, .. } => {
+            let [start] = error.location.0.map_source_locations(&[error.location.1]);
+            format!(
+                "{}:{}: syntax error: {}",
+                start.line, start.column, error.message
+            )
+        }
+        kind => strip_runtime_prefix(&kind.to_string()),
+    }
 }
 
 fn strip_runtime_prefix(message: &str) -> String {

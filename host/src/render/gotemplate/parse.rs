@@ -1,0 +1,565 @@
+//! Parser: turns the token stream into the syntax tree, checking block
+//! structure, function names and variable declarations the way Go's
+//! text/template does, with nesting capped to keep the stack bounded.
+
+use std::collections::VecDeque;
+
+use super::ast::{Branch, Command, Field, Keyword, List, Node, Operand, Pipeline, Var};
+use super::lexer::{Kind, Lexer, Token};
+use super::{Error, FunctionSource, builtins};
+
+/// Deepest allowed nesting of blocks and parentheses.
+const MAX_DEPTH: usize = 200;
+
+/// Parses a whole template.
+pub(super) fn parse(src: &str, funcs: &dyn FunctionSource) -> Result<List, Error> {
+    let mut parser = Parser {
+        src,
+        lex: Lexer::new(src),
+        ahead: VecDeque::new(),
+        funcs,
+        vars: vec!["$".to_owned()],
+        range_depth: 0,
+        depth: 0,
+    };
+    parser.root()
+}
+
+/// What stopped an item list.
+enum Stop {
+    Eof,
+    /// `{{ end }}` at this position.
+    End(usize),
+    /// `{{ else }}`, possibly followed by `if`/`with` (keyword and its position).
+    Else {
+        pos: usize,
+        chain: Option<(Keyword, usize)>,
+    },
+}
+
+/// Where a pipeline appears, for messages and for its closing token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ctx {
+    Command,
+    Control(Keyword),
+    Paren,
+}
+
+impl Ctx {
+    /// Name used in messages.
+    fn name(self) -> &'static str {
+        match self {
+            Ctx::Command => "command",
+            Ctx::Control(kw) => kw.name(),
+            Ctx::Paren => "parenthesized pipeline",
+        }
+    }
+}
+
+/// Parser state.
+struct Parser<'a, 'f> {
+    src: &'a str,
+    lex: Lexer<'a>,
+    ahead: VecDeque<Token<'a>>,
+    funcs: &'f dyn FunctionSource,
+    vars: Vec<String>,
+    range_depth: usize,
+    depth: usize,
+}
+
+/// Whether a token can start an operand.
+fn starts_operand(kind: &Kind<'_>) -> bool {
+    matches!(
+        kind,
+        Kind::Ident(_)
+            | Kind::Dot
+            | Kind::Nil
+            | Kind::Bool(_)
+            | Kind::Number(_)
+            | Kind::Str(_)
+            | Kind::Field(_)
+            | Kind::Variable(_)
+            | Kind::LParen
+    )
+}
+
+/// `{{ kw }}` for messages.
+fn action_name(kw: Keyword) -> String {
+    format!("{{{{ {} }}}}", kw.name())
+}
+
+impl<'a> Parser<'a, '_> {
+    /// Makes sure `n` tokens are buffered.
+    fn fill(&mut self, n: usize) -> Result<(), Error> {
+        while self.ahead.len() < n {
+            let tok = self.lex.next_token()?;
+            self.ahead.push_back(tok);
+        }
+        Ok(())
+    }
+
+    /// The `n`th upcoming token (0-based), without consuming it.
+    fn peek_at(&mut self, n: usize) -> Result<Token<'a>, Error> {
+        self.fill(n + 1)?;
+        self.ahead
+            .get(n)
+            .cloned()
+            .ok_or_else(|| Error::new(self.src.len(), "internal error: missing token"))
+    }
+
+    /// The next token, without consuming it.
+    fn peek(&mut self) -> Result<Token<'a>, Error> {
+        self.peek_at(0)
+    }
+
+    /// Consumes the next token.
+    fn next(&mut self) -> Result<Token<'a>, Error> {
+        let tok = self.peek()?;
+        self.ahead.pop_front();
+        Ok(tok)
+    }
+
+    /// How a token is quoted in messages.
+    fn describe(&self, tok: &Token<'_>) -> String {
+        match tok.kind {
+            Kind::Eof => "end of input".to_owned(),
+            Kind::Text(_) => "text".to_owned(),
+            _ => {
+                let text = self.src.get(tok.pos..tok.end).unwrap_or("").trim();
+                let short: String = text.chars().take(30).collect();
+                let more = if short.len() < text.len() { "…" } else { "" };
+                format!("{:?}", format!("{short}{more}"))
+            }
+        }
+    }
+
+    /// `unexpected X in Y` at the token.
+    fn unexpected(&self, tok: &Token<'_>, context: &str) -> Error {
+        Error::new(
+            tok.pos,
+            format!("unexpected {} in {context}", self.describe(tok)),
+        )
+    }
+
+    /// Enters one nesting level, failing past [`MAX_DEPTH`].
+    fn enter(&mut self, pos: usize) -> Result<(), Error> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Error::new(
+                pos,
+                format!("template is nested too deeply (more than {MAX_DEPTH} levels)"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The whole template.
+    fn root(&mut self) -> Result<List, Error> {
+        let (list, end) = self.item_list()?;
+        let stray = match end {
+            Stop::Eof => return Ok(list),
+            Stop::End(pos) => (pos, "end"),
+            Stop::Else { pos, .. } => (pos, "else"),
+        };
+        Err(Error::new(
+            stray.0,
+            format!(
+                "unexpected {{{{ {} }}}}: no {{{{ if }}}}, {{{{ range }}}} or {{{{ with }}}} is open",
+                stray.1
+            ),
+        ))
+    }
+
+    /// Text and actions up to `{{ end }}`, `{{ else }}` or the end of input.
+    fn item_list(&mut self) -> Result<(List, Stop), Error> {
+        let mut list = Vec::new();
+        loop {
+            let tok = self.next()?;
+            match tok.kind {
+                Kind::Text(range) => list.push(Node::Text(range)),
+                Kind::LeftDelim => {
+                    if let Some(end) = self.action(tok.pos, &mut list)? {
+                        return Ok((list, end));
+                    }
+                }
+                Kind::Eof => return Ok((list, Stop::Eof)),
+                _ => return Err(self.unexpected(&tok, "input")),
+            }
+        }
+    }
+
+    /// One action after its `{{` (at `open`); block terminators are returned.
+    fn action(&mut self, open: usize, list: &mut List) -> Result<Option<Stop>, Error> {
+        let tok = self.peek()?;
+        let Kind::Keyword(kw) = tok.kind else {
+            list.push(Node::Action(self.pipeline(Ctx::Command, open)?));
+            return Ok(None);
+        };
+        self.next()?;
+        let pos = tok.pos;
+        match kw {
+            Keyword::End => {
+                self.close(kw)?;
+                Ok(Some(Stop::End(pos)))
+            }
+            Keyword::Else => self.else_action(pos).map(Some),
+            Keyword::If | Keyword::With | Keyword::Range => {
+                list.push(self.control(kw, pos, pos)?);
+                Ok(None)
+            }
+            Keyword::Break | Keyword::Continue => {
+                if self.range_depth == 0 {
+                    let msg = format!("{} outside {{{{ range }}}}", action_name(kw));
+                    return Err(Error::new(pos, msg));
+                }
+                self.close(kw)?;
+                list.push(if kw == Keyword::Break {
+                    Node::Break
+                } else {
+                    Node::Continue
+                });
+                Ok(None)
+            }
+            Keyword::Define | Keyword::Template | Keyword::Block => {
+                Err(Error::new(pos, format!("`{}` is not supported", kw.name())))
+            }
+        }
+    }
+
+    /// Expects the `}}` that ends a keyword-only action.
+    fn close(&mut self, kw: Keyword) -> Result<(), Error> {
+        let tok = self.next()?;
+        match tok.kind {
+            Kind::RightDelim => Ok(()),
+            _ => Err(self.unexpected(&tok, &action_name(kw))),
+        }
+    }
+
+    /// `{{ else }}`, `{{ else if … }}` or `{{ else with … }}` after the `else`.
+    fn else_action(&mut self, pos: usize) -> Result<Stop, Error> {
+        let tok = self.peek()?;
+        if let Kind::Keyword(kw @ (Keyword::If | Keyword::With)) = tok.kind {
+            self.next()?;
+            return Ok(Stop::Else {
+                pos,
+                chain: Some((kw, tok.pos)),
+            });
+        }
+        self.close(Keyword::Else)?;
+        Ok(Stop::Else { pos, chain: None })
+    }
+
+    /// if/with/range after the keyword at `pos`; `opener` is the outermost
+    /// keyword of an else-if chain, blamed when `{{ end }}` is missing.
+    fn control(&mut self, kw: Keyword, pos: usize, opener: usize) -> Result<Node, Error> {
+        self.enter(pos)?;
+        let mark = self.vars.len();
+        let pipe = self.pipeline(Ctx::Control(kw), pos)?;
+        let body_mark = self.vars.len();
+        let is_range = kw == Keyword::Range;
+        self.range_depth += usize::from(is_range);
+        let (list, end) = self.item_list()?;
+        self.range_depth -= usize::from(is_range);
+        self.vars.truncate(body_mark);
+        let else_list = match end {
+            Stop::End(_) => None,
+            Stop::Eof => return Err(missing_end(kw, opener)),
+            Stop::Else { chain: None, .. } => Some(self.else_body(kw, opener)?),
+            Stop::Else {
+                chain: Some((next, next_pos)),
+                ..
+            } => {
+                if next != kw || is_range {
+                    let msg = format!(
+                        "{{{{ else {} }}}} is not allowed in {}",
+                        next.name(),
+                        action_name(kw)
+                    );
+                    return Err(Error::new(next_pos, msg));
+                }
+                Some(vec![self.control(next, next_pos, opener)?])
+            }
+        };
+        self.vars.truncate(mark);
+        self.depth -= 1;
+        let branch = Branch {
+            pipe,
+            list,
+            else_list,
+        };
+        Ok(match kw {
+            Keyword::If => Node::If(branch),
+            Keyword::With => Node::With(branch),
+            _ => Node::Range(branch),
+        })
+    }
+
+    /// The body after `{{ else }}`, which must end with `{{ end }}`.
+    fn else_body(&mut self, kw: Keyword, opener: usize) -> Result<List, Error> {
+        let (list, end) = self.item_list()?;
+        match end {
+            Stop::End(_) => Ok(list),
+            Stop::Eof => Err(missing_end(kw, opener)),
+            Stop::Else { pos, .. } => {
+                let msg = format!(
+                    "unexpected {{{{ else }}}}: this {} already has an {{{{ else }}}}",
+                    action_name(kw)
+                );
+                Err(Error::new(pos, msg))
+            }
+        }
+    }
+
+    /// A pipeline up to and including its closing `}}` or `)`. `owner` is
+    /// blamed when the pipeline is empty.
+    fn pipeline(&mut self, ctx: Ctx, owner: usize) -> Result<Pipeline, Error> {
+        let (decl, assign) = self.declarations(ctx)?;
+        let mut cmds = Vec::new();
+        let mut pipe_at = None;
+        loop {
+            let tok = self.peek()?;
+            if !starts_operand(&tok.kind) {
+                let at_end = matches!(tok.kind, Kind::RightDelim | Kind::RParen);
+                return Err(match pipe_at {
+                    Some(p) if at_end => Error::new(p, "missing command after \"|\""),
+                    None if at_end => {
+                        Error::new(owner, format!("missing value for {}", ctx.name()))
+                    }
+                    _ => self.unexpected(&tok, ctx.name()),
+                });
+            }
+            let (cmd, pipe) = self.command(cmds.len())?;
+            cmds.push(cmd);
+            match pipe {
+                Some(p) => pipe_at = Some(p),
+                None => break,
+            }
+        }
+        let end = self.next()?;
+        let expected = if ctx == Ctx::Paren {
+            Kind::RParen
+        } else {
+            Kind::RightDelim
+        };
+        if end.kind != expected {
+            return Err(self.unexpected(&end, ctx.name()));
+        }
+        if !assign {
+            self.vars.extend(decl.iter().map(|v| v.name.clone()));
+        }
+        Ok(Pipeline { decl, assign, cmds })
+    }
+
+    /// `$x :=`, `$x =`, or in a range `$i, $v :=`; nothing if absent.
+    fn declarations(&mut self, ctx: Ctx) -> Result<(Vec<Var>, bool), Error> {
+        let first = self.peek()?;
+        let Kind::Variable(name) = first.kind else {
+            return Ok((Vec::new(), false));
+        };
+        let second = self.peek_at(1)?;
+        let mut decl = vec![Var {
+            pos: first.pos,
+            name: name.to_owned(),
+        }];
+        let op = match second.kind {
+            Kind::Declare | Kind::Assign => {
+                self.next()?;
+                self.next()?
+            }
+            Kind::Comma if ctx == Ctx::Control(Keyword::Range) => {
+                self.next()?;
+                self.next()?;
+                let var = self.next()?;
+                let Kind::Variable(name) = var.kind else {
+                    return Err(Error::new(var.pos, "range can only initialize variables"));
+                };
+                decl.push(Var {
+                    pos: var.pos,
+                    name: name.to_owned(),
+                });
+                let op = self.next()?;
+                if !matches!(op.kind, Kind::Declare | Kind::Assign) {
+                    return Err(self.unexpected(&op, "range declaration (expected \":=\")"));
+                }
+                op
+            }
+            Kind::Comma => {
+                let msg = format!("too many declarations in {}", ctx.name());
+                return Err(Error::new(second.pos, msg));
+            }
+            _ => return Ok((Vec::new(), false)),
+        };
+        let assign = op.kind == Kind::Assign;
+        if assign {
+            for var in &decl {
+                if !self.vars.contains(&var.name) {
+                    return Err(Error::new(
+                        var.pos,
+                        format!("undefined variable {:?}", var.name),
+                    ));
+                }
+            }
+        }
+        Ok((decl, assign))
+    }
+
+    /// One command; also returns the position of a `|` that ended it.
+    fn command(&mut self, stage: usize) -> Result<(Command, Option<usize>), Error> {
+        let mut args = Vec::new();
+        let pipe = loop {
+            args.push(self.operand()?);
+            let tok = self.peek()?;
+            match tok.kind {
+                Kind::RightDelim | Kind::RParen => break None,
+                Kind::Pipe => {
+                    self.next()?;
+                    break Some(tok.pos);
+                }
+                _ if tok.space_before => {}
+                _ => {
+                    let msg = format!(
+                        "unexpected {} in operand; missing space?",
+                        self.describe(&tok)
+                    );
+                    return Err(Error::new(tok.pos, msg));
+                }
+            }
+        };
+        check_command(&args, stage)?;
+        Ok((Command { args }, pipe))
+    }
+
+    /// A term followed by any `.field` chain glued to it.
+    fn operand(&mut self) -> Result<Operand, Error> {
+        let base = self.term()?;
+        let mut fields = Vec::new();
+        loop {
+            let tok = self.peek()?;
+            match tok.kind {
+                Kind::Field(name) if !tok.space_before => {
+                    self.next()?;
+                    fields.push(Field {
+                        pos: tok.pos,
+                        name: name.to_owned(),
+                    });
+                }
+                _ => break,
+            }
+        }
+        let Some(first) = fields.first() else {
+            return Ok(base);
+        };
+        match base {
+            Operand::Fields(mut head) => {
+                head.extend(fields);
+                Ok(Operand::Fields(head))
+            }
+            Operand::Variable {
+                pos,
+                name,
+                fields: mut head,
+            } => {
+                head.extend(fields);
+                Ok(Operand::Variable {
+                    pos,
+                    name,
+                    fields: head,
+                })
+            }
+            Operand::Func { .. } | Operand::Pipe(..) | Operand::Chain { .. } => {
+                Ok(Operand::Chain {
+                    base: Box::new(base),
+                    fields,
+                })
+            }
+            literal => Err(Error::new(
+                first.pos,
+                format!("unexpected . after term {}", literal.describe()),
+            )),
+        }
+    }
+
+    /// A single value: literal, field, variable, function name or `( … )`.
+    fn term(&mut self) -> Result<Operand, Error> {
+        let tok = self.next()?;
+        let pos = tok.pos;
+        Ok(match tok.kind {
+            Kind::Ident(name) => {
+                self.check_function(name, pos)?;
+                Operand::Func {
+                    pos,
+                    name: name.to_owned(),
+                }
+            }
+            Kind::Dot => Operand::Dot(pos),
+            Kind::Nil => Operand::Nil(pos),
+            Kind::Bool(b) => Operand::Bool(pos, b),
+            Kind::Number(n) => Operand::Number(pos, n),
+            Kind::Str(s) => Operand::Str(pos, s),
+            Kind::Field(name) => Operand::Fields(vec![Field {
+                pos,
+                name: name.to_owned(),
+            }]),
+            Kind::Variable(name) => {
+                if !self.vars.iter().any(|v| v == name) {
+                    return Err(Error::new(pos, format!("undefined variable {name:?}")));
+                }
+                Operand::Variable {
+                    pos,
+                    name: name.to_owned(),
+                    fields: Vec::new(),
+                }
+            }
+            Kind::LParen => {
+                self.enter(pos)?;
+                let pipe = self.pipeline(Ctx::Paren, pos)?;
+                self.depth -= 1;
+                Operand::Pipe(pos, Box::new(pipe))
+            }
+            _ => return Err(self.unexpected(&tok, "operand")),
+        })
+    }
+
+    /// Fails unless `name` is a known function.
+    fn check_function(&self, name: &str, pos: usize) -> Result<(), Error> {
+        if self.funcs.contains(name) || builtins::is_builtin(name) {
+            Ok(())
+        } else if name == "call" {
+            Err(Error::new(pos, "`call` is not supported"))
+        } else {
+            Err(Error::new(pos, format!("function {name:?} not defined")))
+        }
+    }
+}
+
+/// The error for a block without `{{ end }}`.
+fn missing_end(kw: Keyword, opener: usize) -> Error {
+    let msg = format!(
+        "unexpected EOF: {} opened here has no {{{{ end }}}}",
+        action_name(kw)
+    );
+    Error::new(opener, msg)
+}
+
+/// Rejects commands that give arguments to something that is not a function.
+fn check_command(args: &[Operand], stage: usize) -> Result<(), Error> {
+    let Some(first) = args.first() else {
+        return Err(Error::new(0, "empty command"));
+    };
+    if matches!(first, Operand::Func { .. }) {
+        return Ok(());
+    }
+    let pos = first.pos();
+    if matches!(first, Operand::Nil(_)) {
+        return Err(Error::new(pos, "nil is not a command"));
+    }
+    if stage > 0 && first.is_literal() {
+        let msg = format!("non executable command in pipeline stage {}", stage + 1);
+        return Err(Error::new(pos, msg));
+    }
+    if args.len() > 1 || stage > 0 {
+        let msg = format!("can't give argument to non-function {}", first.describe());
+        return Err(Error::new(pos, msg));
+    }
+    Ok(())
+}

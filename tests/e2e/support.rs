@@ -1,0 +1,260 @@
+//! Test support: the emulator process (started lazily, once per test binary, stopped when the
+//! binary exits), a per-test context with its own temp dir and AWS account, and helpers to run
+//! the `ristretto` binary and build an independent AWS client.
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The region every test uses.
+pub const REGION: &str = "ap-northeast-1";
+
+/// A running emulator.
+pub struct Emulator {
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+    /// Kept so the process is not dropped; it ends when this test binary exits (its stdin
+    /// closes), see `start`.
+    _child: Mutex<Child>,
+}
+
+static EMULATOR: OnceLock<Result<Emulator, String>> = OnceLock::new();
+
+/// The shared emulator, started on first use.
+pub fn emulator() -> &'static Emulator {
+    match EMULATOR.get_or_init(start) {
+        Ok(emulator) => emulator,
+        Err(message) => panic!("cannot start the AWS emulator: {message}"),
+    }
+}
+
+/// Starts `tests/emulator/serve PORT` behind a shell that stops it when our stdin pipe closes,
+/// which happens when this test process exits for any reason (a static is never dropped).
+fn start() -> Result<Emulator, String> {
+    let port = free_port()?;
+    let serve = repo_root().join("tests/emulator/serve");
+    let script = format!(
+        "\"{}\" {port} & server=$!; cat >/dev/null; kill $server 2>/dev/null; wait $server 2>/dev/null",
+        serve.display()
+    );
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("spawn {}: {e}", serve.display()))?;
+    let stderr = child.stderr.take();
+    let log = std::sync::Arc::new(Mutex::new(String::new()));
+    if let Some(stderr) = stderr {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut log) = log.lock() {
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            }
+        });
+    }
+    let address: SocketAddr = ([127, 0, 0, 1], port).into();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "emulator exited with {status}: {}",
+                log.lock().map(|l| l.clone()).unwrap_or_default()
+            ));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return Err("emulator did not answer within 120 s".to_owned());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(Emulator {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _child: Mutex::new(child),
+    })
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+static NEXT_ACCOUNT: AtomicU64 = AtomicU64::new(0);
+
+/// One test's world: a temp dir (also `HOME`), its own AWS account in the emulator.
+pub struct TestContext {
+    /// Temp dir, removed on drop.
+    pub dir: tempfile::TempDir,
+    /// 12-digit account id of this test.
+    pub account: String,
+    /// The emulator endpoint, if the test uses AWS.
+    pub endpoint: Option<String>,
+}
+
+impl TestContext {
+    /// A context without AWS (render tests).
+    pub fn offline() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            account: "000000000000".to_owned(),
+            endpoint: None,
+        }
+    }
+
+    /// A context with the emulator and a fresh account.
+    pub fn with_aws() -> Self {
+        let emulator = emulator();
+        let n = NEXT_ACCOUNT.fetch_add(1, Ordering::SeqCst);
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            account: format!(
+                "{}",
+                200_000_000_000u64 + u64::from(std::process::id()) * 1000 + n
+            ),
+            endpoint: Some(emulator.endpoint.clone()),
+        }
+    }
+
+    /// The access key id that selects this test's account in the emulator.
+    pub fn access_key_id(&self) -> String {
+        format!("AKIA{}", self.account)
+    }
+
+    /// Path inside the temp dir.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    /// Writes a file into the temp dir (creating parent dirs).
+    pub fn write(&self, relative: &str, content: &str) -> PathBuf {
+        let path = self.path(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create dir");
+        }
+        std::fs::write(&path, content).expect("write fixture");
+        path
+    }
+
+    /// A `ristretto` command run in the temp dir with a clean environment: `PATH`, `HOME` (the
+    /// temp dir), and AWS settings pointing at the emulator when there is one.
+    pub fn ristretto(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ristretto"));
+        command
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("AWS_REGION", REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        if let Some(endpoint) = &self.endpoint {
+            command
+                .env("AWS_ENDPOINT_URL", endpoint)
+                .env("AWS_ACCESS_KEY_ID", self.access_key_id())
+                .env("AWS_SECRET_ACCESS_KEY", "fake-secret-key");
+        }
+        command
+    }
+
+    /// An ECS client for this test's account, independent of the binary under test.
+    pub async fn ecs(&self) -> aws_sdk_ecs::Client {
+        let endpoint = self.endpoint.clone().expect("test context without AWS");
+        let credentials = aws_sdk_ecs::config::Credentials::new(
+            self.access_key_id(),
+            "fake-secret-key",
+            None,
+            None,
+            "e2e",
+        );
+        let config = aws_sdk_ecs::Config::builder()
+            .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
+            .region(aws_sdk_ecs::config::Region::new(REGION))
+            .endpoint_url(endpoint)
+            .credentials_provider(credentials)
+            .build();
+        aws_sdk_ecs::Client::from_conf(config)
+    }
+}
+
+/// Runs `command` and returns its output, panicking only if it cannot be started.
+pub fn run(command: &mut Command) -> Output {
+    command.output().expect("run ristretto")
+}
+
+/// Output as text, with log timestamps replaced by `<TIME>`.
+pub fn text(bytes: &[u8]) -> String {
+    filter_timestamps(&String::from_utf8_lossy(bytes))
+}
+
+/// Replaces RFC 3339 timestamps (`2026-11-26T06:08:21.123Z`) with `<TIME>`.
+pub fn filter_timestamps(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if looks_like_timestamp(&bytes[i..]) {
+            out.push_str("<TIME>");
+            i += 24;
+        } else {
+            let ch = text[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+fn looks_like_timestamp(b: &[u8]) -> bool {
+    const PATTERN: &[u8] = b"dddd-dd-ddTdd:dd:dd.dddZ";
+    b.len() >= PATTERN.len()
+        && PATTERN.iter().zip(b).all(|(p, c)| match p {
+            b'd' => c.is_ascii_digit(),
+            other => other == c,
+        })
+}
+
+/// POSTs a JSON body to the emulator's control API (`/_emulator/...`) and returns the status
+/// code and body. Plain HTTP/1.1 over a loopback socket; the emulator answers and closes.
+pub fn control(endpoint: &str, path: &str, body: &serde_json::Value) -> (u16, String) {
+    use std::io::{Read, Write};
+    let address = endpoint.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).expect("connect to emulator");
+    let payload = body.to_string();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .expect("send control request");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("read control response");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}

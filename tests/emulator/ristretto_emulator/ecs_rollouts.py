@@ -1,0 +1,709 @@
+"""The ECS rollout engine.
+
+Each moto ``Service`` gets a ``ServiceRuntime`` (``service._emu``) that owns the
+ECS ``deployments[]`` entries, the service-deployment records behind
+List/DescribeServiceDeployments, the service revisions and the events.  Reads
+(DescribeServices, DescribeServiceDeployments) call ``step()``, which moves an
+in-flight rollout forward by one step; ``sync()`` writes the result back onto
+the moto object so moto's serializer returns it.
+"""
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+
+from moto.utilities.utils import get_partition
+
+from . import state
+from .util import cb_threshold, digits, ecs_deployment_id, hook_id, now, service_deployment_id
+
+ROLLING_STAGES = ["SCALE_UP", "CLEAN_UP"]
+TRAFFIC_STAGES = [
+    "RECONCILE_SERVICE",
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+    "BAKE_TIME",
+    "CLEAN_UP",
+]
+TERMINAL = {"SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}
+DEFAULT_DEPLOYMENT_CONFIGURATION = {
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+    "strategy": "ROLLING",
+}
+# Deployment-level inputs: a change to any of them starts a new deployment.
+REVISION_FIELDS = [
+    "launchType",
+    "capacityProviderStrategy",
+    "platformVersion",
+    "networkConfiguration",
+    "loadBalancers",
+    "serviceRegistries",
+    "serviceConnectConfiguration",
+    "volumeConfigurations",
+    "vpcLatticeConfigurations",
+]
+CB_REASON = "ECS deployment circuit breaker: tasks failed to start."
+
+
+class Revision:
+    """A service revision: what a deployment rolls out."""
+
+    def __init__(self, rt: "ServiceRuntime", task_definition: str, snapshot: dict[str, Any]):
+        self.id = digits(19)
+        self.arn = f"{rt.arn_prefix}:service-revision/{rt.cluster_name}/{rt.name}/{self.id}"
+        self.task_definition = task_definition
+        self.snapshot = {k: v for k, v in snapshot.items() if v is not None}
+        self.created_at = now()
+        self.container_images = rt.container_images(task_definition)
+
+    def describe(self, rt: "ServiceRuntime") -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "serviceRevisionArn": self.arn,
+            "serviceArn": rt.service.arn,
+            "clusterArn": rt.service.cluster_arn,
+            "taskDefinition": self.task_definition,
+            "createdAt": self.created_at,
+            "containerImages": self.container_images,
+            "guardDutyEnabled": False,
+        }
+        out.update(self.snapshot)
+        if "launchType" in out and out["launchType"] == "FARGATE":
+            out.setdefault("platformFamily", "Linux")
+        return out
+
+
+class Deployment:
+    """One entry of DescribeServices ``deployments[]``."""
+
+    def __init__(self, revision: Revision, desired: int):
+        self.id = ecs_deployment_id()
+        self.status = "PRIMARY"
+        self.revision = revision
+        self.desired = desired
+        self.running = 0
+        self.failed = 0
+        self.created_at = self.updated_at = now()
+        self.rollout_state = "IN_PROGRESS"
+        self.rollout_state_reason = f"ECS deployment {self.id} in progress."
+        self.tasks: list[str] = []  # ARNs of the service tasks this deployment runs
+
+    @property
+    def pending(self) -> int:
+        if self.rollout_state != "IN_PROGRESS" or self.status != "PRIMARY":
+            return 0
+        return max(0, self.desired - self.running)
+
+    def to_dict(self) -> dict[str, Any]:
+        snap = self.revision.snapshot
+        out: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "taskDefinition": self.revision.task_definition,
+            "desiredCount": self.desired,
+            "pendingCount": self.pending,
+            "runningCount": self.running,
+            "failedTasks": self.failed,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "rolloutState": self.rollout_state,
+            "rolloutStateReason": self.rollout_state_reason,
+        }
+        for key in (
+            "capacityProviderStrategy",
+            "launchType",
+            "networkConfiguration",
+            "serviceConnectConfiguration",
+            "volumeConfigurations",
+            "vpcLatticeConfigurations",
+        ):
+            if snap.get(key) not in (None, []):
+                out[key] = snap[key]
+        if snap.get("launchType") == "FARGATE" or any(
+            (c.get("capacityProvider") or "").startswith("FARGATE") for c in snap.get("capacityProviderStrategy") or []
+        ):
+            pv = snap.get("platformVersion") or "LATEST"
+            out["platformVersion"] = "1.4.0" if pv == "LATEST" else pv
+            out["platformFamily"] = "Linux"
+        return out
+
+
+class ServiceDeployment:
+    """A service-deployment record (ListServiceDeployments / DescribeServiceDeployments)."""
+
+    def __init__(self, rt: "ServiceRuntime", target: Deployment, sources: list[Deployment], plan: dict[str, Any] | None):
+        self.id = service_deployment_id()
+        self.arn = f"{rt.arn_prefix}:service-deployment/{rt.cluster_name}/{rt.name}/{self.id}"
+        self.created_at = self.started_at = self.updated_at = now()
+        self.finished_at = None
+        self.stopped_at = None
+        self.target = target
+        self.sources = sources
+        self.source_initial = {d.id: d.running for d in sources}
+        self.status = "IN_PROGRESS"
+        self.status_reason: str | None = None
+        cfg = dict(rt.deployment_configuration())
+        self.configuration = cfg
+        self.strategy = cfg.get("strategy") or "ROLLING"
+        stages = list(ROLLING_STAGES if self.strategy == "ROLLING" else TRAFFIC_STAGES)
+        if self.strategy != "ROLLING" and len([d for d in sources if d.running > 0]) < 2:
+            stages.remove("RECONCILE_SERVICE")
+        self.stages = stages
+        self.stage_idx = 0
+        self.hooks: list[dict[str, Any]] = []  # hooks of the current stage
+        self.k = 0
+        self.steps = state.ecs_steps(rt.account)
+        self.plan = plan
+        self.fail_at = max(1, math.ceil(self.steps / 2))
+        self.phase = "deploy"  # deploy | rollback_requested | rollback | done
+        self.rollback: dict[str, Any] | None = None
+        self.rollback_reason: str | None = None
+        self.rollback_deployment: Deployment | None = None
+        self.rb_k = 0
+        self.rb_initial: dict[str, int] = {}
+        cb = cfg.get("deploymentCircuitBreaker") or {}
+        self.cb = {
+            "status": "MONITORING" if cb.get("enable") else "DISABLED",
+            "failureCount": 0,
+            "threshold": cb_threshold(target.desired),
+        }
+        alarms = cfg.get("alarms") or {}
+        self.alarms = {
+            "status": "MONITORING" if alarms.get("enable") else "DISABLED",
+            "alarmNames": list(alarms.get("alarmNames") or []),
+            "triggeredAlarmNames": [],
+        }
+
+    # -- views -----------------------------------------------------------
+    @property
+    def stage(self) -> str:
+        return self.stages[self.stage_idx]
+
+    def awaiting_hook(self) -> dict[str, Any] | None:
+        for h in self.hooks:
+            if h["status"] == "AWAITING_ACTION":
+                return h
+        return None
+
+    def _weights(self, is_target: bool) -> dict[str, float]:
+        if self.strategy == "ROLLING":
+            return {}
+        idx = {s: i for i, s in enumerate(self.stages)}
+        test_on = self.stage_idx >= idx["TEST_TRAFFIC_SHIFT"] or self.status == "SUCCESSFUL"
+        prod = 0.0
+        if self.status == "SUCCESSFUL" or self.stage_idx > idx["PRODUCTION_TRAFFIC_SHIFT"]:
+            prod = 100.0
+        elif self.stage_idx == idx["PRODUCTION_TRAFFIC_SHIFT"]:
+            if self.strategy == "CANARY":
+                prod = float((self.configuration.get("canaryConfiguration") or {}).get("canaryPercent", 5.0))
+            elif self.strategy == "LINEAR":
+                prod = float((self.configuration.get("linearConfiguration") or {}).get("stepPercent", 10.0))
+            else:
+                prod = 100.0
+        if self.phase in ("rollback", "rollback_requested") or self.status.startswith("ROLLBACK"):
+            test_on, prod = False, 0.0
+        t = 100.0 if test_on else 0.0
+        if is_target:
+            return {"requestedTestTrafficWeight": t, "requestedProductionTrafficWeight": prod}
+        return {"requestedTestTrafficWeight": 100.0 - t, "requestedProductionTrafficWeight": 100.0 - prod}
+
+    def _summary(self, dep: Deployment, is_target: bool) -> dict[str, Any]:
+        out = {
+            "arn": dep.revision.arn,
+            "requestedTaskCount": dep.desired if (is_target or dep.running) else 0,
+            "runningTaskCount": dep.running,
+            "pendingTaskCount": dep.pending if is_target else 0,
+        }
+        if not is_target:
+            out["requestedTaskCount"] = dep.running
+        out.update(self._weights(is_target))
+        return out
+
+    def brief(self, rt: "ServiceRuntime") -> dict[str, Any]:
+        out = {
+            "serviceDeploymentArn": self.arn,
+            "serviceArn": rt.service.arn,
+            "clusterArn": rt.service.cluster_arn,
+            "startedAt": self.started_at,
+            "createdAt": self.created_at,
+            "finishedAt": self.finished_at,
+            "targetServiceRevisionArn": self.target.revision.arn,
+            "status": self.status,
+        }
+        if self.status_reason:
+            out["statusReason"] = self.status_reason
+        return out
+
+    def describe(self, rt: "ServiceRuntime") -> dict[str, Any]:
+        seen: set[str] = set()
+        sources = []
+        for d in self.sources:
+            if d.revision.arn in seen:
+                continue
+            seen.add(d.revision.arn)
+            sources.append(self._summary(d, False))
+        out: dict[str, Any] = {
+            "serviceDeploymentArn": self.arn,
+            "serviceArn": rt.service.arn,
+            "clusterArn": rt.service.cluster_arn,
+            "createdAt": self.created_at,
+            "startedAt": self.started_at,
+            "finishedAt": self.finished_at,
+            "stoppedAt": self.stopped_at,
+            "updatedAt": self.updated_at,
+            "sourceServiceRevisions": sources,
+            "targetServiceRevision": self._summary(self.target, True),
+            "status": self.status,
+            "lifecycleStage": self.stage,
+            "deploymentConfiguration": self.configuration,
+            "deploymentCircuitBreaker": self.cb,
+            "alarms": self.alarms,
+        }
+        if self.hooks:
+            out["lifecycleHookDetails"] = [
+                {k: v for k, v in h.items() if not k.startswith("_")} for h in self.hooks
+            ]
+        if self.status_reason:
+            out["statusReason"] = self.status_reason
+        if self.rollback:
+            out["rollback"] = self.rollback
+        return out
+
+
+class ServiceRuntime:
+    def __init__(self, service: Any, backend: Any):
+        self.service = service
+        self.backend = backend
+        self.account = backend.account_id
+        self.region = backend.region_name
+        self.name = service.name
+        self.cluster_name = service.cluster_name
+        self.arn_prefix = f"arn:{get_partition(self.region)}:ecs:{self.region}:{self.account}"
+        self.deployments: list[Deployment] = []
+        self.sds: list[ServiceDeployment] = []
+        self.revisions: dict[str, Revision] = {}
+        self.events: list[dict[str, Any]] = []
+        self.scale_remaining = 0
+        self.last_good: Deployment | None = None
+
+    # -- helpers ---------------------------------------------------------
+    def deployment_configuration(self) -> dict[str, Any]:
+        return getattr(self.service, "deployment_configuration", None) or dict(DEFAULT_DEPLOYMENT_CONFIGURATION)
+
+    def container_images(self, td_arn: str) -> list[dict[str, Any]]:
+        try:
+            td = self.backend.describe_task_definition(td_arn)
+        except Exception:  # noqa: BLE001
+            return []
+        import hashlib
+
+        out = []
+        for c in td.container_definitions:
+            image = c.get("image") or ""
+            digest = "sha256:" + hashlib.sha256(image.encode()).hexdigest()
+            out.append({"containerName": c.get("name"), "image": image, "imageDigest": digest})
+        return out
+
+    @property
+    def primary(self) -> Deployment | None:
+        return self.deployments[0] if self.deployments else None
+
+    @property
+    def active(self) -> ServiceDeployment | None:
+        if self.sds and self.sds[-1].phase != "done":
+            return self.sds[-1]
+        return None
+
+    def event(self, message: str) -> None:
+        import uuid
+
+        self.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": now(), "message": f"(service {self.name}) {message}"})
+        del self.events[100:]
+
+    def find_sd(self, arn: str) -> ServiceDeployment | None:
+        for sd in self.sds:
+            if sd.arn == arn:
+                return sd
+        return None
+
+    # -- moto sync -------------------------------------------------------
+    def sync(self) -> None:
+        s = self.service
+        if (s.deployment_controller or {}).get("type", "ECS") != "ECS":
+            return  # CODE_DEPLOY / EXTERNAL services have no ECS deployments
+        s.deployments = [d.to_dict() for d in self.deployments]
+        s.running_count = sum(d.running for d in self.deployments)
+        s.pending_count = sum(d.pending for d in self.deployments)
+        if self.primary is not None:
+            s.task_definition = self.primary.revision.task_definition
+        s.events = list(self.events)
+        if self.sds:
+            s.current_service_deployment = self.sds[-1].arn
+        s.current_service_revisions = [
+            {
+                "arn": d.revision.arn,
+                "requestedTaskCount": d.desired if d.status == "PRIMARY" else d.running,
+                "runningTaskCount": d.running,
+                "pendingTaskCount": d.pending,
+            }
+            for d in self.deployments
+        ]
+
+    # -- task bookkeeping -----------------------------------------------
+    def set_running(self, dep: Deployment, n: int) -> None:
+        from . import tasks
+
+        n = max(0, n)
+        diff = n - dep.running
+        if diff > 0:
+            ids = tasks.start_service_tasks(self, dep, diff)
+            self.event(f"has started {diff} tasks: " + " ".join(f"(task {i})" for i in ids) + ".")
+        elif diff < 0:
+            ids = tasks.stop_service_tasks(self, dep, -diff)
+            self.event(f"has stopped {-diff} running tasks: " + " ".join(f"(task {i})" for i in ids) + ".")
+        if diff:
+            dep.updated_at = now()
+        dep.running = n
+
+    def drop(self, dep: Deployment) -> None:
+        self.set_running(dep, 0)
+        if dep in self.deployments:
+            self.deployments.remove(dep)
+
+
+# ---------------------------------------------------------------------------
+# starting deployments
+# ---------------------------------------------------------------------------
+def revision_snapshot(service: Any) -> dict[str, Any]:
+    return {
+        "launchType": getattr(service, "launch_type", None) if not getattr(service, "capacity_provider_strategy", None) else None,
+        "capacityProviderStrategy": getattr(service, "capacity_provider_strategy", None) or None,
+        "platformVersion": getattr(service, "platform_version", None),
+        "networkConfiguration": getattr(service, "network_configuration", None) or None,
+        "loadBalancers": getattr(service, "load_balancers", None) or None,
+        "serviceRegistries": getattr(service, "service_registries", None) or None,
+        "serviceConnectConfiguration": getattr(service, "service_connect_configuration", None),
+        "volumeConfigurations": getattr(service, "volume_configurations", None) or None,
+        "vpcLatticeConfigurations": getattr(service, "vpc_lattice_configurations", None) or None,
+    }
+
+
+def start_deployment(rt: ServiceRuntime, task_definition: str, plan: dict[str, Any] | None = None) -> ServiceDeployment:
+    """A new PRIMARY deployment (CreateService, UpdateService with changes, forceNewDeployment)."""
+    prev = rt.active
+    if prev is not None:
+        prev.phase = "done"
+        prev.status = "STOPPED"
+        prev.status_reason = "Service deployment stopped: a newer service deployment was started."
+        prev.finished_at = prev.stopped_at = prev.updated_at = now()
+        for h in prev.hooks:
+            if h["status"] == "AWAITING_ACTION":
+                h["status"] = "FAILED"
+    rev = Revision(rt, task_definition, revision_snapshot(rt.service))
+    rt.revisions[rev.arn] = rev
+    dep = Deployment(rev, rt.service.desired_count)
+    for d in rt.deployments:
+        d.status = "ACTIVE"
+        d.updated_at = now()
+    sources = list(rt.deployments)
+    rt.deployments.insert(0, dep)
+    rt.scale_remaining = 0
+    sd = ServiceDeployment(rt, dep, sources, plan)
+    rt.sds.append(sd)
+    if dep.desired == 0 and not (plan and plan.get("outcome") == "fail"):
+        _complete(rt, sd)
+    else:
+        _enter_stage(rt, sd)
+    rt.sync()
+    return sd
+
+
+def scale(rt: ServiceRuntime, desired: int) -> None:
+    """desiredCount-only update: no new deployment; counts converge over steps."""
+    rt.service.desired_count = desired
+    primary = rt.primary
+    if primary is None:
+        return
+    primary.desired = desired
+    primary.updated_at = now()
+    sd = rt.active
+    if sd is not None and sd.target is primary:
+        sd.cb["threshold"] = cb_threshold(desired)
+        if desired == 0 and sd.phase == "deploy":
+            _complete(rt, sd)
+    elif desired != primary.running:
+        rt.scale_remaining = state.ecs_steps(rt.account)
+        if desired < primary.running and desired == 0:
+            rt.set_running(primary, 0)
+            rt.scale_remaining = 0
+            rt.event("has reached a steady state.")
+    rt.sync()
+
+
+# ---------------------------------------------------------------------------
+# stepping
+# ---------------------------------------------------------------------------
+def step(rt: ServiceRuntime) -> None:
+    sd = rt.active
+    if sd is None:
+        _scale_step(rt)
+    elif sd.phase == "deploy":
+        _deploy_step(rt, sd)
+    elif sd.phase == "rollback_requested":
+        _begin_rollback(rt, sd)
+    elif sd.phase == "rollback":
+        _rollback_step(rt, sd)
+    rt.sync()
+
+
+def _scale_step(rt: ServiceRuntime) -> None:
+    primary = rt.primary
+    if primary is None or rt.scale_remaining <= 0:
+        return
+    diff = primary.desired - primary.running
+    if diff == 0:
+        rt.scale_remaining = 0
+        return
+    delta = math.ceil(abs(diff) / rt.scale_remaining)
+    rt.scale_remaining -= 1
+    rt.set_running(primary, primary.running + (delta if diff > 0 else -delta))
+    if primary.running == primary.desired:
+        rt.scale_remaining = 0
+        rt.event("has reached a steady state.")
+
+
+def _enter_stage(rt: ServiceRuntime, sd: ServiceDeployment) -> bool:
+    """Creates the hook executions of the current stage; True if a PAUSE hook now waits."""
+    sd.hooks = []
+    stage = sd.stage
+    for hook in sd.configuration.get("lifecycleHooks") or []:
+        if stage not in (hook.get("lifecycleStages") or []):
+            continue
+        timeout = hook.get("timeoutConfiguration") or {}
+        detail = {
+            "hookId": hook_id(),
+            "targetType": hook.get("targetType", "PAUSE"),
+            "status": "SUCCEEDED",
+            "timeoutAction": timeout.get("action", "ROLLBACK"),
+            "expiresAt": now() + timedelta(minutes=int(timeout.get("timeoutInMinutes", 1440))),
+        }
+        if hook.get("hookTargetArn"):
+            detail["targetArn"] = hook["hookTargetArn"]
+        if detail["targetType"] == "PAUSE":
+            detail["status"] = "AWAITING_ACTION"
+        sd.hooks.append(detail)
+    sd.updated_at = now()
+    return sd.awaiting_hook() is not None
+
+
+def _target_stage(sd: ServiceDeployment) -> int:
+    n = len(sd.stages)
+    if sd.k >= sd.steps:
+        return n - 1
+    return max(0, min(n - 1, math.ceil(sd.k * n / sd.steps) - 1))
+
+
+def _deploy_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
+    hook = sd.awaiting_hook()
+    if hook is not None:
+        if now() < hook["expiresAt"]:
+            return
+        hook["status"] = "TIMED_OUT"
+        if hook["timeoutAction"] != "CONTINUE":
+            request_rollback(rt, sd, f"Lifecycle hook {hook['hookId']} timed out.")
+            return
+    sd.k += 1
+    if sd.plan and sd.plan.get("outcome") == "fail" and sd.k >= sd.fail_at:
+        fail(rt, sd, sd.plan.get("reason"))
+        return
+    target = _target_stage(sd)
+    while sd.stage_idx < target:
+        sd.stage_idx += 1
+        if _enter_stage(rt, sd):
+            break
+    _apply_progress(rt, sd)
+    if sd.k >= sd.steps and sd.stage_idx == len(sd.stages) - 1 and sd.awaiting_hook() is None:
+        _complete(rt, sd)
+
+
+def _apply_progress(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
+    dep = sd.target
+    if sd.strategy == "ROLLING":
+        frac = min(1.0, sd.k / sd.steps)
+        rt.set_running(dep, min(dep.desired, math.ceil(dep.desired * frac)))
+        for old in sd.sources:
+            if old in rt.deployments:
+                rt.set_running(old, round(sd.source_initial.get(old.id, 0) * (1 - frac)))
+        return
+    idx = {s: i for i, s in enumerate(sd.stages)}
+    if sd.stage_idx < idx["SCALE_UP"]:
+        want = 0
+    elif sd.stage_idx == idx["SCALE_UP"]:
+        want = math.ceil(dep.desired / 2)
+    else:
+        want = dep.desired
+    rt.set_running(dep, want)
+    if sd.stage == "CLEAN_UP":
+        for old in sd.sources:
+            if old in rt.deployments:
+                rt.set_running(old, 0)
+
+
+def _complete(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
+    dep = sd.target
+    sd.stage_idx = len(sd.stages) - 1
+    sd.hooks = [h for h in sd.hooks if h["status"] != "AWAITING_ACTION"]
+    rt.set_running(dep, dep.desired)
+    for old in list(rt.deployments):
+        if old is not dep:
+            rt.drop(old)
+    dep.rollout_state = "COMPLETED"
+    dep.rollout_state_reason = f"ECS deployment {dep.id} completed."
+    dep.updated_at = now()
+    sd.status = "SUCCESSFUL"
+    sd.phase = "done"
+    sd.finished_at = sd.updated_at = now()
+    if sd.cb["status"] == "MONITORING":
+        sd.cb["status"] = "MONITORING_COMPLETE"
+    if sd.alarms["status"] == "MONITORING":
+        sd.alarms["status"] = "MONITORING_COMPLETE"
+    rt.last_good = dep
+    rt.event(f"(deployment {dep.id}) deployment completed.")
+    rt.event("has reached a steady state.")
+
+
+def fail(rt: ServiceRuntime, sd: ServiceDeployment, reason: str | None = None) -> None:
+    """The circuit breaker trips on the in-flight deployment."""
+    dep = sd.target
+    rt.set_running(dep, 0)
+    dep.failed = sd.cb["threshold"]
+    dep.rollout_state = "FAILED"
+    dep.rollout_state_reason = reason or CB_REASON
+    dep.updated_at = now()
+    sd.cb["failureCount"] = dep.failed
+    sd.cb["status"] = "TRIGGERED"
+    sd.plan = None
+    rt.event(f"(deployment {dep.id}) deployment failed: tasks failed to start.")
+    cb = sd.configuration.get("deploymentCircuitBreaker") or {}
+    if cb.get("rollback"):
+        request_rollback(rt, sd, "Circuit Breaker triggered: " + (reason or "tasks failed to start."))
+    else:
+        sd.phase = "done"
+        sd.status = "STOPPED"
+        sd.status_reason = "Service deployment failed: " + (reason or CB_REASON)
+        sd.finished_at = sd.updated_at = now()
+    rt.sync()
+
+
+def request_rollback(rt: ServiceRuntime, sd: ServiceDeployment, reason: str) -> None:
+    sd.phase = "rollback_requested"
+    sd.status = "ROLLBACK_REQUESTED"
+    sd.rollback_reason = reason
+    sd.updated_at = now()
+    for h in sd.hooks:
+        if h["status"] == "AWAITING_ACTION":
+            h["status"] = "FAILED"
+
+
+def _begin_rollback(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
+    good = rt.last_good
+    if good is None or good is sd.target:
+        sd.phase = "done"
+        sd.status = "ROLLBACK_FAILED"
+        sd.status_reason = "No previous successful service revision to roll back to."
+        sd.finished_at = sd.updated_at = now()
+        return
+    failed = sd.target
+    failed.status = "ACTIVE"
+    if failed.rollout_state == "IN_PROGRESS":
+        failed.rollout_state = "FAILED"
+        failed.rollout_state_reason = f"ECS deployment {failed.id} rolled back: {sd.rollback_reason}"
+    for d in rt.deployments:
+        d.status = "ACTIVE"
+    rb = Deployment(good.revision, rt.service.desired_count)
+    rb.rollout_state_reason = f"ECS deployment circuit breaker: rolling back to deploymentId {good.id}."
+    sd.rb_initial = {d.id: d.running for d in rt.deployments}
+    rt.deployments.insert(0, rb)
+    sd.rollback_deployment = rb
+    sd.rollback = {"reason": sd.rollback_reason, "startedAt": now(), "serviceRevisionArn": good.revision.arn}
+    sd.status = "ROLLBACK_IN_PROGRESS"
+    sd.phase = "rollback"
+    sd.rb_k = 0
+    sd.updated_at = now()
+    rt.event(f"rolling back to deployment {good.id}.")
+    if rb.desired == 0:
+        _complete_rollback(rt, sd)
+
+
+def _rollback_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
+    rb = sd.rollback_deployment
+    assert rb is not None
+    sd.rb_k += 1
+    frac = min(1.0, sd.rb_k / sd.steps)
+    rt.set_running(rb, min(rb.desired, math.ceil(rb.desired * frac)))
+    for d in list(rt.deployments):
+        if d is not rb:
+            rt.set_running(d, round(sd.rb_initial.get(d.id, 0) * (1 - frac)))
+    if sd.rb_k >= sd.steps:
+        _complete_rollback(rt, sd)
+
+
+def _complete_rollback(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
+    rb = sd.rollback_deployment
+    assert rb is not None
+    rt.set_running(rb, rb.desired)
+    for d in list(rt.deployments):
+        if d is not rb:
+            rt.drop(d)
+    rb.rollout_state = "COMPLETED"
+    rb.rollout_state_reason = f"ECS deployment {rb.id} completed."
+    rb.updated_at = now()
+    sd.status = "ROLLBACK_SUCCESSFUL"
+    sd.status_reason = "Service deployment rolled back: " + (sd.rollback_reason or "")
+    sd.phase = "done"
+    sd.finished_at = sd.updated_at = now()
+    rt.last_good = rb
+    rt.event(f"(deployment {rb.id}) deployment completed.")
+    rt.event("has reached a steady state.")
+
+
+def settle(rt: ServiceRuntime) -> None:
+    """Drives the in-flight rollout (or rollback) to its end, successfully."""
+    for _ in range(10_000):
+        sd = rt.active
+        if sd is None:
+            break
+        if sd.phase == "deploy":
+            sd.plan = None
+            _complete(rt, sd)
+        elif sd.phase == "rollback_requested":
+            _begin_rollback(rt, sd)
+        elif sd.phase == "rollback":
+            _complete_rollback(rt, sd)
+    if rt.active is None and rt.primary is not None and rt.primary.running != rt.primary.desired:
+        rt.set_running(rt.primary, rt.primary.desired)
+        rt.scale_remaining = 0
+        rt.event("has reached a steady state.")
+    rt.sync()
+
+
+def continue_hook(rt: ServiceRuntime, sd: ServiceDeployment, hook_id_: str, action: str) -> None:
+    hook = next((h for h in sd.hooks if h["hookId"] == hook_id_), None)
+    if hook is None or hook["status"] != "AWAITING_ACTION":
+        from .ecs_errors import InvalidParameter
+
+        raise InvalidParameter(f"The hook {hook_id_} is not awaiting action for service deployment {sd.arn}.")
+    if action == "ROLLBACK":
+        hook["status"] = "FAILED"
+        request_rollback(rt, sd, f"Lifecycle hook {hook_id_} requested a rollback.")
+    else:
+        hook["status"] = "SUCCEEDED"
+    sd.updated_at = now()
+    rt.sync()

@@ -1,0 +1,18 @@
+"""Installs every moto patch exactly once."""
+from __future__ import annotations
+
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    from . import codedeploy, ecs_service_deployments, ecs_services, task_definitions, tasks
+
+    ecs_services.install()
+    ecs_service_deployments.install()
+    tasks.install()
+    task_definitions.install()
+    codedeploy.install()
+    _installed = True

@@ -1,0 +1,133 @@
+"""Runs moto's WSGI app in-process on a threaded werkzeug server, wrapped by the
+emulator middleware (account mapping, call log, control API)."""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+log = logging.getLogger("ristretto_emulator")
+
+
+class EmulatorApp:
+    """WSGI middleware in front of moto's DomainDispatcherApplication."""
+
+    def __init__(self, moto_app: Any):
+        self.moto_app = moto_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        from . import accounts, calls, control, state
+
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_emulator"):
+            return control.handle(environ, start_response)
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length:
+            body = environ["wsgi.input"].read(length)
+        elif environ.get("wsgi.input_terminated"):  # chunked request body, de-chunked by werkzeug
+            body = environ["wsgi.input"].read()
+        else:
+            body = b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+
+        if path.startswith("/moto-api"):
+            with state.LOCK:
+                if path.rstrip("/") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+                    state.reset()
+                    calls.clear()
+                return self.moto_app(environ, start_response)
+
+        account, region, service = accounts.apply(environ)
+        operation = calls.operation_of(environ, body, service)
+        status_holder: dict[str, int] = {}
+
+        def _start(status: str, headers: list, exc_info: Any = None) -> Any:
+            status_holder["status"] = int(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info)
+
+        started = time.time()
+        try:
+            with state.LOCK:
+                result = self.moto_app(environ, _start)
+                # materialise the body under the lock: moto builds it lazily
+                chunks = list(result)
+                if hasattr(result, "close"):
+                    result.close()
+        except Exception:
+            status_holder.setdefault("status", 500)
+            raise
+        finally:
+            calls.record(
+                {
+                    "account": account,
+                    "region": region,
+                    "service": service,
+                    "operation": operation,
+                    "start": started,
+                    "end": time.time(),
+                    "status": status_holder.get("status", 500),
+                }
+            )
+        if os.environ.get("RISTRETTO_EMULATOR_VERBOSE") == "1":
+            log.info("%s %s %s/%s -> %s", account, region, service, operation, status_holder.get("status"))
+        return chunks
+
+
+def build_app() -> EmulatorApp:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from . import patches
+
+    patches.install()
+    return EmulatorApp(DomainDispatcherApplication(create_backend_app))
+
+
+def main(argv: list[str]) -> int:
+    verbose = os.environ.get("RISTRETTO_EMULATOR_VERBOSE") == "1"
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if verbose else logging.WARNING,
+        format="[emulator] %(message)s",
+    )
+    logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.ERROR)
+    if len(argv) != 2 or not argv[1].isdigit():
+        print("usage: python -m ristretto_emulator PORT", file=sys.stderr)
+        return 2
+    port = int(argv[1])
+    host = os.environ.get("RISTRETTO_EMULATOR_HOST", "127.0.0.1")
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    class Handler(MotoRequestHandler):
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            if verbose:
+                super().log_request(code, size)
+
+    app = build_app()
+    try:
+        server = make_server(host, port, app, threaded=True, request_handler=Handler)
+    except OSError as exc:
+        print(f"[emulator] cannot listen on {host}:{port}: {exc}", file=sys.stderr)
+        return 1
+    server.daemon_threads = True
+
+    def _stop(signum: int, _frame: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print(f"[emulator] listening on http://{host}:{port}", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    print("[emulator] stopped", file=sys.stderr, flush=True)
+    return 0

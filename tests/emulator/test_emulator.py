@@ -1,0 +1,899 @@
+"""Tests for the ristretto AWS emulator (tests/emulator/serve) and fault-proxy.
+
+One `serve` process per module on a free loopback port; every test uses a
+fresh account (access key AKIA<12 digits>) so tests never see each other."""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.exceptions
+import pytest
+from botocore.config import Config
+
+HERE = Path(__file__).resolve().parent
+_accounts = itertools.count(int(time.time()) % 1000 * 10**6 + 100_000_000_000)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} process exited early ({proc.returncode}):\n{log.read_text()}")
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen) -> int:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+
+
+class Emulator:
+    def __init__(self, port: int):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+
+    def client(self, service: str, account: str, region: str = "us-east-1", retries: int = 1, port: int | None = None) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=f"http://127.0.0.1:{port or self.port}",
+            region_name=region,
+            aws_access_key_id=f"AKIA{account}",
+            aws_secret_access_key="fake",
+            config=Config(retries={"mode": "standard", "total_max_attempts": retries}, inject_host_prefix=False),
+        )
+
+    def ctl(self, method: str, path: str, body: Any = None, port: int | None = None) -> tuple[int, Any]:
+        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        req = urllib.request.Request(f"http://127.0.0.1:{port or self.port}{path}", data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    def ok(self, method: str, path: str, body: Any = None) -> Any:
+        status, payload = self.ctl(method, path, body)
+        assert status == 200, payload
+        return payload
+
+
+@pytest.fixture(scope="module")
+def emu():
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="emulator-", suffix=".log")[1])
+    with log.open("w") as fh:
+        proc = subprocess.Popen([str(HERE / "serve"), str(port)], stdout=fh, stderr=subprocess.STDOUT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/_emulator/health", proc, log)
+        yield Emulator(port)
+    finally:
+        rc = stop(proc)
+        assert rc == 0, f"serve exited with {rc}:\n{log.read_text()}"
+        log.unlink()
+
+
+@pytest.fixture
+def acct() -> str:
+    return f"{next(_accounts):012d}"
+
+
+@pytest.fixture
+def aws(emu, acct):
+    class AWS:
+        account = acct
+
+        def __call__(self, service: str, region: str = "us-east-1") -> Any:
+            return emu.client(service, acct, region)
+
+    return AWS()
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+def register(ecs: Any, family: str = "web", image: str = "nginx:1", fargate: bool = True, **extra: Any) -> str:
+    container = {"name": "app", "image": image}
+    container.update(extra.pop("container", {}))
+    kwargs: dict[str, Any] = {"family": family, "containerDefinitions": [container]}
+    if fargate:
+        kwargs.update(requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512")
+    else:
+        container.setdefault("memory", 128)
+    kwargs.update(extra)
+    return ecs.register_task_definition(**kwargs)["taskDefinition"]["taskDefinitionArn"]
+
+
+def network(aws: Any) -> dict[str, Any]:
+    subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+    return {"awsvpcConfiguration": {"subnets": [subnet], "assignPublicIp": "ENABLED"}}
+
+
+def make_service(aws: Any, desired: int = 2, cluster: str = "prod", name: str = "web", **extra: Any) -> tuple[Any, str]:
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName=cluster)
+    td = register(ecs)
+    kwargs = dict(cluster=cluster, serviceName=name, taskDefinition=td, desiredCount=desired, launchType="FARGATE", networkConfiguration=network(aws))
+    kwargs.update(extra)
+    ecs.create_service(**kwargs)
+    return ecs, td
+
+
+def describe(ecs: Any, cluster: str = "prod", name: str = "web") -> dict[str, Any]:
+    return ecs.describe_services(cluster=cluster, services=[name])["services"][0]
+
+
+def settle(emu: Emulator, aws: Any, cluster: str = "prod", name: str = "web") -> dict[str, Any]:
+    return emu.ok("POST", "/_emulator/ecs/settle", {"account": aws.account, "cluster": cluster, "service": name})
+
+
+def latest_sd(ecs: Any, cluster: str = "prod", name: str = "web") -> str:
+    return ecs.list_service_deployments(cluster=cluster, service=name)["serviceDeployments"][0]["serviceDeploymentArn"]
+
+
+def error_code(exc: botocore.exceptions.ClientError) -> str:
+    return exc.response["Error"]["Code"]
+
+
+# ---------------------------------------------------------------------------
+# control API basics
+# ---------------------------------------------------------------------------
+def test_health_and_control_errors(emu):
+    assert emu.ctl("GET", "/_emulator/health") == (200, {"status": "ok"})
+    status, body = emu.ctl("GET", "/_emulator/nope")
+    assert status == 404 and "error" in body
+    status, body = emu.ctl("POST", "/_emulator/ecs/outcome", {"cluster": "c", "outcome": "fail"})
+    assert status == 400 and body["field"] == "service"
+    status, body = emu.ctl("POST", "/_emulator/ecs/outcome", {"service": "s", "outcome": "explode"})
+    assert status == 400 and body["field"] == "outcome"
+    status, body = emu.ctl("POST", "/_emulator/config", {"ecs_steps": "three"})
+    assert status == 400 and body["field"] == "ecs_steps"
+    status, body = emu.ctl("POST", "/_emulator/config", {"account": "12", "ecs_steps": 2})
+    assert status == 400 and body["field"] == "account"
+    status, body = emu.ctl("POST", "/_emulator/ecs/task-outcome", b"{not json")
+    assert status == 400 and "JSON" in body["error"]
+    status, body = emu.ctl("POST", "/_emulator/ecs/settle", {"account": "999999999999", "service": "ghost"})
+    assert status == 404 and body["field"] == "service"
+    status, body = emu.ctl("GET", "/_emulator/reset")
+    assert status == 405
+
+
+# ---------------------------------------------------------------------------
+# 1. accounts
+# ---------------------------------------------------------------------------
+def test_account_isolation_by_access_key(emu, acct):
+    other = f"{next(_accounts):012d}"
+    a, b = emu.client("ecs", acct), emu.client("ecs", other)
+    a.create_cluster(clusterName="only-in-a")
+    assert [c.split("/")[-1] for c in a.list_clusters()["clusterArns"]] == ["only-in-a"]
+    assert b.list_clusters()["clusterArns"] == []
+    assert emu.client("sts", acct).get_caller_identity()["Account"] == acct
+    assert emu.client("sts", other).get_caller_identity()["Account"] == other
+    arn = a.describe_clusters(clusters=["only-in-a"])["clusters"][0]["clusterArn"]
+    assert f":{acct}:" in arn
+
+
+def test_moto_header_and_default_account(emu, acct):
+    default = boto3.client(
+        "sts", endpoint_url=emu.url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="x"
+    )
+    assert default.get_caller_identity()["Account"] == "123456789012"
+    hdr = boto3.client(
+        "sts", endpoint_url=emu.url, region_name="us-east-1", aws_access_key_id="AKIA111111111111", aws_secret_access_key="x"
+    )
+    hdr.meta.events.register("before-send", lambda request, **_: request.headers.__setitem__("x-moto-account-id", acct))
+    assert hdr.get_caller_identity()["Account"] == acct
+
+
+# ---------------------------------------------------------------------------
+# 2. rollouts
+# ---------------------------------------------------------------------------
+def test_create_service_rolls_out_and_completes(emu, aws):
+    ecs, td = make_service(aws, desired=2)
+    s = describe(ecs)
+    assert len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+    assert s["createdAt"] and s["createdBy"].endswith(":root")
+    s = describe(ecs)
+    s = describe(ecs)
+    dep = s["deployments"][0]
+    assert dep["rolloutState"] == "COMPLETED" and dep["runningCount"] == 2 and s["runningCount"] == 2
+    assert dep["id"].startswith("ecs-svc/") and len(dep["id"]) == len("ecs-svc/") + 19
+    messages = [e["message"] for e in s["events"]]
+    assert messages[0] == "(service web) has reached a steady state."
+    assert messages[1] == f"(service web) (deployment {dep['id']}) deployment completed."
+    assert any(m.startswith("(service web) has started") for m in messages)
+    assert all(e["id"] and e["createdAt"] for e in s["events"])
+
+
+def test_update_task_definition_creates_primary_and_demotes_old(emu, aws):
+    ecs, td1 = make_service(aws, desired=2)
+    settle(emu, aws)
+    td2 = register(ecs, image="nginx:2")
+    s = ecs.update_service(cluster="prod", service="web", taskDefinition="web:2")["service"]
+    primary, old = s["deployments"]
+    assert primary["status"] == "PRIMARY" and primary["taskDefinition"] == td2
+    assert primary["rolloutState"] == "IN_PROGRESS" and primary["runningCount"] == 0
+    assert old["status"] == "ACTIVE" and old["taskDefinition"] == td1
+    assert s["taskDefinition"] == td2
+    seen = []
+    for _ in range(3):
+        s = describe(ecs)
+        seen.append([(d["status"], d["rolloutState"]) for d in s["deployments"]])
+    assert seen[0] == [("PRIMARY", "IN_PROGRESS"), ("ACTIVE", "COMPLETED")]
+    assert seen[-1] == [("PRIMARY", "COMPLETED")]
+    assert s["runningCount"] == s["desiredCount"] == 2
+    # family only resolves to the latest revision; unchanged TD => no new deployment
+    s = ecs.update_service(cluster="prod", service="web", taskDefinition="web")["service"]
+    assert len(s["deployments"]) == 1
+    s = ecs.update_service(cluster="prod", service="web", forceNewDeployment=True)["service"]
+    assert len(s["deployments"]) == 2 and s["deployments"][0]["taskDefinition"] == td2
+    ecs.get_waiter("services_stable").wait(cluster="prod", services=["web"], WaiterConfig={"Delay": 0.1, "MaxAttempts": 20})
+
+
+def test_ecs_steps_is_per_account(emu, aws):
+    emu.ok("POST", "/_emulator/config", {"account": aws.account, "ecs_steps": 1})
+    assert emu.ok("GET", f"/_emulator/config?account={aws.account}")["ecs_steps"] == 1
+    ecs, _ = make_service(aws)
+    assert describe(ecs)["deployments"][0]["rolloutState"] == "COMPLETED"
+    emu.ok("POST", "/_emulator/config", {"account": aws.account, "ecs_steps": 5})
+    register(ecs, image="nginx:2")
+    ecs.update_service(cluster="prod", service="web", taskDefinition="web:2")
+    states = [describe(ecs)["deployments"][0]["rolloutState"] for _ in range(5)]
+    assert states == ["IN_PROGRESS"] * 4 + ["COMPLETED"]
+
+
+def test_desired_count_only_update_scales_without_new_deployment(emu, aws):
+    ecs, _ = make_service(aws, desired=1)
+    settle(emu, aws)
+    s = ecs.update_service(cluster="prod", service="web", desiredCount=4)["service"]
+    assert len(s["deployments"]) == 1 and s["desiredCount"] == 4 and s["runningCount"] == 1
+    counts = [describe(ecs)["runningCount"] for _ in range(3)]
+    assert counts[-1] == 4 and counts == sorted(counts)
+    assert describe(ecs)["events"][0]["message"] == "(service web) has reached a steady state."
+    s = ecs.update_service(cluster="prod", service="web", desiredCount=0)["service"]
+    assert s["runningCount"] == 0
+    assert len(ecs.list_tasks(cluster="prod", serviceName="web")["taskArns"]) == 0
+
+
+def test_desired_zero_completes_at_once(emu, aws):
+    ecs, _ = make_service(aws, desired=0)
+    s = ecs.describe_services(cluster="prod", services=["web"])["services"][0]
+    assert s["deployments"][0]["rolloutState"] == "COMPLETED"
+
+
+def test_fields_moto_drops_are_stored(emu, aws):
+    cfg = {
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        "alarms": {"alarmNames": ["5xx"], "enable": True, "rollback": False},
+        "maximumPercent": 150,
+        "minimumHealthyPercent": 50,
+    }
+    lattice = [{"roleArn": "arn:aws:iam::1:role/r", "targetGroupArn": "arn:tg", "portName": "http"}]
+    volumes = [{"name": "data", "managedEBSVolume": {"roleArn": "arn:aws:iam::1:role/ebs", "sizeInGiB": 10}}]
+    connect = {"enabled": True, "namespace": "ns", "services": [{"portName": "http"}]}
+    ecs, _ = make_service(
+        aws,
+        deploymentConfiguration=cfg,
+        enableExecuteCommand=True,
+        healthCheckGracePeriodSeconds=30,
+        enableECSManagedTags=True,
+        propagateTags="SERVICE",
+        placementConstraints=[],
+        availabilityZoneRebalancing="ENABLED",
+        vpcLatticeConfigurations=lattice,
+        volumeConfigurations=volumes,
+        serviceConnectConfiguration=connect,
+    )
+    s = describe(ecs)
+    assert s["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert s["deploymentConfiguration"]["alarms"]["alarmNames"] == ["5xx"]
+    assert s["deploymentConfiguration"]["maximumPercent"] == 150
+    assert s["enableExecuteCommand"] is True and s["enableECSManagedTags"] is True
+    assert s["healthCheckGracePeriodSeconds"] == 30 and s["propagateTags"] == "SERVICE"
+    assert s["availabilityZoneRebalancing"] == "ENABLED"
+    primary = s["deployments"][0]
+    assert primary["vpcLatticeConfigurations"] == lattice
+    assert primary["volumeConfigurations"][0]["name"] == "data"
+    assert primary["serviceConnectConfiguration"]["namespace"] == "ns"
+    s = ecs.update_service(cluster="prod", service="web", vpcLatticeConfigurations=[], volumeConfigurations=[])["service"]
+    primary = s["deployments"][0]
+    assert "vpcLatticeConfigurations" not in primary and "volumeConfigurations" not in primary
+    assert len(s["deployments"]) == 2  # deployment-level change => new deployment
+    s = ecs.update_service(cluster="prod", service="web", deploymentConfiguration={"maximumPercent": 300})["service"]
+    assert s["deploymentConfiguration"]["maximumPercent"] == 300
+    assert s["deploymentConfiguration"]["deploymentCircuitBreaker"]["enable"] is True
+
+
+def test_service_api_errors_and_inactive_services(emu, aws):
+    ecs, td = make_service(aws, desired=1)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.update_service(cluster="prod", service="web", taskDefinition="nope:7")
+    assert error_code(exc.value) == "ClientException" and "TaskDefinition not found" in str(exc.value)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td, desiredCount=1, launchType="FARGATE", networkConfiguration=network(aws))
+    assert error_code(exc.value) == "InvalidParameterException" and "not idempotent" in str(exc.value)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.update_service(cluster="prod", service="ghost", desiredCount=1)
+    assert error_code(exc.value) == "ServiceNotFoundException"
+    failures = ecs.describe_services(cluster="prod", services=["ghost"])["failures"]
+    assert failures == [{"arn": f"arn:aws:ecs:us-east-1:{aws.account}:service/prod/ghost", "reason": "MISSING"}]
+    ecs.delete_service(cluster="prod", service="web", force=True)
+    assert ecs.list_services(cluster="prod")["serviceArns"] == []
+    ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td, desiredCount=1, launchType="FARGATE", networkConfiguration=network(aws))
+    assert len(ecs.list_services(cluster="prod")["serviceArns"]) == 1
+    for i in range(12):
+        ecs.create_service(cluster="prod", serviceName=f"s{i:02d}", taskDefinition=td, desiredCount=0, launchType="FARGATE", networkConfiguration=network(aws))
+    page = ecs.list_services(cluster="prod")
+    assert len(page["serviceArns"]) == 10 and page["nextToken"]
+    rest = ecs.list_services(cluster="prod", nextToken=page["nextToken"])
+    assert len(rest["serviceArns"]) == 3 and "nextToken" not in rest
+
+
+# ---------------------------------------------------------------------------
+# 3. failure / circuit breaker
+# ---------------------------------------------------------------------------
+def test_planned_failure_rolls_back_with_circuit_breaker(emu, aws):
+    ecs, td1 = make_service(aws, deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    settle(emu, aws)
+    td2 = register(ecs, image="broken:1")
+    emu.ok("POST", "/_emulator/ecs/outcome", {"account": aws.account, "cluster": "prod", "service": "web", "outcome": "fail"})
+    ecs.update_service(cluster="prod", service="web", taskDefinition=td2)
+    failed_seen = False
+    for _ in range(12):
+        s = describe(ecs)
+        for d in s["deployments"]:
+            if d["taskDefinition"] == td2 and d["rolloutState"] == "FAILED":
+                failed_seen = True
+                assert d["failedTasks"] > 0
+                assert d["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
+        if len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED":
+            break
+    assert failed_seen
+    assert s["taskDefinition"] == td1 and s["deployments"][0]["taskDefinition"] == td1
+    assert any("deployment failed: tasks failed to start." in e["message"] for e in s["events"])
+    sd = ecs.describe_service_deployments(serviceDeploymentArns=[latest_sd(ecs)])["serviceDeployments"][0]
+    assert sd["status"] == "ROLLBACK_SUCCESSFUL"
+    assert sd["deploymentCircuitBreaker"]["status"] == "TRIGGERED" and sd["deploymentCircuitBreaker"]["failureCount"] >= 3
+    assert sd["rollback"]["serviceRevisionArn"] and sd["rollback"]["reason"]
+    rev = ecs.describe_service_revisions(serviceRevisionArns=[sd["rollback"]["serviceRevisionArn"]])["serviceRevisions"][0]
+    assert rev["taskDefinition"] == td1
+    # the plan was consumed: the next rollout succeeds
+    ecs.update_service(cluster="prod", service="web", taskDefinition=td2)
+    assert settle(emu, aws)["taskDefinition"] == td2
+
+
+def test_failure_without_rollback_stays_failed(emu, aws):
+    ecs, td1 = make_service(aws)
+    settle(emu, aws)
+    td2 = register(ecs, image="broken:1")
+    ecs.update_service(cluster="prod", service="web", taskDefinition=td2)
+    body = emu.ok("POST", "/_emulator/ecs/fail", {"account": aws.account, "region": "us-east-1", "cluster": "prod", "service": "web"})
+    assert body["deployments"][0]["rolloutState"] == "FAILED"
+    for _ in range(5):
+        s = describe(ecs)
+    assert s["deployments"][0]["rolloutState"] == "FAILED" and s["taskDefinition"] == td2
+    assert ecs.describe_service_deployments(serviceDeploymentArns=[latest_sd(ecs)])["serviceDeployments"][0]["status"] == "STOPPED"
+    status, body = emu.ctl("POST", "/_emulator/ecs/fail", {"account": aws.account, "cluster": "prod", "service": "web"})
+    assert status == 409
+
+
+def test_fail_on_create_without_previous_revision(emu, aws):
+    emu.ok("POST", "/_emulator/ecs/outcome", {"account": aws.account, "cluster": "prod", "service": "web", "outcome": "fail", "reason": "boom"})
+    ecs, _ = make_service(aws, deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    for _ in range(4):
+        s = describe(ecs)
+    assert s["deployments"][0]["rolloutState"] == "FAILED" and s["deployments"][0]["rolloutStateReason"] == "boom"
+    assert ecs.describe_service_deployments(serviceDeploymentArns=[latest_sd(ecs)])["serviceDeployments"][0]["status"] == "ROLLBACK_FAILED"
+
+
+# ---------------------------------------------------------------------------
+# 4. service-deployment APIs
+# ---------------------------------------------------------------------------
+def test_list_and_describe_service_deployments(emu, aws):
+    ecs, td1 = make_service(aws)
+    settle(emu, aws)
+    td2 = register(ecs, image="nginx:2")
+    ecs.update_service(cluster="prod", service="web", taskDefinition=td2)
+    describe(ecs)
+    td3 = register(ecs, image="nginx:3")
+    ecs.update_service(cluster="prod", service="web", taskDefinition=td3)  # supersedes td2 mid-flight
+    listed = ecs.list_service_deployments(cluster="prod", service="web")["serviceDeployments"]
+    assert [d["status"] for d in listed] == ["IN_PROGRESS", "STOPPED", "SUCCESSFUL"]
+    arn = listed[0]["serviceDeploymentArn"]
+    assert arn.startswith(f"arn:aws:ecs:us-east-1:{aws.account}:service-deployment/prod/web/")
+    assert listed[0]["targetServiceRevisionArn"].startswith(f"arn:aws:ecs:us-east-1:{aws.account}:service-revision/prod/web/")
+    only = ecs.list_service_deployments(cluster="prod", service="web", status=["SUCCESSFUL"])["serviceDeployments"]
+    assert len(only) == 1
+    page = ecs.list_service_deployments(cluster="prod", service="web", maxResults=2)
+    assert len(page["serviceDeployments"]) == 2
+    assert len(ecs.list_service_deployments(cluster="prod", service="web", nextToken=page["nextToken"])["serviceDeployments"]) == 1
+    future = ecs.list_service_deployments(cluster="prod", service="web", createdAt={"after": time.time() + 3600})
+    assert future["serviceDeployments"] == []
+    sd = ecs.describe_service_deployments(serviceDeploymentArns=[arn, arn + "x"])
+    assert sd["failures"] == [{"arn": arn + "x", "reason": "MISSING"}]
+    d = sd["serviceDeployments"][0]
+    for key in ("serviceArn", "clusterArn", "createdAt", "startedAt", "updatedAt", "sourceServiceRevisions", "deploymentConfiguration", "lifecycleStage"):
+        assert key in d, key
+    assert d["targetServiceRevision"]["requestedTaskCount"] == 2
+    assert {"runningTaskCount", "pendingTaskCount"} <= set(d["targetServiceRevision"])
+    revs = ecs.describe_service_revisions(serviceRevisionArns=[d["targetServiceRevision"]["arn"]])["serviceRevisions"]
+    assert revs[0]["taskDefinition"] == td3 and revs[0]["serviceArn"] == d["serviceArn"]
+    for _ in range(4):
+        d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert d["status"] == "SUCCESSFUL" and d["finishedAt"]
+    s = describe(ecs)
+    assert s["currentServiceDeployment"] == arn
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.list_service_deployments(cluster="prod", service="ghost")
+    assert error_code(exc.value) == "ServiceNotFoundException"
+
+
+def test_stop_service_deployment_rolls_back(emu, aws):
+    ecs, td1 = make_service(aws)
+    settle(emu, aws)
+    td2 = register(ecs, image="nginx:2")
+    ecs.update_service(cluster="prod", service="web", taskDefinition=td2)
+    arn = latest_sd(ecs)
+    assert ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")["serviceDeploymentArn"] == arn
+    statuses = [ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]["status"] for _ in range(6)]
+    assert statuses[0] == "ROLLBACK_IN_PROGRESS" and statuses[-1] == "ROLLBACK_SUCCESSFUL"
+    assert describe(ecs)["taskDefinition"] == td1
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.stop_service_deployment(serviceDeploymentArn=arn)
+    assert error_code(exc.value) == "ConflictException"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.stop_service_deployment(serviceDeploymentArn=arn[:-3] + "zzz")
+    assert error_code(exc.value) == "ServiceDeploymentNotFoundException"
+
+
+def _blue_green_service(emu: Emulator, aws: Any, stages: list[str], timeout: dict | None = None) -> tuple[Any, str, str]:
+    hook = {"targetType": "PAUSE", "lifecycleStages": stages}
+    if timeout:
+        hook["timeoutConfiguration"] = timeout
+    ecs, td1 = make_service(
+        aws,
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1, "lifecycleHooks": [hook]},
+    )
+    emu.ok("POST", "/_emulator/config", {"account": aws.account, "ecs_steps": 2})
+    settle(emu, aws)
+    td2 = register(ecs, image="nginx:2")
+    ecs.update_service(cluster="prod", service="web", taskDefinition=td2)
+    return ecs, td1, td2
+
+
+def test_blue_green_pause_hook_and_continue(emu, aws):
+    ecs, td1, td2 = _blue_green_service(emu, aws, ["POST_TEST_TRAFFIC_SHIFT"])
+    arn = latest_sd(ecs)
+    stages, d = [], None
+    for _ in range(6):
+        d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+        stages.append(d["lifecycleStage"])
+        if d.get("lifecycleHookDetails"):
+            break
+    hook = d["lifecycleHookDetails"][0]
+    assert d["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT" and d["status"] == "IN_PROGRESS"
+    assert hook["status"] == "AWAITING_ACTION" and hook["targetType"] == "PAUSE" and hook["timeoutAction"] == "ROLLBACK"
+    assert d["targetServiceRevision"]["requestedTestTrafficWeight"] == 100.0
+    # paused: more polls do not move it
+    for _ in range(3):
+        again = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert again["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT"
+    with pytest.raises(botocore.exceptions.ClientError):
+        ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId="not-a-hook")
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="CONTINUE")
+    for _ in range(6):
+        d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+        stages.append(d["lifecycleStage"])
+    assert d["status"] == "SUCCESSFUL" and d["lifecycleStage"] == "CLEAN_UP"
+    order = ["PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
+             "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP"]
+    idx = [order.index(s) for s in stages]
+    assert idx == sorted(idx)
+    assert describe(ecs)["taskDefinition"] == td2
+
+
+def test_pause_hook_rollback(emu, aws):
+    ecs, td1, td2 = _blue_green_service(emu, aws, ["PRE_SCALE_UP"])
+    arn = latest_sd(ecs)
+    d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert d["lifecycleStage"] == "PRE_SCALE_UP"
+    hook = d["lifecycleHookDetails"][0]
+    assert hook["status"] == "AWAITING_ACTION"
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="ROLLBACK")
+    for _ in range(5):
+        d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert d["status"] == "ROLLBACK_SUCCESSFUL"
+    assert describe(ecs)["taskDefinition"] == td1
+
+
+# ---------------------------------------------------------------------------
+# 5. tasks
+# ---------------------------------------------------------------------------
+def test_run_task_exit_code_and_logs(emu, aws):
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="jobs")
+    logcfg = {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/migrate", "awslogs-stream-prefix": "ecs", "awslogs-region": "us-east-1"}}
+    register(ecs, family="migrate", container={"logConfiguration": logcfg})  # no container memory (Fargate)
+    emu.ok("POST", "/_emulator/ecs/task-outcome",
+           {"account": aws.account, "family": "migrate", "exitCode": 3, "reason": "migration failed", "running_polls": 2, "logs": ["one", "two", "three"]})
+    task = ecs.run_task(cluster="jobs", taskDefinition="migrate", launchType="FARGATE", networkConfiguration=network(aws))["tasks"][0]
+    assert task["lastStatus"] == "PROVISIONING" and task["desiredStatus"] == "RUNNING"
+    task_id = task["taskArn"].split("/")[-1]
+    assert len(task_id) == 32
+    logs = aws("logs")
+    seen = []
+    for _ in range(3):
+        t = ecs.describe_tasks(cluster="jobs", tasks=[task["taskArn"]])["tasks"][0]
+        events = logs.get_log_events(logGroupName="/ecs/migrate", logStreamName=f"ecs/app/{task_id}", startFromHead=True)["events"] \
+            if t["lastStatus"] != "PROVISIONING" else []
+        seen.append((t["lastStatus"], len(events)))
+    assert [s for s, _ in seen] == ["RUNNING", "RUNNING", "STOPPED"]
+    assert 0 < seen[0][1] < 3 and seen[2][1] == 3
+    assert t["stopCode"] == "EssentialContainerExited" and t["stoppedReason"] == "migration failed"
+    assert t["containers"][0]["exitCode"] == 3 and t["desiredStatus"] == "STOPPED"
+    assert t["startedAt"] and t["stoppedAt"] and t["createdAt"]
+    ecs.get_waiter("tasks_stopped").wait(cluster="jobs", tasks=[task["taskArn"]], WaiterConfig={"Delay": 0.1, "MaxAttempts": 3})
+
+
+def test_run_task_fail_to_start_and_default_plan(emu, aws):
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="jobs")
+    register(ecs, family="job", container={"essential": True})
+    emu.ok("POST", "/_emulator/ecs/task-outcome",
+           {"account": aws.account, "family": "job", "failToStart": True, "reason": "CannotPullContainerError: not found", "running_polls": 1})
+    net = network(aws)
+    t = ecs.run_task(cluster="jobs", taskDefinition="job", launchType="FARGATE", networkConfiguration=net)["tasks"][0]
+    states = [ecs.describe_tasks(cluster="jobs", tasks=[t["taskArn"]])["tasks"][0] for _ in range(2)]
+    assert states[0]["lastStatus"] == "PENDING"
+    assert states[1]["lastStatus"] == "STOPPED" and states[1]["stopCode"] == "TaskFailedToStart"
+    assert states[1]["stoppedReason"].startswith("CannotPullContainerError")
+    assert "exitCode" not in states[1]["containers"][0]
+    # no plan: one RUNNING poll, then STOPPED with exit 0
+    t = ecs.run_task(cluster="jobs", taskDefinition="job", launchType="FARGATE", networkConfiguration=net)["tasks"][0]
+    states = [ecs.describe_tasks(cluster="jobs", tasks=[t["taskArn"]])["tasks"][0] for _ in range(2)]
+    assert [s["lastStatus"] for s in states] == ["RUNNING", "STOPPED"]
+    assert states[1]["containers"][0]["exitCode"] == 0
+
+
+def test_task_exit_control_list_tasks_and_stop_task(emu, aws):
+    ecs, _ = make_service(aws, desired=2)
+    settle(emu, aws)
+    service_tasks = ecs.list_tasks(cluster="prod", serviceName="web")["taskArns"]
+    assert len(service_tasks) == 2
+    register(ecs, family="other")
+    one_off = ecs.run_task(cluster="prod", taskDefinition="other", launchType="FARGATE", networkConfiguration=network(aws))["tasks"][0]
+    assert one_off["taskArn"] not in ecs.list_tasks(cluster="prod", serviceName="web")["taskArns"]
+    assert one_off["taskArn"] in ecs.list_tasks(cluster="prod", family="other")["taskArns"]
+    body = emu.ok("POST", "/_emulator/ecs/task-exit", {"account": aws.account, "cluster": "prod", "task": one_off["taskArn"], "exitCode": 42})
+    assert body["lastStatus"] == "STOPPED"
+    t = ecs.describe_tasks(cluster="prod", tasks=[one_off["taskArn"].split("/")[-1]])["tasks"][0]
+    assert t["containers"][0]["exitCode"] == 42 and t["stopCode"] == "EssentialContainerExited"
+    assert one_off["taskArn"] in ecs.list_tasks(cluster="prod", desiredStatus="STOPPED")["taskArns"]
+    svc_task = ecs.describe_tasks(cluster="prod", tasks=service_tasks)["tasks"]
+    assert {t["group"] for t in svc_task} == {"service:web"} and {t["lastStatus"] for t in svc_task} == {"RUNNING"}
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.stop_task(cluster="prod", task="0123456789abcdef0123456789abcdef")
+    assert error_code(exc.value) == "InvalidParameterException"
+    stopped = ecs.stop_task(cluster="prod", task=service_tasks[0], reason="by test")["task"]
+    assert stopped["lastStatus"] == "STOPPED" and stopped["stoppedReason"] == "by test"
+    assert ecs.describe_tasks(cluster="prod", tasks=["missing"])["failures"][0]["reason"] == "MISSING"
+    status, body = emu.ctl("POST", "/_emulator/ecs/task-exit", {"account": aws.account, "cluster": "prod", "task": "nope", "exitCode": 1})
+    assert status == 404
+    status, body = emu.ctl("POST", "/_emulator/ecs/task-exit", {"account": aws.account, "cluster": "prod", "task": "x"})
+    assert status == 400 and body["field"] == "exitCode"
+
+
+# ---------------------------------------------------------------------------
+# 6. ListTaskDefinitions
+# ---------------------------------------------------------------------------
+def test_list_task_definitions_sort_and_pagination(emu, aws):
+    ecs = aws("ecs")
+    arns = [register(ecs, image=f"nginx:{i}") for i in range(3)]
+    register(ecs, family="aaa")
+    assert ecs.list_task_definitions(familyPrefix="web", sort="DESC", maxResults=1)["taskDefinitionArns"] == [arns[2]]
+    first = ecs.list_task_definitions(familyPrefix="web", maxResults=2)
+    assert first["taskDefinitionArns"] == arns[:2]
+    assert ecs.list_task_definitions(familyPrefix="web", nextToken=first["nextToken"])["taskDefinitionArns"] == arns[2:]
+    every = ecs.list_task_definitions(sort="DESC")["taskDefinitionArns"]
+    assert every[0] == arns[2] and every[-1].endswith("task-definition/aaa:1")
+
+
+# ---------------------------------------------------------------------------
+# 7. CodeDeploy
+# ---------------------------------------------------------------------------
+def _codedeploy_setup(aws: Any, ready_wait: bool = False, rollback: bool = True) -> tuple[Any, Any, str, str, str]:
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="prod")
+    td1 = register(ecs, fargate=False, image="app:1")
+    td2 = register(ecs, fargate=False, image="app:2")
+    ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td1, desiredCount=2, deploymentController={"type": "CODE_DEPLOY"})
+    cd = aws("codedeploy")
+    cd.create_application(applicationName="app", computePlatform="ECS")
+    bg: dict[str, Any] = {"terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 5}}
+    bg["deploymentReadyOption"] = {"actionOnTimeout": "STOP_DEPLOYMENT" if ready_wait else "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 10 if ready_wait else 0}
+    cd.create_deployment_group(
+        applicationName="app",
+        deploymentGroupName="dg",
+        serviceRoleArn=f"arn:aws:iam::{aws.account}:role/cd",
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        blueGreenDeploymentConfiguration=bg,
+        autoRollbackConfiguration={"enabled": rollback, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"]},
+        ecsServices=[{"serviceName": "web", "clusterName": "prod"}],
+        loadBalancerInfo={"targetGroupPairInfoList": [{"targetGroups": [{"name": "blue"}, {"name": "green"}], "prodTrafficRoute": {"listenerArns": ["arn:l"]}}]},
+    )
+    appspec = (
+        "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n"
+        f"        TaskDefinition: {td2}\n        LoadBalancerInfo:\n          ContainerName: app\n          ContainerPort: 80\n"
+    )
+    return ecs, cd, td1, td2, appspec
+
+
+def _revision(appspec: str) -> dict[str, Any]:
+    return {"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec}}
+
+
+def test_codedeploy_progression_ready_wait_and_targets(emu, aws):
+    ecs, cd, td1, td2, appspec = _codedeploy_setup(aws, ready_wait=True)
+    svc = describe(ecs)
+    assert svc["runningCount"] == 2 and svc["deployments"] == []
+    assert [(ts["status"], ts["taskDefinition"]) for ts in svc["taskSets"]] == [("PRIMARY", td1)]
+    dep_id = cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec))["deploymentId"]
+    assert dep_id.startswith("d-") and len(dep_id) == 11
+    assert cd.list_deployment_targets(deploymentId=dep_id)["targetIds"] == ["prod:web"]
+    statuses = [cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]["status"] for _ in range(4)]
+    assert statuses == ["InProgress", "Ready", "Ready", "Ready"]
+    target = cd.get_deployment_target(deploymentId=dep_id, targetId="prod:web")["deploymentTarget"]
+    assert target["deploymentTargetType"] == "ECSTarget"
+    ecs_target = target["ecsTarget"]
+    assert ecs_target["status"] == "Ready"
+    events = {e["lifecycleEventName"]: e["status"] for e in ecs_target["lifecycleEvents"]}
+    assert list(events) == ["BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
+                            "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"]
+    assert events["AfterAllowTestTraffic"] == "Succeeded" and events["AllowTraffic"] == "Pending"
+    assert {ts["taskSetLabel"]: ts["trafficWeight"] for ts in ecs_target["taskSetsInfo"]} == {"Blue": 100.0, "Green": 0.0}
+    assert describe(ecs)["taskDefinition"] == td1
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec))
+    assert error_code(exc.value) == "DeploymentLimitExceededException"
+    cd.continue_deployment(deploymentId=dep_id, deploymentWaitType="READY_WAIT")
+    for _ in range(3):
+        info = cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]
+    assert info["status"] == "Succeeded" and info["completeTime"]
+    final = cd.batch_get_deployment_targets(deploymentId=dep_id, targetIds=["prod:web"])["deploymentTargets"][0]["ecsTarget"]
+    assert {e["status"] for e in final["lifecycleEvents"]} == {"Succeeded"}
+    assert {ts["taskSetLabel"]: ts["trafficWeight"] for ts in final["taskSetsInfo"]} == {"Blue": 0.0, "Green": 100.0}
+    svc = describe(ecs)
+    assert svc["taskDefinition"] == td2 and svc["runningCount"] == 2
+    assert [(ts["status"], ts["taskDefinition"]) for ts in svc["taskSets"]] == [("PRIMARY", td2)]
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        cd.continue_deployment(deploymentId=dep_id)
+    assert error_code(exc.value) == "DeploymentAlreadyCompletedException"
+    cd.get_waiter("deployment_successful").wait(deploymentId=dep_id, WaiterConfig={"Delay": 0.1, "MaxAttempts": 2})
+    rev = cd.get_application_revision(applicationName="app", revision=_revision(appspec))
+    assert rev["revision"]["appSpecContent"]["content"] == appspec and rev["revisionInfo"]["deploymentGroups"] == ["dg"]
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        cd.get_application_revision(applicationName="app", revision=_revision("other"))
+    assert error_code(exc.value) == "RevisionDoesNotExistException"
+
+
+def test_codedeploy_failure_plan_stop_and_status_control(emu, aws):
+    ecs, cd, td1, td2, appspec = _codedeploy_setup(aws)
+    emu.ok("POST", "/_emulator/codedeploy/outcome",
+           {"account": aws.account, "application": "app", "deploymentGroup": "dg", "outcome": "fail", "error": "HEALTH_CONSTRAINTS"})
+    dep_id = cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec))["deploymentId"]
+    with pytest.raises(botocore.exceptions.WaiterError):
+        cd.get_waiter("deployment_successful").wait(deploymentId=dep_id, WaiterConfig={"Delay": 0.1, "MaxAttempts": 5})
+    info = cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]
+    assert info["status"] == "Failed" and info["errorInformation"]["code"] == "HEALTH_CONSTRAINTS"
+    rollback_id = info["rollbackInfo"]["rollbackDeploymentId"]
+    for _ in range(4):
+        rb = cd.get_deployment(deploymentId=rollback_id)["deploymentInfo"]
+    assert rb["status"] == "Succeeded" and rb["creator"] == "codeDeployRollback"
+    assert rb["rollbackInfo"]["rollbackTriggeringDeploymentId"] == dep_id
+    # StopDeployment with rollback
+    dep2 = cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec))["deploymentId"]
+    out = cd.stop_deployment(deploymentId=dep2, autoRollbackEnabled=True)
+    assert out["status"] == "Pending"
+    info = cd.get_deployment(deploymentId=dep2)["deploymentInfo"]
+    assert info["status"] == "Stopped" and info["rollbackInfo"]["rollbackDeploymentId"]
+    for _ in range(4):
+        rb = cd.get_deployment(deploymentId=info["rollbackInfo"]["rollbackDeploymentId"])["deploymentInfo"]
+    assert rb["status"] == "Succeeded"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        cd.stop_deployment(deploymentId=dep2)
+    assert error_code(exc.value) == "DeploymentAlreadyCompletedException"
+    # status control
+    dep3 = cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec))["deploymentId"]
+    emu.ok("POST", "/_emulator/codedeploy/status",
+           {"account": aws.account, "deploymentId": dep3, "status": "Failed", "error": {"code": "ALARM_ACTIVE", "message": "alarm"}})
+    info = cd.get_deployment(deploymentId=dep3)["deploymentInfo"]
+    assert info["status"] == "Failed" and info["errorInformation"] == {"code": "ALARM_ACTIVE", "message": "alarm"}
+    status, body = emu.ctl("POST", "/_emulator/codedeploy/status", {"account": aws.account, "deploymentId": dep3, "status": "Done"})
+    assert status == 400 and body["field"] == "status"
+    status, body = emu.ctl("POST", "/_emulator/codedeploy/status", {"account": aws.account, "deploymentId": "d-NOPE", "status": "Failed"})
+    assert status == 404
+
+
+def test_codedeploy_configs_and_codestep_knob(emu, aws):
+    cd = aws("codedeploy")
+    cfg = cd.get_deployment_config(deploymentConfigName="CodeDeployDefault.ECSLinear10PercentEvery1Minutes")["deploymentConfigInfo"]
+    assert cfg["computePlatform"] == "ECS" and cfg["trafficRoutingConfig"]["timeBasedLinear"]["linearPercentage"] == 10
+    all_at_once = cd.get_deployment_config(deploymentConfigName="CodeDeployDefault.ECSAllAtOnce")["deploymentConfigInfo"]
+    assert all_at_once["trafficRoutingConfig"]["type"] == "AllAtOnce"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        cd.get_deployment_config(deploymentConfigName="Nope")
+    assert error_code(exc.value) == "DeploymentConfigDoesNotExistException"
+    emu.ok("POST", "/_emulator/config", {"account": aws.account, "codedeploy_steps": 2})
+    ecs, cd, td1, td2, appspec = _codedeploy_setup(aws)
+    dep_id = cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec))["deploymentId"]
+    statuses = [cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]["status"] for _ in range(6)]
+    assert statuses == ["Created", "InProgress", "InProgress", "InProgress", "InProgress", "Succeeded"]
+    group = cd.get_deployment_group(applicationName="app", deploymentGroupName="dg")["deploymentGroupInfo"]
+    assert group["deploymentConfigName"] == "CodeDeployDefault.ECSAllAtOnce"
+    assert group["lastSuccessfulDeployment"]["deploymentId"] == dep_id
+
+
+# ---------------------------------------------------------------------------
+# 8. call log, reset; unimplemented operations
+# ---------------------------------------------------------------------------
+def test_call_log(emu, aws):
+    ecs = aws("ecs")
+    before = time.time()
+    ecs.list_clusters()
+    with pytest.raises(botocore.exceptions.ClientError):
+        ecs.describe_services(cluster="missing", services=["x"])
+    aws("sts").get_caller_identity()
+    calls = emu.ok("GET", f"/_emulator/calls?account={aws.account}")["calls"]
+    ops = [(c["service"], c["operation"], c["status"]) for c in calls]
+    assert ops == [("ecs", "ListClusters", 200), ("ecs", "DescribeServices", 400), ("sts", "GetCallerIdentity", 200)]
+    assert all(c["region"] == "us-east-1" and c["account"] == aws.account for c in calls)
+    assert all(before <= c["start"] <= c["end"] <= time.time() for c in calls)
+    only = emu.ok("GET", f"/_emulator/calls?account={aws.account}&operation=ListClusters")["calls"]
+    assert len(only) == 1
+
+
+def test_unimplemented_operation_behaves_like_moto(emu, aws):
+    ecs = aws("ecs")
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.execute_command(cluster="c", task="t", command="ls", interactive=True)
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+def test_reset_wipes_everything(emu, aws):
+    # reset is global: later tests only use fresh accounts, so they are unaffected
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="gone")
+    emu.ok("POST", "/_emulator/config", {"account": aws.account, "ecs_steps": 7})
+    emu.ok("POST", "/_emulator/ecs/outcome", {"account": aws.account, "service": "web", "outcome": "fail"})
+    assert emu.ok("POST", "/_emulator/reset") == {"status": "ok"}
+    assert ecs.list_clusters()["clusterArns"] == []
+    assert emu.ok("GET", f"/_emulator/config?account={aws.account}")["ecs_steps"] == 3
+    calls = emu.ok("GET", f"/_emulator/calls?account={aws.account}")["calls"]
+    assert [c["operation"] for c in calls] == ["ListClusters"]
+    make_service(aws)  # the armed failure plan is gone too
+    assert settle(emu, aws)["deployments"][0]["rolloutState"] == "COMPLETED"
+
+
+# ---------------------------------------------------------------------------
+# fault proxy
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def proxy(emu):
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="fault-proxy-", suffix=".log")[1])
+    with log.open("w") as fh:
+        proc = subprocess.Popen([str(HERE / "fault-proxy"), str(port), str(emu.port)], stdout=fh, stderr=subprocess.STDOUT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/_fault/rules", proc, log)
+        yield port
+    finally:
+        rc = stop(proc)
+        assert rc == 0, log.read_text()
+        log.unlink()
+
+
+def test_fault_proxy_throttle_5xx_reset_delay(emu, acct, proxy):
+    add = lambda rule: emu.ctl("POST", "/_fault/add", rule, port=proxy)  # noqa: E731
+    emu.ctl("POST", "/_fault/clear", {}, port=proxy)
+    status, body = add({"match": "ListClusters", "kind": "sideways"})
+    assert status == 400 and body["field"] == "kind"
+    status, body = add({"kind": "throttle"})
+    assert status == 400 and body["field"] == "match"
+
+    retrying = emu.client("ecs", acct, retries=3, port=proxy)
+    single = emu.client("ecs", acct, retries=1, port=proxy)
+    # forwarded untouched
+    assert single.list_clusters()["clusterArns"] == []
+
+    assert add({"match": "ListClusters", "kind": "throttle", "times": 2})[0] == 200
+    resp = retrying.list_clusters()
+    assert resp["ResponseMetadata"]["RetryAttempts"] == 2
+
+    add({"match": "AmazonEC2ContainerServiceV20141113.ListClusters", "kind": "throttle", "times": 1})
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        single.list_clusters()
+    assert error_code(exc.value) == "ThrottlingException" and exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert exc.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == "ThrottlingException"
+
+    add({"match": "ListClusters", "kind": "5xx", "times": 1})
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        single.list_clusters()
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+
+    add({"match": "ListClusters", "kind": "reset", "times": 1})
+    with pytest.raises((botocore.exceptions.ConnectionClosedError, botocore.exceptions.EndpointConnectionError, botocore.exceptions.HTTPClientError)):
+        single.list_clusters()
+    add({"match": "ListClusters", "kind": "reset", "times": 1})
+    assert retrying.list_clusters()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+    add({"match": "ListClusters", "kind": "delay", "delay_ms": 400, "times": 1})
+    start = time.time()
+    single.list_clusters()
+    assert time.time() - start >= 0.4
+
+    add({"match": "DescribeClusters", "kind": "throttle"})  # forever
+    for _ in range(3):
+        with pytest.raises(botocore.exceptions.ClientError):
+            single.describe_clusters(clusters=["x"])
+    rules = emu.ctl("GET", "/_fault/rules", port=proxy)[1]["rules"]
+    forever = [r for r in rules if r["match"] == "DescribeClusters"][0]
+    assert forever["hits"] == 3 and forever["remaining"] is None
+    assert all(r["remaining"] == 0 for r in rules if r["match"] != "DescribeClusters")
+    assert emu.ctl("POST", "/_fault/clear", {}, port=proxy) == (200, {"status": "ok"})
+    assert emu.ctl("GET", "/_fault/rules", port=proxy)[1]["rules"] == []
+    single.describe_clusters(clusters=["x"])
+
+    sts = boto3.client("sts", endpoint_url=f"http://127.0.0.1:{proxy}", region_name="us-east-1",
+                       aws_access_key_id=f"AKIA{acct}", aws_secret_access_key="x", config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+    add({"match": "GetCallerIdentity", "kind": "throttle", "times": 1})
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        sts.get_caller_identity()
+    assert error_code(exc.value) == "Throttling"
+    assert sts.get_caller_identity()["Account"] == acct
+
+
+def test_serve_stops_on_sigterm():
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="emulator-sig-", suffix=".log")[1])
+    with log.open("w") as fh:
+        proc = subprocess.Popen([str(HERE / "serve"), str(port)], stdout=fh, stderr=subprocess.STDOUT, env={**os.environ})
+    try:
+        wait_http(f"http://127.0.0.1:{port}/_emulator/health", proc, log)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/health", timeout=1)
+        assert "Traceback" not in log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.unlink()

@@ -1,0 +1,1 @@
+{ service: 'x' + std.extVar('N') }

@@ -1,0 +1,2 @@
+local x = import 'lib.libsonnet';
+{ service: x.name }

@@ -1,0 +1,3 @@
+{
+  name: error 'name is not configured',
+}

@@ -1,0 +1,3 @@
+{
+  service: std.extVar('SERVICE'),
+}

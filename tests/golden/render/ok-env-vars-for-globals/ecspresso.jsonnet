@@ -1,0 +1,1 @@
+{ service: std.extVar('S'), task_definition: 'td.json' }

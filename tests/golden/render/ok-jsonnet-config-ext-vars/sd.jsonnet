@@ -1,0 +1,1 @@
+{ desiredCount: std.extVar('MINUTES') - 1, launchType: 'FARGATE' }
