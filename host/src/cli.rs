@@ -2,8 +2,10 @@
 //! This layer parses and translates flags into library options; it never decides behaviour.
 //! clap types appear only here and in `cli/`.
 
+mod deploy;
 mod render;
 mod version;
+mod wait;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -96,10 +98,18 @@ pub enum LogFormatArg {
 /// The commands. Commands of ecspresso that are not listed here are not implemented yet.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create or update the service: register the task definition, apply the service definition, wait
+    Deploy(deploy::DeployArgs),
+    /// Start a new deployment with the same task definition and settings
+    Refresh(deploy::RefreshArgs),
     /// Print the rendered config, service definition or task definition
     Render(render::RenderArgs),
+    /// Change the desired count and auto scaling of the service
+    Scale(deploy::ScaleArgs),
     /// Print the version
     Version(version::VersionArgs),
+    /// Wait until the service is stable or its deployment has finished
+    Wait(wait::WaitArgs),
 }
 
 impl GlobalArgs {
@@ -155,6 +165,18 @@ where
     let result = match cli.command {
         Command::Render(args) => render::run(args, &globals, environment, &logger),
         Command::Version(args) => version::run(args, &logger),
+        Command::Deploy(args) => with_app(&globals, environment, &logger, async |app| {
+            deploy::run(args, app).await
+        }),
+        Command::Scale(args) => with_app(&globals, environment, &logger, async |app| {
+            deploy::run_scale(args, app).await
+        }),
+        Command::Refresh(args) => with_app(&globals, environment, &logger, async |app| {
+            deploy::run_refresh(args, app).await
+        }),
+        Command::Wait(args) => with_app(&globals, environment, &logger, async |app| {
+            wait::run(args, app).await
+        }),
     };
     match result {
         Ok(code) => code,
@@ -186,4 +208,46 @@ fn load_app(
         logger.warn(&warning.message);
     }
     Ok((config, renderer))
+}
+
+/// Loads the config, builds the AWS clients and runs `command` on a Tokio runtime, bounded by
+/// the config `timeout`.
+fn with_app<F>(
+    globals: &Globals,
+    environment: Environment,
+    logger: &Logger,
+    command: F,
+) -> anyhow::Result<ExitCode>
+where
+    F: AsyncFnOnce(&crate::app::App<'_>) -> anyhow::Result<ExitCode>,
+{
+    let (config, renderer) = load_app(globals, environment, logger)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let sink = crate::output::TerminalSink::new(*logger);
+    let timeout = config.file.timeout;
+    runtime.block_on(async {
+        let clients = crate::aws::Clients::load(
+            config.file.region.as_deref(),
+            globals.assume_role_arn.as_deref(),
+        )
+        .await;
+        let app = crate::app::App {
+            config,
+            renderer,
+            clients,
+            events: &sink,
+            deadline: std::time::Instant::now() + timeout,
+        };
+        // The waits report their own timeouts with what was pending; this bounds everything else.
+        let grace = std::time::Duration::from_secs(5);
+        match tokio::time::timeout(timeout + grace, command(&app)).await {
+            Ok(result) => result,
+            Err(_) => anyhow::bail!(
+                "timed out after {} (config `timeout` or --timeout)",
+                crate::config::format_duration(timeout)
+            ),
+        }
+    })
 }

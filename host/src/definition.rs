@@ -3,12 +3,14 @@
 //! nulls and empty lists dropped, and type-checked against the API's shapes. Later: conversion to
 //! SDK inputs, diff normalization.
 
+mod codec;
 mod load;
 mod normalize;
 mod schema;
 
 use std::path::PathBuf;
 
+pub use codec::{from_json, to_json};
 pub use load::{
     Definition, load_express_definition, load_service_definition, load_task_definition,
 };

@@ -4,9 +4,13 @@
 //! Data flows `cli → config → render → definition → (later: plan/diff → gates → apply → wait)`.
 //! Library modules never print; `output` renders results and logs.
 
+pub mod app;
+pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod definition;
+pub mod deploy;
+pub mod events;
 pub mod output;
 pub mod render;
 

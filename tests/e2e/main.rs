@@ -3,6 +3,7 @@
 //! port. Each test gets its own AWS account (by access key id) for isolation, and checks AWS
 //! state with an independent SDK client. See tests/README.md.
 
+mod deploy;
 mod emulator;
 mod golden;
 mod register_roundtrip;

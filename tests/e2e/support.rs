@@ -258,3 +258,78 @@ pub fn control(endpoint: &str, path: &str, body: &serde_json::Value) -> (u16, St
         .unwrap_or_default();
     (status, body)
 }
+
+impl TestContext {
+    /// Calls the emulator's control API for this test's account and region.
+    pub fn control(&self, path: &str, mut body: serde_json::Value) -> serde_json::Value {
+        let endpoint = self.endpoint.clone().expect("test context without AWS");
+        body["account"] = serde_json::Value::from(self.account.clone());
+        body["region"] = serde_json::Value::from(REGION);
+        let (status, text) = control(&endpoint, path, &body);
+        assert_eq!(status, 200, "control {path} failed: {text}");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Runs `ristretto ARGS` with extra environment variables and returns the output.
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut command = self.ristretto();
+        command.args(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        run(&mut command)
+    }
+
+    /// The AWS calls this test's account made, as recorded by the emulator.
+    pub fn calls(&self, operation: &str) -> Vec<serde_json::Value> {
+        let endpoint = self.endpoint.clone().expect("test context without AWS");
+        let address = endpoint.trim_start_matches("http://");
+        let path = format!(
+            "/_emulator/calls?account={}&operation={operation}",
+            self.account
+        );
+        use std::io::{Read, Write};
+        let mut stream = TcpStream::connect(address).expect("connect");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or_default();
+        let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        value
+            .get("calls")
+            .and_then(|c| c.as_array())
+            .cloned()
+            .or_else(|| value.as_array().cloned())
+            .unwrap_or_default()
+    }
+}
+
+/// Asserts a command succeeded, showing its output otherwise.
+pub fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "expected success, got {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+/// Asserts a command failed with exit code 1 and that stderr contains `needle`.
+pub fn assert_failure(output: &Output, needle: &str) {
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "expected exit 1\n--- stderr\n{stderr}"
+    );
+    assert!(
+        stderr.contains(needle),
+        "stderr lacks {needle:?}:\n{stderr}"
+    );
+}

@@ -194,6 +194,8 @@ pub const SERVICE_DEFINITION: Shape = Shape::Object(&[
     field("serviceConnectConfiguration", ANY),
     field("volumeConfigurations", ANY_LIST),
     field("vpcLatticeConfigurations", ANY_LIST),
+    field("gatewayConnectors", ANY_LIST),
+    field("monitoring", ANY),
     field("serviceArn", RO),
     field("clusterArn", RO),
     field("status", RO),

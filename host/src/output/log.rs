@@ -70,6 +70,11 @@ impl Logger {
         }
     }
 
+    /// The log format.
+    pub fn format(&self) -> LogFormat {
+        self.format
+    }
+
     /// The logger used before settings are resolved (text, no debug, no color).
     pub fn fallback() -> Self {
         Self::new(LogFormat::Text, false, false)

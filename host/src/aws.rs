@@ -1,0 +1,83 @@
+//! AWS client construction, and nothing else: region (config `region`, else the SDK's own
+//! resolution), credentials from the standard chain, an optional role to assume
+//! (`--assume-role-arn`), endpoints from the standard settings (`AWS_ENDPOINT_URL`), the SDK's
+//! standard retry policy. Loaded lazily, only by commands that call AWS.
+
+use aws_config::BehaviorVersion;
+use aws_config::sts::AssumeRoleProvider;
+
+/// The AWS clients a command uses, built from one shared SDK config.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// Amazon ECS.
+    pub ecs: aws_sdk_ecs::Client,
+    /// Application Auto Scaling (the service's scalable target).
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// The resolved region.
+    pub region: Option<String>,
+}
+
+impl Clients {
+    /// Loads the SDK config and builds the clients. `region` overrides the SDK's resolution;
+    /// `assume_role_arn` switches credentials to that role (session `ristretto`).
+    pub async fn load(region: Option<&str>, assume_role_arn: Option<&str>) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = region {
+            loader = loader.region(aws_config::Region::new(region.to_owned()));
+        }
+        let mut sdk_config = loader.load().await;
+        if let Some(role) = assume_role_arn {
+            let provider = AssumeRoleProvider::builder(role)
+                .session_name("ristretto")
+                .configure(&sdk_config)
+                .build()
+                .await;
+            sdk_config = sdk_config
+                .into_builder()
+                .credentials_provider(aws_sdk_ecs::config::SharedCredentialsProvider::new(
+                    provider,
+                ))
+                .build();
+        }
+        Self {
+            ecs: aws_sdk_ecs::Client::new(&sdk_config),
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(&sdk_config),
+            region: sdk_config.region().map(ToString::to_string),
+        }
+    }
+}
+
+/// A readable description of an SDK error: the service's error code and message when there is
+/// one, otherwise the transport problem.
+pub fn describe_error<E, R>(err: &aws_sdk_ecs::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_ecs::error::SdkError;
+    match err {
+        SdkError::ServiceError(service) => {
+            let inner = service.err();
+            match (inner.code(), inner.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_owned(),
+                _ => inner.to_string(),
+            }
+        }
+        SdkError::TimeoutError(_) => "request timed out".to_owned(),
+        SdkError::DispatchFailure(failure) => {
+            let mut text = String::from("could not reach AWS");
+            let mut source: Option<&dyn std::error::Error> = failure
+                .as_connector_error()
+                .map(|e| e as &dyn std::error::Error);
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            text
+        }
+        SdkError::ResponseError(_) => "unreadable response from AWS".to_owned(),
+        other => other.to_string(),
+    }
+}

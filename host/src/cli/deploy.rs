@@ -1,0 +1,188 @@
+//! `ristretto deploy`, `scale` and `refresh`: flags → `deploy::DeployOptions`.
+
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use crate::deploy::{
+    self, AutoScaling, DeployOptions, DesiredCount, TaskDefinitionSource, WaitUntil,
+};
+
+/// `--wait-until` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WaitUntilArg {
+    /// One deployment left and all desired tasks running (DescribeServices)
+    Stable,
+    /// The service deployment reached a terminal status (service-deployment APIs)
+    Deployed,
+}
+
+impl From<WaitUntilArg> for WaitUntil {
+    fn from(value: WaitUntilArg) -> Self {
+        match value {
+            WaitUntilArg::Stable => Self::Stable,
+            WaitUntilArg::Deployed => Self::Deployed,
+        }
+    }
+}
+
+/// Auto scaling flags shared by `deploy` and `scale`.
+#[derive(Debug, Clone, Args)]
+pub struct AutoScalingArgs {
+    /// Suspend the service's auto scaling (in, out and scheduled)
+    #[arg(long, conflicts_with = "resume_auto_scaling")]
+    pub suspend_auto_scaling: bool,
+    /// Resume the service's auto scaling
+    #[arg(long)]
+    pub resume_auto_scaling: bool,
+    /// Minimum capacity of the scalable target
+    #[arg(long, value_name = "N")]
+    pub auto_scaling_min: Option<i32>,
+    /// Maximum capacity of the scalable target
+    #[arg(long, value_name = "N")]
+    pub auto_scaling_max: Option<i32>,
+}
+
+impl AutoScalingArgs {
+    fn into_options(self) -> AutoScaling {
+        AutoScaling {
+            suspend: match (self.suspend_auto_scaling, self.resume_auto_scaling) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+            min: self.auto_scaling_min,
+            max: self.auto_scaling_max,
+        }
+    }
+}
+
+/// Flags of `deploy`.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Render and show what would change; make no change
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Desired count (default: `desiredCount` of the service definition; unchanged if absent)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub tasks: Option<i32>,
+    /// Keep the service's current task definition; register nothing
+    #[arg(long, conflicts_with_all = ["revision", "latest_task_definition"])]
+    pub skip_task_definition: bool,
+    /// Deploy revision N of the task definition family; register nothing
+    #[arg(long, value_name = "N", conflicts_with = "latest_task_definition")]
+    pub revision: Option<u64>,
+    /// Deploy the newest registered revision of the family; register nothing
+    #[arg(long)]
+    pub latest_task_definition: bool,
+    /// Start a new deployment even if nothing changed
+    #[arg(long)]
+    pub force_new_deployment: bool,
+    /// Do not wait for the deployment
+    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
+    pub wait: bool,
+    /// What to wait for
+    #[arg(long, value_enum, default_value = "deployed", alias = "until")]
+    pub wait_until: WaitUntilArg,
+    /// Do not apply the service definition's attributes and tags
+    #[arg(long = "no-update-service", action = clap::ArgAction::SetFalse)]
+    pub update_service: bool,
+    /// Auto scaling changes applied before the update
+    #[command(flatten)]
+    pub auto_scaling: AutoScalingArgs,
+}
+
+impl DeployArgs {
+    fn into_options(self) -> anyhow::Result<DeployOptions> {
+        if self.tasks.is_some_and(|n| n < -1) {
+            anyhow::bail!("--tasks must be 0 or more (or -1 to use the service definition)");
+        }
+        Ok(DeployOptions {
+            dry_run: self.dry_run,
+            task_definition: match (
+                self.skip_task_definition,
+                self.revision,
+                self.latest_task_definition,
+            ) {
+                (true, _, _) => TaskDefinitionSource::Current,
+                (_, Some(n), _) if n > 0 => TaskDefinitionSource::Revision(n),
+                (_, _, true) => TaskDefinitionSource::Latest,
+                _ => TaskDefinitionSource::Register,
+            },
+            desired_count: match self.tasks {
+                Some(n) if n >= 0 => DesiredCount::Exactly(n),
+                _ => DesiredCount::FromDefinition,
+            },
+            force_new_deployment: self.force_new_deployment,
+            update_service: self.update_service,
+            wait: self.wait.then_some(self.wait_until.into()),
+            auto_scaling: self.auto_scaling.into_options(),
+        })
+    }
+}
+
+/// Flags of `scale`.
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// Render and show what would change; make no change
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Desired count
+    #[arg(long, value_name = "N")]
+    pub tasks: Option<i32>,
+    /// Do not wait for the service to be stable
+    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
+    pub wait: bool,
+    /// Auto scaling changes
+    #[command(flatten)]
+    pub auto_scaling: AutoScalingArgs,
+}
+
+/// Flags of `refresh`.
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Show what would change; make no change
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not wait for the new deployment
+    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
+    pub wait: bool,
+}
+
+/// Runs `deploy`.
+pub async fn run(args: DeployArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
+    deploy::deploy(app, args.into_options()?).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `scale`: a deploy that keeps the task definition and the service attributes.
+pub async fn run_scale(args: ScaleArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
+    let options = DeployOptions {
+        dry_run: args.dry_run,
+        task_definition: TaskDefinitionSource::Current,
+        desired_count: args
+            .tasks
+            .map_or(DesiredCount::Unchanged, DesiredCount::Exactly),
+        force_new_deployment: false,
+        update_service: false,
+        wait: args.wait.then_some(WaitUntil::Stable),
+        auto_scaling: args.auto_scaling.into_options(),
+    };
+    deploy::deploy(app, options).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `refresh`: a new deployment of the same task definition and attributes.
+pub async fn run_refresh(args: RefreshArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
+    let options = DeployOptions {
+        dry_run: args.dry_run,
+        task_definition: TaskDefinitionSource::Current,
+        desired_count: DesiredCount::Unchanged,
+        force_new_deployment: true,
+        update_service: false,
+        wait: args.wait.then_some(WaitUntil::Deployed),
+        auto_scaling: AutoScaling::default(),
+    };
+    deploy::deploy(app, options).await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,138 @@
+//! The lifecycle engine for one service with the ECS deployment controller: deploy (create or
+//! update in one UpdateService call), wait (stable / deployed), rollback, scale, and the task
+//! definition revisions they use. It calls AWS through `aws::Clients`, reports through
+//! `events`, and never prints or reads flags.
+
+mod autoscaling;
+mod create;
+mod deploy_run;
+mod describe;
+mod service_input;
+mod tags;
+mod task_definition;
+mod wait;
+
+pub use autoscaling::AutoScaling;
+pub use deploy_run::{DeployOptions, DesiredCount, TaskDefinitionSource, deploy};
+pub use describe::{describe_service, find_service};
+pub use task_definition::{latest_revision, register_task_definition};
+pub use wait::{WaitUntil, wait};
+
+/// Lifecycle errors. Each says what was being done and, for AWS failures, what had already
+/// been applied.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The config names no service.
+    #[error("{config}: `service` is not set")]
+    NoService {
+        /// The config file.
+        config: String,
+    },
+    /// The cluster does not exist.
+    #[error("cluster `{cluster}` not found")]
+    ClusterNotFound {
+        /// The cluster.
+        cluster: String,
+    },
+    /// The service does not exist (or is INACTIVE).
+    #[error("service `{service}` not found in cluster `{cluster}`")]
+    ServiceNotFound {
+        /// The cluster.
+        cluster: String,
+        /// The service.
+        service: String,
+    },
+    /// An AWS call failed.
+    #[error("{operation} failed: {message}{}", applied_note(.applied))]
+    Aws {
+        /// The operation, e.g. `UpdateService`.
+        operation: &'static str,
+        /// The service's error code and message, or the transport problem.
+        message: String,
+        /// What this command had already changed in AWS before the failure.
+        applied: Vec<String>,
+    },
+    /// A definition could not be loaded.
+    #[error(transparent)]
+    Definition(#[from] crate::definition::Error),
+    /// A flag combination or value is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// The deadline passed while waiting.
+    #[error("timed out after {timeout} waiting for service `{service}` to be {until}: {pending}")]
+    Timeout {
+        /// The service.
+        service: String,
+        /// `stable` or `deployed`.
+        until: String,
+        /// The configured timeout.
+        timeout: String,
+        /// What was still pending.
+        pending: String,
+    },
+    /// The deployment ended in a failed state.
+    #[error("deployment {deployment} of service `{service}` ended {status}{}", reason_note(.reason))]
+    DeploymentFailed {
+        /// The service.
+        service: String,
+        /// The service deployment (ARN or id).
+        deployment: String,
+        /// Its final status.
+        status: String,
+        /// Why, as ECS reports it.
+        reason: Option<String>,
+    },
+    /// After waiting, the service does not run the deployed task definition (e.g. the
+    /// deployment circuit breaker rolled it back).
+    #[error(
+        "service `{service}` is not running the deployed task definition {expected}: its PRIMARY deployment runs {actual}{}",
+        reason_note(.reason)
+    )]
+    NotDeployed {
+        /// The service.
+        service: String,
+        /// The task definition that was deployed.
+        expected: String,
+        /// The one the PRIMARY deployment runs.
+        actual: String,
+        /// ECS's explanation (rollout state reason), when given.
+        reason: Option<String>,
+    },
+}
+
+fn applied_note(applied: &[String]) -> String {
+    if applied.is_empty() {
+        "; nothing was changed".to_owned()
+    } else {
+        format!("; already applied: {}", applied.join(", "))
+    }
+}
+
+fn reason_note(reason: &Option<String>) -> String {
+    reason
+        .as_deref()
+        .map_or_else(String::new, |r| format!(" ({r})"))
+}
+
+/// Builds an `Error::Aws` from an SDK error.
+pub(crate) fn aws_error<E, R>(
+    operation: &'static str,
+    err: &aws_sdk_ecs::error::SdkError<E, R>,
+    applied: &[String],
+) -> Error
+where
+    E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    Error::Aws {
+        operation,
+        message: crate::aws::describe_error(err),
+        applied: applied.to_vec(),
+    }
+}
+
+/// The family and revision in a task definition ARN or `family:revision`:
+/// `arn:aws:ecs:r:a:task-definition/web:3` → `web:3`.
+pub fn short_task_definition(arn: &str) -> &str {
+    arn.rsplit_once('/').map_or(arn, |(_, name)| name)
+}

@@ -1,0 +1,140 @@
+//! The create path of `deploy`: the service does not exist (or is INACTIVE), so the task
+//! definition is resolved (registered from the file unless `--revision` or
+//! `--latest-task-definition`), and CreateService is called with every field of the service
+//! definition; then it waits like an update.
+
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+use super::deploy_run::{
+    DeployOptions, DesiredCount, TaskDefinitionSource, confirm_primary, load_service_definition,
+    register_from_file,
+};
+use super::service_input::{apply_create, create_input, describe_input};
+use super::task_definition::latest_revision;
+use super::wait::wait;
+use super::{Error, aws_error, short_task_definition};
+use crate::app::App;
+use crate::events::Event;
+
+/// Creates the service `name` and waits as `options` say.
+pub async fn create(
+    app: &App<'_>,
+    name: &str,
+    options: DeployOptions,
+    started: SystemTime,
+) -> Result<String, Error> {
+    app.info(format!(
+        "service {name} not found in cluster {}: creating it",
+        app.cluster()
+    ));
+    let definition = load_service_definition(app)?.ok_or_else(|| {
+        Error::Invalid(format!(
+            "service {name} does not exist and {} has no `service_definition` to create it from",
+            app.config.path.display()
+        ))
+    })?;
+    let mut applied = Vec::new();
+    let task_definition = match options.task_definition {
+        TaskDefinitionSource::Register => {
+            register_from_file(app, options.dry_run, &mut applied).await?
+        }
+        TaskDefinitionSource::Latest | TaskDefinitionSource::Revision(_) => {
+            let family = definition_family(app)?;
+            match options.task_definition {
+                TaskDefinitionSource::Revision(revision) => format!("{family}:{revision}"),
+                _ => latest_revision(&app.clients.ecs, &family).await?,
+            }
+        }
+        TaskDefinitionSource::Current => {
+            return Err(Error::Invalid(format!(
+                "service {name} does not exist, so it has no current task definition to keep (--skip-task-definition)"
+            )));
+        }
+    };
+
+    let mut input = create_input(&definition.value, &definition_source(app))?;
+    let daemon = input
+        .scheduling_strategy
+        .as_ref()
+        .is_some_and(|s| s.as_str() == "DAEMON");
+    input.desired_count = match options.desired_count {
+        _ if daemon => None,
+        DesiredCount::Exactly(n) => Some(n),
+        _ => Some(input.desired_count.unwrap_or(0)),
+    };
+    let desired_count = input.desired_count;
+    let builder = apply_create(
+        app.clients
+            .ecs
+            .create_service()
+            .cluster(app.cluster())
+            .service_name(name)
+            .task_definition(&task_definition)
+            .set_desired_count(desired_count),
+        input,
+    );
+
+    if options.dry_run {
+        let input = builder
+            .as_input()
+            .clone()
+            .build()
+            .map(|i| describe_input(&i))
+            .unwrap_or_default();
+        app.events.emit(Event::WouldSend {
+            operation: "CreateService",
+            input,
+        });
+        app.info("DRY RUN OK");
+        return Ok(task_definition);
+    }
+    builder
+        .send()
+        .await
+        .map_err(|err| aws_error("CreateService", &err, &applied))?;
+    app.info(format!(
+        "service {name} created with task definition {}",
+        short_task_definition(&task_definition)
+    ));
+
+    match options.wait {
+        None => app.info(format!(
+            "service {name} is created; not waiting (--no-wait)"
+        )),
+        Some(until) => {
+            let rollback = wait(app, name, until, started).await?;
+            confirm_primary(app, name, &task_definition, rollback).await?;
+        }
+    }
+    Ok(task_definition)
+}
+
+fn definition_family(app: &App<'_>) -> Result<String, Error> {
+    let path = app.config.task_definition_path().ok_or_else(|| {
+        Error::Invalid(format!(
+            "{}: `task_definition` is not set",
+            app.config.path.display()
+        ))
+    })?;
+    let definition = crate::definition::load_task_definition(&path, &app.renderer)?;
+    definition
+        .value
+        .get("family")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "{}: the task definition has no `family`",
+                path.display()
+            ))
+        })
+}
+
+fn definition_source(app: &App<'_>) -> String {
+    app.config
+        .service_definition_path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,445 @@
+//! `deploy`: creates the service when it is missing; otherwise resolves the task definition
+//! (register the file, or `--revision`, `--latest-task-definition`, `--skip-task-definition`),
+//! applies tags, auto scaling, then the service attributes, task definition, desired count and
+//! force-new-deployment in ONE UpdateService call, waits, and checks that the PRIMARY
+//! deployment runs the deployed task definition (a circuit-breaker rollback is a failure).
+
+use std::time::SystemTime;
+
+use aws_sdk_ecs::types::{SchedulingStrategy, Service, Tag};
+use serde_json::Value;
+
+use super::autoscaling::{self, AutoScaling};
+use super::describe::{find_service, primary_task_definition};
+use super::service_input::{apply_update, describe_input, update_input};
+use super::tags::{TagChanges, compare};
+use super::task_definition::{family_of, latest_revision, register_task_definition};
+use super::wait::{WaitUntil, wait};
+use super::{Error, aws_error, create, short_task_definition};
+use crate::app::App;
+use crate::definition::{self, Definition};
+use crate::events::Event;
+
+/// Where the task definition to deploy comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskDefinitionSource {
+    /// Register the configured task definition file (the default).
+    Register,
+    /// `--revision N`: revision N of the family.
+    Revision(u64),
+    /// `--latest-task-definition`: the newest ACTIVE revision of the family.
+    Latest,
+    /// `--skip-task-definition`: keep the service's current task definition.
+    Current,
+}
+
+/// How the desired count is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DesiredCount {
+    /// `desiredCount` from the service definition; unchanged when it has none.
+    FromDefinition,
+    /// `--tasks N`.
+    Exactly(i32),
+    /// Leave it as it is (scale/refresh without `--tasks`).
+    Unchanged,
+}
+
+/// Options of one deploy (also used by `scale` and `refresh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeployOptions {
+    /// Render and report, change nothing.
+    pub dry_run: bool,
+    /// Which task definition to deploy.
+    pub task_definition: TaskDefinitionSource,
+    /// The desired count.
+    pub desired_count: DesiredCount,
+    /// UpdateService `forceNewDeployment`.
+    pub force_new_deployment: bool,
+    /// Apply the service definition's attributes and tags.
+    pub update_service: bool,
+    /// What to wait for after the update (`None`: do not wait).
+    pub wait: Option<WaitUntil>,
+    /// Auto scaling changes, applied before the update.
+    pub auto_scaling: AutoScaling,
+}
+
+/// Runs a deploy. Returns the deployed task definition ARN.
+pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Error> {
+    let service_name = app.service()?.to_owned();
+    let started = SystemTime::now();
+    let Some(remote) = find_service(app).await? else {
+        return create::create(app, &service_name, options, started).await;
+    };
+    if remote.status() == Some("DRAINING") {
+        app.warn(format!("service {service_name} is DRAINING"));
+    }
+    let mut applied: Vec<String> = Vec::new();
+
+    let local_service =
+        if options.update_service || options.desired_count == DesiredCount::FromDefinition {
+            load_service_definition(app)?
+        } else {
+            None
+        };
+    let task_definition = resolve_task_definition(app, &remote, options, &mut applied).await?;
+
+    let desired = match (options.desired_count, &local_service) {
+        _ if remote.scheduling_strategy() == Some(&SchedulingStrategy::Daemon) => None,
+        (DesiredCount::Exactly(n), _) => Some(n),
+        (DesiredCount::FromDefinition, Some(def)) => def
+            .value
+            .get("desiredCount")
+            .and_then(Value::as_i64)
+            .and_then(|n| i32::try_from(n).ok()),
+        _ => None,
+    };
+
+    let attributes = match (&local_service, options.update_service) {
+        (Some(def), true) => Some(update_input(&def.value, &source(app))?),
+        _ => None,
+    };
+    let tag_changes = match (&local_service, options.update_service) {
+        (Some(def), true) => compare(remote.tags(), &local_tags(&def.value), &ignored_tags(app)),
+        _ => TagChanges::default(),
+    };
+
+    applied.extend(
+        autoscaling::apply(app, &service_name, options.auto_scaling, options.dry_run).await?,
+    );
+
+    let task_definition_changes =
+        primary_task_definition(&remote).as_deref() != Some(task_definition.as_str());
+    let needs_update = attributes.is_some()
+        || desired.is_some()
+        || options.force_new_deployment
+        || task_definition_changes;
+    let mut builder = app
+        .clients
+        .ecs
+        .update_service()
+        .cluster(app.cluster())
+        .service(&service_name)
+        .task_definition(&task_definition)
+        .set_desired_count(desired)
+        .set_force_new_deployment(options.force_new_deployment.then_some(true));
+    if let Some(attributes) = attributes {
+        builder = apply_update(builder, attributes);
+    }
+
+    if options.dry_run {
+        if needs_update {
+            app.events.emit(Event::WouldSend {
+                operation: "UpdateService",
+                input: builder
+                    .as_input()
+                    .clone()
+                    .build()
+                    .map(|i| describe_input(&i))
+                    .unwrap_or_default(),
+            });
+        }
+        report_tag_changes(app, &tag_changes, true);
+        app.info("DRY RUN OK");
+        return Ok(task_definition);
+    }
+
+    let service_arn = remote.service_arn().unwrap_or_default().to_owned();
+    apply_tags(app, &service_arn, &tag_changes, &mut applied).await?;
+
+    if needs_update {
+        app.info(format!(
+            "updating service {service_name} with task definition {}",
+            short_task_definition(&task_definition)
+        ));
+        builder
+            .send()
+            .await
+            .map_err(|err| aws_error("UpdateService", &err, &applied))?;
+    } else {
+        app.info(format!("service {service_name} needs no update"));
+        return Ok(task_definition);
+    }
+
+    match options.wait {
+        None => app.info(format!(
+            "service {service_name} is updated; not waiting (--no-wait)"
+        )),
+        Some(until) => {
+            let rollback = wait(app, &service_name, until, started).await?;
+            confirm_primary(app, &service_name, &task_definition, rollback).await?;
+        }
+    }
+    Ok(task_definition)
+}
+
+/// Resolves the task definition ARN to deploy, registering the file when asked.
+pub(super) async fn resolve_task_definition(
+    app: &App<'_>,
+    remote: &Service,
+    options: DeployOptions,
+    applied: &mut Vec<String>,
+) -> Result<String, Error> {
+    let current = primary_task_definition(remote);
+    match options.task_definition {
+        TaskDefinitionSource::Current => {
+            current.ok_or_else(|| Error::Invalid("the service has no task definition".to_owned()))
+        }
+        TaskDefinitionSource::Latest => {
+            latest_revision(&app.clients.ecs, &family(app, current.as_deref())?).await
+        }
+        TaskDefinitionSource::Revision(revision) => {
+            let name = format!("{}:{revision}", family(app, current.as_deref())?);
+            describe_revision(app, &name).await
+        }
+        TaskDefinitionSource::Register => register_from_file(app, options.dry_run, applied).await,
+    }
+}
+
+/// Loads the configured task definition file and registers it (dry run: reports it).
+pub(super) async fn register_from_file(
+    app: &App<'_>,
+    dry_run: bool,
+    applied: &mut Vec<String>,
+) -> Result<String, Error> {
+    let path = app.config.task_definition_path().ok_or_else(|| {
+        Error::Invalid(format!(
+            "{}: `task_definition` is not set",
+            app.config.path.display()
+        ))
+    })?;
+    let definition = definition::load_task_definition(&path, &app.renderer)?;
+    warn_all(app, &definition);
+    if dry_run {
+        app.events.emit(Event::WouldSend {
+            operation: "RegisterTaskDefinition",
+            input: definition.value.clone(),
+        });
+        let family = definition
+            .value
+            .get("family")
+            .and_then(Value::as_str)
+            .unwrap_or("(family)");
+        return Ok(format!("{family} (new revision)"));
+    }
+    app.info("registering a new task definition");
+    let registered = register_task_definition(
+        &app.clients.ecs,
+        &definition.value,
+        &path.display().to_string(),
+    )
+    .await?;
+    let arn = registered
+        .task_definition_arn()
+        .unwrap_or_default()
+        .to_owned();
+    app.events
+        .emit(Event::TaskDefinitionRegistered { arn: arn.clone() });
+    applied.push(format!(
+        "registered task definition {}",
+        short_task_definition(&arn)
+    ));
+    Ok(arn)
+}
+
+async fn describe_revision(app: &App<'_>, name: &str) -> Result<String, Error> {
+    let output = app
+        .clients
+        .ecs
+        .describe_task_definition()
+        .task_definition(name)
+        .send()
+        .await
+        .map_err(|err| aws_error("DescribeTaskDefinition", &err, &[]))
+        .map_err(|err| match err {
+            Error::Aws { message, .. } => {
+                Error::Invalid(format!("task definition {name} not found ({message})"))
+            }
+            other => other,
+        })?;
+    output
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Invalid(format!("task definition {name} not found")))
+}
+
+/// The family: from the local task definition file when configured, else from `current`.
+fn family(app: &App<'_>, current: Option<&str>) -> Result<String, Error> {
+    if let Some(path) = app.config.task_definition_path() {
+        let definition = definition::load_task_definition(&path, &app.renderer)?;
+        if let Some(family) = definition.value.get("family").and_then(Value::as_str) {
+            return Ok(family.to_owned());
+        }
+    }
+    current.map(|arn| family_of(arn).to_owned()).ok_or_else(|| {
+        Error::Invalid(
+            "cannot tell the task definition family: no task_definition and no service".to_owned(),
+        )
+    })
+}
+
+/// Loads the configured service definition, if any, reporting its warnings.
+pub(super) fn load_service_definition(app: &App<'_>) -> Result<Option<Definition>, Error> {
+    let Some(path) = app.config.service_definition_path() else {
+        return Ok(None);
+    };
+    let definition = definition::load_service_definition(
+        &path,
+        &app.renderer,
+        app.config.file.service.as_deref(),
+    )?;
+    warn_all(app, &definition);
+    Ok(Some(definition))
+}
+
+fn warn_all(app: &App<'_>, definition: &Definition) {
+    for warning in &definition.warnings {
+        app.warn(warning.clone());
+    }
+}
+
+fn source(app: &App<'_>) -> String {
+    app.config
+        .service_definition_path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+pub(super) fn ignored_tags(app: &App<'_>) -> Vec<String> {
+    app.config
+        .file
+        .ignore
+        .as_ref()
+        .map(|i| i.tags.clone())
+        .unwrap_or_default()
+}
+
+pub(super) fn local_tags(definition: &Value) -> Vec<Tag> {
+    definition
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|tags| {
+            tags.iter()
+                .map(|t| {
+                    Tag::builder()
+                        .set_key(t.get("key").and_then(Value::as_str).map(str::to_owned))
+                        .set_value(t.get("value").and_then(Value::as_str).map(str::to_owned))
+                        .build()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn report_tag_changes(app: &App<'_>, changes: &TagChanges, dry_run: bool) {
+    let suffix = if dry_run { " (dry run)" } else { "" };
+    for (key, value) in &changes.set {
+        app.info(format!("tag {key}={value} set on the service{suffix}"));
+    }
+    for key in &changes.remove {
+        app.info(format!("tag {key} removed from the service{suffix}"));
+    }
+}
+
+async fn apply_tags(
+    app: &App<'_>,
+    arn: &str,
+    changes: &TagChanges,
+    applied: &mut Vec<String>,
+) -> Result<(), Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ecs = &app.clients.ecs;
+    if !changes.set.is_empty() {
+        let tags = changes
+            .set
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        ecs.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|err| aws_error("TagResource", &err, applied))?;
+        applied.push(format!(
+            "service tags set ({})",
+            changes.set.keys().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !changes.remove.is_empty() {
+        ecs.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(changes.remove.clone()))
+            .send()
+            .await
+            .map_err(|err| aws_error("UntagResource", &err, applied))?;
+        applied.push(format!(
+            "service tags removed ({})",
+            changes.remove.join(", ")
+        ));
+    }
+    report_tag_changes(app, changes, false);
+    Ok(())
+}
+
+/// Fails unless the PRIMARY deployment runs `expected` (ecspresso's confirmPrimaryTD).
+/// `rollback` is the reason the wait saw for a rollback, if any.
+pub(super) async fn confirm_primary(
+    app: &App<'_>,
+    service: &str,
+    expected: &str,
+    rollback: Option<String>,
+) -> Result<(), Error> {
+    let current = super::describe::describe_service(&app.clients.ecs, app.cluster(), service)
+        .await?
+        .ok_or_else(|| Error::ServiceNotFound {
+            cluster: app.cluster().to_owned(),
+            service: service.to_owned(),
+        })?;
+    let primary = current
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"));
+    let actual = primary
+        .and_then(|d| d.task_definition())
+        .or(current.task_definition())
+        .unwrap_or_default();
+    if actual == expected {
+        app.info(format!(
+            "service {service} runs {}",
+            short_task_definition(expected)
+        ));
+        return Ok(());
+    }
+    let failed_rollout = current
+        .deployments()
+        .iter()
+        .filter(|d| d.rollout_state().is_some_and(|s| s.as_str() == "FAILED"))
+        .filter_map(|d| d.rollout_state_reason())
+        .find(|r| !r.is_empty())
+        .map(str::to_owned);
+    let failure_event = || {
+        let mut events: Vec<_> = current.events().iter().collect();
+        events.sort_by_key(|e| {
+            std::cmp::Reverse(e.created_at().map(|t| t.as_nanos()).unwrap_or_default())
+        });
+        events
+            .into_iter()
+            .filter_map(|e| e.message())
+            .find(|m| {
+                ["circuit breaker", "rolling back", "rolled back", "failed"]
+                    .iter()
+                    .any(|k| m.contains(k))
+            })
+            .map(str::to_owned)
+    };
+    let reason = rollback.or(failed_rollout).or_else(failure_event);
+    Err(Error::NotDeployed {
+        service: service.to_owned(),
+        expected: short_task_definition(expected).to_owned(),
+        actual: short_task_definition(actual).to_owned(),
+        reason,
+    })
+}

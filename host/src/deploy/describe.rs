@@ -1,0 +1,62 @@
+//! Reads the service as it is in AWS (DescribeServices with tags). A missing or INACTIVE
+//! service is `None`; an unknown cluster is an error.
+
+use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
+use aws_sdk_ecs::types::{Service, ServiceField};
+
+use super::{Error, aws_error};
+use crate::app::App;
+
+/// The service, or `None` when it does not exist or is INACTIVE. DRAINING services are
+/// returned (callers warn).
+pub async fn find_service(app: &App<'_>) -> Result<Option<Service>, Error> {
+    let service = app.service()?;
+    describe_service(&app.clients.ecs, app.cluster(), service).await
+}
+
+/// DescribeServices for one service with its tags.
+pub async fn describe_service(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    service: &str,
+) -> Result<Option<Service>, Error> {
+    let output = ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .include(ServiceField::Tags)
+        .send()
+        .await
+        .map_err(|err| match err.as_service_error() {
+            Some(DescribeServicesError::ClusterNotFoundException(_)) => Error::ClusterNotFound {
+                cluster: cluster.to_owned(),
+            },
+            _ => aws_error("DescribeServices", &err, &[]),
+        })?;
+    Ok(output
+        .services()
+        .iter()
+        .find(|s| s.service_name() == Some(service) && s.status() != Some("INACTIVE"))
+        .cloned())
+}
+
+/// The service, or `Error::ServiceNotFound`.
+pub async fn require_service(app: &App<'_>) -> Result<Service, Error> {
+    find_service(app)
+        .await?
+        .ok_or_else(|| Error::ServiceNotFound {
+            cluster: app.cluster().to_owned(),
+            service: app.config.file.service.clone().unwrap_or_default(),
+        })
+}
+
+/// The PRIMARY deployment's task definition ARN (falls back to the service's).
+pub fn primary_task_definition(service: &Service) -> Option<String> {
+    service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .and_then(|d| d.task_definition())
+        .or(service.task_definition())
+        .map(str::to_owned)
+}

@@ -1,0 +1,100 @@
+//! Renders lifecycle events for a person or a machine: log lines on stderr (text or JSON), a
+//! progress bar for task counts when stderr is a terminal (plain lines otherwise), and dry-run
+//! request bodies as JSON on stdout.
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{LogFormat, Logger, print_stdout, to_pretty_json};
+use crate::events::{Event, EventSink};
+
+/// Writes events to the terminal.
+pub struct TerminalSink {
+    logger: Logger,
+    bar: Mutex<Option<ProgressBar>>,
+    interactive: bool,
+}
+
+impl TerminalSink {
+    /// A sink logging through `logger`; progress bars only in text mode on a terminal.
+    pub fn new(logger: Logger) -> Self {
+        let interactive = logger.format() == LogFormat::Text && std::io::stderr().is_terminal();
+        Self {
+            logger,
+            bar: Mutex::new(None),
+            interactive,
+        }
+    }
+
+    /// Runs `f` with the progress bar suspended, so log lines do not tear it.
+    fn log(&self, f: impl FnOnce(&Logger)) {
+        let guard = self.bar.lock().ok();
+        match guard.as_ref().and_then(|g| g.as_ref()) {
+            Some(bar) => bar.suspend(|| f(&self.logger)),
+            None => f(&self.logger),
+        }
+    }
+
+    fn progress(&self, running: i64, desired: i64) {
+        if !self.interactive {
+            return;
+        }
+        let Ok(mut guard) = self.bar.lock() else {
+            return;
+        };
+        let bar = guard.get_or_insert_with(|| {
+            let bar = ProgressBar::new(0);
+            if let Ok(style) = ProgressStyle::with_template(
+                "{spinner} tasks running {pos}/{len} [{bar:30}] {elapsed}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        bar.set_length(u64::try_from(desired).unwrap_or(0));
+        bar.set_position(u64::try_from(running).unwrap_or(0));
+    }
+
+    fn finish_progress(&self) {
+        if let Ok(mut guard) = self.bar.lock()
+            && let Some(bar) = guard.take()
+        {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl EventSink for TerminalSink {
+    fn emit(&self, event: Event) {
+        match event {
+            Event::Info(message) => self.log(|l| l.info(&message)),
+            Event::Warning(message) => self.log(|l| l.warn(&message)),
+            Event::Debug(message) => self.log(|l| l.debug(&message)),
+            Event::TaskDefinitionRegistered { arn } => {
+                let name = crate::deploy::short_task_definition(&arn).to_owned();
+                self.log(|l| l.info(&format!("task definition {name} is registered")));
+            }
+            Event::WouldSend { operation, input } => {
+                self.log(|l| {
+                    l.info(&format!(
+                        "dry run: {operation} would be called with the input on stdout"
+                    ))
+                });
+                let _ = print_stdout(&to_pretty_json(&input));
+            }
+            Event::ServiceEvent { at, message } => {
+                self.log(|l| l.info(&format!("event {at} {message}")))
+            }
+            Event::DeploymentsChanged(lines) => {
+                for line in lines {
+                    self.log(|l| l.info(&line));
+                }
+            }
+            Event::Progress { running, desired } => self.progress(running, desired),
+            Event::WaitFinished => self.finish_progress(),
+        }
+    }
+}
