@@ -3,6 +3,7 @@
 //! clap types appear only here and in `cli/`.
 
 mod deploy;
+mod diff;
 mod render;
 mod version;
 mod wait;
@@ -100,6 +101,8 @@ pub enum LogFormatArg {
 pub enum Command {
     /// Create or update the service: register the task definition, apply the service definition, wait
     Deploy(deploy::DeployArgs),
+    /// Show differences between the local definitions and the service in AWS
+    Diff(diff::DiffArgs),
     /// Start a new deployment with the same task definition and settings
     Refresh(deploy::RefreshArgs),
     /// Print the rendered config, service definition or task definition
@@ -174,6 +177,10 @@ where
         Command::Refresh(args) => with_app(&globals, environment, &logger, async |app| {
             deploy::run_refresh(args, app).await
         }),
+        Command::Diff(args) => {
+            let color = globals.color;
+            with_app(&globals, environment, &logger, async |app| diff::run(args, app, color).await)
+        }
         Command::Wait(args) => with_app(&globals, environment, &logger, async |app| {
             wait::run(args, app).await
         }),

@@ -7,6 +7,7 @@ mod autoscaling;
 mod create;
 mod deploy_run;
 mod describe;
+pub mod diff;
 mod service_input;
 mod tags;
 mod task_definition;

@@ -1,10 +1,12 @@
 //! Everything the user sees: logs on stderr (text or JSON lines) and results on stdout (JSON,
 //! Jsonnet, YAML). The only module besides `main.rs` that prints.
 
+mod diff;
 mod events;
 mod jsonnet_format;
 mod log;
 
+pub use diff::unified_diff;
 pub use events::TerminalSink;
 pub use jsonnet_format::to_jsonnet;
 pub use log::{LogFormat, Logger};

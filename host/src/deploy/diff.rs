@@ -1,0 +1,143 @@
+//! `diff`: the local service and task definitions against what runs in AWS, both normalized
+//! the same way (ecspresso reference §11) so that only real differences show: defaults AWS
+//! fills are filled on both sides, order-insensitive lists are sorted, units are converted, and
+//! only fields UpdateService / RegisterTaskDefinition take are compared. The normalization is
+//! idempotent, so `init` followed by `diff` shows nothing.
+
+mod normalize;
+
+use aws_sdk_ecs::types::{Service, TaskDefinitionField};
+use serde_json::Value;
+
+pub use normalize::{service_for_diff, task_definition_for_diff};
+
+use super::describe::{find_service, primary_task_definition};
+use super::task_definition::latest_revision;
+use super::{Error, aws_error};
+use crate::app::App;
+use crate::definition::{self, to_json};
+
+/// One side-by-side comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// What is compared: `service` or `task definition`.
+    pub what: &'static str,
+    /// The remote name (ARN), or `None` when it does not exist yet.
+    pub remote_name: Option<String>,
+    /// The local file.
+    pub local_name: String,
+    /// Normalized remote JSON (`Null` when missing).
+    pub remote: Value,
+    /// Normalized local JSON.
+    pub local: Value,
+}
+
+impl Comparison {
+    /// Whether the two sides differ.
+    pub fn differs(&self) -> bool {
+        self.remote != self.local
+    }
+}
+
+/// Compares the service (unless `with_service` is false or no service/definition is
+/// configured) and the task definition.
+pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, Error> {
+    let mut comparisons = Vec::new();
+    let remote_service = match app.config.file.service.as_deref().filter(|s| !s.is_empty()) {
+        Some(_) => find_service(app).await?,
+        None => None,
+    };
+    let ignored = app.config.file.ignore.as_ref().map(|i| i.tags.clone()).unwrap_or_default();
+    if with_service && let Some(path) = app.config.service_definition_path() {
+        let local = definition::load_service_definition(&path, &app.renderer, app.config.file.service.as_deref())?;
+        for warning in &local.warnings {
+            app.warn(warning.clone());
+        }
+        let remote = match &remote_service {
+            Some(service) => Some(remote_service_json(service)?),
+            None => None,
+        };
+        let local_has_count = local.value.get("desiredCount").is_some();
+        let code_deploy = remote_service
+            .as_ref()
+            .and_then(|s| s.deployment_controller())
+            .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY");
+        comparisons.push(Comparison {
+            what: "service",
+            remote_name: remote_service.as_ref().and_then(|s| s.service_arn()).map(str::to_owned),
+            local_name: path.display().to_string(),
+            remote: remote
+                .map(|r| service_for_diff(r, &ignored, local_has_count, code_deploy))
+                .unwrap_or(Value::Null),
+            local: service_for_diff(local.value, &ignored, true, code_deploy),
+        });
+    }
+    if let Some(path) = app.config.task_definition_path() {
+        let local = definition::load_task_definition(&path, &app.renderer)?;
+        for warning in &local.warnings {
+            app.warn(warning.clone());
+        }
+        let remote_arn = match remote_service.as_ref().and_then(primary_task_definition) {
+            Some(arn) => Some(arn),
+            None => match local.value.get("family").and_then(Value::as_str) {
+                Some(family) => latest_revision(&app.clients.ecs, family).await.ok(),
+                None => None,
+            },
+        };
+        let remote = match &remote_arn {
+            Some(arn) => remote_task_definition_json(app, arn).await?,
+            None => Value::Null,
+        };
+        comparisons.push(Comparison {
+            what: "task definition",
+            remote_name: remote_arn,
+            local_name: path.display().to_string(),
+            remote: if remote.is_null() { remote } else { task_definition_for_diff(remote, &ignored) },
+            local: task_definition_for_diff(local.value, &ignored),
+        });
+    }
+    Ok(comparisons)
+}
+
+/// The service as JSON, with the deployment-level configurations (Service Connect, volume and
+/// VPC Lattice configurations) taken from the PRIMARY deployment, where ECS reports them.
+pub fn remote_service_json(service: &Service) -> Result<Value, Error> {
+    let mut json = to_json(service).map_err(|e| Error::Invalid(format!("cannot read the service: {e}")))?;
+    if let Some(primary) = service.deployments().iter().find(|d| d.status() == Some("PRIMARY")) {
+        let deployment = to_json(primary).map_err(|e| Error::Invalid(format!("cannot read the deployment: {e}")))?;
+        for key in ["serviceConnectConfiguration", "volumeConfigurations", "vpcLatticeConfigurations"] {
+            if let (Some(value), Value::Object(map)) = (deployment.get(key), &mut json) {
+                map.insert(key.to_owned(), value.clone());
+            }
+        }
+    }
+    Ok(json)
+}
+
+/// The task definition `arn` as JSON, with its tags.
+pub async fn remote_task_definition_json(app: &App<'_>, arn: &str) -> Result<Value, Error> {
+    let output = app
+        .clients
+        .ecs
+        .describe_task_definition()
+        .task_definition(arn)
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await
+        .map_err(|err| aws_error("DescribeTaskDefinition", &err, &[]))?;
+    let mut json = match output.task_definition() {
+        Some(td) => to_json(td).map_err(|e| Error::Invalid(format!("cannot read the task definition: {e}")))?,
+        None => return Ok(Value::Null),
+    };
+    if !output.tags().is_empty()
+        && let Value::Object(map) = &mut json
+    {
+        let tags = output
+            .tags()
+            .iter()
+            .map(|t| serde_json::json!({"key": t.key(), "value": t.value()}))
+            .collect();
+        map.insert("tags".to_owned(), Value::Array(tags));
+    }
+    Ok(json)
+}
