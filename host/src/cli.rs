@@ -2,9 +2,14 @@
 //! This layer parses and translates flags into library options; it never decides behaviour.
 //! clap types appear only here and in `cli/`.
 
+mod delete;
 mod deploy;
 mod diff;
+mod init;
 mod render;
+mod revisions;
+mod rollback;
+mod status;
 mod version;
 mod wait;
 
@@ -99,16 +104,30 @@ pub enum LogFormatArg {
 /// The commands. Commands of ecspresso that are not listed here are not implemented yet.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Delete the service (asks for its name unless --force)
+    Delete(delete::DeleteArgs),
     /// Create or update the service: register the task definition, apply the service definition, wait
     Deploy(deploy::DeployArgs),
+    /// Deregister (and optionally delete) task definition revisions that are not in use
+    Deregister(revisions::DeregisterArgs),
     /// Show differences between the local definitions and the service in AWS
     Diff(diff::DiffArgs),
     /// Start a new deployment with the same task definition and settings
     Refresh(deploy::RefreshArgs),
+    /// Write a config and definition files from an existing service or task definition
+    Init(init::InitArgs),
+    /// Register the task definition without deploying it
+    Register(revisions::RegisterArgs),
     /// Print the rendered config, service definition or task definition
     Render(render::RenderArgs),
+    /// List task definition revisions, or print one
+    Revisions(revisions::RevisionsArgs),
+    /// Roll the service back to the previous (or a chosen) task definition revision
+    Rollback(rollback::RollbackArgs),
     /// Change the desired count and auto scaling of the service
     Scale(deploy::ScaleArgs),
+    /// Show the service, its deployments, auto scaling and recent events
+    Status(status::StatusArgs),
     /// Print the version
     Version(version::VersionArgs),
     /// Wait until the service is stable or its deployment has finished
@@ -179,8 +198,29 @@ where
         }),
         Command::Diff(args) => {
             let color = globals.color;
-            with_app(&globals, environment, &logger, async |app| diff::run(args, app, color).await)
+            with_app(&globals, environment, &logger, async |app| {
+                diff::run(args, app, color).await
+            })
         }
+        Command::Init(args) => init::run(args, &globals, &logger),
+        Command::Delete(args) => with_app(&globals, environment, &logger, async |app| {
+            delete::run(args, app).await
+        }),
+        Command::Register(args) => with_app(&globals, environment, &logger, async |app| {
+            revisions::run_register(args, app).await
+        }),
+        Command::Revisions(args) => with_app(&globals, environment, &logger, async |app| {
+            revisions::run_revisions(args, app).await
+        }),
+        Command::Deregister(args) => with_app(&globals, environment, &logger, async |app| {
+            revisions::run_deregister(args, app).await
+        }),
+        Command::Rollback(args) => with_app(&globals, environment, &logger, async |app| {
+            rollback::run(args, app).await
+        }),
+        Command::Status(args) => with_app(&globals, environment, &logger, async |app| {
+            status::run(args, app).await
+        }),
         Command::Wait(args) => with_app(&globals, environment, &logger, async |app| {
             wait::run(args, app).await
         }),

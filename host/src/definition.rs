@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 pub use codec::{from_json, to_json};
 pub use load::{
-    Definition, load_express_definition, load_service_definition, load_task_definition,
+    Definition, DefinitionKind, load_express_definition, load_service_definition,
+    load_task_definition, normalize_from_aws,
 };
 pub use normalize::lower_first;
 

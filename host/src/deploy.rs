@@ -8,7 +8,10 @@ mod create;
 mod deploy_run;
 mod describe;
 pub mod diff;
+pub mod revisions;
+mod rollback;
 mod service_input;
+pub mod status;
 mod tags;
 mod task_definition;
 mod wait;
@@ -16,6 +19,7 @@ mod wait;
 pub use autoscaling::AutoScaling;
 pub use deploy_run::{DeployOptions, DesiredCount, TaskDefinitionSource, deploy};
 pub use describe::{describe_service, find_service};
+pub use rollback::{RollbackOptions, RollbackTarget, rollback};
 pub use task_definition::{latest_revision, register_task_definition};
 pub use wait::{WaitUntil, wait};
 
@@ -116,7 +120,7 @@ fn reason_note(reason: &Option<String>) -> String {
 }
 
 /// Builds an `Error::Aws` from an SDK error.
-pub(crate) fn aws_error<E, R>(
+pub fn aws_error<E, R>(
     operation: &'static str,
     err: &aws_sdk_ecs::error::SdkError<E, R>,
     applied: &[String],

@@ -6,5 +6,6 @@
 mod deploy;
 mod emulator;
 mod golden;
+mod lifecycle;
 mod register_roundtrip;
 mod support;

@@ -26,7 +26,11 @@ pub struct DiffArgs {
 }
 
 /// Runs `diff`.
-pub async fn run(args: DiffArgs, app: &crate::app::App<'_>, color: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    args: DiffArgs,
+    app: &crate::app::App<'_>,
+    color: bool,
+) -> anyhow::Result<ExitCode> {
     let comparisons = diff(app, !args.without_service).await?;
     let mut differs = false;
     for comparison in &comparisons {
@@ -51,7 +55,11 @@ fn render(comparison: &Comparison, jsonnet: bool, color: bool) -> String {
         }
     };
     let remote_name = comparison.remote_name.clone().unwrap_or_else(|| {
-        let action = if comparison.what == "service" { "created" } else { "registered" };
+        let action = if comparison.what == "service" {
+            "created"
+        } else {
+            "registered"
+        };
         format!("(no {} yet: it will be {action})", comparison.what)
     });
     unified_diff(

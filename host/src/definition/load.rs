@@ -208,3 +208,26 @@ mod tests {
         assert_eq!(unwrap_task_definition(bare.clone()), bare);
     }
 }
+
+/// Which definition a value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefinitionKind {
+    /// A task definition.
+    Task,
+    /// A service definition.
+    Service,
+}
+
+/// Normalizes a definition read from AWS (describe output) into the shape of a definition file:
+/// read-only fields dropped, nulls and empty lists dropped, keys sorted.
+pub fn normalize_from_aws(value: Value, kind: DefinitionKind) -> Value {
+    let shape = match kind {
+        DefinitionKind::Task => &TASK_DEFINITION,
+        DefinitionKind::Service => &SERVICE_DEFINITION,
+    };
+    let mut unknown = Vec::new();
+    normalize(value.clone(), shape, &mut unknown)
+        .ok()
+        .flatten()
+        .unwrap_or(value)
+}

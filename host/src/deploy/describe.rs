@@ -40,16 +40,6 @@ pub async fn describe_service(
         .cloned())
 }
 
-/// The service, or `Error::ServiceNotFound`.
-pub async fn require_service(app: &App<'_>) -> Result<Service, Error> {
-    find_service(app)
-        .await?
-        .ok_or_else(|| Error::ServiceNotFound {
-            cluster: app.cluster().to_owned(),
-            service: app.config.file.service.clone().unwrap_or_default(),
-        })
-}
-
 /// The PRIMARY deployment's task definition ARN (falls back to the service's).
 pub fn primary_task_definition(service: &Service) -> Option<String> {
     service

@@ -47,9 +47,19 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
         Some(_) => find_service(app).await?,
         None => None,
     };
-    let ignored = app.config.file.ignore.as_ref().map(|i| i.tags.clone()).unwrap_or_default();
+    let ignored = app
+        .config
+        .file
+        .ignore
+        .as_ref()
+        .map(|i| i.tags.clone())
+        .unwrap_or_default();
     if with_service && let Some(path) = app.config.service_definition_path() {
-        let local = definition::load_service_definition(&path, &app.renderer, app.config.file.service.as_deref())?;
+        let local = definition::load_service_definition(
+            &path,
+            &app.renderer,
+            app.config.file.service.as_deref(),
+        )?;
         for warning in &local.warnings {
             app.warn(warning.clone());
         }
@@ -64,7 +74,10 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
             .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY");
         comparisons.push(Comparison {
             what: "service",
-            remote_name: remote_service.as_ref().and_then(|s| s.service_arn()).map(str::to_owned),
+            remote_name: remote_service
+                .as_ref()
+                .and_then(|s| s.service_arn())
+                .map(str::to_owned),
             local_name: path.display().to_string(),
             remote: remote
                 .map(|r| service_for_diff(r, &ignored, local_has_count, code_deploy))
@@ -92,7 +105,11 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
             what: "task definition",
             remote_name: remote_arn,
             local_name: path.display().to_string(),
-            remote: if remote.is_null() { remote } else { task_definition_for_diff(remote, &ignored) },
+            remote: if remote.is_null() {
+                remote
+            } else {
+                task_definition_for_diff(remote, &ignored)
+            },
             local: task_definition_for_diff(local.value, &ignored),
         });
     }
@@ -102,10 +119,20 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
 /// The service as JSON, with the deployment-level configurations (Service Connect, volume and
 /// VPC Lattice configurations) taken from the PRIMARY deployment, where ECS reports them.
 pub fn remote_service_json(service: &Service) -> Result<Value, Error> {
-    let mut json = to_json(service).map_err(|e| Error::Invalid(format!("cannot read the service: {e}")))?;
-    if let Some(primary) = service.deployments().iter().find(|d| d.status() == Some("PRIMARY")) {
-        let deployment = to_json(primary).map_err(|e| Error::Invalid(format!("cannot read the deployment: {e}")))?;
-        for key in ["serviceConnectConfiguration", "volumeConfigurations", "vpcLatticeConfigurations"] {
+    let mut json =
+        to_json(service).map_err(|e| Error::Invalid(format!("cannot read the service: {e}")))?;
+    if let Some(primary) = service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+    {
+        let deployment = to_json(primary)
+            .map_err(|e| Error::Invalid(format!("cannot read the deployment: {e}")))?;
+        for key in [
+            "serviceConnectConfiguration",
+            "volumeConfigurations",
+            "vpcLatticeConfigurations",
+        ] {
             if let (Some(value), Value::Object(map)) = (deployment.get(key), &mut json) {
                 map.insert(key.to_owned(), value.clone());
             }
@@ -126,7 +153,8 @@ pub async fn remote_task_definition_json(app: &App<'_>, arn: &str) -> Result<Val
         .await
         .map_err(|err| aws_error("DescribeTaskDefinition", &err, &[]))?;
     let mut json = match output.task_definition() {
-        Some(td) => to_json(td).map_err(|e| Error::Invalid(format!("cannot read the task definition: {e}")))?,
+        Some(td) => to_json(td)
+            .map_err(|e| Error::Invalid(format!("cannot read the task definition: {e}")))?,
         None => return Ok(Value::Null),
     };
     if !output.tags().is_empty()

@@ -5,7 +5,13 @@ use similar::TextDiff;
 
 /// A unified diff of `remote` → `local` with 3 lines of context and `--- remote_name` /
 /// `+++ local_name` headers; empty when the texts are equal.
-pub fn unified_diff(remote_name: &str, local_name: &str, remote: &str, local: &str, color: bool) -> String {
+pub fn unified_diff(
+    remote_name: &str,
+    local_name: &str,
+    remote: &str,
+    local: &str,
+    color: bool,
+) -> String {
     if remote == local {
         return String::new();
     }
@@ -46,13 +52,22 @@ mod tests {
 
     #[test]
     fn plain_and_colored() {
-        let plain = unified_diff("arn:remote", "local.json", "{\n  \"a\": 1\n}\n", "{\n  \"a\": 2\n}\n", false);
+        let plain = unified_diff(
+            "arn:remote",
+            "local.json",
+            "{\n  \"a\": 1\n}\n",
+            "{\n  \"a\": 2\n}\n",
+            false,
+        );
         assert_eq!(
             plain,
             "--- arn:remote\n+++ local.json\n@@ -1,3 +1,3 @@\n {\n-  \"a\": 1\n+  \"a\": 2\n }\n"
         );
         let colored = unified_diff("r", "l", "x\n", "y\n", true);
-        assert!(colored.contains("\x1b[31m-x\x1b[0m") && colored.contains("\x1b[32m+y\x1b[0m"), "{colored:?}");
+        assert!(
+            colored.contains("\x1b[31m-x\x1b[0m") && colored.contains("\x1b[32m+y\x1b[0m"),
+            "{colored:?}"
+        );
         assert_eq!(unified_diff("r", "l", "same\n", "same\n", true), "");
     }
 }

@@ -53,11 +53,19 @@ const REGISTER_FIELDS: [&str; 17] = [
 /// Normalizes a service definition (or a described service) for comparison.
 /// `keep_desired_count` is false when the local file has no `desiredCount` (then it is not
 /// compared); `code_deploy` clears target groups, which CodeDeploy swaps.
-pub fn service_for_diff(value: Value, ignored_tags: &[String], keep_desired_count: bool, code_deploy: bool) -> Value {
+pub fn service_for_diff(
+    value: Value,
+    ignored_tags: &[String],
+    keep_desired_count: bool,
+    code_deploy: bool,
+) -> Value {
     let Value::Object(source) = drop_empty(value) else {
         return Value::Null;
     };
-    let launch_type = source.get("launchType").and_then(Value::as_str).map(str::to_owned);
+    let launch_type = source
+        .get("launchType")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let daemon = source.get("schedulingStrategy").and_then(Value::as_str) == Some("DAEMON");
     let mut out: Map<String, Value> = source
         .into_iter()
@@ -71,7 +79,11 @@ pub fn service_for_diff(value: Value, ignored_tags: &[String], keep_desired_coun
     default(&mut out, "enableExecuteCommand", json!(false));
     default(&mut out, "propagateTags", json!("NONE"));
     default(&mut out, "healthCheckGracePeriodSeconds", json!(0));
-    default(&mut out, "serviceConnectConfiguration", json!({"enabled": false}));
+    default(
+        &mut out,
+        "serviceConnectConfiguration",
+        json!({"enabled": false}),
+    );
     if launch_type.as_deref() == Some("FARGATE") {
         default(&mut out, "platformVersion", json!("LATEST"));
     }
@@ -88,8 +100,16 @@ pub fn service_for_diff(value: Value, ignored_tags: &[String], keep_desired_coun
             default(config, "strategy", json!("ROLLING"));
             default(config, "bakeTimeInMinutes", json!(0));
         }
-        default(config, "deploymentCircuitBreaker", json!({"enable": false, "rollback": false}));
-        default(config, "alarms", json!({"enable": false, "rollback": false}));
+        default(
+            config,
+            "deploymentCircuitBreaker",
+            json!({"enable": false, "rollback": false}),
+        );
+        default(
+            config,
+            "alarms",
+            json!({"enable": false, "rollback": false}),
+        );
         if let Some(Value::Array(hooks)) = config.get_mut("lifecycleHooks") {
             for hook in hooks.iter_mut().filter_map(Value::as_object_mut) {
                 default(hook, "targetType", json!("AWS_LAMBDA"));
@@ -109,7 +129,12 @@ pub fn service_for_diff(value: Value, ignored_tags: &[String], keep_desired_coun
             lb.remove("targetGroupArn");
         }
     }
-    for key in ["placementConstraints", "placementStrategy", "loadBalancers", "serviceRegistries"] {
+    for key in [
+        "placementConstraints",
+        "placementStrategy",
+        "loadBalancers",
+        "serviceRegistries",
+    ] {
         sort_array(out.get_mut(key), compare_json);
     }
     sort_array(out.get_mut("volumeConfigurations"), by_key("name"));
@@ -132,7 +157,11 @@ pub fn task_definition_for_diff(value: Value, ignored_tags: &[String]) -> Value 
     if let Some(cpu) = out.get("cpu").and_then(Value::as_str).and_then(convert_cpu) {
         out.insert("cpu".to_owned(), json!(cpu));
     }
-    if let Some(memory) = out.get("memory").and_then(Value::as_str).and_then(convert_memory) {
+    if let Some(memory) = out
+        .get("memory")
+        .and_then(Value::as_str)
+        .and_then(convert_memory)
+    {
         out.insert("memory".to_owned(), json!(memory));
     }
     if let Some(Value::Array(containers)) = out.get_mut("containerDefinitions") {
@@ -167,7 +196,10 @@ pub fn task_definition_for_diff(value: Value, ignored_tags: &[String]) -> Value 
 
 /// `0.25 vCPU` → `256`; numbers pass through.
 fn convert_cpu(text: &str) -> Option<String> {
-    let number = text.trim().strip_suffix("vCPU").or_else(|| text.trim().strip_suffix("vcpu"))?;
+    let number = text
+        .trim()
+        .strip_suffix("vCPU")
+        .or_else(|| text.trim().strip_suffix("vcpu"))?;
     let value: f64 = number.trim().parse().ok()?;
     Some(format!("{}", (value * 1024.0).round()))
 }
@@ -175,13 +207,14 @@ fn convert_cpu(text: &str) -> Option<String> {
 /// `2 GB` → `2048`, `512 MB` → `512`; numbers pass through.
 fn convert_memory(text: &str) -> Option<String> {
     let text = text.trim();
-    let (number, scale) = if let Some(n) = text.strip_suffix("GB").or_else(|| text.strip_suffix("GiB")) {
-        (n, 1024.0)
-    } else if let Some(n) = text.strip_suffix("MB").or_else(|| text.strip_suffix("MiB")) {
-        (n, 1.0)
-    } else {
-        return None;
-    };
+    let (number, scale) =
+        if let Some(n) = text.strip_suffix("GB").or_else(|| text.strip_suffix("GiB")) {
+            (n, 1024.0)
+        } else if let Some(n) = text.strip_suffix("MB").or_else(|| text.strip_suffix("MiB")) {
+            (n, 1.0)
+        } else {
+            return None;
+        };
     let value: f64 = number.trim().parse().ok()?;
     Some(format!("{}", (value * scale).round()))
 }
@@ -272,7 +305,11 @@ mod tests {
         let l = service_for_diff(local, &ignored, true, false);
         let r = service_for_diff(remote, &ignored, true, false);
         assert_eq!(l, r);
-        assert_eq!(service_for_diff(l.clone(), &ignored, true, false), l, "idempotent");
+        assert_eq!(
+            service_for_diff(l.clone(), &ignored, true, false),
+            l,
+            "idempotent"
+        );
     }
 
     #[test]
@@ -281,7 +318,10 @@ mod tests {
         let local = service_for_diff(json!({}), &[], true, false);
         assert_eq!(remote, local);
         let changed = service_for_diff(json!({"desiredCount": 3}), &[], true, false);
-        assert_ne!(service_for_diff(json!({"desiredCount": 5}), &[], true, false), changed);
+        assert_ne!(
+            service_for_diff(json!({"desiredCount": 5}), &[], true, false),
+            changed
+        );
     }
 
     #[test]
@@ -313,11 +353,23 @@ mod tests {
 
     #[test]
     fn real_differences_remain() {
-        let a = task_definition_for_diff(json!({"family": "web", "containerDefinitions": [{"name": "a", "image": "nginx:1"}]}), &[]);
-        let b = task_definition_for_diff(json!({"family": "web", "containerDefinitions": [{"name": "a", "image": "nginx:2"}]}), &[]);
+        let a = task_definition_for_diff(
+            json!({"family": "web", "containerDefinitions": [{"name": "a", "image": "nginx:1"}]}),
+            &[],
+        );
+        let b = task_definition_for_diff(
+            json!({"family": "web", "containerDefinitions": [{"name": "a", "image": "nginx:2"}]}),
+            &[],
+        );
         assert_ne!(a, b);
-        let bridge = task_definition_for_diff(json!({"family": "web", "networkMode": "bridge",
-            "containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80}]}]}), &[]);
-        assert_eq!(bridge["containerDefinitions"][0]["portMappings"][0], json!({"containerPort": 80, "protocol": "tcp"}));
+        let bridge = task_definition_for_diff(
+            json!({"family": "web", "networkMode": "bridge",
+            "containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80}]}]}),
+            &[],
+        );
+        assert_eq!(
+            bridge["containerDefinitions"][0]["portMappings"][0],
+            json!({"containerPort": 80, "protocol": "tcp"})
+        );
     }
 }

@@ -1,0 +1,61 @@
+//! `ristretto delete`: deletes the service after the user types its name (or `--force`).
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::deploy::{Error, find_service};
+
+/// Flags of `delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Show what would be deleted; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for the service name
+    #[arg(long)]
+    pub force: bool,
+    /// Delete even if tasks are running (DeleteService force)
+    #[arg(long)]
+    pub terminate: bool,
+}
+
+/// Runs `delete`.
+pub async fn run(args: DeleteArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
+    let name = app.service()?.to_owned();
+    let service = find_service(app)
+        .await?
+        .ok_or_else(|| Error::ServiceNotFound {
+            cluster: app.cluster().to_owned(),
+            service: name.clone(),
+        })?;
+    if args.dry_run {
+        app.info(format!(
+            "would delete service {name} (desired {}, running {}) in cluster {} (dry run)",
+            service.desired_count(),
+            service.running_count(),
+            app.cluster()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.force {
+        eprint!("Enter the service name to delete it ({name}): ");
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if answer.trim() != name {
+            anyhow::bail!("cancelled: the name did not match, nothing was deleted");
+        }
+    }
+    app.clients
+        .ecs
+        .delete_service()
+        .cluster(app.cluster())
+        .service(&name)
+        .force(args.terminate)
+        .send()
+        .await
+        .map_err(|err| crate::deploy::aws_error("DeleteService", &err, &[]))?;
+    app.info(format!("service {name} is deleted"));
+    Ok(ExitCode::SUCCESS)
+}

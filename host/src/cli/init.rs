@@ -1,0 +1,192 @@
+//! `ristretto init`: writes a config and definition files from a live service (or a task
+//! definition), so that `diff` right after shows nothing. Existing files are kept unless
+//! `--force-overwrite`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::Value;
+
+use crate::aws::Clients;
+use crate::config::{ConfigFile, Globals};
+use crate::definition::{DefinitionKind, normalize_from_aws, to_json};
+use crate::deploy::{
+    aws_error, describe_service, diff::remote_service_json, short_task_definition,
+};
+use crate::output::{Logger, to_jsonnet, to_pretty_json};
+
+/// Flags of `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// AWS region (default: the SDK's, e.g. AWS_REGION)
+    #[arg(long)]
+    pub region: Option<String>,
+    /// ECS cluster
+    #[arg(long, default_value = "default")]
+    pub cluster: String,
+    /// Service to import (with its task definition)
+    #[arg(
+        long,
+        required_unless_present = "task_definition",
+        conflicts_with = "task_definition"
+    )]
+    pub service: Option<String>,
+    /// Task definition to import (family:revision or ARN), without a service
+    #[arg(long)]
+    pub task_definition: Option<String>,
+    /// Where to write the task definition
+    #[arg(long, default_value = "ecs-task-def.json")]
+    pub task_definition_path: PathBuf,
+    /// Where to write the service definition
+    #[arg(long, default_value = "ecs-service-def.json")]
+    pub service_definition_path: PathBuf,
+    /// Overwrite existing files
+    #[arg(long)]
+    pub force_overwrite: bool,
+    /// Write Jsonnet (.jsonnet definitions and config)
+    #[arg(long)]
+    pub jsonnet: bool,
+}
+
+/// Runs `init`.
+pub fn run(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(init(args, globals, logger))
+}
+
+async fn init(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Result<ExitCode> {
+    let clients = Clients::load(args.region.as_deref(), globals.assume_role_arn.as_deref()).await;
+    let (service_json, task_definition_arn) = match &args.service {
+        Some(name) => {
+            let service = describe_service(&clients.ecs, &args.cluster, name)
+                .await?
+                .with_context(|| {
+                    format!("service `{name}` not found in cluster `{}`", args.cluster)
+                })?;
+            let arn = service.task_definition().unwrap_or_default().to_owned();
+            (
+                Some(service_definition(remote_service_json(&service)?)),
+                arn,
+            )
+        }
+        None => (None, args.task_definition.clone().unwrap_or_default()),
+    };
+    let described = clients
+        .ecs
+        .describe_task_definition()
+        .task_definition(&task_definition_arn)
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+        .map_err(|err| aws_error("DescribeTaskDefinition", &err, &[]))?;
+    let mut task_json = described
+        .task_definition()
+        .map(to_json)
+        .transpose()
+        .map_err(anyhow::Error::msg)?
+        .context("DescribeTaskDefinition returned no task definition")?;
+    if !described.tags().is_empty() {
+        task_json["tags"] = Value::Array(
+            described
+                .tags()
+                .iter()
+                .map(|t| serde_json::json!({"key": t.key(), "value": t.value()}))
+                .collect(),
+        );
+    }
+    let task_json = normalize_from_aws(task_json, DefinitionKind::Task);
+
+    let extension = |path: &Path| {
+        if args.jsonnet {
+            path.with_extension("jsonnet")
+        } else {
+            path.to_path_buf()
+        }
+    };
+    let task_path = extension(&args.task_definition_path);
+    let service_path = extension(&args.service_definition_path);
+    let config_path = globals.config.clone().unwrap_or_else(|| {
+        PathBuf::from(if args.jsonnet {
+            "ecspresso.jsonnet"
+        } else {
+            "ecspresso.yml"
+        })
+    });
+    let config = ConfigFile {
+        region: clients.region.clone(),
+        cluster: args.cluster.clone(),
+        service: args.service.clone(),
+        service_definition: service_json.as_ref().map(|_| service_path.clone()),
+        task_definition: Some(task_path.clone()),
+        ..ConfigFile::default()
+    };
+    let format = |value: &Value| {
+        if args.jsonnet {
+            to_jsonnet(value)
+        } else {
+            to_pretty_json(value)
+        }
+    };
+    let mut files = vec![(task_path, format(&task_json))];
+    if let Some(service_json) = &service_json {
+        files.push((service_path, format(service_json)));
+    }
+    let config_text = if config_path
+        .extension()
+        .is_some_and(|e| e == "jsonnet" || e == "json")
+    {
+        to_jsonnet(&serde_json::to_value(&config)?)
+    } else {
+        serde_yaml_ng::to_string(&config)?
+    };
+    files.push((config_path, config_text));
+
+    let existing: Vec<String> = files
+        .iter()
+        .filter(|(path, _)| path.exists())
+        .map(|(path, _)| path.display().to_string())
+        .collect();
+    if !existing.is_empty() && !args.force_overwrite {
+        anyhow::bail!(
+            "{} already exist(s); nothing was written (use --force-overwrite)",
+            existing.join(", ")
+        );
+    }
+    for (path, text) in &files {
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        logger.info(&format!("{} is written", path.display()));
+    }
+    logger.info(&format!(
+        "imported task definition {}",
+        short_task_definition(&task_definition_arn)
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A described service as a service definition file: read-only and per-call fields removed,
+/// `propagateTags` kept only when it propagates.
+fn service_definition(json: Value) -> Value {
+    let mut json = normalize_from_aws(json, DefinitionKind::Service);
+    if let Value::Object(map) = &mut json {
+        for key in [
+            "taskDefinition",
+            "serviceName",
+            "cluster",
+            "clientToken",
+            "role",
+        ] {
+            map.remove(key);
+        }
+        if !matches!(
+            map.get("propagateTags").and_then(Value::as_str),
+            Some("SERVICE" | "TASK_DEFINITION")
+        ) {
+            map.remove("propagateTags");
+        }
+    }
+    json
+}

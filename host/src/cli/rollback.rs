@@ -1,0 +1,46 @@
+//! `ristretto rollback`: flags → `deploy::RollbackOptions`.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::deploy::WaitUntilArg;
+use crate::deploy::{self, RollbackOptions, RollbackTarget};
+
+/// Flags of `rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Show what would happen; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Roll back to revision N of the family (default: stop the in-flight deployment, or the
+    /// revision before the current one)
+    #[arg(long, value_name = "N")]
+    pub revision: Option<u64>,
+    /// Keep the rolled-back revision registered
+    #[arg(long = "no-deregister-task-definition", action = clap::ArgAction::SetFalse)]
+    pub deregister_task_definition: bool,
+    /// Do not wait for the rollback (needs --no-deregister-task-definition)
+    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
+    pub wait: bool,
+    /// What to wait for
+    #[arg(long, value_enum, default_value = "stable", alias = "until")]
+    pub wait_until: WaitUntilArg,
+}
+
+/// Runs `rollback`.
+pub async fn run(args: RollbackArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
+    deploy::rollback(
+        app,
+        RollbackOptions {
+            dry_run: args.dry_run,
+            target: args
+                .revision
+                .map_or(RollbackTarget::Previous, RollbackTarget::Revision),
+            deregister: args.deregister_task_definition,
+            wait: args.wait.then_some(args.wait_until.into()),
+        },
+    )
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}

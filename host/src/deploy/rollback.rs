@@ -1,0 +1,235 @@
+//! `rollback`: stops an in-flight service deployment with rollback
+//! (StopServiceDeployment ROLLBACK) when there is one; otherwise deploys the revision before the
+//! current one, or `--revision N`. Then waits and, by default, deregisters the rolled-back
+//! revision.
+
+use std::time::SystemTime;
+
+use aws_sdk_ecs::types::{ServiceDeploymentStatus, StopServiceDeploymentStopType};
+
+use super::describe::{find_service, primary_task_definition};
+use super::revisions::{Revision, deregister};
+use super::task_definition::{active_revisions, family_of, revision_of};
+use super::wait::{WaitUntil, wait};
+use super::{Error, aws_error, short_task_definition};
+use crate::app::App;
+
+/// Which revision to return to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollbackTarget {
+    /// Stop the in-flight deployment if any, else the revision before the current one.
+    Previous,
+    /// `--revision N`.
+    Revision(u64),
+}
+
+/// Options of `rollback`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RollbackOptions {
+    /// Report only.
+    pub dry_run: bool,
+    /// Where to go.
+    pub target: RollbackTarget,
+    /// Deregister the rolled-back revision afterwards.
+    pub deregister: bool,
+    /// What to wait for (`None`: do not wait).
+    pub wait: Option<WaitUntil>,
+}
+
+/// Rolls the service back. Returns the task definition it now runs.
+pub async fn rollback(app: &App<'_>, options: RollbackOptions) -> Result<String, Error> {
+    if options.deregister && options.wait.is_none() {
+        return Err(Error::Invalid(
+            "--no-wait needs --no-deregister-task-definition: the rolled-back revision can only be deregistered after the rollback finished".to_owned(),
+        ));
+    }
+    let name = app.service()?.to_owned();
+    let service = find_service(app)
+        .await?
+        .ok_or_else(|| Error::ServiceNotFound {
+            cluster: app.cluster().to_owned(),
+            service: name.clone(),
+        })?;
+    let current = primary_task_definition(&service).unwrap_or_default();
+    let started = SystemTime::now();
+
+    if options.target == RollbackTarget::Previous
+        && let Some((arn, task_definition)) = active_deployment(app, &name).await?
+    {
+        app.info(format!(
+            "deployment {} of {} is in progress: stopping it with rollback",
+            arn.rsplit('/').next().unwrap_or(&arn),
+            short_task_definition(&task_definition)
+        ));
+        if options.dry_run {
+            app.info("DRY RUN OK");
+            return Ok(task_definition);
+        }
+        app.clients
+            .ecs
+            .stop_service_deployment()
+            .service_deployment_arn(&arn)
+            .stop_type(StopServiceDeploymentStopType::Rollback)
+            .send()
+            .await
+            .map_err(|err| aws_error("StopServiceDeployment", &err, &[]))?;
+        return finish(app, &name, options, started, &task_definition).await;
+    }
+
+    let family = family_of(&current).to_owned();
+    let target = match options.target {
+        RollbackTarget::Revision(n) => format!("{family}:{n}"),
+        RollbackTarget::Previous => previous_revision(app, &family, &current).await?,
+    };
+    if target == current || short_task_definition(&current) == target {
+        return Err(Error::Invalid(format!(
+            "the service already runs {}",
+            short_task_definition(&current)
+        )));
+    }
+    app.info(format!(
+        "rolling back service {name} from {} to {}",
+        short_task_definition(&current),
+        short_task_definition(&target)
+    ));
+    if options.dry_run {
+        if options.deregister {
+            app.info(format!(
+                "{} would be deregistered",
+                short_task_definition(&current)
+            ));
+        }
+        app.info("DRY RUN OK");
+        return Ok(target);
+    }
+    let output = app
+        .clients
+        .ecs
+        .update_service()
+        .cluster(app.cluster())
+        .service(&name)
+        .task_definition(&target)
+        .send()
+        .await
+        .map_err(|err| aws_error("UpdateService", &err, &[]))?;
+    let target_arn = output
+        .service()
+        .and_then(|s| s.task_definition())
+        .map_or(target.clone(), str::to_owned);
+    if let Some(until) = options.wait {
+        wait(app, &name, until, started).await?;
+        super::deploy_run::confirm_primary(app, &name, &target_arn, None).await?;
+    }
+    finish_deregister(app, options, &current).await?;
+    Ok(target_arn)
+}
+
+/// After StopServiceDeployment: wait, then deregister the stopped deployment's revision.
+async fn finish(
+    app: &App<'_>,
+    name: &str,
+    options: RollbackOptions,
+    started: SystemTime,
+    rolled_back: &str,
+) -> Result<String, Error> {
+    if let Some(until) = options.wait {
+        wait(app, name, until, started).await?;
+    }
+    finish_deregister(app, options, rolled_back).await?;
+    let service = find_service(app).await?;
+    Ok(service
+        .as_ref()
+        .and_then(primary_task_definition)
+        .unwrap_or_default())
+}
+
+async fn finish_deregister(
+    app: &App<'_>,
+    options: RollbackOptions,
+    rolled_back: &str,
+) -> Result<(), Error> {
+    if !options.deregister || rolled_back.is_empty() {
+        return Ok(());
+    }
+    let revision = Revision {
+        arn: rolled_back.to_owned(),
+        name: short_task_definition(rolled_back).to_owned(),
+        in_use: String::new(),
+    };
+    deregister(app, &[revision], false).await
+}
+
+/// The in-progress (or pending) service deployment and its target task definition.
+async fn active_deployment(
+    app: &App<'_>,
+    service: &str,
+) -> Result<Option<(String, String)>, Error> {
+    let output = app
+        .clients
+        .ecs
+        .list_service_deployments()
+        .cluster(app.cluster())
+        .service(service)
+        .status(ServiceDeploymentStatus::InProgress)
+        .status(ServiceDeploymentStatus::Pending)
+        .send()
+        .await
+        .map_err(|err| aws_error("ListServiceDeployments", &err, &[]))?;
+    let Some(arn) = output
+        .service_deployments()
+        .iter()
+        .find_map(|d| d.service_deployment_arn())
+        .map(str::to_owned)
+    else {
+        return Ok(None);
+    };
+    let described = app
+        .clients
+        .ecs
+        .describe_service_deployments()
+        .service_deployment_arns(&arn)
+        .send()
+        .await
+        .map_err(|err| aws_error("DescribeServiceDeployments", &err, &[]))?;
+    let revision_arn = described
+        .service_deployments()
+        .first()
+        .and_then(|d| d.target_service_revision())
+        .and_then(|r| r.arn())
+        .map(str::to_owned);
+    let task_definition = match revision_arn {
+        Some(revision_arn) => {
+            let revisions = app
+                .clients
+                .ecs
+                .describe_service_revisions()
+                .service_revision_arns(&revision_arn)
+                .send()
+                .await
+                .map_err(|err| aws_error("DescribeServiceRevisions", &err, &[]))?;
+            revisions
+                .service_revisions()
+                .first()
+                .and_then(|r| r.task_definition())
+                .map(str::to_owned)
+                .unwrap_or(revision_arn)
+        }
+        None => String::new(),
+    };
+    Ok(Some((arn, task_definition)))
+}
+
+/// The ACTIVE revision immediately before `current`, as ecspresso's FindRollbackTarget.
+async fn previous_revision(app: &App<'_>, family: &str, current: &str) -> Result<String, Error> {
+    let current_revision = revision_of(current);
+    active_revisions(&app.clients.ecs, family)
+        .await?
+        .into_iter()
+        .find(|arn| revision_of(arn) < current_revision)
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "no ACTIVE revision of {family} older than {} to roll back to",
+                short_task_definition(current)
+            ))
+        })
+}

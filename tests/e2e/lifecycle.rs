@@ -1,0 +1,274 @@
+//! The whole lifecycle through the binary: deploy (create) → diff (empty, exit 0) → change →
+//! diff --exit-code (2) → deploy → status → revisions → rollback (deregisters) → deregister →
+//! delete; and `init` from a service using every field ecspresso supports, followed by an
+//! empty `diff`.
+
+use crate::support::{TestContext, assert_failure, assert_success, text};
+
+const CONFIG: &str = "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\n";
+const TASK_DEFINITION: &str = r#"{
+  "family": "web",
+  "networkMode": "bridge",
+  "containerDefinitions": [
+    {"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128,
+     "portMappings": [{"containerPort": 80, "name": "http"}],
+     "environment": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}]}
+  ],
+  "tags": [{"key": "team", "value": "web"}]
+}"#;
+
+const FULL_SERVICE_DEFINITION: &str = r#"{
+  "desiredCount": 2,
+  "launchType": "EC2",
+  "deploymentConfiguration": {
+    "deploymentCircuitBreaker": {"enable": true, "rollback": true},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 50,
+    "alarms": {"alarmNames": ["web-5xx"], "enable": true, "rollback": true}
+  },
+  "loadBalancers": [{"targetGroupArn": "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/web/0123456789abcdef", "containerName": "app", "containerPort": 80}],
+  "serviceRegistries": [{"registryArn": "arn:aws:servicediscovery:ap-northeast-1:123456789012:service/srv-0123456789abcdef"}],
+  "placementConstraints": [{"type": "distinctInstance"}],
+  "placementStrategy": [{"type": "spread", "field": "attribute:ecs.availability-zone"}, {"type": "binpack", "field": "memory"}],
+  "healthCheckGracePeriodSeconds": 60,
+  "enableExecuteCommand": true,
+  "enableECSManagedTags": true,
+  "propagateTags": "SERVICE",
+  "serviceConnectConfiguration": {
+    "enabled": true,
+    "namespace": "arn:aws:servicediscovery:ap-northeast-1:123456789012:namespace/ns-0123456789abcdef",
+    "services": [{"portName": "http", "discoveryName": "web", "clientAliases": [{"port": 80, "dnsName": "web.local"}]}]
+  },
+  "volumeConfigurations": [{"name": "data", "managedEBSVolume": {"roleArn": "arn:aws:iam::123456789012:role/ecs-ebs", "sizeInGiB": 20, "volumeType": "gp3", "filesystemType": "ext4"}}],
+  "vpcLatticeConfigurations": [{"roleArn": "arn:aws:iam::123456789012:role/ecs-lattice", "targetGroupArn": "arn:aws:vpc-lattice:ap-northeast-1:123456789012:targetgroup/tg-0123456789abcdef0", "portName": "http"}],
+  "tags": [{"key": "team", "value": "web"}, {"key": "env", "value": "prod"}]
+}"#;
+
+async fn setup(service_definition: &str) -> TestContext {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", CONFIG);
+    context.write("td.json", TASK_DEFINITION);
+    context.write("sd.json", service_definition);
+    context
+        .ecs()
+        .await
+        .create_cluster()
+        .cluster_name("e2e")
+        .send()
+        .await
+        .expect("create cluster");
+    context
+}
+
+#[tokio::test]
+async fn create_diff_deploy_rollback_deregister_delete() {
+    let context = setup(FULL_SERVICE_DEFINITION).await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+
+    let output = context.run(&["diff", "--exit-code"], &[("TAG", "1")]);
+    assert_success(&output);
+    assert!(
+        output.stdout.is_empty(),
+        "no differences expected:\n{}",
+        text(&output.stdout)
+    );
+
+    let output = context.run(&["diff", "--exit-code", "--no-color"], &[("TAG", "2")]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("-      \"image\": \"nginx:1\",\n+      \"image\": \"nginx:2\","),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--- arn:aws:ecs:") && stdout.contains("+++ td.json"),
+        "{stdout}"
+    );
+
+    assert_success(&context.run(&["deploy"], &[("TAG", "2")]));
+    let status = context.run(&["status", "--events", "2"], &[("TAG", "2")]);
+    assert_success(&status);
+    let status_text = text(&status.stdout);
+    assert!(
+        status_text.contains("TaskDefinition: web:2"),
+        "{status_text}"
+    );
+    assert!(status_text.contains("PRIMARY web:2"), "{status_text}");
+
+    let revisions = context.run(&["revisions", "--output", "tsv"], &[("TAG", "2")]);
+    assert_success(&revisions);
+    assert!(
+        text(&revisions.stdout).starts_with("web:2\tcurrent"),
+        "{}",
+        text(&revisions.stdout)
+    );
+
+    // Rollback returns to web:1 and deregisters web:2.
+    assert_success(&context.run(&["rollback", "--dry-run"], &[("TAG", "2")]));
+    assert_success(&context.run(&["rollback"], &[("TAG", "2")]));
+    let ecs = context.ecs().await;
+    let service = &ecs
+        .describe_services()
+        .cluster("e2e")
+        .services("web")
+        .send()
+        .await
+        .expect("describe")
+        .services()[0]
+        .clone();
+    assert!(
+        service
+            .task_definition()
+            .unwrap_or_default()
+            .ends_with("web:1")
+    );
+    let web2 = ecs
+        .describe_task_definition()
+        .task_definition("web:2")
+        .send()
+        .await
+        .expect("describe web:2");
+    assert_eq!(
+        web2.task_definition()
+            .and_then(|t| t.status())
+            .map(|s| s.as_str()),
+        Some("INACTIVE")
+    );
+
+    // A revision in use is never deregistered; an unused one is.
+    assert_success(&context.run(&["register"], &[("TAG", "3")]));
+    assert_failure(
+        &context.run(
+            &["deregister", "--revision", "1", "--force"],
+            &[("TAG", "3")],
+        ),
+        "is in use",
+    );
+    assert_success(&context.run(&["deregister", "--keeps", "0", "--force"], &[("TAG", "3")]));
+    let web3 = ecs
+        .describe_task_definition()
+        .task_definition("web:3")
+        .send()
+        .await
+        .expect("describe web:3");
+    assert_eq!(
+        web3.task_definition()
+            .and_then(|t| t.status())
+            .map(|s| s.as_str()),
+        Some("INACTIVE")
+    );
+    let web1 = ecs
+        .describe_task_definition()
+        .task_definition("web:1")
+        .send()
+        .await
+        .expect("describe web:1");
+    assert_eq!(
+        web1.task_definition()
+            .and_then(|t| t.status())
+            .map(|s| s.as_str()),
+        Some("ACTIVE")
+    );
+
+    // delete asks for the name; a wrong answer deletes nothing.
+    let mut command = context.ristretto();
+    command.args(["delete", "--terminate"]).env("TAG", "3");
+    let wrong = run_with_stdin(command, "not-web\n");
+    assert_failure(&wrong, "cancelled");
+    let mut command = context.ristretto();
+    command.args(["delete", "--terminate"]).env("TAG", "3");
+    assert_success(&run_with_stdin(command, "web\n"));
+    let after = ecs
+        .describe_services()
+        .cluster("e2e")
+        .services("web")
+        .send()
+        .await
+        .expect("describe");
+    assert!(
+        after
+            .services()
+            .iter()
+            .all(|s| s.status() == Some("INACTIVE")),
+        "service deleted"
+    );
+}
+
+#[tokio::test]
+async fn init_from_a_full_service_then_diff_is_empty() {
+    let context = setup(FULL_SERVICE_DEFINITION).await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+
+    let imported = TestContext {
+        dir: tempfile::tempdir().expect("temp dir"),
+        account: context.account.clone(),
+        endpoint: context.endpoint.clone(),
+    };
+    assert_success(&imported.run(&["init", "--cluster", "e2e", "--service", "web"], &[]));
+    for file in ["ecspresso.yml", "ecs-service-def.json", "ecs-task-def.json"] {
+        assert!(imported.path(file).is_file(), "{file} written");
+    }
+    let output = imported.run(&["diff", "--exit-code"], &[]);
+    assert!(
+        output.status.success() && output.stdout.is_empty(),
+        "init then diff must be empty:\n{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    let written = std::fs::read_to_string(imported.path("ecs-service-def.json")).expect("read");
+    for field in [
+        "loadBalancers",
+        "serviceRegistries",
+        "alarms",
+        "placementStrategy",
+        "serviceConnectConfiguration",
+        "volumeConfigurations",
+        "vpcLatticeConfigurations",
+        "\"env\"",
+    ] {
+        assert!(written.contains(field), "{field} imported:\n{written}");
+    }
+    // A second init does not overwrite without --force-overwrite.
+    assert_failure(
+        &imported.run(&["init", "--cluster", "e2e", "--service", "web"], &[]),
+        "already exist",
+    );
+    assert_success(&imported.run(
+        &[
+            "init",
+            "--cluster",
+            "e2e",
+            "--service",
+            "web",
+            "--force-overwrite",
+            "--jsonnet",
+            "--config",
+            "ecspresso.jsonnet",
+        ],
+        &[],
+    ));
+    let output = imported.run(
+        &["--config", "ecspresso.jsonnet", "diff", "--exit-code"],
+        &[],
+    );
+    assert!(
+        output.status.success() && output.stdout.is_empty(),
+        "jsonnet init then diff:\n{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+fn run_with_stdin(mut command: std::process::Command, input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait")
+}
