@@ -3,8 +3,10 @@
 //! port. Each test gets its own AWS account (by access key id) for isolation, and checks AWS
 //! state with an independent SDK client. See tests/README.md.
 
+mod autoscaling;
 mod deploy;
 mod emulator;
+mod faults;
 mod golden;
 mod lifecycle;
 mod register_roundtrip;

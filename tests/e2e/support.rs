@@ -333,3 +333,71 @@ pub fn assert_failure(output: &Output, needle: &str) {
         "stderr lacks {needle:?}:\n{stderr}"
     );
 }
+
+/// A fault-injecting proxy (tests/emulator/fault-proxy) in front of the emulator, for one
+/// test; stopped on drop.
+pub struct FaultProxy {
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+    child: Child,
+}
+
+impl FaultProxy {
+    /// Starts a proxy forwarding to the shared emulator.
+    pub fn start() -> Self {
+        let upstream = emulator()
+            .endpoint
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let port = free_port().expect("free port");
+        let proxy = repo_root().join("tests/emulator/fault-proxy");
+        let script = format!(
+            "\"{}\" {port} {upstream} & proxy=$!; cat >/dev/null; kill $proxy 2>/dev/null; wait $proxy 2>/dev/null",
+            proxy.display()
+        );
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start fault proxy");
+        let address: SocketAddr = ([127, 0, 0, 1], port).into();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+            assert!(Instant::now() < deadline, "fault proxy did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            child,
+        }
+    }
+
+    /// Adds a rule: `kind` is throttle, 5xx, reset or delay; `times` 0 means forever.
+    pub fn add(&self, operation: &str, kind: &str, times: u32) {
+        let (status, body) = control(
+            &self.endpoint,
+            "/_fault/add",
+            &serde_json::json!({"match": operation, "kind": kind, "times": times}),
+        );
+        assert_eq!(status, 200, "fault rule rejected: {body}");
+    }
+
+    /// Removes every rule.
+    pub fn clear(&self) {
+        let (status, body) = control(&self.endpoint, "/_fault/clear", &serde_json::json!({}));
+        assert_eq!(status, 200, "{body}");
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        // Closing stdin makes the wrapper shell stop the proxy.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}

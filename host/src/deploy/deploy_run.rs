@@ -94,8 +94,16 @@ pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Err
         _ => None,
     };
 
+    // Attributes are sent only when they differ from the service's (as ecspresso does), so
+    // an unchanged service definition never starts a deployment by itself.
     let attributes = match (&local_service, options.update_service) {
-        (Some(def), true) => Some(update_input(&def.value, &source(app))?),
+        (Some(def), true) if attributes_differ(&def.value, &remote, &ignored_tags(app))? => {
+            Some(update_input(&def.value, &source(app))?)
+        }
+        (Some(_), true) => {
+            app.info("service attributes are up to date");
+            None
+        }
         _ => None,
     };
     let tag_changes = match (&local_service, options.update_service) {
@@ -170,6 +178,34 @@ pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Err
         }
     }
     Ok(task_definition)
+}
+
+/// Whether the definition's updatable attributes (desired count and tags aside) differ from
+/// the service's, after diff normalization.
+fn attributes_differ(local: &Value, remote: &Service, ignored: &[String]) -> Result<bool, Error> {
+    let code_deploy = remote
+        .deployment_controller()
+        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY");
+    let strip = |mut value: Value| {
+        if let Value::Object(map) = &mut value {
+            map.remove("desiredCount");
+            map.remove("tags");
+        }
+        value
+    };
+    let local = strip(super::diff::service_for_diff(
+        local.clone(),
+        ignored,
+        false,
+        code_deploy,
+    ));
+    let remote = strip(super::diff::service_for_diff(
+        super::diff::remote_service_json(remote)?,
+        ignored,
+        false,
+        code_deploy,
+    ));
+    Ok(local != remote)
 }
 
 /// Resolves the task definition ARN to deploy, registering the file when asked.

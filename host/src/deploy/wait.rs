@@ -124,7 +124,13 @@ async fn wait_deployed(
             }
             last_status = status.clone();
         }
+        let mut counts = String::new();
         if let Some(target) = deployment.and_then(|d| d.target_service_revision()) {
+            counts = format!(
+                ", {} of {} new tasks running",
+                target.running_task_count(),
+                target.requested_task_count()
+            );
             app.events.emit(Event::Progress {
                 running: i64::from(target.running_task_count()),
                 desired: i64::from(target.requested_task_count()),
@@ -164,7 +170,7 @@ async fn wait_deployed(
             .map_or("PENDING", |s| s.as_str())
             .to_owned();
         sleep_or_timeout(app, service, WaitUntil::Deployed, started, || {
-            format!("deployment {} is {pending_status}", short_id(&arn))
+            format!("deployment {} is {pending_status}{counts}", short_id(&arn))
         })
         .await?;
     }

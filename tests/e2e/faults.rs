@@ -1,0 +1,81 @@
+//! Reliability of the deploy path: throttling, 5xx answers and connection resets on the AWS
+//! calls of a deploy are retried and the deploy completes; a call that keeps failing ends the
+//! command with a clear error saying what was and was not applied.
+
+use crate::support::{FaultProxy, TestContext, assert_failure, assert_success};
+
+const CONFIG: &str = "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\n";
+const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128}]}"#;
+const SERVICE_DEFINITION: &str = r#"{"launchType": "EC2", "desiredCount": 1, "tags": [{"key": "v", "value": "{{ must_env `TAG` }}"}]}"#;
+
+#[tokio::test]
+async fn transient_faults_are_retried_and_persistent_ones_reported() {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", CONFIG);
+    context.write("td.json", TASK_DEFINITION);
+    context.write("sd.json", SERVICE_DEFINITION);
+    let ecs = context.ecs().await;
+    ecs.create_cluster()
+        .cluster_name("e2e")
+        .send()
+        .await
+        .expect("cluster");
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+
+    let proxy = FaultProxy::start();
+    for (operation, kind) in [
+        ("DescribeServices", "throttle"),
+        ("RegisterTaskDefinition", "5xx"),
+        ("TagResource", "throttle"),
+        ("UpdateService", "5xx"),
+        ("ListServiceDeployments", "reset"),
+        ("DescribeServiceDeployments", "throttle"),
+    ] {
+        proxy.add(operation, kind, 2);
+    }
+    let output = context.run(
+        &["deploy"],
+        &[("TAG", "2"), ("AWS_ENDPOINT_URL", proxy.endpoint.as_str())],
+    );
+    assert_success(&output);
+    let service = &ecs
+        .describe_services()
+        .cluster("e2e")
+        .services("web")
+        .send()
+        .await
+        .expect("describe")
+        .services()[0]
+        .clone();
+    assert!(
+        service
+            .task_definition()
+            .unwrap_or_default()
+            .ends_with("web:2")
+    );
+
+    proxy.clear();
+    proxy.add("UpdateService", "5xx", 0);
+    let output = context.run(
+        &["deploy"],
+        &[("TAG", "3"), ("AWS_ENDPOINT_URL", proxy.endpoint.as_str())],
+    );
+    assert_failure(&output, "UpdateService failed");
+    assert_failure(&output, "already applied: registered task definition web:3");
+    let service = &ecs
+        .describe_services()
+        .cluster("e2e")
+        .services("web")
+        .send()
+        .await
+        .expect("describe")
+        .services()[0]
+        .clone();
+    assert!(
+        service
+            .task_definition()
+            .unwrap_or_default()
+            .ends_with("web:2"),
+        "the service was not updated"
+    );
+}
