@@ -272,3 +272,148 @@ fn run_with_stdin(mut command: std::process::Command, input: &str) -> std::proce
     }
     child.wait_with_output().expect("wait")
 }
+
+#[tokio::test]
+async fn rollback_stops_an_in_flight_deployment() {
+    let context = setup(r#"{"launchType": "EC2", "desiredCount": 2}"#).await;
+    // Rollouts advance only when polled; with 5 steps a --no-wait deploy stays in progress.
+    context.control("/_emulator/config", serde_json::json!({"ecs_steps": 5}));
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    assert_success(&context.run(&["deploy", "--no-wait"], &[("TAG", "2")]));
+    let output = context.run(&["rollback", "--wait-until", "deployed"], &[("TAG", "2")]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("stopping it with rollback"),
+        "{}",
+        text(&output.stderr)
+    );
+    let ecs = context.ecs().await;
+    let service = &ecs
+        .describe_services()
+        .cluster("e2e")
+        .services("web")
+        .send()
+        .await
+        .expect("describe")
+        .services()[0]
+        .clone();
+    assert!(
+        service
+            .task_definition()
+            .unwrap_or_default()
+            .ends_with("web:1"),
+        "{:?}",
+        service.task_definition()
+    );
+    let web2 = ecs
+        .describe_task_definition()
+        .task_definition("web:2")
+        .send()
+        .await
+        .expect("describe web:2");
+    assert_eq!(
+        web2.task_definition()
+            .and_then(|t| t.status())
+            .map(|s| s.as_str()),
+        Some("INACTIVE")
+    );
+    // Nothing older than web:1 is left to roll back to.
+    assert_failure(
+        &context.run(&["rollback"], &[("TAG", "2")]),
+        "no ACTIVE revision of web older than web:1",
+    );
+}
+
+#[tokio::test]
+async fn awsvpc_capacity_providers_init_diff_and_delete_revisions() {
+    let context = TestContext::with_aws();
+    let (subnets, group) = context.default_network();
+    let service_definition = serde_json::json!({
+        "desiredCount": 1,
+        "capacityProviderStrategy": [{"capacityProvider": "FARGATE", "base": 1, "weight": 1}, {"capacityProvider": "FARGATE_SPOT", "weight": 3}],
+        "platformVersion": "1.4.0",
+        "networkConfiguration": {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group], "assignPublicIp": "ENABLED"}},
+        "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": true, "rollback": true}},
+        "tags": [{"key": "team", "value": "web"}]
+    });
+    context.write("ecspresso.yml", CONFIG);
+    context.write("sd.json", &service_definition.to_string());
+    context.write(
+        "td.json",
+        r#"{"family": "web", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "0.25 vCPU", "memory": "0.5 GB",
+            "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "portMappings": [{"containerPort": 8080}]}]}"#,
+    );
+    context
+        .ecs()
+        .await
+        .create_cluster()
+        .cluster_name("e2e")
+        .send()
+        .await
+        .expect("cluster");
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    let output = context.run(&["diff", "--exit-code"], &[("TAG", "1")]);
+    assert!(
+        output.status.success() && output.stdout.is_empty(),
+        "{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+
+    let imported = TestContext {
+        dir: tempfile::tempdir().expect("temp dir"),
+        account: context.account.clone(),
+        endpoint: context.endpoint.clone(),
+    };
+    assert_success(&imported.run(&["init", "--cluster", "e2e", "--service", "web"], &[]));
+    let output = imported.run(&["diff", "--exit-code"], &[]);
+    assert!(
+        output.status.success() && output.stdout.is_empty(),
+        "{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+
+    // init from a task definition alone writes a config without a service.
+    let task_only = TestContext {
+        dir: tempfile::tempdir().expect("temp dir"),
+        account: context.account.clone(),
+        endpoint: context.endpoint.clone(),
+    };
+    assert_success(&task_only.run(
+        &["init", "--cluster", "e2e", "--task-definition", "web:1"],
+        &[],
+    ));
+    assert!(!task_only.path("ecs-service-def.json").exists());
+    let output = task_only.run(&["diff", "--exit-code"], &[]);
+    assert!(
+        output.status.success() && output.stdout.is_empty(),
+        "{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+
+    // deregister --delete removes unused revisions for good.
+    assert_success(&context.run(&["register"], &[("TAG", "2")]));
+    assert_success(&context.run(
+        &["deregister", "--revision", "latest", "--delete", "--force"],
+        &[("TAG", "2")],
+    ));
+    let ecs = context.ecs().await;
+    assert!(
+        ecs.describe_task_definition()
+            .task_definition("web:2")
+            .send()
+            .await
+            .is_err(),
+        "web:2 deleted"
+    );
+    assert!(
+        ecs.describe_task_definition()
+            .task_definition("web:1")
+            .send()
+            .await
+            .is_ok(),
+        "web:1 kept"
+    );
+}

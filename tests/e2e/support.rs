@@ -401,3 +401,29 @@ impl Drop for FaultProxy {
         let _ = self.child.wait();
     }
 }
+
+impl TestContext {
+    /// The default VPC's subnet ids and default security group of this test's account (the
+    /// emulator validates them in CreateService), read with boto3 from the emulator's venv.
+    pub fn default_network(&self) -> (Vec<String>, String) {
+        let endpoint = self.endpoint.clone().expect("test context without AWS");
+        let venv = std::env::var_os("RISTRETTO_EMULATOR_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("tests/emulator/.venv"));
+        let script = "import boto3, json, sys\n\
+            ec2 = boto3.client('ec2', endpoint_url=sys.argv[1], region_name=sys.argv[2], aws_access_key_id=sys.argv[3], aws_secret_access_key='x')\n\
+            subnets = sorted(s['SubnetId'] for s in ec2.describe_subnets()['Subnets'])[:2]\n\
+            group = ec2.describe_security_groups(GroupNames=['default'])['SecurityGroups'][0]['GroupId']\n\
+            print(json.dumps([subnets, group]))\n";
+        let output = Command::new(venv.join("bin/python"))
+            .args(["-c", script, &endpoint, REGION, &self.access_key_id()])
+            .output()
+            .expect("run the emulator's python");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("network json")
+    }
+}

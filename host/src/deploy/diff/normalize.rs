@@ -124,6 +124,12 @@ pub fn service_for_diff(
             sort_array(vpc.get_mut(key), compare_json);
         }
     }
+    if let Some(Value::Array(strategy)) = out.get_mut("capacityProviderStrategy") {
+        for item in strategy.iter_mut().filter_map(Value::as_object_mut) {
+            default(item, "base", json!(0));
+            default(item, "weight", json!(0));
+        }
+    }
     if code_deploy && let Some(Value::Array(lbs)) = out.get_mut("loadBalancers") {
         for lb in lbs.iter_mut().filter_map(Value::as_object_mut) {
             lb.remove("targetGroupArn");
