@@ -1,11 +1,15 @@
 //! The context of a command that works on one service: the loaded config, the renderer, the
 //! AWS clients, the event sink and the command's deadline. Built once per command by `cli`.
 
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::aws::Clients;
 use crate::config::LoadedConfig;
+use crate::definition::{self, Definition};
 use crate::events::{Event, EventSink};
+use crate::plugins::{DefinitionKind, EventKind, HookContext, PluginSet};
 use crate::render::Renderer;
 
 /// Everything a command needs to act on the configured service.
@@ -20,6 +24,12 @@ pub struct App<'a> {
     pub events: &'a dyn EventSink,
     /// When the command must be done (config `timeout` from the start of the command).
     pub deadline: Instant,
+    /// WebAssembly plugins (empty when none are configured).
+    pub plugins: Arc<PluginSet>,
+    /// What hooks are told about the command (updated as the deploy learns more).
+    pub hook_context: Mutex<HookContext>,
+    /// When the command started.
+    pub started: Instant,
 }
 
 impl App<'_> {
@@ -53,5 +63,64 @@ impl App<'_> {
     /// Emits a warning.
     pub fn warn(&self, message: impl Into<String>) {
         self.events.emit(Event::Warning(message.into()));
+    }
+
+    /// The current hook context.
+    pub fn context(&self) -> HookContext {
+        self.hook_context
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+
+    /// Updates the hook context.
+    pub fn update_context(&self, f: impl FnOnce(&mut HookContext)) {
+        if let Ok(mut context) = self.hook_context.lock() {
+            f(&mut context);
+        }
+    }
+
+    /// Loads the task definition at `path` and applies the plugins' transforms.
+    pub fn load_task_definition(&self, path: &Path) -> Result<Definition, crate::deploy::Error> {
+        let mut loaded = definition::load_task_definition(path, &self.renderer)?;
+        loaded.value = self.plugins.transform(
+            &self.context(),
+            DefinitionKind::TaskDefinition,
+            loaded.value,
+        )?;
+        Ok(loaded)
+    }
+
+    /// Loads the service definition at `path` and applies the plugins' transforms.
+    pub fn load_service_definition(&self, path: &Path) -> Result<Definition, crate::deploy::Error> {
+        let mut loaded = definition::load_service_definition(
+            path,
+            &self.renderer,
+            self.config.file.service.as_deref(),
+        )?;
+        loaded.value = self.plugins.transform(
+            &self.context(),
+            DefinitionKind::ServiceDefinition,
+            loaded.value,
+        )?;
+        Ok(loaded)
+    }
+
+    /// Tells notify plugins about a lifecycle event (in the background).
+    pub fn notify(
+        &self,
+        kind: EventKind,
+        message: &str,
+        task_definition: Option<String>,
+        details: serde_json::Value,
+    ) {
+        self.plugins.notify(
+            &self.context(),
+            kind,
+            message,
+            task_definition,
+            details,
+            self.started,
+        );
     }
 }

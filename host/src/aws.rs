@@ -13,6 +13,10 @@ pub struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     /// Application Auto Scaling (the service's scalable target).
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// SSM Parameter Store (secrets for plugins, lookups).
+    pub ssm: aws_sdk_ssm::Client,
+    /// Secrets Manager (secrets for plugins, lookups).
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
     /// The resolved region.
     pub region: Option<String>,
 }
@@ -42,6 +46,8 @@ impl Clients {
         Self {
             ecs: aws_sdk_ecs::Client::new(&sdk_config),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&sdk_config),
+            ssm: aws_sdk_ssm::Client::new(&sdk_config),
+            secretsmanager: aws_sdk_secretsmanager::Client::new(&sdk_config),
             region: sdk_config.region().map(ToString::to_string),
         }
     }
@@ -49,12 +55,12 @@ impl Clients {
 
 /// A readable description of an SDK error: the service's error code and message when there is
 /// one, otherwise the transport problem.
-pub fn describe_error<E, R>(err: &aws_sdk_ecs::error::SdkError<E, R>) -> String
+pub fn describe_error<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
 where
-    E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    use aws_sdk_ecs::error::SdkError;
+    use aws_smithy_runtime_api::client::result::SdkError;
     match err {
         SdkError::ServiceError(service) => {
             let inner = service.err();

@@ -6,6 +6,7 @@ mod delete;
 mod deploy;
 mod diff;
 mod init;
+mod plugin;
 mod render;
 mod revisions;
 mod rollback;
@@ -116,6 +117,8 @@ pub enum Command {
     Refresh(deploy::RefreshArgs),
     /// Write a config and definition files from an existing service or task definition
     Init(init::InitArgs),
+    /// Inspect, precompile or test a WebAssembly plugin
+    Plugin(plugin::PluginArgs),
     /// Register the task definition without deploying it
     Register(revisions::RegisterArgs),
     /// Print the rendered config, service definition or task definition
@@ -203,6 +206,7 @@ where
             })
         }
         Command::Init(args) => init::run(args, &globals, &logger),
+        Command::Plugin(args) => plugin::run(args, environment, &logger),
         Command::Delete(args) => with_app(&globals, environment, &logger, async |app| {
             delete::run(args, app).await
         }),
@@ -234,19 +238,28 @@ where
     }
 }
 
-/// Loads env files, builds the renderer and loads the config: the prologue of every command
-/// that reads the config. Warnings are logged.
+/// What every config-reading command starts from.
+pub(crate) struct Loaded {
+    pub(crate) config: crate::config::LoadedConfig,
+    pub(crate) renderer: crate::render::Renderer,
+    pub(crate) plugins: crate::plugins::PluginSet,
+    pub(crate) environment: Environment,
+}
+
+/// Loads env files, builds the renderer, loads the config and its WebAssembly plugins (whose
+/// template functions are registered in the renderer): the prologue of every command that
+/// reads the config. Warnings are logged.
 fn load_app(
     globals: &Globals,
     mut environment: Environment,
     logger: &Logger,
-) -> anyhow::Result<(crate::config::LoadedConfig, crate::render::Renderer)> {
+) -> anyhow::Result<Loaded> {
     environment.load_env_files(&globals.envfile)?;
     let path =
         crate::config::find_config_file(globals.config.as_deref(), std::path::Path::new(""))?;
     logger.debug(&format!("loading config {}", path.display()));
-    let renderer = crate::render::Renderer::new(
-        environment,
+    let mut renderer = crate::render::Renderer::new(
+        environment.clone(),
         globals.ext_str.clone(),
         globals.ext_code.clone(),
     );
@@ -254,11 +267,91 @@ fn load_app(
     for warning in &config.warnings {
         logger.warn(&warning.message);
     }
-    Ok((config, renderer))
+    let plugins = load_plugins(&config, &environment, logger)?;
+    if !plugins.is_empty() {
+        plugins.register_functions(&hook_context(&config, true), renderer.functions_mut())?;
+    }
+    Ok(Loaded {
+        config,
+        renderer,
+        plugins,
+        environment,
+    })
+}
+
+/// Loads the config's WebAssembly plugins (nothing is started when there are none).
+fn load_plugins(
+    config: &crate::config::LoadedConfig,
+    environment: &Environment,
+    logger: &Logger,
+) -> anyhow::Result<crate::plugins::PluginSet> {
+    if config.file.plugins.is_empty() {
+        return Ok(crate::plugins::PluginSet::default());
+    }
+    let log_logger = *logger;
+    let factory = move |name: &str| -> crate::plugins::LogSink {
+        let name = name.to_owned();
+        std::sync::Arc::new(move |level, message: &str| {
+            use crate::plugins::LogLevel;
+            let line = format!("plugin `{name}`: {message}");
+            match level {
+                LogLevel::Trace | LogLevel::Debug => log_logger.debug(&line),
+                LogLevel::Info => log_logger.info(&line),
+                LogLevel::Warn | LogLevel::Error => log_logger.warn(&line),
+            }
+        })
+    };
+    let warn = |message: String| logger.warn(&message);
+    Ok(crate::plugins::PluginSet::load(
+        &config.file.plugins,
+        config.dir(),
+        environment,
+        plugin_cache_dir(environment).as_deref(),
+        &factory,
+        &warn,
+    )?)
+}
+
+/// Where compiled plugins are cached: `RISTRETTO_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/ristretto/plugins`, else `~/.cache/ristretto/plugins`.
+pub(crate) fn plugin_cache_dir(environment: &Environment) -> Option<std::path::PathBuf> {
+    if let Some(dir) = environment
+        .get("RISTRETTO_CACHE_DIR")
+        .filter(|d| !d.is_empty())
+    {
+        return Some(dir.into());
+    }
+    let base = environment
+        .get("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            environment
+                .get("HOME")
+                .map(|h| std::path::Path::new(h).join(".cache"))
+        })?;
+    Some(base.join("ristretto").join("plugins"))
+}
+
+/// The hook context of a command before it has talked to AWS.
+fn hook_context(
+    config: &crate::config::LoadedConfig,
+    dry_run: bool,
+) -> crate::plugins::HookContext {
+    crate::plugins::HookContext {
+        cluster: config.file.cluster.clone(),
+        service: config.file.service.clone().unwrap_or_default(),
+        region: config.file.region.clone().unwrap_or_default(),
+        account: String::new(),
+        config_name: config.path.display().to_string(),
+        dry_run,
+        revision: None,
+        strategy: "rolling".to_owned(),
+    }
 }
 
 /// Loads the config, builds the AWS clients and runs `command` on a Tokio runtime, bounded by
-/// the config `timeout`.
+/// the config `timeout`. Pending plugin notifications get up to 10 s after the command.
 fn with_app<F>(
     globals: &Globals,
     environment: Environment,
@@ -268,33 +361,129 @@ fn with_app<F>(
 where
     F: AsyncFnOnce(&crate::app::App<'_>) -> anyhow::Result<ExitCode>,
 {
-    let (config, renderer) = load_app(globals, environment, logger)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let Loaded {
+        config,
+        renderer,
+        mut plugins,
+        environment,
+    } = load_app(globals, environment, logger)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()?;
     let sink = crate::output::TerminalSink::new(*logger);
     let timeout = config.file.timeout;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let clients = crate::aws::Clients::load(
             config.file.region.as_deref(),
             globals.assume_role_arn.as_deref(),
         )
         .await;
+        if !plugins.is_empty() {
+            plugins
+                .resolve_aws_secrets(&clients, &config.file.plugins, &environment)
+                .await;
+        }
+        let mut context = hook_context(&config, false);
+        if context.region.is_empty() {
+            context.region = clients.region.clone().unwrap_or_default();
+        }
         let app = crate::app::App {
             config,
             renderer,
             clients,
             events: &sink,
             deadline: std::time::Instant::now() + timeout,
+            plugins: std::sync::Arc::new(plugins),
+            hook_context: std::sync::Mutex::new(context),
+            started: std::time::Instant::now(),
         };
         // The waits report their own timeouts with what was pending; this bounds everything else.
         let grace = std::time::Duration::from_secs(5);
-        match tokio::time::timeout(timeout + grace, command(&app)).await {
+        let result = match tokio::time::timeout(timeout + grace, command(&app)).await {
             Ok(result) => result,
-            Err(_) => anyhow::bail!(
+            Err(_) => Err(anyhow::anyhow!(
                 "timed out after {} (config `timeout` or --timeout)",
                 crate::config::format_duration(timeout)
-            ),
+            )),
+        };
+        let undelivered = app
+            .plugins
+            .finish_notifications(std::time::Duration::from_secs(10));
+        if undelivered > 0 {
+            logger.warn(&format!(
+                "{undelivered} plugin notification(s) were still running at exit and were dropped"
+            ));
         }
-    })
+        result
+    });
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("ristretto").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn ecspresso_flags_parse() {
+        let cli = parse(&[
+            "--config",
+            "x.yml",
+            "--envfile",
+            "a.env,b.env",
+            "--ext-str",
+            "A=1;B=2",
+            "--no-color",
+            "deploy",
+            "--tasks",
+            "3",
+            "--skip-task-definition",
+            "--no-wait",
+        ]);
+        assert_eq!(cli.global.config, Some(PathBuf::from("x.yml")));
+        assert_eq!(cli.global.envfile.len(), 2);
+        assert_eq!(cli.global.ext_str, vec!["A=1".to_owned(), "B=2".to_owned()]);
+        assert!(cli.global.no_color);
+        let Command::Deploy(deploy) = cli.command else {
+            panic!("deploy expected")
+        };
+        assert_eq!(deploy.tasks, Some(3));
+        assert!(deploy.skip_task_definition && !deploy.wait);
+        assert!(
+            Cli::try_parse_from([
+                "ristretto",
+                "deploy",
+                "--revision",
+                "3",
+                "--latest-task-definition"
+            ])
+            .is_err()
+        );
+        let cli = parse(&["render", "servicedef", "taskdef", "--jsonnet"]);
+        assert!(matches!(cli.command, Command::Render(_)));
+        let cli = parse(&[
+            "rollback",
+            "--revision",
+            "2",
+            "--no-deregister-task-definition",
+        ]);
+        assert!(matches!(cli.command, Command::Rollback(_)));
+        let cli = parse(&["deregister", "--keeps", "3", "--force"]);
+        assert!(matches!(cli.command, Command::Deregister(_)));
+        assert!(
+            Cli::try_parse_from(["ristretto", "deregister"]).is_err(),
+            "--keeps or --revision is required"
+        );
+    }
 }

@@ -18,7 +18,9 @@ pub use duration::{format_duration, parse_duration};
 pub use environment::Environment;
 pub use globals::{GlobalFlags, Globals};
 pub use load::{LoadedConfig, Warning, find_config_file, load_config, strip_position};
-pub use model::{CodeDeployConfig, ConfigFile, IgnoreConfig, PluginEntry};
+pub use model::{
+    CodeDeployConfig, ConfigFile, IgnoreConfig, PluginAllow, PluginEntry, PluginLimits,
+};
 pub use required_version::check_required_version;
 
 /// Configuration errors. Each names the file (and line/column or key where known) or the flag

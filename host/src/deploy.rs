@@ -8,6 +8,7 @@ mod create;
 mod deploy_run;
 mod describe;
 pub mod diff;
+mod gates;
 pub mod revisions;
 mod rollback;
 mod service_input;
@@ -60,6 +61,21 @@ pub enum Error {
     /// A definition could not be loaded.
     #[error(transparent)]
     Definition(#[from] crate::definition::Error),
+    /// A plugin failed (transform, functions) or misbehaved.
+    #[error(transparent)]
+    Plugin(#[from] crate::plugins::Error),
+    /// A gate did not pass.
+    #[error("{stage} gate of plugin `{plugin}` failed: {reason}{}", rollback_note(.rolled_back_to))]
+    GateFailed {
+        /// The gate's plugin.
+        plugin: String,
+        /// The stage.
+        stage: &'static str,
+        /// Its reason.
+        reason: String,
+        /// The revision the service was rolled back to, if it was.
+        rolled_back_to: Option<String>,
+    },
     /// A flag combination or value is invalid.
     #[error("{0}")]
     Invalid(String),
@@ -111,6 +127,12 @@ fn applied_note(applied: &[String]) -> String {
     } else {
         format!("; already applied: {}", applied.join(", "))
     }
+}
+
+fn rollback_note(rolled_back_to: &Option<String>) -> String {
+    rolled_back_to.as_deref().map_or_else(String::new, |r| {
+        format!("; the service was rolled back to {r}")
+    })
 }
 
 fn reason_note(reason: &Option<String>) -> String {

@@ -12,6 +12,7 @@ pub mod definition;
 pub mod deploy;
 pub mod events;
 pub mod output;
+pub mod plugins;
 pub mod render;
 
 use std::ffi::OsString;
@@ -27,5 +28,8 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    // The AWS SDK and the plugins' HTTP client both use rustls; pick one crypto provider for
+    // the process (aws-lc, the SDK's) so that neither panics on first use.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     cli::main(argv)
 }

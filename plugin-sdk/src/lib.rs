@@ -1,5 +1,140 @@
-//! The SDK for writing ristretto WebAssembly plugins. It is filled in by the plugin-platform
-//! work: the WIT contract (`wit/`), the `Plugin` trait and `register_plugin!`. Until then this
-//! crate deliberately exports nothing, so no plugin can be written against a contract that does
-//! not exist yet.
+//! The SDK for ristretto plugins: WebAssembly components (`wasm32-wasip2`) that transform task
+//! and service definitions, add template functions, gate deploys and send notifications.
+//!
+//! Implement [`Plugin`] (every hook has an inert default) and register the type with
+//! [`register_plugin!`], listing the hooks you implemented; ristretto calls only those.
+//!
+//! ```no_run
+//! use ristretto_plugin_sdk::{Context, Event, Plugin, register_plugin};
+//!
+//! struct Hello;
+//!
+//! impl Plugin for Hello {
+//!     fn notify(ctx: &Context, event: &Event) -> Result<(), String> {
+//!         ristretto_plugin_sdk::log::info(&format!("{}: {}", ctx.service, event.message));
+//!         Ok(())
+//!     }
+//! }
+//!
+//! register_plugin!(Hello, capabilities: [notify], description: "logs every event");
+//! ```
+//!
+//! Build with `cargo build --release --target wasm32-wasip2`; the `.wasm` in
+//! `target/wasm32-wasip2/release/` is the component to list under `plugins:` with `path:`.
 #![deny(missing_docs)]
+
+pub mod http;
+mod types;
+#[doc(hidden)]
+pub mod wit;
+
+pub use serde_json::{self, Value, json};
+pub use types::{Context, DefinitionKind, Event, EventKind, FunctionDecl, Stage, Verdict};
+
+/// The SDK's version, reported to the host in `plugin-info`.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A ristretto plugin. Implement the hooks you need; list them in [`register_plugin!`].
+pub trait Plugin {
+    /// Rewrites a definition (JSON in AWS API shape). An error aborts the command before
+    /// anything is sent to AWS. Default: returns the definition unchanged.
+    fn transform(ctx: &Context, kind: DefinitionKind, definition: Value) -> Result<Value, String> {
+        let _ = (ctx, kind);
+        Ok(definition)
+    }
+
+    /// The template functions this plugin provides. Default: none.
+    fn functions(ctx: &Context) -> Vec<FunctionDecl> {
+        let _ = ctx;
+        Vec::new()
+    }
+
+    /// Calls template function `name`. Default: an error.
+    fn call(ctx: &Context, name: &str, args: Vec<Value>) -> Result<Value, String> {
+        let _ = (ctx, args);
+        Err(format!("function {name} is not implemented"))
+    }
+
+    /// Decides whether the deploy may go on at `stage`. `state` is what the previous
+    /// [`Verdict::Pending`] carried. Default: an error (gate not implemented).
+    fn gate(ctx: &Context, stage: Stage, state: Option<String>) -> Result<Verdict, String> {
+        let _ = (ctx, stage, state);
+        Err("gate is not implemented".to_owned())
+    }
+
+    /// Handles a lifecycle event. Errors are warnings; they never fail the deploy.
+    /// Default: does nothing.
+    fn notify(ctx: &Context, event: &Event) -> Result<(), String> {
+        let _ = (ctx, event);
+        Ok(())
+    }
+}
+
+/// Compile-time facts about a registered plugin (filled in by [`register_plugin!`]).
+#[doc(hidden)]
+pub trait Registered {
+    const NAME: &'static str;
+    const VERSION: &'static str;
+    const DESCRIPTION: &'static str;
+    const CAPABILITIES: &'static [&'static str];
+}
+
+/// Logging through ristretto's log (records are named after the plugin).
+pub mod log {
+    use crate::wit::ristretto::plugin::log::{Level, write};
+
+    /// Logs at debug level.
+    pub fn debug(message: &str) {
+        write(Level::Debug, message);
+    }
+
+    /// Logs at info level.
+    pub fn info(message: &str) {
+        write(Level::Info, message);
+    }
+
+    /// Logs a warning.
+    pub fn warn(message: &str) {
+        write(Level::Warn, message);
+    }
+
+    /// Logs an error.
+    pub fn error(message: &str) {
+        write(Level::Error, message);
+    }
+}
+
+/// Secrets resolved by ristretto: only names in the plugin's `allow.secrets`
+/// (`env:NAME`, `ssm:/path`, `secretsmanager:id`).
+pub mod secrets {
+    /// The secret's value, or why it is not available.
+    pub fn get(name: &str) -> Result<String, String> {
+        crate::wit::ristretto::plugin::secrets::get(name)
+    }
+}
+
+/// Registers `$plugin` as the component's implementation, with the hooks it implements
+/// (`transform`, `functions`, `gate`, `notify`) and an optional description. The plugin's name
+/// and version come from its Cargo package.
+#[macro_export]
+macro_rules! register_plugin {
+    ($plugin:ty, capabilities: [$($capability:ident),* $(,)?] $(, description: $description:expr)? $(,)?) => {
+        impl $crate::Registered for $plugin {
+            const NAME: &'static str = env!("CARGO_PKG_NAME");
+            const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+            const DESCRIPTION: &'static str = $crate::register_plugin!(@description $($description)?);
+            const CAPABILITIES: &'static [&'static str] = &[$(stringify!($capability)),*];
+        }
+        #[doc(hidden)]
+        type __RistrettoPluginAdapter = $crate::Adapter<$plugin>;
+        $crate::wit::export_plugin!(__RistrettoPluginAdapter with_types_in $crate::wit);
+    };
+    (@description $description:expr) => { $description };
+    (@description) => { "" };
+}
+
+/// Connects a [`Plugin`] to the generated exports. Used by [`register_plugin!`].
+#[doc(hidden)]
+pub struct Adapter<T>(std::marker::PhantomData<T>);
+
+mod adapter;

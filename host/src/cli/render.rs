@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::config::{Environment, Globals, LoadedConfig};
+use crate::config::{Environment, Globals};
 use crate::definition;
 use crate::output::{Logger, print_stdout, to_jsonnet, to_pretty_json};
-use crate::render::Renderer;
+use crate::plugins::{DefinitionKind, HookContext};
 
 /// Flags of `render`.
 #[derive(Debug, Args)]
@@ -46,9 +46,10 @@ pub fn run(
     environment: Environment,
     logger: &Logger,
 ) -> anyhow::Result<ExitCode> {
-    let (config, renderer) = super::load_app(globals, environment, logger)?;
+    let loaded = super::load_app(globals, environment, logger)?;
+    let context = super::hook_context(&loaded.config, true);
     for target in args.targets {
-        let text = render_target(target, &config, &renderer, args.jsonnet, logger)?;
+        let text = render_target(target, &loaded, &context, args.jsonnet, logger)?;
         print_stdout(&text)?;
     }
     Ok(ExitCode::SUCCESS)
@@ -56,12 +57,13 @@ pub fn run(
 
 fn render_target(
     target: RenderTarget,
-    config: &LoadedConfig,
-    renderer: &Renderer,
+    loaded: &super::Loaded,
+    context: &HookContext,
     jsonnet: bool,
     logger: &Logger,
 ) -> anyhow::Result<String> {
-    let definition = match target {
+    let (config, renderer) = (&loaded.config, &loaded.renderer);
+    let mut definition = match target {
         RenderTarget::Config => {
             return if jsonnet {
                 Ok(to_jsonnet(&serde_json::to_value(&config.file)?))
@@ -90,6 +92,14 @@ fn render_target(
     };
     for warning in &definition.warnings {
         logger.warn(warning);
+    }
+    let kind = match target {
+        RenderTarget::TaskDefinition => Some(DefinitionKind::TaskDefinition),
+        RenderTarget::ServiceDefinition => Some(DefinitionKind::ServiceDefinition),
+        _ => None,
+    };
+    if let Some(kind) = kind {
+        definition.value = loaded.plugins.transform(context, kind, definition.value)?;
     }
     Ok(if jsonnet {
         to_jsonnet(&definition.value)

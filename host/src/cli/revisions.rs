@@ -33,7 +33,7 @@ pub async fn run_register(
             app.config.path.display()
         )
     })?;
-    let definition = crate::definition::load_task_definition(&path, &app.renderer)?;
+    let definition = app.load_task_definition(&path)?;
     for warning in &definition.warnings {
         app.warn(warning.clone());
     }

@@ -95,17 +95,83 @@ impl Default for ConfigFile {
     }
 }
 
-/// One entry of `plugins:`.
+/// One entry of `plugins:`: an ecspresso built-in (`name` only) or a WebAssembly plugin
+/// (`path`, or `url` with `sha256`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginEntry {
-    /// Plugin name (`tfstate`, `cloudformation`, `ssm`, `secretsmanager`, `external`, …).
+    /// Plugin name (`tfstate`, `cloudformation`, `ssm`, `secretsmanager`, `external`, or the
+    /// name of a WebAssembly plugin; defaults to the file name without extension).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
-    /// Plugin-specific settings.
+    /// Plugin-specific settings (rendered like the rest of the config).
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub config: serde_json::Value,
     /// Prefix added to every function name the plugin registers.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub func_prefix: String,
+    /// A WebAssembly component on disk, relative to the config file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// A WebAssembly component to download (not supported yet; use `path`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Expected sha256 of the component (hex); loading fails on a mismatch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// What the plugin may reach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow: Option<PluginAllow>,
+    /// Resource limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<PluginLimits>,
+}
+
+impl PluginEntry {
+    /// A WebAssembly plugin entry for `path` with nothing granted.
+    pub fn default_for(path: &std::path::Path) -> Self {
+        Self {
+            name: path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("plugin")
+                .to_owned(),
+            config: serde_json::Value::Null,
+            func_prefix: String::new(),
+            path: Some(path.to_path_buf()),
+            url: None,
+            sha256: None,
+            allow: None,
+            limits: None,
+        }
+    }
+}
+
+/// `allow:` grants of a WebAssembly plugin. Everything else is denied.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PluginAllow {
+    /// Hosts outbound HTTP may reach: `hooks.slack.com`, `*.example.com`, `127.0.0.1:8080`.
+    /// Link-local addresses (instance metadata, ECS credentials) are never reachable; loopback
+    /// and private addresses only when listed literally (IP or `localhost`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub http: Vec<String>,
+    /// Secrets the plugin may read: `env:NAME`, `ssm:/path`, `secretsmanager:name`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
+}
+
+/// `limits:` of a WebAssembly plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PluginLimits {
+    /// Wall-clock limit of one hook call (defaults: transform and functions 10s, gate check
+    /// 60s, notify 10s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// How long a gate may keep answering `pending` (default 10m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate_timeout: Option<String>,
+    /// Linear memory cap, e.g. `64MiB` (default 128MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
 }
 
 /// `codedeploy:` settings.

@@ -98,6 +98,15 @@ pub async fn create(
         "service {name} created with task definition {}",
         short_task_definition(&task_definition)
     ));
+    app.notify(
+        crate::plugins::EventKind::ServiceUpdated,
+        &format!(
+            "service {name} created with {}",
+            short_task_definition(&task_definition)
+        ),
+        Some(short_task_definition(&task_definition).to_owned()),
+        serde_json::json!({"created": true}),
+    );
 
     match options.wait {
         None => app.info(format!(
@@ -106,6 +115,7 @@ pub async fn create(
         Some(until) => {
             let rollback = wait(app, name, until, started).await?;
             confirm_primary(app, name, &task_definition, rollback).await?;
+            super::gates::post_deploy(app, name, &task_definition, None).await?;
         }
     }
     Ok(task_definition)
@@ -118,7 +128,7 @@ fn definition_family(app: &App<'_>) -> Result<String, Error> {
             app.config.path.display()
         ))
     })?;
-    let definition = crate::definition::load_task_definition(&path, &app.renderer)?;
+    let definition = app.load_task_definition(&path)?;
     definition
         .value
         .get("family")

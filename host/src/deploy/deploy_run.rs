@@ -15,10 +15,12 @@ use super::service_input::{apply_update, describe_input, update_input};
 use super::tags::{TagChanges, compare};
 use super::task_definition::{family_of, latest_revision, register_task_definition};
 use super::wait::{WaitUntil, wait};
-use super::{Error, aws_error, create, short_task_definition};
+use super::{Error, aws_error, create, gates, short_task_definition};
 use crate::app::App;
-use crate::definition::{self, Definition};
+use crate::definition::Definition;
 use crate::events::Event;
+use crate::plugins::EventKind;
+use serde_json::json;
 
 /// Where the task definition to deploy comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,11 +65,59 @@ pub struct DeployOptions {
     pub auto_scaling: AutoScaling,
 }
 
-/// Runs a deploy. Returns the deployed task definition ARN.
+/// Runs a deploy. Returns the deployed task definition ARN. Notify plugins hear that it
+/// started and how it ended.
 pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Error> {
     let service_name = app.service()?.to_owned();
+    app.update_context(|c| c.dry_run = options.dry_run);
+    app.notify(
+        EventKind::DeployStarted,
+        &format!(
+            "deploy of service {service_name} to cluster {} started",
+            app.cluster()
+        ),
+        None,
+        json!({"dry_run": options.dry_run}),
+    );
+    let result = deploy_service(app, &service_name, options).await;
+    match &result {
+        Ok(task_definition) if !options.dry_run => app.notify(
+            EventKind::DeploySucceeded,
+            &format!(
+                "service {service_name} runs {}",
+                short_task_definition(task_definition)
+            ),
+            Some(short_task_definition(task_definition).to_owned()),
+            json!({}),
+        ),
+        Ok(_) => {}
+        Err(err) => app.notify(
+            EventKind::DeployFailed,
+            &format!("deploy of service {service_name} failed: {err}"),
+            app.context().revision,
+            json!({"reason": err.to_string()}),
+        ),
+    }
+    result
+}
+
+async fn deploy_service(
+    app: &App<'_>,
+    service_name: &str,
+    options: DeployOptions,
+) -> Result<String, Error> {
+    let service_name = service_name.to_owned();
     let started = SystemTime::now();
-    let Some(remote) = find_service(app).await? else {
+    let remote = find_service(app).await?;
+    if let Some(account) = remote
+        .as_ref()
+        .and_then(|s| s.service_arn())
+        .and_then(|arn| arn.split(':').nth(4))
+    {
+        app.update_context(|c| c.account = account.to_owned());
+    }
+    gates::run(app, crate::plugins::Stage::PreDeploy).await?;
+    let Some(remote) = remote else {
         return create::create(app, &service_name, options, started).await;
     };
     if remote.status() == Some("DRAINING") {
@@ -82,6 +132,7 @@ pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Err
             None
         };
     let task_definition = resolve_task_definition(app, &remote, options, &mut applied).await?;
+    app.update_context(|c| c.revision = Some(short_task_definition(&task_definition).to_owned()));
 
     let desired = match (options.desired_count, &local_service) {
         _ if remote.scheduling_strategy() == Some(&SchedulingStrategy::Daemon) => None,
@@ -163,6 +214,15 @@ pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Err
             .send()
             .await
             .map_err(|err| aws_error("UpdateService", &err, &applied))?;
+        app.notify(
+            EventKind::ServiceUpdated,
+            &format!(
+                "service {service_name} updated to {}",
+                short_task_definition(&task_definition)
+            ),
+            Some(short_task_definition(&task_definition).to_owned()),
+            json!({}),
+        );
     } else {
         app.info(format!("service {service_name} needs no update"));
         return Ok(task_definition);
@@ -175,6 +235,8 @@ pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Err
         Some(until) => {
             let rollback = wait(app, &service_name, until, started).await?;
             confirm_primary(app, &service_name, &task_definition, rollback).await?;
+            let previous = primary_task_definition(&remote);
+            gates::post_deploy(app, &service_name, &task_definition, previous.as_deref()).await?;
         }
     }
     Ok(task_definition)
@@ -243,7 +305,7 @@ pub(super) async fn register_from_file(
             app.config.path.display()
         ))
     })?;
-    let definition = definition::load_task_definition(&path, &app.renderer)?;
+    let definition = app.load_task_definition(&path)?;
     warn_all(app, &definition);
     if dry_run {
         app.events.emit(Event::WouldSend {
@@ -302,7 +364,7 @@ async fn describe_revision(app: &App<'_>, name: &str) -> Result<String, Error> {
 /// The family: from the local task definition file when configured, else from `current`.
 fn family(app: &App<'_>, current: Option<&str>) -> Result<String, Error> {
     if let Some(path) = app.config.task_definition_path() {
-        let definition = definition::load_task_definition(&path, &app.renderer)?;
+        let definition = app.load_task_definition(&path)?;
         if let Some(family) = definition.value.get("family").and_then(Value::as_str) {
             return Ok(family.to_owned());
         }
@@ -319,11 +381,7 @@ pub(super) fn load_service_definition(app: &App<'_>) -> Result<Option<Definition
     let Some(path) = app.config.service_definition_path() else {
         return Ok(None);
     };
-    let definition = definition::load_service_definition(
-        &path,
-        &app.renderer,
-        app.config.file.service.as_deref(),
-    )?;
+    let definition = app.load_service_definition(&path)?;
     warn_all(app, &definition);
     Ok(Some(definition))
 }

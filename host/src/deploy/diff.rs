@@ -15,7 +15,7 @@ use super::describe::{find_service, primary_task_definition};
 use super::task_definition::latest_revision;
 use super::{Error, aws_error};
 use crate::app::App;
-use crate::definition::{self, to_json};
+use crate::definition::to_json;
 
 /// One side-by-side comparison.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,11 +55,7 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
         .map(|i| i.tags.clone())
         .unwrap_or_default();
     if with_service && let Some(path) = app.config.service_definition_path() {
-        let local = definition::load_service_definition(
-            &path,
-            &app.renderer,
-            app.config.file.service.as_deref(),
-        )?;
+        let local = app.load_service_definition(&path)?;
         for warning in &local.warnings {
             app.warn(warning.clone());
         }
@@ -86,7 +82,7 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
         });
     }
     if let Some(path) = app.config.task_definition_path() {
-        let local = definition::load_task_definition(&path, &app.renderer)?;
+        let local = app.load_task_definition(&path)?;
         for warning in &local.warnings {
             app.warn(warning.clone());
         }

@@ -11,7 +11,6 @@ use super::describe::find_service;
 use super::task_definition::{active_revisions, family_of, revision_of};
 use super::{Error, aws_error, short_task_definition};
 use crate::app::App;
-use crate::definition;
 
 /// A revision and why it is in use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +26,7 @@ pub struct Revision {
 /// The family: the local task definition's, else the service's current one.
 pub async fn family(app: &App<'_>) -> Result<String, Error> {
     if let Some(path) = app.config.task_definition_path() {
-        let local = definition::load_task_definition(&path, &app.renderer)?;
+        let local = app.load_task_definition(&path)?;
         if let Some(family) = local.value.get("family").and_then(Value::as_str) {
             return Ok(family.to_owned());
         }

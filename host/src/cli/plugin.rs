@@ -1,0 +1,257 @@
+//! `ristretto plugin inspect|compile|test`: look at, precompile, or exercise one WebAssembly
+//! plugin without a config file or AWS.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::config::{Environment, PluginAllow, PluginEntry, PluginLimits};
+use crate::output::{Logger, print_stdout, to_pretty_json};
+use crate::plugins::tooling::{self, TestCall};
+use crate::plugins::{DefinitionKind, HookContext, Origin, PluginSet};
+
+/// Flags of `plugin`.
+#[derive(Debug, Args)]
+pub struct PluginArgs {
+    /// What to do
+    #[command(subcommand)]
+    pub command: PluginCommand,
+}
+
+/// `plugin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Show a plugin's info, capabilities, imports and exports
+    Inspect {
+        /// The component (.wasm)
+        path: PathBuf,
+    },
+    /// Compile plugins into the cache (e.g. when building a CI image)
+    Compile {
+        /// The components (.wasm)
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Run one hook of a plugin and print its answer, time and peak memory
+    Test(TestArgs),
+}
+
+/// Hooks `plugin test` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HookArg {
+    /// plugin-info
+    Info,
+    /// transform (reads --input)
+    Transform,
+    /// functions: declare, or call with --call
+    Functions,
+    /// one gate check
+    Gate,
+    /// one notification
+    Notify,
+}
+
+/// Flags of `plugin test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The component (.wasm)
+    pub path: PathBuf,
+    /// The hook to run
+    #[arg(long, value_enum)]
+    pub hook: HookArg,
+    /// Definition JSON for transform
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Which definition the input is
+    #[arg(long, default_value = "task-definition", value_parser = ["task-definition", "service-definition"])]
+    pub kind: String,
+    /// The plugin's `config:` as JSON
+    #[arg(long = "plugin-config", default_value = "{}", value_name = "JSON")]
+    pub plugin_config: String,
+    /// Gate stage
+    #[arg(long, default_value = "pre-deploy")]
+    pub stage: String,
+    /// Gate state from a previous `pending`
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Function to call (functions hook)
+    #[arg(long, value_name = "NAME")]
+    pub call: Option<String>,
+    /// Function arguments as a JSON array
+    #[arg(long, default_value = "[]", value_name = "JSON")]
+    pub args: String,
+    /// Event kind (notify hook)
+    #[arg(long, default_value = "deploy-succeeded")]
+    pub event: String,
+    /// Hosts outbound HTTP may reach (allow.http)
+    #[arg(long = "allow-http", value_name = "HOST")]
+    pub allow_http: Vec<String>,
+    /// Secrets the plugin may read (allow.secrets)
+    #[arg(long = "allow-secret", value_name = "NAME")]
+    pub allow_secret: Vec<String>,
+    /// limits.timeout
+    #[arg(long = "limit-timeout", value_name = "DURATION")]
+    pub limit_timeout: Option<String>,
+    /// limits.memory
+    #[arg(long = "limit-memory", value_name = "SIZE")]
+    pub limit_memory: Option<String>,
+}
+
+/// Runs `plugin`.
+pub fn run(
+    args: PluginArgs,
+    environment: Environment,
+    logger: &Logger,
+) -> anyhow::Result<ExitCode> {
+    match args.command {
+        PluginCommand::Inspect { path } => {
+            let set = load(&path, PluginEntry::default_for(&path), &environment, logger)?;
+            let Some(plugin) = set.plugins().next() else {
+                anyhow::bail!("no plugin loaded")
+            };
+            let (imports, exports) = tooling::world(plugin);
+            let report = serde_json::json!({
+                "path": path.display().to_string(),
+                "sha256": plugin.sha256,
+                "size": std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+                "name": plugin.info.name,
+                "version": plugin.info.version,
+                "sdk_version": plugin.info.sdk_version,
+                "description": plugin.info.description,
+                "capabilities": plugin.info.capabilities,
+                "imports": imports,
+                "exports": exports,
+                "loaded_from_cache": plugin.load.0 == Origin::Cached,
+                "load_ms": plugin.load.1.as_secs_f64() * 1000.0,
+            });
+            print_stdout(&to_pretty_json(&report))?;
+        }
+        PluginCommand::Compile { paths } => {
+            for path in paths {
+                let started = Instant::now();
+                let set = load(&path, PluginEntry::default_for(&path), &environment, logger)?;
+                let origin = set.plugins().next().map(|p| p.load.0);
+                let state = if origin == Some(Origin::Cached) {
+                    "already cached"
+                } else {
+                    "compiled"
+                };
+                logger.info(&format!(
+                    "{}: {state} in {:.1} ms",
+                    path.display(),
+                    started.elapsed().as_secs_f64() * 1000.0
+                ));
+            }
+        }
+        PluginCommand::Test(test) => {
+            let mut entry = PluginEntry::default_for(&test.path);
+            entry.config =
+                serde_json::from_str(&test.plugin_config).context("--plugin-config is not JSON")?;
+            entry.allow = Some(PluginAllow {
+                http: test.allow_http.clone(),
+                secrets: test.allow_secret.clone(),
+            });
+            entry.limits = Some(PluginLimits {
+                timeout: test.limit_timeout.clone(),
+                gate_timeout: None,
+                memory: test.limit_memory.clone(),
+            });
+            let set = load(&test.path, entry, &environment, logger)?;
+            let Some(plugin) = set.plugins().next() else {
+                anyhow::bail!("no plugin loaded")
+            };
+            let call = test_call(&test)?;
+            let context = HookContext {
+                cluster: "test-cluster".to_owned(),
+                service: "test-service".to_owned(),
+                config_name: "(plugin test)".to_owned(),
+                strategy: "rolling".to_owned(),
+                ..HookContext::default()
+            };
+            let outcome = tooling::run(plugin, &context, call)?;
+            print_stdout(&to_pretty_json(&outcome.output))?;
+            logger.info(&format!(
+                "{} took {:.3} ms (fresh instance), peak memory {} KiB",
+                test.hook
+                    .to_possible_value()
+                    .map(|v| v.get_name().to_owned())
+                    .unwrap_or_default(),
+                outcome.elapsed.as_secs_f64() * 1000.0,
+                outcome.peak_memory >> 10
+            ));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn test_call(test: &TestArgs) -> anyhow::Result<TestCall> {
+    Ok(match test.hook {
+        HookArg::Info => TestCall::Info,
+        HookArg::Transform => {
+            let path = test
+                .input
+                .as_ref()
+                .context("--hook transform needs --input FILE")?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", path.display()))?;
+            let kind = if test.kind == "service-definition" {
+                DefinitionKind::ServiceDefinition
+            } else {
+                DefinitionKind::TaskDefinition
+            };
+            TestCall::Transform(kind, value)
+        }
+        HookArg::Functions => match &test.call {
+            Some(name) => TestCall::Functions(Some((
+                name.clone(),
+                serde_json::from_str(&test.args).context("--args is not a JSON array")?,
+            ))),
+            None => TestCall::Functions(None),
+        },
+        HookArg::Gate => TestCall::Gate(
+            tooling::parse_stage(&test.stage)
+                .with_context(|| format!("unknown stage `{}`", test.stage))?,
+            test.state.clone(),
+        ),
+        HookArg::Notify => TestCall::Notify(
+            tooling::parse_event(&test.event)
+                .with_context(|| format!("unknown event `{}`", test.event))?,
+            format!("test event {}", test.event),
+        ),
+    })
+}
+
+fn load(
+    path: &std::path::Path,
+    entry: PluginEntry,
+    environment: &Environment,
+    logger: &Logger,
+) -> anyhow::Result<PluginSet> {
+    let log_logger = *logger;
+    let factory = move |name: &str| -> crate::plugins::LogSink {
+        let name = name.to_owned();
+        std::sync::Arc::new(move |_level, message: &str| {
+            log_logger.info(&format!("plugin `{name}`: {message}"))
+        })
+    };
+    let warn = |message: String| logger.warn(&message);
+    let base = path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let mut entry = entry;
+    entry.path = path.file_name().map(PathBuf::from);
+    Ok(PluginSet::load(
+        &[entry],
+        &base,
+        environment,
+        super::plugin_cache_dir(environment).as_deref(),
+        &factory,
+        &warn,
+    )?)
+}

@@ -1,0 +1,118 @@
+//! Gates in the rolling lifecycle: `pre-deploy` before anything is written (a failure changes
+//! nothing), `post-deploy` once the service is steady on the new task definition (a failure rolls
+//! the service back to the task definition it ran before). Each gate's verdict is reported and
+//! sent to notify plugins.
+
+use serde_json::json;
+
+use super::{Error, aws_error, short_task_definition};
+use crate::app::App;
+use crate::plugins::{EventKind, Stage};
+
+/// Runs the gates at `stage`. On failure returns `Error::GateFailed` (without rollback).
+pub async fn run(app: &App<'_>, stage: Stage) -> Result<(), Error> {
+    if !app.plugins.has_gates() {
+        return Ok(());
+    }
+    app.info(format!("running {} gates", stage.name()));
+    match app.plugins.run_gates(&app.context(), stage).await {
+        Ok(passed) => {
+            for plugin in passed {
+                let message = format!("{} gate of plugin `{plugin}` passed", stage.name());
+                app.info(message.clone());
+                app.notify(
+                    EventKind::GatePassed,
+                    &message,
+                    None,
+                    json!({"plugin": plugin, "stage": stage.name()}),
+                );
+            }
+            Ok(())
+        }
+        Err(failure) => {
+            let message = format!(
+                "{} gate of plugin `{}` failed: {}",
+                failure.stage, failure.plugin, failure.reason
+            );
+            app.warn(message.clone());
+            app.notify(
+                EventKind::GateFailed,
+                &message,
+                None,
+                json!({"plugin": failure.plugin, "stage": failure.stage, "reason": failure.reason}),
+            );
+            Err(Error::GateFailed {
+                plugin: failure.plugin,
+                stage: failure.stage,
+                reason: failure.reason,
+                rolled_back_to: None,
+            })
+        }
+    }
+}
+
+/// Runs the post-deploy gates; on failure rolls `service` back to `previous` (if any) and
+/// waits for it to be stable.
+pub async fn post_deploy(
+    app: &App<'_>,
+    service: &str,
+    deployed: &str,
+    previous: Option<&str>,
+) -> Result<(), Error> {
+    let Err(Error::GateFailed {
+        plugin,
+        stage,
+        reason,
+        ..
+    }) = run(app, Stage::PostDeploy).await
+    else {
+        return Ok(());
+    };
+    let Some(previous) = previous.filter(|p| *p != deployed) else {
+        return Err(Error::GateFailed {
+            plugin,
+            stage,
+            reason: format!("{reason} (there is no previous task definition to roll back to)"),
+            rolled_back_to: None,
+        });
+    };
+    app.warn(format!(
+        "rolling service {service} back from {} to {}",
+        short_task_definition(deployed),
+        short_task_definition(previous)
+    ));
+    let started = std::time::SystemTime::now();
+    app.clients
+        .ecs
+        .update_service()
+        .cluster(app.cluster())
+        .service(service)
+        .task_definition(previous)
+        .send()
+        .await
+        .map_err(|err| {
+            aws_error(
+                "UpdateService",
+                &err,
+                &[format!("deployed {}", short_task_definition(deployed))],
+            )
+        })?;
+    super::wait::wait(app, service, super::WaitUntil::Stable, started).await?;
+    let message = format!(
+        "service {service} rolled back to {}",
+        short_task_definition(previous)
+    );
+    app.info(message.clone());
+    app.notify(
+        EventKind::RolledBack,
+        &message,
+        Some(short_task_definition(previous).to_owned()),
+        json!({"reason": reason, "from": short_task_definition(deployed)}),
+    );
+    Err(Error::GateFailed {
+        plugin,
+        stage,
+        reason,
+        rolled_back_to: Some(short_task_definition(previous).to_owned()),
+    })
+}

@@ -1,0 +1,83 @@
+//! The per-call state of a plugin instance (`Store` data): an empty WASI context (no
+//! environment, no files, no sockets, output discarded), the HTTP policy, the memory limiter, and
+//! the implementations of the contract's host imports (`log`, `secrets`).
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use super::bindings::ristretto::plugin::{log, secrets, types};
+use super::http::HttpPolicy;
+use super::limits::MemoryLimiter;
+use super::secrets::SecretStore;
+
+/// Receives a plugin's log records: (level, message).
+pub type LogSink = Arc<dyn Fn(log::Level, &str) + Send + Sync>;
+
+/// Store data of one plugin call.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    http_ctx: WasiHttpCtx,
+    http: HttpPolicy,
+    /// Memory cap (checked after a trap to name the cause).
+    pub limiter: MemoryLimiter,
+    secrets: Arc<SecretStore>,
+    log: LogSink,
+}
+
+impl HostState {
+    /// State with nothing granted but `http` and `secrets`.
+    pub fn new(
+        http: HttpPolicy,
+        limiter: MemoryLimiter,
+        secrets: Arc<SecretStore>,
+        log: LogSink,
+    ) -> Self {
+        Self {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            http_ctx: WasiHttpCtx::new(),
+            http,
+            limiter,
+            secrets,
+            log,
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http_ctx,
+            table: &mut self.table,
+            hooks: &mut self.http,
+        }
+    }
+}
+
+impl types::Host for HostState {}
+
+impl log::Host for HostState {
+    fn write(&mut self, level: log::Level, message: String) {
+        let message: String = message.chars().take(4096).collect();
+        (self.log)(level, &message);
+    }
+}
+
+impl secrets::Host for HostState {
+    fn get(&mut self, name: String) -> Result<String, String> {
+        self.secrets.get(&name)
+    }
+}

@@ -1,0 +1,67 @@
+//! The wasmtime engine shared by all plugins of a command: epoch interruption driven by a
+//! ticker thread (for wall-clock deadlines), the linker with WASI p2 (empty context), the
+//! filtered `wasi:http`, and the contract's host imports. Created only when plugins are
+//! configured, so commands without plugins pay nothing.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+use super::bindings::Plugin;
+use super::host::HostState;
+
+/// One epoch tick.
+pub const TICK: Duration = Duration::from_millis(10);
+
+/// Engine, linker and the epoch ticker.
+pub struct Runtime {
+    /// The engine.
+    pub engine: Engine,
+    /// Linker with every import a plugin may use.
+    pub linker: Linker<HostState>,
+    /// Compiled-component cache directory, if any.
+    pub cache_dir: Option<PathBuf>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    /// Builds the engine and linker and starts the ticker.
+    pub fn new(cache_dir: Option<PathBuf>) -> wasmtime::Result<Self> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.max_wasm_stack(1 << 20);
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+        Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker_engine = engine.clone();
+        let ticker_stop = stop.clone();
+        std::thread::Builder::new()
+            .name("plugin-epoch".to_owned())
+            .spawn(move || {
+                while !ticker_stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    ticker_engine.increment_epoch();
+                }
+            })
+            .map_err(wasmtime::Error::from)?;
+        Ok(Self {
+            engine,
+            linker,
+            cache_dir,
+            stop,
+        })
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

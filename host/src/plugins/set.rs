@@ -1,0 +1,498 @@
+//! The plugins of one command, in config order, and what the lifecycle asks of them:
+//! transforms (chained), template functions (registered under `func_prefix`), gates (polled
+//! while pending, until the gate's deadline) and notifications (on a background thread, never
+//! failing or blocking the command, drained with a bounded wait at exit).
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::bindings::{DefinitionKind, DeployContext, EventKind, LifecycleEvent, Stage, Verdict};
+use super::host::LogSink;
+use super::http::AllowRule;
+use super::limits::{Hook, Limits};
+use super::plugin::{LoadedPlugin, PluginSpec};
+use super::runtime::Runtime;
+use super::secrets::SecretStore;
+use super::{Error, HookContext};
+use crate::config::{Environment, PluginEntry};
+use crate::render::{Function, FunctionRegistry};
+
+/// ecspresso's built-in plugin names, which keep their ecspresso meaning.
+pub const BUILTIN_NAMES: [&str; 5] = [
+    "tfstate",
+    "cloudformation",
+    "ssm",
+    "secretsmanager",
+    "external",
+];
+
+/// Makes the log sink of a plugin, given its name.
+pub type LogFactory<'a> = &'a dyn Fn(&str) -> LogSink;
+
+/// The loaded WebAssembly plugins of a command.
+#[derive(Default)]
+pub struct PluginSet {
+    plugins: Vec<Arc<LoadedPlugin>>,
+    notifier: Mutex<Option<Notifier>>,
+}
+
+/// A gate that did not pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateFailure {
+    /// The plugin.
+    pub plugin: String,
+    /// The stage.
+    pub stage: &'static str,
+    /// Its reason, or the fault.
+    pub reason: String,
+}
+
+impl PluginSet {
+    /// Loads the `path:` entries of `entries` (paths relative to `base`). Built-in names are
+    /// skipped with a warning through `warn`; `url:` entries are an error.
+    pub fn load(
+        entries: &[PluginEntry],
+        base: &Path,
+        environment: &Environment,
+        cache_dir: Option<&Path>,
+        log: LogFactory<'_>,
+        warn: &dyn Fn(String),
+    ) -> Result<Self, Error> {
+        let mut runtime: Option<Arc<Runtime>> = None;
+        let mut plugins = Vec::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let Some(path) = &entry.path else {
+                if entry.url.is_some() {
+                    return Err(Error::Config {
+                        plugin: display_name(entry, index),
+                        message: "`url:` plugins are not supported yet; download the file, pin it with `sha256:` and use `path:`".to_owned(),
+                    });
+                }
+                if BUILTIN_NAMES.contains(&entry.name.as_str()) {
+                    warn(format!(
+                        "built-in plugin `{}` is not available in ristretto yet; its template functions are undefined",
+                        entry.name
+                    ));
+                } else {
+                    return Err(Error::Config {
+                        plugin: display_name(entry, index),
+                        message: format!(
+                            "unknown built-in plugin (known: {}); a WebAssembly plugin needs `path:`",
+                            BUILTIN_NAMES.join(", ")
+                        ),
+                    });
+                }
+                continue;
+            };
+            let name = display_name(entry, index);
+            let limits = Limits::parse(entry.limits.as_ref()).map_err(|message| Error::Config {
+                plugin: name.clone(),
+                message,
+            })?;
+            let allow = entry.allow.clone().unwrap_or_default();
+            let rules = allow
+                .http
+                .iter()
+                .map(|e| AllowRule::parse(e))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|message| Error::Config {
+                    plugin: name.clone(),
+                    message,
+                })?;
+            let runtime = match &runtime {
+                Some(runtime) => runtime.clone(),
+                None => {
+                    let created =
+                        Arc::new(Runtime::new(cache_dir.map(Path::to_path_buf)).map_err(|e| {
+                            Error::Config {
+                                plugin: name.clone(),
+                                message: format!("cannot start the WebAssembly runtime: {e}"),
+                            }
+                        })?);
+                    runtime = Some(created.clone());
+                    created
+                }
+            };
+            let resolved = if path.is_absolute() {
+                path.clone()
+            } else {
+                base.join(path)
+            };
+            let spec = PluginSpec {
+                name: name.clone(),
+                sha256: entry.sha256.clone(),
+                config_json: if entry.config.is_null() {
+                    "{}".to_owned()
+                } else {
+                    entry.config.to_string()
+                },
+                func_prefix: entry.func_prefix.clone(),
+                limits,
+                rules,
+                secrets: SecretStore::new(&allow.secrets, environment),
+                log: log(&name),
+            };
+            plugins.push(Arc::new(LoadedPlugin::load(runtime, &resolved, spec)?));
+        }
+        Ok(Self {
+            plugins,
+            notifier: Mutex::new(None),
+        })
+    }
+
+    /// Whether no WebAssembly plugin is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.plugins.is_empty()
+    }
+
+    /// The loaded plugins.
+    pub fn plugins(&self) -> impl Iterator<Item = &LoadedPlugin> {
+        self.plugins.iter().map(AsRef::as_ref)
+    }
+
+    /// Resolves the `ssm:` and `secretsmanager:` secrets of every plugin.
+    pub async fn resolve_aws_secrets(
+        &mut self,
+        clients: &crate::aws::Clients,
+        entries: &[PluginEntry],
+        environment: &Environment,
+    ) {
+        for plugin in &mut self.plugins {
+            let allowed = entries
+                .iter()
+                .enumerate()
+                .find(|(i, e)| display_name(e, *i) == plugin.name)
+                .and_then(|(_, e)| e.allow.as_ref())
+                .map(|a| a.secrets.clone())
+                .unwrap_or_default();
+            if !allowed
+                .iter()
+                .any(|s| s.starts_with("ssm:") || s.starts_with("secretsmanager:"))
+            {
+                continue;
+            }
+            let mut secrets = SecretStore::new(&allowed, environment);
+            secrets.resolve_aws(clients).await;
+            if let Some(plugin) = Arc::get_mut(plugin) {
+                plugin.set_secrets(secrets);
+            }
+        }
+    }
+
+    /// Runs every `transform` plugin over `definition`, in config order.
+    pub fn transform(
+        &self,
+        ctx: &HookContext,
+        kind: DefinitionKind,
+        definition: Value,
+    ) -> Result<Value, Error> {
+        let mut current = definition;
+        for plugin in self.plugins.iter().filter(|p| p.has("transform")) {
+            let what = format!("transform, {}", kind.name());
+            let input = current.to_string();
+            let context = ctx.for_plugin(plugin);
+            let output = blocking(|| {
+                plugin.call(Hook::Transform, &what, |p, s| {
+                    p.ristretto_plugin_transform()
+                        .call_transform(s, &context, kind, &input)
+                })
+            })?
+            .map_err(|message| Error::Failed {
+                plugin: plugin.name.clone(),
+                hook: what.clone(),
+                message,
+            })?;
+            plugin.check_output(&what, &output)?;
+            current = serde_json::from_str(&output).map_err(|e| Error::BadOutput {
+                plugin: plugin.name.clone(),
+                hook: what.clone(),
+                message: format!("not JSON: {e}"),
+            })?;
+            if !current.is_object() {
+                return Err(Error::BadOutput {
+                    plugin: plugin.name.clone(),
+                    hook: what,
+                    message: "the definition must stay a JSON object".to_owned(),
+                });
+            }
+        }
+        Ok(current)
+    }
+
+    /// Asks every `functions` plugin what it provides and registers those functions.
+    pub fn register_functions(
+        &self,
+        ctx: &HookContext,
+        registry: &mut FunctionRegistry,
+    ) -> Result<(), Error> {
+        for plugin in self.plugins.iter().filter(|p| p.has("functions")) {
+            let context = ctx.for_plugin(plugin);
+            let declared = blocking(|| {
+                plugin.call(Hook::Functions, "functions, declare", |p, s| {
+                    p.ristretto_plugin_functions().call_declare(s, &context)
+                })
+            })?;
+            for decl in declared {
+                let plugin_for_call = plugin.clone();
+                let context = context.clone();
+                let function_name = decl.name.clone();
+                let params: Vec<&str> = decl.params.iter().map(String::as_str).collect();
+                let function = Function::new(decl.name.clone(), &params, move |args| {
+                    call_function(&plugin_for_call, &context, &function_name, args)
+                })
+                .with_required(decl.required as usize)
+                .with_origin(format!("plugin `{}`", plugin.name));
+                registry
+                    .register(&plugin.func_prefix, function)
+                    .map_err(|e| Error::Config {
+                        plugin: plugin.name.clone(),
+                        message: e.to_string(),
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether any plugin gates deploys.
+    pub fn has_gates(&self) -> bool {
+        self.plugins.iter().any(|p| p.has("gate"))
+    }
+
+    /// Runs every gate at `stage`, polling `pending` verdicts until each gate's deadline.
+    /// Returns the names of the gates that passed, or the first failure (a fault is a failure).
+    pub async fn run_gates(
+        &self,
+        ctx: &HookContext,
+        stage: Stage,
+    ) -> Result<Vec<String>, GateFailure> {
+        let mut passed = Vec::new();
+        for plugin in self.plugins.iter().filter(|p| p.has("gate")) {
+            let context = ctx.for_plugin(plugin);
+            let deadline = Instant::now() + plugin.limits.gate_timeout;
+            let mut state: Option<String> = None;
+            let fail = |reason: String| GateFailure {
+                plugin: plugin.name.clone(),
+                stage: stage.name(),
+                reason,
+            };
+            loop {
+                let what = format!("gate, {}", stage.name());
+                let previous = state.clone();
+                let verdict = blocking(|| {
+                    plugin.call(Hook::Gate, &what, |p, s| {
+                        p.ristretto_plugin_gate().call_check(
+                            s,
+                            &context,
+                            stage,
+                            previous.as_deref(),
+                        )
+                    })
+                });
+                match verdict {
+                    Ok(Ok(Verdict::Pass)) => {
+                        passed.push(plugin.name.clone());
+                        break;
+                    }
+                    Ok(Ok(Verdict::Fail(reason))) => return Err(fail(reason)),
+                    Ok(Ok(Verdict::Pending(pending))) => {
+                        let wait =
+                            Duration::from_millis(pending.retry_after_ms.clamp(100, 300_000));
+                        if Instant::now() + wait > deadline {
+                            return Err(fail(format!(
+                                "still pending after {} (limits.gate_timeout)",
+                                crate::config::format_duration(plugin.limits.gate_timeout)
+                            )));
+                        }
+                        state = Some(pending.state);
+                        tokio::time::sleep(wait).await;
+                    }
+                    Ok(Err(message)) => {
+                        return Err(fail(format!("the gate returned an error: {message}")));
+                    }
+                    Err(fault) => return Err(fail(fault.to_string())),
+                }
+            }
+        }
+        Ok(passed)
+    }
+
+    /// Sends `event` to every `notify` plugin in the background.
+    pub fn notify(
+        &self,
+        ctx: &HookContext,
+        kind: EventKind,
+        message: &str,
+        task_definition: Option<String>,
+        details: Value,
+        started: Instant,
+    ) {
+        let notifiers: Vec<_> = self
+            .plugins
+            .iter()
+            .filter(|p| p.has("notify"))
+            .cloned()
+            .collect();
+        if notifiers.is_empty() {
+            return;
+        }
+        let Ok(mut guard) = self.notifier.lock() else {
+            return;
+        };
+        let notifier = guard.get_or_insert_with(Notifier::start);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let event = LifecycleEvent {
+            kind,
+            message: message.to_owned(),
+            task_definition,
+            at_ms: u64::try_from(now.as_millis()).unwrap_or(u64::MAX),
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            details: details.to_string(),
+        };
+        for plugin in notifiers {
+            let context = ctx.for_plugin(&plugin);
+            let _ = notifier.sender.send(Job {
+                plugin,
+                context,
+                event: event.clone(),
+            });
+        }
+    }
+
+    /// Waits up to `limit` for pending notifications; returns how many were not delivered.
+    pub fn finish_notifications(&self, limit: Duration) -> usize {
+        let Ok(mut guard) = self.notifier.lock() else {
+            return 0;
+        };
+        match guard.take() {
+            Some(notifier) => notifier.finish(limit),
+            None => 0,
+        }
+    }
+}
+
+fn call_function(
+    plugin: &LoadedPlugin,
+    context: &DeployContext,
+    name: &str,
+    args: &[Value],
+) -> Result<Value, String> {
+    let args: Vec<String> = args.iter().map(Value::to_string).collect();
+    let what = format!("functions, {name}");
+    let output = blocking(|| {
+        plugin.call(Hook::Functions, &what, |p, s| {
+            p.ristretto_plugin_functions()
+                .call_call(s, context, name, &args)
+        })
+    })
+    .map_err(|e| e.to_string())?
+    .map_err(|message| format!("plugin `{}`: {message}", plugin.name))?;
+    plugin
+        .check_output(&what, &output)
+        .map_err(|e| e.to_string())?;
+    serde_json::from_str(&output).map_err(|e| {
+        format!(
+            "plugin `{}` returned a value that is not JSON: {e}",
+            plugin.name
+        )
+    })
+}
+
+fn display_name(entry: &PluginEntry, index: usize) -> String {
+    if !entry.name.is_empty() {
+        return entry.name.clone();
+    }
+    entry
+        .path
+        .as_ref()
+        .and_then(|p| p.file_stem())
+        .and_then(|s| s.to_str())
+        .map_or_else(|| format!("plugins[{index}]"), str::to_owned)
+}
+
+/// Runs a synchronous plugin call without stalling the async runtime: on a multi-threaded
+/// runtime the worker steps aside while the call runs.
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+struct Job {
+    plugin: Arc<LoadedPlugin>,
+    context: DeployContext,
+    event: LifecycleEvent,
+}
+
+/// The background notification thread.
+struct Notifier {
+    sender: mpsc::Sender<Job>,
+    done: mpsc::Receiver<()>,
+    pending: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Notifier {
+    fn start() -> Self {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let (done_tx, done) = mpsc::channel();
+        let pending = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = pending.clone();
+        let _ = std::thread::Builder::new()
+            .name("plugin-notify".to_owned())
+            .spawn(move || {
+                for job in receiver {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let what = format!("notify, {}", job.event.kind.name());
+                    let result = job.plugin.call(Hook::Notify, &what, |p, s| {
+                        p.ristretto_plugin_notify()
+                            .call_notify(s, &job.context, &job.event)
+                    });
+                    let problem = match result {
+                        Ok(Ok(())) => None,
+                        Ok(Err(message)) => {
+                            Some(format!("plugin `{}` ({what}): {message}", job.plugin.name))
+                        }
+                        Err(fault) => Some(fault.to_string()),
+                    };
+                    if let Some(problem) = problem {
+                        (job.plugin_log())(
+                            super::bindings::ristretto::plugin::log::Level::Warn,
+                            &problem,
+                        );
+                    }
+                    counter.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                let _ = done_tx.send(());
+            });
+        Self {
+            sender,
+            done,
+            pending,
+        }
+    }
+
+    fn finish(self, limit: Duration) -> usize {
+        drop(self.sender);
+        match self.done.recv_timeout(limit) {
+            Ok(()) => 0,
+            Err(_) => self
+                .pending
+                .load(std::sync::atomic::Ordering::SeqCst)
+                .max(1),
+        }
+    }
+}
+
+impl Job {
+    fn plugin_log(&self) -> LogSink {
+        self.plugin.log_sink()
+    }
+}

@@ -1,0 +1,183 @@
+//! Support for `ristretto plugin inspect|compile|test`: the component's imports and exports,
+//! and running one hook of one plugin with measured time and peak memory.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::bindings::{DefinitionKind, EventKind, LifecycleEvent, Stage, Verdict};
+use super::limits::Hook;
+use super::plugin::LoadedPlugin;
+use super::{Error, HookContext};
+
+/// The interfaces a component imports and exports.
+pub fn world(plugin: &LoadedPlugin) -> (Vec<String>, Vec<String>) {
+    let component = plugin.component();
+    let engine = plugin.engine();
+    let ty = component.component_type();
+    let imports = ty
+        .imports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let exports = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    (imports, exports)
+}
+
+/// What `plugin test` asks for.
+#[derive(Debug, Clone)]
+pub enum TestCall {
+    /// `info`.
+    Info,
+    /// `transform` of `definition`.
+    Transform(DefinitionKind, Value),
+    /// `functions.declare`, then `functions.call(name, args)` when a name is given.
+    Functions(Option<(String, Vec<Value>)>),
+    /// One `gate.check`.
+    Gate(Stage, Option<String>),
+    /// One `notify`.
+    Notify(EventKind, String),
+}
+
+/// The result of one test call.
+#[derive(Debug, Clone)]
+pub struct TestOutcome {
+    /// The hook's answer, as JSON.
+    pub output: Value,
+    /// Wall time of the call (a fresh instance each time).
+    pub elapsed: Duration,
+    /// The largest linear memory the instance had, in bytes.
+    pub peak_memory: usize,
+}
+
+/// Runs `call` against `plugin` once.
+pub fn run(
+    plugin: &LoadedPlugin,
+    context: &HookContext,
+    call: TestCall,
+) -> Result<TestOutcome, Error> {
+    let ctx = context.for_plugin(plugin);
+    let started = Instant::now();
+    let fail = |hook: &str, message: String| Error::Failed {
+        plugin: plugin.name.clone(),
+        hook: hook.to_owned(),
+        message,
+    };
+    let (output, peak) = match call {
+        TestCall::Info => {
+            let (info, peak) = plugin.call_measured(Hook::Info, "info", |p, s| p.call_info(s))?;
+            (
+                json!({"name": info.name, "version": info.version, "sdk_version": info.sdk_version,
+                       "description": info.description, "capabilities": info.capabilities}),
+                peak,
+            )
+        }
+        TestCall::Transform(kind, definition) => {
+            let input = definition.to_string();
+            let (result, peak) = plugin.call_measured(Hook::Transform, "transform", |p, s| {
+                p.ristretto_plugin_transform()
+                    .call_transform(s, &ctx, kind, &input)
+            })?;
+            let text = result.map_err(|m| fail("transform", m))?;
+            plugin.check_output("transform", &text)?;
+            let value = serde_json::from_str(&text).map_err(|e| Error::BadOutput {
+                plugin: plugin.name.clone(),
+                hook: "transform".to_owned(),
+                message: format!("not JSON: {e}"),
+            })?;
+            (value, peak)
+        }
+        TestCall::Functions(None) => {
+            let (declared, peak) =
+                plugin.call_measured(Hook::Functions, "functions, declare", |p, s| {
+                    p.ristretto_plugin_functions().call_declare(s, &ctx)
+                })?;
+            let list: Vec<Value> = declared
+                .into_iter()
+                .map(|d| json!({"name": d.name, "params": d.params, "required": d.required}))
+                .collect();
+            (Value::Array(list), peak)
+        }
+        TestCall::Functions(Some((name, args))) => {
+            let args: Vec<String> = args.iter().map(Value::to_string).collect();
+            let what = format!("functions, {name}");
+            let (result, peak) = plugin.call_measured(Hook::Functions, &what, |p, s| {
+                p.ristretto_plugin_functions()
+                    .call_call(s, &ctx, &name, &args)
+            })?;
+            let text = result.map_err(|m| fail(&what, m))?;
+            (
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                peak,
+            )
+        }
+        TestCall::Gate(stage, state) => {
+            let what = format!("gate, {}", stage.name());
+            let (result, peak) = plugin.call_measured(Hook::Gate, &what, |p, s| {
+                p.ristretto_plugin_gate()
+                    .call_check(s, &ctx, stage, state.as_deref())
+            })?;
+            let verdict = match result.map_err(|m| fail(&what, m))? {
+                Verdict::Pass => json!({"verdict": "pass"}),
+                Verdict::Fail(reason) => json!({"verdict": "fail", "reason": reason}),
+                Verdict::Pending(p) => {
+                    json!({"verdict": "pending", "retry_after_ms": p.retry_after_ms, "state": p.state})
+                }
+            };
+            (verdict, peak)
+        }
+        TestCall::Notify(kind, message) => {
+            let event = LifecycleEvent {
+                kind,
+                message,
+                task_definition: context.revision.clone(),
+                at_ms: 0,
+                elapsed_ms: 0,
+                details: "{}".to_owned(),
+            };
+            let what = format!("notify, {}", kind.name());
+            let (result, peak) = plugin.call_measured(Hook::Notify, &what, |p, s| {
+                p.ristretto_plugin_notify().call_notify(s, &ctx, &event)
+            })?;
+            result.map_err(|m| fail(&what, m))?;
+            (json!({"notified": true}), peak)
+        }
+    };
+    Ok(TestOutcome {
+        output,
+        elapsed: started.elapsed(),
+        peak_memory: peak,
+    })
+}
+
+/// Parses a stage name (`pre-deploy`, …).
+pub fn parse_stage(text: &str) -> Option<Stage> {
+    Some(match text {
+        "pre-deploy" => Stage::PreDeploy,
+        "before-traffic-shift" => Stage::BeforeTrafficShift,
+        "post-deploy" => Stage::PostDeploy,
+        "bake" => Stage::Bake,
+        _ => return None,
+    })
+}
+
+/// Parses an event name (`deploy-succeeded`, …).
+pub fn parse_event(text: &str) -> Option<EventKind> {
+    use EventKind as K;
+    [
+        K::DeployStarted,
+        K::TaskDefinitionRegistered,
+        K::ServiceUpdated,
+        K::GatePassed,
+        K::GateFailed,
+        K::TrafficShifted,
+        K::WaitingAtPause,
+        K::DeploySucceeded,
+        K::DeployFailed,
+        K::RolledBack,
+    ]
+    .into_iter()
+    .find(|k| k.name() == text)
+}

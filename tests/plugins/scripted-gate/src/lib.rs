@@ -1,0 +1,38 @@
+//! Test plugin (gate): answers `pending` `config.pending_polls` times (state counts polls),
+//! then passes; fails with `config.fail` at the stages listed in `config.fail_at`.
+use std::time::Duration;
+
+use ristretto_plugin_sdk::{Context, Plugin, Stage, Value, Verdict, register_plugin};
+
+struct ScriptedGate;
+
+fn stage_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::PreDeploy => "pre-deploy",
+        Stage::BeforeTrafficShift => "before-traffic-shift",
+        Stage::PostDeploy => "post-deploy",
+        Stage::Bake => "bake",
+    }
+}
+
+impl Plugin for ScriptedGate {
+    fn gate(ctx: &Context, stage: Stage, state: Option<String>) -> Result<Verdict, String> {
+        let fail_here = ctx
+            .config
+            .get("fail_at")
+            .and_then(Value::as_array)
+            .is_some_and(|stages| stages.iter().any(|s| s == stage_name(stage)));
+        let polls: u64 = state.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let wanted = ctx.config.get("pending_polls").and_then(Value::as_u64).unwrap_or(0);
+        if polls < wanted {
+            return Ok(Verdict::Pending { retry_after: Duration::from_millis(100), state: (polls + 1).to_string() });
+        }
+        if fail_here {
+            let reason = ctx.config.get("fail").and_then(Value::as_str).unwrap_or("scripted failure");
+            return Ok(Verdict::Fail(format!("{reason} (after {polls} polls)")));
+        }
+        Ok(Verdict::Pass)
+    }
+}
+
+register_plugin!(ScriptedGate, capabilities: [gate]);
