@@ -373,7 +373,7 @@ where
         .build()?;
     let sink = crate::output::TerminalSink::new(*logger);
     let timeout = config.file.timeout;
-    let result = runtime.block_on(async {
+    runtime.block_on(async {
         let clients = crate::aws::Clients::load(
             config.file.region.as_deref(),
             globals.assume_role_arn.as_deref(),
@@ -416,8 +416,7 @@ where
             ));
         }
         result
-    });
-    result
+    })
 }
 
 #[cfg(test)]

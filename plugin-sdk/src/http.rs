@@ -56,10 +56,17 @@ pub fn send(
     body: &[u8],
 ) -> Result<Response, String> {
     let (scheme, authority, path) = split_url(url)?;
-    let fields: Vec<(String, Vec<u8>)> = headers
+    let mut fields: Vec<(String, Vec<u8>)> = headers
         .iter()
         .map(|(k, v)| ((*k).to_ascii_lowercase(), v.as_bytes().to_vec()))
         .collect();
+    // A known length lets servers that do not read chunked bodies see the payload.
+    if !body.is_empty() && !fields.iter().any(|(k, _)| k == "content-length") {
+        fields.push((
+            "content-length".to_owned(),
+            body.len().to_string().into_bytes(),
+        ));
+    }
     let fields = Fields::from_list(&fields).map_err(|e| format!("invalid header: {e:?}"))?;
     let request = OutgoingRequest::new(fields);
     let method = match method.to_ascii_uppercase().as_str() {

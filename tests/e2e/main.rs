@@ -9,5 +9,6 @@ mod emulator;
 mod faults;
 mod golden;
 mod lifecycle;
+mod plugins;
 mod register_roundtrip;
 mod support;

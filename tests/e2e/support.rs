@@ -427,3 +427,136 @@ impl TestContext {
         serde_json::from_slice(&output.stdout).expect("network json")
     }
 }
+
+static TEST_PLUGINS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+/// The directory with the test plugins (tests/plugins), built once per test binary for
+/// wasm32-wasip2 into target/test-plugins.
+pub fn test_plugins() -> &'static Path {
+    let result = TEST_PLUGINS.get_or_init(|| {
+        let root = repo_root();
+        let target = root.join("target/test-plugins");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = Command::new(cargo)
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
+            .arg(root.join("tests/plugins/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "building the test plugins failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(target.join("wasm32-wasip2/release"))
+    });
+    match result {
+        Ok(dir) => dir,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// The path of test plugin `name` (crate name with dashes).
+pub fn test_plugin(name: &str) -> PathBuf {
+    test_plugins().join(format!("{}.wasm", name.replace('-', "_")))
+}
+
+/// A tiny HTTP server on 127.0.0.1 that records JSON bodies POSTed to it (a webhook sink);
+/// stopped on drop.
+pub struct HttpSink {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// Bodies received, in order.
+    pub received: std::sync::Arc<Mutex<Vec<serde_json::Value>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    address: SocketAddr,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HttpSink {
+    /// Starts the sink.
+    pub fn start() -> Self {
+        use std::io::{Read, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind sink");
+        let address = listener.local_addr().expect("sink address");
+        let received = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (log, flag) = (received.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut data = Vec::new();
+                let mut buffer = [0u8; 8192];
+                let body = loop {
+                    let Ok(n) = stream.read(&mut buffer) else {
+                        break None;
+                    };
+                    if n == 0 {
+                        break None;
+                    }
+                    data.extend_from_slice(&buffer[..n]);
+                    let text = String::from_utf8_lossy(&data).to_string();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length")
+                                    .then(|| v.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            break Some(body[..length].to_owned());
+                        }
+                    }
+                };
+                if let Some(body) = body
+                    && let Ok(value) = serde_json::from_str(&body)
+                    && let Ok(mut log) = log.lock()
+                {
+                    log.push(value);
+                }
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
+            }
+        });
+        Self {
+            url: format!("http://{address}"),
+            received,
+            stop,
+            address,
+            thread: Some(thread),
+        }
+    }
+
+    /// The bodies received so far.
+    pub fn bodies(&self) -> Vec<serde_json::Value> {
+        self.received.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for HttpSink {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(self.address);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

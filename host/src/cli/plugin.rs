@@ -36,7 +36,7 @@ pub enum PluginCommand {
         paths: Vec<PathBuf>,
     },
     /// Run one hook of a plugin and print its answer, time and peak memory
-    Test(TestArgs),
+    Test(Box<TestArgs>),
 }
 
 /// Hooks `plugin test` can run.
@@ -147,6 +147,7 @@ pub fn run(
             }
         }
         PluginCommand::Test(test) => {
+            let test = *test;
             let mut entry = PluginEntry::default_for(&test.path);
             entry.config =
                 serde_json::from_str(&test.plugin_config).context("--plugin-config is not JSON")?;

@@ -332,6 +332,12 @@ pub(super) async fn register_from_file(
         .to_owned();
     app.events
         .emit(Event::TaskDefinitionRegistered { arn: arn.clone() });
+    app.notify(
+        EventKind::TaskDefinitionRegistered,
+        &format!("task definition {} registered", short_task_definition(&arn)),
+        Some(short_task_definition(&arn).to_owned()),
+        json!({}),
+    );
     applied.push(format!(
         "registered task definition {}",
         short_task_definition(&arn)

@@ -7,7 +7,7 @@ wasmtime::component::bindgen!({
     world: "plugin",
 });
 
-pub use ristretto::plugin::types::{
+pub use self::ristretto::plugin::types::{
     DefinitionKind, DeployContext, EventKind, LifecycleEvent, Stage, Verdict,
 };
 

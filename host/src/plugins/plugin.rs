@@ -131,6 +131,9 @@ impl LoadedPlugin {
             log: spec.log,
         };
         plugin.info = plugin.call(Hook::Info, "info", |p, s| p.call_info(s))?;
+        if spec_name_defaulted(&plugin.name, path) && !plugin.info.name.is_empty() {
+            plugin.name = plugin.info.name.clone();
+        }
         plugin.load.1 = started.elapsed();
         Ok(plugin)
     }
@@ -273,4 +276,10 @@ impl LoadedPlugin {
     pub fn log_sink(&self) -> LogSink {
         self.log.clone()
     }
+}
+
+/// Whether `name` is only the file stem (no `name:` in the entry), so the plugin's own name
+/// is better.
+fn spec_name_defaulted(name: &str, path: &Path) -> bool {
+    path.file_stem().and_then(|s| s.to_str()) == Some(name)
 }

@@ -37,6 +37,8 @@ pub type LogFactory<'a> = &'a dyn Fn(&str) -> LogSink;
 #[derive(Default)]
 pub struct PluginSet {
     plugins: Vec<Arc<LoadedPlugin>>,
+    /// The `plugins:` index of each loaded plugin.
+    entry_indices: Vec<usize>,
     notifier: Mutex<Option<Notifier>>,
 }
 
@@ -64,6 +66,7 @@ impl PluginSet {
     ) -> Result<Self, Error> {
         let mut runtime: Option<Arc<Runtime>> = None;
         let mut plugins = Vec::new();
+        let mut entry_indices = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
             let Some(path) = &entry.path else {
                 if entry.url.is_some() {
@@ -137,9 +140,11 @@ impl PluginSet {
                 log: log(&name),
             };
             plugins.push(Arc::new(LoadedPlugin::load(runtime, &resolved, spec)?));
+            entry_indices.push(index);
         }
         Ok(Self {
             plugins,
+            entry_indices,
             notifier: Mutex::new(None),
         })
     }
@@ -161,12 +166,10 @@ impl PluginSet {
         entries: &[PluginEntry],
         environment: &Environment,
     ) {
-        for plugin in &mut self.plugins {
+        for (plugin, index) in self.plugins.iter_mut().zip(&self.entry_indices) {
             let allowed = entries
-                .iter()
-                .enumerate()
-                .find(|(i, e)| display_name(e, *i) == plugin.name)
-                .and_then(|(_, e)| e.allow.as_ref())
+                .get(*index)
+                .and_then(|e| e.allow.as_ref())
                 .map(|a| a.secrets.clone())
                 .unwrap_or_default();
             if !allowed

@@ -7,7 +7,10 @@ impl Plugin for DemoFunctions {
     fn functions(_ctx: &Context) -> Vec<FunctionDecl> {
         vec![
             FunctionDecl::new("upper", &["text"]),
-            FunctionDecl { required: 2, ..FunctionDecl::new("join", &["sep", "a", "b"]) },
+            FunctionDecl {
+                required: 2,
+                ..FunctionDecl::new("join", &["sep", "a", "b"])
+            },
             FunctionDecl::new("setting", &["key"]),
         ]
     }
@@ -15,7 +18,9 @@ impl Plugin for DemoFunctions {
     fn call(ctx: &Context, name: &str, args: Vec<Value>) -> Result<Value, String> {
         let text = |i: usize| args.get(i).and_then(Value::as_str).map(str::to_owned);
         match name {
-            "upper" => Ok(Value::from(text(0).ok_or("upper needs a string")?.to_uppercase())),
+            "upper" => Ok(Value::from(
+                text(0).ok_or("upper needs a string")?.to_uppercase(),
+            )),
             "join" => {
                 let sep = text(0).unwrap_or_default();
                 let parts: Vec<String> = (1..args.len()).filter_map(text).collect();
@@ -23,7 +28,10 @@ impl Plugin for DemoFunctions {
             }
             "setting" => {
                 let key = text(0).ok_or("setting needs a key")?;
-                ctx.config.get(&key).cloned().ok_or(format!("no setting {key}"))
+                ctx.config
+                    .get(&key)
+                    .cloned()
+                    .ok_or(format!("no setting {key}"))
             }
             other => Err(format!("unknown function {other}")),
         }

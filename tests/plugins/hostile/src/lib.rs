@@ -1,13 +1,19 @@
 //! Test plugin (transform) that misbehaves as `config.mode` says: loop, memory, recursion,
 //! panic, garbage, oversized, not-object, http (to `config.url`), imds, env, files, secret.
 //! Each must be contained by the host with an error naming the plugin and hook.
-use ristretto_plugin_sdk::{Context, DefinitionKind, Plugin, Value, http, json, register_plugin, secrets};
+use ristretto_plugin_sdk::{
+    Context, DefinitionKind, Plugin, Value, http, json, register_plugin, secrets,
+};
 
 struct Hostile;
 
 fn recurse(depth: u64, buffer: &mut Vec<u64>) -> u64 {
     buffer.push(depth);
-    if depth == u64::MAX { 0 } else { recurse(depth + 1, buffer) + buffer[buffer.len() / 2] }
+    if depth == u64::MAX {
+        0
+    } else {
+        recurse(depth + 1, buffer) + buffer[buffer.len() / 2]
+    }
 }
 
 impl Plugin for Hostile {
@@ -34,23 +40,33 @@ impl Plugin for Hostile {
                 Ok(json!(recurse(0, &mut buffer)))
             }
             "panic" => panic!("hostile plugin panics on purpose"),
-            "garbage" => Err("\u{0}\u{1}garbage".to_owned()).or_else(|_: String| Ok(Value::String("{not json".to_owned()))),
+            "garbage" => Err("\u{0}\u{1}garbage".to_owned())
+                .or_else(|_: String| Ok(Value::String("{not json".to_owned()))),
             "oversized" => Ok(Value::String("x".repeat(8 << 20))),
             "not-object" => Ok(json!([1, 2, 3])),
             "http" | "imds" => {
                 let url = if mode == "imds" {
                     "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
                 } else {
-                    ctx.config.get("url").and_then(Value::as_str).unwrap_or("https://example.com/")
+                    ctx.config
+                        .get("url")
+                        .and_then(Value::as_str)
+                        .unwrap_or("https://example.com/")
                 };
                 match http::get(url) {
-                    Ok(response) => Err(format!("request to {url} was NOT denied: status {}", response.status)),
+                    Ok(response) => Err(format!(
+                        "request to {url} was NOT denied: status {}",
+                        response.status
+                    )),
                     Err(e) => Err(format!("request to {url} failed as expected: {e}")),
                 }
             }
             "env" => {
                 let vars: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
-                Err(format!("environment has {} variables: {vars:?}", vars.len()))
+                Err(format!(
+                    "environment has {} variables: {vars:?}",
+                    vars.len()
+                ))
             }
             "files" => match std::fs::read_to_string("/etc/passwd") {
                 Ok(text) => Err(format!("read /etc/passwd: {} bytes", text.len())),

@@ -6,7 +6,11 @@ struct NotifyRecorder;
 
 impl Plugin for NotifyRecorder {
     fn notify(ctx: &Context, event: &Event) -> Result<(), String> {
-        let url = ctx.config.get("url").and_then(Value::as_str).ok_or("config.url is required")?;
+        let url = ctx
+            .config
+            .get("url")
+            .and_then(Value::as_str)
+            .ok_or("config.url is required")?;
         let secret = match ctx.config.get("secret").and_then(Value::as_str) {
             Some(name) => secrets::get(name).unwrap_or_else(|e| format!("error: {e}")),
             None => String::new(),

@@ -23,12 +23,23 @@ impl Plugin for ScriptedGate {
             .and_then(Value::as_array)
             .is_some_and(|stages| stages.iter().any(|s| s == stage_name(stage)));
         let polls: u64 = state.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0);
-        let wanted = ctx.config.get("pending_polls").and_then(Value::as_u64).unwrap_or(0);
+        let wanted = ctx
+            .config
+            .get("pending_polls")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
         if polls < wanted {
-            return Ok(Verdict::Pending { retry_after: Duration::from_millis(100), state: (polls + 1).to_string() });
+            return Ok(Verdict::Pending {
+                retry_after: Duration::from_millis(100),
+                state: (polls + 1).to_string(),
+            });
         }
         if fail_here {
-            let reason = ctx.config.get("fail").and_then(Value::as_str).unwrap_or("scripted failure");
+            let reason = ctx
+                .config
+                .get("fail")
+                .and_then(Value::as_str)
+                .unwrap_or("scripted failure");
             return Ok(Verdict::Fail(format!("{reason} (after {polls} polls)")));
         }
         Ok(Verdict::Pass)

@@ -5,7 +5,11 @@ use ristretto_plugin_sdk::{Context, DefinitionKind, Plugin, Value, json, registe
 struct TagTransform;
 
 impl Plugin for TagTransform {
-    fn transform(ctx: &Context, _kind: DefinitionKind, mut definition: Value) -> Result<Value, String> {
+    fn transform(
+        ctx: &Context,
+        _kind: DefinitionKind,
+        mut definition: Value,
+    ) -> Result<Value, String> {
         let Some(add) = ctx.config.get("tags").and_then(Value::as_object) else {
             return Err("config.tags must be an object".to_owned());
         };
