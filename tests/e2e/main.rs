@@ -7,6 +7,7 @@ mod autoscaling;
 mod deploy;
 mod emulator;
 mod faults;
+mod first_party;
 mod golden;
 mod lifecycle;
 mod plugins;

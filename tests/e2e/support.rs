@@ -485,8 +485,13 @@ pub struct HttpSink {
 }
 
 impl HttpSink {
-    /// Starts the sink.
+    /// Starts the sink; it answers 200 `ok`.
     pub fn start() -> Self {
+        Self::start_with(vec![(200, "ok".to_owned())])
+    }
+
+    /// Starts the sink answering `responses` in order (the last one repeats).
+    pub fn start_with(responses: Vec<(u16, String)>) -> Self {
         use std::io::{Read, Write};
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind sink");
         let address = listener.local_addr().expect("sink address");
@@ -494,6 +499,7 @@ impl HttpSink {
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (log, flag) = (received.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
+            let mut served = 0usize;
             for stream in listener.incoming() {
                 if flag.load(std::sync::atomic::Ordering::SeqCst) {
                     break;
@@ -525,15 +531,23 @@ impl HttpSink {
                         }
                     }
                 };
-                if let Some(body) = body
-                    && let Ok(value) = serde_json::from_str(&body)
-                    && let Ok(mut log) = log.lock()
-                {
-                    log.push(value);
+                if let Ok(mut log) = log.lock() {
+                    log.push(
+                        body.and_then(|b| serde_json::from_str(&b).ok())
+                            .unwrap_or(serde_json::Value::Null),
+                    );
                 }
-                let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                let (status, reply) = responses
+                    .get(served)
+                    .or(responses.last())
+                    .cloned()
+                    .unwrap_or((200, "ok".to_owned()));
+                served += 1;
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n{reply}",
+                    reply.len()
                 );
+                let _ = stream.write_all(response.as_bytes());
             }
         });
         Self {
@@ -558,5 +572,44 @@ impl Drop for HttpSink {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+static FIRST_PARTY_PLUGINS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+/// The path of first-party plugin `name` (plugins/), built once per test binary into
+/// target/first-party-plugins.
+pub fn first_party_plugin(name: &str) -> PathBuf {
+    let result = FIRST_PARTY_PLUGINS.get_or_init(|| {
+        let root = repo_root();
+        let target = root.join("target/first-party-plugins");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = Command::new(cargo)
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
+            .arg(root.join("plugins/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "building plugins/ failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(target.join("wasm32-wasip2/release"))
+    });
+    match result {
+        Ok(dir) => dir.join(format!("{}.wasm", name.replace('-', "_"))),
+        Err(message) => panic!("{message}"),
     }
 }

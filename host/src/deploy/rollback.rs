@@ -36,8 +36,28 @@ pub struct RollbackOptions {
     pub wait: Option<WaitUntil>,
 }
 
-/// Rolls the service back. Returns the task definition it now runs.
+/// Rolls the service back. Returns the task definition it now runs. Notify plugins hear of a
+/// completed rollback.
 pub async fn rollback(app: &App<'_>, options: RollbackOptions) -> Result<String, Error> {
+    let result = rollback_service(app, options).await;
+    if let Ok(task_definition) = &result
+        && !options.dry_run
+    {
+        app.notify(
+            crate::plugins::EventKind::RolledBack,
+            &format!(
+                "service {} rolled back to {}",
+                app.config.file.service.clone().unwrap_or_default(),
+                short_task_definition(task_definition)
+            ),
+            Some(short_task_definition(task_definition).to_owned()),
+            serde_json::json!({"by": "rollback command"}),
+        );
+    }
+    result
+}
+
+async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<String, Error> {
     if options.deregister && options.wait.is_none() {
         return Err(Error::Invalid(
             "--no-wait needs --no-deregister-task-definition: the rolled-back revision can only be deregistered after the rollback finished".to_owned(),

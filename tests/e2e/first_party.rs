@@ -1,0 +1,265 @@
+//! The first-party plugins (plugins/) through the binary against the emulator: Slack
+//! notifications to a local webhook sink (and Slack's error answers as warnings), the HTTP gate
+//! against a server that fails then recovers (deploy passes) and one that never recovers
+//! (deploy rolls back), and the policy transform (violations reported together, nothing sent to
+//! AWS; defaults added to compliant definitions).
+
+use crate::support::{
+    HttpSink, TestContext, assert_failure, assert_success, first_party_plugin, text,
+};
+
+const TASK_DEFINITION: &str = r#"{"family": "web", "cpu": "256", "memory": "512", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128,
+  "readonlyRootFilesystem": true, "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/web"}}}]}"#;
+const SERVICE_DEFINITION: &str = r#"{"launchType": "EC2", "desiredCount": 1}"#;
+
+fn config(plugins: &str) -> String {
+    format!(
+        "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\nplugins:\n{plugins}"
+    )
+}
+
+async fn setup() -> TestContext {
+    let context = TestContext::with_aws();
+    context.write(
+        "ecspresso.yml",
+        &config("  []\n").replace("plugins:\n  []\n", "plugins: []\n"),
+    );
+    context.write("td.json", TASK_DEFINITION);
+    context.write("sd.json", SERVICE_DEFINITION);
+    context
+        .ecs()
+        .await
+        .create_cluster()
+        .cluster_name("e2e")
+        .send()
+        .await
+        .expect("cluster");
+    context
+}
+
+fn host_of(url: &str) -> String {
+    url.trim_start_matches("http://").to_owned()
+}
+
+#[tokio::test]
+async fn slack_notify_posts_block_kit_and_reports_slack_errors() {
+    let context = setup().await;
+    let sink = HttpSink::start();
+    context.write(
+        "ecspresso.yml",
+        &config(&format!(
+            "  - path: {}\n    config:\n      webhook_secret: env:SLACK_WEBHOOK_URL\n      trigger: [env:GIT_SHA]\n      channel: '#deploys'\n    allow:\n      http: ['{}']\n      secrets: [env:SLACK_WEBHOOK_URL, env:GIT_SHA]\n",
+            first_party_plugin("slack-notify").display(),
+            host_of(&sink.url)
+        )),
+    );
+    let webhook = format!("{}/services/T000/B000/XXXX", sink.url);
+    assert_success(&context.run(
+        &["deploy"],
+        &[
+            ("TAG", "1"),
+            ("SLACK_WEBHOOK_URL", &webhook),
+            ("GIT_SHA", "abc1234"),
+        ],
+    ));
+    let bodies = sink.bodies();
+    let headers: Vec<String> = bodies
+        .iter()
+        .filter_map(|b| b["blocks"][0]["text"]["text"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        headers.iter().any(|h| h.contains("deploy-started")),
+        "{headers:?}"
+    );
+    assert!(
+        headers.iter().any(|h| h.contains("deploy-succeeded")),
+        "{headers:?}"
+    );
+    let done = bodies
+        .iter()
+        .find(|b| {
+            b["blocks"][0]["text"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("deploy-succeeded"))
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(done["blocks"][0]["type"], "header");
+    assert_eq!(done["channel"], "#deploys");
+    let fields = done["blocks"][1]["fields"].to_string();
+    for needle in [
+        "*Cluster*\\ne2e",
+        "*Service*\\nweb",
+        "*Task definition*\\nweb:1",
+        "*Duration*",
+    ] {
+        assert!(fields.contains(needle), "{needle} in {fields}");
+    }
+    let footer = done["blocks"][2]["elements"][0]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        footer.contains("abc1234") && footer.contains("console.aws.amazon.com/ecs"),
+        "{footer}"
+    );
+
+    // Slack's error answers are warnings; the deploy still succeeds.
+    for (status, answer) in [
+        (404, "no_service"),
+        (400, "invalid_payload"),
+        (429, "rate_limited"),
+    ] {
+        let failing = HttpSink::start_with(vec![(status, answer.to_owned())]);
+        context.write(
+            "ecspresso.yml",
+            &config(&format!(
+                "  - path: {}\n    config:\n      webhook_url: {}/hook\n    allow:\n      http: ['{}']\n",
+                first_party_plugin("slack-notify").display(),
+                failing.url,
+                host_of(&failing.url)
+            )),
+        );
+        let output = context.run(
+            &["deploy", "--skip-task-definition", "--force-new-deployment"],
+            &[("TAG", "1")],
+        );
+        assert_success(&output);
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains(&format!("Slack answered {status}: {answer}")),
+            "{stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn http_gate_waits_for_recovery_and_rolls_back_when_it_never_comes() {
+    let context = setup().await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    let recovering = HttpSink::start_with(vec![
+        (503, "down".to_owned()),
+        (503, "down".to_owned()),
+        (200, "{\"status\": \"ok\"}".to_owned()),
+    ]);
+    let gate = |url: &str, extra: &str| {
+        config(&format!(
+            "  - path: {}\n    config:\n      urls: ['{url}/health']\n      body_contains: ok\n      successes: 2\n      interval_ms: 100\n{extra}    allow:\n      http: ['{}']\n",
+            first_party_plugin("http-gate").display(),
+            host_of(url)
+        ))
+    };
+    context.write("ecspresso.yml", &gate(&recovering.url, ""));
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("post-deploy gate of plugin `http-gate` passed"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(
+        recovering.bodies().len() >= 4,
+        "polled until two good rounds: {}",
+        recovering.bodies().len()
+    );
+
+    let broken = HttpSink::start_with(vec![(500, "boom".to_owned())]);
+    context.write(
+        "ecspresso.yml",
+        &gate(&broken.url, "      max_failures: 3\n"),
+    );
+    let output = context.run(&["deploy"], &[("TAG", "3")]);
+    assert_failure(&output, "post-deploy gate of plugin `http-gate` failed");
+    assert_failure(&output, "answered 500");
+    assert_failure(&output, "the service was rolled back to web:2");
+    let ecs = context.ecs().await;
+    let service = &ecs
+        .describe_services()
+        .cluster("e2e")
+        .services("web")
+        .send()
+        .await
+        .expect("describe")
+        .services()[0]
+        .clone();
+    assert!(
+        service
+            .task_definition()
+            .unwrap_or_default()
+            .ends_with("web:2")
+    );
+}
+
+#[tokio::test]
+async fn policy_reports_every_violation_and_adds_defaults() {
+    let context = setup().await;
+    let policy = |extra: &str| {
+        config(&format!(
+            "  - path: {}\n    config:\n      required_tags: [team]\n      default_tags: {{cost-center: '1234'}}\n      forbid_latest: true\n      require_awslogs: true\n      require_readonly_root: true\n      max_cpu: 1024\n      default_ulimits: [{{name: nofile, softLimit: 65536, hardLimit: 65536}}]\n      default_labels: {{com.example.owner: platform}}\n{extra}",
+            first_party_plugin("policy").display()
+        ))
+    };
+    context.write("ecspresso.yml", &policy(""));
+    context.write(
+        "sd.json",
+        r#"{"launchType": "EC2", "desiredCount": 1, "tags": [{"key": "team", "value": "web"}]}"#,
+    );
+    context.write(
+        "td.json",
+        r#"{"family": "web", "cpu": "4096", "containerDefinitions": [{"name": "app", "image": "nginx:latest", "memory": 128}, {"name": "sidecar", "image": "busybox", "memory": 64}]}"#,
+    );
+    let output = context.run(&["deploy"], &[]);
+    assert_failure(&output, "policy violation(s)");
+    for needle in [
+        "tags: required tag `team` is missing",
+        "cpu: 4096 exceeds the limit of 1024",
+        "container `app` image: `nginx:latest`",
+        "container `sidecar` image: `busybox`",
+        "container `app` logConfiguration.logDriver: must be awslogs",
+        "container `sidecar` readonlyRootFilesystem: must be true",
+    ] {
+        assert_failure(&output, needle);
+    }
+    let ecs = context.ecs().await;
+    assert!(
+        ecs.list_task_definitions()
+            .send()
+            .await
+            .expect("list")
+            .task_definition_arns()
+            .is_empty(),
+        "nothing registered"
+    );
+
+    context.write(
+        "td.json",
+        &TASK_DEFINITION.replace(
+            "\"family\": \"web\"",
+            "\"family\": \"web\", \"tags\": [{\"key\": \"team\", \"value\": \"web\"}]",
+        ),
+    );
+    assert_success(&context.run(&["deploy"], &[("TAG", "1.27")]));
+    let td = ecs
+        .describe_task_definition()
+        .task_definition("web:1")
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+        .expect("describe");
+    let keys: Vec<&str> = td.tags().iter().filter_map(|t| t.key()).collect();
+    assert!(
+        keys.contains(&"cost-center") && keys.contains(&"team"),
+        "{keys:?}"
+    );
+    let container = &td.task_definition().expect("td").container_definitions()[0];
+    assert_eq!(
+        container.ulimits().first().map(|u| u.soft_limit()),
+        Some(65536)
+    );
+    assert_eq!(
+        container
+            .docker_labels()
+            .and_then(|l| l.get("com.example.owner"))
+            .map(String::as_str),
+        Some("platform")
+    );
+}
