@@ -25,7 +25,22 @@ impl Clients {
     /// Loads the SDK config and builds the clients. `region` overrides the SDK's resolution;
     /// `assume_role_arn` switches credentials to that role (session `ristretto`).
     pub async fn load(region: Option<&str>, assume_role_arn: Option<&str>) -> Self {
+        Self::load_with(region, assume_role_arn, false).await
+    }
+
+    /// Like `load`; with `adaptive`, the clients share the SDK's adaptive retry (a client-side
+    /// rate limiter that slows every caller down when AWS throttles), for fleets that poll many
+    /// services at once.
+    pub async fn load_with(
+        region: Option<&str>,
+        assume_role_arn: Option<&str>,
+        adaptive: bool,
+    ) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if adaptive {
+            loader = loader
+                .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(6));
+        }
         if let Some(region) = region {
             loader = loader.region(aws_config::Region::new(region.to_owned()));
         }

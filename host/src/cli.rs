@@ -5,6 +5,7 @@
 mod delete;
 mod deploy;
 mod diff;
+mod fleet;
 mod init;
 mod plugin;
 mod render;
@@ -111,6 +112,8 @@ pub enum Command {
     Deploy(deploy::DeployArgs),
     /// Deregister (and optionally delete) task definition revisions that are not in use
     Deregister(revisions::DeregisterArgs),
+    /// Run a command over many services (a fleet file), dependencies first, in parallel
+    Fleet(fleet::FleetArgs),
     /// Show differences between the local definitions and the service in AWS
     Diff(diff::DiffArgs),
     /// Start a new deployment with the same task definition and settings
@@ -206,6 +209,7 @@ where
             })
         }
         Command::Init(args) => init::run(args, &globals, &logger),
+        Command::Fleet(args) => fleet::run(args, &globals, environment, &logger),
         Command::Plugin(args) => plugin::run(args, environment, &logger),
         Command::Delete(args) => with_app(&globals, environment, &logger, async |app| {
             delete::run(args, app).await

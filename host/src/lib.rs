@@ -11,6 +11,7 @@ pub mod config;
 pub mod definition;
 pub mod deploy;
 pub mod events;
+pub mod fleet;
 pub mod output;
 pub mod plugins;
 pub mod render;

@@ -7,7 +7,7 @@ mod jsonnet_format;
 mod log;
 
 pub use diff::unified_diff;
-pub use events::TerminalSink;
+pub use events::{PrefixSink, TerminalSink};
 pub use jsonnet_format::to_jsonnet;
 pub use log::{LogFormat, Logger};
 

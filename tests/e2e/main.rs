@@ -8,6 +8,7 @@ mod deploy;
 mod emulator;
 mod faults;
 mod first_party;
+mod fleet;
 mod golden;
 mod lifecycle;
 mod plugins;

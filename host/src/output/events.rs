@@ -98,3 +98,39 @@ impl EventSink for TerminalSink {
         }
     }
 }
+
+/// Prefixes a service's events with `[name]` (fleets), forwarding them to another sink; progress
+/// bars are left out since many services report at once.
+pub struct PrefixSink<'a> {
+    /// The prefix, e.g. `[api]`.
+    pub prefix: String,
+    /// Where the events go.
+    pub inner: &'a dyn EventSink,
+}
+
+impl EventSink for PrefixSink<'_> {
+    fn emit(&self, event: Event) {
+        let prefixed = |message: String| format!("{} {message}", self.prefix);
+        match event {
+            Event::Info(message) => self.inner.emit(Event::Info(prefixed(message))),
+            Event::Warning(message) => self.inner.emit(Event::Warning(prefixed(message))),
+            Event::Debug(message) => self.inner.emit(Event::Debug(prefixed(message))),
+            Event::ServiceEvent { at, message } => self
+                .inner
+                .emit(Event::Info(prefixed(format!("event {at} {message}")))),
+            Event::DeploymentsChanged(lines) => {
+                self.inner.emit(Event::DeploymentsChanged(
+                    lines.into_iter().map(prefixed).collect(),
+                ));
+            }
+            Event::TaskDefinitionRegistered { arn } => {
+                self.inner.emit(Event::Info(prefixed(format!(
+                    "task definition {} is registered",
+                    crate::deploy::short_task_definition(&arn)
+                ))))
+            }
+            Event::Progress { .. } | Event::WaitFinished => {}
+            other => self.inner.emit(other),
+        }
+    }
+}

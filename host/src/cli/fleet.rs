@@ -1,0 +1,395 @@
+//! `ristretto fleet deploy|diff|status|rollback|render`: one command over the services of a
+//! fleet file, dependency-ordered and parallel, ending with a per-service summary table.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use super::{Loaded, hook_context, load_app};
+use crate::app::App;
+use crate::config::{Environment, Globals};
+use crate::deploy::{
+    self, DeployOptions, DesiredCount, RollbackOptions, RollbackTarget, TaskDefinitionSource,
+};
+use crate::fleet::{self, Dependencies, FleetFile, Outcome};
+use crate::output::{Logger, PrefixSink, TerminalSink, print_stdout, to_pretty_json, unified_diff};
+
+/// Flags of `fleet`.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// The fleet file
+    #[arg(
+        long,
+        short = 'f',
+        default_value = "ristretto-fleet.yml",
+        global = true
+    )]
+    pub file: PathBuf,
+    /// Only these services (their dependencies are assumed to be in place)
+    #[arg(long, value_name = "SERVICE", value_delimiter = ',', global = true)]
+    pub only: Vec<String>,
+    /// How many services run at once (default: the fleet file's, else 4)
+    #[arg(long, global = true)]
+    pub concurrency: Option<usize>,
+    /// What to run
+    #[command(subcommand)]
+    pub command: FleetCommand,
+}
+
+/// Fleet commands.
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Deploy every service, dependencies first (--dry-run prints the plan and each diff)
+    Deploy {
+        /// Show the plan and what would change; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// What to wait for
+        #[arg(long, value_enum, default_value = "deployed")]
+        wait_until: super::deploy::WaitUntilArg,
+    },
+    /// Diff every service (--exit-code: 2 when any differs)
+    Diff {
+        /// Exit 2 when any service differs
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Status of every service
+    Status {
+        /// Recent events per service
+        #[arg(long, default_value_t = 3)]
+        events: usize,
+    },
+    /// Roll every service back (dependents first)
+    Rollback {
+        /// Show what would happen; change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Render every service's task definition
+    Render,
+}
+
+/// Runs `fleet`.
+pub fn run(
+    args: FleetArgs,
+    globals: &Globals,
+    environment: Environment,
+    logger: &Logger,
+) -> anyhow::Result<ExitCode> {
+    let fleet = FleetFile::load(&args.file)?;
+    let base = args
+        .file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut dependencies: Dependencies = fleet
+        .services
+        .iter()
+        .map(|(n, s)| (n.clone(), s.depends_on.clone()))
+        .collect();
+    let levels = fleet::levels(&dependencies)
+        .map_err(|m| anyhow::anyhow!("{}: {m}", args.file.display()))?;
+    if !args.only.is_empty() {
+        for name in &args.only {
+            anyhow::ensure!(
+                fleet.services.contains_key(name),
+                "--only: `{name}` is not in {}",
+                args.file.display()
+            );
+        }
+        dependencies.retain(|name, _| args.only.contains(name));
+        for needs in dependencies.values_mut() {
+            needs.retain(|n| args.only.contains(n));
+        }
+    }
+    if matches!(args.command, FleetCommand::Rollback { .. }) {
+        // Roll back dependents before what they depend on.
+        let reversed: Dependencies = dependencies
+            .keys()
+            .map(|name| {
+                let dependents = dependencies
+                    .iter()
+                    .filter(|(_, needs)| needs.contains(name))
+                    .map(|(n, _)| n.clone());
+                (name.clone(), dependents.collect())
+            })
+            .collect();
+        dependencies = reversed;
+    }
+    logger.info(&format!(
+        "fleet {}: {} service(s) in {} level(s): {}",
+        args.file.display(),
+        dependencies.len(),
+        levels.len(),
+        levels
+            .iter()
+            .map(|l| l.join(", "))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    ));
+
+    // Load every config (and its plugins) before anything runs, so mistakes stop the fleet early.
+    let mut loaded: BTreeMap<String, Loaded> = BTreeMap::new();
+    for name in dependencies.keys() {
+        let service = &fleet.services[name];
+        let mut service_globals = globals.clone();
+        service_globals.config = Some(base.join(&service.config));
+        service_globals.envfile = fleet
+            .envfile
+            .iter()
+            .chain(&service.envfile)
+            .map(|p| base.join(p))
+            .chain(globals.envfile.clone())
+            .collect();
+        let mut ext_str = fleet.ext_str.clone();
+        ext_str.extend(service.ext_str.clone());
+        ext_str.extend(globals.ext_str.clone());
+        service_globals.ext_str = ext_str;
+        let mut ext_code = fleet.ext_code.clone();
+        ext_code.extend(service.ext_code.clone());
+        ext_code.extend(globals.ext_code.clone());
+        service_globals.ext_code = ext_code;
+        let service_loaded = load_app(&service_globals, environment.clone(), logger)
+            .with_context(|| format!("fleet service `{name}` ({})", service.config.display()))?;
+        loaded.insert(name.clone(), service_loaded);
+    }
+
+    let concurrency = args.concurrency.or(fleet.concurrency).unwrap_or(4);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let sink = TerminalSink::new(*logger);
+    let color = globals.color;
+    runtime.block_on(async {
+        let mut clients_by_region: BTreeMap<Option<String>, crate::aws::Clients> = BTreeMap::new();
+        let mut prefixes = Vec::new();
+        for name in loaded.keys() {
+            prefixes.push(PrefixSink {
+                prefix: format!("[{name}]"),
+                inner: &sink,
+            });
+        }
+        let mut apps: BTreeMap<String, App<'_>> = BTreeMap::new();
+        for ((name, service), prefix) in loaded.into_iter().zip(prefixes.iter()) {
+            let region = service.config.file.region.clone();
+            if !clients_by_region.contains_key(&region) {
+                let clients = crate::aws::Clients::load_with(
+                    region.as_deref(),
+                    globals.assume_role_arn.as_deref(),
+                    true,
+                )
+                .await;
+                clients_by_region.insert(region.clone(), clients);
+            }
+            let clients = clients_by_region.get(&region).cloned().context("clients")?;
+            let mut plugins = service.plugins;
+            if !plugins.is_empty() {
+                plugins
+                    .resolve_aws_secrets(
+                        &clients,
+                        &service.config.file.plugins,
+                        &service.environment,
+                    )
+                    .await;
+            }
+            let mut context = hook_context(&service.config, false);
+            if context.region.is_empty() {
+                context.region = clients.region.clone().unwrap_or_default();
+            }
+            let timeout = service.config.file.timeout;
+            apps.insert(
+                name,
+                App {
+                    config: service.config,
+                    renderer: service.renderer,
+                    clients,
+                    events: prefix,
+                    deadline: std::time::Instant::now() + timeout,
+                    plugins: Arc::new(plugins),
+                    hook_context: Mutex::new(context),
+                    started: std::time::Instant::now(),
+                },
+            );
+        }
+        let outputs: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+        let command = &args.command;
+        let results = fleet::run(&dependencies, concurrency, |name| {
+            let app = &apps[&name];
+            let outputs = &outputs;
+            async move {
+                let (outcome, text) = run_one(app, command, color).await;
+                if let Some(text) = text
+                    && let Ok(mut outputs) = outputs.lock()
+                {
+                    outputs.push((name, text));
+                }
+                outcome
+            }
+        })
+        .await;
+        for app in apps.values() {
+            app.plugins
+                .finish_notifications(std::time::Duration::from_secs(10));
+        }
+        if let Ok(outputs) = outputs.lock() {
+            for (name, text) in outputs.iter().filter(|(_, t)| !t.is_empty()) {
+                print_stdout(&format!("=== {name}\n{text}"))?;
+            }
+        }
+        let ok = match command {
+            FleetCommand::Deploy { dry_run: true, .. } => "planned",
+            FleetCommand::Deploy { .. } => "deployed",
+            FleetCommand::Rollback { .. } => "rolled back",
+            _ => "ok",
+        };
+        print_stdout(&fleet::table(&results, ok))?;
+        let failed = results.iter().any(|r| !r.outcome.succeeded());
+        let differs = results.iter().any(
+            |r| matches!(&r.outcome, Outcome::Succeeded { detail, .. } if detail == "differs"),
+        );
+        Ok(if failed {
+            ExitCode::from(1)
+        } else if differs && matches!(command, FleetCommand::Diff { exit_code: true }) {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+}
+
+/// Runs the command for one service; returns its outcome and text for stdout.
+async fn run_one(app: &App<'_>, command: &FleetCommand, color: bool) -> (Outcome, Option<String>) {
+    match command {
+        FleetCommand::Deploy {
+            dry_run,
+            wait_until,
+        } => {
+            let mut text = None;
+            if *dry_run {
+                text = Some(
+                    diff_text(app, color)
+                        .await
+                        .map(|(t, _)| t)
+                        .unwrap_or_else(|e| format!("diff failed: {e}\n")),
+                );
+            }
+            let options = DeployOptions {
+                dry_run: *dry_run,
+                task_definition: TaskDefinitionSource::Register,
+                desired_count: DesiredCount::FromDefinition,
+                force_new_deployment: false,
+                update_service: true,
+                wait: Some((*wait_until).into()),
+                auto_scaling: deploy::AutoScaling::default(),
+            };
+            let outcome = match deploy::deploy(app, options).await {
+                Ok(td) => Outcome::Succeeded {
+                    revision: Some(deploy::short_task_definition(&td).to_owned()),
+                    detail: String::new(),
+                },
+                Err(
+                    err @ deploy::Error::GateFailed {
+                        rolled_back_to: Some(_),
+                        ..
+                    },
+                ) => Outcome::RolledBack(err.to_string()),
+                Err(err) => Outcome::Failed(err.to_string()),
+            };
+            (outcome, text)
+        }
+        FleetCommand::Diff { .. } => match diff_text(app, color).await {
+            Ok((text, differs)) => (
+                Outcome::Succeeded {
+                    revision: None,
+                    detail: if differs {
+                        "differs".to_owned()
+                    } else {
+                        "no changes".to_owned()
+                    },
+                },
+                Some(text),
+            ),
+            Err(err) => (Outcome::Failed(err.to_string()), None),
+        },
+        FleetCommand::Status { events } => match deploy::status::status(app, *events).await {
+            Ok(text) => (
+                Outcome::Succeeded {
+                    revision: None,
+                    detail: String::new(),
+                },
+                Some(text),
+            ),
+            Err(err) => (Outcome::Failed(err.to_string()), None),
+        },
+        FleetCommand::Rollback { dry_run } => {
+            let options = RollbackOptions {
+                dry_run: *dry_run,
+                target: RollbackTarget::Previous,
+                deregister: !*dry_run,
+                wait: Some(deploy::WaitUntil::Stable),
+            };
+            match deploy::rollback(app, options).await {
+                Ok(td) => (
+                    Outcome::Succeeded {
+                        revision: Some(deploy::short_task_definition(&td).to_owned()),
+                        detail: String::new(),
+                    },
+                    None,
+                ),
+                Err(err) => (Outcome::Failed(err.to_string()), None),
+            }
+        }
+        FleetCommand::Render => {
+            let Some(path) = app.config.task_definition_path() else {
+                return (
+                    Outcome::Failed("`task_definition` is not set".to_owned()),
+                    None,
+                );
+            };
+            match app.load_task_definition(&path) {
+                Ok(definition) => (
+                    Outcome::Succeeded {
+                        revision: None,
+                        detail: String::new(),
+                    },
+                    Some(to_pretty_json(&definition.value)),
+                ),
+                Err(err) => (Outcome::Failed(err.to_string()), None),
+            }
+        }
+    }
+}
+
+async fn diff_text(app: &App<'_>, color: bool) -> Result<(String, bool), deploy::Error> {
+    let comparisons = deploy::diff::diff(app, true).await?;
+    let mut text = String::new();
+    let mut differs = false;
+    for c in &comparisons {
+        differs |= c.differs();
+        let format = |v: &serde_json::Value| {
+            if v.is_null() {
+                String::new()
+            } else {
+                to_pretty_json(v)
+            }
+        };
+        let remote = c
+            .remote_name
+            .clone()
+            .unwrap_or_else(|| format!("(no {} yet)", c.what));
+        text.push_str(&unified_diff(
+            &remote,
+            &c.local_name,
+            &format(&c.remote),
+            &format(&c.local),
+            color,
+        ));
+    }
+    Ok((text, differs))
+}

@@ -1,0 +1,11 @@
+//! Fleets: many services (ecspresso configs) managed together, which ecspresso declines to do.
+//! A fleet file names each service's config, its dependencies and shared settings; commands run
+//! level by level, in parallel up to a concurrency limit, and end with a per-service summary.
+
+mod file;
+mod graph;
+mod run;
+
+pub use file::{Error, FleetFile, FleetService};
+pub use graph::{Dependencies, ancestors, levels};
+pub use run::{Outcome, ServiceResult, run, table};

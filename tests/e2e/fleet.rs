@@ -1,0 +1,211 @@
+//! Fleets through the binary against the emulator: 8 services in 3 dependency levels deploy
+//! in order (checked on the emulator's records: a service is created only after its
+//! dependencies' deployments finished), a failing service stops its dependents and leaves the
+//! independent ones deployed, and cycles are rejected before anything runs.
+
+use std::collections::BTreeMap;
+
+use crate::support::{TestContext, assert_failure, assert_success, text};
+
+const SERVICE_CONFIG: &str = "{\n  region: 'ap-northeast-1',\n  cluster: 'e2e',\n  service: std.extVar('SERVICE'),\n  task_definition: 'td.jsonnet',\n  service_definition: 'sd.json',\n  timeout: '2m',\n}\n";
+const TASK_DEFINITION: &str = "{ family: std.extVar('SERVICE'), containerDefinitions: [{ name: 'app', image: 'nginx:1.27', memory: 64 }] }\n";
+const SERVICE_DEFINITION: &str = r#"{"launchType": "EC2", "desiredCount": 1}"#;
+
+const FLEET: &str = "concurrency: 3\nservices:\n  db: {config: service.jsonnet, ext_str: {SERVICE: db}}\n  cache: {config: service.jsonnet, ext_str: {SERVICE: cache}}\n  api: {config: service.jsonnet, ext_str: {SERVICE: api}, depends_on: [db, cache]}\n  auth: {config: service.jsonnet, ext_str: {SERVICE: auth}, depends_on: [db]}\n  worker: {config: service.jsonnet, ext_str: {SERVICE: worker}, depends_on: [cache]}\n  web: {config: service.jsonnet, ext_str: {SERVICE: web}, depends_on: [api, auth]}\n  admin: {config: service.jsonnet, ext_str: {SERVICE: admin}, depends_on: [api]}\n  cron: {config: service.jsonnet, ext_str: {SERVICE: cron}, depends_on: [worker]}\n";
+
+async fn setup() -> TestContext {
+    let context = TestContext::with_aws();
+    context.write("service.jsonnet", SERVICE_CONFIG);
+    context.write("td.jsonnet", TASK_DEFINITION);
+    context.write("sd.json", SERVICE_DEFINITION);
+    context.write("ristretto-fleet.yml", FLEET);
+    context
+        .ecs()
+        .await
+        .create_cluster()
+        .cluster_name("e2e")
+        .send()
+        .await
+        .expect("cluster");
+    context
+}
+
+fn dependencies() -> BTreeMap<&'static str, Vec<&'static str>> {
+    BTreeMap::from([
+        ("db", vec![]),
+        ("cache", vec![]),
+        ("api", vec!["db", "cache"]),
+        ("auth", vec!["db"]),
+        ("worker", vec!["cache"]),
+        ("web", vec!["api", "auth"]),
+        ("admin", vec!["api"]),
+        ("cron", vec!["worker"]),
+    ])
+}
+
+#[tokio::test]
+async fn eight_services_in_three_levels_deploy_in_order() {
+    let context = setup().await;
+    let output = context.run(&["fleet", "deploy"], &[]);
+    assert_success(&output);
+    let table = text(&output.stdout);
+    for service in dependencies().keys() {
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with(service) && l.contains("deployed")),
+            "{service} in\n{table}"
+        );
+    }
+    let ecs = context.ecs().await;
+    let mut created = BTreeMap::new();
+    let mut finished = BTreeMap::new();
+    for service in dependencies().keys() {
+        let described = ecs
+            .describe_services()
+            .cluster("e2e")
+            .services(*service)
+            .send()
+            .await
+            .expect("describe");
+        let svc = &described.services()[0];
+        created.insert(
+            *service,
+            svc.created_at().map(|t| t.as_nanos()).unwrap_or_default(),
+        );
+        let list = ecs
+            .list_service_deployments()
+            .cluster("e2e")
+            .service(*service)
+            .send()
+            .await
+            .expect("list");
+        let arns: Vec<String> = list
+            .service_deployments()
+            .iter()
+            .filter_map(|d| d.service_deployment_arn().map(str::to_owned))
+            .collect();
+        let deployments = ecs
+            .describe_service_deployments()
+            .set_service_deployment_arns(Some(arns))
+            .send()
+            .await
+            .expect("describe deployments");
+        let done = deployments
+            .service_deployments()
+            .iter()
+            .filter_map(|d| d.finished_at().map(|t| t.as_nanos()))
+            .max()
+            .unwrap_or_default();
+        finished.insert(*service, done);
+    }
+    for (service, needs) in dependencies() {
+        for need in needs {
+            assert!(finished[need] > 0, "{need} finished");
+            assert!(
+                created[service] >= finished[need],
+                "{service} was created before its dependency {need} finished deploying"
+            );
+        }
+    }
+    // Status and diff over the whole fleet.
+    let diff = context.run(&["fleet", "diff", "--exit-code"], &[]);
+    assert_success(&diff);
+    let status = context.run(&["fleet", "status"], &[]);
+    assert_success(&status);
+    assert!(
+        text(&status.stdout).contains("=== web\nService: web"),
+        "{}",
+        text(&status.stdout)
+    );
+}
+
+#[tokio::test]
+async fn a_failure_stops_dependents_and_keeps_independent_services() {
+    let context = setup().await;
+    context.control(
+        "/_emulator/ecs/outcome",
+        serde_json::json!({"cluster": "e2e", "service": "api", "outcome": "fail"}),
+    );
+    let output = context.run(&["fleet", "deploy", "--concurrency", "8"], &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let table = text(&output.stdout);
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(row("api").contains("failed"), "{table}");
+    assert!(
+        row("web").contains("skipped") && row("admin").contains("skipped"),
+        "{table}"
+    );
+    for independent in ["db", "cache", "auth", "worker"] {
+        assert!(
+            row(independent).contains("deployed"),
+            "{independent}: {table}"
+        );
+    }
+    let ecs = context.ecs().await;
+    let services = ecs
+        .list_services()
+        .cluster("e2e")
+        .send()
+        .await
+        .expect("list");
+    let names: Vec<String> = services
+        .service_arns()
+        .iter()
+        .map(|a| a.rsplit('/').next().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        !names.contains(&"web".to_owned()) && !names.contains(&"admin".to_owned()),
+        "dependents never created: {names:?}"
+    );
+    assert!(
+        names.contains(&"db".to_owned()) && names.contains(&"auth".to_owned()),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn cycles_and_unknown_names_are_rejected_before_anything_runs() {
+    let context = setup().await;
+    context.write("ristretto-fleet.yml", "services:\n  a: {config: service.jsonnet, ext_str: {SERVICE: a}, depends_on: [b]}\n  b: {config: service.jsonnet, ext_str: {SERVICE: b}, depends_on: [a]}\n");
+    assert_failure(
+        &context.run(&["fleet", "deploy"], &[]),
+        "dependency cycle among: a -> b -> a",
+    );
+    context.write(
+        "ristretto-fleet.yml",
+        "services:\n  a: {config: service.jsonnet, ext_str: {SERVICE: a}, depends_on: [nope]}\n",
+    );
+    assert_failure(
+        &context.run(&["fleet", "deploy"], &[]),
+        "depends on `nope`, which is not in the fleet",
+    );
+    context.write(
+        "ristretto-fleet.yml",
+        "services:\n  a: {config: missing.yml}\n",
+    );
+    assert_failure(
+        &context.run(&["fleet", "deploy"], &[]),
+        "fleet service `a` (missing.yml)",
+    );
+    context.write("ristretto-fleet.yml", "servces: {}\n");
+    assert_failure(
+        &context.run(&["fleet", "deploy"], &[]),
+        "ristretto-fleet.yml:1:1",
+    );
+    let ecs = context.ecs().await;
+    assert!(
+        ecs.list_task_definitions()
+            .send()
+            .await
+            .expect("list")
+            .task_definition_arns()
+            .is_empty()
+    );
+}
