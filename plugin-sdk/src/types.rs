@@ -141,6 +141,8 @@ pub enum EventKind {
     DeployFailed,
     /// The service was rolled back.
     RolledBack,
+    /// A fleet command finished (`details.results` has one entry per service).
+    FleetFinished,
 }
 
 impl EventKind {
@@ -157,6 +159,7 @@ impl EventKind {
             Self::DeploySucceeded => "deploy-succeeded",
             Self::DeployFailed => "deploy-failed",
             Self::RolledBack => "rolled-back",
+            Self::FleetFinished => "fleet-finished",
         }
     }
 }
@@ -174,6 +177,7 @@ impl From<w::EventKind> for EventKind {
             w::EventKind::DeploySucceeded => Self::DeploySucceeded,
             w::EventKind::DeployFailed => Self::DeployFailed,
             w::EventKind::RolledBack => Self::RolledBack,
+            w::EventKind::FleetFinished => Self::FleetFinished,
         }
     }
 }

@@ -209,3 +209,48 @@ async fn cycles_and_unknown_names_are_rejected_before_anything_runs() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn notify_plugins_hear_each_service_and_one_fleet_summary() {
+    let context = setup().await;
+    let sink = crate::support::HttpSink::start();
+    let host = sink.url.trim_start_matches("http://").to_owned();
+    context.write(
+        "notified.jsonnet",
+        &format!(
+            "{{ region: 'ap-northeast-1', cluster: 'e2e', service: std.extVar('SERVICE'), task_definition: 'td.jsonnet', service_definition: 'sd.json',\n  plugins: [{{ path: '{}', config: {{ url: '{}/hook' }}, allow: {{ http: ['{host}'] }} }}] }}\n",
+            crate::support::test_plugin("notify-recorder").display(),
+            sink.url
+        ),
+    );
+    context.write(
+        "ristretto-fleet.yml",
+        "services:\n  one: {config: notified.jsonnet, ext_str: {SERVICE: one}}\n  two: {config: notified.jsonnet, ext_str: {SERVICE: two}, depends_on: [one]}\n",
+    );
+    assert_success(&context.run(&["fleet", "deploy"], &[]));
+    let kinds: Vec<String> = sink
+        .bodies()
+        .iter()
+        .filter_map(|b| b["kind"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "deploy-succeeded").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "fleet-finished").count(),
+        1,
+        "{kinds:?}"
+    );
+    let summary = sink
+        .bodies()
+        .into_iter()
+        .find(|b| b["kind"] == "fleet-finished")
+        .unwrap_or_default();
+    assert_eq!(
+        summary["details"]["results"].as_array().map(Vec::len),
+        Some(2),
+        "{summary}"
+    );
+}

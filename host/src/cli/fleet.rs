@@ -173,6 +173,7 @@ pub fn run(
             prefixes.push(PrefixSink {
                 prefix: format!("[{name}]"),
                 inner: &sink,
+                line: std::sync::OnceLock::new(),
             });
         }
         let mut apps: BTreeMap<String, App<'_>> = BTreeMap::new();
@@ -219,11 +220,21 @@ pub fn run(
         }
         let outputs: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
         let command = &args.command;
+        let lines = progress_lines(&apps, logger);
+        for (prefix, name) in prefixes.iter().zip(apps.keys()) {
+            if let Some(line) = lines.get(name) {
+                let _ = prefix.line.set(line.clone());
+            }
+        }
         let results = fleet::run(&dependencies, concurrency, |name| {
             let app = &apps[&name];
             let outputs = &outputs;
+            let line = lines.get(&name).cloned();
             async move {
                 let (outcome, text) = run_one(app, command, color).await;
+                if let Some(line) = line {
+                    line.finish_with_message(outcome.label("done"));
+                }
                 if let Some(text) = text
                     && let Ok(mut outputs) = outputs.lock()
                 {
@@ -233,6 +244,7 @@ pub fn run(
             }
         })
         .await;
+        send_fleet_summary(&apps, &results);
         for app in apps.values() {
             app.plugins
                 .finish_notifications(std::time::Duration::from_secs(10));
@@ -392,4 +404,65 @@ async fn diff_text(app: &App<'_>, color: bool) -> Result<(String, bool), deploy:
         ));
     }
     Ok((text, differs))
+}
+
+/// One spinner line per service on a terminal (text logs only); each service's events update
+/// its line instead of scrolling.
+fn progress_lines(
+    apps: &BTreeMap<String, App<'_>>,
+    logger: &Logger,
+) -> BTreeMap<String, indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if logger.format() != crate::output::LogFormat::Text || !std::io::stderr().is_terminal() {
+        return BTreeMap::new();
+    }
+    let multi = indicatif::MultiProgress::new();
+    let width = apps.keys().map(String::len).max().unwrap_or(8);
+    apps.keys()
+        .map(|name| {
+            let bar = multi.add(indicatif::ProgressBar::new_spinner());
+            if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} {{prefix:{width}}}  {{wide_msg}}"
+            )) {
+                bar.set_style(style);
+            }
+            bar.set_prefix(name.clone());
+            bar.set_message("waiting");
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            (name.clone(), bar)
+        })
+        .collect()
+}
+
+/// Sends one `fleet-finished` event to each distinct notify plugin of the fleet.
+fn send_fleet_summary(apps: &BTreeMap<String, App<'_>>, results: &[fleet::ServiceResult]) {
+    let summary: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "service": r.name,
+                "result": r.outcome.label("succeeded"),
+                "seconds": r.duration.as_secs_f64(),
+            })
+        })
+        .collect();
+    let failed = results.iter().filter(|r| !r.outcome.succeeded()).count();
+    let message = format!(
+        "fleet finished: {} succeeded, {failed} did not",
+        results.len() - failed
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for app in apps.values() {
+        let identities = app.plugins.notify_identities();
+        if identities.is_empty() || identities.iter().all(|i| seen.contains(i)) {
+            continue;
+        }
+        seen.extend(identities);
+        app.notify(
+            crate::plugins::EventKind::FleetFinished,
+            &message,
+            None,
+            serde_json::json!({"results": summary}),
+        );
+    }
 }

@@ -106,11 +106,37 @@ pub struct PrefixSink<'a> {
     pub prefix: String,
     /// Where the events go.
     pub inner: &'a dyn EventSink,
+    /// On a terminal: the service's own line, which shows its latest message.
+    pub line: std::sync::OnceLock<indicatif::ProgressBar>,
 }
 
 impl EventSink for PrefixSink<'_> {
     fn emit(&self, event: Event) {
         let prefixed = |message: String| format!("{} {message}", self.prefix);
+        if let Some(line) = self.line.get() {
+            match event {
+                Event::Info(message) | Event::ServiceEvent { message, .. } => {
+                    line.set_message(message)
+                }
+                Event::Warning(message) => line.println(format!("warning: {}", prefixed(message))),
+                Event::DeploymentsChanged(lines) => {
+                    if let Some(first) = lines.first() {
+                        line.set_message(first.trim().to_owned());
+                    }
+                }
+                Event::TaskDefinitionRegistered { arn } => {
+                    line.set_message(format!(
+                        "registered {}",
+                        crate::deploy::short_task_definition(&arn)
+                    ));
+                }
+                Event::WouldSend { operation, input } => {
+                    self.inner.emit(Event::WouldSend { operation, input })
+                }
+                Event::Debug(_) | Event::Progress { .. } | Event::WaitFinished => {}
+            }
+            return;
+        }
         match event {
             Event::Info(message) => self.inner.emit(Event::Info(prefixed(message))),
             Event::Warning(message) => self.inner.emit(Event::Warning(prefixed(message))),

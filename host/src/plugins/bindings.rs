@@ -37,6 +37,7 @@ impl EventKind {
             Self::DeploySucceeded => "deploy-succeeded",
             Self::DeployFailed => "deploy-failed",
             Self::RolledBack => "rolled-back",
+            Self::FleetFinished => "fleet-finished",
         }
     }
 }

@@ -367,6 +367,15 @@ impl PluginSet {
         }
     }
 
+    /// Identities (sha256 and config) of the notify plugins, to send fleet-wide events once.
+    pub fn notify_identities(&self) -> Vec<String> {
+        self.plugins
+            .iter()
+            .filter(|p| p.has("notify"))
+            .map(|p| format!("{}:{}", p.sha256, p.config_json))
+            .collect()
+    }
+
     /// Waits up to `limit` for pending notifications; returns how many were not delivered.
     pub fn finish_notifications(&self, limit: Duration) -> usize {
         let Ok(mut guard) = self.notifier.lock() else {

@@ -177,6 +177,7 @@ pub fn parse_event(text: &str) -> Option<EventKind> {
         K::DeploySucceeded,
         K::DeployFailed,
         K::RolledBack,
+        K::FleetFinished,
     ]
     .into_iter()
     .find(|k| k.name() == text)
