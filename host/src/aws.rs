@@ -17,6 +17,8 @@ pub struct Clients {
     pub ssm: aws_sdk_ssm::Client,
     /// Secrets Manager (secrets for plugins, lookups).
     pub secretsmanager: aws_sdk_secretsmanager::Client,
+    /// CloudWatch (alarm states for plugins).
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// The resolved region.
     pub region: Option<String>,
 }
@@ -63,6 +65,7 @@ impl Clients {
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&sdk_config),
             ssm: aws_sdk_ssm::Client::new(&sdk_config),
             secretsmanager: aws_sdk_secretsmanager::Client::new(&sdk_config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk_config),
             region: sdk_config.region().map(ToString::to_string),
         }
     }

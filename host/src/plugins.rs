@@ -4,6 +4,7 @@
 //! A misbehaving plugin (loop, memory bomb, panic, garbage) yields an error naming the plugin
 //! and the hook; the host stays healthy. See wit/ for the contract.
 
+mod alarms;
 mod bindings;
 mod cache;
 mod host;

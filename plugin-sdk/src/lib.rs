@@ -79,6 +79,36 @@ pub trait Registered {
     const CAPABILITIES: &'static [&'static str];
 }
 
+/// CloudWatch alarm states, read by ristretto with its own credentials; only names in the
+/// plugin's `allow.alarms` (exact or `prefix*`).
+pub mod alarms {
+    /// One alarm's state.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct AlarmState {
+        /// The alarm's name.
+        pub name: String,
+        /// `OK`, `ALARM` or `INSUFFICIENT_DATA`.
+        pub state: String,
+        /// Why it is in that state.
+        pub reason: String,
+    }
+
+    /// The states of `names` (alarms that do not exist are left out).
+    pub fn states(names: &[&str]) -> Result<Vec<AlarmState>, String> {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        crate::wit::ristretto::plugin::alarms::states(&names).map(|states| {
+            states
+                .into_iter()
+                .map(|s| AlarmState {
+                    name: s.name,
+                    state: s.state,
+                    reason: s.reason,
+                })
+                .collect()
+        })
+    }
+}
+
 /// Logging through ristretto's log (records are named after the plugin).
 pub mod log {
     use crate::wit::ristretto::plugin::log::{Level, write};

@@ -263,3 +263,43 @@ async fn policy_reports_every_violation_and_adds_defaults() {
         Some("platform")
     );
 }
+
+#[tokio::test]
+async fn alarm_gate_passes_on_ok_and_rolls_back_on_alarm() {
+    let context = setup().await;
+    context.boto3(
+        "cw = client('cloudwatch')\n\
+         cw.put_metric_alarm(AlarmName='web-5xx', MetricName='HTTPCode_Target_5XX_Count', Namespace='AWS/ApplicationELB', Statistic='Sum', Period=60, EvaluationPeriods=1, Threshold=10, ComparisonOperator='GreaterThanThreshold')\n\
+         cw.set_alarm_state(AlarmName='web-5xx', StateValue='OK', StateReason='all good')",
+    );
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    let gate = |allowed: &str| {
+        config(&format!(
+            "  - path: {}\n    config:\n      alarms: [web-5xx]\n      interval_ms: 100\n    allow:\n      alarms: ['{allowed}']\n",
+            first_party_plugin("alarm-gate").display()
+        ))
+    };
+    context.write("ecspresso.yml", &gate("web-*"));
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("post-deploy gate of plugin `alarm-gate` passed"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    context.boto3("client('cloudwatch').set_alarm_state(AlarmName='web-5xx', StateValue='ALARM', StateReason='5xx above 10')");
+    let output = context.run(&["deploy"], &[("TAG", "3")]);
+    assert_failure(
+        &output,
+        "post-deploy gate of plugin `alarm-gate` failed: alarm `web-5xx` is in ALARM: 5xx above 10",
+    );
+    assert_failure(&output, "the service was rolled back to web:2");
+
+    // Alarms outside allow.alarms cannot be read.
+    context.write("ecspresso.yml", &gate("other-*"));
+    assert_failure(
+        &context.run(&["deploy"], &[("TAG", "4")]),
+        "alarm `web-5xx` is not allowed",
+    );
+}

@@ -613,3 +613,26 @@ pub fn first_party_plugin(name: &str) -> PathBuf {
         Err(message) => panic!("{message}"),
     }
 }
+
+impl TestContext {
+    /// Runs a boto3 snippet against the emulator as this test's account (`client(name)` makes a
+    /// client), with the emulator's venv python; panics with its stderr on failure.
+    pub fn boto3(&self, code: &str) {
+        let endpoint = self.endpoint.clone().expect("test context without AWS");
+        let venv = std::env::var_os("RISTRETTO_EMULATOR_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("tests/emulator/.venv"));
+        let script = format!(
+            "import boto3, sys\ndef client(name):\n    return boto3.client(name, endpoint_url=sys.argv[1], region_name=sys.argv[2], aws_access_key_id=sys.argv[3], aws_secret_access_key='x')\n{code}\n"
+        );
+        let output = Command::new(venv.join("bin/python"))
+            .args(["-c", &script, &endpoint, REGION, &self.access_key_id()])
+            .output()
+            .expect("run the emulator's python");
+        assert!(
+            output.status.success(),
+            "boto3 snippet failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}

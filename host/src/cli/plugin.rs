@@ -154,6 +154,7 @@ pub fn run(
             entry.allow = Some(PluginAllow {
                 http: test.allow_http.clone(),
                 secrets: test.allow_secret.clone(),
+                alarms: Vec::new(),
             });
             entry.limits = Some(PluginLimits {
                 timeout: test.limit_timeout.clone(),

@@ -157,6 +157,9 @@ pub struct PluginAllow {
     /// Secrets the plugin may read: `env:NAME`, `ssm:/path`, `secretsmanager:name`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<String>,
+    /// CloudWatch alarms the plugin may read: exact names or `prefix*`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<String>,
 }
 
 /// `limits:` of a WebAssembly plugin.

@@ -8,7 +8,8 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use super::bindings::ristretto::plugin::{log, secrets, types};
+use super::alarms::AlarmReader;
+use super::bindings::ristretto::plugin::{alarms, log, secrets, types};
 use super::http::HttpPolicy;
 use super::limits::MemoryLimiter;
 use super::secrets::SecretStore;
@@ -26,15 +27,17 @@ pub struct HostState {
     pub limiter: MemoryLimiter,
     secrets: Arc<SecretStore>,
     log: LogSink,
+    alarms: Option<Arc<AlarmReader>>,
 }
 
 impl HostState {
-    /// State with nothing granted but `http` and `secrets`.
+    /// State with nothing granted but `http`, `secrets` and `alarms`.
     pub fn new(
         http: HttpPolicy,
         limiter: MemoryLimiter,
         secrets: Arc<SecretStore>,
         log: LogSink,
+        alarms: Option<Arc<AlarmReader>>,
     ) -> Self {
         Self {
             wasi: WasiCtx::builder().build(),
@@ -44,6 +47,7 @@ impl HostState {
             limiter,
             secrets,
             log,
+            alarms,
         }
     }
 }
@@ -79,5 +83,16 @@ impl log::Host for HostState {
 impl secrets::Host for HostState {
     fn get(&mut self, name: String) -> Result<String, String> {
         self.secrets.get(&name)
+    }
+}
+
+impl alarms::Host for HostState {
+    fn states(&mut self, names: Vec<String>) -> Result<Vec<alarms::AlarmState>, String> {
+        match &self.alarms {
+            Some(reader) => reader.states(&names),
+            None => {
+                Err("alarm states need AWS access, which this command does not have".to_owned())
+            }
+        }
     }
 }

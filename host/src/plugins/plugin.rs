@@ -44,6 +44,7 @@ pub struct LoadedPlugin {
     rules: Arc<Vec<AllowRule>>,
     secrets: Arc<SecretStore>,
     log: LogSink,
+    alarms: Option<Arc<super::alarms::AlarmReader>>,
 }
 
 /// What a loaded plugin needs besides the file.
@@ -129,6 +130,7 @@ impl LoadedPlugin {
             rules: Arc::new(spec.rules),
             secrets: Arc::new(spec.secrets),
             log: spec.log,
+            alarms: None,
         };
         plugin.info = plugin.call(Hook::Info, "info", |p, s| p.call_info(s))?;
         if spec_name_defaulted(&plugin.name, path) && !plugin.info.name.is_empty() {
@@ -146,6 +148,11 @@ impl LoadedPlugin {
     /// Replaces the secrets (after AWS ones were resolved).
     pub fn set_secrets(&mut self, secrets: SecretStore) {
         self.secrets = Arc::new(secrets);
+    }
+
+    /// Gives the plugin read access to the alarms its entry allows.
+    pub fn set_alarms(&mut self, reader: super::alarms::AlarmReader) {
+        self.alarms = Some(Arc::new(reader));
     }
 
     /// Calls a hook in a fresh instance under the hook's limits. `what` names the hook and
@@ -194,6 +201,7 @@ impl LoadedPlugin {
             MemoryLimiter::new(self.limits.memory),
             self.secrets.clone(),
             self.log.clone(),
+            self.alarms.clone(),
         );
         let mut store = Store::new(&self.runtime.engine, state);
         store.limiter(|state| &mut state.limiter);

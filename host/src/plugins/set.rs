@@ -159,7 +159,8 @@ impl PluginSet {
         self.plugins.iter().map(AsRef::as_ref)
     }
 
-    /// Resolves the `ssm:` and `secretsmanager:` secrets of every plugin.
+    /// Resolves the `ssm:` and `secretsmanager:` secrets of every plugin and grants the
+    /// `allow.alarms` reads (both need AWS access).
     pub async fn resolve_aws_secrets(
         &mut self,
         clients: &crate::aws::Clients,
@@ -167,6 +168,20 @@ impl PluginSet {
         environment: &Environment,
     ) {
         for (plugin, index) in self.plugins.iter_mut().zip(&self.entry_indices) {
+            let alarms = entries
+                .get(*index)
+                .and_then(|e| e.allow.as_ref())
+                .map(|a| a.alarms.clone())
+                .unwrap_or_default();
+            if !alarms.is_empty()
+                && let Some(plugin) = Arc::get_mut(plugin)
+            {
+                plugin.set_alarms(super::alarms::AlarmReader::new(
+                    clients.cloudwatch.clone(),
+                    alarms,
+                    tokio::runtime::Handle::current(),
+                ));
+            }
             let allowed = entries
                 .get(*index)
                 .and_then(|e| e.allow.as_ref())

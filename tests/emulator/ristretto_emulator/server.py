@@ -45,6 +45,11 @@ class EmulatorApp:
                 return self.moto_app(environ, start_response)
 
         account, region, service = accounts.apply(environ)
+        if path.startswith("/service/GraniteServiceVersion20100801/operation/"):
+            from . import cloudwatch_cbor
+
+            with state.LOCK:
+                return cloudwatch_cbor.handle(environ, start_response, body, account, region)
         operation = calls.operation_of(environ, body, service)
         status_holder: dict[str, int] = {}
 

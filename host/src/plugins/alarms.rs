@@ -1,0 +1,68 @@
+//! The `alarms` host import: CloudWatch DescribeAlarms made by the host with its own
+//! credentials, for alarm names the plugin's `allow.alarms` grants (exact or `prefix*`). Plugins
+//! call it synchronously; the host blocks on the async SDK call through the runtime handle.
+
+use super::bindings::ristretto::plugin::alarms::AlarmState;
+
+/// Reads alarm states for one plugin.
+pub struct AlarmReader {
+    client: aws_sdk_cloudwatch::Client,
+    allowed: Vec<String>,
+    handle: tokio::runtime::Handle,
+}
+
+impl AlarmReader {
+    /// A reader limited to `allowed`.
+    pub fn new(
+        client: aws_sdk_cloudwatch::Client,
+        allowed: Vec<String>,
+        handle: tokio::runtime::Handle,
+    ) -> Self {
+        Self {
+            client,
+            allowed,
+            handle,
+        }
+    }
+
+    fn allows(&self, name: &str) -> bool {
+        self.allowed
+            .iter()
+            .any(|rule| match rule.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => rule == name,
+            })
+    }
+
+    /// The states of `names`; every name must be allowed.
+    pub fn states(&self, names: &[String]) -> Result<Vec<AlarmState>, String> {
+        if let Some(denied) = names.iter().find(|n| !self.allows(n)) {
+            return Err(format!(
+                "alarm `{denied}` is not allowed; add it to the plugin's allow.alarms"
+            ));
+        }
+        let request = self
+            .client
+            .describe_alarms()
+            .set_alarm_names(Some(names.to_vec()))
+            .send();
+        let output = self.handle.block_on(request).map_err(|err| {
+            format!(
+                "DescribeAlarms failed: {}",
+                crate::aws::describe_error(&err)
+            )
+        })?;
+        Ok(output
+            .metric_alarms()
+            .iter()
+            .map(|alarm| AlarmState {
+                name: alarm.alarm_name().unwrap_or_default().to_owned(),
+                state: alarm
+                    .state_value()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                reason: alarm.state_reason().unwrap_or_default().to_owned(),
+            })
+            .collect())
+    }
+}
