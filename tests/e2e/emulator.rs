@@ -118,15 +118,7 @@ async fn rollouts_progress_and_fail_with_rollback() {
         wait_settled(&ecs).await,
         (second.clone(), "COMPLETED".to_owned())
     );
-    let service = &ecs
-        .describe_services()
-        .cluster("e2e")
-        .services("web")
-        .send()
-        .await
-        .expect("describe")
-        .services()[0]
-        .clone();
+    let service = context.service("web").await;
     assert!(
         service.events().iter().any(|e| e
             .message()
@@ -198,15 +190,7 @@ async fn rollouts_progress_and_fail_with_rollback() {
         final_status,
         Some(ServiceDeploymentStatus::RollbackSuccessful)
     );
-    let service = &ecs
-        .describe_services()
-        .cluster("e2e")
-        .services("web")
-        .send()
-        .await
-        .expect("describe")
-        .services()[0]
-        .clone();
+    let service = context.service("web").await;
     assert_eq!(
         service.task_definition(),
         Some(second.as_str()),

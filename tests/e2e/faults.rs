@@ -38,15 +38,7 @@ async fn transient_faults_are_retried_and_persistent_ones_reported() {
         &[("TAG", "2"), ("AWS_ENDPOINT_URL", proxy.endpoint.as_str())],
     );
     assert_success(&output);
-    let service = &ecs
-        .describe_services()
-        .cluster("e2e")
-        .services("web")
-        .send()
-        .await
-        .expect("describe")
-        .services()[0]
-        .clone();
+    let service = context.service("web").await;
     assert!(
         service
             .task_definition()
@@ -62,15 +54,7 @@ async fn transient_faults_are_retried_and_persistent_ones_reported() {
     );
     assert_failure(&output, "UpdateService failed");
     assert_failure(&output, "already applied: registered task definition web:3");
-    let service = &ecs
-        .describe_services()
-        .cluster("e2e")
-        .services("web")
-        .send()
-        .await
-        .expect("describe")
-        .services()[0]
-        .clone();
+    let service = context.service("web").await;
     assert!(
         service
             .task_definition()

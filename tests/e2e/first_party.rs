@@ -171,16 +171,7 @@ async fn http_gate_waits_for_recovery_and_rolls_back_when_it_never_comes() {
     assert_failure(&output, "post-deploy gate of plugin `http-gate` failed");
     assert_failure(&output, "answered 500");
     assert_failure(&output, "the service was rolled back to web:2");
-    let ecs = context.ecs().await;
-    let service = &ecs
-        .describe_services()
-        .cluster("e2e")
-        .services("web")
-        .send()
-        .await
-        .expect("describe")
-        .services()[0]
-        .clone();
+    let service = context.service("web").await;
     assert!(
         service
             .task_definition()

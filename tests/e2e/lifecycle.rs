@@ -107,15 +107,7 @@ async fn create_diff_deploy_rollback_deregister_delete() {
     assert_success(&context.run(&["rollback", "--dry-run"], &[("TAG", "2")]));
     assert_success(&context.run(&["rollback"], &[("TAG", "2")]));
     let ecs = context.ecs().await;
-    let service = &ecs
-        .describe_services()
-        .cluster("e2e")
-        .services("web")
-        .send()
-        .await
-        .expect("describe")
-        .services()[0]
-        .clone();
+    let service = context.service("web").await;
     assert!(
         service
             .task_definition()
@@ -288,15 +280,7 @@ async fn rollback_stops_an_in_flight_deployment() {
         text(&output.stderr)
     );
     let ecs = context.ecs().await;
-    let service = &ecs
-        .describe_services()
-        .cluster("e2e")
-        .services("web")
-        .send()
-        .await
-        .expect("describe")
-        .services()[0]
-        .clone();
+    let service = context.service("web").await;
     assert!(
         service
             .task_definition()

@@ -149,15 +149,7 @@ async fn failing_gates_stop_before_writing_or_roll_back_after() {
         &output,
         "post-deploy gate of plugin `scripted-gate` failed: error rate 12% (after 0 polls); the service was rolled back to web:1",
     );
-    let service = &ecs
-        .describe_services()
-        .cluster("e2e")
-        .services("web")
-        .send()
-        .await
-        .expect("describe")
-        .services()[0]
-        .clone();
+    let service = context.service("web").await;
     assert!(
         service
             .task_definition()

@@ -430,38 +430,42 @@ impl TestContext {
 
 static TEST_PLUGINS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 
-/// The directory with the test plugins (tests/plugins), built once per test binary for
-/// wasm32-wasip2 into target/test-plugins.
+/// Builds the cargo workspace at `manifest` (relative to the repository) for wasm32-wasip2 in
+/// release mode into `target/<target_dir>`, and returns the directory of the `.wasm` files.
+fn build_wasm_workspace(manifest: &str, target_dir: &str) -> Result<PathBuf, String> {
+    let root = repo_root();
+    let target = root.join("target").join(target_dir);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
+        .arg(root.join(manifest))
+        .arg("--target-dir")
+        .arg(&target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "building {manifest} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(target.join("wasm32-wasip2/release"))
+}
+
+/// The directory with the test plugins (tests/plugins), built once per test binary.
 pub fn test_plugins() -> &'static Path {
-    let result = TEST_PLUGINS.get_or_init(|| {
-        let root = repo_root();
-        let target = root.join("target/test-plugins");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let output = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "--quiet",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(root.join("tests/plugins/Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .output()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "building the test plugins failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        Ok(target.join("wasm32-wasip2/release"))
-    });
-    match result {
+    match TEST_PLUGINS
+        .get_or_init(|| build_wasm_workspace("tests/plugins/Cargo.toml", "test-plugins"))
+    {
         Ok(dir) => dir,
         Err(message) => panic!("{message}"),
     }
@@ -577,40 +581,34 @@ impl Drop for HttpSink {
 
 static FIRST_PARTY_PLUGINS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 
-/// The path of first-party plugin `name` (plugins/), built once per test binary into
-/// target/first-party-plugins.
+/// The path of first-party plugin `name` (plugins/), built once per test binary.
 pub fn first_party_plugin(name: &str) -> PathBuf {
-    let result = FIRST_PARTY_PLUGINS.get_or_init(|| {
-        let root = repo_root();
-        let target = root.join("target/first-party-plugins");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let output = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "--quiet",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(root.join("plugins/Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .output()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "building plugins/ failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        Ok(target.join("wasm32-wasip2/release"))
-    });
-    match result {
+    match FIRST_PARTY_PLUGINS
+        .get_or_init(|| build_wasm_workspace("plugins/Cargo.toml", "first-party-plugins"))
+    {
         Ok(dir) => dir.join(format!("{}.wasm", name.replace('-', "_"))),
         Err(message) => panic!("{message}"),
+    }
+}
+
+impl TestContext {
+    /// The service `name` in cluster `e2e` as this test's account sees it (with tags).
+    pub async fn service(&self, name: &str) -> aws_sdk_ecs::types::Service {
+        let output = self
+            .ecs()
+            .await
+            .describe_services()
+            .cluster("e2e")
+            .services(name)
+            .include(aws_sdk_ecs::types::ServiceField::Tags)
+            .send()
+            .await
+            .expect("describe services");
+        output
+            .services()
+            .first()
+            .cloned()
+            .expect("the service exists")
     }
 }
 

@@ -38,18 +38,7 @@ pub async fn apply(
     }
     let resource = format!("service/{}/{service}", app.cluster());
     let client = &app.clients.autoscaling;
-    let targets = client
-        .describe_scalable_targets()
-        .service_namespace(ServiceNamespace::Ecs)
-        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .resource_ids(&resource)
-        .send()
-        .await
-        .map_err(|err| Error::Aws {
-            operation: "DescribeScalableTargets",
-            message: describe_autoscaling_error(&err),
-            applied: Vec::new(),
-        })?;
+    let targets = describe_targets(app, &resource).await?;
     if targets.scalable_targets().is_empty() {
         app.warn(format!(
             "no scalable target for {resource}; auto scaling flags are ignored"
@@ -90,6 +79,27 @@ pub async fn apply(
         applied.push(format!("auto scaling of {resource} ({summary})"));
     }
     Ok(applied)
+}
+
+/// DescribeScalableTargets for the service's desired count (`resource` is
+/// `service/<cluster>/<service>`).
+pub(super) async fn describe_targets(
+    app: &App<'_>,
+    resource: &str,
+) -> Result<aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput, Error>{
+    app.clients
+        .autoscaling
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_ids(resource)
+        .send()
+        .await
+        .map_err(|err| Error::Aws {
+            operation: "DescribeScalableTargets",
+            message: describe_autoscaling_error(&err),
+            applied: Vec::new(),
+        })
 }
 
 fn describe_changes(changes: AutoScaling) -> String {

@@ -1,7 +1,7 @@
 //! `status`: the service, its deployments, auto scaling (targets and policies) and recent
 //! events, as a text block (ecspresso's layout). Read-only.
 
-use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 
 use super::autoscaling::describe_autoscaling_error;
 use super::describe::find_service;
@@ -60,18 +60,7 @@ pub async fn status(app: &App<'_>, events: usize) -> Result<String, Error> {
 async fn autoscaling_block(app: &App<'_>, service: &str) -> Result<String, Error> {
     let resource = format!("service/{}/{service}", app.cluster());
     let client = &app.clients.autoscaling;
-    let targets = client
-        .describe_scalable_targets()
-        .service_namespace(ServiceNamespace::Ecs)
-        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .resource_ids(&resource)
-        .send()
-        .await
-        .map_err(|err| Error::Aws {
-            operation: "DescribeScalableTargets",
-            message: describe_autoscaling_error(&err),
-            applied: Vec::new(),
-        })?;
+    let targets = super::autoscaling::describe_targets(app, &resource).await?;
     if targets.scalable_targets().is_empty() {
         return Ok(String::new());
     }
