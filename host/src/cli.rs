@@ -2,6 +2,7 @@
 //! This layer parses and translates flags into library options; it never decides behaviour.
 //! clap types appear only here and in `cli/`.
 
+mod completion;
 mod delete;
 mod deploy;
 mod diff;
@@ -106,6 +107,8 @@ pub enum LogFormatArg {
 /// The commands. Commands of ecspresso that are not listed here are not implemented yet.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completion(completion::CompletionArgs),
     /// Delete the service (asks for its name unless --force)
     Delete(delete::DeleteArgs),
     /// Create or update the service: register the task definition, apply the service definition, wait
@@ -132,6 +135,8 @@ pub enum Command {
     Rollback(rollback::RollbackArgs),
     /// Change the desired count and auto scaling of the service
     Scale(deploy::ScaleArgs),
+    /// Print the man page
+    Man,
     /// Show the service, its deployments, auto scaling and recent events
     Status(status::StatusArgs),
     /// Print the version
@@ -209,6 +214,8 @@ where
             })
         }
         Command::Init(args) => init::run(args, &globals, &logger),
+        Command::Completion(args) => completion::run(args),
+        Command::Man => completion::run_man(),
         Command::Fleet(args) => fleet::run(args, &globals, environment, &logger),
         Command::Plugin(args) => plugin::run(args, environment, &logger),
         Command::Delete(args) => with_app(&globals, environment, &logger, async |app| {
