@@ -12,6 +12,7 @@ mod plugin;
 mod render;
 mod revisions;
 mod rollback;
+mod run;
 mod status;
 mod version;
 mod wait;
@@ -131,6 +132,8 @@ pub enum Command {
     Render(render::RenderArgs),
     /// List task definition revisions, or print one
     Revisions(revisions::RevisionsArgs),
+    /// Run a one-off task (e.g. a migration) and wait for its exit code
+    Run(run::RunArgs),
     /// Roll the service back to the previous (or a chosen) task definition revision
     Rollback(rollback::RollbackArgs),
     /// Change the desired count and auto scaling of the service
@@ -232,6 +235,9 @@ where
         }),
         Command::Rollback(args) => with_app(&globals, environment, &logger, async |app| {
             rollback::run(args, app).await
+        }),
+        Command::Run(args) => with_app(&globals, environment, &logger, async |app| {
+            run::run(args, app).await
         }),
         Command::Status(args) => with_app(&globals, environment, &logger, async |app| {
             status::run(args, app).await

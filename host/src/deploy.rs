@@ -11,6 +11,7 @@ pub mod diff;
 mod gates;
 pub mod revisions;
 mod rollback;
+mod run_task;
 mod service_input;
 pub mod status;
 mod tags;
@@ -21,6 +22,7 @@ pub use autoscaling::AutoScaling;
 pub use deploy_run::{DeployOptions, DesiredCount, TaskDefinitionSource, deploy};
 pub use describe::{describe_service, find_service};
 pub use rollback::{RollbackOptions, RollbackTarget, rollback};
+pub use run_task::{RunOptions, RunWait, run as run_task};
 pub use task_definition::{latest_revision, register_task_definition};
 pub use wait::{WaitUntil, wait};
 

@@ -13,4 +13,5 @@ mod golden;
 mod lifecycle;
 mod plugins;
 mod register_roundtrip;
+mod run;
 mod support;

@@ -305,7 +305,17 @@ pub(super) async fn register_from_file(
             app.config.path.display()
         ))
     })?;
-    let definition = app.load_task_definition(&path)?;
+    register_path(app, &path, dry_run, applied).await
+}
+
+/// Loads the task definition file `path` and registers it (dry run: reports it).
+pub(super) async fn register_path(
+    app: &App<'_>,
+    path: &std::path::Path,
+    dry_run: bool,
+    applied: &mut Vec<String>,
+) -> Result<String, Error> {
+    let definition = app.load_task_definition(path)?;
     warn_all(app, &definition);
     if dry_run {
         app.events.emit(Event::WouldSend {

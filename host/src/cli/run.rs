@@ -1,0 +1,120 @@
+//! `ristretto run`: flags → `deploy::RunOptions` (overrides files are rendered like definitions).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use crate::deploy::{self, RunOptions, RunWait, TaskDefinitionSource};
+use crate::render::SourceKind;
+
+/// `--wait-until` of `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunUntil {
+    /// The tasks are running
+    Running,
+    /// The tasks stopped (their exit codes decide)
+    Stopped,
+}
+
+/// Flags of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Print the RunTask request; run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Register and run this task definition file instead of the config's
+    #[arg(long, value_name = "FILE")]
+    pub task_def: Option<PathBuf>,
+    /// Run the service's current task definition; register nothing
+    #[arg(long, conflicts_with_all = ["revision", "latest_task_definition", "task_def"])]
+    pub skip_task_definition: bool,
+    /// Run revision N of the family; register nothing
+    #[arg(long, value_name = "N", conflicts_with_all = ["latest_task_definition", "task_def"])]
+    pub revision: Option<u64>,
+    /// Run the newest revision of the family; register nothing
+    #[arg(long, conflicts_with = "task_def")]
+    pub latest_task_definition: bool,
+    /// TaskOverride JSON (e.g. containerOverrides with a command)
+    #[arg(long, value_name = "JSON", conflicts_with = "overrides_file")]
+    pub overrides: Option<String>,
+    /// TaskOverride file (JSON or Jsonnet, rendered like definitions)
+    #[arg(long, value_name = "FILE")]
+    pub overrides_file: Option<PathBuf>,
+    /// How many tasks (1 to 10)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=10))]
+    pub count: i32,
+    /// Task tags, KEY=VALUE,…
+    #[arg(long, value_delimiter = ',', value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Propagate tags from SERVICE or TASK_DEFINITION
+    #[arg(long, value_parser = ["SERVICE", "TASK_DEFINITION"])]
+    pub propagate_tags: Option<String>,
+    /// RunTask idempotency token
+    #[arg(long)]
+    pub client_token: Option<String>,
+    /// Container whose logs are shown and whose exit code decides (default: the first)
+    #[arg(long, value_name = "NAME")]
+    pub watch_container: Option<String>,
+    /// What to wait for
+    #[arg(long, value_enum, default_value = "stopped")]
+    pub wait_until: RunUntil,
+    /// Do not wait for the tasks
+    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
+    pub wait: bool,
+}
+
+/// Runs `run`.
+pub async fn run(args: RunArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
+    let overrides = match (&args.overrides, &args.overrides_file) {
+        (Some(json), _) => Some(serde_json::from_str(json).context("--overrides is not JSON")?),
+        (None, Some(path)) => {
+            let text = app
+                .renderer
+                .render_file(path, SourceKind::for_definition(path))?;
+            Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{}: not JSON after rendering", path.display()))?,
+            )
+        }
+        (None, None) => None,
+    };
+    let tags = args
+        .tags
+        .iter()
+        .map(|t| {
+            t.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .with_context(|| format!("--tags: `{t}` is not KEY=VALUE"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let task_definition = match (
+        args.skip_task_definition,
+        args.revision,
+        args.latest_task_definition,
+    ) {
+        (true, _, _) => TaskDefinitionSource::Current,
+        (_, Some(n), _) => TaskDefinitionSource::Revision(n),
+        (_, _, true) => TaskDefinitionSource::Latest,
+        _ => TaskDefinitionSource::Register,
+    };
+    let options = RunOptions {
+        dry_run: args.dry_run,
+        task_definition,
+        task_definition_file: args.task_def,
+        overrides,
+        count: args.count,
+        tags,
+        propagate_tags: args.propagate_tags,
+        client_token: args.client_token,
+        watch_container: args.watch_container,
+        wait: match (args.wait, args.wait_until) {
+            (false, _) => RunWait::No,
+            (true, RunUntil::Running) => RunWait::Running,
+            (true, RunUntil::Stopped) => RunWait::Stopped,
+        },
+    };
+    deploy::run_task(app, options).await?;
+    Ok(ExitCode::SUCCESS)
+}

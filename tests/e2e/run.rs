@@ -1,0 +1,95 @@
+//! `run` (one-off tasks, e.g. migrations) against the emulator: a container exiting non-zero
+//! makes `run` exit 1 and print the code, a successful run prints the log lines of its awslogs
+//! stream, a task that fails to start is an error with the reason, and a dry run runs nothing.
+
+use crate::support::{TestContext, assert_failure, assert_success, text};
+
+const TASK_DEFINITION: &str = r#"{"family": "migrate", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
+  "containerDefinitions": [{"name": "app", "image": "migrator:{{ env `TAG` `1` }}", "memory": 128, "essential": true,
+    "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/migrate", "awslogs-region": "ap-northeast-1", "awslogs-stream-prefix": "migrate"}}}]}"#;
+
+async fn setup() -> TestContext {
+    let context = TestContext::with_aws();
+    let (subnets, group) = context.default_network();
+    context.write("ecspresso.yml", "region: ap-northeast-1\ncluster: e2e\nservice: migrate\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\n");
+    context.write("td.json", TASK_DEFINITION);
+    context.write(
+        "sd.json",
+        &serde_json::json!({"launchType": "FARGATE", "networkConfiguration": {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group]}}}).to_string(),
+    );
+    context
+        .ecs()
+        .await
+        .create_cluster()
+        .cluster_name("e2e")
+        .send()
+        .await
+        .expect("cluster");
+    context
+}
+
+#[tokio::test]
+async fn exit_codes_logs_failures_and_dry_runs() {
+    let context = setup().await;
+    context.control(
+        "/_emulator/ecs/task-outcome",
+        serde_json::json!({"family": "migrate", "exitCode": 0, "logs": ["applying 12 migrations", "done"]}),
+    );
+    let output = context.run(&["run"], &[]);
+    assert_success(&output);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("[app] applying 12 migrations") && stderr.contains("[app] done"),
+        "{stderr}"
+    );
+
+    context.control(
+        "/_emulator/ecs/task-outcome",
+        serde_json::json!({"family": "migrate", "exitCode": 3, "logs": ["constraint violation"]}),
+    );
+    let output = context.run(&["run", "--revision", "1"], &[]);
+    assert_failure(&output, "container `app` exited with code 3");
+    assert!(
+        text(&output.stderr).contains("[app] constraint violation"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    context.control(
+        "/_emulator/ecs/task-outcome",
+        serde_json::json!({"family": "migrate", "failToStart": true, "reason": "CannotPullContainerError: pull access denied"}),
+    );
+    assert_failure(
+        &context.run(&["run", "--latest-task-definition"], &[]),
+        "failed to start: CannotPullContainerError",
+    );
+
+    let before = context.calls("RunTask").len();
+    let output = context.run(
+        &[
+            "run",
+            "--dry-run",
+            "--overrides",
+            r#"{"containerOverrides": [{"name": "app", "command": ["migrate", "up"]}]}"#,
+        ],
+        &[("TAG", "2")],
+    );
+    assert_success(&output);
+    assert!(
+        text(&output.stdout).contains("\"migrate\""),
+        "{}",
+        text(&output.stdout)
+    );
+    assert_eq!(
+        context.calls("RunTask").len(),
+        before,
+        "a dry run runs nothing"
+    );
+    assert_failure(
+        &context.run(
+            &["run", "--watch-container", "nope", "--revision", "1"],
+            &[],
+        ),
+        "no container `nope`",
+    );
+}
