@@ -2,6 +2,7 @@
 //! This layer parses and translates flags into library options; it never decides behaviour.
 //! clap types appear only here and in `cli/`.
 
+mod appspec;
 mod completion;
 mod delete;
 mod deploy;
@@ -108,6 +109,8 @@ pub enum LogFormatArg {
 /// The commands. Commands of ecspresso that are not listed here are not implemented yet.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Print the CodeDeploy AppSpec for the service
+    Appspec(appspec::AppspecArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completion(completion::CompletionArgs),
     /// Delete the service (asks for its name unless --force)
@@ -235,6 +238,9 @@ where
         }),
         Command::Rollback(args) => with_app(&globals, environment, &logger, async |app| {
             rollback::run(args, app).await
+        }),
+        Command::Appspec(args) => with_app(&globals, environment, &logger, async |app| {
+            appspec::run(args, app).await
         }),
         Command::Run(args) => with_app(&globals, environment, &logger, async |app| {
             run::run(args, app).await

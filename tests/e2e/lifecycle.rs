@@ -401,3 +401,31 @@ async fn awsvpc_capacity_providers_init_diff_and_delete_revisions() {
         "web:1 kept"
     );
 }
+
+#[tokio::test]
+async fn appspec_describes_the_current_revision() {
+    let context = setup(FULL_SERVICE_DEFINITION).await;
+    context.write(
+        "ecspresso.yml",
+        &format!("{CONFIG}appspec:\n  Hooks:\n    - BeforeInstall: validate-before-install\n"),
+    );
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    let output = context.run(
+        &["appspec", "--task-definition", "current"],
+        &[("TAG", "1")],
+    );
+    assert_success(&output);
+    let spec: serde_json::Value = serde_yaml_ng::from_slice(&output.stdout).expect("YAML");
+    let properties = &spec["Resources"][0]["TargetService"]["Properties"];
+    assert!(
+        properties["TaskDefinition"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("task-definition/web:1"),
+        "{spec}"
+    );
+    assert_eq!(properties["LoadBalancerInfo"]["ContainerName"], "app");
+    assert_eq!(spec["Hooks"][0]["BeforeInstall"], "validate-before-install");
+    let output = context.run(&["appspec"], &[("TAG", "1")]);
+    assert_success(&output);
+}
