@@ -286,7 +286,36 @@ fn load_app(
         globals.ext_str.clone(),
         globals.ext_code.clone(),
     );
+    // ssm and secretsmanager lookups are always available, as in ecspresso (AWS is reached only
+    // when one is called).
+    let lookups = crate::lookups::AwsLookups::new(globals.assume_role_arn.clone());
+    crate::lookups::register(renderer.functions_mut(), &lookups, Some(""), Some(""), true)?;
     let config = crate::config::load_config(&path, &renderer, globals)?;
+    lookups.set_region(config.file.region.clone());
+    for entry in config
+        .file
+        .plugins
+        .iter()
+        .filter(|e| e.path.is_none() && !e.func_prefix.is_empty())
+    {
+        match entry.name.as_str() {
+            "ssm" => crate::lookups::register(
+                renderer.functions_mut(),
+                &lookups,
+                Some(&entry.func_prefix),
+                None,
+                false,
+            )?,
+            "secretsmanager" => crate::lookups::register(
+                renderer.functions_mut(),
+                &lookups,
+                None,
+                Some(&entry.func_prefix),
+                false,
+            )?,
+            _ => {}
+        }
+    }
     for warning in &config.warnings {
         logger.warn(&warning.message);
     }

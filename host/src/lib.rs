@@ -12,6 +12,7 @@ pub mod definition;
 pub mod deploy;
 pub mod events;
 pub mod fleet;
+pub mod lookups;
 pub mod output;
 pub mod plugins;
 pub mod render;

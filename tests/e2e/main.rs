@@ -11,6 +11,7 @@ mod first_party;
 mod fleet;
 mod golden;
 mod lifecycle;
+mod lookups;
 mod plugins;
 mod register_roundtrip;
 mod run;

@@ -1,0 +1,54 @@
+//! ssm and secretsmanager lookups (always available, as ecspresso's implicit plugins) in YAML
+//! configs, Go-template definitions and Jsonnet, with `func_prefix`, against values seeded in
+//! the emulator; a missing parameter is an error naming the lookup and the file position.
+
+use crate::support::{TestContext, assert_failure, assert_success, text};
+
+#[tokio::test]
+async fn ssm_and_secretsmanager_lookups_resolve_and_fail_clearly() {
+    let context = TestContext::with_aws();
+    context.boto3(
+        "ssm = client('ssm')\n\
+         ssm.put_parameter(Name='/app/cluster', Value='prod-cluster', Type='String')\n\
+         ssm.put_parameter(Name='/app/password', Value='s3cr3t', Type='SecureString')\n\
+         ssm.put_parameter(Name='/app/subnets', Value='subnet-a,subnet-b', Type='StringList')\n\
+         client('secretsmanager').create_secret(Name='app/db', SecretString='x')",
+    );
+    context.write(
+        "ecspresso.yml",
+        "region: ap-northeast-1\ncluster: '{{ ssm \"/app/cluster\" }}'\nservice: web\ntask_definition: td.json\nservice_definition: sd.jsonnet\nplugins:\n  - name: ssm\n    func_prefix: other_\n",
+    );
+    context.write(
+        "td.json",
+        r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx", "memory": 64,
+  "environment": [{"name": "PASSWORD", "value": "{{ ssm `/app/password` }}"}, {"name": "SUBNET", "value": "{{ other_ssm `/app/subnets` 1 }}"}],
+  "secrets": [{"name": "DB", "valueFrom": "{{ secretsmanager_arn `app/db` }}"}]}]}"#,
+    );
+    context.write("sd.jsonnet", "{ desiredCount: 1, tags: [{ key: 'subnet', value: std.native('ssm_list')('/app/subnets', 0) }] }\n");
+    let output = context.run(&["render", "config", "taskdef", "servicedef"], &[]);
+    assert_success(&output);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("cluster: prod-cluster"), "{stdout}");
+    assert!(stdout.contains("\"value\": \"s3cr3t\""), "{stdout}");
+    assert!(stdout.contains("\"value\": \"subnet-b\""), "{stdout}");
+    assert!(stdout.contains("\"value\": \"subnet-a\""), "{stdout}");
+    assert!(stdout.contains("secret:app/db"), "{stdout}");
+
+    context.write(
+        "td.json",
+        "{\n  \"family\": \"{{ ssm `/app/missing` }}\"\n}\n",
+    );
+    let output = context.run(&["render", "taskdef"], &[]);
+    assert_failure(
+        &output,
+        "td.json:2:17: error calling ssm: parameter /app/missing: ParameterNotFound",
+    );
+    context.write(
+        "td.json",
+        "{\n  \"family\": \"{{ ssm `/app/subnets` }}\"\n}\n",
+    );
+    assert_failure(
+        &context.run(&["render", "taskdef"], &[]),
+        "is a StringList: give an index",
+    );
+}
