@@ -119,30 +119,30 @@ pub enum Command {
     Deploy(deploy::DeployArgs),
     /// Deregister (and optionally delete) task definition revisions that are not in use
     Deregister(revisions::DeregisterArgs),
-    /// Run a command over many services (a fleet file), dependencies first, in parallel
-    Fleet(fleet::FleetArgs),
     /// Show differences between the local definitions and the service in AWS
     Diff(diff::DiffArgs),
-    /// Start a new deployment with the same task definition and settings
-    Refresh(deploy::RefreshArgs),
+    /// Run a command over many services (a fleet file), dependencies first, in parallel
+    Fleet(fleet::FleetArgs),
     /// Write a config and definition files from an existing service or task definition
     Init(init::InitArgs),
+    /// Print the man page
+    Man,
     /// Inspect, precompile or test a WebAssembly plugin
     Plugin(plugin::PluginArgs),
+    /// Start a new deployment with the same task definition and settings
+    Refresh(deploy::RefreshArgs),
     /// Register the task definition without deploying it
     Register(revisions::RegisterArgs),
     /// Print the rendered config, service definition or task definition
     Render(render::RenderArgs),
     /// List task definition revisions, or print one
     Revisions(revisions::RevisionsArgs),
-    /// Run a one-off task (e.g. a migration) and wait for its exit code
-    Run(run::RunArgs),
     /// Roll the service back to the previous (or a chosen) task definition revision
     Rollback(rollback::RollbackArgs),
+    /// Run a one-off task (e.g. a migration) and wait for its exit code
+    Run(run::RunArgs),
     /// Change the desired count and auto scaling of the service
     Scale(deploy::ScaleArgs),
-    /// Print the man page
-    Man,
     /// Show the service, its deployments, auto scaling and recent events
     Status(status::StatusArgs),
     /// Print the version
