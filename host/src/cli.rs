@@ -15,6 +15,7 @@ mod revisions;
 mod rollback;
 mod run;
 mod status;
+mod tasks;
 mod version;
 mod wait;
 
@@ -145,6 +146,8 @@ pub enum Command {
     Scale(deploy::ScaleArgs),
     /// Show the service, its deployments, auto scaling and recent events
     Status(status::StatusArgs),
+    /// List, find, stop the service's tasks, or print a task's logs
+    Tasks(tasks::TasksArgs),
     /// Print the version
     Version(version::VersionArgs),
     /// Wait until the service is stable or its deployment has finished
@@ -241,6 +244,9 @@ where
         }),
         Command::Appspec(args) => with_app(&globals, environment, &logger, async |app| {
             appspec::run(args, app).await
+        }),
+        Command::Tasks(args) => with_app(&globals, environment, &logger, async |app| {
+            tasks::run(args, app).await
         }),
         Command::Run(args) => with_app(&globals, environment, &logger, async |app| {
             run::run(args, app).await

@@ -93,3 +93,60 @@ async fn exit_codes_logs_failures_and_dry_runs() {
         "no container `nope`",
     );
 }
+
+#[tokio::test]
+async fn tasks_list_find_logs_and_stop() {
+    let context = setup().await;
+    context.control(
+        "/_emulator/ecs/task-outcome",
+        serde_json::json!({"family": "migrate", "exitCode": 0, "logs": ["hello from the task"]}),
+    );
+    assert_success(&context.run(&["run"], &[]));
+    let list = context.run(&["tasks", "--output", "tsv"], &[]);
+    assert_success(&list);
+    let listing = text(&list.stdout);
+    let id = listing.split('\t').next().unwrap_or_default().to_owned();
+    assert!(
+        listing.contains("migrate:1") && listing.contains("STOPPED"),
+        "{listing}"
+    );
+    let found = context.run(&["tasks", "find", "--id", &id], &[]);
+    assert_success(&found);
+    assert!(
+        text(&found.stdout).contains("\"lastStatus\": \"STOPPED\""),
+        "{}",
+        text(&found.stdout)
+    );
+    let logs = context.run(&["tasks", "logs", "--id", &id], &[]);
+    assert_success(&logs);
+    assert_eq!(text(&logs.stdout), "hello from the task\n");
+
+    context.control(
+        "/_emulator/ecs/task-outcome",
+        serde_json::json!({"family": "migrate", "exitCode": 0, "running_polls": 1000}),
+    );
+    assert_success(&context.run(&["run", "--no-wait", "--revision", "1"], &[]));
+    let listing = text(&context.run(&["tasks", "--output", "tsv"], &[]).stdout);
+    let running = listing
+        .lines()
+        .find(|l| l.contains("RUNNING"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!running.is_empty(), "a running task: {listing}");
+    assert_success(&context.run(&["tasks", "stop", "--id", &running], &[]));
+    let after = context
+        .ecs()
+        .await
+        .describe_tasks()
+        .cluster("e2e")
+        .tasks(&running)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(after.tasks()[0].desired_status(), Some("STOPPED"));
+    assert_failure(
+        &context.run(&["tasks", "find", "--id", "nope"], &[]),
+        "no task `nope`",
+    );
+}

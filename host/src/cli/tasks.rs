@@ -1,0 +1,307 @@
+//! `ristretto tasks list|find|stop|logs`: the tasks of the service and the standalone tasks of
+//! its family (e.g. `run` tasks), as ecspresso's `tasks`.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::definition::to_json;
+use crate::output::{print_stdout, to_pretty_json};
+
+/// Flags of `tasks`.
+#[derive(Debug, Args)]
+pub struct TasksArgs {
+    /// What to do (default: list)
+    #[command(subcommand)]
+    pub command: Option<TasksCommand>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "table", global = true)]
+    pub output: TasksFormat,
+}
+
+/// `tasks` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TasksCommand {
+    /// List the tasks
+    List,
+    /// Print one task as JSON
+    Find {
+        /// Task id (or ARN)
+        #[arg(long)]
+        id: String,
+    },
+    /// Stop a task
+    Stop {
+        /// Task id (or ARN)
+        #[arg(long)]
+        id: String,
+        /// Reason recorded on the task
+        #[arg(long, default_value = "stopped by ristretto")]
+        reason: String,
+    },
+    /// Print a task's awslogs lines
+    Logs {
+        /// Task id (or ARN)
+        #[arg(long)]
+        id: String,
+        /// Container (default: the first with awslogs)
+        #[arg(long)]
+        container: Option<String>,
+    },
+}
+
+/// `--output` of `tasks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TasksFormat {
+    /// Aligned columns
+    Table,
+    /// JSON
+    Json,
+    /// Tab-separated values
+    Tsv,
+}
+
+/// Runs `tasks`.
+pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
+    let tasks = list(app).await?;
+    match args.command.unwrap_or(TasksCommand::List) {
+        TasksCommand::List => print_stdout(&format_list(&tasks, args.output))?,
+        TasksCommand::Find { id } => {
+            let task = find(&tasks, &id)?;
+            print_stdout(&to_pretty_json(&to_json(task).map_err(anyhow::Error::msg)?))?;
+        }
+        TasksCommand::Stop { id, reason } => {
+            let task = find(&tasks, &id)?;
+            app.clients
+                .ecs
+                .stop_task()
+                .cluster(app.cluster())
+                .task(task.task_arn().unwrap_or_default())
+                .reason(reason)
+                .send()
+                .await
+                .map_err(|err| crate::deploy::aws_error("StopTask", &err, &[]))?;
+            app.info(format!(
+                "task {} is stopping",
+                short(task.task_arn().unwrap_or_default())
+            ));
+        }
+        TasksCommand::Logs { id, container } => {
+            let task = find(&tasks, &id)?;
+            print_stdout(&logs(app, task, container.as_deref()).await?)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The service's tasks and the standalone tasks of its family (running and stopped).
+async fn list(app: &App<'_>) -> anyhow::Result<Vec<aws_sdk_ecs::types::Task>> {
+    let ecs = &app.clients.ecs;
+    let family = crate::deploy::revisions::family(app).await?;
+    let service = app.config.file.service.clone().filter(|s| !s.is_empty());
+    let mut arns = Vec::new();
+    for status in [
+        aws_sdk_ecs::types::DesiredStatus::Running,
+        aws_sdk_ecs::types::DesiredStatus::Stopped,
+    ] {
+        let mut request = ecs
+            .list_tasks()
+            .cluster(app.cluster())
+            .desired_status(status.clone())
+            .family(&family);
+        let output = request
+            .clone()
+            .send()
+            .await
+            .map_err(|err| crate::deploy::aws_error("ListTasks", &err, &[]))?;
+        arns.extend(output.task_arns().iter().cloned());
+        if let Some(service) = &service {
+            request = ecs
+                .list_tasks()
+                .cluster(app.cluster())
+                .desired_status(status)
+                .service_name(service);
+            if let Ok(output) = request.send().await {
+                arns.extend(output.task_arns().iter().cloned());
+            }
+        }
+    }
+    arns.sort();
+    arns.dedup();
+    let mut tasks = Vec::new();
+    for chunk in arns.chunks(100) {
+        let output = ecs
+            .describe_tasks()
+            .cluster(app.cluster())
+            .set_tasks(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|err| crate::deploy::aws_error("DescribeTasks", &err, &[]))?;
+        tasks.extend(output.tasks().iter().cloned());
+    }
+    // Tasks of other services sharing the family are not ours.
+    tasks.retain(|t| {
+        let group = t.group().unwrap_or_default();
+        !group.starts_with("service:")
+            || service
+                .as_deref()
+                .is_some_and(|s| group == format!("service:{s}"))
+    });
+    Ok(tasks)
+}
+
+fn find<'t>(
+    tasks: &'t [aws_sdk_ecs::types::Task],
+    id: &str,
+) -> anyhow::Result<&'t aws_sdk_ecs::types::Task> {
+    tasks
+        .iter()
+        .find(|t| {
+            t.task_arn()
+                .is_some_and(|arn| arn == id || short(arn) == id)
+        })
+        .with_context(|| format!("no task `{id}` of this service or its family"))
+}
+
+fn short(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+fn format_list(tasks: &[aws_sdk_ecs::types::Task], format: TasksFormat) -> String {
+    let rows: Vec<BTreeMap<&str, String>> = tasks
+        .iter()
+        .map(|t| {
+            BTreeMap::from([
+                ("id", short(t.task_arn().unwrap_or_default()).to_owned()),
+                (
+                    "taskDefinition",
+                    crate::deploy::short_task_definition(
+                        t.task_definition_arn().unwrap_or_default(),
+                    )
+                    .to_owned(),
+                ),
+                ("lastStatus", t.last_status().unwrap_or_default().to_owned()),
+                (
+                    "desiredStatus",
+                    t.desired_status().unwrap_or_default().to_owned(),
+                ),
+                ("group", t.group().unwrap_or_default().to_owned()),
+            ])
+        })
+        .collect();
+    let columns = [
+        "id",
+        "taskDefinition",
+        "lastStatus",
+        "desiredStatus",
+        "group",
+    ];
+    match format {
+        TasksFormat::Json => to_pretty_json(&Value::Array(rows.iter().map(|r| json!(r)).collect())),
+        TasksFormat::Tsv => rows
+            .iter()
+            .map(|r| {
+                columns
+                    .iter()
+                    .map(|c| r[c].as_str())
+                    .collect::<Vec<_>>()
+                    .join("\t")
+                    + "\n"
+            })
+            .collect(),
+        TasksFormat::Table => {
+            let widths: Vec<usize> = columns
+                .iter()
+                .map(|c| {
+                    rows.iter()
+                        .map(|r| r[c].len())
+                        .chain([c.len()])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            let line = |cells: Vec<&str>| {
+                cells
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, w)| format!("{c:<w$}"))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+                    .trim_end()
+                    .to_owned()
+                    + "\n"
+            };
+            let mut out = line(columns.to_vec());
+            for r in &rows {
+                out.push_str(&line(columns.iter().map(|c| r[c].as_str()).collect()));
+            }
+            out
+        }
+    }
+}
+
+async fn logs(
+    app: &App<'_>,
+    task: &aws_sdk_ecs::types::Task,
+    container: Option<&str>,
+) -> anyhow::Result<String> {
+    let described = app
+        .clients
+        .ecs
+        .describe_task_definition()
+        .task_definition(task.task_definition_arn().unwrap_or_default())
+        .send()
+        .await
+        .map_err(|err| crate::deploy::aws_error("DescribeTaskDefinition", &err, &[]))?;
+    let definitions = described
+        .task_definition()
+        .map(|t| t.container_definitions())
+        .unwrap_or_default();
+    let chosen = definitions
+        .iter()
+        .filter(|c| container.is_none_or(|name| c.name() == Some(name)))
+        .find(|c| {
+            c.log_configuration()
+                .is_some_and(|l| l.log_driver().as_str() == "awslogs")
+        })
+        .context("no container of the task logs with awslogs")?;
+    let options = chosen
+        .log_configuration()
+        .and_then(|l| l.options())
+        .context("awslogs options missing")?;
+    let group = options
+        .get("awslogs-group")
+        .context("awslogs-group missing")?;
+    let prefix = options
+        .get("awslogs-stream-prefix")
+        .context("awslogs-stream-prefix missing")?;
+    let stream = format!(
+        "{prefix}/{}/{}",
+        chosen.name().unwrap_or_default(),
+        short(task.task_arn().unwrap_or_default())
+    );
+    let output = app
+        .clients
+        .logs
+        .get_log_events()
+        .log_group_name(group)
+        .log_stream_name(&stream)
+        .start_from_head(true)
+        .send()
+        .await
+        .map_err(|err| {
+            anyhow::anyhow!(
+                "GetLogEvents {group} {stream}: {}",
+                crate::aws::describe_error(&err)
+            )
+        })?;
+    Ok(output
+        .events()
+        .iter()
+        .map(|e| format!("{}\n", e.message().unwrap_or_default()))
+        .collect())
+}
