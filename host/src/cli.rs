@@ -7,6 +7,7 @@ mod completion;
 mod delete;
 mod deploy;
 mod diff;
+mod exec;
 mod fleet;
 mod init;
 mod plugin;
@@ -122,6 +123,8 @@ pub enum Command {
     Deregister(revisions::DeregisterArgs),
     /// Show differences between the local definitions and the service in AWS
     Diff(diff::DiffArgs),
+    /// Run a command in a task of the service (ECS Exec; needs session-manager-plugin)
+    Exec(exec::ExecArgs),
     /// Run a command over many services (a fleet file), dependencies first, in parallel
     Fleet(fleet::FleetArgs),
     /// Write a config and definition files from an existing service or task definition
@@ -244,6 +247,9 @@ where
         }),
         Command::Appspec(args) => with_app(&globals, environment, &logger, async |app| {
             appspec::run(args, app).await
+        }),
+        Command::Exec(args) => with_app(&globals, environment, &logger, async |app| {
+            exec::run(args, app).await
         }),
         Command::Tasks(args) => with_app(&globals, environment, &logger, async |app| {
             tasks::run(args, app).await

@@ -150,3 +150,20 @@ async fn tasks_list_find_logs_and_stop() {
         "no task `nope`",
     );
 }
+
+#[tokio::test]
+async fn exec_needs_the_session_manager_plugin() {
+    let context = setup().await;
+    let output = context.run(
+        &["exec", "run", "--command", "sh"],
+        &[("PATH", "/usr/bin:/bin")],
+    );
+    assert_failure(
+        &output,
+        "ECS Exec needs the AWS session-manager-plugin on PATH",
+    );
+    assert!(
+        context.calls("ExecuteCommand").is_empty(),
+        "nothing was called"
+    );
+}
