@@ -121,7 +121,8 @@ pub async fn create(
     Ok(task_definition)
 }
 
-fn definition_family(app: &App<'_>) -> Result<String, Error> {
+/// The `family` of the configured task definition file (transforms applied).
+pub(super) fn definition_family(app: &App<'_>) -> Result<String, Error> {
     let path = app.config.task_definition_path().ok_or_else(|| {
         Error::Invalid(format!(
             "{}: `task_definition` is not set",

@@ -60,9 +60,11 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
             None => register_from_file(app, options.dry_run, &mut applied).await?,
         },
         TaskDefinitionSource::Latest => {
-            latest_revision(&app.clients.ecs, &local_family(app)?).await?
+            latest_revision(&app.clients.ecs, &super::create::definition_family(app)?).await?
         }
-        TaskDefinitionSource::Revision(n) => format!("{}:{n}", local_family(app)?),
+        TaskDefinitionSource::Revision(n) => {
+            format!("{}:{n}", super::create::definition_family(app)?)
+        }
         TaskDefinitionSource::Current => {
             let service = super::describe::find_service(app).await?.ok_or_else(|| {
                 Error::ServiceNotFound {
@@ -157,27 +159,6 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
         app.info("run task completed");
     }
     Ok(arns)
-}
-
-fn local_family(app: &App<'_>) -> Result<String, Error> {
-    let path = app.config.task_definition_path().ok_or_else(|| {
-        Error::Invalid(format!(
-            "{}: `task_definition` is not set",
-            app.config.path.display()
-        ))
-    })?;
-    let definition = app.load_task_definition(&path)?;
-    definition
-        .value
-        .get("family")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            Error::Invalid(format!(
-                "{}: the task definition has no family",
-                path.display()
-            ))
-        })
 }
 
 /// The watched container and where its awslogs stream lives.
