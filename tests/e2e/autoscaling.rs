@@ -17,14 +17,7 @@ async fn setup() -> TestContext {
     context.write("ecspresso.yml", CONFIG);
     context.write("td.json", TASK_DEFINITION);
     context.write("sd.json", SERVICE_DEFINITION);
-    context
-        .ecs()
-        .await
-        .create_cluster()
-        .cluster_name("e2e")
-        .send()
-        .await
-        .expect("cluster");
+    context.create_cluster().await;
     context
 }
 

@@ -20,14 +20,7 @@ async fn setup() -> TestContext {
     context.write("ecspresso.yml", CONFIG);
     context.write("td.json", TASK_DEFINITION);
     context.write("sd.json", SERVICE_DEFINITION);
-    context
-        .ecs()
-        .await
-        .create_cluster()
-        .cluster_name("e2e")
-        .send()
-        .await
-        .expect("create cluster");
+    context.create_cluster().await;
     context
 }
 
@@ -221,14 +214,7 @@ async fn unknown_cluster_and_missing_service_are_clear_errors() {
         &context.run(&["deploy"], &[("TAG", "1")]),
         "cluster `e2e` not found",
     );
-    context
-        .ecs()
-        .await
-        .create_cluster()
-        .cluster_name("e2e")
-        .send()
-        .await
-        .expect("cluster");
+    context.create_cluster().await;
     assert_failure(
         &context.run(&["wait"], &[]),
         "service `web` not found in cluster `e2e`",

@@ -19,14 +19,7 @@ async fn setup() -> TestContext {
     context.write("td.jsonnet", TASK_DEFINITION);
     context.write("sd.json", SERVICE_DEFINITION);
     context.write("ristretto-fleet.yml", FLEET);
-    context
-        .ecs()
-        .await
-        .create_cluster()
-        .cluster_name("e2e")
-        .send()
-        .await
-        .expect("cluster");
+    context.create_cluster().await;
     context
 }
 

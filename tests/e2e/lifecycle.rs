@@ -49,14 +49,7 @@ async fn setup(service_definition: &str) -> TestContext {
     context.write("ecspresso.yml", CONFIG);
     context.write("td.json", TASK_DEFINITION);
     context.write("sd.json", service_definition);
-    context
-        .ecs()
-        .await
-        .create_cluster()
-        .cluster_name("e2e")
-        .send()
-        .await
-        .expect("create cluster");
+    context.create_cluster().await;
     context
 }
 
@@ -114,16 +107,8 @@ async fn create_diff_deploy_rollback_deregister_delete() {
             .unwrap_or_default()
             .ends_with("web:1")
     );
-    let web2 = ecs
-        .describe_task_definition()
-        .task_definition("web:2")
-        .send()
-        .await
-        .expect("describe web:2");
     assert_eq!(
-        web2.task_definition()
-            .and_then(|t| t.status())
-            .map(|s| s.as_str()),
+        context.task_definition_status("web:2").await.as_deref(),
         Some("INACTIVE")
     );
 
@@ -137,28 +122,12 @@ async fn create_diff_deploy_rollback_deregister_delete() {
         "is in use",
     );
     assert_success(&context.run(&["deregister", "--keeps", "0", "--force"], &[("TAG", "3")]));
-    let web3 = ecs
-        .describe_task_definition()
-        .task_definition("web:3")
-        .send()
-        .await
-        .expect("describe web:3");
     assert_eq!(
-        web3.task_definition()
-            .and_then(|t| t.status())
-            .map(|s| s.as_str()),
+        context.task_definition_status("web:3").await.as_deref(),
         Some("INACTIVE")
     );
-    let web1 = ecs
-        .describe_task_definition()
-        .task_definition("web:1")
-        .send()
-        .await
-        .expect("describe web:1");
     assert_eq!(
-        web1.task_definition()
-            .and_then(|t| t.status())
-            .map(|s| s.as_str()),
+        context.task_definition_status("web:1").await.as_deref(),
         Some("ACTIVE")
     );
 
@@ -279,7 +248,6 @@ async fn rollback_stops_an_in_flight_deployment() {
         "{}",
         text(&output.stderr)
     );
-    let ecs = context.ecs().await;
     let service = context.service("web").await;
     assert!(
         service
@@ -289,16 +257,8 @@ async fn rollback_stops_an_in_flight_deployment() {
         "{:?}",
         service.task_definition()
     );
-    let web2 = ecs
-        .describe_task_definition()
-        .task_definition("web:2")
-        .send()
-        .await
-        .expect("describe web:2");
     assert_eq!(
-        web2.task_definition()
-            .and_then(|t| t.status())
-            .map(|s| s.as_str()),
+        context.task_definition_status("web:2").await.as_deref(),
         Some("INACTIVE")
     );
     // Nothing older than web:1 is left to roll back to.
@@ -327,14 +287,7 @@ async fn awsvpc_capacity_providers_init_diff_and_delete_revisions() {
         r#"{"family": "web", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "0.25 vCPU", "memory": "0.5 GB",
             "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "portMappings": [{"containerPort": 8080}]}]}"#,
     );
-    context
-        .ecs()
-        .await
-        .create_cluster()
-        .cluster_name("e2e")
-        .send()
-        .await
-        .expect("cluster");
+    context.create_cluster().await;
     assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
     let output = context.run(&["diff", "--exit-code"], &[("TAG", "1")]);
     assert!(

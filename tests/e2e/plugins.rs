@@ -20,14 +20,7 @@ async fn setup(plugins: &str) -> TestContext {
     context.write("ecspresso.yml", &config(plugins));
     context.write("td.json", TASK_DEFINITION);
     context.write("sd.json", SERVICE_DEFINITION);
-    context
-        .ecs()
-        .await
-        .create_cluster()
-        .cluster_name("e2e")
-        .send()
-        .await
-        .expect("cluster");
+    context.create_cluster().await;
     context
 }
 

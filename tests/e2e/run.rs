@@ -17,14 +17,7 @@ async fn setup() -> TestContext {
         "sd.json",
         &serde_json::json!({"launchType": "FARGATE", "networkConfiguration": {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group]}}}).to_string(),
     );
-    context
-        .ecs()
-        .await
-        .create_cluster()
-        .cluster_name("e2e")
-        .send()
-        .await
-        .expect("cluster");
+    context.create_cluster().await;
     context
 }
 

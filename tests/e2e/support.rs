@@ -634,3 +634,32 @@ impl TestContext {
         );
     }
 }
+
+impl TestContext {
+    /// The status (`ACTIVE`, `INACTIVE`) of task definition `name` (`family:revision`).
+    pub async fn task_definition_status(&self, name: &str) -> Option<String> {
+        let output = self
+            .ecs()
+            .await
+            .describe_task_definition()
+            .task_definition(name)
+            .send()
+            .await
+            .ok()?;
+        output
+            .task_definition()
+            .and_then(|t| t.status())
+            .map(|s| s.as_str().to_owned())
+    }
+
+    /// Creates ECS cluster `e2e` in this test's account.
+    pub async fn create_cluster(&self) {
+        self.ecs()
+            .await
+            .create_cluster()
+            .cluster_name("e2e")
+            .send()
+            .await
+            .expect("create cluster");
+    }
+}
