@@ -91,7 +91,8 @@ impl App<'_> {
         Ok(loaded)
     }
 
-    /// Loads the service definition at `path` and applies the plugins' transforms.
+    /// Loads the service definition at `path` and applies the plugins' transforms; with gate
+    /// plugins, adds the PAUSE hook their `before-traffic-shift` stage needs (ECS blue/green).
     pub fn load_service_definition(&self, path: &Path) -> Result<Definition, crate::deploy::Error> {
         let mut loaded = definition::load_service_definition(
             path,
@@ -103,6 +104,14 @@ impl App<'_> {
             DefinitionKind::ServiceDefinition,
             loaded.value,
         )?;
+        if self.plugins.has_gates() {
+            crate::deploy::ensure_gate_hook(
+                &mut loaded.value,
+                self.plugins.longest_gate_timeout(),
+                &path.display().to_string(),
+            )
+            .map_err(crate::deploy::Error::Invalid)?;
+        }
         Ok(loaded)
     }
 

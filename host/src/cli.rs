@@ -4,6 +4,7 @@
 
 mod appspec;
 mod completion;
+mod continue_cmd;
 mod delete;
 mod deploy;
 mod diff;
@@ -115,6 +116,8 @@ pub enum Command {
     Appspec(appspec::AppspecArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completion(completion::CompletionArgs),
+    /// Resume a deployment paused at a PAUSE lifecycle hook (or roll it back with --rollback)
+    Continue(continue_cmd::ContinueArgs),
     /// Delete the service (asks for its name unless --force)
     Delete(delete::DeleteArgs),
     /// Create or update the service: register the task definition, apply the service definition, wait
@@ -262,6 +265,9 @@ where
         }),
         Command::Wait(args) => with_app(&globals, environment, &logger, async |app| {
             wait::run(args, app).await
+        }),
+        Command::Continue(args) => with_app(&globals, environment, &logger, async |app| {
+            continue_cmd::run(args, app).await
         }),
     };
     match result {

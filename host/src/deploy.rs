@@ -4,11 +4,15 @@
 //! `events`, and never prints or reads flags.
 
 mod autoscaling;
+mod bake;
+mod continue_deployment;
 mod create;
 mod deploy_run;
 mod describe;
 pub mod diff;
+mod follow;
 mod gates;
+mod pause_hook;
 pub mod revisions;
 mod rollback;
 mod run_task;
@@ -17,14 +21,18 @@ pub mod status;
 mod tags;
 mod task_definition;
 mod wait;
+mod wait_until;
 
 pub use autoscaling::AutoScaling;
+pub use continue_deployment::{ContinueOptions, continue_deployment};
 pub use deploy_run::{DeployOptions, DesiredCount, TaskDefinitionSource, deploy};
 pub use describe::{describe_service, find_service};
+pub use pause_hook::{ensure_gate_hook, native_traffic_shift};
 pub use rollback::{RollbackOptions, RollbackTarget, rollback};
 pub use run_task::{RunOptions, RunWait, run as run_task};
 pub use task_definition::{latest_revision, register_task_definition};
-pub use wait::{WaitUntil, wait};
+pub use wait::wait;
+pub use wait_until::{CODEDEPLOY_EVENTS, ECS_STAGES, WaitUntil};
 
 /// Lifecycle errors. Each says what was being done and, for AWS failures, what had already
 /// been applied.

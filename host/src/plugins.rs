@@ -22,7 +22,7 @@ pub use cache::Origin;
 pub use host::LogSink;
 pub use limits::Hook;
 pub use plugin::LoadedPlugin;
-pub use set::{BUILTIN_NAMES, GateFailure, PluginSet};
+pub use set::{BUILTIN_NAMES, GateCheck, GateFailure, PluginSet};
 
 /// Plugin faults and configuration errors; each names the plugin and, for faults, the hook
 /// ("plugin `slack-notify` (notify, deploy-succeeded): …").

@@ -4,6 +4,7 @@
 //! state with an independent SDK client. See tests/README.md.
 
 mod autoscaling;
+mod bluegreen;
 mod deploy;
 mod emulator;
 mod faults;

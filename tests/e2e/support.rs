@@ -282,12 +282,17 @@ impl TestContext {
 
     /// The AWS calls this test's account made, as recorded by the emulator.
     pub fn calls(&self, operation: &str) -> Vec<serde_json::Value> {
+        // An empty `operation` lists every call of this test's account.
         let endpoint = self.endpoint.clone().expect("test context without AWS");
         let address = endpoint.trim_start_matches("http://");
-        let path = format!(
-            "/_emulator/calls?account={}&operation={operation}",
-            self.account
-        );
+        let path = if operation.is_empty() {
+            format!("/_emulator/calls?account={}", self.account)
+        } else {
+            format!(
+                "/_emulator/calls?account={}&operation={operation}",
+                self.account
+            )
+        };
         use std::io::{Read, Write};
         let mut stream = TcpStream::connect(address).expect("connect");
         let request =

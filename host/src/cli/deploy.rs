@@ -2,28 +2,16 @@
 
 use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use crate::deploy::{
     self, AutoScaling, DeployOptions, DesiredCount, TaskDefinitionSource, WaitUntil,
 };
 
-/// `--wait-until` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WaitUntilArg {
-    /// One deployment left and all desired tasks running (DescribeServices)
-    Stable,
-    /// The service deployment reached a terminal status (service-deployment APIs)
-    Deployed,
-}
-
-impl From<WaitUntilArg> for WaitUntil {
-    fn from(value: WaitUntilArg) -> Self {
-        match value {
-            WaitUntilArg::Stable => Self::Stable,
-            WaitUntilArg::Deployed => Self::Deployed,
-        }
-    }
+/// Parses `--wait-until`: `stable`, `deployed`, `paused`, `ecs:<STAGE>` or
+/// `codedeploy:<Event>`.
+pub fn parse_wait_until(text: &str) -> Result<WaitUntil, String> {
+    text.parse()
 }
 
 /// Auto scaling flags shared by `deploy` and `scale`.
@@ -81,9 +69,10 @@ pub struct DeployArgs {
     /// Do not wait for the deployment
     #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
     pub wait: bool,
-    /// What to wait for
-    #[arg(long, value_enum, default_value = "deployed", alias = "until")]
-    pub wait_until: WaitUntilArg,
+    /// What to wait for: stable, deployed, paused (a PAUSE hook awaits action),
+    /// ecs:<STAGE> (e.g. ecs:BAKE_TIME) or codedeploy:<Event> (e.g. codedeploy:AllowTraffic)
+    #[arg(long, default_value = "deployed", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
+    pub wait_until: WaitUntil,
     /// Do not apply the service definition's attributes and tags
     #[arg(long = "no-update-service", action = clap::ArgAction::SetFalse)]
     pub update_service: bool,
@@ -115,7 +104,7 @@ impl DeployArgs {
             },
             force_new_deployment: self.force_new_deployment,
             update_service: self.update_service,
-            wait: self.wait.then_some(self.wait_until.into()),
+            wait: self.wait.then_some(self.wait_until),
             auto_scaling: self.auto_scaling.into_options(),
         })
     }

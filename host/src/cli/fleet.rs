@@ -40,6 +40,16 @@ pub struct FleetArgs {
     pub command: FleetCommand,
 }
 
+/// Parses fleet `--wait-until`: only `stable` and `deployed` make sense for many services.
+fn parse_fleet_wait(text: &str) -> Result<deploy::WaitUntil, String> {
+    match text.parse()? {
+        until @ (deploy::WaitUntil::Stable | deploy::WaitUntil::Deployed) => Ok(until),
+        other => Err(format!(
+            "a fleet waits until stable or deployed, not {other}"
+        )),
+    }
+}
+
 /// Fleet commands.
 #[derive(Debug, Subcommand)]
 pub enum FleetCommand {
@@ -48,9 +58,9 @@ pub enum FleetCommand {
         /// Show the plan and what would change; change nothing
         #[arg(long)]
         dry_run: bool,
-        /// What to wait for
-        #[arg(long, value_enum, default_value = "deployed")]
-        wait_until: super::deploy::WaitUntilArg,
+        /// What to wait for: stable or deployed
+        #[arg(long, default_value = "deployed", value_name = "TARGET", value_parser = parse_fleet_wait)]
+        wait_until: deploy::WaitUntil,
     },
     /// Diff every service (--exit-code: 2 when any differs)
     Diff {
@@ -297,7 +307,7 @@ async fn run_one(app: &App<'_>, command: &FleetCommand, color: bool) -> (Outcome
                 desired_count: DesiredCount::FromDefinition,
                 force_new_deployment: false,
                 update_service: true,
-                wait: Some((*wait_until).into()),
+                wait: Some(*wait_until),
                 auto_scaling: deploy::AutoScaling::default(),
             };
             let outcome = match deploy::deploy(app, options).await {

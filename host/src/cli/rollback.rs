@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::deploy::WaitUntilArg;
+use super::deploy::parse_wait_until;
 use crate::deploy::{self, RollbackOptions, RollbackTarget};
 
 /// Flags of `rollback`.
@@ -24,8 +24,8 @@ pub struct RollbackArgs {
     #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
     pub wait: bool,
     /// What to wait for
-    #[arg(long, value_enum, default_value = "stable", alias = "until")]
-    pub wait_until: WaitUntilArg,
+    #[arg(long, default_value = "stable", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
+    pub wait_until: deploy::WaitUntil,
 }
 
 /// Runs `rollback`.
@@ -38,7 +38,7 @@ pub async fn run(args: RollbackArgs, app: &crate::app::App<'_>) -> anyhow::Resul
                 .revision
                 .map_or(RollbackTarget::Previous, RollbackTarget::Revision),
             deregister: args.deregister_task_definition,
-            wait: args.wait.then_some(args.wait_until.into()),
+            wait: args.wait.then_some(args.wait_until),
         },
     )
     .await?;

@@ -5,15 +5,15 @@ use std::time::SystemTime;
 
 use clap::Args;
 
-use super::deploy::WaitUntilArg;
+use super::deploy::parse_wait_until;
 use crate::deploy;
 
 /// Flags of `wait`.
 #[derive(Debug, Args)]
 pub struct WaitArgs {
-    /// What to wait for
-    #[arg(long, value_enum, default_value = "stable", alias = "until")]
-    pub wait_until: WaitUntilArg,
+    /// What to wait for: stable, deployed, paused, ecs:<STAGE> or codedeploy:<Event>
+    #[arg(long, default_value = "stable", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
+    pub wait_until: deploy::WaitUntil,
 }
 
 /// Runs `wait`. With `deployed`, it follows the newest service deployment (started up to a
@@ -23,7 +23,7 @@ pub async fn run(args: WaitArgs, app: &crate::app::App<'_>) -> anyhow::Result<Ex
     let since = SystemTime::now()
         .checked_sub(std::time::Duration::from_secs(60))
         .unwrap_or(SystemTime::UNIX_EPOCH);
-    if let Some(reason) = deploy::wait(app, service, args.wait_until.into(), since).await? {
+    if let Some(reason) = deploy::wait(app, service, args.wait_until, since).await? {
         app.warn(format!("the deployment was rolled back: {reason}"));
     }
     Ok(ExitCode::SUCCESS)

@@ -14,7 +14,8 @@ use super::describe::{find_service, primary_task_definition};
 use super::service_input::{apply_update, describe_input, update_input};
 use super::tags::{TagChanges, compare};
 use super::task_definition::{family_of, latest_revision, register_task_definition};
-use super::wait::{WaitUntil, wait};
+use super::wait::wait;
+use super::wait_until::WaitUntil;
 use super::{Error, aws_error, create, gates, short_task_definition};
 use crate::app::App;
 use crate::definition::Definition;
@@ -131,6 +132,14 @@ async fn deploy_service(
         } else {
             None
         };
+    let strategy = check_wait_target(app, &remote, local_service.as_ref(), options.wait)?;
+    app.update_context(|c| c.strategy = strategy.to_owned());
+    if app.plugins.has_gates() && matches!(strategy, "blue-green" | "linear" | "canary") {
+        app.info(format!(
+            "before-traffic-shift gates run when the deployment pauses at {} (PAUSE hook)",
+            super::pause_hook::GATED_STAGE
+        ));
+    }
     let task_definition = resolve_task_definition(app, &remote, options, &mut applied).await?;
     app.update_context(|c| c.revision = Some(short_task_definition(&task_definition).to_owned()));
 
@@ -234,12 +243,80 @@ async fn deploy_service(
         )),
         Some(until) => {
             let rollback = wait(app, &service_name, until, started).await?;
+            if until.is_intermediate() && rollback.is_none() {
+                return Ok(task_definition);
+            }
             confirm_primary(app, &service_name, &task_definition, rollback).await?;
             let previous = primary_task_definition(&remote);
             gates::post_deploy(app, &service_name, &task_definition, previous.as_deref()).await?;
         }
     }
     Ok(task_definition)
+}
+
+/// The deployment strategy as hooks see it (`rolling`, `blue-green`, `linear`, `canary`,
+/// `codedeploy`), from the service definition when it is applied, else from the service.
+/// Rejects wait targets the strategy cannot reach before anything is changed.
+fn check_wait_target(
+    app: &App<'_>,
+    remote: &Service,
+    local: Option<&Definition>,
+    wait: Option<WaitUntil>,
+) -> Result<&'static str, Error> {
+    let remote_controller = remote
+        .deployment_controller()
+        .map(|c| c.r#type().as_str().to_owned());
+    let local_value = local.map(|d| &d.value);
+    let controller = local_value
+        .and_then(|v| v.pointer("/deploymentController/type"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or(remote_controller)
+        .unwrap_or_else(|| "ECS".to_owned());
+    let strategy = local_value
+        .and_then(|v| v.pointer("/deploymentConfiguration/strategy"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| {
+            remote
+                .deployment_configuration()
+                .and_then(|c| c.strategy())
+                .map(|s| s.as_str().to_owned())
+        })
+        .unwrap_or_else(|| "ROLLING".to_owned());
+    let name = match (controller.as_str(), strategy.as_str()) {
+        ("CODE_DEPLOY", _) => "codedeploy",
+        ("EXTERNAL", _) => "external",
+        (_, "BLUE_GREEN") => "blue-green",
+        (_, "LINEAR") => "linear",
+        (_, "CANARY") => "canary",
+        _ => "rolling",
+    };
+    match wait {
+        Some(until @ (WaitUntil::EcsStage(_) | WaitUntil::Paused)) if name == "rolling" => {
+            if until == WaitUntil::Paused {
+                app.warn(
+                    "--wait-until paused with the ROLLING strategy: only PAUSE hooks of the service definition can pause it",
+                );
+                return Ok(name);
+            }
+            Err(Error::Invalid(format!(
+                "--wait-until {until} needs deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY; service {} uses ROLLING (nothing was changed)",
+                app.config.file.service.clone().unwrap_or_default()
+            )))
+        }
+        Some(until) if until.needs_ecs_controller() && name == "codedeploy" => {
+            Err(Error::Invalid(format!(
+                "--wait-until {until} needs the ECS deployment controller; use codedeploy:<Event> for CODE_DEPLOY services (nothing was changed)"
+            )))
+        }
+        Some(until @ WaitUntil::CodeDeployEvent(_)) if name != "codedeploy" => {
+            Err(Error::Invalid(format!(
+                "--wait-until {until} needs a CODE_DEPLOY service; use ecs:<STAGE> for the ECS deployment controller (nothing was changed)"
+            )))
+        }
+        _ => Ok(name),
+    }
 }
 
 /// Whether the definition's updatable attributes (desired count and tags aside) differ from

@@ -29,25 +29,26 @@ pub async fn run(app: &App<'_>, stage: Stage) -> Result<(), Error> {
             }
             Ok(())
         }
-        Err(failure) => {
-            let message = format!(
-                "{} gate of plugin `{}` failed: {}",
-                failure.stage, failure.plugin, failure.reason
-            );
-            app.warn(message.clone());
-            app.notify(
-                EventKind::GateFailed,
-                &message,
-                None,
-                json!({"plugin": failure.plugin, "stage": failure.stage, "reason": failure.reason}),
-            );
-            Err(Error::GateFailed {
-                plugin: failure.plugin,
-                stage: failure.stage,
-                reason: failure.reason,
-                rolled_back_to: None,
-            })
-        }
+        Err(failure) => Err(failed(app, failure.plugin, failure.stage, failure.reason)),
+    }
+}
+
+/// Reports a gate failure (warning + `gate-failed` notification) and returns it as an error
+/// (without rollback).
+pub(super) fn failed(app: &App<'_>, plugin: String, stage: &'static str, reason: String) -> Error {
+    let message = format!("{stage} gate of plugin `{plugin}` failed: {reason}");
+    app.warn(message.clone());
+    app.notify(
+        EventKind::GateFailed,
+        &message,
+        None,
+        json!({"plugin": plugin, "stage": stage, "reason": reason}),
+    );
+    Error::GateFailed {
+        plugin,
+        stage,
+        reason,
+        rolled_back_to: None,
     }
 }
 
@@ -97,7 +98,14 @@ pub async fn post_deploy(
                 &[format!("deployed {}", short_task_definition(deployed))],
             )
         })?;
-    super::wait::wait(app, service, super::WaitUntil::Stable, started).await?;
+    super::wait::wait_with(
+        app,
+        service,
+        super::WaitUntil::Stable,
+        started,
+        super::follow::PausePolicy::Continue,
+    )
+    .await?;
     let message = format!(
         "service {service} rolled back to {}",
         short_task_definition(previous)

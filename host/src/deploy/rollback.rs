@@ -5,12 +5,17 @@
 
 use std::time::SystemTime;
 
-use aws_sdk_ecs::types::{ServiceDeploymentStatus, StopServiceDeploymentStopType};
+use aws_sdk_ecs::types::{
+    DeploymentLifecycleHookAction, DeploymentLifecycleHookStatus,
+    DeploymentLifecycleHookTargetType, ServiceDeploymentStatus, StopServiceDeploymentStopType,
+};
 
 use super::describe::{find_service, primary_task_definition};
+use super::follow::PausePolicy;
 use super::revisions::{Revision, deregister};
 use super::task_definition::{active_revisions, family_of, revision_of};
-use super::wait::{WaitUntil, wait};
+use super::wait::wait_with;
+use super::wait_until::WaitUntil;
 use super::{Error, aws_error, short_task_definition};
 use crate::app::App;
 
@@ -74,25 +79,45 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
     let started = SystemTime::now();
 
     if options.target == RollbackTarget::Previous
-        && let Some((arn, task_definition)) = active_deployment(app, &name).await?
+        && let Some(active) = active_deployment(app, &name).await?
     {
-        app.info(format!(
-            "deployment {} of {} is in progress: stopping it with rollback",
-            arn.rsplit('/').next().unwrap_or(&arn),
-            short_task_definition(&task_definition)
-        ));
+        let id = active.arn.rsplit('/').next().unwrap_or(&active.arn);
+        let task_definition = active.task_definition;
+        match &active.paused_hook {
+            Some(hook) => app.info(format!(
+                "deployment {id} of {} is paused at a PAUSE hook: rolling it back (ContinueServiceDeployment ROLLBACK, hook {hook})",
+                short_task_definition(&task_definition)
+            )),
+            None => app.info(format!(
+                "deployment {id} of {} is in progress: stopping it with rollback",
+                short_task_definition(&task_definition)
+            )),
+        }
         if options.dry_run {
             app.info("DRY RUN OK");
             return Ok(task_definition);
         }
-        app.clients
-            .ecs
-            .stop_service_deployment()
-            .service_deployment_arn(&arn)
-            .stop_type(StopServiceDeploymentStopType::Rollback)
-            .send()
-            .await
-            .map_err(|err| aws_error("StopServiceDeployment", &err, &[]))?;
+        match &active.paused_hook {
+            Some(hook) => {
+                super::follow::continue_hook(
+                    app,
+                    &active.arn,
+                    hook,
+                    DeploymentLifecycleHookAction::Rollback,
+                )
+                .await?;
+            }
+            None => {
+                app.clients
+                    .ecs
+                    .stop_service_deployment()
+                    .service_deployment_arn(&active.arn)
+                    .stop_type(StopServiceDeploymentStopType::Rollback)
+                    .send()
+                    .await
+                    .map_err(|err| aws_error("StopServiceDeployment", &err, &[]))?;
+            }
+        }
         return finish(app, &name, options, started, &task_definition).await;
     }
 
@@ -137,7 +162,7 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         .and_then(|s| s.task_definition())
         .map_or(target.clone(), str::to_owned);
     if let Some(until) = options.wait {
-        wait(app, &name, until, started).await?;
+        wait_with(app, &name, until, started, PausePolicy::Continue).await?;
         super::deploy_run::confirm_primary(app, &name, &target_arn, None).await?;
     }
     finish_deregister(app, options, &current).await?;
@@ -153,7 +178,7 @@ async fn finish(
     rolled_back: &str,
 ) -> Result<String, Error> {
     if let Some(until) = options.wait {
-        wait(app, name, until, started).await?;
+        wait_with(app, name, until, started, PausePolicy::Continue).await?;
     }
     finish_deregister(app, options, rolled_back).await?;
     let service = find_service(app).await?;
@@ -179,11 +204,23 @@ async fn finish_deregister(
     deregister(app, &[revision], false).await
 }
 
-/// The in-progress (or pending) service deployment and its target task definition.
-async fn active_deployment(
+/// An in-progress (or pending) service deployment.
+pub(super) struct ActiveDeployment {
+    /// Its ARN.
+    pub arn: String,
+    /// The task definition it deploys.
+    pub task_definition: String,
+    /// The lifecycle stage it is at.
+    pub stage: String,
+    /// The id of a PAUSE hook awaiting action, if it is paused.
+    pub paused_hook: Option<String>,
+}
+
+/// The in-progress (or pending) service deployment of `service`, if any.
+pub(super) async fn active_deployment(
     app: &App<'_>,
     service: &str,
-) -> Result<Option<(String, String)>, Error> {
+) -> Result<Option<ActiveDeployment>, Error> {
     let output = app
         .clients
         .ecs
@@ -211,9 +248,21 @@ async fn active_deployment(
         .send()
         .await
         .map_err(|err| aws_error("DescribeServiceDeployments", &err, &[]))?;
-    let revision_arn = described
-        .service_deployments()
-        .first()
+    let deployment = described.service_deployments().first();
+    let paused_hook = deployment
+        .into_iter()
+        .flat_map(|d| d.lifecycle_hook_details())
+        .find(|h| {
+            h.target_type() == Some(&DeploymentLifecycleHookTargetType::Pause)
+                && h.status() == Some(&DeploymentLifecycleHookStatus::AwaitingAction)
+        })
+        .and_then(|h| h.hook_id())
+        .map(str::to_owned);
+    let stage = deployment
+        .and_then(|d| d.lifecycle_stage())
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default();
+    let revision_arn = deployment
         .and_then(|d| d.target_service_revision())
         .and_then(|r| r.arn())
         .map(str::to_owned);
@@ -236,7 +285,12 @@ async fn active_deployment(
         }
         None => String::new(),
     };
-    Ok(Some((arn, task_definition)))
+    Ok(Some(ActiveDeployment {
+        arn,
+        task_definition,
+        stage,
+        paused_hook,
+    }))
 }
 
 /// The ACTIVE revision immediately before `current`, as ecspresso's FindRollbackTarget.

@@ -1,36 +1,19 @@
 //! Waiting for a service: `stable` (DescribeServices: one deployment, running = desired) or
-//! `deployed` (the service-deployment APIs: the deployment started by this command reaches a
-//! terminal status). While waiting it reports new service events, deployment lines when they
-//! change, and task counts. On timeout the error says what was still pending.
+//! following the service deployment this command started (`deployed`, `paused`,
+//! `ecs:<STAGE>`; see `follow`). While waiting it reports new service events, deployment
+//! lines when they change, and task counts. On timeout the error says what was still pending.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sdk_ecs::types::{Service, ServiceDeploymentStatus};
+use aws_sdk_ecs::types::Service;
 
 use super::describe::describe_service;
+use super::follow::{PausePolicy, follow};
+use super::wait_until::WaitUntil;
 use super::{Error, aws_error};
 use crate::app::App;
 use crate::events::Event;
-
-/// What to wait for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WaitUntil {
-    /// One deployment left and running = desired (DescribeServices).
-    Stable,
-    /// The service deployment reached a terminal status (Describe/ListServiceDeployments).
-    Deployed,
-}
-
-impl WaitUntil {
-    /// `stable` / `deployed`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Stable => "stable",
-            Self::Deployed => "deployed",
-        }
-    }
-}
 
 /// How often to poll: every 2 s for the first minute, then every 5 s.
 fn poll_interval(started: Instant) -> Duration {
@@ -41,30 +24,99 @@ fn poll_interval(started: Instant) -> Duration {
     }
 }
 
-/// Waits for `service` until `until`, reporting progress. `since` is when the command started
-/// changing the service: only events and deployments after it are considered. Returns ECS's
-/// reason when the deployment was rolled back (the caller decides whether that is a failure).
+/// Waits for `service` until `until`, reporting progress; PAUSE hooks are answered by the
+/// gates when gate plugins are configured, otherwise reported. `since` is when the command
+/// started changing the service: only events and deployments after it are considered.
+/// Returns ECS's reason when the deployment was rolled back (the caller decides whether that
+/// is a failure).
 pub async fn wait(
     app: &App<'_>,
     service: &str,
     until: WaitUntil,
     since: SystemTime,
 ) -> Result<Option<String>, Error> {
-    app.info(format!(
-        "waiting for service {service} to be {}",
-        until.as_str()
-    ));
+    let policy = if app.plugins.has_gates() {
+        PausePolicy::Gate
+    } else {
+        PausePolicy::Report
+    };
+    wait_with(app, service, until, since, policy).await
+}
+
+/// `wait` with an explicit answer to PAUSE hooks.
+pub(super) async fn wait_with(
+    app: &App<'_>,
+    service: &str,
+    until: WaitUntil,
+    since: SystemTime,
+    policy: PausePolicy,
+) -> Result<Option<String>, Error> {
+    if let WaitUntil::CodeDeployEvent(_) = until {
+        return Err(Error::Invalid(format!(
+            "--wait-until {until} needs a CODE_DEPLOY service; service {service} uses the ECS deployment controller"
+        )));
+    }
+    app.info(format!("waiting for service {service} to be {until}"));
     let mut watcher = Watcher::new(since);
     let result = match until {
-        WaitUntil::Stable => wait_stable(app, service, &mut watcher).await.map(|()| None),
-        WaitUntil::Deployed => wait_deployed(app, service, &mut watcher, since).await,
+        WaitUntil::Stable => wait_stable(app, service, &mut watcher, since, policy)
+            .await
+            .map(|()| None),
+        _ => match find_deployment(app, service, since).await? {
+            Some(arn) => follow(app, service, &arn, until, policy, &mut watcher).await,
+            None => {
+                app.info(format!(
+                    "no deployment of service {service} started by this command; nothing to wait for"
+                ));
+                Ok(None)
+            }
+        },
     };
     app.events.emit(Event::WaitFinished);
     result
 }
 
-async fn wait_stable(app: &App<'_>, service: &str, watcher: &mut Watcher) -> Result<(), Error> {
+/// Follows the service deployment `arn` (e.g. one resumed by `continue`) until `until`.
+pub(super) async fn wait_for_deployment(
+    app: &App<'_>,
+    service: &str,
+    arn: &str,
+    until: WaitUntil,
+    policy: PausePolicy,
+) -> Result<Option<String>, Error> {
+    app.info(format!("waiting for service {service} to be {until}"));
+    let mut watcher = Watcher::new(SystemTime::now());
+    let result = match until {
+        WaitUntil::Stable => {
+            follow(app, service, arn, WaitUntil::Deployed, policy, &mut watcher).await?;
+            wait_stable(app, service, &mut watcher, SystemTime::now(), policy)
+                .await
+                .map(|()| None)
+        }
+        _ => follow(app, service, arn, until, policy, &mut watcher).await,
+    };
+    app.events.emit(Event::WaitFinished);
+    result
+}
+
+/// Waits until one deployment is left and all desired tasks run. A service with an ECS-native
+/// traffic-shifting strategy is first followed through its deployment (which may pause).
+async fn wait_stable(
+    app: &App<'_>,
+    service: &str,
+    watcher: &mut Watcher,
+    since: SystemTime,
+    policy: PausePolicy,
+) -> Result<(), Error> {
     let started = Instant::now();
+    let first = describe(app, service).await?;
+    let native = first
+        .deployment_configuration()
+        .and_then(|c| c.strategy())
+        .is_some_and(|s| s.as_str() != "ROLLING");
+    if native && let Some(arn) = find_deployment(app, service, since).await? {
+        follow(app, service, &arn, WaitUntil::Deployed, policy, watcher).await?;
+    }
     loop {
         let current = describe(app, service).await?;
         watcher.report(app, &current);
@@ -79,98 +131,6 @@ async fn wait_stable(app: &App<'_>, service: &str, watcher: &mut Watcher) -> Res
                 "{} deployment(s), {running} of {desired} tasks running",
                 current.deployments().len()
             )
-        })
-        .await?;
-    }
-}
-
-async fn wait_deployed(
-    app: &App<'_>,
-    service: &str,
-    watcher: &mut Watcher,
-    since: SystemTime,
-) -> Result<Option<String>, Error> {
-    let started = Instant::now();
-    let Some(arn) = find_deployment(app, service, since).await? else {
-        app.info(format!(
-            "no deployment of service {service} started by this command; nothing to wait for"
-        ));
-        return Ok(None);
-    };
-    let mut last_status = None;
-    loop {
-        let current = describe(app, service).await?;
-        watcher.report(app, &current);
-        let output = app
-            .clients
-            .ecs
-            .describe_service_deployments()
-            .service_deployment_arns(&arn)
-            .send()
-            .await
-            .map_err(|err| aws_error("DescribeServiceDeployments", &err, &[]))?;
-        let deployment = output.service_deployments().first();
-        let status = deployment.and_then(|d| d.status().cloned());
-        let reason = deployment
-            .and_then(|d| d.status_reason())
-            .map(str::to_owned);
-        if status != last_status {
-            if let Some(status) = &status {
-                app.info(format!(
-                    "deployment {} is {}",
-                    short_id(&arn),
-                    status.as_str()
-                ));
-            }
-            last_status = status.clone();
-        }
-        let mut counts = String::new();
-        if let Some(target) = deployment.and_then(|d| d.target_service_revision()) {
-            counts = format!(
-                ", {} of {} new tasks running",
-                target.running_task_count(),
-                target.requested_task_count()
-            );
-            app.events.emit(Event::Progress {
-                running: i64::from(target.running_task_count()),
-                desired: i64::from(target.requested_task_count()),
-            });
-        }
-        match status {
-            Some(ServiceDeploymentStatus::Successful) => {
-                app.info(format!("service {service} is deployed"));
-                return Ok(None);
-            }
-            Some(ServiceDeploymentStatus::RollbackSuccessful) => {
-                app.warn(format!(
-                    "deployment {} was rolled back{}",
-                    short_id(&arn),
-                    reason
-                        .as_deref()
-                        .map_or_else(String::new, |r| format!(": {r}"))
-                ));
-                return Ok(Some(reason.unwrap_or_else(|| "rolled back".to_owned())));
-            }
-            Some(
-                status @ (ServiceDeploymentStatus::Stopped
-                | ServiceDeploymentStatus::RollbackFailed
-                | ServiceDeploymentStatus::StopRequested),
-            ) => {
-                return Err(Error::DeploymentFailed {
-                    service: service.to_owned(),
-                    deployment: arn,
-                    status: status.as_str().to_owned(),
-                    reason,
-                });
-            }
-            _ => {}
-        }
-        let pending_status = last_status
-            .as_ref()
-            .map_or("PENDING", |s| s.as_str())
-            .to_owned();
-        sleep_or_timeout(app, service, WaitUntil::Deployed, started, || {
-            format!("deployment {} is {pending_status}{counts}", short_id(&arn))
         })
         .await?;
     }
@@ -214,7 +174,7 @@ async fn find_deployment(
     }
 }
 
-async fn describe(app: &App<'_>, service: &str) -> Result<Service, Error> {
+pub(super) async fn describe(app: &App<'_>, service: &str) -> Result<Service, Error> {
     describe_service(&app.clients.ecs, app.cluster(), service)
         .await?
         .ok_or_else(|| Error::ServiceNotFound {
@@ -223,7 +183,7 @@ async fn describe(app: &App<'_>, service: &str) -> Result<Service, Error> {
         })
 }
 
-async fn sleep_or_timeout(
+pub(super) async fn sleep_or_timeout(
     app: &App<'_>,
     service: &str,
     until: WaitUntil,
@@ -235,7 +195,7 @@ async fn sleep_or_timeout(
         tokio::time::sleep(app.remaining()).await;
         return Err(Error::Timeout {
             service: service.to_owned(),
-            until: until.as_str().to_owned(),
+            until: until.to_string(),
             timeout: crate::config::format_duration(app.config.file.timeout),
             pending: pending(),
         });
@@ -244,19 +204,19 @@ async fn sleep_or_timeout(
     Ok(())
 }
 
-fn short_id(arn: &str) -> &str {
+pub(super) fn short_id(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
 /// Remembers what was already reported, so each poll reports only what is new.
-struct Watcher {
+pub(super) struct Watcher {
     since: aws_smithy_types::DateTime,
     seen_events: BTreeSet<String>,
     last_lines: Vec<String>,
 }
 
 impl Watcher {
-    fn new(since: SystemTime) -> Self {
+    pub(super) fn new(since: SystemTime) -> Self {
         Self {
             since: aws_smithy_types::DateTime::from(since),
             seen_events: BTreeSet::new(),
@@ -264,7 +224,7 @@ impl Watcher {
         }
     }
 
-    fn report(&mut self, app: &App<'_>, service: &Service) {
+    pub(super) fn report(&mut self, app: &App<'_>, service: &Service) {
         let mut fresh: Vec<_> = service
             .events()
             .iter()

@@ -53,6 +53,22 @@ pub struct GateFailure {
     pub reason: String,
 }
 
+/// One answer of a gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateCheck {
+    /// Go on.
+    Pass,
+    /// Ask again after `retry_after` with `state`.
+    Pending {
+        /// When to ask again.
+        retry_after: Duration,
+        /// The plugin's state for the next call.
+        state: String,
+    },
+    /// Stop; the reason (or the fault).
+    Fail(String),
+}
+
 impl PluginSet {
     /// Loads the `path:` entries of `entries` (paths relative to `base`). Built-in names are
     /// skipped with a warning through `warn`; `url:` entries are an error.
@@ -282,6 +298,61 @@ impl PluginSet {
         self.plugins.iter().any(|p| p.has("gate"))
     }
 
+    /// The longest `limits.gate_timeout` of the gate plugins (zero when there are none).
+    pub fn longest_gate_timeout(&self) -> Duration {
+        self.plugins
+            .iter()
+            .filter(|p| p.has("gate"))
+            .map(|p| p.limits.gate_timeout)
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// Names and `limits.gate_timeout` of the gate plugins, in config order.
+    pub fn gate_plugins(&self) -> Vec<(String, Duration)> {
+        self.plugins
+            .iter()
+            .filter(|p| p.has("gate"))
+            .map(|p| (p.name.clone(), p.limits.gate_timeout))
+            .collect()
+    }
+
+    /// Asks the gate of plugin `name` once at `stage`, with the state of its previous
+    /// `pending` answer. A fault (trap, timeout, error) is a failure.
+    pub async fn check_gate(
+        &self,
+        ctx: &HookContext,
+        stage: Stage,
+        name: &str,
+        state: Option<String>,
+    ) -> GateCheck {
+        let Some(plugin) = self
+            .plugins
+            .iter()
+            .find(|p| p.name == name && p.has("gate"))
+        else {
+            return GateCheck::Fail(format!("no gate plugin named `{name}`"));
+        };
+        let context = ctx.for_plugin(plugin);
+        let what = format!("gate, {}", stage.name());
+        let verdict = blocking(|| {
+            plugin.call(Hook::Gate, &what, |p, s| {
+                p.ristretto_plugin_gate()
+                    .call_check(s, &context, stage, state.as_deref())
+            })
+        });
+        match verdict {
+            Ok(Ok(Verdict::Pass)) => GateCheck::Pass,
+            Ok(Ok(Verdict::Fail(reason))) => GateCheck::Fail(reason),
+            Ok(Ok(Verdict::Pending(pending))) => GateCheck::Pending {
+                retry_after: Duration::from_millis(pending.retry_after_ms.clamp(100, 300_000)),
+                state: pending.state,
+            },
+            Ok(Err(message)) => GateCheck::Fail(format!("the gate returned an error: {message}")),
+            Err(fault) => GateCheck::Fail(fault.to_string()),
+        }
+    }
+
     /// Runs every gate at `stage`, polling `pending` verdicts until each gate's deadline.
     /// Returns the names of the gates that passed, or the first failure (a fault is a failure).
     pub async fn run_gates(
@@ -290,50 +361,34 @@ impl PluginSet {
         stage: Stage,
     ) -> Result<Vec<String>, GateFailure> {
         let mut passed = Vec::new();
-        for plugin in self.plugins.iter().filter(|p| p.has("gate")) {
-            let context = ctx.for_plugin(plugin);
-            let deadline = Instant::now() + plugin.limits.gate_timeout;
+        for (name, gate_timeout) in self.gate_plugins() {
+            let deadline = Instant::now() + gate_timeout;
             let mut state: Option<String> = None;
             let fail = |reason: String| GateFailure {
-                plugin: plugin.name.clone(),
+                plugin: name.clone(),
                 stage: stage.name(),
                 reason,
             };
             loop {
-                let what = format!("gate, {}", stage.name());
-                let previous = state.clone();
-                let verdict = blocking(|| {
-                    plugin.call(Hook::Gate, &what, |p, s| {
-                        p.ristretto_plugin_gate().call_check(
-                            s,
-                            &context,
-                            stage,
-                            previous.as_deref(),
-                        )
-                    })
-                });
-                match verdict {
-                    Ok(Ok(Verdict::Pass)) => {
-                        passed.push(plugin.name.clone());
+                match self.check_gate(ctx, stage, &name, state.take()).await {
+                    GateCheck::Pass => {
+                        passed.push(name.clone());
                         break;
                     }
-                    Ok(Ok(Verdict::Fail(reason))) => return Err(fail(reason)),
-                    Ok(Ok(Verdict::Pending(pending))) => {
-                        let wait =
-                            Duration::from_millis(pending.retry_after_ms.clamp(100, 300_000));
-                        if Instant::now() + wait > deadline {
+                    GateCheck::Fail(reason) => return Err(fail(reason)),
+                    GateCheck::Pending {
+                        retry_after,
+                        state: next,
+                    } => {
+                        if Instant::now() + retry_after > deadline {
                             return Err(fail(format!(
                                 "still pending after {} (limits.gate_timeout)",
-                                crate::config::format_duration(plugin.limits.gate_timeout)
+                                crate::config::format_duration(gate_timeout)
                             )));
                         }
-                        state = Some(pending.state);
-                        tokio::time::sleep(wait).await;
+                        state = Some(next);
+                        tokio::time::sleep(retry_after).await;
                     }
-                    Ok(Err(message)) => {
-                        return Err(fail(format!("the gate returned an error: {message}")));
-                    }
-                    Err(fault) => return Err(fail(fault.to_string())),
                 }
             }
         }

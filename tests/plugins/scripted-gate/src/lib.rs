@@ -1,5 +1,6 @@
-//! Test plugin (gate): answers `pending` `config.pending_polls` times (state counts polls),
-//! then passes; fails with `config.fail` at the stages listed in `config.fail_at`.
+//! Test plugin (gate): answers `pending` `config.pending_polls` times (state counts polls) at
+//! the stages in `config.pending_at` (default: every stage), then passes; fails with
+//! `config.fail` at the stages listed in `config.fail_at`.
 use std::time::Duration;
 
 use ristretto_plugin_sdk::{Context, Plugin, Stage, Value, Verdict, register_plugin};
@@ -23,11 +24,15 @@ impl Plugin for ScriptedGate {
             .and_then(Value::as_array)
             .is_some_and(|stages| stages.iter().any(|s| s == stage_name(stage)));
         let polls: u64 = state.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0);
-        let wanted = ctx
+        let pending_here = ctx
             .config
-            .get("pending_polls")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
+            .get("pending_at")
+            .and_then(Value::as_array)
+            .is_none_or(|stages| stages.iter().any(|s| s == stage_name(stage)));
+        let wanted = match ctx.config.get("pending_polls").and_then(Value::as_u64) {
+            Some(n) if pending_here => n,
+            _ => 0,
+        };
         if polls < wanted {
             return Ok(Verdict::Pending {
                 retry_after: Duration::from_millis(100),

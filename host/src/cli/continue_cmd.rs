@@ -1,0 +1,44 @@
+//! `ristretto continue`: flags → `deploy::ContinueOptions`.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::deploy::parse_wait_until;
+use crate::deploy::{self, ContinueOptions, WaitUntil};
+
+/// Flags of `continue`.
+#[derive(Debug, Args)]
+pub struct ContinueArgs {
+    /// Roll the paused deployment back instead of continuing it
+    #[arg(long)]
+    pub rollback: bool,
+    /// Do not wait after continuing
+    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
+    pub wait: bool,
+    /// What to wait for: deployed, stable, paused (the next pause, e.g. the next linear step)
+    /// or ecs:<STAGE>
+    #[arg(long, default_value = "deployed", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
+    pub wait_until: WaitUntil,
+}
+
+/// Runs `continue`. Exit 1 when a continued deployment ends rolled back (unless `--rollback`
+/// asked for it).
+pub async fn run(args: ContinueArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
+    let rolled_back = deploy::continue_deployment(
+        app,
+        ContinueOptions {
+            rollback: args.rollback,
+            wait: args.wait.then_some(args.wait_until),
+        },
+    )
+    .await?;
+    match rolled_back {
+        Some(reason) if !args.rollback => {
+            anyhow::bail!("the deployment was rolled back: {reason}")
+        }
+        Some(_) => app.info("the deployment was rolled back"),
+        None => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}

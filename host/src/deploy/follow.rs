@@ -1,0 +1,450 @@
+//! Following one ECS service deployment (DescribeServiceDeployments) until it ends, reaches a
+//! lifecycle stage (`ecs:<STAGE>`) or pauses (`paused`). On the way it reports status, stage
+//! and traffic-weight changes, answers PAUSE hooks awaiting action (ristretto's
+//! `before-traffic-shift` gates → ContinueServiceDeployment CONTINUE or ROLLBACK), and during
+//! bake windows asks the `bake` gates, stopping the deployment with rollback when one fails.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use aws_sdk_ecs::types::{
+    DeploymentLifecycleHookAction, DeploymentLifecycleHookStatus,
+    DeploymentLifecycleHookTargetType, ServiceDeployment, ServiceDeploymentStatus,
+    StopServiceDeploymentStopType,
+};
+use serde_json::json;
+
+use super::bake::BakeMonitor;
+use super::pause_hook::GATED_STAGES;
+use super::wait::{Watcher, describe, short_id, sleep_or_timeout};
+use super::wait_until::{WaitUntil, stage_index};
+use super::{Error, aws_error, gates, short_task_definition};
+use crate::app::App;
+use crate::events::Event;
+use crate::plugins::{EventKind, Stage};
+
+/// What to do when the deployment pauses at a PAUSE hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PausePolicy {
+    /// Run the `before-traffic-shift` gates at gated stages, then CONTINUE or ROLLBACK; ask
+    /// `bake` gates during bake windows.
+    Gate,
+    /// CONTINUE at once (rollbacks return to a known-good revision).
+    Continue,
+    /// Report the pause and keep waiting for someone to act (`ristretto continue`).
+    Report,
+}
+
+/// A gate that failed during the deployment, which was then rolled back.
+struct GateRollback {
+    plugin: String,
+    stage: &'static str,
+    reason: String,
+}
+
+/// What the follower remembers between polls.
+struct State {
+    status: Option<ServiceDeploymentStatus>,
+    stage: Option<String>,
+    weights: Option<(Option<f64>, Option<f64>)>,
+    handled_hooks: BTreeSet<String>,
+    gate_rollback: Option<GateRollback>,
+    bake: Option<BakeMonitor>,
+}
+
+/// Follows the service deployment `arn` of `service`. Returns ECS's reason when the
+/// deployment was rolled back for another reason than a gate (the caller decides whether that
+/// is a failure); a gate failure is `Error::GateFailed` with the revision rolled back to.
+pub(super) async fn follow(
+    app: &App<'_>,
+    service: &str,
+    arn: &str,
+    until: WaitUntil,
+    policy: PausePolicy,
+    watcher: &mut Watcher,
+) -> Result<Option<String>, Error> {
+    let started = Instant::now();
+    let mut state = State {
+        status: None,
+        stage: None,
+        weights: None,
+        handled_hooks: BTreeSet::new(),
+        gate_rollback: None,
+        bake: (policy == PausePolicy::Gate)
+            .then(|| BakeMonitor::new(app))
+            .flatten(),
+    };
+    loop {
+        let current = describe(app, service).await?;
+        watcher.report(app, &current);
+        let deployment = describe_deployment(app, arn).await?;
+        report_changes(app, arn, &deployment, &mut state);
+        let status = deployment.status().cloned();
+        let stage = deployment
+            .lifecycle_stage()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default();
+        let in_flight = matches!(
+            status,
+            Some(ServiceDeploymentStatus::InProgress | ServiceDeploymentStatus::Pending)
+        );
+
+        if in_flight && state.gate_rollback.is_none() {
+            match answer_pauses(app, arn, &deployment, &stage, until, policy, &mut state).await? {
+                PauseOutcome::StopHere => return Ok(None),
+                PauseOutcome::Acted => continue,
+                PauseOutcome::Nothing => {}
+            }
+            if let Some(bake) = state.bake.as_mut()
+                && in_bake_window(&deployment, &stage)
+                && let Err(Error::GateFailed {
+                    plugin,
+                    stage: gate_stage,
+                    reason,
+                    ..
+                }) = bake.check(app).await
+            {
+                app.warn(format!(
+                    "stopping deployment {} with rollback: production traffic returns to the previous revision",
+                    short_id(arn)
+                ));
+                stop_with_rollback(app, arn).await?;
+                state.gate_rollback = Some(GateRollback {
+                    plugin,
+                    stage: gate_stage,
+                    reason,
+                });
+                continue;
+            }
+            if let WaitUntil::EcsStage(target) = until
+                && stage_index(&stage).is_some_and(|i| i >= target)
+            {
+                app.info(format!(
+                    "deployment {} reached {stage}; not waiting for the rest (--wait-until {until})",
+                    short_id(arn)
+                ));
+                return Ok(None);
+            }
+        }
+
+        if let Some(outcome) = terminal(app, service, arn, &deployment, until, &mut state).await? {
+            return outcome;
+        }
+        let pending = format!(
+            "deployment {} is {} at {}",
+            short_id(arn),
+            status.as_ref().map_or("PENDING", |s| s.as_str()),
+            if stage.is_empty() {
+                "(no stage yet)"
+            } else {
+                &stage
+            }
+        );
+        sleep_or_timeout(app, service, until, started, || pending).await?;
+    }
+}
+
+/// What answering the pauses of one poll led to.
+enum PauseOutcome {
+    /// The wait target (`paused`) is reached.
+    StopHere,
+    /// A hook was continued or rolled back: poll again at once.
+    Acted,
+    /// No hook awaits action (or it was reported before).
+    Nothing,
+}
+
+async fn answer_pauses(
+    app: &App<'_>,
+    arn: &str,
+    deployment: &ServiceDeployment,
+    stage: &str,
+    until: WaitUntil,
+    policy: PausePolicy,
+    state: &mut State,
+) -> Result<PauseOutcome, Error> {
+    let waiting = deployment.lifecycle_hook_details().iter().find(|h| {
+        h.target_type() == Some(&DeploymentLifecycleHookTargetType::Pause)
+            && h.status() == Some(&DeploymentLifecycleHookStatus::AwaitingAction)
+            && h.hook_id()
+                .is_some_and(|id| !state.handled_hooks.contains(id))
+    });
+    let Some(hook) = waiting else {
+        return Ok(PauseOutcome::Nothing);
+    };
+    let hook_id = hook.hook_id().unwrap_or_default().to_owned();
+    state.handled_hooks.insert(hook_id.clone());
+    if until == WaitUntil::Paused {
+        app.info(format!(
+            "deployment {} is paused at {stage} (hook {hook_id})",
+            short_id(arn)
+        ));
+        return Ok(PauseOutcome::StopHere);
+    }
+    match policy {
+        PausePolicy::Gate if GATED_STAGES.contains(&stage) && app.plugins.has_gates() => {
+            app.info(format!(
+                "deployment {} paused at {stage}: the new revision takes test traffic; running before-traffic-shift gates",
+                short_id(arn)
+            ));
+            match gates::run(app, Stage::BeforeTrafficShift).await {
+                Ok(()) => {
+                    continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Continue)
+                        .await?;
+                    app.info("gates passed: production traffic shifts to the new revision");
+                }
+                Err(Error::GateFailed {
+                    plugin,
+                    stage: gate_stage,
+                    reason,
+                    ..
+                }) => {
+                    app.warn(format!(
+                        "rolling back deployment {}: production traffic stays on the current revision",
+                        short_id(arn)
+                    ));
+                    continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Rollback)
+                        .await?;
+                    state.gate_rollback = Some(GateRollback {
+                        plugin,
+                        stage: gate_stage,
+                        reason,
+                    });
+                }
+                Err(other) => {
+                    let _ =
+                        continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Rollback)
+                            .await;
+                    return Err(other);
+                }
+            }
+            Ok(PauseOutcome::Acted)
+        }
+        PausePolicy::Continue => {
+            app.info(format!(
+                "deployment {} paused at {stage}: continuing (rollbacks are not gated)",
+                short_id(arn)
+            ));
+            continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Continue).await?;
+            Ok(PauseOutcome::Acted)
+        }
+        _ => {
+            let expires = hook
+                .expires_at()
+                .map(super::wait::format_time)
+                .unwrap_or_else(|| "(unknown)".to_owned());
+            let action = hook
+                .timeout_action()
+                .map_or("ROLLBACK", DeploymentLifecycleHookAction::as_str);
+            let message = format!(
+                "deployment {} is paused at {stage} (hook {hook_id}); run `ristretto continue` to go on or `ristretto rollback` to roll back; the hook times out at {expires} with {action}",
+                short_id(arn)
+            );
+            app.warn(message.clone());
+            app.notify(
+                EventKind::WaitingAtPause,
+                &message,
+                app.context().revision,
+                json!({"stage": stage, "hook_id": hook_id, "expires_at": expires, "timeout_action": action}),
+            );
+            Ok(PauseOutcome::Nothing)
+        }
+    }
+}
+
+/// Production traffic (partly) on the new revision and the deployment not over: a linear or
+/// canary step, or the bake time.
+fn in_bake_window(deployment: &ServiceDeployment, stage: &str) -> bool {
+    let production = deployment
+        .target_service_revision()
+        .and_then(|t| t.requested_production_traffic_weight())
+        .unwrap_or(0.0);
+    stage == "BAKE_TIME" || (stage == "PRODUCTION_TRAFFIC_SHIFT" && production > 0.0)
+}
+
+/// Handles terminal statuses. `Some(result)` ends the follow.
+async fn terminal(
+    app: &App<'_>,
+    service: &str,
+    arn: &str,
+    deployment: &ServiceDeployment,
+    until: WaitUntil,
+    state: &mut State,
+) -> Result<Option<Result<Option<String>, Error>>, Error> {
+    let reason = deployment.status_reason().map(str::to_owned);
+    match deployment.status() {
+        Some(ServiceDeploymentStatus::Successful) => {
+            if until == WaitUntil::Paused {
+                app.info(format!(
+                    "deployment {} finished without pausing",
+                    short_id(arn)
+                ));
+            }
+            app.info(format!("service {service} is deployed"));
+            Ok(Some(Ok(None)))
+        }
+        Some(ServiceDeploymentStatus::RollbackSuccessful) => {
+            let Some(failure) = state.gate_rollback.take() else {
+                app.warn(format!(
+                    "deployment {} was rolled back{}",
+                    short_id(arn),
+                    reason
+                        .as_deref()
+                        .map_or_else(String::new, |r| format!(": {r}"))
+                ));
+                return Ok(Some(Ok(Some(
+                    reason.unwrap_or_else(|| "rolled back".to_owned()),
+                ))));
+            };
+            let now_running = describe(app, service)
+                .await
+                .ok()
+                .and_then(|s| super::describe::primary_task_definition(&s))
+                .map(|t| short_task_definition(&t).to_owned());
+            let message = format!(
+                "service {service} rolled back{} after the {} gate of plugin `{}` failed",
+                now_running
+                    .as_deref()
+                    .map_or_else(String::new, |t| format!(" to {t}")),
+                failure.stage,
+                failure.plugin
+            );
+            app.info(message.clone());
+            app.notify(
+                EventKind::RolledBack,
+                &message,
+                now_running.clone(),
+                json!({"reason": failure.reason, "plugin": failure.plugin, "stage": failure.stage}),
+            );
+            Ok(Some(Err(Error::GateFailed {
+                plugin: failure.plugin,
+                stage: failure.stage,
+                reason: failure.reason,
+                rolled_back_to: now_running.or_else(|| Some("the previous revision".to_owned())),
+            })))
+        }
+        Some(
+            status @ (ServiceDeploymentStatus::Stopped
+            | ServiceDeploymentStatus::RollbackFailed
+            | ServiceDeploymentStatus::StopRequested),
+        ) => {
+            let reason = match state.gate_rollback.take() {
+                Some(f) => Some(format!(
+                    "{} gate of plugin `{}` failed: {}{}",
+                    f.stage,
+                    f.plugin,
+                    f.reason,
+                    reason.map_or_else(String::new, |r| format!("; ECS: {r}"))
+                )),
+                None => reason,
+            };
+            Ok(Some(Err(Error::DeploymentFailed {
+                service: service.to_owned(),
+                deployment: arn.to_owned(),
+                status: status.as_str().to_owned(),
+                reason,
+            })))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Reports status, lifecycle stage and traffic weight changes, and task progress.
+fn report_changes(app: &App<'_>, arn: &str, deployment: &ServiceDeployment, state: &mut State) {
+    let status = deployment.status().cloned();
+    if status != state.status {
+        if let Some(status) = &status {
+            app.info(format!(
+                "deployment {} is {}",
+                short_id(arn),
+                status.as_str()
+            ));
+        }
+        state.status = status;
+    }
+    let stage = deployment.lifecycle_stage().map(|s| s.as_str().to_owned());
+    if stage != state.stage {
+        if let Some(stage) = &stage {
+            app.info(format!("deployment {}: stage {stage}", short_id(arn)));
+        }
+        state.stage = stage;
+    }
+    let Some(target) = deployment.target_service_revision() else {
+        return;
+    };
+    let weights = (
+        target.requested_production_traffic_weight(),
+        target.requested_test_traffic_weight(),
+    );
+    if weights.0.is_some() && Some(weights) != state.weights {
+        let production = weights.0.unwrap_or(0.0);
+        let test = weights.1.unwrap_or(0.0);
+        let message =
+            format!("traffic on the new revision: production {production}%, test {test}%");
+        app.info(message.clone());
+        let production_moved = state
+            .weights
+            .is_some_and(|(before, _)| before.unwrap_or(0.0) != production)
+            || (state.weights.is_none() && production > 0.0);
+        if production_moved {
+            app.notify(
+                EventKind::TrafficShifted,
+                &message,
+                app.context().revision,
+                json!({"production_weight": production, "test_weight": test}),
+            );
+        }
+        state.weights = Some(weights);
+    }
+    app.events.emit(Event::Progress {
+        running: i64::from(target.running_task_count()),
+        desired: i64::from(target.requested_task_count()),
+    });
+}
+
+async fn describe_deployment(app: &App<'_>, arn: &str) -> Result<ServiceDeployment, Error> {
+    let output = app
+        .clients
+        .ecs
+        .describe_service_deployments()
+        .service_deployment_arns(arn)
+        .send()
+        .await
+        .map_err(|err| aws_error("DescribeServiceDeployments", &err, &[]))?;
+    output
+        .service_deployments()
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::Invalid(format!("service deployment {arn} not found")))
+}
+
+/// ContinueServiceDeployment for a PAUSE hook.
+pub(super) async fn continue_hook(
+    app: &App<'_>,
+    arn: &str,
+    hook_id: &str,
+    action: DeploymentLifecycleHookAction,
+) -> Result<(), Error> {
+    app.clients
+        .ecs
+        .continue_service_deployment()
+        .service_deployment_arn(arn)
+        .hook_id(hook_id)
+        .action(action)
+        .send()
+        .await
+        .map_err(|err| aws_error("ContinueServiceDeployment", &err, &[]))?;
+    Ok(())
+}
+
+async fn stop_with_rollback(app: &App<'_>, arn: &str) -> Result<(), Error> {
+    app.clients
+        .ecs
+        .stop_service_deployment()
+        .service_deployment_arn(arn)
+        .stop_type(StopServiceDeploymentStopType::Rollback)
+        .send()
+        .await
+        .map_err(|err| aws_error("StopServiceDeployment", &err, &[]))?;
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! The PAUSE lifecycle hook that lets ristretto's `before-traffic-shift` gates run between
+//! "new tasks take test traffic" and "production traffic shifts" in ECS-native blue/green,
+//! linear and canary deployments. When gate plugins are configured, the service definition
+//! gets a PAUSE hook at POST_TEST_TRAFFIC_SHIFT (unless it has one) whose timeout action is
+//! ROLLBACK, so a deploying process that vanishes cannot leave production half-shifted.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// The stage at which ristretto pauses the deployment to run its gates.
+pub const GATED_STAGE: &str = "POST_TEST_TRAFFIC_SHIFT";
+
+/// Stages whose PAUSE hooks ristretto answers with its `before-traffic-shift` gates.
+pub const GATED_STAGES: [&str; 2] = [GATED_STAGE, "PRODUCTION_TRAFFIC_SHIFT"];
+
+/// Minutes added to the longest gate timeout for the hook's own timeout (polling, slow CI).
+const MARGIN_MINUTES: u64 = 5;
+
+/// Whether the service definition uses an ECS-native strategy with traffic shifting
+/// (BLUE_GREEN, LINEAR or CANARY) under the ECS deployment controller.
+pub fn native_traffic_shift(definition: &Value) -> Option<&str> {
+    let controller = definition
+        .pointer("/deploymentController/type")
+        .and_then(Value::as_str)
+        .unwrap_or("ECS");
+    let strategy = definition
+        .pointer("/deploymentConfiguration/strategy")
+        .and_then(Value::as_str)?;
+    (controller == "ECS" && matches!(strategy, "BLUE_GREEN" | "LINEAR" | "CANARY"))
+        .then_some(strategy)
+}
+
+/// Adds ristretto's PAUSE hook to `definition` when it uses a native traffic-shifting
+/// strategy. `gate_timeout` is the longest time a gate may stay pending; the hook times out
+/// (with ROLLBACK) a few minutes after it. Returns whether a hook was added. A PAUSE hook the
+/// definition already has at that stage is kept, but its timeout action must be ROLLBACK.
+pub fn ensure_gate_hook(
+    definition: &mut Value,
+    gate_timeout: Duration,
+    source: &str,
+) -> Result<bool, String> {
+    if native_traffic_shift(definition).is_none() {
+        return Ok(false);
+    }
+    let Some(configuration) = definition
+        .get_mut("deploymentConfiguration")
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(false);
+    };
+    let hooks = configuration
+        .entry("lifecycleHooks")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let Some(hooks) = hooks.as_array_mut() else {
+        return Err(format!(
+            "{source}: deploymentConfiguration.lifecycleHooks must be a list"
+        ));
+    };
+    for (index, hook) in hooks.iter().enumerate() {
+        let is_pause = hook.get("targetType").and_then(Value::as_str) == Some("PAUSE");
+        let at_stage = hook
+            .get("lifecycleStages")
+            .and_then(Value::as_array)
+            .is_some_and(|stages| stages.iter().any(|s| s == GATED_STAGE));
+        if !(is_pause && at_stage) {
+            continue;
+        }
+        let action = hook
+            .pointer("/timeoutConfiguration/action")
+            .and_then(Value::as_str)
+            .unwrap_or("ROLLBACK");
+        if action != "ROLLBACK" {
+            return Err(format!(
+                "{source}: deploymentConfiguration.lifecycleHooks[{index}].timeoutConfiguration.action is {action}: \
+                 the PAUSE hook at {GATED_STAGE} is where ristretto's gates run, and it must time out \
+                 with ROLLBACK so that an interrupted deploy never shifts production traffic unverified"
+            ));
+        }
+        return Ok(false);
+    }
+    let minutes = gate_timeout.as_secs().div_ceil(60) + MARGIN_MINUTES;
+    hooks.push(json!({
+        "targetType": "PAUSE",
+        "lifecycleStages": [GATED_STAGE],
+        "timeoutConfiguration": {
+            "timeoutInMinutes": minutes.clamp(1, 20_160),
+            "action": "ROLLBACK",
+        },
+    }));
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blue_green(hooks: Value) -> Value {
+        json!({
+            "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5, "lifecycleHooks": hooks},
+        })
+    }
+
+    #[test]
+    fn adds_a_rollback_pause_hook_for_native_strategies() {
+        let mut def = blue_green(json!([]));
+        assert_eq!(
+            ensure_gate_hook(&mut def, Duration::from_secs(600), "svc.json"),
+            Ok(true)
+        );
+        assert_eq!(
+            def["deploymentConfiguration"]["lifecycleHooks"],
+            json!([{
+                "targetType": "PAUSE",
+                "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+                "timeoutConfiguration": {"timeoutInMinutes": 15, "action": "ROLLBACK"},
+            }])
+        );
+        let mut canary = json!({"deploymentConfiguration": {"strategy": "CANARY"}});
+        assert_eq!(
+            ensure_gate_hook(&mut canary, Duration::from_secs(30), "svc.json"),
+            Ok(true)
+        );
+        assert_eq!(
+            canary.pointer(
+                "/deploymentConfiguration/lifecycleHooks/0/timeoutConfiguration/timeoutInMinutes"
+            ),
+            Some(&json!(6))
+        );
+    }
+
+    #[test]
+    fn leaves_rolling_codedeploy_and_existing_hooks_alone() {
+        for mut def in [
+            json!({"deploymentConfiguration": {"strategy": "ROLLING"}}),
+            json!({"deploymentConfiguration": {"minimumHealthyPercent": 100}}),
+            json!({"deploymentController": {"type": "CODE_DEPLOY"}, "deploymentConfiguration": {"strategy": "BLUE_GREEN"}}),
+        ] {
+            let before = def.clone();
+            assert_eq!(
+                ensure_gate_hook(&mut def, Duration::from_secs(60), "s"),
+                Ok(false)
+            );
+            assert_eq!(def, before);
+        }
+        let existing = json!([
+            {"targetType": "AWS_LAMBDA", "hookTargetArn": "arn:aws:lambda:x", "lifecycleStages": ["PRE_SCALE_UP"]},
+            {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]},
+        ]);
+        let mut def = blue_green(existing.clone());
+        assert_eq!(
+            ensure_gate_hook(&mut def, Duration::from_secs(60), "s"),
+            Ok(false)
+        );
+        assert_eq!(def["deploymentConfiguration"]["lifecycleHooks"], existing);
+    }
+
+    #[test]
+    fn refuses_a_pause_hook_that_continues_on_timeout() {
+        let mut def = blue_green(json!([
+            {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+             "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "CONTINUE"}},
+        ]));
+        let err = ensure_gate_hook(&mut def, Duration::from_secs(60), "ecs-service-def.json")
+            .unwrap_err();
+        assert!(
+            err.starts_with("ecs-service-def.json: deploymentConfiguration.lifecycleHooks[0].timeoutConfiguration.action is CONTINUE"),
+            "{err}"
+        );
+        let mut bad = blue_green(json!({"not": "a list"}));
+        assert!(ensure_gate_hook(&mut bad, Duration::from_secs(60), "s").is_err());
+    }
+}

@@ -1,0 +1,358 @@
+//! ECS-native blue/green through the binary: with gate plugins, ristretto adds a PAUSE hook at
+//! POST_TEST_TRAFFIC_SHIFT, runs the `before-traffic-shift` gates when the deployment awaits
+//! action there, and continues (production traffic shifts) or rolls back (it never shifts);
+//! a gate pending past its deadline rolls back; bake gates stop the deployment with rollback;
+//! `--wait-until paused|ecs:<STAGE>`, `continue` and `rollback` of a paused deployment.
+
+use crate::support::{HttpSink, TestContext, assert_failure, assert_success, test_plugin, text};
+
+const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128}]}"#;
+
+fn service_definition(strategy: &str, extra: &str) -> String {
+    format!(
+        r#"{{"launchType": "EC2", "desiredCount": 1, "deploymentConfiguration": {{"strategy": "{strategy}", "bakeTimeInMinutes": 0{extra}}}}}"#
+    )
+}
+
+fn config(plugins: &str) -> String {
+    format!(
+        "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\nplugins:{plugins}\n"
+    )
+}
+
+fn gate(config: &str) -> String {
+    format!(
+        "\n  - path: {}\n    config: {config}",
+        test_plugin("scripted-gate").display()
+    )
+}
+
+fn recorder(sink: &HttpSink) -> String {
+    let host = sink.url.trim_start_matches("http://").to_owned();
+    format!(
+        "\n  - path: {}\n    config:\n      url: {}/hook\n    allow:\n      http: ['{host}']",
+        test_plugin("notify-recorder").display(),
+        sink.url
+    )
+}
+
+/// A BLUE_GREEN service running web:1, deployed without plugins.
+async fn blue_green_service(extra: &str) -> TestContext {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", &config(" []"));
+    context.write("td.json", TASK_DEFINITION);
+    context.write("sd.json", &service_definition("BLUE_GREEN", extra));
+    context.create_cluster().await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    context
+}
+
+fn runs(service: &aws_sdk_ecs::types::Service, revision: &str) -> bool {
+    service
+        .task_definition()
+        .unwrap_or_default()
+        .ends_with(revision)
+}
+
+fn operations(context: &TestContext) -> Vec<String> {
+    context
+        .calls("")
+        .iter()
+        .filter_map(|c| c["operation"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The newest service deployment of `web`, described by an independent client.
+async fn newest_deployment(context: &TestContext) -> aws_sdk_ecs::types::ServiceDeployment {
+    let ecs = context.ecs().await;
+    let deployments = ecs
+        .list_service_deployments()
+        .cluster("e2e")
+        .service("web")
+        .send()
+        .await
+        .expect("list service deployments");
+    let newest = deployments.service_deployments()[0]
+        .service_deployment_arn()
+        .unwrap_or_default()
+        .to_owned();
+    let described = ecs
+        .describe_service_deployments()
+        .service_deployment_arns(newest)
+        .send()
+        .await
+        .expect("describe service deployments");
+    described.service_deployments()[0].clone()
+}
+
+fn kinds(sink: &HttpSink) -> Vec<String> {
+    sink.bodies()
+        .iter()
+        .filter_map(|b| b["kind"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_passing_gate_continues_the_pause_and_production_traffic_shifts() {
+    let context = blue_green_service("").await;
+    context.write("ecspresso.yml", &config(&gate("{}")));
+    let diff = context.run(&["diff"], &[("TAG", "1")]);
+    assert!(
+        text(&diff.stdout).contains("POST_TEST_TRAFFIC_SHIFT"),
+        "the diff shows the PAUSE hook the gates need: {}",
+        text(&diff.stdout)
+    );
+    let before = context.calls("").len();
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_success(&output);
+    let stderr = text(&output.stderr);
+    for expected in [
+        "paused at POST_TEST_TRAFFIC_SHIFT",
+        "before-traffic-shift gate of plugin `scripted-gate` passed",
+        "gates passed: production traffic shifts to the new revision",
+        "traffic on the new revision: production 100%",
+        "service web runs web:2",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    let service = context.service("web").await;
+    assert!(runs(&service, "web:2"), "{:?}", service.task_definition());
+    let hooks = service
+        .deployment_configuration()
+        .map(|c| c.lifecycle_hooks().to_vec())
+        .unwrap_or_default();
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    assert_eq!(hooks[0].target_type().map(|t| t.as_str()), Some("PAUSE"));
+    assert_eq!(
+        hooks[0]
+            .timeout_configuration()
+            .and_then(|t| t.action())
+            .map(|a| a.as_str()),
+        Some("ROLLBACK")
+    );
+    let sequence = operations(&context)[before..].to_vec();
+    eprintln!("AWS calls, gate passes: {sequence:?}");
+    assert_eq!(
+        sequence
+            .iter()
+            .filter(|o| *o == "ContinueServiceDeployment")
+            .count(),
+        1,
+        "{sequence:?}"
+    );
+    assert!(!sequence.contains(&"StopServiceDeployment".to_owned()));
+    let diff = context.run(&["diff", "--exit-code"], &[("TAG", "2")]);
+    assert_success(&diff);
+}
+
+#[tokio::test]
+async fn a_failing_gate_rolls_back_before_production_traffic_moves() {
+    let context = blue_green_service("").await;
+    let sink = HttpSink::start();
+    context.write(
+        "ecspresso.yml",
+        &config(&format!(
+            "{}{}",
+            gate("{fail_at: [before-traffic-shift], fail: 'smoke test: 500 on /health'}"),
+            recorder(&sink)
+        )),
+    );
+    let before = context.calls("").len();
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(
+        &output,
+        "before-traffic-shift gate of plugin `scripted-gate` failed: smoke test: 500 on /health (after 0 polls); the service was rolled back to web:1",
+    );
+    let stderr = text(&output.stderr);
+    assert!(
+        !stderr.contains("production 100%") && !stderr.contains("production 10%"),
+        "production traffic never moved: {stderr}"
+    );
+    let service = context.service("web").await;
+    assert!(runs(&service, "web:1"), "{:?}", service.task_definition());
+    let sequence = operations(&context)[before..].to_vec();
+    eprintln!("AWS calls, gate fails: {sequence:?}");
+    assert!(sequence.contains(&"ContinueServiceDeployment".to_owned()));
+
+    assert_eq!(
+        newest_deployment(&context)
+            .await
+            .status()
+            .map(|s| s.as_str()),
+        Some("ROLLBACK_SUCCESSFUL")
+    );
+    let kinds = kinds(&sink);
+    for expected in ["gate-failed", "rolled-back", "deploy-failed"] {
+        assert!(
+            kinds.contains(&expected.to_owned()),
+            "{expected}: {kinds:?}"
+        );
+    }
+    assert!(!kinds.contains(&"traffic-shifted".to_owned()), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn a_gate_pending_past_its_deadline_rolls_back() {
+    let context = blue_green_service("").await;
+    context.write(
+        "ecspresso.yml",
+        &config(&format!(
+            "{}\n    limits:\n      gate_timeout: 1s",
+            gate("{pending_polls: 1000, pending_at: [before-traffic-shift]}")
+        )),
+    );
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(
+        &output,
+        "before-traffic-shift gate of plugin `scripted-gate` failed: still pending after 1s (limits.gate_timeout); the service was rolled back to web:1",
+    );
+    assert!(runs(&context.service("web").await, "web:1"));
+}
+
+#[tokio::test]
+async fn a_failing_bake_gate_stops_the_deployment_with_rollback() {
+    let context = blue_green_service("").await;
+    context.write(
+        "sd.json",
+        &service_definition("BLUE_GREEN", "")
+            .replace("\"bakeTimeInMinutes\": 0", "\"bakeTimeInMinutes\": 1"),
+    );
+    context.control(
+        "/_emulator/config",
+        serde_json::json!({"minute_seconds": 6, "ecs_steps": 3}),
+    );
+    context.write(
+        "ecspresso.yml",
+        &config(&gate("{fail_at: [bake], fail: 'p99 latency 2.3s'}")),
+    );
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(
+        &output,
+        "bake gate of plugin `scripted-gate` failed: p99 latency 2.3s (after 0 polls); the service was rolled back to web:1",
+    );
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("before-traffic-shift gate of plugin `scripted-gate` passed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("stage BAKE_TIME"), "{stderr}");
+    assert!(!context.calls("StopServiceDeployment").is_empty());
+    assert!(runs(&context.service("web").await, "web:1"));
+}
+
+#[tokio::test]
+async fn wait_until_paused_then_continue_and_rollback_of_a_paused_deployment() {
+    let pause = r#", "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"], "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}]"#;
+    let context = blue_green_service("").await;
+    context.write("sd.json", &service_definition("BLUE_GREEN", pause));
+
+    let nothing = context.run(&["continue"], &[]);
+    assert_failure(
+        &nothing,
+        "service web has no deployment in progress: nothing to continue",
+    );
+
+    let output = context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "2")]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("is paused at POST_TEST_TRAFFIC_SHIFT"),
+        "{}",
+        text(&output.stderr)
+    );
+    let paused = newest_deployment(&context).await;
+    assert_eq!(paused.status().map(|s| s.as_str()), Some("IN_PROGRESS"));
+    assert_eq!(
+        paused.lifecycle_stage().map(|s| s.as_str()),
+        Some("POST_TEST_TRAFFIC_SHIFT")
+    );
+    assert_eq!(
+        paused
+            .target_service_revision()
+            .and_then(|t| t.requested_production_traffic_weight()),
+        Some(0.0),
+        "production traffic has not moved"
+    );
+
+    let output = context.run(&["continue"], &[]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("service web is deployed"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(runs(&context.service("web").await, "web:2"));
+
+    let output = context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "3")]);
+    assert_success(&output);
+    let output = context.run(&["rollback", "--no-deregister-task-definition"], &[]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("ContinueServiceDeployment ROLLBACK"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(runs(&context.service("web").await, "web:2"));
+
+    let output = context.run(
+        &[
+            "deploy",
+            "--wait-until",
+            "ecs:PRODUCTION_TRAFFIC_SHIFT",
+            "--no-wait",
+        ],
+        &[("TAG", "4")],
+    );
+    assert_success(&output);
+    let output = context.run(&["wait", "--wait-until", "paused"], &[]);
+    assert_success(&output);
+    let output = context.run(&["continue", "--wait-until", "ecs:BAKE_TIME"], &[]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("reached"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn wait_targets_the_strategy_cannot_reach_are_refused_before_any_change() {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", &config(" []"));
+    context.write("td.json", TASK_DEFINITION);
+    context.write("sd.json", &service_definition("ROLLING", ""));
+    context.create_cluster().await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    let before = context.calls("RegisterTaskDefinition").len();
+    let output = context.run(
+        &["deploy", "--wait-until", "ecs:BAKE_TIME"],
+        &[("TAG", "2")],
+    );
+    assert_failure(
+        &output,
+        "--wait-until ecs:BAKE_TIME needs deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY; service web uses ROLLING (nothing was changed)",
+    );
+    let output = context.run(
+        &["deploy", "--wait-until", "codedeploy:AllowTraffic"],
+        &[("TAG", "2")],
+    );
+    assert_failure(&output, "needs a CODE_DEPLOY service");
+    let output = context.run(&["deploy", "--wait-until", "ecs:BAKING"], &[("TAG", "2")]);
+    assert_failure(&output, "unknown ECS lifecycle stage `BAKING`");
+    assert_eq!(context.calls("RegisterTaskDefinition").len(), before);
+    assert!(context.calls("UpdateService").is_empty());
+
+    context.write(
+        "sd.json",
+        &service_definition(
+            "BLUE_GREEN",
+            r#", "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"], "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "CONTINUE"}}]"#,
+        ),
+    );
+    context.write("ecspresso.yml", &config(&gate("{}")));
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(
+        &output,
+        "sd.json: deploymentConfiguration.lifecycleHooks[0].timeoutConfiguration.action is CONTINUE",
+    );
+    assert_eq!(context.calls("RegisterTaskDefinition").len(), before);
+}
