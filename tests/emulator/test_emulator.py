@@ -480,7 +480,7 @@ def _blue_green_service(emu: Emulator, aws: Any, stages: list[str], timeout: dic
         hook["timeoutConfiguration"] = timeout
     ecs, td1 = make_service(
         aws,
-        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1, "lifecycleHooks": [hook]},
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": [hook]},
     )
     emu.ok("POST", "/_emulator/config", {"account": aws.account, "ecs_steps": 2})
     settle(emu, aws)
@@ -531,6 +531,163 @@ def test_pause_hook_rollback(emu, aws):
     for _ in range(5):
         d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
     assert d["status"] == "ROLLBACK_SUCCESSFUL"
+    assert describe(ecs)["taskDefinition"] == td1
+
+
+# ---------------------------------------------------------------------------
+# 4b. wall-clock timing: minute_seconds, PAUSE timeouts, BAKE_TIME, traffic steps
+# ---------------------------------------------------------------------------
+def _config(emu: Emulator, aws: Any, **knobs: Any) -> dict[str, Any]:
+    return emu.ok("POST", "/_emulator/config", {"account": aws.account, **knobs})
+
+
+def _sd(ecs: Any, arn: str) -> dict[str, Any]:
+    return ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+
+
+def _prod_weights(d: dict[str, Any]) -> tuple[float, float]:
+    """(target, first source) requestedProductionTrafficWeight."""
+    return (d["targetServiceRevision"]["requestedProductionTrafficWeight"],
+            d["sourceServiceRevisions"][0]["requestedProductionTrafficWeight"])
+
+
+def _traffic_service(emu: Emulator, aws: Any, cfg: dict[str, Any], **knobs: Any) -> tuple[Any, str, str, str]:
+    """A settled service with deploymentConfiguration `cfg`, then knobs, then a td2 deployment."""
+    ecs, td1 = make_service(aws, deploymentConfiguration=cfg)
+    settle(emu, aws)
+    _config(emu, aws, **knobs)
+    td2 = register(ecs, image="nginx:2")
+    ecs.update_service(cluster="prod", service="web", taskDefinition=td2)
+    return ecs, td1, td2, latest_sd(ecs)
+
+
+def _poll_until(ecs: Any, arn: str, done: Any, limit: float = 10.0) -> list[tuple[float, float, dict[str, Any]]]:
+    """Polls every 0.05 s until done(d); returns [(sent, received, deployment)] (client clock)."""
+    seen, deadline = [], time.time() + limit
+    while time.time() < deadline:
+        sent = time.time()
+        d = _sd(ecs, arn)
+        seen.append((sent, time.time(), d))
+        if done(d):
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"not done after {limit}s: {seen[-1][2]['status']} {seen[-1][2]['lifecycleStage']}")
+
+
+def _held(seen: list[tuple[float, float, Any]], key: Any, a: Any, b: Any) -> float:
+    """A lower bound on how long the server showed `a` before `b`: received(first b) - sent(first a)."""
+    sent_a = next(sent for sent, _, d in seen if key(d) == a)
+    got_b = next(got for _, got, d in seen if key(d) == b)
+    return got_b - sent_a
+
+
+def _holds_until(poll: Any, deadline: float, check: Any) -> None:
+    """Polls every 0.1 s; check(answer) for every answer received before `deadline` (client clock)."""
+    while True:
+        answer = poll()
+        if time.time() >= deadline:
+            return
+        check(answer)
+        time.sleep(0.1)
+
+
+def test_minute_seconds_knob(emu, aws):
+    assert emu.ok("GET", f"/_emulator/config?account={aws.account}")["minute_seconds"] == 60
+    assert _config(emu, aws, minute_seconds=0.5)["minute_seconds"] == 0.5
+    assert _config(emu, aws, minute_seconds=2)["minute_seconds"] == 2.0
+    assert emu.ok("GET", f"/_emulator/config?account={aws.account}") == {
+        "account": aws.account, "ecs_steps": 3, "codedeploy_steps": 1, "minute_seconds": 2.0}
+    for bad in (0, -1.5, "fast", True, [1]):
+        status, body = emu.ctl("POST", "/_emulator/config", {"account": aws.account, "minute_seconds": bad})
+        assert status == 400 and body["field"] == "minute_seconds", (bad, body)
+    assert emu.ok("GET", f"/_emulator/config?account={aws.account}")["minute_seconds"] == 2.0
+
+
+def test_pause_hook_expires_after_minute_seconds(emu, aws):
+    _config(emu, aws, minute_seconds=0.5)
+    ecs, td1, td2 = _blue_green_service(emu, aws, ["POST_SCALE_UP"], timeout={"timeoutInMinutes": 2})
+    arn = latest_sd(ecs)
+    sent, _, d = _poll_until(ecs, arn, lambda d: d.get("lifecycleHookDetails"))[-1]
+    expires = d["lifecycleHookDetails"][0]["expiresAt"].timestamp()
+    assert 0.95 <= expires - sent <= 1.05 + (time.time() - sent), expires - sent  # 2 minutes x 0.5 s
+    _holds_until(lambda: _sd(ecs, arn), expires - 0.05,
+                 lambda d: d["lifecycleHookDetails"][0]["status"] == "AWAITING_ACTION" or pytest.fail(str(d)))
+    time.sleep(max(0.0, expires + 0.1 - time.time()))
+    d = _sd(ecs, arn)  # timeoutAction ROLLBACK (default)
+    assert d["status"].startswith("ROLLBACK_") and d["lifecycleHookDetails"][0]["status"] == "TIMED_OUT"
+    _poll_until(ecs, arn, lambda d: d["status"] == "ROLLBACK_SUCCESSFUL", limit=3)
+    assert describe(ecs)["taskDefinition"] == td1
+
+
+def test_blue_green_bake_time_holds_on_wall_clock(emu, aws):
+    cfg = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 2}
+    ecs, td1, td2, arn = _traffic_service(emu, aws, cfg, ecs_steps=1, minute_seconds=0.5)
+    sent = time.time()
+    d = _sd(ecs, arn)  # walks to BAKE_TIME: the bake (2 minutes x 0.5 s) starts now
+    received = time.time()
+    assert d["lifecycleStage"] == "BAKE_TIME" and d["status"] == "IN_PROGRESS"
+    assert _prod_weights(d) == (100.0, 0.0)
+    assert d["targetServiceRevision"]["runningTaskCount"] == 2 and d["sourceServiceRevisions"][0]["runningTaskCount"] == 2
+    s = describe(ecs)
+    assert len(s["deployments"]) == 2 and s["runningCount"] == 4
+    _holds_until(lambda: _sd(ecs, arn), sent + 0.95,
+                 lambda d: (d["lifecycleStage"], d["status"]) == ("BAKE_TIME", "IN_PROGRESS") or pytest.fail(str(d)))
+    time.sleep(max(0.0, received + 1.05 - time.time()))
+    d = _sd(ecs, arn)
+    assert (d["lifecycleStage"], d["status"]) == ("CLEAN_UP", "SUCCESSFUL")
+    s = describe(ecs)
+    assert s["taskDefinition"] == td2 and len(s["deployments"]) == 1 and s["runningCount"] == 2
+
+
+def test_stop_during_bake_time_rolls_back(emu, aws):
+    cfg = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1}
+    ecs, td1, td2, arn = _traffic_service(emu, aws, cfg, ecs_steps=1)  # 1 minute = 60 s
+    _config(emu, aws, minute_seconds=0.01)  # only for deployments started afterwards
+    assert _sd(ecs, arn)["lifecycleStage"] == "BAKE_TIME"
+    time.sleep(0.3)
+    assert _sd(ecs, arn)["lifecycleStage"] == "BAKE_TIME"
+    ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+    d = _sd(ecs, arn)
+    assert d["status"].startswith("ROLLBACK_") and _prod_weights(d) == (0.0, 100.0)
+    d = _poll_until(ecs, arn, lambda d: d["status"] == "ROLLBACK_SUCCESSFUL", limit=3)[-1][2]
+    assert d["rollback"]["reason"]
+    s = describe(ecs)
+    assert s["taskDefinition"] == td1 and len(s["deployments"]) == 1 and s["runningCount"] == 2
+
+
+def test_linear_traffic_shift_steps_on_wall_clock(emu, aws):
+    cfg = {"strategy": "LINEAR", "bakeTimeInMinutes": 0, "linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": 1}}
+    ecs, td1, td2, arn = _traffic_service(emu, aws, cfg, ecs_steps=1, minute_seconds=0.4)
+    seen = _poll_until(ecs, arn, lambda d: d["status"] == "SUCCESSFUL")
+    shift = [x for x in seen if x[2]["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"]
+    weights = list(dict.fromkeys(_prod_weights(d) for _, _, d in shift))
+    assert weights == [(25.0, 75.0), (50.0, 50.0), (75.0, 25.0), (100.0, 0.0)]
+    for a, b in zip(weights, weights[1:]):
+        assert _held(shift, _prod_weights, a, b) >= 0.38, (a, b)  # each step held 1 x 0.4 s
+    stages = [d["lifecycleStage"] for _, _, d in seen]
+    assert stages.index("PRODUCTION_TRAFFIC_SHIFT") == 0 and stages[-1] == "CLEAN_UP"
+    assert describe(ecs)["taskDefinition"] == td2
+
+
+def test_canary_defaults_hold_canary_then_shift_all(emu, aws):
+    ecs, td1, td2, arn = _traffic_service(emu, aws, {"strategy": "CANARY", "bakeTimeInMinutes": 0},
+                                          ecs_steps=1, minute_seconds=0.05)  # canary bake 10 minutes = 0.5 s
+    seen = _poll_until(ecs, arn, lambda d: d["status"] == "SUCCESSFUL")
+    shift = [x for x in seen if x[2]["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"]
+    assert list(dict.fromkeys(_prod_weights(d) for _, _, d in shift)) == [(5.0, 95.0), (100.0, 0.0)]
+    assert _held(shift, _prod_weights, (5.0, 95.0), (100.0, 0.0)) >= 0.48
+    assert describe(ecs)["taskDefinition"] == td2
+
+
+def test_linear_step_per_poll_and_rollback_mid_shift(emu, aws):
+    cfg = {"strategy": "LINEAR", "bakeTimeInMinutes": 0, "linearConfiguration": {"stepBakeTimeInMinutes": 0}}
+    ecs, td1, td2, arn = _traffic_service(emu, aws, cfg, ecs_steps=1)
+    steps = [_sd(ecs, arn) for _ in range(3)]
+    assert [d["lifecycleStage"] for d in steps] == ["PRODUCTION_TRAFFIC_SHIFT"] * 3
+    assert [_prod_weights(d) for d in steps] == [(10.0, 90.0), (20.0, 80.0), (30.0, 70.0)]
+    ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+    d = _poll_until(ecs, arn, lambda d: d["status"] == "ROLLBACK_SUCCESSFUL", limit=3)[-1][2]
+    assert _prod_weights(d) == (0.0, 100.0)
     assert describe(ecs)["taskDefinition"] == td1
 
 
@@ -629,7 +786,9 @@ def test_list_task_definitions_sort_and_pagination(emu, aws):
 # ---------------------------------------------------------------------------
 # 7. CodeDeploy
 # ---------------------------------------------------------------------------
-def _codedeploy_setup(aws: Any, ready_wait: bool = False, rollback: bool = True) -> tuple[Any, Any, str, str, str]:
+def _codedeploy_setup(
+    aws: Any, ready_wait: bool = False, rollback: bool = True, ready_minutes: int = 10, termination_minutes: int = 0
+) -> tuple[Any, Any, str, str, str]:
     ecs = aws("ecs")
     ecs.create_cluster(clusterName="prod")
     td1 = register(ecs, fargate=False, image="app:1")
@@ -637,8 +796,13 @@ def _codedeploy_setup(aws: Any, ready_wait: bool = False, rollback: bool = True)
     ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td1, desiredCount=2, deploymentController={"type": "CODE_DEPLOY"})
     cd = aws("codedeploy")
     cd.create_application(applicationName="app", computePlatform="ECS")
-    bg: dict[str, Any] = {"terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 5}}
-    bg["deploymentReadyOption"] = {"actionOnTimeout": "STOP_DEPLOYMENT" if ready_wait else "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 10 if ready_wait else 0}
+    bg: dict[str, Any] = {
+        "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": termination_minutes}
+    }
+    bg["deploymentReadyOption"] = {
+        "actionOnTimeout": "STOP_DEPLOYMENT" if ready_wait else "CONTINUE_DEPLOYMENT",
+        "waitTimeInMinutes": ready_minutes if ready_wait else 0,
+    }
     cd.create_deployment_group(
         applicationName="app",
         deploymentGroupName="dg",
@@ -759,6 +923,92 @@ def test_codedeploy_configs_and_codestep_knob(emu, aws):
     group = cd.get_deployment_group(applicationName="app", deploymentGroupName="dg")["deploymentGroupInfo"]
     assert group["deploymentConfigName"] == "CodeDeployDefault.ECSAllAtOnce"
     assert group["lastSuccessfulDeployment"]["deploymentId"] == dep_id
+
+
+def _task_sets(ecs: Any) -> list[tuple[str, str, str]]:
+    return [(ts["status"], ts["taskDefinition"], ts["id"]) for ts in describe(ecs)["taskSets"]]
+
+
+def _weights(cd: Any, dep_id: str) -> dict[str, float]:
+    target = cd.get_deployment_target(deploymentId=dep_id, targetId="prod:web")["deploymentTarget"]["ecsTarget"]
+    return {ts["taskSetLabel"]: ts["trafficWeight"] for ts in target["taskSetsInfo"]}
+
+
+def test_codedeploy_ready_wait_expires(emu, aws):
+    _config(emu, aws, minute_seconds=0.5)
+    ecs, cd, td1, td2, appspec = _codedeploy_setup(aws, ready_wait=True, ready_minutes=2)  # 1 s
+    blue = _task_sets(ecs)
+    dep_id = cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec))["deploymentId"]
+    status = lambda: cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]["status"]  # noqa: E731
+    assert status() == "InProgress"
+    sent = time.time()
+    assert status() == "Ready"  # the ready wait (2 minutes x 0.5 s) starts now
+    received = time.time()
+    _holds_until(status, sent + 0.95, lambda st: st == "Ready" or pytest.fail(st))
+    time.sleep(max(0.0, received + 1.05 - time.time()))
+    info = cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]
+    assert info["status"] == "Stopped" and info["errorInformation"]["code"] == "TIMEOUT"
+    rollback_id = info["rollbackInfo"]["rollbackDeploymentId"]  # group: autoRollback DEPLOYMENT_FAILURE
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        cd.continue_deployment(deploymentId=dep_id, deploymentWaitType="READY_WAIT")
+    assert error_code(exc.value) == "DeploymentAlreadyCompletedException"
+    for _ in range(4):
+        rb = cd.get_deployment(deploymentId=rollback_id)["deploymentInfo"]
+    assert rb["status"] == "Succeeded" and rb["creator"] == "codeDeployRollback"
+    assert describe(ecs)["taskDefinition"] == td1 and _task_sets(ecs) == blue
+
+
+def test_codedeploy_termination_wait_then_succeeds(emu, aws):
+    _config(emu, aws, minute_seconds=1)
+    ecs, cd, td1, td2, appspec = _codedeploy_setup(aws, termination_minutes=2)  # 2 s
+    (_, _, blue_id), = _task_sets(ecs)
+    dep_id = cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec))["deploymentId"]
+    infos = [cd.get_deployment(deploymentId=dep_id)["deploymentInfo"] for _ in range(2)]
+    sent = time.time()
+    infos.append(cd.get_deployment(deploymentId=dep_id)["deploymentInfo"])  # the termination wait starts now
+    received = time.time()
+    assert [i["status"] for i in infos] == ["InProgress"] * 3
+    assert [i["instanceTerminationWaitTimeStarted"] for i in infos] == [False, False, True]
+    target = cd.get_deployment_target(deploymentId=dep_id, targetId="prod:web")["deploymentTarget"]["ecsTarget"]
+    assert target["status"] == "InProgress" and {e["status"] for e in target["lifecycleEvents"]} == {"Succeeded"}
+    assert _weights(cd, dep_id) == {"Blue": 0.0, "Green": 100.0}
+    sets = _task_sets(ecs)
+    assert [(s, td) for s, td, _ in sets] == [("PRIMARY", td2), ("ACTIVE", td1)] and sets[1][2] == blue_id
+    assert describe(ecs)["taskDefinition"] == td2
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec))
+    assert error_code(exc.value) == "DeploymentLimitExceededException"
+    status = lambda: cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]["status"]  # noqa: E731
+    _holds_until(status, sent + 1.95, lambda st: st == "InProgress" or pytest.fail(st))
+    time.sleep(max(0.0, received + 2.05 - time.time()))
+    assert cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]["status"] == "Succeeded"
+    assert [(s, td) for s, td, _ in _task_sets(ecs)] == [("PRIMARY", td2)]
+
+
+def test_codedeploy_termination_wait_stop_rolls_back_and_continue_ends_it(emu, aws):
+    ecs, cd, td1, td2, appspec = _codedeploy_setup(aws, termination_minutes=2)  # default: 2 real minutes
+    blue = _task_sets(ecs)
+    dep_id = cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec))["deploymentId"]
+    for _ in range(3):
+        cd.get_deployment(deploymentId=dep_id)
+    assert describe(ecs)["taskDefinition"] == td2 and _weights(cd, dep_id)["Green"] == 100.0
+    assert cd.stop_deployment(deploymentId=dep_id, autoRollbackEnabled=True)["status"] == "Pending"
+    info = cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]
+    assert info["status"] == "Stopped" and info["errorInformation"]["code"] == "MANUAL_STOP"
+    assert describe(ecs)["taskDefinition"] == td1 and _task_sets(ecs) == blue
+    assert _weights(cd, dep_id) == {"Blue": 100.0, "Green": 0.0}
+    for _ in range(4):
+        rb = cd.get_deployment(deploymentId=info["rollbackInfo"]["rollbackDeploymentId"])["deploymentInfo"]
+    assert rb["status"] == "Succeeded"
+    assert describe(ecs)["taskDefinition"] == td1 and _task_sets(ecs) == blue
+    # ContinueDeployment(TERMINATION_WAIT) ends the wait early
+    dep2 = cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec))["deploymentId"]
+    for _ in range(3):
+        info = cd.get_deployment(deploymentId=dep2)["deploymentInfo"]
+    assert info["status"] == "InProgress" and info["instanceTerminationWaitTimeStarted"] is True
+    cd.continue_deployment(deploymentId=dep2, deploymentWaitType="TERMINATION_WAIT")
+    assert cd.get_deployment(deploymentId=dep2)["deploymentInfo"]["status"] == "Succeeded"
+    assert [(s, td) for s, td, _ in _task_sets(ecs)] == [("PRIMARY", td2)]
 
 
 # ---------------------------------------------------------------------------

@@ -4,13 +4,15 @@ BatchGetDeploymentTargets, GetApplicationRevision, GetDeploymentConfig,
 ListDeploymentConfigs.
 
 A deployment walks Created -> InProgress (test traffic) -> [Ready] ->
-InProgress (production traffic) -> Succeeded, one position per
-``codedeploy_steps`` polls (GetDeployment, BatchGetDeployments,
-GetDeploymentTarget, BatchGetDeploymentTargets)."""
+InProgress (production traffic) -> [Bake: termination wait] -> Succeeded, one
+position per ``codedeploy_steps`` polls (GetDeployment, BatchGetDeployments,
+GetDeploymentTarget, BatchGetDeploymentTargets).  Ready and Bake are left on
+wall-clock time (``minute_seconds`` per AWS minute) or by ContinueDeployment."""
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import yaml
@@ -42,6 +44,7 @@ POSITIONS = {
     "Test": ("InProgress", 4, 4),
     "Ready": ("Ready", 5, None),
     "Traffic": ("InProgress", 6, 6),
+    "Bake": ("InProgress", 8, None),  # termination wait: green has 100 %, blue still runs
     "Succeeded": ("Succeeded", 8, None),
 }
 BUILTIN_CONFIGS: dict[str, dict[str, Any]] = {
@@ -77,10 +80,27 @@ def _err(code: str, message: str) -> CodeDeployException:
 
 
 class DeploymentRuntime:
-    def __init__(self, dep: DeploymentInfo, account: str, plan: dict[str, Any] | None, wait_ready: bool):
+    def __init__(
+        self,
+        dep: DeploymentInfo,
+        account: str,
+        plan: dict[str, Any] | None,
+        wait_ready: bool,
+        ready_minutes: float = 0,
+        termination_minutes: float = 0,
+    ):
         self.account = account
         self.plan = plan
-        self.positions = ["Created", "Test"] + (["Ready"] if wait_ready else []) + ["Traffic", "Succeeded"]
+        bake = ["Bake"] if termination_minutes > 0 else []
+        self.positions = ["Created", "Test"] + (["Ready"] if wait_ready else []) + ["Traffic"] + bake + ["Succeeded"]
+        self.minute = state.minute_seconds(account)
+        self.ready_minutes = ready_minutes  # 0: Ready waits for ContinueDeployment without expiry
+        self.termination_minutes = termination_minutes
+        self.deadline: datetime | None = None  # end of the Ready or Bake wait
+        self.blue_td: str | None = None  # the ECS service's task definition when the deployment was created
+        self.restore_td: str | None = None  # rollback deployments: the task definition they put back
+        self.blue_sets: list[tuple[Any, str]] = []  # (task set, status) of blue during the termination wait
+        self.green_applied = False  # the ECS service already runs green (termination wait)
         self.pos = 0
         self.polls = 0
         self.error: dict[str, Any] | None = None
@@ -95,6 +115,12 @@ class DeploymentRuntime:
     @property
     def position(self) -> str:
         return self.positions[self.pos]
+
+    def after(self, minutes: float) -> datetime:
+        return now() + timedelta(seconds=float(minutes) * self.minute)
+
+    def ready_deadline(self) -> datetime | None:
+        return self.after(self.ready_minutes) if self.ready_minutes > 0 else None
 
     def _touch_events(self) -> None:
         _, done, running = POSITIONS[self.position]
@@ -156,7 +182,10 @@ def _target_status(dep: DeploymentInfo) -> str:
 # ---------------------------------------------------------------------------
 def poll(backend: CodeDeployBackend, dep: DeploymentInfo) -> None:
     rt = _rt(dep)
-    if rt is None or rt.end_state or rt.position in ("Ready", "Succeeded"):
+    if rt is None or rt.end_state or rt.position == "Succeeded":
+        return
+    if rt.position in ("Ready", "Bake"):
+        _check_deadline(backend, dep)
         return
     rt.polls += 1
     if rt.polls < state.codedeploy_steps(rt.account):
@@ -168,25 +197,72 @@ def poll(backend: CodeDeployBackend, dep: DeploymentInfo) -> None:
     _advance(backend, dep)
 
 
+def _check_deadline(backend: CodeDeployBackend, dep: DeploymentInfo) -> None:
+    """Ready: stop when the ready wait expired. Bake: succeed when the termination wait is over."""
+    rt = _rt(dep)
+    assert rt is not None
+    if rt.deadline is None or now() < rt.deadline:
+        return
+    if rt.position == "Ready":
+        _ready_timeout(backend, dep)
+    else:
+        _advance(backend, dep)
+
+
 def _advance(backend: CodeDeployBackend, dep: DeploymentInfo) -> None:
     rt = _rt(dep)
     assert rt is not None
     rt.pos += 1
     rt._touch_events()
-    if rt.position == "Succeeded":
+    if rt.position == "Ready":
+        rt.deadline = rt.ready_deadline()
+    elif rt.position == "Bake":
+        _start_termination_wait(backend, dep)
+    elif rt.position == "Succeeded":
         _succeed(backend, dep)
     _sync(dep)
+
+
+def _start_termination_wait(backend: CodeDeployBackend, dep: DeploymentInfo) -> None:
+    rt = _rt(dep)
+    assert rt is not None
+    rt.deadline = rt.after(rt.termination_minutes)
+    dep.instance_termination_wait_time_started = True
+    _shift_to_green(backend, dep)
 
 
 def _succeed(backend: CodeDeployBackend, dep: DeploymentInfo) -> None:
     rt = _rt(dep)
     assert rt is not None
     rt.pos = rt.positions.index("Succeeded")
+    rt.deadline = None
     rt._touch_events()
     _sync(dep)
     group = dep.deployment_group
     group._last_successful = dep
-    _apply_to_ecs(backend, dep)
+    if _termination_option(group)[0] == "TERMINATE":
+        dep.instance_termination_wait_time_started = True
+    if rt.green_applied:
+        _drop_blue(backend, dep)
+    else:
+        _apply_to_ecs(backend, dep)
+
+
+def _ready_timeout(backend: CodeDeployBackend, dep: DeploymentInfo) -> None:
+    """deploymentReadyOption STOP_DEPLOYMENT: traffic was not rerouted within waitTimeInMinutes."""
+    rt = _rt(dep)
+    assert rt is not None
+    rt.end_state = "Stopped"
+    rt.deadline = None
+    rt.error = {
+        "code": "TIMEOUT",
+        "message": "The deployment was stopped because traffic rerouting was not started within the "
+        f"specified wait time ({rt.ready_minutes:g} minutes).",
+    }
+    rt.last_updated = now()
+    _sync(dep)
+    if _auto_rollback_on(dep, "DEPLOYMENT_FAILURE"):
+        _rollback(backend, dep, "Deployment timed out and automatic rollback is enabled for DEPLOYMENT_FAILURE.")
 
 
 def _error_info(error: Any, default_code: str, default_message: str) -> dict[str, Any]:
@@ -209,11 +285,16 @@ def fail(backend: CodeDeployBackend, dep: DeploymentInfo, error: Any = None) -> 
         error, "ECS_UPDATE_ERROR", "The ECS service cannot reach a steady state: the replacement task set failed to start."
     )
     rt.plan = None
+    rt.deadline = None
     rt.last_updated = now()
     _sync(dep)
-    arc = dep.auto_rollback_configuration or dep.deployment_group.auto_rollback_configuration or {}
-    if arc.get("enabled") and "DEPLOYMENT_FAILURE" in (arc.get("events") or []):
+    if _auto_rollback_on(dep, "DEPLOYMENT_FAILURE"):
         _rollback(backend, dep, "Deployment failed and automatic rollback is enabled for DEPLOYMENT_FAILURE.")
+
+
+def _auto_rollback_on(dep: DeploymentInfo, event: str) -> bool:
+    arc = dep.auto_rollback_configuration or dep.deployment_group.auto_rollback_configuration or {}
+    return bool(arc.get("enabled")) and event in (arc.get("events") or [])
 
 
 def stop(backend: CodeDeployBackend, dep: DeploymentInfo, auto_rollback: bool | None) -> dict[str, Any]:
@@ -223,11 +304,11 @@ def stop(backend: CodeDeployBackend, dep: DeploymentInfo, auto_rollback: bool | 
     rt.failed_event = running
     rt.end_state = "Stopped"
     rt.error = {"code": "MANUAL_STOP", "message": "The deployment was manually stopped by the user."}
+    rt.deadline = None
     rt.last_updated = now()
     _sync(dep)
     if auto_rollback is None:
-        arc = dep.auto_rollback_configuration or dep.deployment_group.auto_rollback_configuration or {}
-        auto_rollback = bool(arc.get("enabled")) and "DEPLOYMENT_STOP_ON_REQUEST" in (arc.get("events") or [])
+        auto_rollback = _auto_rollback_on(dep, "DEPLOYMENT_STOP_ON_REQUEST")
     if auto_rollback:
         _rollback(backend, dep, "Deployment was stopped by a StopDeployment request with rollback enabled.")
         return {"status": "Pending", "statusMessage": f"Stopping deployment {dep.deployment_id} and rolling back."}
@@ -235,6 +316,9 @@ def stop(backend: CodeDeployBackend, dep: DeploymentInfo, auto_rollback: bool | 
 
 
 def _rollback(backend: CodeDeployBackend, dep: DeploymentInfo, message: str) -> DeploymentInfo:
+    """A rollback deployment (creator codeDeployRollback) back to the task definition blue ran;
+    production traffic goes back to blue at once."""
+    _restore_blue(backend, dep)
     group = dep.deployment_group
     last = getattr(group, "_last_successful", None)
     revision = last.revision if last is not None else dep.revision
@@ -254,6 +338,7 @@ def _rollback(backend: CodeDeployBackend, dep: DeploymentInfo, message: str) -> 
     )
     backend.deployments[rb.deployment_id] = rb
     rb._emu = DeploymentRuntime(rb, backend.account_id, None, False)
+    rb._emu.restore_td = rb._emu.blue_td = _rt(dep).blue_td  # type: ignore[union-attr]
     rb._emu.rollback_info = {
         "rollbackTriggeringDeploymentId": dep.deployment_id,
         "rollbackMessage": f"Rolling back deployment {dep.deployment_id}.",
@@ -285,27 +370,104 @@ def _appspec_task_definition(dep: DeploymentInfo) -> str | None:
     return None
 
 
-def _apply_to_ecs(backend: CodeDeployBackend, dep: DeploymentInfo) -> None:
-    td = _appspec_task_definition(dep)
-    if not td:
-        return
+def _termination_option(group: Any) -> tuple[str, float]:
+    """(action, terminationWaitTimeInMinutes) of the group's terminateBlueInstancesOnDeploymentSuccess."""
+    opt = (group.blue_green_deployment_configuration or {}).get("terminateBlueInstancesOnDeploymentSuccess") or {}
+    return opt.get("action") or "TERMINATE", float(opt.get("terminationWaitTimeInMinutes") or 0)
+
+
+def _ecs_service(backend: CodeDeployBackend, dep: DeploymentInfo) -> tuple[Any, Any] | None:
+    """(ECS backend, moto Service) of the deployment group's ECS service, if it exists."""
     from moto.ecs.models import ecs_backends
 
     ecs = ecs_backends[backend.account_id][backend.region_name]
     for svc_ref in dep.deployment_group.ecs_services or []:
         svc = ecs.services.get(f"{svc_ref.get('clusterName')}:{svc_ref.get('serviceName')}")
-        if svc is None:
-            continue
-        try:
-            td_arn = ecs.describe_task_definition(td).arn
-        except Exception:  # noqa: BLE001
-            td_arn = td
-        svc.task_definition = td_arn
-        svc.running_count, svc.pending_count = svc.desired_count, 0
-        if (svc.deployment_controller or {}).get("type") == "CODE_DEPLOY":
-            from .ecs_services import replace_task_set
+        if svc is not None:
+            return ecs, svc
+    return None
 
-            replace_task_set(ecs, svc, td_arn)
+
+def _is_code_deploy(svc: Any) -> bool:
+    return (svc.deployment_controller or {}).get("type") == "CODE_DEPLOY"
+
+
+def _green_td(ecs: Any, dep: DeploymentInfo) -> str | None:
+    rt = _rt(dep)
+    td = (rt.restore_td if rt is not None else None) or _appspec_task_definition(dep)
+    if not td:
+        return None
+    try:
+        return ecs.describe_task_definition(td).arn
+    except Exception:  # noqa: BLE001 - unknown TD: store what the AppSpec says
+        return td
+
+
+def _set_primary(ecs: Any, svc: Any, td_arn: str) -> None:
+    """The service now runs td_arn: its task definition and (CODE_DEPLOY) one PRIMARY task set."""
+    from .ecs_services import replace_task_set
+
+    svc.task_definition = td_arn
+    svc.running_count, svc.pending_count = svc.desired_count, 0
+    if _is_code_deploy(svc):
+        replace_task_set(ecs, svc, td_arn)
+
+
+def _apply_to_ecs(backend: CodeDeployBackend, dep: DeploymentInfo) -> None:
+    hit = _ecs_service(backend, dep)
+    td_arn = _green_td(hit[0], dep) if hit else None
+    if hit is None or not td_arn:
+        return
+    ecs, svc = hit
+    rt = _rt(dep)
+    if rt is not None and rt.restore_td and svc.task_definition == td_arn:
+        return  # a rollback whose blue task set is already back in place
+    _set_primary(ecs, svc, td_arn)
+
+
+def _shift_to_green(backend: CodeDeployBackend, dep: DeploymentInfo) -> None:
+    """Termination wait: green becomes PRIMARY with all traffic; blue stays as an ACTIVE task set."""
+    rt = _rt(dep)
+    hit = _ecs_service(backend, dep)
+    td_arn = _green_td(hit[0], dep) if hit else None
+    if rt is None or rt.green_applied or hit is None or not td_arn:
+        return
+    ecs, svc = hit
+    rt.blue_sets = [(ts, ts.status) for ts in svc.task_sets or []]
+    _set_primary(ecs, svc, td_arn)
+    if _is_code_deploy(svc):
+        for ts, _ in rt.blue_sets:
+            ts.status = "ACTIVE"
+            svc.task_sets.append(ts)
+    rt.green_applied = True
+
+
+def _drop_blue(backend: CodeDeployBackend, dep: DeploymentInfo) -> None:
+    """End of the termination wait: the blue task set is deleted."""
+    rt = _rt(dep)
+    hit = _ecs_service(backend, dep)
+    if rt is not None and hit is not None and _is_code_deploy(hit[1]):
+        blue = {id(ts) for ts, _ in rt.blue_sets}
+        hit[1].task_sets = [ts for ts in hit[1].task_sets if id(ts) not in blue]
+    if rt is not None:
+        rt.blue_sets = []
+
+
+def _restore_blue(backend: CodeDeployBackend, dep: DeploymentInfo) -> None:
+    """Rollback during the termination wait: traffic and the service go back to blue."""
+    rt = _rt(dep)
+    hit = _ecs_service(backend, dep)
+    if rt is None or not rt.green_applied or hit is None:
+        return
+    _, svc = hit
+    if rt.blue_td:
+        svc.task_definition = rt.blue_td
+    if _is_code_deploy(svc) and rt.blue_sets:
+        for ts, status in rt.blue_sets:
+            ts.status = status
+        svc.task_sets = [ts for ts, _ in rt.blue_sets]
+    rt.blue_sets = []
+    rt.green_applied = False
 
 
 # ---------------------------------------------------------------------------
@@ -378,13 +540,27 @@ def create_deployment(self: CodeDeployBackend, application_name: str, deployment
     dep_id = _orig_create_deployment(self, application_name, deployment_group_name, revision, *args, **kwargs)
     dep = self.deployments[dep_id]
     plan = state.take(state.codedeploy_outcomes, self.account_id, self.region_name, application_name, deployment_group_name)
-    ready = (dep.deployment_group.blue_green_deployment_configuration or {}).get("deploymentReadyOption") or {}
-    dep._emu = DeploymentRuntime(dep, self.account_id, plan, ready.get("actionOnTimeout") == "STOP_DEPLOYMENT")
+    dep._emu = _new_runtime(self, dep, plan)
     last = getattr(dep.deployment_group, "_last_successful", None)
     dep._emu.previous_revision = last.revision if last is not None else None
     dep.deployment_group._last_attempted = dep
     _sync(dep)
     return dep_id
+
+
+def _new_runtime(backend: CodeDeployBackend, dep: DeploymentInfo, plan: dict[str, Any] | None) -> DeploymentRuntime:
+    """The walk of a new deployment, with the group's ready and termination waits (in AWS minutes)."""
+    group = dep.deployment_group
+    ready = (group.blue_green_deployment_configuration or {}).get("deploymentReadyOption") or {}
+    wait_ready = ready.get("actionOnTimeout") == "STOP_DEPLOYMENT"
+    ready_minutes = float(ready.get("waitTimeInMinutes") or 0) if wait_ready else 0.0
+    action, termination_minutes = _termination_option(group)
+    rt = DeploymentRuntime(
+        dep, backend.account_id, plan, wait_ready, ready_minutes, termination_minutes if action == "TERMINATE" else 0.0
+    )
+    hit = _ecs_service(backend, dep)
+    rt.blue_td = hit[1].task_definition if hit else None
+    return rt
 
 
 def create_deployment_group(self: CodeDeployBackend, application_name: str, deployment_group_name: str, deployment_config_name: str | None, *args: Any, **kwargs: Any) -> str:
@@ -469,7 +645,11 @@ def continue_deployment(self: CodeDeployResponse) -> ActionResult:
         if status != "Ready":
             raise _err("DeploymentIsNotInReadyStateException", f"The deployment {dep.deployment_id} is not in the Ready state.")
         _advance(self.codedeploy_backend, dep)
-    elif wait_type != "TERMINATION_WAIT":
+    elif wait_type == "TERMINATION_WAIT":
+        rt = _rt(dep)
+        if rt is not None and rt.position == "Bake":
+            _advance(self.codedeploy_backend, dep)  # ends the termination wait now
+    else:
         raise _err("InvalidDeploymentWaitTypeException", f"Invalid deployment wait type: {wait_type}")
     return ActionResult({})
 
@@ -498,7 +678,7 @@ def _target(backend: CodeDeployBackend, dep: DeploymentInfo) -> dict[str, Any]:
         events.append(ev)
     status = _status(dep)
     green_weight = 0.0
-    if status == "Succeeded":
+    if status == "Succeeded" or (rt is not None and rt.green_applied):
         green_weight = 100.0
     elif rt is not None and rt.position == "Traffic" and not rt.end_state:
         cfg = BUILTIN_CONFIGS.get(str(dep.deployment_config_name), {}).get("trafficRoutingConfig", {"type": "AllAtOnce"})
@@ -519,6 +699,8 @@ def _target(backend: CodeDeployBackend, dep: DeploymentInfo) -> dict[str, Any]:
     if svc is not None:
         desired = svc.desired_count
     green_running = desired if status not in ("Created",) and not (rt and rt.end_state) else 0
+    if rt is not None and rt.green_applied:
+        green_running = desired
     blue = {
         "identifer": f"ecs-svc/{abs(hash(dep.deployment_id + 'blue')) % 10**19:019d}",
         "desiredCount": desired,
@@ -669,6 +851,7 @@ def force_status(account: str, region: str | None, deployment_id: str, status: s
         if "Ready" not in rt.positions:
             rt.positions.insert(rt.positions.index("Traffic"), "Ready")
         rt.pos, rt.end_state = rt.positions.index("Ready"), None
+        rt.deadline = rt.ready_deadline()
     else:  # InProgress / Baking
         rt.pos, rt.end_state = rt.positions.index("Test"), None
     rt._touch_events()

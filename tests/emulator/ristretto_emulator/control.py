@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import traceback
 from collections import deque
@@ -73,6 +74,18 @@ def positive_int(body: dict[str, Any], name: str, default: Any = _MISSING, minim
     return value
 
 
+def positive_number(body: dict[str, Any], name: str) -> float | None:
+    """An optional finite number > 0 (int or float, not bool)."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ControlError(400, f"field '{name}' must be a number", name)
+    if value <= 0:
+        raise ControlError(400, f"field '{name}' must be > 0", name)
+    return float(value)
+
+
 def _regions_to_search(backends: Any, account: str, region: str | None) -> list[str]:
     if region:
         return [region]
@@ -125,7 +138,8 @@ def set_config(body: dict[str, Any], query: dict[str, str]) -> Any:
     account = account_of(body)
     ecs_steps = positive_int(body, "ecs_steps", None)
     cd_steps = positive_int(body, "codedeploy_steps", None)
-    unknown = set(body) - {"account", "region", "ecs_steps", "codedeploy_steps"}
+    minute = positive_number(body, "minute_seconds")
+    unknown = set(body) - {"account", "region", "ecs_steps", "codedeploy_steps", "minute_seconds"}
     if unknown:
         name = sorted(unknown)[0]
         raise ControlError(400, f"unknown field '{name}'", name)
@@ -134,6 +148,8 @@ def set_config(body: dict[str, Any], query: dict[str, str]) -> Any:
         cfg["ecs_steps"] = ecs_steps
     if cd_steps is not None:
         cfg["codedeploy_steps"] = cd_steps
+    if minute is not None:
+        cfg["minute_seconds"] = minute
     return {"account": account, **cfg}
 
 

@@ -10,7 +10,7 @@ the moto object so moto's serializer returns it.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from moto.utilities.utils import get_partition
@@ -51,6 +51,9 @@ REVISION_FIELDS = [
     "vpcLatticeConfigurations",
 ]
 CB_REASON = "ECS deployment circuit breaker: tasks failed to start."
+# AWS defaults (botocore ECS model): LinearConfiguration / CanaryConfiguration.
+LINEAR_DEFAULTS = {"stepPercent": 10.0, "stepBakeTimeInMinutes": 6}
+CANARY_DEFAULTS = {"canaryPercent": 5.0, "canaryBakeTimeInMinutes": 10}
 
 
 class Revision:
@@ -160,6 +163,10 @@ class ServiceDeployment:
         self.hooks: list[dict[str, Any]] = []  # hooks of the current stage
         self.k = 0
         self.steps = state.ecs_steps(rt.account)
+        self.minute = state.minute_seconds(rt.account)
+        self.bake_until: datetime | None = None  # BAKE_TIME ends (bakeTimeInMinutes > 0)
+        self.prod_weight: float | None = None  # LINEAR/CANARY weight during PRODUCTION_TRAFFIC_SHIFT
+        self.shift_next_at: datetime | None = None  # when the next traffic step is due
         self.plan = plan
         self.fail_at = max(1, math.ceil(self.steps / 2))
         self.phase = "deploy"  # deploy | rollback_requested | rollback | done
@@ -181,6 +188,26 @@ class ServiceDeployment:
             "triggeredAlarmNames": [],
         }
 
+    # -- timing ----------------------------------------------------------
+    def after(self, minutes: float) -> datetime:
+        """Now + `minutes` AWS minutes (each lasting `minute_seconds` real seconds)."""
+        return now() + timedelta(seconds=float(minutes) * self.minute)
+
+    def _setting(self, block: str, key: str, defaults: dict[str, Any]) -> float:
+        value = (self.configuration.get(block) or {}).get(key)
+        return float(defaults[key] if value is None else value)
+
+    def shift_plan(self) -> tuple[float, float, float]:
+        """(first weight, increment, minutes each step is held) of a LINEAR/CANARY traffic shift."""
+        if self.strategy == "LINEAR":
+            step = self._setting("linearConfiguration", "stepPercent", LINEAR_DEFAULTS)
+            return step, step, self._setting("linearConfiguration", "stepBakeTimeInMinutes", LINEAR_DEFAULTS)
+        canary = self._setting("canaryConfiguration", "canaryPercent", CANARY_DEFAULTS)
+        return canary, 100.0, self._setting("canaryConfiguration", "canaryBakeTimeInMinutes", CANARY_DEFAULTS)
+
+    def bake_minutes(self) -> float:
+        return float(self.configuration.get("bakeTimeInMinutes") or 0)
+
     # -- views -----------------------------------------------------------
     @property
     def stage(self) -> str:
@@ -201,12 +228,7 @@ class ServiceDeployment:
         if self.status == "SUCCESSFUL" or self.stage_idx > idx["PRODUCTION_TRAFFIC_SHIFT"]:
             prod = 100.0
         elif self.stage_idx == idx["PRODUCTION_TRAFFIC_SHIFT"]:
-            if self.strategy == "CANARY":
-                prod = float((self.configuration.get("canaryConfiguration") or {}).get("canaryPercent", 5.0))
-            elif self.strategy == "LINEAR":
-                prod = float((self.configuration.get("linearConfiguration") or {}).get("stepPercent", 10.0))
-            else:
-                prod = 100.0
+            prod = 100.0 if self.prod_weight is None else self.prod_weight
         if self.phase in ("rollback", "rollback_requested") or self.status.startswith("ROLLBACK"):
             test_on, prod = False, 0.0
         t = 100.0 if test_on else 0.0
@@ -492,7 +514,7 @@ def _enter_stage(rt: ServiceRuntime, sd: ServiceDeployment) -> bool:
             "targetType": hook.get("targetType", "PAUSE"),
             "status": "SUCCEEDED",
             "timeoutAction": timeout.get("action", "ROLLBACK"),
-            "expiresAt": now() + timedelta(minutes=int(timeout.get("timeoutInMinutes", 1440))),
+            "expiresAt": sd.after(int(timeout.get("timeoutInMinutes", 1440))),
         }
         if hook.get("hookTargetArn"):
             detail["targetArn"] = hook["hookTargetArn"]
@@ -510,15 +532,56 @@ def _target_stage(sd: ServiceDeployment) -> int:
     return max(0, min(n - 1, math.ceil(sd.k * n / sd.steps) - 1))
 
 
-def _deploy_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
+def _hook_holds(rt: ServiceRuntime, sd: ServiceDeployment) -> bool:
+    """True while a PAUSE hook waits; applies the timeout action once `expiresAt` passed."""
     hook = sd.awaiting_hook()
-    if hook is not None:
-        if now() < hook["expiresAt"]:
-            return
-        hook["status"] = "TIMED_OUT"
-        if hook["timeoutAction"] != "CONTINUE":
-            request_rollback(rt, sd, f"Lifecycle hook {hook['hookId']} timed out.")
-            return
+    if hook is None:
+        return False
+    if now() < hook["expiresAt"]:
+        return True
+    hook["status"] = "TIMED_OUT"
+    if hook["timeoutAction"] != "CONTINUE":
+        request_rollback(rt, sd, f"Lifecycle hook {hook['hookId']} timed out.")
+        return True
+    return False
+
+
+def _start_timers(sd: ServiceDeployment) -> bool:
+    """Starts the wall-clock part of the stage just entered; True if it holds the walk there."""
+    if sd.stage == "PRODUCTION_TRAFFIC_SHIFT" and sd.strategy in ("LINEAR", "CANARY"):
+        first, _, hold = sd.shift_plan()
+        sd.prod_weight = min(100.0, first)
+        sd.shift_next_at = sd.after(hold)
+        return sd.prod_weight < 100.0
+    if sd.stage == "BAKE_TIME" and sd.bake_minutes() > 0:
+        sd.bake_until = sd.after(sd.bake_minutes())
+        return True
+    return False
+
+
+def _shift_step(sd: ServiceDeployment) -> None:
+    """One production traffic step of a LINEAR/CANARY shift."""
+    assert sd.prod_weight is not None
+    _, increment, hold = sd.shift_plan()
+    sd.prod_weight = round(min(100.0, sd.prod_weight + increment), 1)
+    sd.shift_next_at = sd.after(hold) if sd.prod_weight < 100.0 else None
+    sd.updated_at = now()
+
+
+def _timed_hold(sd: ServiceDeployment) -> bool:
+    """True if this poll is spent in a timed stage (BAKE_TIME, or a traffic step)."""
+    if sd.stage == "BAKE_TIME" and sd.bake_until is not None:
+        return now() < sd.bake_until
+    if sd.stage == "PRODUCTION_TRAFFIC_SHIFT" and sd.prod_weight is not None and sd.prod_weight < 100.0:
+        if sd.shift_next_at is not None and now() >= sd.shift_next_at:
+            _shift_step(sd)
+        return True
+    return False
+
+
+def _deploy_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
+    if _hook_holds(rt, sd) or _timed_hold(sd):
+        return
     sd.k += 1
     if sd.plan and sd.plan.get("outcome") == "fail" and sd.k >= sd.fail_at:
         fail(rt, sd, sd.plan.get("reason"))
@@ -526,7 +589,8 @@ def _deploy_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
     target = _target_stage(sd)
     while sd.stage_idx < target:
         sd.stage_idx += 1
-        if _enter_stage(rt, sd):
+        waits = _enter_stage(rt, sd)
+        if _start_timers(sd) or waits:
             break
     _apply_progress(rt, sd)
     if sd.k >= sd.steps and sd.stage_idx == len(sd.stages) - 1 and sd.awaiting_hook() is None:

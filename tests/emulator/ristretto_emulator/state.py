@@ -11,12 +11,13 @@ DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ECS_STEPS = 3
 DEFAULT_CODEDEPLOY_STEPS = 1
+DEFAULT_MINUTE_SECONDS = 60.0
 
 # moto is not thread-safe; the emulator serialises every AWS request and every
 # control call.  Requests take a few milliseconds, so this costs little.
 LOCK = threading.RLock()
 
-_config: dict[str, dict[str, int]] = {}
+_config: dict[str, dict[str, Any]] = {}
 # (account, region|None, cluster, service) -> plan dict
 ecs_outcomes: dict[tuple[str, str | None, str, str], dict[str, Any]] = {}
 # (account, region|None, family) -> deque of plan dicts
@@ -41,10 +42,14 @@ def reset() -> None:
         fn()
 
 
-def config(account: str) -> dict[str, int]:
+def config(account: str) -> dict[str, Any]:
     cfg = _config.get(account)
     if cfg is None:
-        cfg = {"ecs_steps": DEFAULT_ECS_STEPS, "codedeploy_steps": DEFAULT_CODEDEPLOY_STEPS}
+        cfg = {
+            "ecs_steps": DEFAULT_ECS_STEPS,
+            "codedeploy_steps": DEFAULT_CODEDEPLOY_STEPS,
+            "minute_seconds": DEFAULT_MINUTE_SECONDS,
+        }
         _config[account] = cfg
     return cfg
 
@@ -55,6 +60,11 @@ def ecs_steps(account: str) -> int:
 
 def codedeploy_steps(account: str) -> int:
     return config(account)["codedeploy_steps"]
+
+
+def minute_seconds(account: str) -> float:
+    """How many real seconds one AWS "minute" (bake, wait and timeout settings) lasts."""
+    return config(account)["minute_seconds"]
 
 
 def take(plans: dict, account: str, region: str, *rest: str) -> Any:
