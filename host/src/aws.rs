@@ -19,6 +19,8 @@ pub struct Clients {
     pub secretsmanager: aws_sdk_secretsmanager::Client,
     /// CloudWatch (alarm states for plugins).
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// CodeDeploy (services with the CODE_DEPLOY deployment controller).
+    pub codedeploy: aws_sdk_codedeploy::Client,
     /// CloudWatch Logs (tailing one-off tasks).
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// The resolved region.
@@ -68,6 +70,7 @@ impl Clients {
             ssm: aws_sdk_ssm::Client::new(&sdk_config),
             secretsmanager: aws_sdk_secretsmanager::Client::new(&sdk_config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk_config),
+            codedeploy: aws_sdk_codedeploy::Client::new(&sdk_config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&sdk_config),
             region: sdk_config.region().map(ToString::to_string),
         }

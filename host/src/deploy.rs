@@ -5,6 +5,8 @@
 
 mod autoscaling;
 mod bake;
+pub mod codedeploy;
+mod codedeploy_run;
 mod continue_deployment;
 mod create;
 mod deploy_run;
@@ -24,6 +26,7 @@ mod wait;
 mod wait_until;
 
 pub use autoscaling::AutoScaling;
+pub use codedeploy::{RollbackEvents, appspec};
 pub use continue_deployment::{ContinueOptions, continue_deployment};
 pub use deploy_run::{DeployOptions, DesiredCount, TaskDefinitionSource, deploy};
 pub use describe::{describe_service, find_service};

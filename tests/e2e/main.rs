@@ -5,6 +5,7 @@
 
 mod autoscaling;
 mod bluegreen;
+mod codedeploy;
 mod deploy;
 mod emulator;
 mod faults;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::deploy::{
-    self, AutoScaling, DeployOptions, DesiredCount, TaskDefinitionSource, WaitUntil,
+    self, AutoScaling, DeployOptions, DesiredCount, RollbackEvents, TaskDefinitionSource, WaitUntil,
 };
 
 /// Parses `--wait-until`: `stable`, `deployed`, `paused`, `ecs:<STAGE>` or
@@ -79,6 +79,10 @@ pub struct DeployArgs {
     /// Auto scaling changes applied before the update
     #[command(flatten)]
     pub auto_scaling: AutoScalingArgs,
+    /// CodeDeploy only: comma-separated events that roll the deployment back
+    /// (DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST)
+    #[arg(long, value_name = "EVENTS")]
+    pub rollback_events: Option<String>,
 }
 
 impl DeployArgs {
@@ -106,6 +110,8 @@ impl DeployArgs {
             update_service: self.update_service,
             wait: self.wait.then_some(self.wait_until),
             auto_scaling: self.auto_scaling.into_options(),
+            rollback_events: RollbackEvents::parse(self.rollback_events.as_deref().unwrap_or(""))
+                .map_err(|e| anyhow::anyhow!("--rollback-events: {e}"))?,
         })
     }
 }
@@ -156,6 +162,7 @@ pub async fn run_scale(args: ScaleArgs, app: &crate::app::App<'_>) -> anyhow::Re
         update_service: false,
         wait: args.wait.then_some(WaitUntil::Stable),
         auto_scaling: args.auto_scaling.into_options(),
+        rollback_events: RollbackEvents::default(),
     };
     deploy::deploy(app, options).await?;
     Ok(ExitCode::SUCCESS)
@@ -171,6 +178,7 @@ pub async fn run_refresh(args: RefreshArgs, app: &crate::app::App<'_>) -> anyhow
         update_service: false,
         wait: args.wait.then_some(WaitUntil::Deployed),
         auto_scaling: AutoScaling::default(),
+        rollback_events: RollbackEvents::default(),
     };
     deploy::deploy(app, options).await?;
     Ok(ExitCode::SUCCESS)

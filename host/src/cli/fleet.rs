@@ -309,6 +309,7 @@ async fn run_one(app: &App<'_>, command: &FleetCommand, color: bool) -> (Outcome
                 update_service: true,
                 wait: Some(*wait_until),
                 auto_scaling: deploy::AutoScaling::default(),
+                rollback_events: deploy::RollbackEvents::default(),
             };
             let outcome = match deploy::deploy(app, options).await {
                 Ok(td) => Outcome::Succeeded {

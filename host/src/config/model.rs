@@ -178,7 +178,7 @@ pub struct PluginLimits {
 }
 
 /// `codedeploy:` settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CodeDeployConfig {
     /// CodeDeploy application (skips discovery).
     #[serde(default, skip_serializing_if = "Option::is_none")]

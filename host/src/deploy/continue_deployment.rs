@@ -26,6 +26,19 @@ pub async fn continue_deployment(
     options: ContinueOptions,
 ) -> Result<Option<String>, Error> {
     let service = app.service()?.to_owned();
+    let current =
+        super::describe::find_service(app)
+            .await?
+            .ok_or_else(|| Error::ServiceNotFound {
+                cluster: app.cluster().to_owned(),
+                service: service.clone(),
+            })?;
+    if current
+        .deployment_controller()
+        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
+    {
+        return continue_codedeploy(app, &service, options).await;
+    }
     let active = active_deployment(app, &service).await?.ok_or_else(|| {
         Error::Invalid(format!(
             "service {service} has no deployment in progress: nothing to continue"
@@ -68,4 +81,44 @@ pub async fn continue_deployment(
         PausePolicy::Report
     };
     wait_for_deployment(app, &service, &active.arn, until, policy).await
+}
+
+/// CODE_DEPLOY services: ContinueDeployment of the deployment waiting at READY (or
+/// StopDeployment with rollback), then optionally follow it.
+async fn continue_codedeploy(
+    app: &App<'_>,
+    service: &str,
+    options: ContinueOptions,
+) -> Result<Option<String>, Error> {
+    let group = super::codedeploy::find_group(app, service).await?;
+    let Some(id) = super::codedeploy::active_deployment(app, &group).await? else {
+        return Err(Error::Invalid(format!(
+            "service {service} has no CodeDeploy deployment in progress: nothing to continue"
+        )));
+    };
+    if options.rollback {
+        app.info(format!(
+            "CodeDeploy deployment {id}: stopping it with rollback"
+        ));
+        super::codedeploy::stop_with_rollback(app, &id).await?;
+    } else {
+        app.info(format!(
+            "CodeDeploy deployment {id}: continuing (production traffic shifts)"
+        ));
+        super::codedeploy::continue_deployment(app, &id).await?;
+    }
+    let Some(until) = options.wait else {
+        return Ok(None);
+    };
+    if options.rollback {
+        return Ok(Some("stopped with rollback".to_owned()));
+    }
+    let policy = if app.plugins.has_gates() {
+        PausePolicy::Gate
+    } else {
+        PausePolicy::Report
+    };
+    super::codedeploy::follow(app, service, &id, until, policy)
+        .await
+        .map(|()| None)
 }

@@ -16,7 +16,7 @@ use super::tags::{TagChanges, compare};
 use super::task_definition::{family_of, latest_revision, register_task_definition};
 use super::wait::wait;
 use super::wait_until::WaitUntil;
-use super::{Error, aws_error, create, gates, short_task_definition};
+use super::{Error, aws_error, codedeploy, create, gates, short_task_definition};
 use crate::app::App;
 use crate::definition::Definition;
 use crate::events::Event;
@@ -64,6 +64,8 @@ pub struct DeployOptions {
     pub wait: Option<WaitUntil>,
     /// Auto scaling changes, applied before the update.
     pub auto_scaling: AutoScaling,
+    /// CodeDeploy services: events that roll the deployment back (`--rollback-events`).
+    pub rollback_events: super::codedeploy::RollbackEvents,
 }
 
 /// Runs a deploy. Returns the deployed task definition ARN. Notify plugins hear that it
@@ -133,6 +135,13 @@ async fn deploy_service(
             None
         };
     let strategy = check_wait_target(app, &remote, local_service.as_ref(), options.wait)?;
+    let group = if is_code_deploy(&remote) {
+        let group = codedeploy::find_group(app, &service_name).await?;
+        codedeploy::check_gates(app, &group)?;
+        Some(group)
+    } else {
+        None
+    };
     app.update_context(|c| c.strategy = strategy.to_owned());
     if app.plugins.has_gates() && matches!(strategy, "blue-green" | "linear" | "canary") {
         app.info(format!(
@@ -177,20 +186,26 @@ async fn deploy_service(
 
     let task_definition_changes =
         primary_task_definition(&remote).as_deref() != Some(task_definition.as_str());
+    let code_deploy = group.is_some();
     let needs_update = attributes.is_some()
         || desired.is_some()
-        || options.force_new_deployment
-        || task_definition_changes;
+        || (!code_deploy && (options.force_new_deployment || task_definition_changes));
     let mut builder = app
         .clients
         .ecs
         .update_service()
         .cluster(app.cluster())
         .service(&service_name)
-        .task_definition(&task_definition)
-        .set_desired_count(desired)
-        .set_force_new_deployment(options.force_new_deployment.then_some(true));
-    if let Some(attributes) = attributes {
+        .set_desired_count(desired);
+    if !code_deploy {
+        builder = builder
+            .task_definition(&task_definition)
+            .set_force_new_deployment(options.force_new_deployment.then_some(true));
+    }
+    if let Some(mut attributes) = attributes {
+        if code_deploy {
+            without_codedeploy_managed_fields(&mut attributes);
+        }
         builder = apply_update(builder, attributes);
     }
 
@@ -207,6 +222,18 @@ async fn deploy_service(
             });
         }
         report_tag_changes(app, &tag_changes, true);
+        if let Some(group) = &group {
+            let service_json = service_json(local_service.as_ref(), &remote)?;
+            codedeploy::create_deployment(
+                app,
+                group,
+                &service_json,
+                &task_definition,
+                options.rollback_events,
+                true,
+            )
+            .await?;
+        }
         app.info("DRY RUN OK");
         return Ok(task_definition);
     }
@@ -232,8 +259,29 @@ async fn deploy_service(
             Some(short_task_definition(&task_definition).to_owned()),
             json!({}),
         );
-    } else {
+    } else if !code_deploy {
         app.info(format!("service {service_name} needs no update"));
+        return Ok(task_definition);
+    }
+    if let Some(group) = &group {
+        let service_json = service_json(local_service.as_ref(), &remote)?;
+        let only_scale = options.task_definition == TaskDefinitionSource::Current
+            && !options.update_service
+            && !options.force_new_deployment;
+        if only_scale {
+            return Ok(task_definition);
+        }
+        let previous = primary_task_definition(&remote);
+        super::codedeploy_run::deploy(
+            app,
+            &service_name,
+            group,
+            &service_json,
+            &task_definition,
+            previous.as_deref(),
+            options,
+        )
+        .await?;
         return Ok(task_definition);
     }
 
@@ -252,6 +300,35 @@ async fn deploy_service(
         }
     }
     Ok(task_definition)
+}
+
+fn is_code_deploy(service: &Service) -> bool {
+    service
+        .deployment_controller()
+        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
+}
+
+/// Fields CodeDeploy owns on a CODE_DEPLOY service (changed only through a deployment), as
+/// ecspresso leaves them out of UpdateService.
+fn without_codedeploy_managed_fields(
+    input: &mut aws_sdk_ecs::operation::update_service::UpdateServiceInput,
+) {
+    input.network_configuration = None;
+    input.platform_version = None;
+    input.load_balancers = None;
+    input.service_registries = None;
+    input.capacity_provider_strategy = None;
+    input.service_connect_configuration = None;
+    input.volume_configurations = None;
+    input.vpc_lattice_configurations = None;
+}
+
+/// The service as JSON for the AppSpec: the local definition when loaded, else the service.
+fn service_json(local: Option<&Definition>, remote: &Service) -> Result<Value, Error> {
+    match local {
+        Some(definition) => Ok(definition.value.clone()),
+        None => super::diff::remote_service_json(remote),
+    }
 }
 
 /// The deployment strategy as hooks see it (`rolling`, `blue-green`, `linear`, `canary`,

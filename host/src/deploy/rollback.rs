@@ -77,6 +77,29 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         })?;
     let current = primary_task_definition(&service).unwrap_or_default();
     let started = SystemTime::now();
+    if service
+        .deployment_controller()
+        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
+    {
+        let family = family_of(&current).to_owned();
+        let target = match options.target {
+            RollbackTarget::Revision(n) => Ok(format!("{family}:{n}")),
+            RollbackTarget::Previous => previous_revision(app, &family, &current).await,
+        };
+        let now = super::codedeploy_run::rollback(
+            app,
+            &name,
+            &service,
+            target,
+            options.wait.is_some(),
+            options.dry_run,
+        )
+        .await?;
+        if !options.dry_run && now != current && !now.is_empty() {
+            finish_deregister(app, options, &current).await?;
+        }
+        return Ok(now);
+    }
 
     if options.target == RollbackTarget::Previous
         && let Some(active) = active_deployment(app, &name).await?

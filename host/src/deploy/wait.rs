@@ -51,6 +51,13 @@ pub(super) async fn wait_with(
     since: SystemTime,
     policy: PausePolicy,
 ) -> Result<Option<String>, Error> {
+    let current = describe(app, service).await?;
+    if current
+        .deployment_controller()
+        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
+    {
+        return wait_codedeploy(app, service, until, policy).await;
+    }
     if let WaitUntil::CodeDeployEvent(_) = until {
         return Err(Error::Invalid(format!(
             "--wait-until {until} needs a CODE_DEPLOY service; service {service} uses the ECS deployment controller"
@@ -74,6 +81,70 @@ pub(super) async fn wait_with(
     };
     app.events.emit(Event::WaitFinished);
     result
+}
+
+/// A CODE_DEPLOY service: follows the deployment group's deployment in flight, if any.
+async fn wait_codedeploy(
+    app: &App<'_>,
+    service: &str,
+    until: WaitUntil,
+    policy: PausePolicy,
+) -> Result<Option<String>, Error> {
+    if until.needs_ecs_controller() {
+        return Err(Error::Invalid(format!(
+            "--wait-until {until} needs the ECS deployment controller; service {service} uses CODE_DEPLOY (use codedeploy:<Event>)"
+        )));
+    }
+    let group = match super::codedeploy::find_group(app, service).await {
+        Ok(group) => group,
+        Err(err) if matches!(until, WaitUntil::Stable | WaitUntil::Deployed) => {
+            app.events.emit(Event::Debug(format!(
+                "no CodeDeploy deployment to follow: {err}"
+            )));
+            return wait_task_set_stable(app, service).await.map(|()| None);
+        }
+        Err(err) => return Err(err),
+    };
+    let Some(id) = super::codedeploy::active_deployment(app, &group).await? else {
+        app.info(format!(
+            "no CodeDeploy deployment of service {service} is in progress; nothing to wait for"
+        ));
+        return Ok(None);
+    };
+    app.info(format!("waiting for service {service} to be {until}"));
+    let result = super::codedeploy::follow(app, service, &id, until, policy).await;
+    app.events.emit(Event::WaitFinished);
+    result.map(|()| None)
+}
+
+/// A CODE_DEPLOY service without a deployment to follow (e.g. just created): waits until it
+/// has one PRIMARY task set in STEADY_STATE running the desired count.
+async fn wait_task_set_stable(app: &App<'_>, service: &str) -> Result<(), Error> {
+    let started = Instant::now();
+    loop {
+        let current = describe(app, service).await?;
+        let primary: Vec<_> = current
+            .task_sets()
+            .iter()
+            .filter(|t| t.status() == Some("PRIMARY"))
+            .collect();
+        let steady = primary.len() == 1
+            && current.task_sets().len() == 1
+            && primary[0].stability_status().map(|s| s.as_str()) == Some("STEADY_STATE");
+        if steady && current.running_count() == current.desired_count() {
+            app.info(format!("service {service} is stable"));
+            return Ok(());
+        }
+        sleep_or_timeout(app, service, WaitUntil::Stable, started, || {
+            format!(
+                "{} task set(s), {} of {} tasks running",
+                current.task_sets().len(),
+                current.running_count(),
+                current.desired_count()
+            )
+        })
+        .await?;
+    }
 }
 
 /// Follows the service deployment `arn` (e.g. one resumed by `continue`) until `until`.

@@ -54,7 +54,7 @@ pub enum WaitUntil {
 impl WaitUntil {
     /// Whether this target needs the ECS deployment controller.
     pub fn needs_ecs_controller(self) -> bool {
-        matches!(self, Self::Paused | Self::EcsStage(_))
+        matches!(self, Self::EcsStage(_))
     }
 
     /// Whether this target returns before the deployment is over.

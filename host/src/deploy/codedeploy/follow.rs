@@ -1,0 +1,420 @@
+//! Following a CodeDeploy deployment of an ECS service (GetDeployment + GetDeploymentTarget):
+//! status, lifecycle events and the green task set's traffic weight are reported; at READY
+//! the `before-traffic-shift` gates run (ContinueDeployment on pass, StopDeployment with
+//! rollback on fail); during the termination wait (`Baking`) the `bake` gates are asked;
+//! `--wait-until codedeploy:<Event>` returns once that event succeeded.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_codedeploy::types::{
+    DeploymentInfo, DeploymentStatus, DeploymentWaitType, EcsTarget, LifecycleEventStatus,
+    TargetLabel,
+};
+use serde_json::json;
+
+use crate::app::App;
+use crate::deploy::bake::BakeMonitor;
+use crate::deploy::follow::PausePolicy;
+use crate::deploy::wait::sleep_or_timeout;
+use crate::deploy::wait_until::{CODEDEPLOY_EVENTS, WaitUntil};
+use crate::deploy::{Error, aws_error, gates, short_task_definition};
+use crate::plugins::{EventKind, Stage};
+
+/// A gate failure that stopped the deployment with rollback.
+struct GateRollback {
+    plugin: String,
+    stage: &'static str,
+    reason: String,
+}
+
+struct State {
+    status: Option<DeploymentStatus>,
+    events: BTreeMap<String, String>,
+    green_weight: Option<f64>,
+    ready_handled: bool,
+    gate_rollback: Option<GateRollback>,
+    bake: Option<BakeMonitor>,
+}
+
+/// Follows CodeDeploy deployment `id` of `service` until `until`.
+pub async fn follow(
+    app: &App<'_>,
+    service: &str,
+    id: &str,
+    until: WaitUntil,
+    policy: PausePolicy,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    let target_id = format!("{}:{service}", app.cluster());
+    let mut state = State {
+        status: None,
+        events: BTreeMap::new(),
+        green_weight: None,
+        ready_handled: false,
+        gate_rollback: None,
+        bake: (policy == PausePolicy::Gate)
+            .then(|| BakeMonitor::new(app))
+            .flatten(),
+    };
+    loop {
+        let info = get_deployment(app, id).await?;
+        let target = get_target(app, id, &target_id).await;
+        report(app, id, &info, target.as_ref(), &mut state);
+        let status = info.status().cloned();
+
+        if let WaitUntil::CodeDeployEvent(index) = until {
+            let name = CODEDEPLOY_EVENTS.get(index).copied().unwrap_or_default();
+            match state.events.get(name).map(String::as_str) {
+                Some("Succeeded" | "Skipped") => {
+                    app.info(format!(
+                        "CodeDeploy deployment {id}: {name} done; not waiting for the rest (--wait-until {until})"
+                    ));
+                    return Ok(());
+                }
+                Some("Failed") => {
+                    return Err(failed(
+                        id,
+                        "Failed",
+                        Some(format!("lifecycle event {name} failed")),
+                        service,
+                    ));
+                }
+                _ => {}
+            }
+        }
+
+        match status {
+            Some(DeploymentStatus::Ready) if state.gate_rollback.is_none() => {
+                if until == WaitUntil::Paused {
+                    app.info(format!(
+                        "CodeDeploy deployment {id} is ready: the new task set takes test traffic"
+                    ));
+                    return Ok(());
+                }
+                if !state.ready_handled {
+                    state.ready_handled = true;
+                    answer_ready(app, id, policy, &mut state).await?;
+                    continue;
+                }
+            }
+            Some(DeploymentStatus::Succeeded) => {
+                app.info(format!("service {service} is deployed"));
+                return Ok(());
+            }
+            Some(status @ (DeploymentStatus::Failed | DeploymentStatus::Stopped)) => {
+                return Err(finish_failed(app, service, id, &info, status, &mut state).await);
+            }
+            Some(DeploymentStatus::Baking | DeploymentStatus::InProgress)
+                if state.gate_rollback.is_none() && traffic_shifted(&state) =>
+            {
+                if let Some(bake) = state.bake.as_mut()
+                    && let Err(Error::GateFailed {
+                        plugin,
+                        stage,
+                        reason,
+                        ..
+                    }) = bake.check(app).await
+                {
+                    app.warn(format!(
+                        "stopping CodeDeploy deployment {id} with rollback: traffic returns to the previous task set"
+                    ));
+                    stop_with_rollback(app, id).await?;
+                    state.gate_rollback = Some(GateRollback {
+                        plugin,
+                        stage,
+                        reason,
+                    });
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        let pending = format!(
+            "CodeDeploy deployment {id} is {}",
+            state.status.as_ref().map_or("Created", |s| s.as_str())
+        );
+        sleep_or_timeout(app, service, until, started, || pending).await?;
+    }
+}
+
+/// AllowTraffic done: production traffic is on the green task set.
+fn traffic_shifted(state: &State) -> bool {
+    state.events.get("AllowTraffic").map(String::as_str) == Some("Succeeded")
+}
+
+async fn answer_ready(
+    app: &App<'_>,
+    id: &str,
+    policy: PausePolicy,
+    state: &mut State,
+) -> Result<(), Error> {
+    match policy {
+        PausePolicy::Gate if app.plugins.has_gates() => {
+            app.info(format!(
+                "CodeDeploy deployment {id} is ready: the new task set takes test traffic; running before-traffic-shift gates"
+            ));
+            match gates::run(app, Stage::BeforeTrafficShift).await {
+                Ok(()) => {
+                    continue_deployment(app, id).await?;
+                    app.info("gates passed: production traffic shifts to the new task set");
+                }
+                Err(Error::GateFailed {
+                    plugin,
+                    stage,
+                    reason,
+                    ..
+                }) => {
+                    app.warn(format!(
+                        "stopping CodeDeploy deployment {id} with rollback: production traffic stays on the current task set"
+                    ));
+                    stop_with_rollback(app, id).await?;
+                    state.gate_rollback = Some(GateRollback {
+                        plugin,
+                        stage,
+                        reason,
+                    });
+                }
+                Err(other) => {
+                    let _ = stop_with_rollback(app, id).await;
+                    return Err(other);
+                }
+            }
+        }
+        PausePolicy::Continue => {
+            app.info(format!("CodeDeploy deployment {id} is ready: continuing"));
+            continue_deployment(app, id).await?;
+        }
+        _ => {
+            let message = format!(
+                "CodeDeploy deployment {id} is ready (test traffic on the new task set) and waits: run `ristretto continue` to shift production traffic or `ristretto rollback`; the deployment group's wait time applies"
+            );
+            app.warn(message.clone());
+            app.notify(
+                EventKind::WaitingAtPause,
+                &message,
+                app.context().revision,
+                json!({"deployment_id": id, "stage": "Ready"}),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The deployment failed or was stopped: after a gate failure, wait for CodeDeploy's rollback
+/// deployment and report the gate; otherwise report CodeDeploy's error.
+async fn finish_failed(
+    app: &App<'_>,
+    service: &str,
+    id: &str,
+    info: &DeploymentInfo,
+    status: DeploymentStatus,
+    state: &mut State,
+) -> Error {
+    let rollback_id = info
+        .rollback_info()
+        .and_then(|r| r.rollback_deployment_id())
+        .map(str::to_owned);
+    if let Some(rollback_id) = &rollback_id {
+        app.info(format!(
+            "CodeDeploy rolls back with deployment {rollback_id}"
+        ));
+        if let Err(err) = wait_terminal(app, rollback_id).await {
+            return err;
+        }
+    }
+    let now_running = crate::deploy::describe_service(&app.clients.ecs, app.cluster(), service)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|s| {
+            s.task_definition()
+                .map(|t| short_task_definition(t).to_owned())
+        });
+    match state.gate_rollback.take() {
+        Some(failure) => {
+            let message = format!(
+                "service {service} rolled back{} after the {} gate of plugin `{}` failed",
+                now_running
+                    .as_deref()
+                    .map_or_else(String::new, |t| format!(" to {t}")),
+                failure.stage,
+                failure.plugin
+            );
+            app.info(message.clone());
+            app.notify(
+                EventKind::RolledBack,
+                &message,
+                now_running.clone(),
+                json!({"reason": failure.reason, "plugin": failure.plugin, "stage": failure.stage}),
+            );
+            Error::GateFailed {
+                plugin: failure.plugin,
+                stage: failure.stage,
+                reason: failure.reason,
+                rolled_back_to: now_running.or_else(|| Some("the previous task set".to_owned())),
+            }
+        }
+        None => {
+            let mut reason = info.error_information().map(|e| {
+                format!(
+                    "{}: {}",
+                    e.code().map_or("error", |c| c.as_str()),
+                    e.message().unwrap_or_default()
+                )
+            });
+            if let Some(rollback_id) = rollback_id {
+                reason = Some(format!(
+                    "{}; rolled back by deployment {rollback_id}",
+                    reason.unwrap_or_default()
+                ));
+            }
+            failed(id, status.as_str(), reason, service)
+        }
+    }
+}
+
+fn failed(id: &str, status: &str, reason: Option<String>, service: &str) -> Error {
+    Error::DeploymentFailed {
+        service: service.to_owned(),
+        deployment: id.to_owned(),
+        status: status.to_owned(),
+        reason,
+    }
+}
+
+/// Polls deployment `id` until it is Succeeded, Failed or Stopped.
+async fn wait_terminal(app: &App<'_>, id: &str) -> Result<DeploymentStatus, Error> {
+    loop {
+        let info = get_deployment(app, id).await?;
+        if let Some(
+            status @ (DeploymentStatus::Succeeded
+            | DeploymentStatus::Failed
+            | DeploymentStatus::Stopped),
+        ) = info.status()
+        {
+            return Ok(status.clone());
+        }
+        if app.remaining() < Duration::from_secs(2) {
+            return Err(Error::Invalid(format!(
+                "timed out waiting for CodeDeploy rollback deployment {id}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+fn report(
+    app: &App<'_>,
+    id: &str,
+    info: &DeploymentInfo,
+    target: Option<&EcsTarget>,
+    state: &mut State,
+) {
+    let status = info.status().cloned();
+    if status != state.status {
+        if let Some(status) = &status {
+            app.info(format!("CodeDeploy deployment {id} is {}", status.as_str()));
+        }
+        state.status = status;
+    }
+    let Some(target) = target else {
+        return;
+    };
+    for event in target.lifecycle_events() {
+        let name = event.lifecycle_event_name().unwrap_or_default().to_owned();
+        let status = event
+            .status()
+            .map_or("Pending", LifecycleEventStatus::as_str)
+            .to_owned();
+        if status != "Pending" && state.events.get(&name) != Some(&status) {
+            app.info(format!("CodeDeploy deployment {id}: {name} {status}"));
+        }
+        state.events.insert(name, status);
+    }
+    let green = target
+        .task_sets_info()
+        .iter()
+        .find(|t| t.task_set_label() == Some(&TargetLabel::Green));
+    if let Some(green) = green {
+        let weight = green.traffic_weight();
+        if state.green_weight != Some(weight) {
+            let message = format!("traffic on the new task set: {weight}%");
+            app.info(message.clone());
+            if weight > 0.0 {
+                app.notify(
+                    EventKind::TrafficShifted,
+                    &message,
+                    app.context().revision,
+                    json!({"production_weight": weight}),
+                );
+            }
+            state.green_weight = Some(weight);
+        }
+    }
+}
+
+async fn get_deployment(app: &App<'_>, id: &str) -> Result<DeploymentInfo, Error> {
+    app.clients
+        .codedeploy
+        .get_deployment()
+        .deployment_id(id)
+        .send()
+        .await
+        .map_err(|err| aws_error("GetDeployment", &err, &[]))?
+        .deployment_info()
+        .cloned()
+        .ok_or_else(|| Error::Invalid(format!("CodeDeploy deployment {id} not found")))
+}
+
+/// The ECS target of the deployment; `None` while CodeDeploy has not created it (or on error:
+/// progress detail is optional, the status comes from GetDeployment).
+async fn get_target(app: &App<'_>, id: &str, target_id: &str) -> Option<EcsTarget> {
+    let output = app
+        .clients
+        .codedeploy
+        .get_deployment_target()
+        .deployment_id(id)
+        .target_id(target_id)
+        .send()
+        .await;
+    match output {
+        Ok(output) => output
+            .deployment_target()
+            .and_then(|t| t.ecs_target())
+            .cloned(),
+        Err(err) => {
+            app.events.emit(crate::events::Event::Debug(format!(
+                "GetDeploymentTarget: {}",
+                crate::aws::describe_error(&err)
+            )));
+            None
+        }
+    }
+}
+
+/// ContinueDeployment (READY_WAIT).
+pub async fn continue_deployment(app: &App<'_>, id: &str) -> Result<(), Error> {
+    app.clients
+        .codedeploy
+        .continue_deployment()
+        .deployment_id(id)
+        .deployment_wait_type(DeploymentWaitType::ReadyWait)
+        .send()
+        .await
+        .map_err(|err| aws_error("ContinueDeployment", &err, &[]))?;
+    Ok(())
+}
+
+/// StopDeployment with auto rollback.
+pub async fn stop_with_rollback(app: &App<'_>, id: &str) -> Result<(), Error> {
+    app.clients
+        .codedeploy
+        .stop_deployment()
+        .deployment_id(id)
+        .auto_rollback_enabled(true)
+        .send()
+        .await
+        .map_err(|err| aws_error("StopDeployment", &err, &[]))?;
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! The CodeDeploy half of `deploy`: after the service attributes are applied, create the
+//! deployment, follow it (gates at READY and while baking), then run the post-deploy gates;
+//! a post-deploy failure deploys the previous task definition again through CodeDeploy.
+
+use serde_json::{Value, json};
+
+use super::codedeploy::{self, Group};
+use super::deploy_run::DeployOptions;
+use super::follow::PausePolicy;
+use super::{Error, gates, short_task_definition};
+use crate::app::App;
+use crate::plugins::{EventKind, Stage};
+
+/// Creates and follows the CodeDeploy deployment of `task_definition`.
+pub(super) async fn deploy(
+    app: &App<'_>,
+    service: &str,
+    group: &Group,
+    service_json: &Value,
+    task_definition: &str,
+    previous: Option<&str>,
+    options: DeployOptions,
+) -> Result<(), Error> {
+    let id = codedeploy::create_deployment(
+        app,
+        group,
+        service_json,
+        task_definition,
+        options.rollback_events,
+        false,
+    )
+    .await?;
+    app.notify(
+        EventKind::ServiceUpdated,
+        &format!(
+            "CodeDeploy deployment {id} of {} to service {service} started",
+            short_task_definition(task_definition)
+        ),
+        Some(short_task_definition(task_definition).to_owned()),
+        json!({"deployment_id": id}),
+    );
+    let Some(until) = options.wait else {
+        app.info(format!(
+            "CodeDeploy deployment {id} started; not waiting (--no-wait)"
+        ));
+        return Ok(());
+    };
+    let policy = if app.plugins.has_gates() {
+        PausePolicy::Gate
+    } else {
+        PausePolicy::Report
+    };
+    app.info(format!("waiting for service {service} to be {until}"));
+    let result = codedeploy::follow(app, service, &id, until, policy).await;
+    app.events.emit(crate::events::Event::WaitFinished);
+    result?;
+    if until.is_intermediate() {
+        return Ok(());
+    }
+    let Err(Error::GateFailed {
+        plugin,
+        stage,
+        reason,
+        ..
+    }) = gates::run(app, Stage::PostDeploy).await
+    else {
+        return Ok(());
+    };
+    let Some(previous) = previous.filter(|p| *p != task_definition) else {
+        return Err(Error::GateFailed {
+            plugin,
+            stage,
+            reason: format!("{reason} (there is no previous task definition to roll back to)"),
+            rolled_back_to: None,
+        });
+    };
+    app.warn(format!(
+        "deploying {} again through CodeDeploy",
+        short_task_definition(previous)
+    ));
+    let rollback_id = codedeploy::create_deployment(
+        app,
+        group,
+        service_json,
+        previous,
+        Default::default(),
+        false,
+    )
+    .await?;
+    codedeploy::follow(
+        app,
+        service,
+        &rollback_id,
+        super::WaitUntil::Deployed,
+        PausePolicy::Continue,
+    )
+    .await?;
+    let message = format!(
+        "service {service} rolled back to {}",
+        short_task_definition(previous)
+    );
+    app.info(message.clone());
+    app.notify(
+        EventKind::RolledBack,
+        &message,
+        Some(short_task_definition(previous).to_owned()),
+        json!({"reason": reason, "from": short_task_definition(task_definition)}),
+    );
+    Err(Error::GateFailed {
+        plugin,
+        stage,
+        reason,
+        rolled_back_to: Some(short_task_definition(previous).to_owned()),
+    })
+}
+
+/// `rollback` of a CODE_DEPLOY service: stops the deployment in flight with rollback (and
+/// follows CodeDeploy's rollback deployment), or deploys `target` through CodeDeploy. Returns
+/// the task definition the service runs afterwards.
+pub(super) async fn rollback(
+    app: &App<'_>,
+    service: &str,
+    remote: &aws_sdk_ecs::types::Service,
+    target: Result<String, Error>,
+    wait: bool,
+    dry_run: bool,
+) -> Result<String, Error> {
+    let group = codedeploy::find_group(app, service).await?;
+    if let Some(id) = codedeploy::active_deployment(app, &group).await? {
+        app.info(format!(
+            "CodeDeploy deployment {id} is in progress: stopping it with rollback"
+        ));
+        if dry_run {
+            app.info("DRY RUN OK");
+            return Ok(String::new());
+        }
+        codedeploy::stop_with_rollback(app, &id).await?;
+        if wait {
+            let rollback_id = rollback_deployment_of(app, &id).await?;
+            if let Some(rollback_id) = rollback_id {
+                codedeploy::follow(
+                    app,
+                    service,
+                    &rollback_id,
+                    super::WaitUntil::Deployed,
+                    PausePolicy::Continue,
+                )
+                .await?;
+            }
+        }
+        let now = super::describe::find_service(app).await?;
+        return Ok(now
+            .as_ref()
+            .and_then(|s| s.task_definition())
+            .unwrap_or_default()
+            .to_owned());
+    }
+    let target = target?;
+    let target = target.as_str();
+    app.info(format!(
+        "rolling back service {service} to {} through CodeDeploy",
+        short_task_definition(target)
+    ));
+    let service_json = super::diff::remote_service_json(remote)?;
+    let id = codedeploy::create_deployment(
+        app,
+        &group,
+        &service_json,
+        target,
+        Default::default(),
+        dry_run,
+    )
+    .await?;
+    if dry_run {
+        app.info("DRY RUN OK");
+        return Ok(target.to_owned());
+    }
+    if wait {
+        codedeploy::follow(
+            app,
+            service,
+            &id,
+            super::WaitUntil::Deployed,
+            PausePolicy::Continue,
+        )
+        .await?;
+    }
+    Ok(target.to_owned())
+}
+
+/// The rollback deployment CodeDeploy created for stopped deployment `id` (polled briefly).
+async fn rollback_deployment_of(app: &App<'_>, id: &str) -> Result<Option<String>, Error> {
+    for _ in 0..10 {
+        let output = app
+            .clients
+            .codedeploy
+            .get_deployment()
+            .deployment_id(id)
+            .send()
+            .await
+            .map_err(|err| super::aws_error("GetDeployment", &err, &[]))?;
+        let rollback = output
+            .deployment_info()
+            .and_then(|d| d.rollback_info())
+            .and_then(|r| r.rollback_deployment_id())
+            .map(str::to_owned);
+        if rollback.is_some() {
+            return Ok(rollback);
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    Ok(None)
+}

@@ -1,0 +1,240 @@
+//! CODE_DEPLOY services through the binary: deployment group discovery, CreateDeployment with
+//! the AppSpec, before-traffic-shift gates at READY (ContinueDeployment on pass, StopDeployment
+//! with rollback on fail or when pending past the deadline), bake gates during the termination
+//! wait, `--wait-until codedeploy:<Event>`, `continue` and `rollback`.
+
+use crate::support::{TestContext, assert_failure, assert_success, test_plugin, text};
+
+const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128, "portMappings": [{"containerPort": 80}]}]}"#;
+const SERVICE_DEFINITION: &str = r#"{"launchType": "EC2", "desiredCount": 1, "deploymentController": {"type": "CODE_DEPLOY"}, "loadBalancers": [{"targetGroupArn": "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/blue/0123456789abcdef", "containerName": "app", "containerPort": 80}]}"#;
+
+fn config(plugins: &str) -> String {
+    format!(
+        "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\nplugins:{plugins}\n"
+    )
+}
+
+fn gate(config: &str) -> String {
+    format!(
+        "\n  - path: {}\n    config: {config}",
+        test_plugin("scripted-gate").display()
+    )
+}
+
+/// A CODE_DEPLOY service running web:1 and a deployment group for it (found by discovery).
+async fn codedeploy_service(ready_wait: bool, termination_minutes: u32) -> TestContext {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", &config(" []"));
+    context.write("td.json", TASK_DEFINITION);
+    context.write("sd.json", SERVICE_DEFINITION);
+    context.create_cluster().await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    let ready = if ready_wait {
+        "{'actionOnTimeout': 'STOP_DEPLOYMENT', 'waitTimeInMinutes': 30}"
+    } else {
+        "{'actionOnTimeout': 'CONTINUE_DEPLOYMENT', 'waitTimeInMinutes': 0}"
+    };
+    context.boto3(&format!(
+        "cd = client('codedeploy')
+cd.create_application(applicationName='other', computePlatform='Server')
+cd.create_application(applicationName='shop', computePlatform='ECS')
+common = dict(applicationName='shop', serviceRoleArn='arn:aws:iam::123456789012:role/cd',
+    deploymentStyle={{'deploymentType': 'BLUE_GREEN', 'deploymentOption': 'WITH_TRAFFIC_CONTROL'}},
+    autoRollbackConfiguration={{'enabled': True, 'events': ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST']}},
+    loadBalancerInfo={{'targetGroupPairInfoList': [{{'targetGroups': [{{'name': 'blue'}}, {{'name': 'green'}}], 'prodTrafficRoute': {{'listenerArns': ['arn:l']}}}}]}})
+cd.create_deployment_group(deploymentGroupName='api', ecsServices=[{{'serviceName': 'api', 'clusterName': 'e2e'}}],
+    blueGreenDeploymentConfiguration={{'deploymentReadyOption': {ready}}}, **common)
+cd.create_deployment_group(deploymentGroupName='web', ecsServices=[{{'serviceName': 'web', 'clusterName': 'e2e'}}],
+    blueGreenDeploymentConfiguration={{'deploymentReadyOption': {ready},
+        'terminateBlueInstancesOnDeploymentSuccess': {{'action': 'TERMINATE', 'terminationWaitTimeInMinutes': {termination_minutes}}}}}, **common)"
+    ));
+    context
+}
+
+fn runs(service: &aws_sdk_ecs::types::Service, revision: &str) -> bool {
+    service
+        .task_definition()
+        .unwrap_or_default()
+        .ends_with(revision)
+}
+
+fn operations(context: &TestContext, from: usize) -> Vec<String> {
+    context.calls("")[from..]
+        .iter()
+        .filter_map(|c| c["operation"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_passing_gate_continues_at_ready_and_traffic_shifts() {
+    let context = codedeploy_service(true, 0).await;
+    context.write("ecspresso.yml", &config(&gate("{}")));
+    let before = context.calls("").len();
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_success(&output);
+    let stderr = text(&output.stderr);
+    for expected in [
+        "is ready: the new task set takes test traffic; running before-traffic-shift gates",
+        "before-traffic-shift gate of plugin `scripted-gate` passed",
+        "traffic on the new task set: 100%",
+        "service web is deployed",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    assert!(runs(&context.service("web").await, "web:2"));
+    let sequence = operations(&context, before);
+    eprintln!("AWS calls, CodeDeploy gate passes: {sequence:?}");
+    for expected in ["CreateDeployment", "ContinueDeployment"] {
+        assert!(sequence.contains(&expected.to_owned()), "{sequence:?}");
+    }
+    assert!(!sequence.contains(&"StopDeployment".to_owned()));
+}
+
+#[tokio::test]
+async fn a_failing_gate_stops_the_deployment_with_rollback() {
+    let context = codedeploy_service(true, 0).await;
+    context.write(
+        "ecspresso.yml",
+        &config(&gate(
+            "{fail_at: [before-traffic-shift], fail: 'checkout flow broken'}",
+        )),
+    );
+    let before = context.calls("").len();
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(
+        &output,
+        "before-traffic-shift gate of plugin `scripted-gate` failed: checkout flow broken (after 0 polls); the service was rolled back to web:1",
+    );
+    assert!(
+        !text(&output.stderr).contains("traffic on the new task set: 100%"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(runs(&context.service("web").await, "web:1"));
+    let sequence = operations(&context, before);
+    eprintln!("AWS calls, CodeDeploy gate fails: {sequence:?}");
+    assert!(sequence.contains(&"StopDeployment".to_owned()));
+    assert!(!sequence.contains(&"ContinueDeployment".to_owned()));
+}
+
+#[tokio::test]
+async fn a_gate_pending_past_its_deadline_rolls_back() {
+    let context = codedeploy_service(true, 0).await;
+    context.write(
+        "ecspresso.yml",
+        &config(&format!(
+            "{}\n    limits:\n      gate_timeout: 1s",
+            gate("{pending_polls: 1000, pending_at: [before-traffic-shift]}")
+        )),
+    );
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(
+        &output,
+        "still pending after 1s (limits.gate_timeout); the service was rolled back to web:1",
+    );
+    assert!(runs(&context.service("web").await, "web:1"));
+}
+
+#[tokio::test]
+async fn a_failing_bake_gate_during_the_termination_wait_rolls_back() {
+    let context = codedeploy_service(true, 1).await;
+    context.control(
+        "/_emulator/config",
+        serde_json::json!({"minute_seconds": 8}),
+    );
+    context.write(
+        "ecspresso.yml",
+        &config(&gate("{fail_at: [bake], fail: 'error budget burned'}")),
+    );
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(
+        &output,
+        "bake gate of plugin `scripted-gate` failed: error budget burned (after 0 polls); the service was rolled back to web:1",
+    );
+    assert!(runs(&context.service("web").await, "web:1"));
+}
+
+#[tokio::test]
+async fn gates_need_a_group_that_waits_at_ready_and_nothing_changes_otherwise() {
+    let context = codedeploy_service(false, 0).await;
+    context.write("ecspresso.yml", &config(&gate("{}")));
+    let before = context.calls("").len();
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(
+        &output,
+        "deployment group web of application shop shifts production traffic without waiting",
+    );
+    let sequence = operations(&context, before);
+    for changing in [
+        "RegisterTaskDefinition",
+        "UpdateService",
+        "CreateDeployment",
+    ] {
+        assert!(!sequence.contains(&changing.to_owned()), "{sequence:?}");
+    }
+    let output = context.run(
+        &["deploy", "--rollback-events", "DEPLOYMENT_FAILED"],
+        &[("TAG", "2")],
+    );
+    assert_failure(
+        &output,
+        "--rollback-events: unknown rollback event `DEPLOYMENT_FAILED`",
+    );
+}
+
+#[tokio::test]
+async fn wait_until_an_event_then_continue_then_rollback() {
+    let context = codedeploy_service(true, 0).await;
+    let output = context.run(
+        &[
+            "deploy",
+            "--wait-until",
+            "codedeploy:AfterAllowTestTraffic",
+            "--rollback-events",
+            "DEPLOYMENT_FAILURE,DEPLOYMENT_STOP_ON_REQUEST",
+        ],
+        &[("TAG", "2")],
+    );
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("AfterAllowTestTraffic done; not waiting for the rest"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(
+        runs(&context.service("web").await, "web:1"),
+        "not shifted yet"
+    );
+
+    let output = context.run(&["wait", "--wait-until", "paused"], &[]);
+    assert_success(&output);
+    let output = context.run(&["continue"], &[]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("service web is deployed"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(runs(&context.service("web").await, "web:2"));
+
+    context.write(
+        "ecspresso.yml",
+        &format!(
+            "{}codedeploy:\n  application_name: shop\n  deployment_group_name: web\n",
+            config(" []")
+        ),
+    );
+    let output = context.run(&["rollback", "--no-deregister-task-definition"], &[]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("rolling back service web to web:1 through CodeDeploy"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(runs(&context.service("web").await, "web:1"));
+    let output = context.run(
+        &["deploy", "--wait-until", "ecs:BAKE_TIME"],
+        &[("TAG", "3")],
+    );
+    assert_failure(&output, "needs the ECS deployment controller");
+}
