@@ -241,6 +241,36 @@ async fn a_failing_bake_gate_stops_the_deployment_with_rollback() {
 }
 
 #[tokio::test]
+async fn a_failing_bake_gate_between_linear_steps_rolls_back() {
+    let context = blue_green_service("").await;
+    context.write(
+        "sd.json",
+        &service_definition(
+            "LINEAR",
+            r#", "linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": 1}"#,
+        ),
+    );
+    context.control(
+        "/_emulator/config",
+        serde_json::json!({"minute_seconds": 6}),
+    );
+    context.write(
+        "ecspresso.yml",
+        &config(&gate("{fail_at: [bake], fail: 'errors at 50%'}")),
+    );
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(
+        &output,
+        "bake gate of plugin `scripted-gate` failed: errors at 50% (after 0 polls); the service was rolled back to web:1",
+    );
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("production 50%"), "{stderr}");
+    assert!(!stderr.contains("production 100%"), "{stderr}");
+    assert!(!context.calls("StopServiceDeployment").is_empty());
+    assert!(runs(&context.service("web").await, "web:1"));
+}
+
+#[tokio::test]
 async fn wait_until_paused_then_continue_and_rollback_of_a_paused_deployment() {
     let pause = r#", "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"], "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}]"#;
     let context = blue_green_service("").await;
