@@ -16,6 +16,7 @@ pub mod lookups;
 pub mod output;
 pub mod plugins;
 pub mod render;
+pub mod report;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -1,0 +1,113 @@
+//! Machine-readable output: `status --output json` against the emulator, checked field by field
+//! against an independent DescribeServices, with `--log-format json` keeping stdout one JSON
+//! document and stderr JSON lines.
+
+use crate::support::{TestContext, assert_failure, assert_success, text};
+
+const CONFIG: &str = "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\n";
+const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128}]}"#;
+const SERVICE_DEFINITION: &str = r#"{"launchType": "EC2", "desiredCount": 2}"#;
+
+#[tokio::test]
+async fn status_output_json_matches_aws() {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", CONFIG);
+    context.write("td.json", TASK_DEFINITION);
+    context.write("sd.json", SERVICE_DEFINITION);
+    context.create_cluster().await;
+
+    let missing = context.run(&["status", "--output", "json"], &[("TAG", "1")]);
+    assert_failure(&missing, "service `web` not found in cluster `e2e`");
+    assert!(missing.stdout.is_empty(), "{}", text(&missing.stdout));
+
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    assert_success(&context.run(&["deploy"], &[("TAG", "2")]));
+    context.boto3(
+        "c = client('application-autoscaling')\n\
+         c.register_scalable_target(ServiceNamespace='ecs', ScalableDimension='ecs:service:DesiredCount', ResourceId='service/e2e/web', MinCapacity=1, MaxCapacity=4, SuspendedState={'DynamicScalingInSuspended': True})\n\
+         c.put_scaling_policy(PolicyName='cpu50', ServiceNamespace='ecs', ScalableDimension='ecs:service:DesiredCount', ResourceId='service/e2e/web', PolicyType='TargetTrackingScaling', TargetTrackingScalingPolicyConfiguration={'TargetValue': 50.0, 'PredefinedMetricSpecification': {'PredefinedMetricType': 'ECSServiceAverageCPUUtilization'}})",
+    );
+
+    let output = context.run(
+        &[
+            "status",
+            "--output",
+            "json",
+            "--events",
+            "3",
+            "--log-format",
+            "json",
+        ],
+        &[("TAG", "2")],
+    );
+    assert_success(&output);
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
+    for line in text(&output.stderr).lines() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("stderr line is not JSON ({e}): {line}"));
+    }
+
+    // The same facts, read independently (the deploy waited for its rollout to finish, so
+    // further DescribeServices calls change none of them).
+    let service = context.service("web").await;
+    assert_eq!(report["service"], "web");
+    assert_eq!(report["cluster"], "e2e");
+    assert_eq!(report["status"], "ACTIVE");
+    assert_eq!(report["taskDefinition"], "web:2");
+    assert_eq!(
+        report["taskDefinitionArn"].as_str(),
+        service.task_definition()
+    );
+    assert_eq!(report["desiredCount"], 2);
+    assert_eq!(report["deploymentController"], "ECS");
+    assert_eq!(report["launchType"], "EC2");
+    let ids: Vec<&str> = report["deployments"]
+        .as_array()
+        .expect("deployments")
+        .iter()
+        .filter_map(|d| d["id"].as_str())
+        .collect();
+    let aws_ids: Vec<&str> = service
+        .deployments()
+        .iter()
+        .filter_map(|d| d.id())
+        .collect();
+    assert_eq!(ids, aws_ids);
+    assert_eq!(report["deployments"][0]["status"], "PRIMARY");
+    assert_eq!(report["deployments"][0]["taskDefinition"], "web:2");
+
+    let scaling = &report["autoScaling"];
+    assert_eq!(scaling["targets"][0]["minCapacity"], 1);
+    assert_eq!(scaling["targets"][0]["maxCapacity"], 4);
+    assert_eq!(scaling["targets"][0]["suspended"]["dynamicScalingIn"], true);
+    assert_eq!(
+        scaling["targets"][0]["suspended"]["dynamicScalingOut"],
+        false
+    );
+    assert_eq!(scaling["policies"][0]["name"], "cpu50");
+    assert_eq!(scaling["policies"][0]["type"], "TargetTrackingScaling");
+
+    let events = report["events"].as_array().expect("events");
+    assert_eq!(events.len(), 3, "{events:?}");
+    let mut newest: Vec<_> = service.events().to_vec();
+    newest.sort_by_key(|e| std::cmp::Reverse(e.created_at().map(|t| t.as_nanos())));
+    assert_eq!(
+        events[2]["message"].as_str(),
+        newest.first().and_then(|e| e.message()),
+        "the last event reported is the newest"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e["createdAt"].as_str().is_some_and(|t| t.ends_with('Z'))),
+        "{events:?}"
+    );
+
+    // The text form is unchanged and says the same.
+    let text_output = context.run(&["status", "--events", "3"], &[("TAG", "2")]);
+    assert_success(&text_output);
+    let stdout = text(&text_output.stdout);
+    assert!(stdout.contains("TaskDefinition: web:2"), "{stdout}");
+    assert!(stdout.contains("Capacity min:1 max:4"), "{stdout}");
+}
