@@ -111,3 +111,64 @@ async fn status_output_json_matches_aws() {
     assert!(stdout.contains("TaskDefinition: web:2"), "{stdout}");
     assert!(stdout.contains("Capacity min:1 max:4"), "{stdout}");
 }
+
+#[tokio::test]
+async fn diff_output_json_summarizes_each_definition() {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", CONFIG);
+    context.write("td.json", TASK_DEFINITION);
+    context.write("sd.json", SERVICE_DEFINITION);
+    context.create_cluster().await;
+
+    // Nothing exists yet: both definitions would be created.
+    let output = context.run(&["diff", "--output", "json"], &[("TAG", "1")]);
+    assert_success(&output);
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(summary["differs"], true);
+    assert_eq!(summary["comparisons"][0]["what"], "service");
+    assert_eq!(summary["comparisons"][0]["remote"], serde_json::Value::Null);
+
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    let output = context.run(
+        &["diff", "--output", "json", "--exit-code"],
+        &[("TAG", "2")],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(summary["differs"], true);
+    let comparisons = summary["comparisons"].as_array().expect("comparisons");
+    let by_what = |what: &str| {
+        comparisons
+            .iter()
+            .find(|c| c["what"] == what)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {what} in {summary}"))
+    };
+    let service = by_what("service");
+    assert_eq!(service["differs"], false);
+    assert_eq!(service["diff"], "");
+    let task_definition = by_what("task definition");
+    assert_eq!(task_definition["differs"], true);
+    assert_eq!(task_definition["local"], "td.json");
+    assert!(
+        task_definition["remote"]
+            .as_str()
+            .is_some_and(|r| r.ends_with("task-definition/web:1")),
+        "{task_definition}"
+    );
+    let diff = task_definition["diff"].as_str().unwrap_or_default();
+    assert!(
+        diff.contains("-      \"image\": \"nginx:1\"")
+            && diff.contains("+      \"image\": \"nginx:2\""),
+        "{diff}"
+    );
+    assert!(!diff.contains('\u{1b}'), "no colors in JSON: {diff:?}");
+
+    let same = context.run(
+        &["diff", "--output", "json", "--exit-code"],
+        &[("TAG", "1")],
+    );
+    assert_success(&same);
+    let summary: serde_json::Value = serde_json::from_slice(&same.stdout).expect("JSON");
+    assert_eq!(summary["differs"], false);
+}

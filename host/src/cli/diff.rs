@@ -1,9 +1,10 @@
-//! `ristretto diff`: prints a unified diff of the normalized remote and local definitions.
-//! `--exit-code` makes differences exit 2 (for CI gates), as `git diff --exit-code` does.
+//! `ristretto diff`: prints a unified diff of the normalized remote and local definitions, or
+//! with `--output json` a summary per definition (for CI comments and bots). `--exit-code`
+//! makes differences exit 2 (for CI gates), as `git diff --exit-code` does.
 
 use std::process::ExitCode;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use crate::deploy::diff::{Comparison, diff};
 use crate::output::{print_stdout, to_jsonnet, to_pretty_json, unified_diff};
@@ -23,6 +24,18 @@ pub struct DiffArgs {
     /// Compare the service definition too (the default)
     #[arg(long)]
     pub with_service: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: DiffFormat,
+}
+
+/// `--output` of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Unified diffs
+    Text,
+    /// `{"differs": …, "comparisons": [{"what", "remote", "local", "differs", "diff"}]}`
+    Json,
 }
 
 /// Runs `diff`.
@@ -32,10 +45,31 @@ pub async fn run(
     color: bool,
 ) -> anyhow::Result<ExitCode> {
     let comparisons = diff(app, !args.without_service).await?;
-    let mut differs = false;
-    for comparison in &comparisons {
-        differs |= comparison.differs();
-        print_stdout(&render(comparison, args.jsonnet, color))?;
+    let differs = comparisons.iter().any(Comparison::differs);
+    match args.output {
+        DiffFormat::Text => {
+            for comparison in &comparisons {
+                print_stdout(&render(comparison, args.jsonnet, color))?;
+            }
+        }
+        DiffFormat::Json => {
+            let summary: Vec<serde_json::Value> = comparisons
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "what": c.what,
+                        "remote": c.remote_name,
+                        "local": c.local_name,
+                        "differs": c.differs(),
+                        "diff": render(c, args.jsonnet, false),
+                    })
+                })
+                .collect();
+            print_stdout(&to_pretty_json(&serde_json::json!({
+                "differs": differs,
+                "comparisons": summary,
+            })))?;
+        }
     }
     Ok(if differs && args.exit_code {
         ExitCode::from(2)
