@@ -25,6 +25,8 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// The resolved region.
     pub region: Option<String>,
+    /// The SDK config the clients were built from (for clients a single command needs).
+    pub sdk_config: aws_config::SdkConfig,
 }
 
 impl Clients {
@@ -73,6 +75,7 @@ impl Clients {
             codedeploy: aws_sdk_codedeploy::Client::new(&sdk_config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&sdk_config),
             region: sdk_config.region().map(ToString::to_string),
+            sdk_config: sdk_config.clone(),
         }
     }
 }

@@ -18,6 +18,7 @@ mod rollback;
 mod run;
 mod status;
 mod tasks;
+mod verify;
 mod version;
 mod wait;
 
@@ -154,6 +155,9 @@ pub enum Command {
     Status(status::StatusArgs),
     /// List, find, stop the service's tasks, or print a task's logs
     Tasks(tasks::TasksArgs),
+    /// Check that the roles, images, secrets, log groups, target groups and cluster the
+    /// definitions reference exist and are usable
+    Verify(verify::VerifyArgs),
     /// Print the version
     Version(version::VersionArgs),
     /// Wait until the service is stable or its deployment has finished
@@ -265,6 +269,9 @@ where
         }),
         Command::Wait(args) => with_app(&globals, environment, &logger, async |app| {
             wait::run(args, app).await
+        }),
+        Command::Verify(args) => with_app(&globals, environment, &logger, async |app| {
+            verify::run(args, app).await
         }),
         Command::Continue(args) => with_app(&globals, environment, &logger, async |app| {
             continue_cmd::run(args, app).await

@@ -17,6 +17,7 @@ pub mod output;
 pub mod plugins;
 pub mod render;
 pub mod report;
+pub mod verify;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -21,6 +21,16 @@ pub struct AwsLookups {
     cache: Mutex<HashMap<String, Result<Value, String>>>,
 }
 
+impl Drop for AwsLookups {
+    /// The private runtime may be dropped from inside the command's async context (the
+    /// renderer lives in the command's `App`); shut it down without blocking.
+    fn drop(&mut self) {
+        if let Some(Ok(runtime)) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 impl AwsLookups {
     /// Lookups using the SDK's default region until `set_region` is called.
     pub fn new(assume_role_arn: Option<String>) -> Arc<Self> {

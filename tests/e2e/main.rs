@@ -19,3 +19,4 @@ mod plugins;
 mod register_roundtrip;
 mod run;
 mod support;
+mod verify;

@@ -1,0 +1,55 @@
+//! `ristretto verify`: flags → `verify::VerifyOptions`; prints the report as a tree or JSON
+//! lines and exits 1 when a check is NG.
+
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use crate::output::print_stdout;
+use crate::verify::{self, VerifyOptions};
+
+/// `--output` of `verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyOutput {
+    /// An indented tree with `--> [OK|NG|WARN|SKIP]` under each check
+    Text,
+    /// One JSON object per check (`verify`, `result`, `error`, `cached`)
+    Json,
+}
+
+/// Flags of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Do not read secrets (GetSecretValue, GetParameters): report them as SKIP
+    #[arg(long = "no-get-secrets", action = clap::ArgAction::SetFalse)]
+    pub get_secrets: bool,
+    /// Do not write a test event to each awslogs log group: report them as SKIP
+    #[arg(long = "no-put-logs", action = clap::ArgAction::SetFalse)]
+    pub put_logs: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: VerifyOutput,
+}
+
+/// Runs `verify`.
+pub async fn run(args: VerifyArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
+    let report = verify::verify(
+        app,
+        VerifyOptions {
+            get_secrets: args.get_secrets,
+            put_logs: args.put_logs,
+        },
+    )
+    .await?;
+    match args.output {
+        VerifyOutput::Text => print_stdout(&report.to_tree())?,
+        VerifyOutput::Json => print_stdout(&report.to_json_lines())?,
+    }
+    match report.problems() {
+        0 => {
+            app.info("verify: everything referenced exists and is usable");
+            Ok(ExitCode::SUCCESS)
+        }
+        n => anyhow::bail!("verify found {n} problem(s): see the NG lines above"),
+    }
+}

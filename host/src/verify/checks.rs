@@ -1,0 +1,490 @@
+//! The checks of `verify`, in ecspresso's order: TaskDefinition (roles, then per container
+//! image, secrets, log configuration, ports), ServiceDefinition (network configuration, load
+//! balancers), Cluster.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use serde_json::Value;
+
+use super::parse::{ecr_image, is_secrets_manager, role_name, secret_reference, trusts};
+use super::{Report, Status};
+use crate::app::App;
+use crate::deploy::Error;
+
+/// Options of `verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Read every secret (GetSecretValue / GetParameters); off: SKIP.
+    pub get_secrets: bool,
+    /// Create a log stream and put a test event in each awslogs group; off: SKIP.
+    pub put_logs: bool,
+}
+
+/// Runs every check of the configured definitions and returns the report.
+pub async fn verify(app: &App<'_>, options: VerifyOptions) -> Result<Report, Error> {
+    let mut run = Run {
+        app,
+        options,
+        report: Report::default(),
+        roles: BTreeMap::new(),
+    };
+    let task_definition = match app.config.task_definition_path() {
+        Some(path) => Some(app.load_task_definition(&path)?.value),
+        None => None,
+    };
+    run.report.section(0, "TaskDefinition");
+    match &task_definition {
+        Some(td) => run.task_definition(td).await,
+        None => run.skip(1, "TaskDefinition", "task_definition is not set"),
+    }
+    run.report.section(0, "ServiceDefinition");
+    match app.config.service_definition_path() {
+        Some(path) => {
+            let service = app.load_service_definition(&path)?.value;
+            run.service_definition(&service, task_definition.as_ref())
+                .await;
+        }
+        None => run.skip(1, "ServiceDefinition", "service_definition is not set"),
+    }
+    run.report.section(0, "Cluster");
+    run.cluster().await;
+    Ok(run.report)
+}
+
+struct Run<'a, 'b> {
+    app: &'a App<'b>,
+    options: VerifyOptions,
+    report: Report,
+    roles: BTreeMap<(String, &'static str), (Status, String)>,
+}
+
+/// NG for a missing resource, WARN when access is denied (ristretto cannot tell).
+fn classify<E, R>(err: &SdkError<E, R>) -> (Status, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let message = crate::aws::describe_error(err);
+    let denied = err
+        .code()
+        .is_some_and(|c| c.contains("AccessDenied") || c == "UnauthorizedOperation");
+    if denied {
+        (Status::Warn, format!("cannot tell: {message}"))
+    } else {
+        (Status::Ng, message)
+    }
+}
+
+impl Run<'_, '_> {
+    fn ok(&mut self, depth: usize, name: &str) {
+        self.report.record(depth, name, Status::Ok, "", false);
+    }
+
+    fn ng(&mut self, depth: usize, name: &str, message: impl Into<String>) {
+        self.report.record(depth, name, Status::Ng, message, false);
+    }
+
+    fn skip(&mut self, depth: usize, name: &str, message: &str) {
+        self.report
+            .record(depth, name, Status::Skip, message, false);
+    }
+
+    async fn task_definition(&mut self, td: &Value) {
+        for (key, label) in [
+            ("executionRoleArn", "ExecutionRole"),
+            ("taskRoleArn", "TaskRole"),
+        ] {
+            if let Some(arn) = td[key].as_str() {
+                self.role(1, label, arn, "ecs-tasks.amazonaws.com").await;
+            }
+        }
+        let awsvpc = td["networkMode"].as_str() == Some("awsvpc");
+        for container in td["containerDefinitions"].as_array().into_iter().flatten() {
+            let name = container["name"].as_str().unwrap_or("?");
+            self.report.section(1, format!("Container[{name}]"));
+            self.image(container).await;
+            for secret in container["secrets"].as_array().into_iter().flatten() {
+                self.secret(secret).await;
+            }
+            self.log_configuration(name, &container["logConfiguration"])
+                .await;
+            if awsvpc {
+                self.awsvpc_ports(container);
+            }
+        }
+    }
+
+    async fn role(&mut self, depth: usize, label: &str, arn: &str, service: &'static str) {
+        let name = format!("{label}[{}]", role_name(arn));
+        let key = (role_name(arn).to_owned(), service);
+        if let Some((status, message)) = self.roles.get(&key).cloned() {
+            self.report.record(depth, name, status, message, true);
+            return;
+        }
+        let iam = aws_sdk_iam::Client::new(&self.app.clients.sdk_config);
+        let (status, message) = match iam.get_role().role_name(role_name(arn)).send().await {
+            Ok(output) => {
+                let policy = output
+                    .role()
+                    .and_then(|r| r.assume_role_policy_document())
+                    .unwrap_or_default();
+                match trusts(policy, service) {
+                    Ok(true) => (Status::Ok, String::new()),
+                    Ok(false) => (
+                        Status::Ng,
+                        format!(
+                            "the role's trust policy does not let {service} assume it (sts:AssumeRole)"
+                        ),
+                    ),
+                    Err(problem) => (Status::Ng, problem),
+                }
+            }
+            Err(err) => {
+                let (status, message) = classify(&err);
+                if err.code() == Some("NoSuchEntity") {
+                    (status, format!("role {} not found", role_name(arn)))
+                } else {
+                    (status, message)
+                }
+            }
+        };
+        self.roles.insert(key, (status, message.clone()));
+        self.report.record(depth, name, status, message, false);
+    }
+
+    async fn image(&mut self, container: &Value) {
+        let Some(image) = container["image"].as_str() else {
+            self.ng(2, "Image", "the container has no image");
+            return;
+        };
+        let name = format!("Image[{image}]");
+        let Some(ecr) = ecr_image(image) else {
+            self.skip(
+                2,
+                &name,
+                "not an Amazon ECR image: other registries are not checked",
+            );
+            return;
+        };
+        let config = self
+            .app
+            .clients
+            .sdk_config
+            .to_builder()
+            .region(aws_config::Region::new(ecr.region.clone()))
+            .build();
+        let client = aws_sdk_ecr::Client::new(&config);
+        let id = aws_sdk_ecr::types::ImageIdentifier::builder()
+            .set_image_tag(ecr.tag.clone())
+            .set_image_digest(ecr.digest.clone())
+            .build();
+        let result = client
+            .describe_images()
+            .registry_id(&ecr.account)
+            .repository_name(&ecr.repository)
+            .image_ids(id)
+            .send()
+            .await;
+        match result {
+            Ok(output) if !output.image_details().is_empty() => self.ok(2, &name),
+            Ok(_) => self.ng(2, &name, "image not found in the repository"),
+            Err(err) => {
+                let (status, message) = classify(&err);
+                self.report.record(2, name, status, message, false);
+            }
+        }
+    }
+
+    async fn secret(&mut self, secret: &Value) {
+        let label = secret["name"].as_str().unwrap_or("?");
+        let name = format!("Secret[{label}]");
+        let Some(value_from) = secret["valueFrom"].as_str() else {
+            self.ng(2, &name, "valueFrom is missing");
+            return;
+        };
+        if !self.options.get_secrets {
+            self.skip(2, &name, "--no-get-secrets");
+            return;
+        }
+        if is_secrets_manager(value_from) {
+            let (id, key) = secret_reference(value_from);
+            let result = self
+                .app
+                .clients
+                .secretsmanager
+                .get_secret_value()
+                .secret_id(&id)
+                .send()
+                .await;
+            match result {
+                Ok(output) => match key {
+                    None => self.ok(2, &name),
+                    Some(key) => {
+                        let has_key = output
+                            .secret_string()
+                            .and_then(|s| serde_json::from_str::<Value>(s).ok())
+                            .is_some_and(|v| v.get(&key).is_some());
+                        if has_key {
+                            self.ok(2, &name);
+                        } else {
+                            self.ng(2, &name, format!("the secret has no JSON key `{key}`"));
+                        }
+                    }
+                },
+                Err(err) => {
+                    let (status, message) = classify(&err);
+                    self.report.record(2, name, status, message, false);
+                }
+            }
+            return;
+        }
+        let parameter = value_from
+            .split_once(":parameter")
+            .map_or(value_from, |(_, name)| name);
+        let result = self
+            .app
+            .clients
+            .ssm
+            .get_parameters()
+            .names(parameter)
+            .with_decryption(true)
+            .send()
+            .await;
+        match result {
+            Ok(output) if output.invalid_parameters().is_empty() => self.ok(2, &name),
+            Ok(_) => self.ng(2, &name, format!("SSM parameter {parameter} not found")),
+            Err(err) => {
+                let (status, message) = classify(&err);
+                self.report.record(2, name, status, message, false);
+            }
+        }
+    }
+
+    async fn log_configuration(&mut self, container: &str, logs: &Value) {
+        if logs["logDriver"].as_str() != Some("awslogs") {
+            return;
+        }
+        let options = &logs["options"];
+        let Some(group) = options["awslogs-group"].as_str() else {
+            self.ng(2, "LogConfiguration", "awslogs-group is required");
+            return;
+        };
+        let name = format!("LogConfiguration[{group}]");
+        let region = options["awslogs-region"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| self.app.clients.region.clone());
+        let Some(region) = region else {
+            self.ng(2, &name, "awslogs-region is required");
+            return;
+        };
+        let config = self
+            .app
+            .clients
+            .sdk_config
+            .to_builder()
+            .region(aws_config::Region::new(region))
+            .build();
+        let logs_client = aws_sdk_cloudwatchlogs::Client::new(&config);
+        if options["awslogs-create-group"].as_str() == Some("true")
+            && let Err(err) = logs_client
+                .create_log_group()
+                .log_group_name(group)
+                .send()
+                .await
+            && err.code() != Some("ResourceAlreadyExistsException")
+        {
+            let (status, message) = classify(&err);
+            self.report.record(2, name, status, message, false);
+            return;
+        }
+        if !self.options.put_logs {
+            self.skip(2, &name, "--no-put-logs");
+            return;
+        }
+        let prefix = options["awslogs-stream-prefix"]
+            .as_str()
+            .unwrap_or("ristretto");
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let stream = format!("{prefix}/{container}/ristretto-verify-{nanos}");
+        if let Err(err) = logs_client
+            .create_log_stream()
+            .log_group_name(group)
+            .log_stream_name(&stream)
+            .send()
+            .await
+        {
+            let (status, message) = classify(&err);
+            let message = if err.code() == Some("ResourceNotFoundException") {
+                format!("log group {group} does not exist (set awslogs-create-group or create it)")
+            } else {
+                message
+            };
+            self.report.record(2, name, status, message, false);
+            return;
+        }
+        let event = aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+            .timestamp(i64::try_from(nanos / 1_000_000).unwrap_or_default())
+            .message("This is a verify message by ristretto")
+            .build();
+        match event {
+            Ok(event) => match logs_client
+                .put_log_events()
+                .log_group_name(group)
+                .log_stream_name(&stream)
+                .log_events(event)
+                .send()
+                .await
+            {
+                Ok(_) => self.ok(2, &name),
+                Err(err) => {
+                    let (status, message) = classify(&err);
+                    self.report.record(2, name, status, message, false);
+                }
+            },
+            Err(err) => self.ng(2, &name, err.to_string()),
+        }
+    }
+
+    fn awsvpc_ports(&mut self, container: &Value) {
+        for mapping in container["portMappings"].as_array().into_iter().flatten() {
+            let (Some(container_port), Some(host_port)) = (
+                mapping["containerPort"].as_i64(),
+                mapping["hostPort"].as_i64(),
+            ) else {
+                continue;
+            };
+            if container_port != host_port {
+                self.ng(
+                    2,
+                    &format!("PortMapping[{container_port}]"),
+                    format!("with awsvpc, hostPort ({host_port}) must equal containerPort ({container_port})"),
+                );
+            }
+        }
+    }
+
+    async fn service_definition(&mut self, service: &Value, td: Option<&Value>) {
+        let awsvpc = td.is_some_and(|t| t["networkMode"].as_str() == Some("awsvpc"));
+        if awsvpc {
+            if service["networkConfiguration"]["awsvpcConfiguration"].is_object() {
+                self.ok(1, "NetworkConfiguration");
+            } else {
+                self.ng(
+                    1,
+                    "NetworkConfiguration",
+                    "the task definition uses awsvpc: networkConfiguration.awsvpcConfiguration is required",
+                );
+            }
+        }
+        for lb in service["loadBalancers"].as_array().into_iter().flatten() {
+            self.load_balancer(lb, td).await;
+        }
+    }
+
+    async fn load_balancer(&mut self, lb: &Value, td: Option<&Value>) {
+        let container = lb["containerName"].as_str().unwrap_or("?");
+        let port = lb["containerPort"].as_i64().unwrap_or_default();
+        self.report
+            .section(1, format!("LoadBalancer[{container}:{port}]"));
+        match lb["targetGroupArn"].as_str() {
+            Some(arn) => self.target_group(2, "TargetGroup", arn).await,
+            None if lb["loadBalancerName"].is_string() => {}
+            None => self.ng(2, "TargetGroup", "targetGroupArn is required"),
+        }
+        if let Some(td) = td {
+            let found = td["containerDefinitions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["name"] == container)
+                .flat_map(|c| c["portMappings"].as_array().cloned().unwrap_or_default())
+                .any(|m| m["containerPort"].as_i64() == Some(port));
+            if found {
+                self.ok(2, "ContainerPort");
+            } else {
+                self.ng(
+                    2,
+                    "ContainerPort",
+                    format!(
+                        "the task definition has no container {container} with containerPort {port}"
+                    ),
+                );
+            }
+        }
+        let advanced = &lb["advancedConfiguration"];
+        if advanced.is_object() {
+            match advanced["roleArn"].as_str() {
+                Some(role) => self.role(2, "Role", role, "ecs.amazonaws.com").await,
+                None => self.ng(2, "Role", "advancedConfiguration.roleArn is required"),
+            }
+            match advanced["alternateTargetGroupArn"].as_str() {
+                Some(arn) => self.target_group(2, "AlternateTargetGroup", arn).await,
+                None => self.ng(
+                    2,
+                    "AlternateTargetGroup",
+                    "advancedConfiguration.alternateTargetGroupArn is required",
+                ),
+            }
+        }
+    }
+
+    async fn target_group(&mut self, depth: usize, label: &str, arn: &str) {
+        let name = format!("{label}[{}]", arn.rsplit(':').next().unwrap_or(arn));
+        let client = aws_sdk_elasticloadbalancingv2::Client::new(&self.app.clients.sdk_config);
+        match client
+            .describe_target_groups()
+            .target_group_arns(arn)
+            .send()
+            .await
+        {
+            Ok(output) if !output.target_groups().is_empty() => self.ok(depth, &name),
+            Ok(_) => self.ng(depth, &name, "target group not found"),
+            Err(err) => {
+                let (status, message) = classify(&err);
+                let message = if err.code() == Some("TargetGroupNotFound") {
+                    format!("target group {arn} not found")
+                } else {
+                    message
+                };
+                self.report.record(depth, name, status, message, false);
+            }
+        }
+    }
+
+    async fn cluster(&mut self) {
+        let cluster = self.app.cluster().to_owned();
+        let name = format!("Cluster[{cluster}]");
+        let result = self
+            .app
+            .clients
+            .ecs
+            .describe_clusters()
+            .clusters(&cluster)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let active = output
+                    .clusters()
+                    .iter()
+                    .any(|c| c.status() == Some("ACTIVE"));
+                if active {
+                    self.ok(1, &name);
+                } else {
+                    self.ng(1, &name, format!("cluster {cluster} not found"));
+                }
+            }
+            Err(err) => {
+                let (status, message) = classify(&err);
+                self.report.record(1, name, status, message, false);
+            }
+        }
+    }
+}

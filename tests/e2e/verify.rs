@@ -1,0 +1,138 @@
+//! `verify` through the binary against resources seeded in the emulator: a role with the right
+//! trust, a missing role, an ECR image, secrets present and missing (with a JSON key), an SSM
+//! parameter, log groups present (with a test write) and missing, a missing target group, the
+//! cluster; `--no-get-secrets`/`--no-put-logs` skip; `--output json` gives one line per check.
+
+use crate::support::{TestContext, assert_success, text};
+
+const TRUST_TASKS: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#;
+
+fn task_definition(account: &str) -> String {
+    format!(
+        r#"{{"family": "web", "executionRoleArn": "arn:aws:iam::{account}:role/exec", "taskRoleArn": "arn:aws:iam::{account}:role/missing-task-role",
+  "containerDefinitions": [
+    {{"name": "app", "image": "{account}.dkr.ecr.ap-northeast-1.amazonaws.com/web:v1", "memory": 128,
+      "portMappings": [{{"containerPort": 80}}],
+      "secrets": [
+        {{"name": "DB", "valueFrom": "{{{{ secretsmanager_arn `app/db` }}}}:password::"}},
+        {{"name": "MISSING", "valueFrom": "arn:aws:secretsmanager:ap-northeast-1:{account}:secret:app/missing-AbCdEf"}},
+        {{"name": "TOKEN", "valueFrom": "/app/token"}}],
+      "logConfiguration": {{"logDriver": "awslogs", "options": {{"awslogs-group": "/ecs/web", "awslogs-region": "ap-northeast-1", "awslogs-stream-prefix": "web"}}}}}},
+    {{"name": "sidecar", "image": "busybox:1.36", "memory": 64,
+      "logConfiguration": {{"logDriver": "awslogs", "options": {{"awslogs-group": "/ecs/missing", "awslogs-stream-prefix": "web"}}}}}}]}}"#
+    )
+}
+
+#[tokio::test]
+async fn verify_reports_ok_and_ng_for_what_the_definitions_reference() {
+    let context = TestContext::with_aws();
+    context.create_cluster().await;
+    context.boto3(&format!(
+        "iam = client('iam')
+iam.create_role(RoleName='exec', AssumeRolePolicyDocument='''{TRUST_TASKS}''')
+client('secretsmanager').create_secret(Name='app/db', SecretString='{{\"password\": \"x\"}}')
+client('ssm').put_parameter(Name='/app/token', Value='t', Type='SecureString')
+client('logs').create_log_group(logGroupName='/ecs/web')
+ecr = client('ecr')
+ecr.create_repository(repositoryName='web')
+ecr.put_image(repositoryName='web', imageManifest='{{\"schemaVersion\": 2, \"mediaType\": \"application/vnd.docker.distribution.manifest.v2+json\"}}', imageTag='v1')"
+    ));
+    context.write(
+        "ecspresso.yml",
+        "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\n",
+    );
+    context.write("td.json", &task_definition(&context.account));
+    context.write(
+        "sd.json",
+        r#"{"launchType": "EC2", "desiredCount": 1, "loadBalancers": [{"targetGroupArn": "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/gone/0123456789abcdef", "containerName": "app", "containerPort": 80}]}"#,
+    );
+
+    let output = context.run(&["verify"], &[]);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(
+        text(&output.stderr).contains("verify found 4 problem(s)"),
+        "{}",
+        text(&output.stderr)
+    );
+    for expected in [
+        "  ExecutionRole[exec]\n  --> [OK]\n",
+        "  TaskRole[missing-task-role]\n  --> [NG] role missing-task-role not found\n",
+        "    Image[",
+        "/web:v1]\n    --> [OK]\n",
+        "    Secret[DB]\n    --> [OK]\n",
+        "    Secret[MISSING]\n    --> [NG] ",
+        "    Secret[TOKEN]\n    --> [OK]\n",
+        "    LogConfiguration[/ecs/web]\n    --> [OK]\n",
+        "    Image[busybox:1.36]\n    --> [SKIP] not an Amazon ECR image",
+        "    LogConfiguration[/ecs/missing]\n    --> [NG] log group /ecs/missing does not exist",
+        "    TargetGroup[targetgroup/gone/0123456789abcdef]\n    --> [NG] target group",
+        "    ContainerPort\n    --> [OK]\n",
+        "Cluster\n  Cluster[e2e]\n  --> [OK]\n",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} not in:\n{stdout}");
+    }
+    let streams = context.calls("PutLogEvents").len();
+    assert_eq!(streams, 1, "one test write, to the group that exists");
+
+    let output = context.run(
+        &[
+            "verify",
+            "--no-get-secrets",
+            "--no-put-logs",
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    let lines: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let result = |path: &str| {
+        lines
+            .iter()
+            .find(|l| l["verify"] == path)
+            .map(|l| l["result"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("{path} not in {lines:?}"))
+    };
+    assert_eq!(
+        result("TaskDefinition/Container[app]/Secret[MISSING]"),
+        "SKIP"
+    );
+    assert_eq!(
+        result("TaskDefinition/Container[app]/LogConfiguration[/ecs/web]"),
+        "SKIP"
+    );
+    assert_eq!(result("TaskDefinition/TaskRole[missing-task-role]"), "NG");
+    assert_eq!(result("Cluster/Cluster[e2e]"), "OK");
+    assert_eq!(
+        context.calls("PutLogEvents").len(),
+        1,
+        "nothing written with --no-put-logs"
+    );
+
+    context.write(
+        "td.json",
+        &task_definition(&context.account)
+            .replace("role/missing-task-role", "role/exec")
+            .replace(
+                r#"{"name": "MISSING", "valueFrom": "arn:aws:secretsmanager:ap-northeast-1:"#,
+                r#"{"name": "MISSING", "valueFrom": "arn:aws:secretsmanager:ap-northeast-1:x"#,
+            ),
+    );
+    context.write("sd.json", r#"{"launchType": "EC2", "desiredCount": 1}"#);
+    context.boto3("client('logs').create_log_group(logGroupName='/ecs/missing')");
+    let output = context.run(&["verify", "--no-get-secrets"], &[]);
+    assert_success(&output);
+    assert!(
+        text(&output.stdout).contains("  TaskRole[exec]\n  --> [OK](cached)\n"),
+        "{}",
+        text(&output.stdout)
+    );
+}
