@@ -145,6 +145,39 @@ async fn tasks_list_find_logs_and_stop() {
 }
 
 #[tokio::test]
+async fn tasks_logs_follow_prints_lines_until_the_task_stops() {
+    let context = setup().await;
+    context.control(
+        "/_emulator/ecs/task-outcome",
+        serde_json::json!({"family": "migrate", "exitCode": 0, "running_polls": 3,
+            "logs": ["step 1", "step 2", "step 3", "step 4", "step 5", "step 6"]}),
+    );
+    assert_success(&context.run(&["run", "--no-wait"], &[]));
+    let listing = text(&context.run(&["tasks", "--output", "tsv"], &[]).stdout);
+    let id = listing
+        .lines()
+        .find(|l| l.contains("RUNNING"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!id.is_empty(), "a running task: {listing}");
+    let partial = context.run(&["tasks", "logs", "--id", &id], &[]);
+    assert_success(&partial);
+    assert_ne!(
+        text(&partial.stdout).lines().count(),
+        6,
+        "not all lines are written while the task runs: {}",
+        text(&partial.stdout)
+    );
+    let followed = context.run(&["tasks", "logs", "--follow", "--id", &id], &[]);
+    assert_success(&followed);
+    assert_eq!(
+        text(&followed.stdout),
+        "step 1\nstep 2\nstep 3\nstep 4\nstep 5\nstep 6\n"
+    );
+}
+
+#[tokio::test]
 async fn exec_needs_the_session_manager_plugin() {
     let context = setup().await;
     let output = context.run(
@@ -159,4 +192,25 @@ async fn exec_needs_the_session_manager_plugin() {
         context.calls("ExecuteCommand").is_empty(),
         "nothing was called"
     );
+    let output = context.run(
+        &[
+            "exec",
+            "portforward",
+            "--port",
+            "5432",
+            "--host",
+            "db.internal",
+        ],
+        &[("PATH", "/usr/bin:/bin")],
+    );
+    assert_failure(
+        &output,
+        "ECS Exec needs the AWS session-manager-plugin on PATH",
+    );
+    assert!(
+        context.calls("StartSession").is_empty(),
+        "nothing was called"
+    );
+    let output = context.run(&["exec", "portforward", "--port", "http"], &[]);
+    assert_failure(&output, "invalid value 'http' for '--port <PORT>'");
 }

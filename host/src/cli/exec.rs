@@ -1,5 +1,6 @@
-//! `ristretto exec`: ECS Exec into a task of the service (`run`, default) through ExecuteCommand
-//! and the AWS `session-manager-plugin`, which must be on PATH (checked before any AWS call).
+//! `ristretto exec`: ECS Exec into a task of the service (`run`, default) through ExecuteCommand,
+//! or port forwarding to it (`portforward`) through SSM StartSession, both handing the session
+//! to the AWS `session-manager-plugin`, which must be on PATH (checked before any AWS call).
 
 use std::process::{Command, ExitCode};
 
@@ -31,6 +32,46 @@ pub enum ExecCommand {
         #[arg(long, default_value = "sh")]
         command: String,
     },
+    /// Forward a local port to a port of the task (or, with --host, to a host the task reaches)
+    Portforward {
+        /// The remote port
+        #[arg(long)]
+        port: u16,
+        /// The local port (0: any free port)
+        #[arg(long, default_value_t = 0)]
+        local_port: u16,
+        /// Remote host to reach through the task (e.g. a database endpoint)
+        #[arg(long)]
+        host: Option<String>,
+    },
+}
+
+/// The SSM document and parameters of a port-forwarding session.
+fn port_forwarding(
+    port: u16,
+    local_port: u16,
+    host: Option<&str>,
+) -> (&'static str, serde_json::Value) {
+    let mut parameters = serde_json::json!({
+        "portNumber": [port.to_string()],
+        "localPortNumber": [local_port.to_string()],
+    });
+    match host {
+        Some(host) => {
+            parameters["host"] = serde_json::json!([host]);
+            ("AWS-StartPortForwardingSessionToRemoteHost", parameters)
+        }
+        None => ("AWS-StartPortForwardingSession", parameters),
+    }
+}
+
+/// The SSM target of a container of a task: `ecs:CLUSTER_TASKID_RUNTIMEID`.
+fn session_target(cluster: &str, task_arn: &str, runtime_id: Option<&str>) -> String {
+    let task_id = task_arn.rsplit('/').next().unwrap_or(task_arn);
+    match runtime_id {
+        Some(runtime) => format!("ecs:{cluster}_{task_id}_{runtime}"),
+        None => format!("ecs:{cluster}_{task_id}"),
+    }
 }
 
 /// Runs `exec`.
@@ -38,11 +79,9 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
     let plugin = find_on_path("session-manager-plugin").context(
         "ECS Exec needs the AWS session-manager-plugin on PATH; install it (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html) and retry",
     )?;
-    let command = match args.command.unwrap_or(ExecCommand::Run {
+    let command = args.command.unwrap_or(ExecCommand::Run {
         command: "sh".to_owned(),
-    }) {
-        ExecCommand::Run { command } => command,
-    };
+    });
     let service = app.service()?;
     let task = match args.id {
         Some(id) => id,
@@ -63,33 +102,81 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("service `{service}` has no running task"))?
         }
     };
-    let output = app
-        .clients
-        .ecs
-        .execute_command()
-        .cluster(app.cluster())
-        .task(&task)
-        .set_container(args.container)
-        .interactive(true)
-        .command(&command)
-        .send()
-        .await
-        .map_err(|err| crate::deploy::aws_error("ExecuteCommand", &err, &[]))?;
-    let session = output
-        .session()
-        .context("ExecuteCommand returned no session")?;
-    let session_json = serde_json::json!({
-        "SessionId": session.session_id(),
-        "StreamUrl": session.stream_url(),
-        "TokenValue": session.token_value(),
-    });
     let region = app.clients.region.clone().unwrap_or_default();
+    let (session, parameters) = match command {
+        ExecCommand::Run { command } => {
+            let output = app
+                .clients
+                .ecs
+                .execute_command()
+                .cluster(app.cluster())
+                .task(&task)
+                .set_container(args.container.clone())
+                .interactive(true)
+                .command(&command)
+                .send()
+                .await
+                .map_err(|err| crate::deploy::aws_error("ExecuteCommand", &err, &[]))?;
+            let session = output
+                .session()
+                .context("ExecuteCommand returned no session")?;
+            let runtime = runtime_id(app, &task, args.container.as_deref()).await?;
+            let target = session_target(app.cluster(), &task, runtime.as_deref());
+            let session = serde_json::json!({
+                "SessionId": session.session_id(),
+                "StreamUrl": session.stream_url(),
+                "TokenValue": session.token_value(),
+            });
+            (session, serde_json::json!({"Target": target}))
+        }
+        ExecCommand::Portforward {
+            port,
+            local_port,
+            host,
+        } => {
+            let runtime = runtime_id(app, &task, args.container.as_deref()).await?;
+            let target = session_target(app.cluster(), &task, runtime.as_deref());
+            let (document, parameters) = port_forwarding(port, local_port, host.as_deref());
+            let mut request = app
+                .clients
+                .ssm
+                .start_session()
+                .target(&target)
+                .document_name(document);
+            for (key, values) in parameters.as_object().into_iter().flatten() {
+                let values = values
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect();
+                request = request.parameters(key, values);
+            }
+            let output = request.send().await.map_err(|err| {
+                anyhow::anyhow!("StartSession failed: {}", crate::aws::describe_error(&err))
+            })?;
+            app.info(format!(
+                "forwarding localhost:{local_port} to {}:{port} through task {}",
+                host.as_deref().unwrap_or("the task"),
+                task.rsplit('/').next().unwrap_or(&task)
+            ));
+            let session = serde_json::json!({
+                "SessionId": output.session_id(),
+                "StreamUrl": output.stream_url(),
+                "TokenValue": output.token_value(),
+            });
+            (
+                session,
+                serde_json::json!({"Target": target, "DocumentName": document, "Parameters": parameters}),
+            )
+        }
+    };
     let status = Command::new(plugin)
-        .arg(session_json.to_string())
+        .arg(session.to_string())
         .arg(&region)
         .arg("StartSession")
         .arg("")
-        .arg(serde_json::json!({"Target": format!("ecs:{}_{}", app.cluster(), task.rsplit('/').next().unwrap_or(&task))}).to_string())
+        .arg(parameters.to_string())
         .arg(format!("https://ssm.{region}.amazonaws.com"))
         .status()
         .context("cannot start session-manager-plugin")?;
@@ -100,10 +187,67 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The runtime id of the chosen container (by name, else the first) of `task`.
+async fn runtime_id(
+    app: &App<'_>,
+    task: &str,
+    container: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    let output = app
+        .clients
+        .ecs
+        .describe_tasks()
+        .cluster(app.cluster())
+        .tasks(task)
+        .send()
+        .await
+        .map_err(|err| crate::deploy::aws_error("DescribeTasks", &err, &[]))?;
+    let containers = output
+        .tasks()
+        .first()
+        .map(|t| t.containers().to_vec())
+        .with_context(|| format!("task {task} not found"))?;
+    let chosen = match container {
+        Some(name) => containers
+            .iter()
+            .find(|c| c.name() == Some(name))
+            .with_context(|| format!("task {task} has no container `{name}`"))?,
+        None => containers.first().context("the task has no containers")?,
+    };
+    Ok(chosen.runtime_id().map(str::to_owned))
+}
+
 fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|dir| dir.join(name))
             .find(|candidate| candidate.is_file())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_forwarding_documents_and_targets() {
+        let (document, parameters) = port_forwarding(5432, 15432, Some("db.internal"));
+        assert_eq!(document, "AWS-StartPortForwardingSessionToRemoteHost");
+        assert_eq!(
+            parameters,
+            serde_json::json!({"portNumber": ["5432"], "localPortNumber": ["15432"], "host": ["db.internal"]})
+        );
+        let (document, parameters) = port_forwarding(80, 0, None);
+        assert_eq!(document, "AWS-StartPortForwardingSession");
+        assert!(parameters.get("host").is_none());
+        assert_eq!(
+            session_target(
+                "prod",
+                "arn:aws:ecs:r:1:task/prod/abc123",
+                Some("abc123-265927825")
+            ),
+            "ecs:prod_abc123_abc123-265927825"
+        );
+        assert_eq!(session_target("prod", "abc123", None), "ecs:prod_abc123");
+    }
 }

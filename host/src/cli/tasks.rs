@@ -51,6 +51,9 @@ pub enum TasksCommand {
         /// Container (default: the first with awslogs)
         #[arg(long)]
         container: Option<String>,
+        /// Keep printing new lines until the task has stopped (Ctrl-C to leave earlier)
+        #[arg(long, short = 'f')]
+        follow: bool,
     },
 }
 
@@ -90,9 +93,13 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
                 short(task.task_arn().unwrap_or_default())
             ));
         }
-        TasksCommand::Logs { id, container } => {
+        TasksCommand::Logs {
+            id,
+            container,
+            follow,
+        } => {
             let task = find(&tasks, &id)?;
-            print_stdout(&logs(app, task, container.as_deref()).await?)?;
+            logs(app, task, container.as_deref(), follow).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -244,11 +251,14 @@ fn format_list(tasks: &[aws_sdk_ecs::types::Task], format: TasksFormat) -> Strin
     }
 }
 
+/// Prints the task's awslogs lines, page by page (GetLogEvents forward tokens); with `follow`,
+/// keeps polling every 2 s until the task has stopped and every line is printed.
 async fn logs(
     app: &App<'_>,
     task: &aws_sdk_ecs::types::Task,
     container: Option<&str>,
-) -> anyhow::Result<String> {
+    follow: bool,
+) -> anyhow::Result<()> {
     let described = app
         .clients
         .ecs
@@ -284,24 +294,72 @@ async fn logs(
         chosen.name().unwrap_or_default(),
         short(task.task_arn().unwrap_or_default())
     );
-    let output = app
-        .clients
-        .logs
-        .get_log_events()
-        .log_group_name(group)
-        .log_stream_name(&stream)
-        .start_from_head(true)
-        .send()
-        .await
-        .map_err(|err| {
-            anyhow::anyhow!(
+    let task_arn = task.task_arn().unwrap_or_default().to_owned();
+    let mut token: Option<String> = None;
+    let mut stopped = task.last_status() == Some("STOPPED");
+    loop {
+        let output = app
+            .clients
+            .logs
+            .get_log_events()
+            .log_group_name(group)
+            .log_stream_name(&stream)
+            .start_from_head(true)
+            .set_next_token(token.clone())
+            .send()
+            .await;
+        let output = match output {
+            Ok(output) => output,
+            Err(err) if follow && !stopped && is_missing_stream(&err) => {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                stopped = task_stopped(app, &task_arn).await?;
+                continue;
+            }
+            Err(err) => anyhow::bail!(
                 "GetLogEvents {group} {stream}: {}",
                 crate::aws::describe_error(&err)
-            )
-        })?;
+            ),
+        };
+        let lines: String = output
+            .events()
+            .iter()
+            .map(|e| format!("{}\n", e.message().unwrap_or_default()))
+            .collect();
+        print_stdout(&lines)?;
+        let next = output.next_forward_token().map(str::to_owned);
+        let caught_up = next.is_none() || next == token;
+        token = next;
+        if !caught_up {
+            continue;
+        }
+        if !follow || stopped {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        stopped = task_stopped(app, &task_arn).await?;
+    }
+}
+
+fn is_missing_stream<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> bool
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata as _;
+    err.code() == Some("ResourceNotFoundException")
+}
+
+async fn task_stopped(app: &App<'_>, task_arn: &str) -> anyhow::Result<bool> {
+    let output = app
+        .clients
+        .ecs
+        .describe_tasks()
+        .cluster(app.cluster())
+        .tasks(task_arn)
+        .send()
+        .await
+        .map_err(|err| crate::deploy::aws_error("DescribeTasks", &err, &[]))?;
     Ok(output
-        .events()
-        .iter()
-        .map(|e| format!("{}\n", e.message().unwrap_or_default()))
-        .collect())
+        .tasks()
+        .first()
+        .is_none_or(|t| t.last_status() == Some("STOPPED")))
 }
