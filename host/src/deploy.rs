@@ -34,7 +34,7 @@ pub use pause_hook::{ensure_gate_hook, native_traffic_shift};
 pub use rollback::{RollbackOptions, RollbackTarget, rollback};
 pub use run_task::{RunOptions, RunWait, run as run_task};
 pub use task_definition::{latest_revision, register_task_definition};
-pub use wait::wait;
+pub use wait::{format_time, wait};
 pub use wait_until::{CODEDEPLOY_EVENTS, ECS_STAGES, WaitUntil};
 
 /// Lifecycle errors. Each says what was being done and, for AWS failures, what had already

@@ -113,6 +113,18 @@ async fn tasks_list_find_logs_and_stop() {
     let logs = context.run(&["tasks", "logs", "--id", &id], &[]);
     assert_success(&logs);
     assert_eq!(text(&logs.stdout), "hello from the task\n");
+    let trace = context.run(&["tasks", "trace", "--id", &id], &[]);
+    assert_success(&trace);
+    let trace = text(&trace.stdout);
+    for expected in [
+        " created\n",
+        " started\n",
+        " stopped (EssentialContainerExited)",
+        "container app STOPPED exit code 0",
+        "hello from the task\n",
+    ] {
+        assert!(trace.contains(expected), "{expected}: {trace}");
+    }
 
     context.control(
         "/_emulator/ecs/task-outcome",

@@ -34,6 +34,15 @@ pub enum TasksCommand {
         #[arg(long)]
         id: String,
     },
+    /// Print a task's timeline (created, pulled, started, stopped, exit codes) and its logs
+    Trace {
+        /// Task id (or ARN)
+        #[arg(long)]
+        id: String,
+        /// Leave out the log lines
+        #[arg(long)]
+        no_logs: bool,
+    },
     /// Stop a task
     Stop {
         /// Task id (or ARN)
@@ -76,6 +85,13 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
         TasksCommand::Find { id } => {
             let task = find(&tasks, &id)?;
             print_stdout(&to_pretty_json(&to_json(task).map_err(anyhow::Error::msg)?))?;
+        }
+        TasksCommand::Trace { id, no_logs } => {
+            let task = find(&tasks, &id)?;
+            print_stdout(&timeline(task))?;
+            if !no_logs {
+                logs(app, task, None, false).await?;
+            }
         }
         TasksCommand::Stop { id, reason } => {
             let task = find(&tasks, &id)?;
@@ -172,6 +188,65 @@ fn find<'t>(
                 .is_some_and(|arn| arn == id || short(arn) == id)
         })
         .with_context(|| format!("no task `{id}` of this service or its family"))
+}
+
+/// The task's lifecycle as timestamped lines, oldest first, then each container's outcome.
+fn timeline(task: &aws_sdk_ecs::types::Task) -> String {
+    let time = |t: Option<&aws_smithy_types::DateTime>| t.map(crate::deploy::format_time);
+    let mut events: Vec<(String, String)> = [
+        (time(task.created_at()), "created".to_owned()),
+        (
+            time(task.pull_started_at()),
+            "image pull started".to_owned(),
+        ),
+        (
+            time(task.pull_stopped_at()),
+            "image pull finished".to_owned(),
+        ),
+        (time(task.started_at()), "started".to_owned()),
+        (time(task.stopping_at()), "stopping".to_owned()),
+        (
+            time(task.execution_stopped_at()),
+            "execution stopped".to_owned(),
+        ),
+        (
+            time(task.stopped_at()),
+            format!(
+                "stopped{}{}",
+                task.stop_code()
+                    .map_or_else(String::new, |c| format!(" ({})", c.as_str())),
+                task.stopped_reason()
+                    .map_or_else(String::new, |r| format!(": {r}"))
+            ),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(at, what)| at.map(|at| (at, what)))
+    .collect();
+    events.sort();
+    let mut out = format!(
+        "task {} ({}) {}\n",
+        short(task.task_arn().unwrap_or_default()),
+        short(task.task_definition_arn().unwrap_or_default()),
+        task.last_status().unwrap_or_default()
+    );
+    for (at, what) in events {
+        out.push_str(&format!("{at} {what}\n"));
+    }
+    for container in task.containers() {
+        let exit = container
+            .exit_code()
+            .map_or_else(|| "no exit code".to_owned(), |c| format!("exit code {c}"));
+        let reason = container
+            .reason()
+            .map_or_else(String::new, |r| format!(": {r}"));
+        out.push_str(&format!(
+            "container {} {} {exit}{reason}\n",
+            container.name().unwrap_or_default(),
+            container.last_status().unwrap_or_default()
+        ));
+    }
+    out
 }
 
 fn short(arn: &str) -> &str {
