@@ -20,6 +20,7 @@ mod rollback;
 mod run_task;
 mod service_input;
 pub mod status;
+mod strategy;
 mod tags;
 mod task_definition;
 mod wait;

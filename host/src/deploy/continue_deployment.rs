@@ -33,10 +33,7 @@ pub async fn continue_deployment(
                 cluster: app.cluster().to_owned(),
                 service: service.clone(),
             })?;
-    if current
-        .deployment_controller()
-        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
-    {
+    if super::strategy::is_code_deploy(&current) {
         return continue_codedeploy(app, &service, options).await;
     }
     let active = active_deployment(app, &service).await?.ok_or_else(|| {

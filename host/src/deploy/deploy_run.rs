@@ -6,13 +6,13 @@
 
 use std::time::SystemTime;
 
-use aws_sdk_ecs::types::{SchedulingStrategy, Service, Tag};
+use aws_sdk_ecs::types::{SchedulingStrategy, Service};
 use serde_json::Value;
 
 use super::autoscaling::{self, AutoScaling};
 use super::describe::{find_service, primary_task_definition};
 use super::service_input::{apply_update, describe_input, update_input};
-use super::tags::{TagChanges, compare};
+use super::tags::{TagChanges, apply_tags, compare, ignored_tags, local_tags, report_tag_changes};
 use super::task_definition::{family_of, latest_revision, register_task_definition};
 use super::wait::wait;
 use super::wait_until::WaitUntil;
@@ -134,8 +134,9 @@ async fn deploy_service(
         } else {
             None
         };
-    let strategy = check_wait_target(app, &remote, local_service.as_ref(), options.wait)?;
-    let group = if is_code_deploy(&remote) {
+    let strategy =
+        super::strategy::check_wait_target(app, &remote, local_service.as_ref(), options.wait)?;
+    let group = if super::strategy::is_code_deploy(&remote) {
         let group = codedeploy::find_group(app, &service_name).await?;
         codedeploy::check_gates(app, &group)?;
         Some(group)
@@ -204,7 +205,7 @@ async fn deploy_service(
     }
     if let Some(mut attributes) = attributes {
         if code_deploy {
-            without_codedeploy_managed_fields(&mut attributes);
+            super::strategy::without_codedeploy_managed_fields(&mut attributes);
         }
         builder = apply_update(builder, attributes);
     }
@@ -223,7 +224,7 @@ async fn deploy_service(
         }
         report_tag_changes(app, &tag_changes, true);
         if let Some(group) = &group {
-            let service_json = service_json(local_service.as_ref(), &remote)?;
+            let service_json = super::strategy::service_json(local_service.as_ref(), &remote)?;
             codedeploy::create_deployment(
                 app,
                 group,
@@ -264,7 +265,7 @@ async fn deploy_service(
         return Ok(task_definition);
     }
     if let Some(group) = &group {
-        let service_json = service_json(local_service.as_ref(), &remote)?;
+        let service_json = super::strategy::service_json(local_service.as_ref(), &remote)?;
         let only_scale = options.task_definition == TaskDefinitionSource::Current
             && !options.update_service
             && !options.force_new_deployment;
@@ -302,106 +303,10 @@ async fn deploy_service(
     Ok(task_definition)
 }
 
-fn is_code_deploy(service: &Service) -> bool {
-    service
-        .deployment_controller()
-        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
-}
-
-/// Fields CodeDeploy owns on a CODE_DEPLOY service (changed only through a deployment), as
-/// ecspresso leaves them out of UpdateService.
-fn without_codedeploy_managed_fields(
-    input: &mut aws_sdk_ecs::operation::update_service::UpdateServiceInput,
-) {
-    input.network_configuration = None;
-    input.platform_version = None;
-    input.load_balancers = None;
-    input.service_registries = None;
-    input.capacity_provider_strategy = None;
-    input.service_connect_configuration = None;
-    input.volume_configurations = None;
-    input.vpc_lattice_configurations = None;
-}
-
-/// The service as JSON for the AppSpec: the local definition when loaded, else the service.
-fn service_json(local: Option<&Definition>, remote: &Service) -> Result<Value, Error> {
-    match local {
-        Some(definition) => Ok(definition.value.clone()),
-        None => super::diff::remote_service_json(remote),
-    }
-}
-
-/// The deployment strategy as hooks see it (`rolling`, `blue-green`, `linear`, `canary`,
-/// `codedeploy`), from the service definition when it is applied, else from the service.
-/// Rejects wait targets the strategy cannot reach before anything is changed.
-fn check_wait_target(
-    app: &App<'_>,
-    remote: &Service,
-    local: Option<&Definition>,
-    wait: Option<WaitUntil>,
-) -> Result<&'static str, Error> {
-    let remote_controller = remote
-        .deployment_controller()
-        .map(|c| c.r#type().as_str().to_owned());
-    let local_value = local.map(|d| &d.value);
-    let controller = local_value
-        .and_then(|v| v.pointer("/deploymentController/type"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or(remote_controller)
-        .unwrap_or_else(|| "ECS".to_owned());
-    let strategy = local_value
-        .and_then(|v| v.pointer("/deploymentConfiguration/strategy"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| {
-            remote
-                .deployment_configuration()
-                .and_then(|c| c.strategy())
-                .map(|s| s.as_str().to_owned())
-        })
-        .unwrap_or_else(|| "ROLLING".to_owned());
-    let name = match (controller.as_str(), strategy.as_str()) {
-        ("CODE_DEPLOY", _) => "codedeploy",
-        ("EXTERNAL", _) => "external",
-        (_, "BLUE_GREEN") => "blue-green",
-        (_, "LINEAR") => "linear",
-        (_, "CANARY") => "canary",
-        _ => "rolling",
-    };
-    match wait {
-        Some(until @ (WaitUntil::EcsStage(_) | WaitUntil::Paused)) if name == "rolling" => {
-            if until == WaitUntil::Paused {
-                app.warn(
-                    "--wait-until paused with the ROLLING strategy: only PAUSE hooks of the service definition can pause it",
-                );
-                return Ok(name);
-            }
-            Err(Error::Invalid(format!(
-                "--wait-until {until} needs deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY; service {} uses ROLLING (nothing was changed)",
-                app.config.file.service.clone().unwrap_or_default()
-            )))
-        }
-        Some(until) if until.needs_ecs_controller() && name == "codedeploy" => {
-            Err(Error::Invalid(format!(
-                "--wait-until {until} needs the ECS deployment controller; use codedeploy:<Event> for CODE_DEPLOY services (nothing was changed)"
-            )))
-        }
-        Some(until @ WaitUntil::CodeDeployEvent(_)) if name != "codedeploy" => {
-            Err(Error::Invalid(format!(
-                "--wait-until {until} needs a CODE_DEPLOY service; use ecs:<STAGE> for the ECS deployment controller (nothing was changed)"
-            )))
-        }
-        _ => Ok(name),
-    }
-}
-
 /// Whether the definition's updatable attributes (desired count and tags aside) differ from
 /// the service's, after diff normalization.
 fn attributes_differ(local: &Value, remote: &Service, ignored: &[String]) -> Result<bool, Error> {
-    let code_deploy = remote
-        .deployment_controller()
-        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY");
+    let code_deploy = super::strategy::is_code_deploy(remote);
     let strip = |mut value: Value| {
         if let Value::Object(map) = &mut value {
             map.remove("desiredCount");
@@ -567,85 +472,6 @@ fn source(app: &App<'_>) -> String {
         .service_definition_path()
         .map(|p| p.display().to_string())
         .unwrap_or_default()
-}
-
-pub(super) fn ignored_tags(app: &App<'_>) -> Vec<String> {
-    app.config
-        .file
-        .ignore
-        .as_ref()
-        .map(|i| i.tags.clone())
-        .unwrap_or_default()
-}
-
-pub(super) fn local_tags(definition: &Value) -> Vec<Tag> {
-    definition
-        .get("tags")
-        .and_then(Value::as_array)
-        .map(|tags| {
-            tags.iter()
-                .map(|t| {
-                    Tag::builder()
-                        .set_key(t.get("key").and_then(Value::as_str).map(str::to_owned))
-                        .set_value(t.get("value").and_then(Value::as_str).map(str::to_owned))
-                        .build()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn report_tag_changes(app: &App<'_>, changes: &TagChanges, dry_run: bool) {
-    let suffix = if dry_run { " (dry run)" } else { "" };
-    for (key, value) in &changes.set {
-        app.info(format!("tag {key}={value} set on the service{suffix}"));
-    }
-    for key in &changes.remove {
-        app.info(format!("tag {key} removed from the service{suffix}"));
-    }
-}
-
-async fn apply_tags(
-    app: &App<'_>,
-    arn: &str,
-    changes: &TagChanges,
-    applied: &mut Vec<String>,
-) -> Result<(), Error> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let ecs = &app.clients.ecs;
-    if !changes.set.is_empty() {
-        let tags = changes
-            .set
-            .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
-        ecs.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(|err| aws_error("TagResource", &err, applied))?;
-        applied.push(format!(
-            "service tags set ({})",
-            changes.set.keys().cloned().collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if !changes.remove.is_empty() {
-        ecs.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(changes.remove.clone()))
-            .send()
-            .await
-            .map_err(|err| aws_error("UntagResource", &err, applied))?;
-        applied.push(format!(
-            "service tags removed ({})",
-            changes.remove.join(", ")
-        ));
-    }
-    report_tag_changes(app, changes, false);
-    Ok(())
 }
 
 /// Fails unless the PRIMARY deployment runs `expected` (ecspresso's confirmPrimaryTD).

@@ -66,8 +66,7 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
         let local_has_count = local.value.get("desiredCount").is_some();
         let code_deploy = remote_service
             .as_ref()
-            .and_then(|s| s.deployment_controller())
-            .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY");
+            .is_some_and(super::strategy::is_code_deploy);
         comparisons.push(Comparison {
             what: "service",
             remote_name: remote_service

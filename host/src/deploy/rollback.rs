@@ -77,10 +77,7 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         })?;
     let current = primary_task_definition(&service).unwrap_or_default();
     let started = SystemTime::now();
-    if service
-        .deployment_controller()
-        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
-    {
+    if super::strategy::is_code_deploy(&service) {
         let family = family_of(&current).to_owned();
         let target = match options.target {
             RollbackTarget::Revision(n) => Ok(format!("{family}:{n}")),

@@ -4,6 +4,10 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::Tag;
+use serde_json::Value;
+
+use super::{Error, aws_error};
+use crate::app::App;
 
 /// What to change on the service's tags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,6 +50,89 @@ pub fn compare(remote: &[Tag], local: &[Tag], ignored: &[String]) -> TagChanges 
             .map(|k| (*k).to_owned())
             .collect(),
     }
+}
+
+/// `ignore.tags` of the config.
+pub(super) fn ignored_tags(app: &App<'_>) -> Vec<String> {
+    app.config
+        .file
+        .ignore
+        .as_ref()
+        .map(|i| i.tags.clone())
+        .unwrap_or_default()
+}
+
+/// The `tags` of a service definition.
+pub(super) fn local_tags(definition: &Value) -> Vec<Tag> {
+    definition
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|tags| {
+            tags.iter()
+                .map(|t| {
+                    Tag::builder()
+                        .set_key(t.get("key").and_then(Value::as_str).map(str::to_owned))
+                        .set_value(t.get("value").and_then(Value::as_str).map(str::to_owned))
+                        .build()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Reports the tag changes (applied, or would be with a dry run).
+pub(super) fn report_tag_changes(app: &App<'_>, changes: &TagChanges, dry_run: bool) {
+    let suffix = if dry_run { " (dry run)" } else { "" };
+    for (key, value) in &changes.set {
+        app.info(format!("tag {key}={value} set on the service{suffix}"));
+    }
+    for key in &changes.remove {
+        app.info(format!("tag {key} removed from the service{suffix}"));
+    }
+}
+
+/// TagResource / UntagResource on the service; records what was applied.
+pub(super) async fn apply_tags(
+    app: &App<'_>,
+    arn: &str,
+    changes: &TagChanges,
+    applied: &mut Vec<String>,
+) -> Result<(), Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ecs = &app.clients.ecs;
+    if !changes.set.is_empty() {
+        let tags = changes
+            .set
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        ecs.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|err| aws_error("TagResource", &err, applied))?;
+        applied.push(format!(
+            "service tags set ({})",
+            changes.set.keys().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !changes.remove.is_empty() {
+        ecs.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(changes.remove.clone()))
+            .send()
+            .await
+            .map_err(|err| aws_error("UntagResource", &err, applied))?;
+        applied.push(format!(
+            "service tags removed ({})",
+            changes.remove.join(", ")
+        ));
+    }
+    report_tag_changes(app, changes, false);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -52,10 +52,7 @@ pub(super) async fn wait_with(
     policy: PausePolicy,
 ) -> Result<Option<String>, Error> {
     let current = describe(app, service).await?;
-    if current
-        .deployment_controller()
-        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
-    {
+    if super::strategy::is_code_deploy(&current) {
         return wait_codedeploy(app, service, until, policy).await;
     }
     if let WaitUntil::CodeDeployEvent(_) = until {

@@ -1,0 +1,105 @@
+//! What the service's deployment controller and strategy allow: the strategy name hooks see,
+//! wait targets checked before anything changes, and the fields CodeDeploy owns.
+
+use aws_sdk_ecs::types::Service;
+use serde_json::Value;
+
+use super::Error;
+use super::wait_until::WaitUntil;
+use crate::app::App;
+use crate::definition::Definition;
+
+/// Whether the service uses the CODE_DEPLOY deployment controller.
+pub(super) fn is_code_deploy(service: &Service) -> bool {
+    service
+        .deployment_controller()
+        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
+}
+
+/// Fields CodeDeploy owns on a CODE_DEPLOY service (changed only through a deployment), as
+/// ecspresso leaves them out of UpdateService.
+pub(super) fn without_codedeploy_managed_fields(
+    input: &mut aws_sdk_ecs::operation::update_service::UpdateServiceInput,
+) {
+    input.network_configuration = None;
+    input.platform_version = None;
+    input.load_balancers = None;
+    input.service_registries = None;
+    input.capacity_provider_strategy = None;
+    input.service_connect_configuration = None;
+    input.volume_configurations = None;
+    input.vpc_lattice_configurations = None;
+}
+
+/// The service as JSON for the AppSpec: the local definition when loaded, else the service.
+pub(super) fn service_json(local: Option<&Definition>, remote: &Service) -> Result<Value, Error> {
+    match local {
+        Some(definition) => Ok(definition.value.clone()),
+        None => super::diff::remote_service_json(remote),
+    }
+}
+
+/// The deployment strategy as hooks see it (`rolling`, `blue-green`, `linear`, `canary`,
+/// `codedeploy`), from the service definition when it is applied, else from the service.
+/// Rejects wait targets the strategy cannot reach before anything is changed.
+pub(super) fn check_wait_target(
+    app: &App<'_>,
+    remote: &Service,
+    local: Option<&Definition>,
+    wait: Option<WaitUntil>,
+) -> Result<&'static str, Error> {
+    let remote_controller = remote
+        .deployment_controller()
+        .map(|c| c.r#type().as_str().to_owned());
+    let local_value = local.map(|d| &d.value);
+    let controller = local_value
+        .and_then(|v| v.pointer("/deploymentController/type"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or(remote_controller)
+        .unwrap_or_else(|| "ECS".to_owned());
+    let strategy = local_value
+        .and_then(|v| v.pointer("/deploymentConfiguration/strategy"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| {
+            remote
+                .deployment_configuration()
+                .and_then(|c| c.strategy())
+                .map(|s| s.as_str().to_owned())
+        })
+        .unwrap_or_else(|| "ROLLING".to_owned());
+    let name = match (controller.as_str(), strategy.as_str()) {
+        ("CODE_DEPLOY", _) => "codedeploy",
+        ("EXTERNAL", _) => "external",
+        (_, "BLUE_GREEN") => "blue-green",
+        (_, "LINEAR") => "linear",
+        (_, "CANARY") => "canary",
+        _ => "rolling",
+    };
+    match wait {
+        Some(until @ (WaitUntil::EcsStage(_) | WaitUntil::Paused)) if name == "rolling" => {
+            if until == WaitUntil::Paused {
+                app.warn(
+                    "--wait-until paused with the ROLLING strategy: only PAUSE hooks of the service definition can pause it",
+                );
+                return Ok(name);
+            }
+            Err(Error::Invalid(format!(
+                "--wait-until {until} needs deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY; service {} uses ROLLING (nothing was changed)",
+                app.config.file.service.clone().unwrap_or_default()
+            )))
+        }
+        Some(until) if until.needs_ecs_controller() && name == "codedeploy" => {
+            Err(Error::Invalid(format!(
+                "--wait-until {until} needs the ECS deployment controller; use codedeploy:<Event> for CODE_DEPLOY services (nothing was changed)"
+            )))
+        }
+        Some(until @ WaitUntil::CodeDeployEvent(_)) if name != "codedeploy" => {
+            Err(Error::Invalid(format!(
+                "--wait-until {until} needs a CODE_DEPLOY service; use ecs:<STAGE> for the ECS deployment controller (nothing was changed)"
+            )))
+        }
+        _ => Ok(name),
+    }
+}
