@@ -317,30 +317,16 @@ fn load_app(
     crate::lookups::register(renderer.functions_mut(), &lookups, Some(""), Some(""), true)?;
     let config = crate::config::load_config(&path, &renderer, globals)?;
     lookups.set_region(config.file.region.clone());
-    for entry in config
-        .file
-        .plugins
-        .iter()
-        .filter(|e| e.path.is_none() && !e.func_prefix.is_empty())
-    {
-        match entry.name.as_str() {
-            "ssm" => crate::lookups::register(
-                renderer.functions_mut(),
-                &lookups,
-                Some(&entry.func_prefix),
-                None,
-                false,
-            )?,
-            "secretsmanager" => crate::lookups::register(
-                renderer.functions_mut(),
-                &lookups,
-                None,
-                Some(&entry.func_prefix),
-                false,
-            )?,
-            _ => {}
-        }
-    }
+    // Built-in plugin entries: tfstate, cloudformation, prefixed ssm/secretsmanager.
+    let log = *logger;
+    let warn: crate::lookups::Warn = std::sync::Arc::new(move |message: &str| log.warn(message));
+    crate::lookups::register_plugins(
+        renderer.functions_mut(),
+        &lookups,
+        &config.file.plugins,
+        config.dir(),
+        &warn,
+    )?;
     for warning in &config.warnings {
         logger.warn(&warning.message);
     }

@@ -1,16 +1,47 @@
 //! AWS lookups usable in configs and definitions, in Go templates and Jsonnet alike, as
-//! ecspresso's implicit `ssm` and `secretsmanager` plugins: `ssm NAME [INDEX]`,
-//! `ssm_list NAME INDEX` (SecureString decrypted; StringList items by index) and
-//! `secretsmanager_arn NAME`. Results are cached for the run. AWS is reached lazily (only when a
-//! lookup is called) on a private runtime, so rendering without lookups costs nothing.
+//! ecspresso's built-in plugins: the implicit `ssm` (`ssm NAME [INDEX]`, `ssm_list NAME INDEX`;
+//! SecureString decrypted, StringList items by index) and `secretsmanager`
+//! (`secretsmanager_arn NAME`), and the configured `tfstate` (`tfstate`, `tfstatef`) and
+//! `cloudformation` (`cfn_output`, `cfn_export`). Results are cached for the run. AWS is reached
+//! lazily (only when a lookup is called) on a private runtime, so rendering without lookups
+//! costs nothing. Never prints: warnings go to the caller's `Warn` sink.
+
+mod cloudformation;
+pub mod tfstate;
+mod tfstate_source;
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
+pub use tfstate_source::{Location, TfstateSource};
+
 use crate::aws::Clients;
+use crate::config::PluginEntry;
 use crate::render::{Function, FunctionRegistry};
+
+/// Where lookups send warnings (e.g. an optional state that does not exist).
+pub type Warn = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Why the built-in plugin entries could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A built-in plugin entry with a bad `config`.
+    #[error("plugin `{plugin}` (plugins[{index}]): {message}")]
+    Config {
+        /// The plugin name.
+        plugin: String,
+        /// Its position in `plugins:`.
+        index: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A function name clash (set `func_prefix`).
+    #[error(transparent)]
+    Render(#[from] crate::render::Error),
+}
 
 /// Shared state of the lookups of one command.
 pub struct AwsLookups {
@@ -263,10 +294,156 @@ pub fn register(
     Ok(())
 }
 
+/// Registers the functions of the config's built-in plugin entries (those without `path:`),
+/// as ecspresso's plugin setup does: `tfstate` (one state per entry; `config.path` relative to
+/// `base`, the config file's directory, or `config.url`; `config.optional`), `cloudformation`,
+/// and `ssm`/`secretsmanager` with a `func_prefix` (the unprefixed ones are registered by
+/// `register`). Other names are left to the plugin loader. Nothing is read until a function is
+/// called.
+pub fn register_plugins(
+    registry: &mut FunctionRegistry,
+    lookups: &Arc<AwsLookups>,
+    entries: &[PluginEntry],
+    base: &Path,
+    warn: &Warn,
+) -> Result<(), Error> {
+    for (index, entry) in entries.iter().enumerate() {
+        if entry.path.is_some() {
+            continue;
+        }
+        let prefix = entry.func_prefix.as_str();
+        match entry.name.as_str() {
+            "tfstate" => {
+                let config_error = |message: String| Error::Config {
+                    plugin: entry.name.clone(),
+                    index,
+                    message,
+                };
+                let location = Location::from_config(&entry.config, base).map_err(config_error)?;
+                let optional = match entry.config.get("optional") {
+                    None | Some(Value::Null) => false,
+                    Some(Value::Bool(b)) => *b,
+                    Some(other) => {
+                        return Err(config_error(format!(
+                            "`config.optional` must be true or false, got {other}"
+                        )));
+                    }
+                };
+                let source = TfstateSource::new(location, optional, lookups.clone(), warn.clone());
+                tfstate_source::register(registry, prefix, Arc::new(source))?;
+            }
+            "cloudformation" => cloudformation::register(registry, prefix, lookups)?,
+            "ssm" if !prefix.is_empty() => register(registry, lookups, Some(prefix), None, false)?,
+            "secretsmanager" if !prefix.is_empty() => {
+                register(registry, lookups, None, Some(prefix), false)?
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Levenshtein distance, to suggest names near a misspelt one.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// The (at most five) candidates nearest to `target`, nearest first.
+fn nearest<'a>(target: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut ranked: Vec<(usize, &str)> = candidates.map(|c| (distance(c, target), c)).collect();
+    ranked.sort();
+    ranked.into_iter().take(5).map(|(_, c)| c).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(distance("main", "mian"), 2);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(
+            nearest("VpcID", ["SubnetIds", "VpcId", "Vpc"].into_iter()),
+            vec!["VpcId", "Vpc", "SubnetIds"]
+        );
+    }
+
+    #[test]
+    fn built_in_entries_register_functions_with_prefixes() {
+        let entry = |name: &str, config: Value, prefix: &str| -> PluginEntry {
+            serde_json::from_value(json!({"name": name, "config": config, "func_prefix": prefix}))
+                .unwrap()
+        };
+        let entries = vec![
+            entry("tfstate", json!({"path": "a.tfstate"}), ""),
+            entry(
+                "tfstate",
+                json!({"url": "s3://b/k", "optional": true}),
+                "second_",
+            ),
+            entry("cloudformation", Value::Null, ""),
+            entry("ssm", Value::Null, "other_"),
+        ];
+        let mut registry = FunctionRegistry::default();
+        let warn: Warn = Arc::new(|_: &str| {});
+        let lookups = AwsLookups::new(None);
+        register_plugins(&mut registry, &lookups, &entries, Path::new("."), &warn).unwrap();
+        for name in [
+            "tfstate",
+            "tfstatef",
+            "second_tfstate",
+            "second_tfstatef",
+            "cfn_output",
+            "cfn_export",
+            "other_ssm",
+            "other_ssm_list",
+        ] {
+            assert!(registry.get(name).is_some(), "{name}");
+        }
+        let clash = vec![entries[0].clone(), entries[0].clone()];
+        let err = register_plugins(
+            &mut FunctionRegistry::default(),
+            &lookups,
+            &clash,
+            Path::new("."),
+            &warn,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("func_prefix"), "{err}");
+        let bad = vec![entry(
+            "tfstate",
+            json!({"path": "a", "optional": "yes"}),
+            "",
+        )];
+        let err = register_plugins(
+            &mut FunctionRegistry::default(),
+            &lookups,
+            &bad,
+            Path::new("."),
+            &warn,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "plugin `tfstate` (plugins[0]): `config.optional` must be true or false, got \"yes\""
+        );
+    }
 
     #[test]
     fn string_lists_need_an_index() {

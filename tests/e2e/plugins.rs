@@ -313,12 +313,12 @@ async fn bad_plugin_entries_are_clear_errors() {
     );
     context.write(
         "ecspresso.yml",
-        &config("  - name: tfstate\n    config:\n      path: terraform.tfstate\n"),
+        &config("  - name: external\n    config:\n      name: x\n      command: [echo]\n"),
     );
     let output = context.run(&["render", "config"], &[]);
     assert_success(&output);
     assert!(
-        text(&output.stderr).contains("built-in plugin `tfstate` is not available"),
+        text(&output.stderr).contains("built-in plugin `external` is not available"),
         "{}",
         text(&output.stderr)
     );

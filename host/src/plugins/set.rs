@@ -91,8 +91,11 @@ impl PluginSet {
                         message: "`url:` plugins are not supported yet; download the file, pin it with `sha256:` and use `path:`".to_owned(),
                     });
                 }
-                if matches!(entry.name.as_str(), "ssm" | "secretsmanager") {
-                    // Provided by ristretto's AWS lookups (see `lookups`).
+                if matches!(
+                    entry.name.as_str(),
+                    "ssm" | "secretsmanager" | "tfstate" | "cloudformation"
+                ) {
+                    // Provided by ristretto's lookups (see `lookups::register_plugins`).
                 } else if BUILTIN_NAMES.contains(&entry.name.as_str()) {
                     warn(format!(
                         "built-in plugin `{}` is not available in ristretto yet; its template functions are undefined",

@@ -22,6 +22,7 @@ pub struct Function {
     params: Vec<String>,
     required: usize,
     variadic: bool,
+    json_in_templates: bool,
     origin: String,
     call: Callable,
 }
@@ -33,6 +34,7 @@ impl fmt::Debug for Function {
             .field("params", &self.params)
             .field("required", &self.required)
             .field("variadic", &self.variadic)
+            .field("json_in_templates", &self.json_in_templates)
             .field("origin", &self.origin)
             .finish_non_exhaustive()
     }
@@ -50,6 +52,7 @@ impl Function {
             params: params.iter().map(|p| (*p).to_owned()).collect(),
             required: params.len(),
             variadic: false,
+            json_in_templates: false,
             origin: "built-in functions".to_owned(),
             call: Arc::new(call),
         }
@@ -65,6 +68,13 @@ impl Function {
     /// callers can pass up to the declared count).
     pub fn variadic(mut self) -> Self {
         self.variadic = true;
+        self
+    }
+
+    /// In Go templates, gives non-string results as JSON text (numbers, booleans, lists and
+    /// objects), as ecspresso's `tfstate` does; Jsonnet callers still get the value.
+    pub fn json_in_templates(mut self) -> Self {
+        self.json_in_templates = true;
         self
     }
 
@@ -158,7 +168,11 @@ impl FunctionSource for FunctionRegistry {
 
     fn call(&self, name: &str, args: &[Value]) -> Result<Value, String> {
         match self.functions.get(name) {
-            Some(function) => function.call(args),
+            Some(function) => match function.call(args)? {
+                Value::String(text) => Ok(Value::String(text)),
+                other if function.json_in_templates => Ok(Value::String(other.to_string())),
+                other => Ok(other),
+            },
             None => Err(format!("function {name:?} not defined")),
         }
     }
@@ -215,6 +229,29 @@ mod tests {
             FunctionSource::call(&registry, "other", &[]),
             Ok(Value::from("default"))
         );
+    }
+
+    #[test]
+    fn json_in_templates_only() {
+        let mut registry = FunctionRegistry::default();
+        let object = |_: &[Value]| Ok(serde_json::json!({"b": 1, "a": [true]}));
+        registry
+            .register("", Function::new("obj", &[], object).json_in_templates())
+            .unwrap();
+        registry
+            .register("", Function::new("raw", &[], object))
+            .unwrap();
+        assert_eq!(
+            FunctionSource::call(&registry, "obj", &[]),
+            Ok(Value::from(r#"{"a":[true],"b":1}"#))
+        );
+        assert!(
+            FunctionSource::call(&registry, "raw", &[])
+                .unwrap()
+                .is_object()
+        );
+        let jsonnet_side = registry.get("obj").unwrap().call(&[]).unwrap();
+        assert!(jsonnet_side.is_object());
     }
 
     #[test]

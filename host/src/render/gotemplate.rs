@@ -64,6 +64,12 @@ impl Template {
     }
 }
 
+/// Go's `fmt.Sprintf` over JSON values (the `printf` template function), for functions such
+/// as `tfstatef` that format their arguments the same way.
+pub fn sprintf(format: &str, args: &[serde_json::Value]) -> String {
+    printf::sprintf(format, &args.iter().collect::<Vec<_>>())
+}
+
 /// Parses and executes `text` in one go, with `.` bound to `data`.
 pub fn render(
     file: &str,
