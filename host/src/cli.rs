@@ -315,18 +315,28 @@ fn load_app(
     // when one is called).
     let lookups = crate::lookups::AwsLookups::new(globals.assume_role_arn.clone());
     crate::lookups::register(renderer.functions_mut(), &lookups, Some(""), Some(""), true)?;
-    let config = crate::config::load_config(&path, &renderer, globals)?;
-    lookups.set_region(config.file.region.clone());
-    // Built-in plugin entries: tfstate, cloudformation, prefixed ssm/secretsmanager.
+    // Built-in plugin entries (tfstate, cloudformation, prefixed ssm/secretsmanager) are read
+    // first, as in ecspresso v3, so their functions work in the config itself.
     let log = *logger;
     let warn: crate::lookups::Warn = std::sync::Arc::new(move |message: &str| log.warn(message));
-    crate::lookups::register_plugins(
-        renderer.functions_mut(),
-        &lookups,
-        &config.file.plugins,
-        config.dir(),
-        &warn,
-    )?;
+    let prelude = crate::config::read_prelude(&path, &renderer);
+    if let Some(prelude) = &prelude {
+        lookups.set_region(prelude.region.clone());
+        let base = path.parent().unwrap_or(std::path::Path::new("."));
+        let functions = renderer.functions_mut();
+        crate::lookups::register_plugins(functions, &lookups, &prelude.plugins, base, &warn)?;
+    }
+    let config = crate::config::load_config(&path, &renderer, globals)?;
+    lookups.set_region(config.file.region.clone());
+    if prelude.is_none() {
+        crate::lookups::register_plugins(
+            renderer.functions_mut(),
+            &lookups,
+            &config.file.plugins,
+            config.dir(),
+            &warn,
+        )?;
+    }
     for warning in &config.warnings {
         logger.warn(&warning.message);
     }

@@ -8,6 +8,7 @@ mod environment;
 mod globals;
 mod load;
 mod model;
+mod prelude;
 mod required_version;
 mod source_position;
 pub use source_position::find_key_line;
@@ -21,6 +22,7 @@ pub use load::{LoadedConfig, Warning, find_config_file, load_config, strip_posit
 pub use model::{
     CodeDeployConfig, ConfigFile, IgnoreConfig, PluginAllow, PluginEntry, PluginLimits,
 };
+pub use prelude::{Prelude, read_prelude};
 pub use required_version::check_required_version;
 
 /// Configuration errors. Each names the file (and line/column or key where known) or the flag

@@ -132,6 +132,15 @@ impl Renderer {
         }
     }
 
+    /// Evaluates only the top-level `fields` of the Jsonnet file at `path` (see
+    /// `jsonnet::evaluate_fields`), then renders Go-template syntax in the result: a JSON object
+    /// text holding the fields present.
+    pub fn render_jsonnet_fields(&self, path: &Path, fields: &[&str]) -> Result<String, Error> {
+        let json =
+            jsonnet::evaluate_fields(path, &self.functions, &self.ext_str, &self.ext_code, fields)?;
+        self.render_template_text(path, &json)
+    }
+
     /// Renders Go-template syntax in `text`; `path` names the file in errors.
     pub fn render_template_text(&self, path: &Path, text: &str) -> Result<String, Error> {
         if !text.contains("{{") {

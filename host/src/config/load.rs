@@ -200,14 +200,14 @@ pub fn load_config(
     })
 }
 
-enum ConfigKind {
+pub(super) enum ConfigKind {
     Yaml,
     Jsonnet,
 }
 
 /// `.yml`/`.yaml` are YAML; `.json`, `.jsonnet` and anything else go through Jsonnet (plain
 /// JSON is valid Jsonnet), as in ecspresso.
-fn config_kind(path: &Path) -> ConfigKind {
+pub(super) fn config_kind(path: &Path) -> ConfigKind {
     match path.extension().and_then(|e| e.to_str()) {
         Some("yml" | "yaml") => ConfigKind::Yaml,
         _ => ConfigKind::Jsonnet,

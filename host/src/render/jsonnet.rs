@@ -24,6 +24,47 @@ pub fn evaluate(
     ext_str: &BTreeMap<String, String>,
     ext_code: &BTreeMap<String, String>,
 ) -> Result<String, Error> {
+    evaluate_with(path, functions, ext_str, ext_code, |val| {
+        val.manifest(JsonFormat::cli(2))
+    })
+}
+
+/// Evaluates only the top-level `fields` of the object the file at `path` evaluates to and
+/// returns them as a JSON object text (absent fields left out). Other fields, and the native
+/// functions only they call, are never evaluated: this is how a config's `plugins` are read
+/// before the plugins' functions exist (ecspresso v3 does the same).
+pub fn evaluate_fields(
+    path: &Path,
+    functions: &FunctionRegistry,
+    ext_str: &BTreeMap<String, String>,
+    ext_code: &BTreeMap<String, String>,
+    fields: &[&str],
+) -> Result<String, Error> {
+    evaluate_with(path, functions, ext_str, ext_code, |val| {
+        let Some(object) = val.as_obj() else {
+            return Ok("{}".to_owned());
+        };
+        let mut parts = Vec::new();
+        for field in fields {
+            if let Some(value) = object.get((*field).into())? {
+                parts.push(format!(
+                    "{}: {}",
+                    serde_json::Value::from(*field),
+                    value.manifest(JsonFormat::cli(2))?
+                ));
+            }
+        }
+        Ok(format!("{{{}}}", parts.join(", ")))
+    })
+}
+
+fn evaluate_with(
+    path: &Path,
+    functions: &FunctionRegistry,
+    ext_str: &BTreeMap<String, String>,
+    ext_code: &BTreeMap<String, String>,
+    output: impl FnOnce(Val) -> jrsonnet_evaluator::Result<String>,
+) -> Result<String, Error> {
     let absolute = std::fs::canonicalize(path).map_err(|error| Error::Read {
         path: path.to_path_buf(),
         error,
@@ -69,7 +110,7 @@ pub fn evaluate(
     }
     state
         .import(absolute.as_path())
-        .and_then(|val| val.manifest(JsonFormat::cli(2)))
+        .and_then(output)
         .map_err(|err| to_error(&names, &err))
 }
 

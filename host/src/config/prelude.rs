@@ -1,0 +1,132 @@
+//! Pass 1 of loading a config, as ecspresso v3 does it: only `region` and `plugins` are read,
+//! so that the built-in plugins' functions (`tfstate`, `cfn_output`, …) can be registered
+//! before the whole file is rendered and may then be used anywhere in it (`cluster: '{{ tfstate
+//! "aws_ecs_cluster.main.name" }}'`). YAML is parsed as written and only the string values of
+//! those two keys are rendered; Jsonnet evaluates only those two fields. Best effort: anything
+//! that fails here is reported by the full load that follows, with its position.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::PluginEntry;
+use super::load::{ConfigKind, config_kind};
+use crate::render::Renderer;
+
+/// What pass 1 found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Prelude {
+    /// The config's `region`, rendered.
+    pub region: Option<String>,
+    /// The config's `plugins`, rendered.
+    pub plugins: Vec<PluginEntry>,
+}
+
+/// Reads `region` and `plugins` from the config at `path` with the functions `renderer` has
+/// so far. `None` when the file cannot be read this way (e.g. a YAML config that is only
+/// valid after rendering, as ecspresso v2 allowed); the caller then loads without pass 1.
+pub fn read_prelude(path: &Path, renderer: &Renderer) -> Option<Prelude> {
+    let mut value = match config_kind(path) {
+        ConfigKind::Yaml => {
+            let source = std::fs::read_to_string(path).ok()?;
+            let parsed: Value = serde_yaml_ng::from_str(&source).ok()?;
+            let mut picked = serde_json::Map::new();
+            for key in ["region", "plugins"] {
+                if let Some(mut field) = parsed.get(key).cloned() {
+                    render_strings(&mut field, path, renderer)?;
+                    picked.insert(key.to_owned(), field);
+                }
+            }
+            Value::Object(picked)
+        }
+        ConfigKind::Jsonnet => {
+            let text = renderer
+                .render_jsonnet_fields(path, &["region", "plugins"])
+                .ok()?;
+            serde_json::from_str(&text).ok()?
+        }
+    };
+    let region = match value.get_mut("region").map(Value::take) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(region)) => Some(region),
+        Some(_) => return None,
+    };
+    let plugins = match value.get_mut("plugins").map(Value::take) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(plugins) => serde_json::from_value(plugins).ok()?,
+    };
+    Some(Prelude { region, plugins })
+}
+
+/// Renders Go-template syntax in every string of `value`.
+fn render_strings(value: &mut Value, path: &Path, renderer: &Renderer) -> Option<()> {
+    match value {
+        Value::String(text) if text.contains("{{") => {
+            *text = renderer.render_template_text(path, text).ok()?;
+        }
+        Value::Array(items) => {
+            for item in items {
+                render_strings(item, path, renderer)?;
+            }
+        }
+        Value::Object(map) => {
+            for item in map.values_mut() {
+                render_strings(item, path, renderer)?;
+            }
+        }
+        _ => {}
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Environment;
+
+    fn renderer() -> Renderer {
+        let environment = Environment::from_vars([("STATE", "prod.tfstate")]);
+        Renderer::new(environment, Default::default(), Default::default())
+    }
+
+    #[test]
+    fn yaml_reads_region_and_plugins_before_their_functions_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ecspresso.yml");
+        std::fs::write(
+            &path,
+            "region: ap-northeast-1\ncluster: '{{ tfstate \"aws_ecs_cluster.main.name\" }}'\nplugins:\n  - name: tfstate\n    func_prefix: p_\n    config:\n      path: '{{ must_env \"STATE\" }}'\n",
+        )
+        .unwrap();
+        let prelude = read_prelude(&path, &renderer()).unwrap();
+        assert_eq!(prelude.region.as_deref(), Some("ap-northeast-1"));
+        assert_eq!(prelude.plugins.len(), 1);
+        assert_eq!(prelude.plugins[0].func_prefix, "p_");
+        assert_eq!(
+            prelude.plugins[0].config["path"],
+            Value::from("prod.tfstate")
+        );
+        // Invalid YAML before rendering (ecspresso v2 style): no pass 1.
+        std::fs::write(&path, "cluster: {{ must_env \"X\" }}\n").unwrap();
+        assert_eq!(read_prelude(&path, &renderer()), None);
+    }
+
+    #[test]
+    fn jsonnet_evaluates_only_region_and_plugins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ecspresso.jsonnet");
+        std::fs::write(
+            &path,
+            "local tfstate = std.native('tfstate');\n{\n  region: 'us-east-1',\n  cluster: tfstate('aws_ecs_cluster.main.name'),\n  plugins: [{ name: 'tfstate', config: { url: 's3://b/' + std.native('must_env')('STATE') } }],\n}\n",
+        )
+        .unwrap();
+        let prelude = read_prelude(&path, &renderer()).unwrap();
+        assert_eq!(prelude.region.as_deref(), Some("us-east-1"));
+        assert_eq!(
+            prelude.plugins[0].config["url"],
+            Value::from("s3://b/prod.tfstate")
+        );
+        std::fs::write(&path, "{ cluster: 'x' }\n").unwrap();
+        assert_eq!(read_prelude(&path, &renderer()), Some(Prelude::default()));
+    }
+}
