@@ -1,6 +1,7 @@
-//! ssm and secretsmanager lookups (always available, as ecspresso's implicit plugins) in YAML
-//! configs, Go-template definitions and Jsonnet, with `func_prefix`, against values seeded in
-//! the emulator; a missing parameter is an error naming the lookup and the file position.
+//! ssm and secretsmanager lookups (always available, as ecspresso's implicit plugins) and the
+//! `cloudformation` plugin's `cfn_output`/`cfn_export` in YAML configs, Go-template definitions
+//! and Jsonnet, with `func_prefix`, against values seeded in the emulator; a missing parameter,
+//! stack, output or export is an error naming the lookup and the file position.
 
 use crate::support::{TestContext, assert_failure, assert_success, text};
 
@@ -50,5 +51,60 @@ async fn ssm_and_secretsmanager_lookups_resolve_and_fail_clearly() {
     assert_failure(
         &context.run(&["render", "taskdef"], &[]),
         "is a StringList: give an index",
+    );
+}
+
+/// A stack with literal outputs, one of them exported (the cheapest seed moto accepts).
+const STACK: &str = "Resources:\n  Handle:\n    Type: AWS::CloudFormation::WaitConditionHandle\nOutputs:\n  VpcId:\n    Value: vpc-0cfn\n    Export:\n      Name: shared-vpc-id\n  ClusterName:\n    Value: cfn-cluster\n";
+
+#[tokio::test]
+async fn cloudformation_lookups_resolve_and_fail_clearly() {
+    let context = TestContext::with_aws();
+    context.boto3(&format!(
+        "client('cloudformation').create_stack(StackName='infra', TemplateBody={STACK:?})"
+    ));
+    context.write(
+        "ecspresso.yml",
+        "region: ap-northeast-1\ncluster: '{{ cfn_output \"infra\" \"ClusterName\" }}'\nservice: web\ntask_definition: td.json\nservice_definition: sd.jsonnet\nplugins:\n  - name: cloudformation\n  - name: cloudformation\n    func_prefix: other_\n",
+    );
+    context.write(
+        "td.json",
+        r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx", "memory": 64,
+  "environment": [{"name": "VPC", "value": "{{ cfn_output `infra` `VpcId` }}"},
+                  {"name": "SHARED", "value": "{{ other_cfn_export `shared-vpc-id` }}"}]}]}"#,
+    );
+    context.write(
+        "sd.jsonnet",
+        "{ desiredCount: 1, tags: [\n  { key: 'cluster', value: std.native('cfn_output')('infra', 'ClusterName') },\n  { key: 'vpc', value: std.native('cfn_export')('shared-vpc-id') },\n] }\n",
+    );
+    let output = context.run(&["render", "config", "taskdef", "servicedef"], &[]);
+    assert_success(&output);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("cluster: cfn-cluster"), "{stdout}");
+    assert_eq!(
+        stdout.matches("\"value\": \"vpc-0cfn\"").count(),
+        3,
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"value\": \"cfn-cluster\""), "{stdout}");
+
+    let render_td = |template: &str| {
+        context.write(
+            "td.json",
+            &format!("{{\n  \"family\": \"{template}\"\n}}\n"),
+        );
+        context.run(&["render", "taskdef"], &[])
+    };
+    assert_failure(
+        &render_td("{{ cfn_output `infra` `VpcID` }}"),
+        "td.json:2:17: error calling cfn_output: stack infra has no output VpcID (nearest of 2: VpcId, ClusterName)",
+    );
+    assert_failure(
+        &render_td("{{ cfn_output `nope` `VpcId` }}"),
+        "td.json:2:17: error calling cfn_output: stack nope: ValidationError: Stack with id nope does not exist",
+    );
+    assert_failure(
+        &render_td("{{ cfn_export `shared-vpc` }}"),
+        "td.json:2:17: error calling cfn_export: no export named shared-vpc (nearest of 1: shared-vpc-id)",
     );
 }

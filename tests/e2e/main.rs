@@ -14,6 +14,7 @@ mod fleet;
 mod golden;
 mod lifecycle;
 mod lookups;
+mod lookups_tf;
 mod output;
 mod plugins;
 mod register_roundtrip;
