@@ -4,26 +4,16 @@
 //! a gate pending past its deadline rolls back; bake gates stop the deployment with rollback;
 //! `--wait-until paused|ecs:<STAGE>`, `continue` and `rollback` of a paused deployment.
 
-use crate::support::{HttpSink, TestContext, assert_failure, assert_success, test_plugin, text};
+use crate::support::{
+    HttpSink, TestContext, assert_failure, assert_success, runs, scripted_gate, test_plugin, text,
+    web_config,
+};
 
 const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128}]}"#;
 
 fn service_definition(strategy: &str, extra: &str) -> String {
     format!(
         r#"{{"launchType": "EC2", "desiredCount": 1, "deploymentConfiguration": {{"strategy": "{strategy}", "bakeTimeInMinutes": 0{extra}}}}}"#
-    )
-}
-
-fn config(plugins: &str) -> String {
-    format!(
-        "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\nplugins:{plugins}\n"
-    )
-}
-
-fn gate(config: &str) -> String {
-    format!(
-        "\n  - path: {}\n    config: {config}",
-        test_plugin("scripted-gate").display()
     )
 }
 
@@ -39,27 +29,12 @@ fn recorder(sink: &HttpSink) -> String {
 /// A BLUE_GREEN service running web:1, deployed without plugins.
 async fn blue_green_service(extra: &str) -> TestContext {
     let context = TestContext::with_aws();
-    context.write("ecspresso.yml", &config(" []"));
+    context.write("ecspresso.yml", &web_config(" []"));
     context.write("td.json", TASK_DEFINITION);
     context.write("sd.json", &service_definition("BLUE_GREEN", extra));
     context.create_cluster().await;
     assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
     context
-}
-
-fn runs(service: &aws_sdk_ecs::types::Service, revision: &str) -> bool {
-    service
-        .task_definition()
-        .unwrap_or_default()
-        .ends_with(revision)
-}
-
-fn operations(context: &TestContext) -> Vec<String> {
-    context
-        .calls("")
-        .iter()
-        .filter_map(|c| c["operation"].as_str().map(str::to_owned))
-        .collect()
 }
 
 /// The newest service deployment of `web`, described by an independent client.
@@ -95,7 +70,7 @@ fn kinds(sink: &HttpSink) -> Vec<String> {
 #[tokio::test]
 async fn a_passing_gate_continues_the_pause_and_production_traffic_shifts() {
     let context = blue_green_service("").await;
-    context.write("ecspresso.yml", &config(&gate("{}")));
+    context.write("ecspresso.yml", &web_config(&scripted_gate("{}")));
     let diff = context.run(&["diff"], &[("TAG", "1")]);
     assert!(
         text(&diff.stdout).contains("POST_TEST_TRAFFIC_SHIFT"),
@@ -130,7 +105,7 @@ async fn a_passing_gate_continues_the_pause_and_production_traffic_shifts() {
             .map(|a| a.as_str()),
         Some("ROLLBACK")
     );
-    let sequence = operations(&context)[before..].to_vec();
+    let sequence = context.operations_since(before);
     eprintln!("AWS calls, gate passes: {sequence:?}");
     assert_eq!(
         sequence
@@ -151,9 +126,9 @@ async fn a_failing_gate_rolls_back_before_production_traffic_moves() {
     let sink = HttpSink::start();
     context.write(
         "ecspresso.yml",
-        &config(&format!(
+        &web_config(&format!(
             "{}{}",
-            gate("{fail_at: [before-traffic-shift], fail: 'smoke test: 500 on /health'}"),
+            scripted_gate("{fail_at: [before-traffic-shift], fail: 'smoke test: 500 on /health'}"),
             recorder(&sink)
         )),
     );
@@ -170,7 +145,7 @@ async fn a_failing_gate_rolls_back_before_production_traffic_moves() {
     );
     let service = context.service("web").await;
     assert!(runs(&service, "web:1"), "{:?}", service.task_definition());
-    let sequence = operations(&context)[before..].to_vec();
+    let sequence = context.operations_since(before);
     eprintln!("AWS calls, gate fails: {sequence:?}");
     assert!(sequence.contains(&"ContinueServiceDeployment".to_owned()));
 
@@ -196,9 +171,9 @@ async fn a_gate_pending_past_its_deadline_rolls_back() {
     let context = blue_green_service("").await;
     context.write(
         "ecspresso.yml",
-        &config(&format!(
+        &web_config(&format!(
             "{}\n    limits:\n      gate_timeout: 1s",
-            gate("{pending_polls: 1000, pending_at: [before-traffic-shift]}")
+            scripted_gate("{pending_polls: 1000, pending_at: [before-traffic-shift]}")
         )),
     );
     let output = context.run(&["deploy"], &[("TAG", "2")]);
@@ -223,7 +198,9 @@ async fn a_failing_bake_gate_stops_the_deployment_with_rollback() {
     );
     context.write(
         "ecspresso.yml",
-        &config(&gate("{fail_at: [bake], fail: 'p99 latency 2.3s'}")),
+        &web_config(&scripted_gate(
+            "{fail_at: [bake], fail: 'p99 latency 2.3s'}",
+        )),
     );
     let output = context.run(&["deploy"], &[("TAG", "2")]);
     assert_failure(
@@ -256,7 +233,7 @@ async fn a_failing_bake_gate_between_linear_steps_rolls_back() {
     );
     context.write(
         "ecspresso.yml",
-        &config(&gate("{fail_at: [bake], fail: 'errors at 50%'}")),
+        &web_config(&scripted_gate("{fail_at: [bake], fail: 'errors at 50%'}")),
     );
     let output = context.run(&["deploy"], &[("TAG", "2")]);
     assert_failure(
@@ -347,7 +324,7 @@ async fn wait_until_paused_then_continue_and_rollback_of_a_paused_deployment() {
 #[tokio::test]
 async fn wait_targets_the_strategy_cannot_reach_are_refused_before_any_change() {
     let context = TestContext::with_aws();
-    context.write("ecspresso.yml", &config(" []"));
+    context.write("ecspresso.yml", &web_config(" []"));
     context.write("td.json", TASK_DEFINITION);
     context.write("sd.json", &service_definition("ROLLING", ""));
     context.create_cluster().await;
@@ -378,7 +355,7 @@ async fn wait_targets_the_strategy_cannot_reach_are_refused_before_any_change() 
             r#", "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"], "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "CONTINUE"}}]"#,
         ),
     );
-    context.write("ecspresso.yml", &config(&gate("{}")));
+    context.write("ecspresso.yml", &web_config(&scripted_gate("{}")));
     let output = context.run(&["deploy"], &[("TAG", "2")]);
     assert_failure(
         &output,

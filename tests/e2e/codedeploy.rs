@@ -3,28 +3,17 @@
 //! with rollback on fail or when pending past the deadline), bake gates during the termination
 //! wait, `--wait-until codedeploy:<Event>`, `continue` and `rollback`.
 
-use crate::support::{TestContext, assert_failure, assert_success, test_plugin, text};
+use crate::support::{
+    TestContext, assert_failure, assert_success, runs, scripted_gate, text, web_config,
+};
 
 const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128, "portMappings": [{"containerPort": 80}]}]}"#;
 const SERVICE_DEFINITION: &str = r#"{"launchType": "EC2", "desiredCount": 1, "deploymentController": {"type": "CODE_DEPLOY"}, "loadBalancers": [{"targetGroupArn": "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/blue/0123456789abcdef", "containerName": "app", "containerPort": 80}]}"#;
 
-fn config(plugins: &str) -> String {
-    format!(
-        "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\nplugins:{plugins}\n"
-    )
-}
-
-fn gate(config: &str) -> String {
-    format!(
-        "\n  - path: {}\n    config: {config}",
-        test_plugin("scripted-gate").display()
-    )
-}
-
 /// A CODE_DEPLOY service running web:1 and a deployment group for it (found by discovery).
 async fn codedeploy_service(ready_wait: bool, termination_minutes: u32) -> TestContext {
     let context = TestContext::with_aws();
-    context.write("ecspresso.yml", &config(" []"));
+    context.write("ecspresso.yml", &web_config(" []"));
     context.write("td.json", TASK_DEFINITION);
     context.write("sd.json", SERVICE_DEFINITION);
     context.create_cluster().await;
@@ -51,24 +40,10 @@ cd.create_deployment_group(deploymentGroupName='web', ecsServices=[{{'serviceNam
     context
 }
 
-fn runs(service: &aws_sdk_ecs::types::Service, revision: &str) -> bool {
-    service
-        .task_definition()
-        .unwrap_or_default()
-        .ends_with(revision)
-}
-
-fn operations(context: &TestContext, from: usize) -> Vec<String> {
-    context.calls("")[from..]
-        .iter()
-        .filter_map(|c| c["operation"].as_str().map(str::to_owned))
-        .collect()
-}
-
 #[tokio::test]
 async fn a_passing_gate_continues_at_ready_and_traffic_shifts() {
     let context = codedeploy_service(true, 0).await;
-    context.write("ecspresso.yml", &config(&gate("{}")));
+    context.write("ecspresso.yml", &web_config(&scripted_gate("{}")));
     let before = context.calls("").len();
     let output = context.run(&["deploy"], &[("TAG", "2")]);
     assert_success(&output);
@@ -82,7 +57,7 @@ async fn a_passing_gate_continues_at_ready_and_traffic_shifts() {
         assert!(stderr.contains(expected), "{expected}: {stderr}");
     }
     assert!(runs(&context.service("web").await, "web:2"));
-    let sequence = operations(&context, before);
+    let sequence = context.operations_since(before);
     eprintln!("AWS calls, CodeDeploy gate passes: {sequence:?}");
     for expected in ["CreateDeployment", "ContinueDeployment"] {
         assert!(sequence.contains(&expected.to_owned()), "{sequence:?}");
@@ -95,7 +70,7 @@ async fn a_failing_gate_stops_the_deployment_with_rollback() {
     let context = codedeploy_service(true, 0).await;
     context.write(
         "ecspresso.yml",
-        &config(&gate(
+        &web_config(&scripted_gate(
             "{fail_at: [before-traffic-shift], fail: 'checkout flow broken'}",
         )),
     );
@@ -111,7 +86,7 @@ async fn a_failing_gate_stops_the_deployment_with_rollback() {
         text(&output.stderr)
     );
     assert!(runs(&context.service("web").await, "web:1"));
-    let sequence = operations(&context, before);
+    let sequence = context.operations_since(before);
     eprintln!("AWS calls, CodeDeploy gate fails: {sequence:?}");
     assert!(sequence.contains(&"StopDeployment".to_owned()));
     assert!(!sequence.contains(&"ContinueDeployment".to_owned()));
@@ -122,9 +97,9 @@ async fn a_gate_pending_past_its_deadline_rolls_back() {
     let context = codedeploy_service(true, 0).await;
     context.write(
         "ecspresso.yml",
-        &config(&format!(
+        &web_config(&format!(
             "{}\n    limits:\n      gate_timeout: 1s",
-            gate("{pending_polls: 1000, pending_at: [before-traffic-shift]}")
+            scripted_gate("{pending_polls: 1000, pending_at: [before-traffic-shift]}")
         )),
     );
     let output = context.run(&["deploy"], &[("TAG", "2")]);
@@ -144,7 +119,9 @@ async fn a_failing_bake_gate_during_the_termination_wait_rolls_back() {
     );
     context.write(
         "ecspresso.yml",
-        &config(&gate("{fail_at: [bake], fail: 'error budget burned'}")),
+        &web_config(&scripted_gate(
+            "{fail_at: [bake], fail: 'error budget burned'}",
+        )),
     );
     let output = context.run(&["deploy"], &[("TAG", "2")]);
     assert_failure(
@@ -157,14 +134,14 @@ async fn a_failing_bake_gate_during_the_termination_wait_rolls_back() {
 #[tokio::test]
 async fn gates_need_a_group_that_waits_at_ready_and_nothing_changes_otherwise() {
     let context = codedeploy_service(false, 0).await;
-    context.write("ecspresso.yml", &config(&gate("{}")));
+    context.write("ecspresso.yml", &web_config(&scripted_gate("{}")));
     let before = context.calls("").len();
     let output = context.run(&["deploy"], &[("TAG", "2")]);
     assert_failure(
         &output,
         "deployment group web of application shop shifts production traffic without waiting",
     );
-    let sequence = operations(&context, before);
+    let sequence = context.operations_since(before);
     for changing in [
         "RegisterTaskDefinition",
         "UpdateService",
@@ -221,7 +198,7 @@ async fn wait_until_an_event_then_continue_then_rollback() {
         "ecspresso.yml",
         &format!(
             "{}codedeploy:\n  application_name: shop\n  deployment_group_name: web\n",
-            config(" []")
+            web_config(" []")
         ),
     );
     let output = context.run(&["rollback", "--no-deregister-task-definition"], &[]);

@@ -668,3 +668,38 @@ impl TestContext {
             .expect("create cluster");
     }
 }
+
+/// A config for service `web` of cluster `e2e` (td.json, sd.json, 2m timeout) with `plugins`:
+/// YAML list items (each starting with a newline) or ` []`.
+pub fn web_config(plugins: &str) -> String {
+    format!(
+        "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\nplugins:{plugins}\n"
+    )
+}
+
+/// A `plugins:` item for the scripted-gate test plugin with `config` (a YAML flow mapping).
+pub fn scripted_gate(config: &str) -> String {
+    format!(
+        "\n  - path: {}\n    config: {config}",
+        test_plugin("scripted-gate").display()
+    )
+}
+
+/// Whether the service's task definition is `revision` (`family:N`).
+pub fn runs(service: &aws_sdk_ecs::types::Service, revision: &str) -> bool {
+    service
+        .task_definition()
+        .unwrap_or_default()
+        .ends_with(revision)
+}
+
+impl TestContext {
+    /// The operations this test's account called, from the `from`-th call on.
+    pub fn operations_since(&self, from: usize) -> Vec<String> {
+        self.calls("")
+            .iter()
+            .skip(from)
+            .filter_map(|c| c["operation"].as_str().map(str::to_owned))
+            .collect()
+    }
+}

@@ -9,7 +9,7 @@ use super::deploy_run::DeployOptions;
 use super::follow::PausePolicy;
 use super::{Error, gates, short_task_definition};
 use crate::app::App;
-use crate::plugins::{EventKind, Stage};
+use crate::plugins::EventKind;
 
 /// Creates and follows the CodeDeploy deployment of `task_definition`.
 pub(super) async fn deploy(
@@ -57,61 +57,26 @@ pub(super) async fn deploy(
     if until.is_intermediate() {
         return Ok(());
     }
-    let Err(Error::GateFailed {
-        plugin,
-        stage,
-        reason,
-        ..
-    }) = gates::run(app, Stage::PostDeploy).await
-    else {
-        return Ok(());
-    };
-    let Some(previous) = previous.filter(|p| *p != task_definition) else {
-        return Err(Error::GateFailed {
-            plugin,
-            stage,
-            reason: format!("{reason} (there is no previous task definition to roll back to)"),
-            rolled_back_to: None,
-        });
-    };
-    app.warn(format!(
-        "deploying {} again through CodeDeploy",
-        short_task_definition(previous)
-    ));
-    let rollback_id = codedeploy::create_deployment(
-        app,
-        group,
-        service_json,
-        previous,
-        Default::default(),
-        false,
-    )
-    .await?;
-    codedeploy::follow(
-        app,
-        service,
-        &rollback_id,
-        super::WaitUntil::Deployed,
-        PausePolicy::Continue,
-    )
-    .await?;
-    let message = format!(
-        "service {service} rolled back to {}",
-        short_task_definition(previous)
-    );
-    app.info(message.clone());
-    app.notify(
-        EventKind::RolledBack,
-        &message,
-        Some(short_task_definition(previous).to_owned()),
-        json!({"reason": reason, "from": short_task_definition(task_definition)}),
-    );
-    Err(Error::GateFailed {
-        plugin,
-        stage,
-        reason,
-        rolled_back_to: Some(short_task_definition(previous).to_owned()),
+    gates::post_deploy_with(app, service, task_definition, previous, async |previous| {
+        let rollback_id = codedeploy::create_deployment(
+            app,
+            group,
+            service_json,
+            previous,
+            Default::default(),
+            false,
+        )
+        .await?;
+        codedeploy::follow(
+            app,
+            service,
+            &rollback_id,
+            super::WaitUntil::Deployed,
+            PausePolicy::Continue,
+        )
+        .await
     })
+    .await
 }
 
 /// `rollback` of a CODE_DEPLOY service: stops the deployment in flight with rollback (and

@@ -301,27 +301,14 @@ async fn terminal(
                 .ok()
                 .and_then(|s| super::describe::primary_task_definition(&s))
                 .map(|t| short_task_definition(&t).to_owned());
-            let message = format!(
-                "service {service} rolled back{} after the {} gate of plugin `{}` failed",
-                now_running
-                    .as_deref()
-                    .map_or_else(String::new, |t| format!(" to {t}")),
+            Ok(Some(Err(gates::rolled_back(
+                app,
+                service,
+                failure.plugin,
                 failure.stage,
-                failure.plugin
-            );
-            app.info(message.clone());
-            app.notify(
-                EventKind::RolledBack,
-                &message,
-                now_running.clone(),
-                json!({"reason": failure.reason, "plugin": failure.plugin, "stage": failure.stage}),
-            );
-            Ok(Some(Err(Error::GateFailed {
-                plugin: failure.plugin,
-                stage: failure.stage,
-                reason: failure.reason,
-                rolled_back_to: now_running.or_else(|| Some("the previous revision".to_owned())),
-            })))
+                failure.reason,
+                now_running,
+            ))))
         }
         Some(
             status @ (ServiceDeploymentStatus::Stopped

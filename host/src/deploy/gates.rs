@@ -52,13 +52,45 @@ pub(super) fn failed(app: &App<'_>, plugin: String, stage: &'static str, reason:
     }
 }
 
-/// Runs the post-deploy gates; on failure rolls `service` back to `previous` (if any) and
-/// waits for it to be stable.
-pub async fn post_deploy(
+/// A gate failed and the deployment was rolled back: reports it (info and a `rolled-back`
+/// notification) and returns the `GateFailed` error naming the revision now running.
+pub(super) fn rolled_back(
+    app: &App<'_>,
+    service: &str,
+    plugin: String,
+    stage: &'static str,
+    reason: String,
+    now_running: Option<String>,
+) -> Error {
+    let message = format!(
+        "service {service} rolled back{} after the {stage} gate of plugin `{plugin}` failed",
+        now_running
+            .as_deref()
+            .map_or_else(String::new, |t| format!(" to {t}"))
+    );
+    app.info(message.clone());
+    app.notify(
+        EventKind::RolledBack,
+        &message,
+        now_running.clone(),
+        json!({"reason": reason, "plugin": plugin, "stage": stage}),
+    );
+    Error::GateFailed {
+        plugin,
+        stage,
+        reason,
+        rolled_back_to: now_running.or_else(|| Some("the previous revision".to_owned())),
+    }
+}
+
+/// Runs the post-deploy gates; on failure runs `roll_back(previous)` (when there is a
+/// previous task definition) and reports the rollback.
+pub(super) async fn post_deploy_with(
     app: &App<'_>,
     service: &str,
     deployed: &str,
     previous: Option<&str>,
+    roll_back: impl AsyncFnOnce(&str) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let Err(Error::GateFailed {
         plugin,
@@ -82,45 +114,51 @@ pub async fn post_deploy(
         short_task_definition(deployed),
         short_task_definition(previous)
     ));
-    let started = std::time::SystemTime::now();
-    app.clients
-        .ecs
-        .update_service()
-        .cluster(app.cluster())
-        .service(service)
-        .task_definition(previous)
-        .send()
-        .await
-        .map_err(|err| {
-            aws_error(
-                "UpdateService",
-                &err,
-                &[format!("deployed {}", short_task_definition(deployed))],
-            )
-        })?;
-    super::wait::wait_with(
+    roll_back(previous).await?;
+    Err(rolled_back(
         app,
         service,
-        super::WaitUntil::Stable,
-        started,
-        super::follow::PausePolicy::Continue,
-    )
-    .await?;
-    let message = format!(
-        "service {service} rolled back to {}",
-        short_task_definition(previous)
-    );
-    app.info(message.clone());
-    app.notify(
-        EventKind::RolledBack,
-        &message,
-        Some(short_task_definition(previous).to_owned()),
-        json!({"reason": reason, "from": short_task_definition(deployed)}),
-    );
-    Err(Error::GateFailed {
         plugin,
         stage,
         reason,
-        rolled_back_to: Some(short_task_definition(previous).to_owned()),
+        Some(short_task_definition(previous).to_owned()),
+    ))
+}
+
+/// Runs the post-deploy gates; on failure rolls `service` back to `previous` (if any) with
+/// UpdateService and waits for it to be stable.
+pub async fn post_deploy(
+    app: &App<'_>,
+    service: &str,
+    deployed: &str,
+    previous: Option<&str>,
+) -> Result<(), Error> {
+    post_deploy_with(app, service, deployed, previous, async |previous| {
+        let started = std::time::SystemTime::now();
+        app.clients
+            .ecs
+            .update_service()
+            .cluster(app.cluster())
+            .service(service)
+            .task_definition(previous)
+            .send()
+            .await
+            .map_err(|err| {
+                aws_error(
+                    "UpdateService",
+                    &err,
+                    &[format!("deployed {}", short_task_definition(deployed))],
+                )
+            })?;
+        super::wait::wait_with(
+            app,
+            service,
+            super::WaitUntil::Stable,
+            started,
+            super::follow::PausePolicy::Continue,
+        )
+        .await
+        .map(|_| ())
     })
+    .await
 }

@@ -232,29 +232,14 @@ async fn finish_failed(
                 .map(|t| short_task_definition(t).to_owned())
         });
     match state.gate_rollback.take() {
-        Some(failure) => {
-            let message = format!(
-                "service {service} rolled back{} after the {} gate of plugin `{}` failed",
-                now_running
-                    .as_deref()
-                    .map_or_else(String::new, |t| format!(" to {t}")),
-                failure.stage,
-                failure.plugin
-            );
-            app.info(message.clone());
-            app.notify(
-                EventKind::RolledBack,
-                &message,
-                now_running.clone(),
-                json!({"reason": failure.reason, "plugin": failure.plugin, "stage": failure.stage}),
-            );
-            Error::GateFailed {
-                plugin: failure.plugin,
-                stage: failure.stage,
-                reason: failure.reason,
-                rolled_back_to: now_running.or_else(|| Some("the previous task set".to_owned())),
-            }
-        }
+        Some(failure) => gates::rolled_back(
+            app,
+            service,
+            failure.plugin,
+            failure.stage,
+            failure.reason,
+            now_running,
+        ),
         None => {
             let mut reason = info.error_information().map(|e| {
                 format!(
