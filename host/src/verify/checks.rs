@@ -79,6 +79,16 @@ where
 }
 
 impl Run<'_, '_> {
+    /// Records a failed AWS call: NG, or WARN when access was denied.
+    fn aws_failure<E, R>(&mut self, depth: usize, name: String, err: &SdkError<E, R>)
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let (status, message) = classify(err);
+        self.report.record(depth, name, status, message, false);
+    }
+
     fn ok(&mut self, depth: usize, name: &str) {
         self.report.record(depth, name, Status::Ok, "", false);
     }
@@ -192,8 +202,7 @@ impl Run<'_, '_> {
             Ok(output) if !output.image_details().is_empty() => self.ok(2, &name),
             Ok(_) => self.ng(2, &name, "image not found in the repository"),
             Err(err) => {
-                let (status, message) = classify(&err);
-                self.report.record(2, name, status, message, false);
+                self.aws_failure(2, name, &err);
             }
         }
     }
@@ -235,8 +244,7 @@ impl Run<'_, '_> {
                     }
                 },
                 Err(err) => {
-                    let (status, message) = classify(&err);
-                    self.report.record(2, name, status, message, false);
+                    self.aws_failure(2, name, &err);
                 }
             }
             return;
@@ -257,8 +265,7 @@ impl Run<'_, '_> {
             Ok(output) if output.invalid_parameters().is_empty() => self.ok(2, &name),
             Ok(_) => self.ng(2, &name, format!("SSM parameter {parameter} not found")),
             Err(err) => {
-                let (status, message) = classify(&err);
-                self.report.record(2, name, status, message, false);
+                self.aws_failure(2, name, &err);
             }
         }
     }
@@ -297,8 +304,7 @@ impl Run<'_, '_> {
                 .await
             && err.code() != Some("ResourceAlreadyExistsException")
         {
-            let (status, message) = classify(&err);
-            self.report.record(2, name, status, message, false);
+            self.aws_failure(2, name, &err);
             return;
         }
         if !self.options.put_logs {
@@ -344,8 +350,7 @@ impl Run<'_, '_> {
             {
                 Ok(_) => self.ok(2, &name),
                 Err(err) => {
-                    let (status, message) = classify(&err);
-                    self.report.record(2, name, status, message, false);
+                    self.aws_failure(2, name, &err);
                 }
             },
             Err(err) => self.ng(2, &name, err.to_string()),
@@ -482,8 +487,7 @@ impl Run<'_, '_> {
                 }
             }
             Err(err) => {
-                let (status, message) = classify(&err);
-                self.report.record(1, name, status, message, false);
+                self.aws_failure(1, name, &err);
             }
         }
     }
