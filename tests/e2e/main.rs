@@ -12,6 +12,7 @@ mod faults;
 mod first_party;
 mod fleet;
 mod golden;
+mod guide;
 mod lifecycle;
 mod lookups;
 mod lookups_tf;
