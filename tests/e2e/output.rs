@@ -172,3 +172,67 @@ async fn diff_output_json_summarizes_each_definition() {
     let summary: serde_json::Value = serde_json::from_slice(&same.stdout).expect("JSON");
     assert_eq!(summary["differs"], false);
 }
+
+#[tokio::test]
+async fn fleet_output_json_has_each_services_result_and_output() {
+    let context = TestContext::with_aws();
+    context.write(
+        "service.jsonnet",
+        "{ region: 'ap-northeast-1', cluster: 'e2e', service: std.extVar('SERVICE'), task_definition: 'td.jsonnet', service_definition: 'sd.json', timeout: '2m' }\n",
+    );
+    context.write(
+        "td.jsonnet",
+        "{ family: std.extVar('SERVICE'), containerDefinitions: [{ name: 'app', image: 'nginx:1.27', memory: 64 }] }\n",
+    );
+    context.write("sd.json", r#"{"launchType": "EC2", "desiredCount": 1}"#);
+    context.write(
+        "ristretto-fleet.yml",
+        "services:\n  api: {config: service.jsonnet, ext_str: {SERVICE: api}}\n  web: {config: service.jsonnet, ext_str: {SERVICE: web}, depends_on: [api]}\n",
+    );
+    context.create_cluster().await;
+
+    let fleet = |args: &[&str]| {
+        let mut all = vec!["fleet", "--output", "json"];
+        all.extend_from_slice(args);
+        let output = context.run(&all, &[]);
+        let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", text(&output.stdout)));
+        (output.status.code(), summary)
+    };
+    let (code, deployed) = fleet(&["deploy"]);
+    assert_eq!(code, Some(0), "{deployed}");
+    assert_eq!(deployed["command"], "deploy");
+    let services: Vec<&str> = deployed["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["service"].as_str())
+        .collect();
+    assert_eq!(services, ["api", "web"]);
+    for result in deployed["results"].as_array().expect("results") {
+        assert_eq!(result["result"], "deployed", "{result}");
+        let service = result["service"].as_str().unwrap_or_default();
+        assert_eq!(result["revision"], format!("{service}:1"));
+        assert!(result["seconds"].as_f64().is_some(), "{result}");
+    }
+
+    let (code, status) = fleet(&["status", "--events", "1"]);
+    assert_eq!(code, Some(0), "{status}");
+    let web = &status["results"][1];
+    assert_eq!(web["service"], "web");
+    assert_eq!(web["output"]["taskDefinition"], "web:1");
+    assert_eq!(web["output"]["events"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        context
+            .service("web")
+            .await
+            .task_definition()
+            .map(|t| t.ends_with("web:1")),
+        Some(true)
+    );
+
+    let (code, diff) = fleet(&["diff", "--exit-code"]);
+    assert_eq!(code, Some(0), "{diff}");
+    assert_eq!(diff["results"][0]["detail"], "no changes");
+    assert_eq!(diff["results"][0]["output"], "");
+}

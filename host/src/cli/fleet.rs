@@ -1,5 +1,6 @@
 //! `ristretto fleet deploy|diff|status|rollback|render`: one command over the services of a
-//! fleet file, dependency-ordered and parallel, ending with a per-service summary table.
+//! fleet file, dependency-ordered and parallel, ending with a per-service summary table (or,
+//! with `--output json`, one JSON document with each service's result and output).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 
 use super::{Loaded, hook_context, load_app};
 use crate::app::App;
@@ -35,6 +36,9 @@ pub struct FleetArgs {
     /// How many services run at once (default: the fleet file's, else 4)
     #[arg(long, global = true)]
     pub concurrency: Option<usize>,
+    /// Output format of the per-service outputs and the summary
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    pub output: FleetFormat,
     /// What to run
     #[command(subcommand)]
     pub command: FleetCommand,
@@ -48,6 +52,15 @@ fn parse_fleet_wait(text: &str) -> Result<deploy::WaitUntil, String> {
             "a fleet waits until stable or deployed, not {other}"
         )),
     }
+}
+
+/// `--output` of `fleet`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetFormat {
+    /// Each service's output under `=== NAME`, then a summary table
+    Text,
+    /// `{"command", "results": [{"service", "result", "seconds", "revision", "detail", "output"}]}`
+    Json,
 }
 
 /// Fleet commands.
@@ -175,7 +188,8 @@ pub fn run(
         .enable_all()
         .build()?;
     let sink = TerminalSink::new(*logger);
-    let color = globals.color;
+    let json = args.output == FleetFormat::Json;
+    let color = globals.color && !json;
     runtime.block_on(async {
         let mut clients_by_region: BTreeMap<Option<String>, crate::aws::Clients> = BTreeMap::new();
         let mut prefixes = Vec::new();
@@ -228,7 +242,7 @@ pub fn run(
                 },
             );
         }
-        let outputs: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+        let outputs: Mutex<BTreeMap<String, serde_json::Value>> = Mutex::new(BTreeMap::new());
         let command = &args.command;
         let lines = progress_lines(&apps, logger);
         for (prefix, name) in prefixes.iter().zip(apps.keys()) {
@@ -241,14 +255,14 @@ pub fn run(
             let outputs = &outputs;
             let line = lines.get(&name).cloned();
             async move {
-                let (outcome, text) = run_one(app, command, color).await;
+                let (outcome, output) = run_one(app, command, color, json).await;
                 if let Some(line) = line {
                     line.finish_with_message(outcome.label("done"));
                 }
-                if let Some(text) = text
+                if let Some(output) = output
                     && let Ok(mut outputs) = outputs.lock()
                 {
-                    outputs.push((name, text));
+                    outputs.insert(name, output);
                 }
                 outcome
             }
@@ -259,18 +273,32 @@ pub fn run(
             app.plugins
                 .finish_notifications(std::time::Duration::from_secs(10));
         }
-        if let Ok(outputs) = outputs.lock() {
-            for (name, text) in outputs.iter().filter(|(_, t)| !t.is_empty()) {
-                print_stdout(&format!("=== {name}\n{text}"))?;
-            }
-        }
         let ok = match command {
             FleetCommand::Deploy { dry_run: true, .. } => "planned",
             FleetCommand::Deploy { .. } => "deployed",
             FleetCommand::Rollback { .. } => "rolled back",
             _ => "ok",
         };
-        print_stdout(&fleet::table(&results, ok))?;
+        let mut outputs = outputs.into_inner().unwrap_or_default();
+        if json {
+            print_stdout(&to_pretty_json(&json_summary(
+                command,
+                &results,
+                ok,
+                &mut outputs,
+            )))?;
+        } else {
+            for (name, output) in &outputs {
+                let text = match output {
+                    serde_json::Value::String(text) => text.clone(),
+                    value => to_pretty_json(value),
+                };
+                if !text.is_empty() {
+                    print_stdout(&format!("=== {name}\n{text}"))?;
+                }
+            }
+            print_stdout(&fleet::table(&results, ok))?;
+        }
         let failed = results.iter().any(|r| !r.outcome.succeeded());
         let differs = results.iter().any(
             |r| matches!(&r.outcome, Outcome::Succeeded { detail, .. } if detail == "differs"),
@@ -285,8 +313,52 @@ pub fn run(
     })
 }
 
-/// Runs the command for one service; returns its outcome and text for stdout.
-async fn run_one(app: &App<'_>, command: &FleetCommand, color: bool) -> (Outcome, Option<String>) {
+/// The `--output json` document: the command and, per service (by name), its
+/// result, duration, revision, detail and output (diff text, status report, rendered task
+/// definition), taken out of `outputs`.
+fn json_summary(
+    command: &FleetCommand,
+    results: &[fleet::ServiceResult],
+    ok: &str,
+    outputs: &mut BTreeMap<String, serde_json::Value>,
+) -> serde_json::Value {
+    let name = match command {
+        FleetCommand::Deploy { .. } => "deploy",
+        FleetCommand::Diff { .. } => "diff",
+        FleetCommand::Status { .. } => "status",
+        FleetCommand::Rollback { .. } => "rollback",
+        FleetCommand::Render => "render",
+    };
+    let results: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            let (revision, detail) = match &r.outcome {
+                Outcome::Succeeded { revision, detail } => (revision.clone(), detail.clone()),
+                Outcome::Failed(m) | Outcome::RolledBack(m) | Outcome::Skipped(m) => {
+                    (None, m.clone())
+                }
+            };
+            serde_json::json!({
+                "service": r.name,
+                "result": r.outcome.label(ok),
+                "seconds": r.duration.as_secs_f64(),
+                "revision": revision,
+                "detail": detail,
+                "output": outputs.remove(&r.name),
+            })
+        })
+        .collect();
+    serde_json::json!({"command": name, "results": results})
+}
+
+/// Runs the command for one service; returns its outcome and its output for stdout (text, or
+/// with `json` a JSON value where there is one: the status report).
+async fn run_one(
+    app: &App<'_>,
+    command: &FleetCommand,
+    color: bool,
+    json: bool,
+) -> (Outcome, Option<serde_json::Value>) {
     match command {
         FleetCommand::Deploy {
             dry_run,
@@ -294,12 +366,12 @@ async fn run_one(app: &App<'_>, command: &FleetCommand, color: bool) -> (Outcome
         } => {
             let mut text = None;
             if *dry_run {
-                text = Some(
+                text = Some(serde_json::Value::String(
                     diff_text(app, color)
                         .await
                         .map(|(t, _)| t)
                         .unwrap_or_else(|e| format!("diff failed: {e}\n")),
-                );
+                ));
             }
             let options = DeployOptions {
                 dry_run: *dry_run,
@@ -336,20 +408,34 @@ async fn run_one(app: &App<'_>, command: &FleetCommand, color: bool) -> (Outcome
                         "no changes".to_owned()
                     },
                 },
-                Some(text),
+                Some(serde_json::Value::String(text)),
             ),
             Err(err) => (Outcome::Failed(err.to_string()), None),
         },
-        FleetCommand::Status { events } => match deploy::status::status(app, *events).await {
-            Ok(text) => (
-                Outcome::Succeeded {
-                    revision: None,
-                    detail: String::new(),
-                },
-                Some(text),
-            ),
-            Err(err) => (Outcome::Failed(err.to_string()), None),
-        },
+        FleetCommand::Status { events } => {
+            let output = if json {
+                crate::report::status(app, *events)
+                    .await
+                    .and_then(|report| {
+                        serde_json::to_value(report)
+                            .map_err(|e| deploy::Error::Invalid(e.to_string()))
+                    })
+            } else {
+                deploy::status::status(app, *events)
+                    .await
+                    .map(serde_json::Value::String)
+            };
+            match output {
+                Ok(output) => (
+                    Outcome::Succeeded {
+                        revision: None,
+                        detail: String::new(),
+                    },
+                    Some(output),
+                ),
+                Err(err) => (Outcome::Failed(err.to_string()), None),
+            }
+        }
         FleetCommand::Rollback { dry_run } => {
             let options = RollbackOptions {
                 dry_run: *dry_run,
@@ -381,7 +467,7 @@ async fn run_one(app: &App<'_>, command: &FleetCommand, color: bool) -> (Outcome
                         revision: None,
                         detail: String::new(),
                     },
-                    Some(to_pretty_json(&definition.value)),
+                    Some(definition.value),
                 ),
                 Err(err) => (Outcome::Failed(err.to_string()), None),
             }
