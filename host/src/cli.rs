@@ -508,6 +508,43 @@ mod tests {
     }
 
     #[test]
+    fn both_forms_of_negatable_flags_parse_and_the_last_wins() {
+        let deploy = |args: &[&str]| match parse(args).command {
+            Command::Deploy(d) => (d.wait, d.update_service),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(deploy(&["deploy"]), (true, true));
+        assert_eq!(
+            deploy(&["deploy", "--no-wait", "--no-update-service"]),
+            (false, false)
+        );
+        assert_eq!(
+            deploy(&["deploy", "--wait", "--update-service"]),
+            (true, true)
+        );
+        assert_eq!(deploy(&["deploy", "--wait", "--no-wait"]), (false, true));
+        assert_eq!(deploy(&["deploy", "--no-wait", "--wait"]), (true, true));
+        match parse(&["rollback", "--deregister-task-definition", "--wait"]).command {
+            Command::Rollback(r) => assert!(r.deregister_task_definition && r.wait),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["verify", "--get-secrets", "--no-put-logs"]).command {
+            Command::Verify(v) => assert!(v.get_secrets && !v.put_logs),
+            other => panic!("{other:?}"),
+        }
+        let mut command = Cli::command();
+        let help = command
+            .find_subcommand_mut("deploy")
+            .map(|d| d.render_long_help().to_string())
+            .unwrap_or_default();
+        assert!(help.contains("--no-update-service"), "{help}");
+        assert!(
+            !help.contains("  --update-service"),
+            "positive forms stay hidden: {help}"
+        );
+    }
+
+    #[test]
     fn ecspresso_flags_parse() {
         let cli = parse(&[
             "--config",

@@ -17,8 +17,15 @@ pub struct AppspecArgs {
     #[arg(long, default_value = "latest")]
     pub task_definition: String,
     /// Build from the service in AWS instead of the local service definition
-    #[arg(long = "no-update-service", action = clap::ArgAction::SetFalse)]
+    #[arg(long = "no-update-service", action = clap::ArgAction::SetFalse, overrides_with = "update_service_flag")]
     pub update_service: bool,
+    /// `--update-service`: the default, accepted as ecspresso (kong) accepts both forms
+    #[arg(
+        long = "update-service",
+        hide = true,
+        overrides_with = "update_service"
+    )]
+    pub update_service_flag: bool,
 }
 
 /// Runs `appspec`.

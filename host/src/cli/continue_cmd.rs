@@ -14,8 +14,11 @@ pub struct ContinueArgs {
     #[arg(long)]
     pub rollback: bool,
     /// Do not wait after continuing
-    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
+    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse, overrides_with = "wait_flag")]
     pub wait: bool,
+    /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
+    #[arg(long = "wait", hide = true, overrides_with = "wait")]
+    pub wait_flag: bool,
     /// What to wait for: deployed, stable, paused (the next pause, e.g. the next linear step)
     /// or ecs:<STAGE>
     #[arg(long, default_value = "deployed", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]

@@ -67,15 +67,25 @@ pub struct DeployArgs {
     #[arg(long)]
     pub force_new_deployment: bool,
     /// Do not wait for the deployment
-    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
+    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse, overrides_with = "wait_flag")]
     pub wait: bool,
+    /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
+    #[arg(long = "wait", hide = true, overrides_with = "wait")]
+    pub wait_flag: bool,
     /// What to wait for: stable, deployed, paused (a PAUSE hook awaits action),
     /// ecs:<STAGE> (e.g. ecs:BAKE_TIME) or codedeploy:<Event> (e.g. codedeploy:AllowTraffic)
     #[arg(long, default_value = "deployed", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
     pub wait_until: WaitUntil,
     /// Do not apply the service definition's attributes and tags
-    #[arg(long = "no-update-service", action = clap::ArgAction::SetFalse)]
+    #[arg(long = "no-update-service", action = clap::ArgAction::SetFalse, overrides_with = "update_service_flag")]
     pub update_service: bool,
+    /// `--update-service`: the default, accepted as ecspresso (kong) accepts both forms
+    #[arg(
+        long = "update-service",
+        hide = true,
+        overrides_with = "update_service"
+    )]
+    pub update_service_flag: bool,
     /// Auto scaling changes applied before the update
     #[command(flatten)]
     pub auto_scaling: AutoScalingArgs,
@@ -126,8 +136,11 @@ pub struct ScaleArgs {
     #[arg(long, value_name = "N")]
     pub tasks: Option<i32>,
     /// Do not wait for the service to be stable
-    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
+    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse, overrides_with = "wait_flag")]
     pub wait: bool,
+    /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
+    #[arg(long = "wait", hide = true, overrides_with = "wait")]
+    pub wait_flag: bool,
     /// Auto scaling changes
     #[command(flatten)]
     pub auto_scaling: AutoScalingArgs,
@@ -140,8 +153,11 @@ pub struct RefreshArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Do not wait for the new deployment
-    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
+    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse, overrides_with = "wait_flag")]
     pub wait: bool,
+    /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
+    #[arg(long = "wait", hide = true, overrides_with = "wait")]
+    pub wait_flag: bool,
 }
 
 /// Runs `deploy`.

@@ -18,11 +18,21 @@ pub struct RollbackArgs {
     #[arg(long, value_name = "N")]
     pub revision: Option<u64>,
     /// Keep the rolled-back revision registered
-    #[arg(long = "no-deregister-task-definition", action = clap::ArgAction::SetFalse)]
+    #[arg(long = "no-deregister-task-definition", action = clap::ArgAction::SetFalse, overrides_with = "deregister_task_definition_flag")]
     pub deregister_task_definition: bool,
+    /// `--deregister-task-definition`: the default, accepted as ecspresso (kong) accepts both forms
+    #[arg(
+        long = "deregister-task-definition",
+        hide = true,
+        overrides_with = "deregister_task_definition"
+    )]
+    pub deregister_task_definition_flag: bool,
     /// Do not wait for the rollback (needs --no-deregister-task-definition)
-    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
+    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse, overrides_with = "wait_flag")]
     pub wait: bool,
+    /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
+    #[arg(long = "wait", hide = true, overrides_with = "wait")]
+    pub wait_flag: bool,
     /// What to wait for
     #[arg(long, default_value = "stable", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
     pub wait_until: deploy::WaitUntil,

@@ -61,8 +61,11 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "stopped")]
     pub wait_until: RunUntil,
     /// Do not wait for the tasks
-    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse)]
+    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse, overrides_with = "wait_flag")]
     pub wait: bool,
+    /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
+    #[arg(long = "wait", hide = true, overrides_with = "wait")]
+    pub wait_flag: bool,
 }
 
 /// Runs `run`.

@@ -21,11 +21,17 @@ pub enum VerifyOutput {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// Do not read secrets (GetSecretValue, GetParameters): report them as SKIP
-    #[arg(long = "no-get-secrets", action = clap::ArgAction::SetFalse)]
+    #[arg(long = "no-get-secrets", action = clap::ArgAction::SetFalse, overrides_with = "get_secrets_flag")]
     pub get_secrets: bool,
+    /// `--get-secrets`: the default, accepted as ecspresso (kong) accepts both forms
+    #[arg(long = "get-secrets", hide = true, overrides_with = "get_secrets")]
+    pub get_secrets_flag: bool,
     /// Do not write a test event to each awslogs log group: report them as SKIP
-    #[arg(long = "no-put-logs", action = clap::ArgAction::SetFalse)]
+    #[arg(long = "no-put-logs", action = clap::ArgAction::SetFalse, overrides_with = "put_logs_flag")]
     pub put_logs: bool,
+    /// `--put-logs`: the default, accepted as ecspresso (kong) accepts both forms
+    #[arg(long = "put-logs", hide = true, overrides_with = "put_logs")]
+    pub put_logs_flag: bool,
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub output: VerifyOutput,
