@@ -225,4 +225,11 @@ async fn exec_needs_the_session_manager_plugin() {
     );
     let output = context.run(&["exec", "portforward", "--port", "http"], &[]);
     assert_failure(&output, "invalid value 'http' for '--port <PORT>'");
+    let output = context.run(
+        &["exec", "portforward", "-L", "15432:db.internal:5432"],
+        &[("PATH", "/usr/bin:/bin")],
+    );
+    assert_failure(&output, "session-manager-plugin on PATH");
+    let output = context.run(&["exec", "portforward", "-L", "15432:5432"], &[]);
+    assert_failure(&output, "`15432:5432` is not LOCAL_PORT:HOST:PORT");
 }

@@ -135,4 +135,11 @@ ecr.put_image(repositoryName='web', imageManifest='{{\"schemaVersion\": 2, \"med
         "{}",
         text(&output.stdout)
     );
+    let output = context.run(&["verify", "--no-get-secrets", "--no-cache"], &[]);
+    assert_success(&output);
+    assert!(
+        text(&output.stdout).contains("  TaskRole[exec]\n  --> [OK]\n"),
+        "{}",
+        text(&output.stdout)
+    );
 }

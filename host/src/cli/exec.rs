@@ -35,15 +35,34 @@ pub enum ExecCommand {
     /// Forward a local port to a port of the task (or, with --host, to a host the task reaches)
     Portforward {
         /// The remote port
-        #[arg(long)]
-        port: u16,
+        #[arg(long, required_unless_present = "forward")]
+        port: Option<u16>,
         /// The local port (0: any free port)
         #[arg(long, default_value_t = 0)]
         local_port: u16,
         /// Remote host to reach through the task (e.g. a database endpoint)
         #[arg(long)]
         host: Option<String>,
+        /// ssh-style `LOCAL_PORT:HOST:PORT` (instead of --local-port, --host and --port)
+        #[arg(short = 'L', value_name = "LOCAL:HOST:PORT", value_parser = parse_forward, conflicts_with_all = ["port", "host"])]
+        forward: Option<(u16, String, u16)>,
     },
+}
+
+/// Parses `-L LOCAL_PORT:HOST:PORT`.
+fn parse_forward(text: &str) -> Result<(u16, String, u16), String> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let [local, host, port] = parts.as_slice() else {
+        return Err(format!("`{text}` is not LOCAL_PORT:HOST:PORT"));
+    };
+    let number = |s: &str| {
+        s.parse::<u16>()
+            .map_err(|_| format!("`{s}` in `{text}` is not a port number"))
+    };
+    if host.is_empty() {
+        return Err(format!("`{text}` has no host"));
+    }
+    Ok((number(local)?, (*host).to_owned(), number(port)?))
 }
 
 /// The SSM document and parameters of a port-forwarding session.
@@ -133,7 +152,12 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
             port,
             local_port,
             host,
+            forward,
         } => {
+            let (local_port, host, port) = match forward {
+                Some((local, host, port)) => (local, Some(host), port),
+                None => (local_port, host, port.unwrap_or_default()),
+            };
             let runtime = runtime_id(app, &task, args.container.as_deref()).await?;
             let target = session_target(app.cluster(), &task, runtime.as_deref());
             let (document, parameters) = port_forwarding(port, local_port, host.as_deref());
@@ -249,5 +273,16 @@ mod tests {
             "ecs:prod_abc123_abc123-265927825"
         );
         assert_eq!(session_target("prod", "abc123", None), "ecs:prod_abc123");
+        assert_eq!(
+            parse_forward("15432:db.internal:5432"),
+            Ok((15432, "db.internal".to_owned(), 5432))
+        );
+        assert!(parse_forward("15432:5432").is_err());
+        assert!(
+            parse_forward("x:db:5432")
+                .unwrap_err()
+                .contains("not a port number")
+        );
+        assert!(parse_forward("1::2").is_err());
     }
 }

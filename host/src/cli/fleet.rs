@@ -442,6 +442,7 @@ async fn run_one(
                 target: RollbackTarget::Previous,
                 deregister: !*dry_run,
                 wait: Some(deploy::WaitUntil::Stable),
+                rollback_events: deploy::RollbackEvents::default(),
             };
             match deploy::rollback(app, options).await {
                 Ok(td) => (

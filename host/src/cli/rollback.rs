@@ -36,6 +36,10 @@ pub struct RollbackArgs {
     /// What to wait for
     #[arg(long, default_value = "stable", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
     pub wait_until: deploy::WaitUntil,
+    /// CodeDeploy only: comma-separated events that roll the rollback deployment back
+    /// (DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST)
+    #[arg(long, value_name = "EVENTS")]
+    pub rollback_events: Option<String>,
 }
 
 /// Runs `rollback`.
@@ -49,6 +53,10 @@ pub async fn run(args: RollbackArgs, app: &crate::app::App<'_>) -> anyhow::Resul
                 .map_or(RollbackTarget::Previous, RollbackTarget::Revision),
             deregister: args.deregister_task_definition,
             wait: args.wait.then_some(args.wait_until),
+            rollback_events: deploy::RollbackEvents::parse(
+                args.rollback_events.as_deref().unwrap_or(""),
+            )
+            .map_err(|e| anyhow::anyhow!("--rollback-events: {e}"))?,
         },
     )
     .await?;

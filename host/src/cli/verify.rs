@@ -32,6 +32,9 @@ pub struct VerifyArgs {
     /// `--put-logs`: the default, accepted as ecspresso (kong) accepts both forms
     #[arg(long = "put-logs", hide = true, overrides_with = "put_logs")]
     pub put_logs_flag: bool,
+    /// Check every reference, even one checked before in this run (e.g. the same role twice)
+    #[arg(long)]
+    pub no_cache: bool,
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub output: VerifyOutput,
@@ -44,6 +47,7 @@ pub async fn run(args: VerifyArgs, app: &crate::app::App<'_>) -> anyhow::Result<
         VerifyOptions {
             get_secrets: args.get_secrets,
             put_logs: args.put_logs,
+            no_cache: args.no_cache,
         },
     )
     .await?;

@@ -87,9 +87,10 @@ pub(super) async fn rollback(
     service: &str,
     remote: &aws_sdk_ecs::types::Service,
     target: Result<String, Error>,
-    wait: bool,
-    dry_run: bool,
+    options: super::RollbackOptions,
 ) -> Result<String, Error> {
+    let wait = options.wait.is_some();
+    let dry_run = options.dry_run;
     let group = codedeploy::find_group(app, service).await?;
     if let Some(id) = codedeploy::active_deployment(app, &group).await? {
         app.info(format!(
@@ -132,7 +133,7 @@ pub(super) async fn rollback(
         &group,
         &service_json,
         target,
-        Default::default(),
+        options.rollback_events,
         dry_run,
     )
     .await?;

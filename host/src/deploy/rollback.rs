@@ -39,6 +39,8 @@ pub struct RollbackOptions {
     pub deregister: bool,
     /// What to wait for (`None`: do not wait).
     pub wait: Option<WaitUntil>,
+    /// CodeDeploy services: events that roll the rollback deployment back.
+    pub rollback_events: super::codedeploy::RollbackEvents,
 }
 
 /// Rolls the service back. Returns the task definition it now runs. Notify plugins hear of a
@@ -83,15 +85,7 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
             RollbackTarget::Revision(n) => Ok(format!("{family}:{n}")),
             RollbackTarget::Previous => previous_revision(app, &family, &current).await,
         };
-        let now = super::codedeploy_run::rollback(
-            app,
-            &name,
-            &service,
-            target,
-            options.wait.is_some(),
-            options.dry_run,
-        )
-        .await?;
+        let now = super::codedeploy_run::rollback(app, &name, &service, target, options).await?;
         if !options.dry_run && now != current && !now.is_empty() {
             finish_deregister(app, options, &current).await?;
         }

@@ -21,6 +21,8 @@ pub struct VerifyOptions {
     pub get_secrets: bool,
     /// Create a log stream and put a test event in each awslogs group; off: SKIP.
     pub put_logs: bool,
+    /// Check a resource again even if it was checked earlier in the run.
+    pub no_cache: bool,
 }
 
 /// Runs every check of the configured definitions and returns the report.
@@ -130,7 +132,12 @@ impl Run<'_, '_> {
     async fn role(&mut self, depth: usize, label: &str, arn: &str, service: &'static str) {
         let name = format!("{label}[{}]", role_name(arn));
         let key = (role_name(arn).to_owned(), service);
-        if let Some((status, message)) = self.roles.get(&key).cloned() {
+        if let Some((status, message)) = self
+            .roles
+            .get(&key)
+            .filter(|_| !self.options.no_cache)
+            .cloned()
+        {
             self.report.record(depth, name, status, message, true);
             return;
         }
