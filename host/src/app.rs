@@ -30,6 +30,8 @@ pub struct App<'a> {
     pub hook_context: Mutex<HookContext>,
     /// When the command started.
     pub started: Instant,
+    /// `--filter-command` (or the deprecated config key): picks a task interactively.
+    pub filter_command: Option<String>,
 }
 
 impl App<'_> {

@@ -11,6 +11,7 @@ mod diff;
 mod exec;
 mod fleet;
 mod init;
+mod pick;
 mod plugin;
 mod render;
 mod revisions;
@@ -461,7 +462,13 @@ where
         if context.region.is_empty() {
             context.region = clients.region.clone().unwrap_or_default();
         }
+        let filter_command = globals
+            .filter_command
+            .clone()
+            .or_else(|| config.file.filter_command.clone())
+            .filter(|c| !c.trim().is_empty());
         let app = crate::app::App {
+            filter_command,
             config,
             renderer,
             clients,

@@ -113,6 +113,32 @@ async fn tasks_list_find_logs_and_stop() {
     let logs = context.run(&["tasks", "logs", "--id", &id], &[]);
     assert_success(&logs);
     assert_eq!(text(&logs.stdout), "hello from the task\n");
+    let picked = context.run(
+        &[
+            "--filter-command",
+            "grep STOPPED | head -n 1",
+            "tasks",
+            "find",
+        ],
+        &[],
+    );
+    assert_success(&picked);
+    assert!(
+        text(&picked.stdout).contains(&id),
+        "{}",
+        text(&picked.stdout)
+    );
+    assert_failure(
+        &context.run(&["tasks", "find"], &[]),
+        "give --id (or --filter-command to pick a task)",
+    );
+    assert_failure(
+        &context.run(
+            &["tasks", "find"],
+            &[("RISTRETTO_FILTER_COMMAND", "grep NOTHING")],
+        ),
+        "nothing was selected by the filter command `grep NOTHING`",
+    );
     let trace = context.run(&["tasks", "trace", "--id", &id], &[]);
     assert_success(&trace);
     let trace = text(&trace.stdout);

@@ -114,11 +114,20 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
                 .send()
                 .await
                 .map_err(|err| crate::deploy::aws_error("ListTasks", &err, &[]))?;
-            output
-                .task_arns()
-                .first()
-                .cloned()
-                .with_context(|| format!("service `{service}` has no running task"))?
+            let running = output.task_arns();
+            if running.is_empty() {
+                anyhow::bail!("service `{service}` has no running task");
+            }
+            match &app.filter_command {
+                Some(filter) => {
+                    let lines: Vec<String> = running
+                        .iter()
+                        .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned())
+                        .collect();
+                    super::pick::pick(filter, &lines)?
+                }
+                None => running[0].clone(),
+            }
         }
     };
     let region = app.clients.region.clone().unwrap_or_default();

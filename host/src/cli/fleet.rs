@@ -239,6 +239,7 @@ pub fn run(
                     plugins: Arc::new(plugins),
                     hook_context: Mutex::new(context),
                     started: std::time::Instant::now(),
+                    filter_command: None,
                 },
             );
         }

@@ -30,33 +30,33 @@ pub enum TasksCommand {
     List,
     /// Print one task as JSON
     Find {
-        /// Task id (or ARN)
+        /// Task id (or ARN); default: picked with --filter-command
         #[arg(long)]
-        id: String,
+        id: Option<String>,
     },
     /// Print a task's timeline (created, pulled, started, stopped, exit codes) and its logs
     Trace {
-        /// Task id (or ARN)
+        /// Task id (or ARN); default: picked with --filter-command
         #[arg(long)]
-        id: String,
+        id: Option<String>,
         /// Leave out the log lines
         #[arg(long)]
         no_logs: bool,
     },
     /// Stop a task
     Stop {
-        /// Task id (or ARN)
+        /// Task id (or ARN); default: picked with --filter-command
         #[arg(long)]
-        id: String,
+        id: Option<String>,
         /// Reason recorded on the task
         #[arg(long, default_value = "stopped by ristretto")]
         reason: String,
     },
     /// Print a task's awslogs lines
     Logs {
-        /// Task id (or ARN)
+        /// Task id (or ARN); default: picked with --filter-command
         #[arg(long)]
-        id: String,
+        id: Option<String>,
         /// Container (default: the first with awslogs)
         #[arg(long)]
         container: Option<String>,
@@ -83,18 +83,18 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
     match args.command.unwrap_or(TasksCommand::List) {
         TasksCommand::List => print_stdout(&format_list(&tasks, args.output))?,
         TasksCommand::Find { id } => {
-            let task = find(&tasks, &id)?;
+            let task = choose(app, &tasks, id)?;
             print_stdout(&to_pretty_json(&to_json(task).map_err(anyhow::Error::msg)?))?;
         }
         TasksCommand::Trace { id, no_logs } => {
-            let task = find(&tasks, &id)?;
+            let task = choose(app, &tasks, id)?;
             print_stdout(&timeline(task))?;
             if !no_logs {
                 logs(app, task, None, false).await?;
             }
         }
         TasksCommand::Stop { id, reason } => {
-            let task = find(&tasks, &id)?;
+            let task = choose(app, &tasks, id)?;
             app.clients
                 .ecs
                 .stop_task()
@@ -114,7 +114,7 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
             container,
             follow,
         } => {
-            let task = find(&tasks, &id)?;
+            let task = choose(app, &tasks, id)?;
             logs(app, task, container.as_deref(), follow).await?;
         }
     }
@@ -251,6 +251,24 @@ fn timeline(task: &aws_sdk_ecs::types::Task) -> String {
 
 fn short(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// The task named by `--id`, or the one picked with `--filter-command`.
+fn choose<'t>(
+    app: &App<'_>,
+    tasks: &'t [aws_sdk_ecs::types::Task],
+    id: Option<String>,
+) -> anyhow::Result<&'t aws_sdk_ecs::types::Task> {
+    let id = match (id, &app.filter_command) {
+        (Some(id), _) => id,
+        (None, Some(filter)) => {
+            let listing = format_list(tasks, TasksFormat::Tsv);
+            let lines: Vec<String> = listing.lines().map(str::to_owned).collect();
+            super::pick::pick(filter, &lines)?
+        }
+        (None, None) => anyhow::bail!("give --id (or --filter-command to pick a task)"),
+    };
+    find(tasks, &id)
 }
 
 fn format_list(tasks: &[aws_sdk_ecs::types::Task], format: TasksFormat) -> String {

@@ -1,0 +1,58 @@
+//! `--filter-command`: hands candidate lines to an interactive filter (peco, fzf, …) through
+//! `sh -c` and reads back the chosen line, as ecspresso does for tasks.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use anyhow::Context;
+
+/// Runs `filter_command` with `lines` on its stdin (the terminal stays its stderr/tty) and
+/// returns the first tab-separated field of the first line it prints.
+pub fn pick(filter_command: &str, lines: &[String]) -> anyhow::Result<String> {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(filter_command)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run the filter command `{filter_command}`"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        for line in lines {
+            // A filter may exit before reading everything (e.g. `head -n 1`).
+            if writeln!(stdin, "{line}").is_err() {
+                break;
+            }
+        }
+    }
+    let output = child
+        .wait_with_output()
+        .with_context(|| format!("the filter command `{filter_command}` failed"))?;
+    let chosen = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .next()
+        .and_then(|l| l.split('\t').next())
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    if chosen.is_empty() {
+        anyhow::bail!("nothing was selected by the filter command `{filter_command}`");
+    }
+    Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn returns_the_first_field_of_the_chosen_line() {
+        let lines = vec![
+            "abc\tweb:1\tRUNNING".to_owned(),
+            "def\tweb:2\tSTOPPED".to_owned(),
+        ];
+        assert_eq!(pick("grep STOPPED", &lines).unwrap(), "def");
+        assert_eq!(pick("head -n 1", &lines).unwrap(), "abc");
+        let err = pick("grep NOTHING", &lines).unwrap_err().to_string();
+        assert!(err.contains("nothing was selected"), "{err}");
+    }
+}
