@@ -422,9 +422,9 @@ async fn run_one(
                             .map_err(|e| deploy::Error::Invalid(e.to_string()))
                     })
             } else {
-                deploy::status::status(app, *events)
+                crate::report::status(app, *events)
                     .await
-                    .map(serde_json::Value::String)
+                    .map(|report| serde_json::Value::String(deploy::status::to_text(&report)))
             };
             match output {
                 Ok(output) => (

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use crate::deploy::status::status;
 use crate::output::{print_stdout, to_pretty_json};
 
 /// `--output` of `status`.
@@ -30,12 +29,10 @@ pub struct StatusArgs {
 
 /// Runs `status`.
 pub async fn run(args: StatusArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
+    let report = crate::report::status(app, args.events).await?;
     let text = match args.output {
-        StatusFormat::Text => status(app, args.events).await?,
-        StatusFormat::Json => {
-            let report = crate::report::status(app, args.events).await?;
-            to_pretty_json(&serde_json::to_value(report)?)
-        }
+        StatusFormat::Text => crate::deploy::status::to_text(&report),
+        StatusFormat::Json => to_pretty_json(&serde_json::to_value(report)?),
     };
     print_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
