@@ -1,5 +1,6 @@
 """Local stand-ins for the demo (stdlib only, 127.0.0.1): a Slack incoming-webhook sink that
-prints each Block Kit message it receives, and an app health endpoint for the HTTP gate.
+prints each Block Kit message it receives, and an app health endpoint for the HTTP gate
+(`/health` healthy, `/broken` failing).
 Usage: python3 scripts/demo-servers.py SLACK_PORT HEALTH_PORT (stops on SIGTERM)."""
 import json
 import signal
@@ -30,16 +31,19 @@ class Slack(BaseHTTPRequestHandler):
 
 
 class Health(BaseHTTPRequestHandler):
+    """`/health` answers 200 ok; `/broken` answers 503 (a release whose checks fail)."""
     probes = 0
 
     def do_GET(self):
         Health.probes += 1
-        reply = b'{"status": "ok"}'
-        self.send_response(200)
+        broken = self.path.startswith("/broken")
+        reply = b'{"status": "down"}' if broken else b'{"status": "ok"}'
+        self.send_response(503 if broken else 200)
         self.send_header("content-length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)
-        print(f"  [health] probe {Health.probes}: 200 ok", flush=True)
+        outcome = "503 down" if broken else "200 ok"
+        print(f"  [health] probe {Health.probes} {self.path}: {outcome}", flush=True)
 
     def log_message(self, *args):
         pass

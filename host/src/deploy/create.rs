@@ -54,6 +54,21 @@ pub async fn create(
         }
     };
 
+    let controller = definition
+        .value
+        .pointer("/deploymentController/type")
+        .and_then(serde_json::Value::as_str);
+    let strategy = match (controller, super::native_traffic_shift(&definition.value)) {
+        (Some("CODE_DEPLOY"), _) => "codedeploy",
+        (_, Some("BLUE_GREEN")) => "blue-green",
+        (_, Some("LINEAR")) => "linear",
+        (_, Some("CANARY")) => "canary",
+        _ => "rolling",
+    };
+    app.update_context(|c| {
+        c.revision = Some(super::short_task_definition(&task_definition).to_owned());
+        c.strategy = strategy.to_owned();
+    });
     let mut input = create_input(&definition.value, &definition_source(app))?;
     let daemon = input
         .scheduling_strategy
