@@ -214,4 +214,28 @@ async fn wait_until_an_event_then_continue_then_rollback() {
         &[("TAG", "3")],
     );
     assert_failure(&output, "needs the ECS deployment controller");
+
+    std::fs::create_dir_all(context.path("init")).expect("mkdir");
+    let output = context.run(
+        &[
+            "--config",
+            "init/ecspresso.yml",
+            "init",
+            "--cluster",
+            "e2e",
+            "--service",
+            "web",
+            "--task-definition-path",
+            "init/td.json",
+            "--service-definition-path",
+            "init/sd.json",
+        ],
+        &[],
+    );
+    assert_success(&output);
+    let config = std::fs::read_to_string(context.path("init/ecspresso.yml")).expect("config");
+    assert!(
+        config.contains("codedeploy:\n  application_name: shop\n  deployment_group_name: web\n"),
+        "{config}"
+    );
 }

@@ -10,7 +10,7 @@ use clap::Args;
 use serde_json::Value;
 
 use crate::aws::Clients;
-use crate::config::{ConfigFile, Globals};
+use crate::config::{CodeDeployConfig, ConfigFile, Globals};
 use crate::definition::{DefinitionKind, normalize_from_aws, to_json};
 use crate::deploy::{
     aws_error, describe_service, diff::remote_service_json, short_task_definition,
@@ -50,6 +50,37 @@ pub struct InitArgs {
     pub jsonnet: bool,
 }
 
+/// The `codedeploy:` keys of a CODE_DEPLOY service, found by discovery (so later commands skip
+/// it); a warning and none when no deployment group is found.
+async fn codedeploy_settings(
+    clients: &Clients,
+    cluster: &str,
+    service: &str,
+    logger: &Logger,
+) -> Option<CodeDeployConfig> {
+    let found = crate::deploy::codedeploy::find_group_with(
+        &clients.codedeploy,
+        cluster,
+        service,
+        &CodeDeployConfig::default(),
+        "the config",
+    )
+    .await;
+    match found {
+        Ok(group) => Some(CodeDeployConfig {
+            application_name: Some(group.application),
+            deployment_group_name: Some(group.name),
+            deployment_config_name: None,
+        }),
+        Err(err) => {
+            logger.warn(&format!(
+                "service {service} uses CodeDeploy, but its deployment group was not found: {err}"
+            ));
+            None
+        }
+    }
+}
+
 /// Runs `init`.
 pub fn run(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -60,6 +91,7 @@ pub fn run(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Result
 
 async fn init(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Result<ExitCode> {
     let clients = Clients::load(args.region.as_deref(), globals.assume_role_arn.as_deref()).await;
+    let mut codedeploy = None;
     let (service_json, task_definition_arn) = match &args.service {
         Some(name) => {
             let service = describe_service(&clients.ecs, &args.cluster, name)
@@ -68,6 +100,12 @@ async fn init(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Res
                     format!("service `{name}` not found in cluster `{}`", args.cluster)
                 })?;
             let arn = service.task_definition().unwrap_or_default().to_owned();
+            let is_code_deploy = service
+                .deployment_controller()
+                .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY");
+            if is_code_deploy {
+                codedeploy = codedeploy_settings(&clients, &args.cluster, name, logger).await;
+            }
             (
                 Some(service_definition(remote_service_json(&service)?)),
                 arn,
@@ -122,6 +160,7 @@ async fn init(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Res
         service: args.service.clone(),
         service_definition: service_json.as_ref().map(|_| service_path.clone()),
         task_definition: Some(task_path.clone()),
+        codedeploy,
         ..ConfigFile::default()
     };
     let format = |value: &Value| {

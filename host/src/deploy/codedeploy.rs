@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 pub use appspec::appspec;
 pub use follow::{continue_deployment, follow, stop_with_rollback};
-pub use group::{Group, find as find_group};
+pub use group::{Group, find as find_group, find_with as find_group_with};
 
 use aws_sdk_codedeploy::types::{
     AppSpecContent, AutoRollbackConfiguration, AutoRollbackEvent, DeploymentStatus,

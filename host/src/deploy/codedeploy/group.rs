@@ -6,6 +6,7 @@
 use aws_sdk_codedeploy::types::{ComputePlatform, DeploymentGroupInfo, DeploymentReadyAction};
 
 use crate::app::App;
+use crate::config::CodeDeployConfig;
 use crate::deploy::{Error, aws_error};
 
 /// A deployment group and what ristretto needs to know about it.
@@ -44,20 +45,37 @@ impl Group {
 /// The deployment group of the configured service.
 pub async fn find(app: &App<'_>, service: &str) -> Result<Group, Error> {
     let settings = app.config.file.codedeploy.clone().unwrap_or_default();
+    find_with(
+        &app.clients.codedeploy,
+        app.cluster(),
+        service,
+        &settings,
+        &app.config.path.display().to_string(),
+    )
+    .await
+}
+
+/// The deployment group of `service` in `cluster`, from `settings` (the `codedeploy:` keys)
+/// or discovery; `config` names the config file in the error.
+pub async fn find_with(
+    client: &aws_sdk_codedeploy::Client,
+    cluster: &str,
+    service: &str,
+    settings: &CodeDeployConfig,
+    config: &str,
+) -> Result<Group, Error> {
     let config_override = settings.deployment_config_name.as_deref();
     let applications = match &settings.application_name {
         Some(name) => vec![name.clone()],
-        None => ecs_applications(app).await?,
+        None => ecs_applications(client).await?,
     };
     for application in &applications {
         let groups = match &settings.deployment_group_name {
             Some(name) => vec![name.clone()],
-            None => group_names(app, application).await?,
+            None => group_names(client, application).await?,
         };
         for group in groups {
-            let output = app
-                .clients
-                .codedeploy
+            let output = client
                 .get_deployment_group()
                 .application_name(application)
                 .deployment_group_name(&group)
@@ -68,33 +86,30 @@ pub async fn find(app: &App<'_>, service: &str) -> Result<Group, Error> {
                 continue;
             };
             let explicit = settings.deployment_group_name.is_some();
-            let serves = info.ecs_services().iter().any(|s| {
-                s.service_name() == Some(service) && s.cluster_name() == Some(app.cluster())
-            });
+            let serves = info
+                .ecs_services()
+                .iter()
+                .any(|s| s.service_name() == Some(service) && s.cluster_name() == Some(cluster));
             if serves || explicit {
                 return Ok(Group::from_info(info, config_override));
             }
         }
     }
     Err(Error::Invalid(format!(
-        "no CodeDeploy deployment group deploys service {service} of cluster {} (searched {}); set codedeploy.application_name and codedeploy.deployment_group_name in {}",
-        app.cluster(),
+        "no CodeDeploy deployment group deploys service {service} of cluster {cluster} (searched {}); set codedeploy.application_name and codedeploy.deployment_group_name in {config}",
         if applications.is_empty() {
             "no ECS applications found".to_owned()
         } else {
             format!("applications {}", applications.join(", "))
         },
-        app.config.path.display()
     )))
 }
 
-async fn ecs_applications(app: &App<'_>) -> Result<Vec<String>, Error> {
+async fn ecs_applications(client: &aws_sdk_codedeploy::Client) -> Result<Vec<String>, Error> {
     let mut names = Vec::new();
     let mut token = None;
     loop {
-        let output = app
-            .clients
-            .codedeploy
+        let output = client
             .list_applications()
             .set_next_token(token)
             .send()
@@ -111,9 +126,7 @@ async fn ecs_applications(app: &App<'_>) -> Result<Vec<String>, Error> {
     }
     let mut ecs = Vec::new();
     for chunk in names.chunks(100) {
-        let output = app
-            .clients
-            .codedeploy
+        let output = client
             .batch_get_applications()
             .set_application_names(Some(chunk.to_vec()))
             .send()
@@ -130,13 +143,14 @@ async fn ecs_applications(app: &App<'_>) -> Result<Vec<String>, Error> {
     Ok(ecs)
 }
 
-async fn group_names(app: &App<'_>, application: &str) -> Result<Vec<String>, Error> {
+async fn group_names(
+    client: &aws_sdk_codedeploy::Client,
+    application: &str,
+) -> Result<Vec<String>, Error> {
     let mut names = Vec::new();
     let mut token = None;
     loop {
-        let output = app
-            .clients
-            .codedeploy
+        let output = client
             .list_deployment_groups()
             .application_name(application)
             .set_next_token(token)
