@@ -47,7 +47,6 @@ fn load(path: &Path, config: serde_json::Value, cache: Option<&Path>) -> PluginS
         &Environment::default(),
         cache,
         &quiet,
-        &|_| {},
     ) {
         Ok(set) => set,
         Err(err) => panic!("{err}"),

@@ -375,14 +375,12 @@ fn load_plugins(
             }
         })
     };
-    let warn = |message: String| logger.warn(&message);
     Ok(crate::plugins::PluginSet::load(
         &config.file.plugins,
         config.dir(),
         environment,
         plugin_cache_dir(environment).as_deref(),
         &factory,
-        &warn,
     )?)
 }
 

@@ -7,6 +7,7 @@
 //! costs nothing. Never prints: warnings go to the caller's `Warn` sink.
 
 mod cloudformation;
+mod external;
 pub mod tfstate;
 mod tfstate_source;
 
@@ -333,6 +334,13 @@ pub fn register_plugins(
                 tfstate_source::register(registry, prefix, Arc::new(source))?;
             }
             "cloudformation" => cloudformation::register(registry, prefix, lookups)?,
+            "external" => external::External::from_config(&entry.config)
+                .map_err(|message| Error::Config {
+                    plugin: entry.name.clone(),
+                    index,
+                    message,
+                })?
+                .register(registry, prefix)?,
             "ssm" if !prefix.is_empty() => register(registry, lookups, Some(prefix), None, false)?,
             "secretsmanager" if !prefix.is_empty() => {
                 register(registry, lookups, None, Some(prefix), false)?

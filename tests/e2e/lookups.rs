@@ -108,3 +108,36 @@ async fn cloudformation_lookups_resolve_and_fail_clearly() {
         "td.json:2:17: error calling cfn_export: no export named shared-vpc (nearest of 1: shared-vpc-id)",
     );
 }
+
+#[tokio::test]
+async fn external_plugin_functions_run_commands_in_templates_and_jsonnet() {
+    let context = TestContext::offline();
+    context.write(
+        "ecspresso.yml",
+        "region: ap-northeast-1\ncluster: c\nservice: web\ntask_definition: td.json\nservice_definition: sd.jsonnet\nplugins:\n  - name: external\n    config:\n      name: image_for\n      command: [sh, -c, 'printf \"{\\\"image\\\": \\\"nginx:%s\\\", \\\"tag\\\": \\\"%s\\\"}\" \"$1\" \"$1\"', '--']\n      num_args: 1\n      timeout: 5s\n  - name: external\n    func_prefix: git_\n    config:\n      name: sha\n      command: [echo, abc123]\n      parser: string\n  - name: external\n    config:\n      name: broken\n      command: [sh, -c, 'echo no such table >&2; exit 4']\n",
+    );
+    context.write(
+        "td.json",
+        r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx", "dockerLabels": {{ image_for `1.27` }}, "memory": 64,
+  "environment": [{"name": "SHA", "value": "{{ git_sha }}"}]}]}"#,
+    );
+    context.write(
+        "sd.jsonnet",
+        "{ desiredCount: 1, tags: [{ key: 'image', value: std.native('image_for')('1.28').image }] }\n",
+    );
+    let output = context.run(&["render", "taskdef", "servicedef"], &[]);
+    assert_success(&output);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("\"tag\": \"1.27\"") && stdout.contains("\"image\": \"nginx:1.27\""),
+        "JSON results print as JSON in templates: {stdout}"
+    );
+    assert!(stdout.contains("\"value\": \"abc123\""), "{stdout}");
+    assert!(stdout.contains("\"value\": \"nginx:1.28\""), "{stdout}");
+
+    context.write("td.json", "{\n  \"family\": \"{{ broken }}\"\n}\n");
+    assert_failure(
+        &context.run(&["render", "taskdef"], &[]),
+        "td.json:2:17: error calling broken: `sh -c echo no such table >&2; exit 4` exited with exit status: 4",
+    );
+}

@@ -313,14 +313,11 @@ async fn bad_plugin_entries_are_clear_errors() {
     );
     context.write(
         "ecspresso.yml",
-        &config("  - name: external\n    config:\n      name: x\n      command: [echo]\n"),
+        &config("  - name: external\n    config:\n      name: x\n      command: [echo]\n      parser: yaml\n"),
     );
-    let output = context.run(&["render", "config"], &[]);
-    assert_success(&output);
-    assert!(
-        text(&output.stderr).contains("built-in plugin `external` is not available"),
-        "{}",
-        text(&output.stderr)
+    assert_failure(
+        &context.run(&["render", "config"], &[]),
+        "plugin `external` (plugins[0]): `config.parser` is json or string, not `yaml`",
     );
 }
 

@@ -241,7 +241,6 @@ fn load(
             log_logger.info(&format!("plugin `{name}`: {message}"))
         })
     };
-    let warn = |message: String| logger.warn(&message);
     let base = path
         .parent()
         .map(std::path::Path::to_path_buf)
@@ -254,6 +253,5 @@ fn load(
         environment,
         super::plugin_cache_dir(environment).as_deref(),
         &factory,
-        &warn,
     )?)
 }

@@ -71,14 +71,13 @@ pub enum GateCheck {
 
 impl PluginSet {
     /// Loads the `path:` entries of `entries` (paths relative to `base`). Built-in names are
-    /// skipped with a warning through `warn`; `url:` entries are an error.
+    /// left to the lookups; unknown names without `path:` and `url:` entries are errors.
     pub fn load(
         entries: &[PluginEntry],
         base: &Path,
         environment: &Environment,
         cache_dir: Option<&Path>,
         log: LogFactory<'_>,
-        warn: &dyn Fn(String),
     ) -> Result<Self, Error> {
         let mut runtime: Option<Arc<Runtime>> = None;
         let mut plugins = Vec::new();
@@ -91,17 +90,9 @@ impl PluginSet {
                         message: "`url:` plugins are not supported yet; download the file, pin it with `sha256:` and use `path:`".to_owned(),
                     });
                 }
-                if matches!(
-                    entry.name.as_str(),
-                    "ssm" | "secretsmanager" | "tfstate" | "cloudformation"
-                ) {
-                    // Provided by ristretto's lookups (see `lookups::register_plugins`).
-                } else if BUILTIN_NAMES.contains(&entry.name.as_str()) {
-                    warn(format!(
-                        "built-in plugin `{}` is not available in ristretto yet; its template functions are undefined",
-                        entry.name
-                    ));
-                } else {
+                // Built-in names are provided by ristretto's lookups (see
+                // `lookups::register_plugins`).
+                if !BUILTIN_NAMES.contains(&entry.name.as_str()) {
                     return Err(Error::Config {
                         plugin: display_name(entry, index),
                         message: format!(
