@@ -6,13 +6,14 @@
 use crate::support::{TestContext, assert_success, text};
 
 const TRUST_TASKS: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#;
+const TRUST_ECS: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#;
 
 fn task_definition(account: &str) -> String {
     format!(
         r#"{{"family": "web", "executionRoleArn": "arn:aws:iam::{account}:role/exec", "taskRoleArn": "arn:aws:iam::{account}:role/missing-task-role",
   "containerDefinitions": [
     {{"name": "app", "image": "{account}.dkr.ecr.ap-northeast-1.amazonaws.com/web:v1", "memory": 128,
-      "portMappings": [{{"containerPort": 80}}],
+      "portMappings": [{{"containerPort": 80, "name": "http"}}],
       "secrets": [
         {{"name": "DB", "valueFrom": "{{{{ secretsmanager_arn `app/db` }}}}:password::"}},
         {{"name": "MISSING", "valueFrom": "arn:aws:secretsmanager:ap-northeast-1:{account}:secret:app/missing-AbCdEf"}},
@@ -35,8 +36,13 @@ client('ssm').put_parameter(Name='/app/token', Value='t', Type='SecureString')
 client('logs').create_log_group(logGroupName='/ecs/web')
 ecr = client('ecr')
 ecr.create_repository(repositoryName='web')
-ecr.put_image(repositoryName='web', imageManifest='{{\"schemaVersion\": 2, \"mediaType\": \"application/vnd.docker.distribution.manifest.v2+json\"}}', imageTag='v1')"
+ecr.put_image(repositoryName='web', imageManifest='{{\"schemaVersion\": 2, \"mediaType\": \"application/vnd.docker.distribution.manifest.v2+json\"}}', imageTag='v1')
+iam.create_role(RoleName='ecs-infra', AssumeRolePolicyDocument='''{TRUST_ECS}''')
+tg = client('vpc-lattice').create_target_group(name='web', type='IP', config={{'port': 80, 'protocol': 'HTTP', 'vpcIdentifier': 'vpc-0123456789abcdef0'}})
+open('{lattice}', 'w').write(tg['arn'])",
+        lattice = context.path("lattice-arn").display()
     ));
+    let lattice = std::fs::read_to_string(context.path("lattice-arn")).expect("lattice arn");
     context.write(
         "ecspresso.yml",
         "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\n",
@@ -44,7 +50,15 @@ ecr.put_image(repositoryName='web', imageManifest='{{\"schemaVersion\": 2, \"med
     context.write("td.json", &task_definition(&context.account));
     context.write(
         "sd.json",
-        r#"{"launchType": "EC2", "desiredCount": 1, "loadBalancers": [{"targetGroupArn": "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/gone/0123456789abcdef", "containerName": "app", "containerPort": 80}]}"#,
+        &format!(
+            r#"{{"launchType": "EC2", "desiredCount": 1,
+  "loadBalancers": [{{"targetGroupArn": "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/gone/0123456789abcdef", "containerName": "app", "containerPort": 80}}],
+  "deploymentConfiguration": {{"lifecycleHooks": [
+    {{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}},
+    {{"targetType": "AWS_LAMBDA", "hookTargetArn": "arn:aws:lambda:ap-northeast-1:{account}:function:smoke", "lifecycleStages": ["PRE_SCALE_UP"]}}]}},
+  "vpcLatticeConfigurations": [{{"roleArn": "arn:aws:iam::{account}:role/ecs-infra", "targetGroupArn": "{lattice}", "portName": "http"}}]}}"#,
+            account = context.account
+        ),
     );
 
     let output = context.run(&["verify"], &[]);
@@ -56,7 +70,7 @@ ecr.put_image(repositoryName='web', imageManifest='{{\"schemaVersion\": 2, \"med
         text(&output.stderr)
     );
     assert!(
-        text(&output.stderr).contains("verify found 4 problem(s)"),
+        text(&output.stderr).contains("verify found 5 problem(s)"),
         "{}",
         text(&output.stderr)
     );
@@ -74,6 +88,10 @@ ecr.put_image(repositoryName='web', imageManifest='{{\"schemaVersion\": 2, \"med
         "    TargetGroup[targetgroup/gone/0123456789abcdef]\n    --> [NG] target group",
         "    ContainerPort\n    --> [OK]\n",
         "Cluster\n  Cluster[e2e]\n  --> [OK]\n",
+        "  LifecycleHook[0]\n  --> [OK] PAUSE",
+        "    Role\n    --> [NG] roleArn is required for AWS_LAMBDA hooks\n",
+        "  VpcLatticeConfiguration[http]\n    Role[ecs-infra]\n    --> [OK]\n",
+        "    PortName\n    --> [OK]\n",
     ] {
         assert!(stdout.contains(expected), "{expected:?} not in:\n{stdout}");
     }

@@ -56,15 +56,15 @@ pub async fn verify(app: &App<'_>, options: VerifyOptions) -> Result<Report, Err
     Ok(run.report)
 }
 
-struct Run<'a, 'b> {
-    app: &'a App<'b>,
-    options: VerifyOptions,
-    report: Report,
+pub(super) struct Run<'a, 'b> {
+    pub(super) app: &'a App<'b>,
+    pub(super) options: VerifyOptions,
+    pub(super) report: Report,
     roles: BTreeMap<(String, &'static str), (Status, String)>,
 }
 
 /// NG for a missing resource, WARN when access is denied (ristretto cannot tell).
-fn classify<E, R>(err: &SdkError<E, R>) -> (Status, String)
+pub(super) fn classify<E, R>(err: &SdkError<E, R>) -> (Status, String)
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -82,7 +82,7 @@ where
 
 impl Run<'_, '_> {
     /// Records a failed AWS call: NG, or WARN when access was denied.
-    fn aws_failure<E, R>(&mut self, depth: usize, name: String, err: &SdkError<E, R>)
+    pub(super) fn aws_failure<E, R>(&mut self, depth: usize, name: String, err: &SdkError<E, R>)
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
@@ -91,15 +91,15 @@ impl Run<'_, '_> {
         self.report.record(depth, name, status, message, false);
     }
 
-    fn ok(&mut self, depth: usize, name: &str) {
+    pub(super) fn ok(&mut self, depth: usize, name: &str) {
         self.report.record(depth, name, Status::Ok, "", false);
     }
 
-    fn ng(&mut self, depth: usize, name: &str, message: impl Into<String>) {
+    pub(super) fn ng(&mut self, depth: usize, name: &str, message: impl Into<String>) {
         self.report.record(depth, name, Status::Ng, message, false);
     }
 
-    fn skip(&mut self, depth: usize, name: &str, message: &str) {
+    pub(super) fn skip(&mut self, depth: usize, name: &str, message: &str) {
         self.report
             .record(depth, name, Status::Skip, message, false);
     }
@@ -129,7 +129,13 @@ impl Run<'_, '_> {
         }
     }
 
-    async fn role(&mut self, depth: usize, label: &str, arn: &str, service: &'static str) {
+    pub(super) async fn role(
+        &mut self,
+        depth: usize,
+        label: &str,
+        arn: &str,
+        service: &'static str,
+    ) {
         let name = format!("{label}[{}]", role_name(arn));
         let key = (role_name(arn).to_owned(), service);
         if let Some((status, message)) = self
@@ -378,94 +384,6 @@ impl Run<'_, '_> {
                     &format!("PortMapping[{container_port}]"),
                     format!("with awsvpc, hostPort ({host_port}) must equal containerPort ({container_port})"),
                 );
-            }
-        }
-    }
-
-    async fn service_definition(&mut self, service: &Value, td: Option<&Value>) {
-        let awsvpc = td.is_some_and(|t| t["networkMode"].as_str() == Some("awsvpc"));
-        if awsvpc {
-            if service["networkConfiguration"]["awsvpcConfiguration"].is_object() {
-                self.ok(1, "NetworkConfiguration");
-            } else {
-                self.ng(
-                    1,
-                    "NetworkConfiguration",
-                    "the task definition uses awsvpc: networkConfiguration.awsvpcConfiguration is required",
-                );
-            }
-        }
-        for lb in service["loadBalancers"].as_array().into_iter().flatten() {
-            self.load_balancer(lb, td).await;
-        }
-    }
-
-    async fn load_balancer(&mut self, lb: &Value, td: Option<&Value>) {
-        let container = lb["containerName"].as_str().unwrap_or("?");
-        let port = lb["containerPort"].as_i64().unwrap_or_default();
-        self.report
-            .section(1, format!("LoadBalancer[{container}:{port}]"));
-        match lb["targetGroupArn"].as_str() {
-            Some(arn) => self.target_group(2, "TargetGroup", arn).await,
-            None if lb["loadBalancerName"].is_string() => {}
-            None => self.ng(2, "TargetGroup", "targetGroupArn is required"),
-        }
-        if let Some(td) = td {
-            let found = td["containerDefinitions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|c| c["name"] == container)
-                .flat_map(|c| c["portMappings"].as_array().cloned().unwrap_or_default())
-                .any(|m| m["containerPort"].as_i64() == Some(port));
-            if found {
-                self.ok(2, "ContainerPort");
-            } else {
-                self.ng(
-                    2,
-                    "ContainerPort",
-                    format!(
-                        "the task definition has no container {container} with containerPort {port}"
-                    ),
-                );
-            }
-        }
-        let advanced = &lb["advancedConfiguration"];
-        if advanced.is_object() {
-            match advanced["roleArn"].as_str() {
-                Some(role) => self.role(2, "Role", role, "ecs.amazonaws.com").await,
-                None => self.ng(2, "Role", "advancedConfiguration.roleArn is required"),
-            }
-            match advanced["alternateTargetGroupArn"].as_str() {
-                Some(arn) => self.target_group(2, "AlternateTargetGroup", arn).await,
-                None => self.ng(
-                    2,
-                    "AlternateTargetGroup",
-                    "advancedConfiguration.alternateTargetGroupArn is required",
-                ),
-            }
-        }
-    }
-
-    async fn target_group(&mut self, depth: usize, label: &str, arn: &str) {
-        let name = format!("{label}[{}]", arn.rsplit(':').next().unwrap_or(arn));
-        let client = aws_sdk_elasticloadbalancingv2::Client::new(&self.app.clients.sdk_config);
-        match client
-            .describe_target_groups()
-            .target_group_arns(arn)
-            .send()
-            .await
-        {
-            Ok(output) if !output.target_groups().is_empty() => self.ok(depth, &name),
-            Ok(_) => self.ng(depth, &name, "target group not found"),
-            Err(err) => {
-                let (status, message) = classify(&err);
-                let message = if err.code() == Some("TargetGroupNotFound") {
-                    format!("target group {arn} not found")
-                } else {
-                    message
-                };
-                self.report.record(depth, name, status, message, false);
             }
         }
     }
