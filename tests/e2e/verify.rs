@@ -75,6 +75,7 @@ open('{lattice}', 'w').write(tg['arn'])",
         text(&output.stderr)
     );
     for expected in [
+        "  AssumeRole[exec]\n  --> [OK] images, secrets and logs are checked with the execution role's credentials\n",
         "  ExecutionRole[exec]\n  --> [OK]\n",
         "  TaskRole[missing-task-role]\n  --> [NG] role missing-task-role not found\n",
         "    Image[",

@@ -27,17 +27,24 @@ pub struct VerifyOptions {
 
 /// Runs every check of the configured definitions and returns the report.
 pub async fn verify(app: &App<'_>, options: VerifyOptions) -> Result<Report, Error> {
+    let task_definition = match app.config.task_definition_path() {
+        Some(path) => Some(app.load_task_definition(&path)?.value),
+        None => None,
+    };
     let mut run = Run {
         app,
         options,
         report: Report::default(),
         roles: BTreeMap::new(),
-    };
-    let task_definition = match app.config.task_definition_path() {
-        Some(path) => Some(app.load_task_definition(&path)?.value),
-        None => None,
+        as_task: app.clients.sdk_config.clone(),
     };
     run.report.section(0, "TaskDefinition");
+    if let Some(role) = task_definition
+        .as_ref()
+        .and_then(|td| td["executionRoleArn"].as_str())
+    {
+        run.assume_execution_role(role).await;
+    }
     match &task_definition {
         Some(td) => run.task_definition(td).await,
         None => run.skip(1, "TaskDefinition", "task_definition is not set"),
@@ -60,6 +67,9 @@ pub(super) struct Run<'a, 'b> {
     pub(super) app: &'a App<'b>,
     pub(super) options: VerifyOptions,
     pub(super) report: Report,
+    /// The SDK config for what ECS reads with the execution role (images, secrets, logs): the
+    /// execution role's credentials when ristretto may assume it, else the caller's.
+    as_task: aws_config::SdkConfig,
     roles: BTreeMap<(String, &'static str), (Status, String)>,
 }
 
@@ -81,6 +91,43 @@ where
 }
 
 impl Run<'_, '_> {
+    /// Checks images, secrets and logs with the execution role's credentials, as ECS reads
+    /// them, when the caller may assume it (session `ristretto-verifier`); otherwise with the
+    /// caller's own, saying so.
+    async fn assume_execution_role(&mut self, role: &str) {
+        use aws_sdk_ecs::config::ProvideCredentials;
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+            .session_name("ristretto-verifier")
+            .configure(&self.app.clients.sdk_config)
+            .build()
+            .await;
+        match provider.provide_credentials().await {
+            Ok(_) => {
+                self.as_task = self
+                    .app
+                    .clients
+                    .sdk_config
+                    .to_builder()
+                    .credentials_provider(aws_sdk_ecs::config::SharedCredentialsProvider::new(provider))
+                    .build();
+                self.report.record(
+                    1,
+                    format!("AssumeRole[{}]", role_name(role)),
+                    Status::Ok,
+                    "images, secrets and logs are checked with the execution role's credentials",
+                    false,
+                );
+            }
+            Err(err) => self.report.record(
+                1,
+                format!("AssumeRole[{}]", role_name(role)),
+                Status::Skip,
+                format!("cannot assume the execution role ({err}); images, secrets and logs are checked with your credentials"),
+                false,
+            ),
+        }
+    }
+
     /// Records a failed AWS call: NG, or WARN when access was denied.
     pub(super) fn aws_failure<E, R>(&mut self, depth: usize, name: String, err: &SdkError<E, R>)
     where
@@ -193,9 +240,7 @@ impl Run<'_, '_> {
             return;
         };
         let config = self
-            .app
-            .clients
-            .sdk_config
+            .as_task
             .to_builder()
             .region(aws_config::Region::new(ecr.region.clone()))
             .build();
@@ -233,10 +278,7 @@ impl Run<'_, '_> {
         }
         if is_secrets_manager(value_from) {
             let (id, key) = secret_reference(value_from);
-            let result = self
-                .app
-                .clients
-                .secretsmanager
+            let result = aws_sdk_secretsmanager::Client::new(&self.as_task)
                 .get_secret_value()
                 .secret_id(&id)
                 .send()
@@ -265,10 +307,7 @@ impl Run<'_, '_> {
         let parameter = value_from
             .split_once(":parameter")
             .map_or(value_from, |(_, name)| name);
-        let result = self
-            .app
-            .clients
-            .ssm
+        let result = aws_sdk_ssm::Client::new(&self.as_task)
             .get_parameters()
             .names(parameter)
             .with_decryption(true)
@@ -302,9 +341,7 @@ impl Run<'_, '_> {
             return;
         };
         let config = self
-            .app
-            .clients
-            .sdk_config
+            .as_task
             .to_builder()
             .region(aws_config::Region::new(region))
             .build();
