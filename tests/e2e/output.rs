@@ -236,3 +236,30 @@ async fn fleet_output_json_has_each_services_result_and_output() {
     assert_eq!(diff["results"][0]["detail"], "no changes");
     assert_eq!(diff["results"][0]["output"], "");
 }
+
+#[tokio::test]
+async fn diff_external_runs_the_command_on_each_differing_definition() {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", CONFIG);
+    context.write("td.json", TASK_DEFINITION);
+    context.write("sd.json", SERVICE_DEFINITION);
+    context.create_cluster().await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    let output = context.run(
+        &["diff", "--external", "diff -u", "--exit-code"],
+        &[("TAG", "2")],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("remote-task-definition.json"), "{stdout}");
+    assert!(stdout.contains("+") && stdout.contains(":2"), "{stdout}");
+    assert!(
+        !stdout.contains("remote-service.json"),
+        "the service does not differ: {stdout}"
+    );
+    let output = context.run(
+        &["diff"],
+        &[("TAG", "2"), ("ECSPRESSO_DIFF_COMMAND", "exit 3;")],
+    );
+    assert_failure(&output, "the diff command `exit 3;` failed");
+}

@@ -27,6 +27,11 @@ pub struct DiffArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub output: DiffFormat,
+    /// Show differences with an external command instead (e.g. `difft`, `delta`): it runs as
+    /// `sh -c 'CMD "$@"' sh REMOTE_FILE LOCAL_FILE` for each definition that differs
+    /// [env: RISTRETTO_DIFF_COMMAND, ECSPRESSO_DIFF_COMMAND]
+    #[arg(long, value_name = "CMD", conflicts_with = "output")]
+    pub external: Option<String>,
 }
 
 /// `--output` of `diff`.
@@ -46,13 +51,24 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     let comparisons = diff(app, !args.without_service).await?;
     let differs = comparisons.iter().any(Comparison::differs);
-    match args.output {
-        DiffFormat::Text => {
+    let external = args.external.clone().or_else(|| {
+        ["RISTRETTO_DIFF_COMMAND", "ECSPRESSO_DIFF_COMMAND"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok())
+            .filter(|c| !c.trim().is_empty())
+    });
+    match (args.output, external) {
+        (DiffFormat::Text, Some(command)) => {
+            for comparison in comparisons.iter().filter(|c| c.differs()) {
+                external_diff(&command, comparison, args.jsonnet)?;
+            }
+        }
+        (DiffFormat::Text, None) => {
             for comparison in &comparisons {
                 print_stdout(&render(comparison, args.jsonnet, color))?;
             }
         }
-        DiffFormat::Json => {
+        (DiffFormat::Json, _) => {
             let summary: Vec<serde_json::Value> = comparisons
                 .iter()
                 .map(|c| {
@@ -78,16 +94,43 @@ pub async fn run(
     })
 }
 
+fn format(value: &serde_json::Value, jsonnet: bool) -> String {
+    if value.is_null() {
+        String::new()
+    } else if jsonnet {
+        to_jsonnet(value)
+    } else {
+        to_pretty_json(value)
+    }
+}
+
+/// Writes both sides of `comparison` to temporary files and runs `command` on them (its
+/// output goes to the terminal; its exit status, usually 1 for "differs", is not an error).
+fn external_diff(command: &str, comparison: &Comparison, jsonnet: bool) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dir = tempfile::tempdir().context("cannot create a temporary directory for the diff")?;
+    let extension = if jsonnet { "jsonnet" } else { "json" };
+    let what = comparison.what.replace(" ", "-");
+    let remote = dir.path().join(format!("remote-{what}.{extension}"));
+    let local = dir.path().join(format!("local-{what}.{extension}"));
+    std::fs::write(&remote, format(&comparison.remote, jsonnet))?;
+    std::fs::write(&local, format(&comparison.local, jsonnet))?;
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{command} \"$@\""))
+        .arg("sh")
+        .arg(&remote)
+        .arg(&local)
+        .status()
+        .with_context(|| format!("cannot run the diff command `{command}`"))?;
+    if status.code().is_none_or(|code| code > 1) {
+        anyhow::bail!("the diff command `{command}` failed ({status})");
+    }
+    Ok(())
+}
+
 fn render(comparison: &Comparison, jsonnet: bool, color: bool) -> String {
-    let format = |value: &serde_json::Value| {
-        if value.is_null() {
-            String::new()
-        } else if jsonnet {
-            to_jsonnet(value)
-        } else {
-            to_pretty_json(value)
-        }
-    };
+    let format = |value: &serde_json::Value| format(value, jsonnet);
     let remote_name = comparison.remote_name.clone().unwrap_or_else(|| {
         let action = if comparison.what == "service" {
             "created"
