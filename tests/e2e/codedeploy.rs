@@ -95,19 +95,7 @@ async fn a_failing_gate_stops_the_deployment_with_rollback() {
 #[tokio::test]
 async fn a_gate_pending_past_its_deadline_rolls_back() {
     let context = codedeploy_service(true, 0).await;
-    context.write(
-        "ecspresso.yml",
-        &web_config(&format!(
-            "{}\n    limits:\n      gate_timeout: 1s",
-            scripted_gate("{pending_polls: 1000, pending_at: [before-traffic-shift]}")
-        )),
-    );
-    let output = context.run(&["deploy"], &[("TAG", "2")]);
-    assert_failure(
-        &output,
-        "still pending after 1s (limits.gate_timeout); the service was rolled back to web:1",
-    );
-    assert!(runs(&context.service("web").await, "web:1"));
+    context.assert_pending_gate_rolls_back().await;
 }
 
 #[tokio::test]

@@ -703,3 +703,24 @@ impl TestContext {
             .collect()
     }
 }
+
+impl TestContext {
+    /// Configures a gate that stays pending before traffic shifts (limits.gate_timeout 1s),
+    /// deploys web:2 and checks that the deploy fails and the service is back on web:1 — the
+    /// same contract for every deployment controller.
+    pub async fn assert_pending_gate_rolls_back(&self) {
+        self.write(
+            "ecspresso.yml",
+            &web_config(&format!(
+                "{}\n    limits:\n      gate_timeout: 1s",
+                scripted_gate("{pending_polls: 1000, pending_at: [before-traffic-shift]}")
+            )),
+        );
+        let output = self.run(&["deploy"], &[("TAG", "2")]);
+        assert_failure(
+            &output,
+            "before-traffic-shift gate of plugin `scripted-gate` failed: still pending after 1s (limits.gate_timeout); the service was rolled back to web:1",
+        );
+        assert!(runs(&self.service("web").await, "web:1"));
+    }
+}
