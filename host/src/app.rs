@@ -106,14 +106,11 @@ impl App<'_> {
             DefinitionKind::ServiceDefinition,
             loaded.value,
         )?;
-        if self.plugins.has_gates() {
-            crate::deploy::ensure_gate_hook(
-                &mut loaded.value,
-                self.plugins.longest_gate_timeout(),
-                &path.display().to_string(),
-            )
-            .map_err(crate::deploy::Error::Invalid)?;
-        }
+        crate::deploy::apply_gate_hook(
+            &self.plugins,
+            &mut loaded.value,
+            &path.display().to_string(),
+        )?;
         Ok(loaded)
     }
 

@@ -31,7 +31,7 @@ pub use codedeploy::{RollbackEvents, appspec};
 pub use continue_deployment::{ContinueOptions, continue_deployment};
 pub use deploy_run::{DeployOptions, DesiredCount, TaskDefinitionSource, deploy};
 pub use describe::{describe_service, find_service};
-pub use pause_hook::{ensure_gate_hook, native_traffic_shift};
+pub use pause_hook::{apply_gate_hook, ensure_gate_hook, native_traffic_shift};
 pub use rollback::{RollbackOptions, RollbackTarget, rollback};
 pub use run_task::{RunOptions, RunWait, run as run_task};
 pub use task_definition::{latest_revision, register_task_definition};

@@ -71,6 +71,12 @@ fn kinds(sink: &HttpSink) -> Vec<String> {
 async fn a_passing_gate_continues_the_pause_and_production_traffic_shifts() {
     let context = blue_green_service("").await;
     context.write("ecspresso.yml", &web_config(&scripted_gate("{}")));
+    let render = context.run(&["render", "servicedef"], &[("TAG", "1")]);
+    assert!(
+        text(&render.stdout).contains("POST_TEST_TRAFFIC_SHIFT"),
+        "render shows the PAUSE hook deploy sends: {}",
+        text(&render.stdout)
+    );
     let diff = context.run(&["diff"], &[("TAG", "1")]);
     assert!(
         text(&diff.stdout).contains("POST_TEST_TRAFFIC_SHIFT"),

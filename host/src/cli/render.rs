@@ -101,6 +101,15 @@ fn render_target(
     if let Some(kind) = kind {
         definition.value = loaded.plugins.transform(context, kind, definition.value)?;
     }
+    if let RenderTarget::ServiceDefinition = target
+        && let Some(path) = config.service_definition_path()
+    {
+        crate::deploy::apply_gate_hook(
+            &loaded.plugins,
+            &mut definition.value,
+            &path.display().to_string(),
+        )?;
+    }
     Ok(if jsonnet {
         to_jsonnet(&definition.value)
     } else {

@@ -31,6 +31,21 @@ pub fn native_traffic_shift(definition: &Value) -> Option<&str> {
         .then_some(strategy)
 }
 
+/// With gate plugins in `plugins`, adds their PAUSE hook to a service definition (see
+/// `ensure_gate_hook`); every command that loads a service definition goes through this, so
+/// `render`, `diff` and `deploy` agree.
+pub fn apply_gate_hook(
+    plugins: &crate::plugins::PluginSet,
+    definition: &mut Value,
+    source: &str,
+) -> Result<(), super::Error> {
+    if plugins.has_gates() {
+        ensure_gate_hook(definition, plugins.longest_gate_timeout(), source)
+            .map_err(super::Error::Invalid)?;
+    }
+    Ok(())
+}
+
 /// Adds ristretto's PAUSE hook to `definition` when it uses a native traffic-shifting
 /// strategy. `gate_timeout` is the longest time a gate may stay pending; the hook times out
 /// (with ROLLBACK) a few minutes after it. Returns whether a hook was added. A PAUSE hook the
