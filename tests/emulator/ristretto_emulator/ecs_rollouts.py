@@ -692,7 +692,8 @@ def _begin_rollback(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
     for d in rt.deployments:
         d.status = "ACTIVE"
     rb = Deployment(good.revision, rt.service.desired_count)
-    rb.rollout_state_reason = f"ECS deployment circuit breaker: rolling back to deploymentId {good.id}."
+    by = "ECS deployment circuit breaker" if "circuit breaker" in (sd.rollback_reason or "") else "ECS deployment"
+    rb.rollout_state_reason = f"{by}: rolling back to deploymentId {good.id}."
     sd.rb_initial = {d.id: d.running for d in rt.deployments}
     rt.deployments.insert(0, rb)
     sd.rollback_deployment = rb
