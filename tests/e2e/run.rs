@@ -113,6 +113,28 @@ async fn tasks_list_find_logs_and_stop() {
     let logs = context.run(&["tasks", "logs", "--id", &id], &[]);
     assert_success(&logs);
     assert_eq!(text(&logs.stdout), "hello from the task\n");
+    let recent = context.run(&["tasks", "logs", "--id", &id, "--duration", "1h"], &[]);
+    assert_eq!(text(&recent.stdout), "hello from the task\n");
+    let future = context.run(
+        &[
+            "tasks",
+            "logs",
+            "--id",
+            &id,
+            "--start-time",
+            "2100-01-01T00:00:00Z",
+        ],
+        &[],
+    );
+    assert_success(&future);
+    assert_eq!(text(&future.stdout), "", "nothing logged after 2100");
+    assert_failure(
+        &context.run(
+            &["tasks", "logs", "--id", &id, "--start-time", "yesterday"],
+            &[],
+        ),
+        "`yesterday` is not an RFC 3339 time",
+    );
     let picked = context.run(
         &[
             "--filter-command",

@@ -63,7 +63,24 @@ pub enum TasksCommand {
         /// Keep printing new lines until the task has stopped (Ctrl-C to leave earlier)
         #[arg(long, short = 'f')]
         follow: bool,
+        /// Only lines from this long ago on (e.g. `10m`, `1h`)
+        #[arg(long, value_parser = parse_duration_arg, conflicts_with = "start_time")]
+        duration: Option<std::time::Duration>,
+        /// Only lines from this time on (RFC 3339, e.g. `2026-11-26T10:00:00Z`)
+        #[arg(long, value_parser = parse_time_arg)]
+        start_time: Option<i64>,
     },
+}
+
+fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::parse_duration(text)
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time.
+fn parse_time_arg(text: &str) -> Result<i64, String> {
+    aws_smithy_types::DateTime::from_str(text, aws_smithy_types::date_time::Format::DateTime)
+        .map(|t| t.to_millis().unwrap_or_default())
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time: {e}"))
 }
 
 /// `--output` of `tasks`.
@@ -90,7 +107,7 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
             let task = choose(app, &tasks, id)?;
             print_stdout(&timeline(task))?;
             if !no_logs {
-                logs(app, task, None, false).await?;
+                logs(app, task, None, false, None).await?;
             }
         }
         TasksCommand::Stop { id, reason } => {
@@ -113,9 +130,19 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
             id,
             container,
             follow,
+            duration,
+            start_time,
         } => {
+            let since = start_time.or_else(|| {
+                duration.map(|d| {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default();
+                    i64::try_from(now.saturating_sub(d).as_millis()).unwrap_or_default()
+                })
+            });
             let task = choose(app, &tasks, id)?;
-            logs(app, task, container.as_deref(), follow).await?;
+            logs(app, task, container.as_deref(), follow, since).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -345,12 +372,14 @@ fn format_list(tasks: &[aws_sdk_ecs::types::Task], format: TasksFormat) -> Strin
 }
 
 /// Prints the task's awslogs lines, page by page (GetLogEvents forward tokens); with `follow`,
-/// keeps polling every 2 s until the task has stopped and every line is printed.
+/// keeps polling every 2 s until the task has stopped and every line is printed;
+/// `since_millis` skips older lines.
 async fn logs(
     app: &App<'_>,
     task: &aws_sdk_ecs::types::Task,
     container: Option<&str>,
     follow: bool,
+    since_millis: Option<i64>,
 ) -> anyhow::Result<()> {
     let described = app
         .clients
@@ -398,6 +427,7 @@ async fn logs(
             .log_group_name(group)
             .log_stream_name(&stream)
             .start_from_head(true)
+            .set_start_time(since_millis)
             .set_next_token(token.clone())
             .send()
             .await;
