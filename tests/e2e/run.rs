@@ -103,6 +103,8 @@ async fn tasks_list_find_logs_and_stop() {
         listing.contains("migrate:1") && listing.contains("STOPPED"),
         "{listing}"
     );
+    let before = context.run(&["tasks", "--id", &id, "find"], &[]);
+    assert_success(&before);
     let found = context.run(&["tasks", "find", "--id", &id], &[]);
     assert_success(&found);
     assert!(
@@ -187,7 +189,11 @@ async fn tasks_list_find_logs_and_stop() {
         .unwrap_or_default()
         .to_owned();
     assert!(!running.is_empty(), "a running task: {listing}");
-    assert_success(&context.run(&["tasks", "stop", "--id", &running], &[]));
+    assert_failure(
+        &context.run(&["tasks", "stop", "--id", &running], &[]),
+        "needs confirmation, but stdin is not a terminal: pass --force",
+    );
+    assert_success(&context.run(&["tasks", "stop", "--force", "--id", &running], &[]));
     let after = context
         .ecs()
         .await

@@ -200,7 +200,7 @@ pub async fn run_deregister(
 }
 
 /// Asks a yes/no question on the terminal. Without a terminal it refuses (use --force).
-fn confirm(question: &str) -> anyhow::Result<bool> {
+pub(super) fn confirm(question: &str) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         anyhow::bail!("{question} needs confirmation, but stdin is not a terminal: pass --force");
     }

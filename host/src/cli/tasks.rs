@@ -21,6 +21,10 @@ pub struct TasksArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "table", global = true)]
     pub output: TasksFormat,
+    /// Task id (or ARN) for find, stop, logs and trace, before or after the subcommand;
+    /// default: picked with --filter-command
+    #[arg(long, global = true)]
+    pub id: Option<String>,
 }
 
 /// `tasks` subcommands.
@@ -29,34 +33,24 @@ pub enum TasksCommand {
     /// List the tasks
     List,
     /// Print one task as JSON
-    Find {
-        /// Task id (or ARN); default: picked with --filter-command
-        #[arg(long)]
-        id: Option<String>,
-    },
+    Find,
     /// Print a task's timeline (created, pulled, started, stopped, exit codes) and its logs
     Trace {
-        /// Task id (or ARN); default: picked with --filter-command
-        #[arg(long)]
-        id: Option<String>,
         /// Leave out the log lines
         #[arg(long)]
         no_logs: bool,
     },
     /// Stop a task
     Stop {
-        /// Task id (or ARN); default: picked with --filter-command
-        #[arg(long)]
-        id: Option<String>,
         /// Reason recorded on the task
         #[arg(long, default_value = "stopped by ristretto")]
         reason: String,
+        /// Stop without asking (needed when stdin is not a terminal)
+        #[arg(long)]
+        force: bool,
     },
     /// Print a task's awslogs lines
     Logs {
-        /// Task id (or ARN); default: picked with --filter-command
-        #[arg(long)]
-        id: Option<String>,
         /// Container (default: the first with awslogs)
         #[arg(long)]
         container: Option<String>,
@@ -64,10 +58,10 @@ pub enum TasksCommand {
         #[arg(long, short = 'f')]
         follow: bool,
         /// Only lines from this long ago on (e.g. `10m`, `1h`)
-        #[arg(long, value_parser = parse_duration_arg, conflicts_with = "start_time")]
+        #[arg(long, short = 'd', value_parser = parse_duration_arg, conflicts_with = "start_time")]
         duration: Option<std::time::Duration>,
         /// Only lines from this time on (RFC 3339, e.g. `2026-11-26T10:00:00Z`)
-        #[arg(long, value_parser = parse_time_arg)]
+        #[arg(long, short = 's', value_parser = parse_time_arg)]
         start_time: Option<i64>,
     },
 }
@@ -99,19 +93,23 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
     let tasks = list(app).await?;
     match args.command.unwrap_or(TasksCommand::List) {
         TasksCommand::List => print_stdout(&format_list(&tasks, args.output))?,
-        TasksCommand::Find { id } => {
-            let task = choose(app, &tasks, id)?;
+        TasksCommand::Find => {
+            let task = choose(app, &tasks, args.id.clone())?;
             print_stdout(&to_pretty_json(&to_json(task).map_err(anyhow::Error::msg)?))?;
         }
-        TasksCommand::Trace { id, no_logs } => {
-            let task = choose(app, &tasks, id)?;
+        TasksCommand::Trace { no_logs } => {
+            let task = choose(app, &tasks, args.id.clone())?;
             print_stdout(&timeline(task))?;
             if !no_logs {
                 logs(app, task, None, false, None).await?;
             }
         }
-        TasksCommand::Stop { id, reason } => {
-            let task = choose(app, &tasks, id)?;
+        TasksCommand::Stop { reason, force } => {
+            let task = choose(app, &tasks, args.id.clone())?;
+            let name = short(task.task_arn().unwrap_or_default()).to_owned();
+            if !force && !super::revisions::confirm(&format!("stop task {name}"))? {
+                anyhow::bail!("cancelled: task {name} keeps running");
+            }
             app.clients
                 .ecs
                 .stop_task()
@@ -127,7 +125,6 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
             ));
         }
         TasksCommand::Logs {
-            id,
             container,
             follow,
             duration,
@@ -141,7 +138,7 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
                     i64::try_from(now.saturating_sub(d).as_millis()).unwrap_or_default()
                 })
             });
-            let task = choose(app, &tasks, id)?;
+            let task = choose(app, &tasks, args.id.clone())?;
             logs(app, task, container.as_deref(), follow, since).await?;
         }
     }
