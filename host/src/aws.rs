@@ -29,22 +29,71 @@ pub struct Clients {
     pub sdk_config: aws_config::SdkConfig,
 }
 
+/// The AWS settings an env file set to something else than the process environment has.
+fn env_file_setting<'e>(
+    environment: &'e crate::config::Environment,
+    name: &str,
+) -> Option<&'e str> {
+    let value = environment.get(name).filter(|v| !v.is_empty())?;
+    (std::env::var(name).ok().as_deref() != Some(value)).then_some(value)
+}
+
+/// Applies region, profile, static credentials and endpoint set by env files to `loader`.
+fn apply_env_file_settings(
+    mut loader: aws_config::ConfigLoader,
+    environment: &crate::config::Environment,
+) -> aws_config::ConfigLoader {
+    if let Some(region) = env_file_setting(environment, "AWS_REGION")
+        .or_else(|| env_file_setting(environment, "AWS_DEFAULT_REGION"))
+    {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    if let Some(profile) = env_file_setting(environment, "AWS_PROFILE") {
+        loader = loader.profile_name(profile);
+    }
+    let key = env_file_setting(environment, "AWS_ACCESS_KEY_ID");
+    let secret = env_file_setting(environment, "AWS_SECRET_ACCESS_KEY");
+    if key.is_some() || secret.is_some() {
+        let key = key.or_else(|| environment.get("AWS_ACCESS_KEY_ID"));
+        let secret = secret.or_else(|| environment.get("AWS_SECRET_ACCESS_KEY"));
+        if let (Some(key), Some(secret)) = (key, secret) {
+            loader = loader.credentials_provider(aws_sdk_ecs::config::Credentials::new(
+                key,
+                secret,
+                environment.get("AWS_SESSION_TOKEN").map(str::to_owned),
+                None,
+                "envfile",
+            ));
+        }
+    }
+    if let Some(endpoint) = env_file_setting(environment, "AWS_ENDPOINT_URL") {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader
+}
+
 impl Clients {
     /// Loads the SDK config and builds the clients. `region` overrides the SDK's resolution;
     /// `assume_role_arn` switches credentials to that role (session `ristretto`).
     pub async fn load(region: Option<&str>, assume_role_arn: Option<&str>) -> Self {
-        Self::load_with(region, assume_role_arn, false).await
+        Self::load_with(region, assume_role_arn, false, None).await
     }
 
     /// Like `load`; with `adaptive`, the clients share the SDK's adaptive retry (a client-side
     /// rate limiter that slows every caller down when AWS throttles), for fleets that poll many
-    /// services at once.
+    /// services at once. `environment` (the process environment overlaid with `--envfile`
+    /// files) supplies the AWS settings the env files changed, as if they were exported, the
+    /// way ecspresso exports env files to its process.
     pub async fn load_with(
         region: Option<&str>,
         assume_role_arn: Option<&str>,
         adaptive: bool,
+        environment: Option<&crate::config::Environment>,
     ) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(environment) = environment {
+            loader = apply_env_file_settings(loader, environment);
+        }
         if adaptive {
             loader = loader
                 .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(6));

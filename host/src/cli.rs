@@ -446,9 +446,11 @@ where
     let sink = crate::output::TerminalSink::new(*logger);
     let timeout = config.file.timeout;
     runtime.block_on(async {
-        let clients = crate::aws::Clients::load(
+        let clients = crate::aws::Clients::load_with(
             config.file.region.as_deref(),
             globals.assume_role_arn.as_deref(),
+            false,
+            Some(&environment),
         )
         .await;
         if !plugins.is_empty() {

@@ -233,3 +233,40 @@ async fn unknown_cluster_and_missing_service_are_clear_errors() {
         .expect("list");
     assert!(revisions.task_definition_arns().is_empty());
 }
+
+#[tokio::test]
+async fn aws_settings_in_env_files_reach_the_sdk() {
+    let context = setup().await;
+    let other = TestContext::with_aws();
+    other.create_cluster().await;
+    context.write(
+        "deploy.env",
+        &format!(
+            "TAG=7\nAWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY=from-the-env-file\n",
+            other.access_key_id()
+        ),
+    );
+    let output = context.run(&["--envfile", "deploy.env", "deploy"], &[]);
+    assert_success(&output);
+    let deployed = other.service("web").await;
+    assert!(
+        deployed
+            .task_definition()
+            .unwrap_or_default()
+            .contains(&format!(":{}:task-definition/web:1", other.account)),
+        "the service was created with the env file's credentials, in their account: {:?}",
+        deployed.task_definition()
+    );
+    let mine = context
+        .ecs()
+        .await
+        .list_services()
+        .cluster("e2e")
+        .send()
+        .await
+        .expect("list services");
+    assert!(
+        mine.service_arns().is_empty(),
+        "nothing in the process credentials' account"
+    );
+}

@@ -208,6 +208,7 @@ pub fn run(
                     region.as_deref(),
                     globals.assume_role_arn.as_deref(),
                     true,
+                    Some(&environment),
                 )
                 .await;
                 clients_by_region.insert(region.clone(), clients);
