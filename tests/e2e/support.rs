@@ -10,6 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+mod gates;
+mod servers;
+
+pub use gates::{runs, scripted_gate, web_config};
+pub use servers::{FaultProxy, HttpSink};
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -339,74 +345,6 @@ pub fn assert_failure(output: &Output, needle: &str) {
     );
 }
 
-/// A fault-injecting proxy (tests/emulator/fault-proxy) in front of the emulator, for one
-/// test; stopped on drop.
-pub struct FaultProxy {
-    /// `http://127.0.0.1:PORT`
-    pub endpoint: String,
-    child: Child,
-}
-
-impl FaultProxy {
-    /// Starts a proxy forwarding to the shared emulator.
-    pub fn start() -> Self {
-        let upstream = emulator()
-            .endpoint
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let port = free_port().expect("free port");
-        let proxy = repo_root().join("tests/emulator/fault-proxy");
-        let script = format!(
-            "\"{}\" {port} {upstream} & proxy=$!; cat >/dev/null; kill $proxy 2>/dev/null; wait $proxy 2>/dev/null",
-            proxy.display()
-        );
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start fault proxy");
-        let address: SocketAddr = ([127, 0, 0, 1], port).into();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
-            assert!(Instant::now() < deadline, "fault proxy did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            child,
-        }
-    }
-
-    /// Adds a rule: `kind` is throttle, 5xx, reset or delay; `times` 0 means forever.
-    pub fn add(&self, operation: &str, kind: &str, times: u32) {
-        let (status, body) = control(
-            &self.endpoint,
-            "/_fault/add",
-            &serde_json::json!({"match": operation, "kind": kind, "times": times}),
-        );
-        assert_eq!(status, 200, "fault rule rejected: {body}");
-    }
-
-    /// Removes every rule.
-    pub fn clear(&self) {
-        let (status, body) = control(&self.endpoint, "/_fault/clear", &serde_json::json!({}));
-        assert_eq!(status, 200, "{body}");
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        // Closing stdin makes the wrapper shell stop the proxy.
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
-
 impl TestContext {
     /// The default VPC's subnet ids and default security group of this test's account (the
     /// emulator validates them in CreateService), read with boto3 from the emulator's venv.
@@ -479,109 +417,6 @@ pub fn test_plugins() -> &'static Path {
 /// The path of test plugin `name` (crate name with dashes).
 pub fn test_plugin(name: &str) -> PathBuf {
     test_plugins().join(format!("{}.wasm", name.replace('-', "_")))
-}
-
-/// A tiny HTTP server on 127.0.0.1 that records JSON bodies POSTed to it (a webhook sink);
-/// stopped on drop.
-pub struct HttpSink {
-    /// `http://127.0.0.1:PORT`
-    pub url: String,
-    /// Bodies received, in order.
-    pub received: std::sync::Arc<Mutex<Vec<serde_json::Value>>>,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    address: SocketAddr,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl HttpSink {
-    /// Starts the sink; it answers 200 `ok`.
-    pub fn start() -> Self {
-        Self::start_with(vec![(200, "ok".to_owned())])
-    }
-
-    /// Starts the sink answering `responses` in order (the last one repeats).
-    pub fn start_with(responses: Vec<(u16, String)>) -> Self {
-        use std::io::{Read, Write};
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind sink");
-        let address = listener.local_addr().expect("sink address");
-        let received = std::sync::Arc::new(Mutex::new(Vec::new()));
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (log, flag) = (received.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            let mut served = 0usize;
-            for stream in listener.incoming() {
-                if flag.load(std::sync::atomic::Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(mut stream) = stream else { continue };
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut data = Vec::new();
-                let mut buffer = [0u8; 8192];
-                let body = loop {
-                    let Ok(n) = stream.read(&mut buffer) else {
-                        break None;
-                    };
-                    if n == 0 {
-                        break None;
-                    }
-                    data.extend_from_slice(&buffer[..n]);
-                    let text = String::from_utf8_lossy(&data).to_string();
-                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                        let length = head
-                            .lines()
-                            .find_map(|l| {
-                                let (k, v) = l.split_once(':')?;
-                                k.eq_ignore_ascii_case("content-length")
-                                    .then(|| v.trim().parse::<usize>().ok())?
-                            })
-                            .unwrap_or(0);
-                        if body.len() >= length {
-                            break Some(body[..length].to_owned());
-                        }
-                    }
-                };
-                if let Ok(mut log) = log.lock() {
-                    log.push(
-                        body.and_then(|b| serde_json::from_str(&b).ok())
-                            .unwrap_or(serde_json::Value::Null),
-                    );
-                }
-                let (status, reply) = responses
-                    .get(served)
-                    .or(responses.last())
-                    .cloned()
-                    .unwrap_or((200, "ok".to_owned()));
-                served += 1;
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n{reply}",
-                    reply.len()
-                );
-                let _ = stream.write_all(response.as_bytes());
-            }
-        });
-        Self {
-            url: format!("http://{address}"),
-            received,
-            stop,
-            address,
-            thread: Some(thread),
-        }
-    }
-
-    /// The bodies received so far.
-    pub fn bodies(&self) -> Vec<serde_json::Value> {
-        self.received.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-}
-
-impl Drop for HttpSink {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        let _ = TcpStream::connect(self.address);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 static FIRST_PARTY_PLUGINS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -666,61 +501,5 @@ impl TestContext {
             .send()
             .await
             .expect("create cluster");
-    }
-}
-
-/// A config for service `web` of cluster `e2e` (td.json, sd.json, 2m timeout) with `plugins`:
-/// YAML list items (each starting with a newline) or ` []`.
-pub fn web_config(plugins: &str) -> String {
-    format!(
-        "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\nplugins:{plugins}\n"
-    )
-}
-
-/// A `plugins:` item for the scripted-gate test plugin with `config` (a YAML flow mapping).
-pub fn scripted_gate(config: &str) -> String {
-    format!(
-        "\n  - path: {}\n    config: {config}",
-        test_plugin("scripted-gate").display()
-    )
-}
-
-/// Whether the service's task definition is `revision` (`family:N`).
-pub fn runs(service: &aws_sdk_ecs::types::Service, revision: &str) -> bool {
-    service
-        .task_definition()
-        .unwrap_or_default()
-        .ends_with(revision)
-}
-
-impl TestContext {
-    /// The operations this test's account called, from the `from`-th call on.
-    pub fn operations_since(&self, from: usize) -> Vec<String> {
-        self.calls("")
-            .iter()
-            .skip(from)
-            .filter_map(|c| c["operation"].as_str().map(str::to_owned))
-            .collect()
-    }
-}
-
-impl TestContext {
-    /// Configures a gate that stays pending before traffic shifts (limits.gate_timeout 1s),
-    /// deploys web:2 and checks that the deploy fails and the service is back on web:1 — the
-    /// same contract for every deployment controller.
-    pub async fn assert_pending_gate_rolls_back(&self) {
-        self.write(
-            "ecspresso.yml",
-            &web_config(&format!(
-                "{}\n    limits:\n      gate_timeout: 1s",
-                scripted_gate("{pending_polls: 1000, pending_at: [before-traffic-shift]}")
-            )),
-        );
-        let output = self.run(&["deploy"], &[("TAG", "2")]);
-        assert_failure(
-            &output,
-            "before-traffic-shift gate of plugin `scripted-gate` failed: still pending after 1s (limits.gate_timeout); the service was rolled back to web:1",
-        );
-        assert!(runs(&self.service("web").await, "web:1"));
     }
 }
