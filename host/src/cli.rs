@@ -11,6 +11,7 @@ mod diff;
 mod exec;
 mod fleet;
 mod init;
+mod loading;
 mod pick;
 mod plugin;
 mod render;
@@ -31,6 +32,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{Environment, GlobalFlags, Globals};
 use crate::output::{LogFormat, Logger};
+
+pub(crate) use loading::{Loaded, hook_context, load_app, plugin_cache_dir, with_app};
 
 /// Deploy and manage AWS ECS services from files (ecspresso-compatible), extensible with
 /// WebAssembly plugins.
@@ -285,218 +288,6 @@ where
             ExitCode::from(1)
         }
     }
-}
-
-/// What every config-reading command starts from.
-pub(crate) struct Loaded {
-    pub(crate) config: crate::config::LoadedConfig,
-    pub(crate) renderer: crate::render::Renderer,
-    pub(crate) plugins: crate::plugins::PluginSet,
-    pub(crate) environment: Environment,
-}
-
-/// Loads env files, builds the renderer, loads the config and its WebAssembly plugins (whose
-/// template functions are registered in the renderer): the prologue of every command that
-/// reads the config. Warnings are logged.
-fn load_app(
-    globals: &Globals,
-    mut environment: Environment,
-    logger: &Logger,
-) -> anyhow::Result<Loaded> {
-    environment.load_env_files(&globals.envfile)?;
-    let path =
-        crate::config::find_config_file(globals.config.as_deref(), std::path::Path::new(""))?;
-    logger.debug(&format!("loading config {}", path.display()));
-    let mut renderer = crate::render::Renderer::new(
-        environment.clone(),
-        globals.ext_str.clone(),
-        globals.ext_code.clone(),
-    );
-    // ssm and secretsmanager lookups are always available, as in ecspresso (AWS is reached only
-    // when one is called).
-    let lookups = crate::lookups::AwsLookups::new(globals.assume_role_arn.clone());
-    crate::lookups::register(renderer.functions_mut(), &lookups, Some(""), Some(""), true)?;
-    // Built-in plugin entries (tfstate, cloudformation, prefixed ssm/secretsmanager) are read
-    // first, as in ecspresso v3, so their functions work in the config itself.
-    let log = *logger;
-    let warn: crate::lookups::Warn = std::sync::Arc::new(move |message: &str| log.warn(message));
-    let prelude = crate::config::read_prelude(&path, &renderer);
-    if let Some(prelude) = &prelude {
-        lookups.set_region(prelude.region.clone());
-        let base = path.parent().unwrap_or(std::path::Path::new("."));
-        let functions = renderer.functions_mut();
-        crate::lookups::register_plugins(functions, &lookups, &prelude.plugins, base, &warn)?;
-    }
-    let config = crate::config::load_config(&path, &renderer, globals)?;
-    lookups.set_region(config.file.region.clone());
-    if prelude.is_none() {
-        crate::lookups::register_plugins(
-            renderer.functions_mut(),
-            &lookups,
-            &config.file.plugins,
-            config.dir(),
-            &warn,
-        )?;
-    }
-    for warning in &config.warnings {
-        logger.warn(&warning.message);
-    }
-    let plugins = load_plugins(&config, &environment, logger)?;
-    if !plugins.is_empty() {
-        plugins.register_functions(&hook_context(&config, true), renderer.functions_mut())?;
-    }
-    Ok(Loaded {
-        config,
-        renderer,
-        plugins,
-        environment,
-    })
-}
-
-/// Loads the config's WebAssembly plugins (nothing is started when there are none).
-fn load_plugins(
-    config: &crate::config::LoadedConfig,
-    environment: &Environment,
-    logger: &Logger,
-) -> anyhow::Result<crate::plugins::PluginSet> {
-    if config.file.plugins.is_empty() {
-        return Ok(crate::plugins::PluginSet::default());
-    }
-    let log_logger = *logger;
-    let factory = move |name: &str| -> crate::plugins::LogSink {
-        let name = name.to_owned();
-        std::sync::Arc::new(move |level, message: &str| {
-            use crate::plugins::LogLevel;
-            let line = format!("plugin `{name}`: {message}");
-            match level {
-                LogLevel::Trace | LogLevel::Debug => log_logger.debug(&line),
-                LogLevel::Info => log_logger.info(&line),
-                LogLevel::Warn | LogLevel::Error => log_logger.warn(&line),
-            }
-        })
-    };
-    Ok(crate::plugins::PluginSet::load(
-        &config.file.plugins,
-        config.dir(),
-        environment,
-        plugin_cache_dir(environment).as_deref(),
-        &factory,
-    )?)
-}
-
-/// Where compiled plugins are cached: `RISTRETTO_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/ristretto/plugins`, else `~/.cache/ristretto/plugins`.
-pub(crate) fn plugin_cache_dir(environment: &Environment) -> Option<std::path::PathBuf> {
-    if let Some(dir) = environment
-        .get("RISTRETTO_CACHE_DIR")
-        .filter(|d| !d.is_empty())
-    {
-        return Some(dir.into());
-    }
-    let base = environment
-        .get("XDG_CACHE_HOME")
-        .filter(|d| !d.is_empty())
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            environment
-                .get("HOME")
-                .map(|h| std::path::Path::new(h).join(".cache"))
-        })?;
-    Some(base.join("ristretto").join("plugins"))
-}
-
-/// The hook context of a command before it has talked to AWS.
-fn hook_context(
-    config: &crate::config::LoadedConfig,
-    dry_run: bool,
-) -> crate::plugins::HookContext {
-    crate::plugins::HookContext {
-        cluster: config.file.cluster.clone(),
-        service: config.file.service.clone().unwrap_or_default(),
-        region: config.file.region.clone().unwrap_or_default(),
-        account: String::new(),
-        config_name: config.path.display().to_string(),
-        dry_run,
-        revision: None,
-        strategy: "rolling".to_owned(),
-    }
-}
-
-/// Loads the config, builds the AWS clients and runs `command` on a Tokio runtime, bounded by
-/// the config `timeout`. Pending plugin notifications get up to 10 s after the command.
-fn with_app<F>(
-    globals: &Globals,
-    environment: Environment,
-    logger: &Logger,
-    command: F,
-) -> anyhow::Result<ExitCode>
-where
-    F: AsyncFnOnce(&crate::app::App<'_>) -> anyhow::Result<ExitCode>,
-{
-    let Loaded {
-        config,
-        renderer,
-        mut plugins,
-        environment,
-    } = load_app(globals, environment, logger)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let sink = crate::output::TerminalSink::new(*logger);
-    let timeout = config.file.timeout;
-    runtime.block_on(async {
-        let clients = crate::aws::Clients::load_with(
-            config.file.region.as_deref(),
-            globals.assume_role_arn.as_deref(),
-            false,
-            Some(&environment),
-        )
-        .await;
-        if !plugins.is_empty() {
-            plugins
-                .resolve_aws_secrets(&clients, &config.file.plugins, &environment)
-                .await;
-        }
-        let mut context = hook_context(&config, false);
-        if context.region.is_empty() {
-            context.region = clients.region.clone().unwrap_or_default();
-        }
-        let filter_command = globals
-            .filter_command
-            .clone()
-            .or_else(|| config.file.filter_command.clone())
-            .filter(|c| !c.trim().is_empty());
-        let app = crate::app::App {
-            filter_command,
-            config,
-            renderer,
-            clients,
-            events: &sink,
-            deadline: std::time::Instant::now() + timeout,
-            plugins: std::sync::Arc::new(plugins),
-            hook_context: std::sync::Mutex::new(context),
-            started: std::time::Instant::now(),
-        };
-        // The waits report their own timeouts with what was pending; this bounds everything else.
-        let grace = std::time::Duration::from_secs(5);
-        let result = match tokio::time::timeout(timeout + grace, command(&app)).await {
-            Ok(result) => result,
-            Err(_) => Err(anyhow::anyhow!(
-                "timed out after {} (config `timeout` or --timeout)",
-                crate::config::format_duration(timeout)
-            )),
-        };
-        let undelivered = app
-            .plugins
-            .finish_notifications(std::time::Duration::from_secs(10));
-        if undelivered > 0 {
-            logger.warn(&format!(
-                "{undelivered} plugin notification(s) were still running at exit and were dropped"
-            ));
-        }
-        result
-    })
 }
 
 #[cfg(test)]
