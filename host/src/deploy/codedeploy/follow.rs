@@ -138,9 +138,11 @@ pub async fn follow(
     }
 }
 
-/// AllowTraffic done: production traffic is on the green task set.
+/// Production traffic is (partly) on the green task set: a canary or linear step, or
+/// AllowTraffic done (the termination wait).
 fn traffic_shifted(state: &State) -> bool {
     state.events.get("AllowTraffic").map(String::as_str) == Some("Succeeded")
+        || state.green_weight.is_some_and(|w| w > 0.0)
 }
 
 async fn answer_ready(
