@@ -5,8 +5,8 @@
 //! `--wait-until paused|ecs:<STAGE>`, `continue` and `rollback` of a paused deployment.
 
 use crate::support::{
-    HttpSink, TestContext, assert_failure, assert_success, runs, scripted_gate, test_plugin, text,
-    web_config,
+    HttpSink, TestContext, assert_failure, assert_success, notified_kinds, notify_recorder, runs,
+    scripted_gate, text, web_config,
 };
 
 const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128}]}"#;
@@ -14,15 +14,6 @@ const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"na
 fn service_definition(strategy: &str, extra: &str) -> String {
     format!(
         r#"{{"launchType": "EC2", "desiredCount": 1, "deploymentConfiguration": {{"strategy": "{strategy}", "bakeTimeInMinutes": 0{extra}}}}}"#
-    )
-}
-
-fn recorder(sink: &HttpSink) -> String {
-    let host = sink.url.trim_start_matches("http://").to_owned();
-    format!(
-        "\n  - path: {}\n    config:\n      url: {}/hook\n    allow:\n      http: ['{host}']",
-        test_plugin("notify-recorder").display(),
-        sink.url
     )
 }
 
@@ -58,13 +49,6 @@ async fn newest_deployment(context: &TestContext) -> aws_sdk_ecs::types::Service
         .await
         .expect("describe service deployments");
     described.service_deployments()[0].clone()
-}
-
-fn kinds(sink: &HttpSink) -> Vec<String> {
-    sink.bodies()
-        .iter()
-        .filter_map(|b| b["kind"].as_str().map(str::to_owned))
-        .collect()
 }
 
 #[tokio::test]
@@ -135,7 +119,7 @@ async fn a_failing_gate_rolls_back_before_production_traffic_moves() {
         &web_config(&format!(
             "{}{}",
             scripted_gate("{fail_at: [before-traffic-shift], fail: 'smoke test: 500 on /health'}"),
-            recorder(&sink)
+            notify_recorder(&sink)
         )),
     );
     let before = context.calls("").len();
@@ -162,7 +146,7 @@ async fn a_failing_gate_rolls_back_before_production_traffic_moves() {
             .map(|s| s.as_str()),
         Some("ROLLBACK_SUCCESSFUL")
     );
-    let kinds = kinds(&sink);
+    let kinds = notified_kinds(&sink);
     for expected in ["gate-failed", "rolled-back", "deploy-failed"] {
         assert!(
             kinds.contains(&expected.to_owned()),

@@ -4,7 +4,8 @@
 //! wait, `--wait-until codedeploy:<Event>`, `continue` and `rollback`.
 
 use crate::support::{
-    TestContext, assert_failure, assert_success, runs, scripted_gate, text, web_config,
+    HttpSink, TestContext, assert_failure, assert_success, notified_kinds, notify_recorder, runs,
+    scripted_gate, text, web_config,
 };
 
 const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128, "portMappings": [{"containerPort": 80}]}]}"#;
@@ -68,10 +69,13 @@ async fn a_passing_gate_continues_at_ready_and_traffic_shifts() {
 #[tokio::test]
 async fn a_failing_gate_stops_the_deployment_with_rollback() {
     let context = codedeploy_service(true, 0).await;
+    let sink = HttpSink::start();
     context.write(
         "ecspresso.yml",
-        &web_config(&scripted_gate(
-            "{fail_at: [before-traffic-shift], fail: 'checkout flow broken'}",
+        &web_config(&format!(
+            "{}{}",
+            scripted_gate("{fail_at: [before-traffic-shift], fail: 'checkout flow broken'}"),
+            notify_recorder(&sink)
         )),
     );
     let before = context.calls("").len();
@@ -90,6 +94,14 @@ async fn a_failing_gate_stops_the_deployment_with_rollback() {
     eprintln!("AWS calls, CodeDeploy gate fails: {sequence:?}");
     assert!(sequence.contains(&"StopDeployment".to_owned()));
     assert!(!sequence.contains(&"ContinueDeployment".to_owned()));
+    let kinds = notified_kinds(&sink);
+    for expected in ["gate-failed", "rolled-back", "deploy-failed"] {
+        assert!(
+            kinds.contains(&expected.to_owned()),
+            "{expected}: {kinds:?}"
+        );
+    }
+    assert!(!kinds.contains(&"traffic-shifted".to_owned()), "{kinds:?}");
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 mod gates;
 mod servers;
 
-pub use gates::{runs, scripted_gate, web_config};
+pub use gates::{notified_kinds, notify_recorder, runs, scripted_gate, web_config};
 pub use servers::{FaultProxy, HttpSink};
 
 /// The repository root.

@@ -1,7 +1,7 @@
 //! Helpers of the gate tests (ECS blue/green and CodeDeploy): the web service's config, the
 //! scripted gate plugin entry, and the shared pending-gate contract.
 
-use super::{TestContext, assert_failure, test_plugin};
+use super::{HttpSink, TestContext, assert_failure, test_plugin};
 
 /// A config for service `web` of cluster `e2e` (td.json, sd.json, 2m timeout) with `plugins`:
 /// YAML list items (each starting with a newline) or ` []`.
@@ -57,4 +57,22 @@ impl TestContext {
         );
         assert!(runs(&self.service("web").await, "web:1"));
     }
+}
+
+/// A `plugins:` item for the notify-recorder test plugin posting every event to `sink`.
+pub fn notify_recorder(sink: &HttpSink) -> String {
+    let host = sink.url.trim_start_matches("http://").to_owned();
+    format!(
+        "\n  - path: {}\n    config:\n      url: {}/hook\n    allow:\n      http: ['{host}']",
+        test_plugin("notify-recorder").display(),
+        sink.url
+    )
+}
+
+/// The `kind` of every event the recorder posted to `sink`, in order.
+pub fn notified_kinds(sink: &HttpSink) -> Vec<String> {
+    sink.bodies()
+        .iter()
+        .filter_map(|b| b["kind"].as_str().map(str::to_owned))
+        .collect()
 }
