@@ -194,6 +194,20 @@ async fn wait_until_an_event_then_continue_then_rollback() {
     );
     assert!(runs(&context.service("web").await, "web:2"));
 
+    let output = context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "3")]);
+    assert_success(&output);
+    let output = context.run(&["continue", "--rollback"], &[]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("stopping it with rollback"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(
+        runs(&context.service("web").await, "web:2"),
+        "web:3 never took production traffic"
+    );
+
     context.write(
         "ecspresso.yml",
         &format!(

@@ -155,7 +155,10 @@ pub(super) async fn rollback(
 }
 
 /// The rollback deployment CodeDeploy created for stopped deployment `id` (polled briefly).
-async fn rollback_deployment_of(app: &App<'_>, id: &str) -> Result<Option<String>, Error> {
+pub(super) async fn rollback_deployment_of(
+    app: &App<'_>,
+    id: &str,
+) -> Result<Option<String>, Error> {
     for _ in 0..10 {
         let output = app
             .clients

@@ -108,6 +108,16 @@ async fn continue_codedeploy(
         return Ok(None);
     };
     if options.rollback {
+        if let Some(rollback_id) = super::codedeploy_run::rollback_deployment_of(app, &id).await? {
+            super::codedeploy::follow(
+                app,
+                service,
+                &rollback_id,
+                WaitUntil::Deployed,
+                PausePolicy::Continue,
+            )
+            .await?;
+        }
         return Ok(Some("stopped with rollback".to_owned()));
     }
     let policy = if app.plugins.has_gates() {
