@@ -165,7 +165,10 @@ async fn init_from_a_full_service_then_diff_is_empty() {
         account: context.account.clone(),
         endpoint: context.endpoint.clone(),
     };
-    assert_success(&imported.run(&["init", "--cluster", "e2e", "--service", "web"], &[]));
+    assert_success(&imported.run(
+        &["init", "--cluster", "e2e", "--service", "web", "--sort"],
+        &[],
+    ));
     for file in ["ecspresso.yml", "ecs-service-def.json", "ecs-task-def.json"] {
         assert!(imported.path(file).is_file(), "{file} written");
     }

@@ -48,6 +48,10 @@ pub struct InitArgs {
     /// Write Jsonnet (.jsonnet definitions and config)
     #[arg(long)]
     pub jsonnet: bool,
+    /// Sort the task definition's order-insensitive lists (containers, environment, secrets,
+    /// ports, mounts, volumes) for stable, reviewable files
+    #[arg(long)]
+    pub sort: bool,
 }
 
 /// The `codedeploy:` keys of a CODE_DEPLOY service, found by discovery (so later commands skip
@@ -136,7 +140,10 @@ async fn init(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Res
                 .collect(),
         );
     }
-    let task_json = normalize_from_aws(task_json, DefinitionKind::Task);
+    let mut task_json = normalize_from_aws(task_json, DefinitionKind::Task);
+    if args.sort {
+        crate::deploy::diff::sort_task_definition(&mut task_json);
+    }
 
     let extension = |path: &Path| {
         if args.jsonnet {

@@ -182,6 +182,26 @@ pub fn task_definition_for_diff(value: Value, ignored_tags: &[String]) -> Value 
                     }
                 }
             }
+        }
+    }
+    sort_lists(&mut out);
+    normalize_tags(&mut out, ignored_tags);
+    drop_empty(Value::Object(out))
+}
+
+/// Sorts the order-insensitive lists of a task definition (containers by name, their
+/// environment and secrets by name, mount points, port mappings, volumes, …), as ecspresso's
+/// `init --sort` and its diff do.
+pub fn sort_task_definition(value: &mut Value) {
+    if let Value::Object(map) = value {
+        sort_lists(map);
+        sort_array(map.get_mut("tags"), by_key("key"));
+    }
+}
+
+fn sort_lists(out: &mut Map<String, Value>) {
+    if let Some(Value::Array(containers)) = out.get_mut("containerDefinitions") {
+        for container in containers.iter_mut().filter_map(Value::as_object_mut) {
             sort_array(container.get_mut("environment"), by_key("name"));
             sort_array(container.get_mut("secrets"), by_key("name"));
             for key in ["mountPoints", "portMappings", "volumesFrom"] {
@@ -196,8 +216,6 @@ pub fn task_definition_for_diff(value: Value, ignored_tags: &[String]) -> Value 
     if let Some(Value::Object(proxy)) = out.get_mut("proxyConfiguration") {
         sort_array(proxy.get_mut("properties"), by_key("name"));
     }
-    normalize_tags(&mut out, ignored_tags);
-    drop_empty(Value::Object(out))
 }
 
 /// `0.25 vCPU` → `256`; numbers pass through.
@@ -355,6 +373,24 @@ mod tests {
         let l = task_definition_for_diff(local, &[]);
         assert_eq!(l, task_definition_for_diff(remote, &[]));
         assert_eq!(task_definition_for_diff(l.clone(), &[]), l, "idempotent");
+    }
+
+    #[test]
+    fn sort_task_definition_orders_lists_without_filling_defaults() {
+        let mut td = json!({
+            "containerDefinitions": [
+                {"name": "b", "environment": [{"name": "Z", "value": "1"}, {"name": "A", "value": "2"}]},
+                {"name": "a", "secrets": [{"name": "S2", "valueFrom": "x"}, {"name": "S1", "valueFrom": "y"}]},
+            ],
+            "tags": [{"key": "z", "value": "1"}, {"key": "a", "value": "2"}],
+        });
+        sort_task_definition(&mut td);
+        assert_eq!(td["containerDefinitions"][0]["name"], "a");
+        assert_eq!(td["containerDefinitions"][0]["secrets"][0]["name"], "S1");
+        assert_eq!(td["containerDefinitions"][1]["environment"][0]["name"], "A");
+        assert_eq!(td["tags"][0]["key"], "a");
+        assert!(td.get("networkMode").is_none(), "no defaults are added");
+        assert!(td["containerDefinitions"][0].get("essential").is_none());
     }
 
     #[test]
