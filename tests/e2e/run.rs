@@ -287,3 +287,29 @@ async fn exec_needs_the_session_manager_plugin() {
     let output = context.run(&["exec", "portforward", "-L", "15432:5432"], &[]);
     assert_failure(&output, "`15432:5432` is not LOCAL_PORT:HOST:PORT");
 }
+
+#[tokio::test]
+async fn run_passes_ebs_volumes_with_their_termination_policy() {
+    let context = setup().await;
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(context.path("sd.json")).expect("sd"))
+            .expect("json");
+    let mut settings = settings;
+    settings["volumeConfigurations"] = serde_json::json!([{"name": "scratch", "managedEBSVolume": {
+        "roleArn": "arn:aws:iam::123456789012:role/ecs-infra", "sizeInGiB": 20, "volumeType": "gp3"}}]);
+    context.write("sd.json", &settings.to_string());
+    let output = context.run(&["run", "--dry-run"], &[]);
+    assert_success(&output);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("\"deleteOnTermination\": true") && stdout.contains("\"sizeInGiB\": 20"),
+        "{stdout}"
+    );
+    let output = context.run(&["run", "--dry-run", "--no-ebs-delete-on-termination"], &[]);
+    assert_success(&output);
+    assert!(
+        text(&output.stdout).contains("\"deleteOnTermination\": false"),
+        "{}",
+        text(&output.stdout)
+    );
+}

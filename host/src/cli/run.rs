@@ -66,6 +66,17 @@ pub struct RunArgs {
     /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
     #[arg(long = "wait", hide = true, overrides_with = "wait")]
     pub wait_flag: bool,
+    /// Keep the EBS volumes configured at launch (the service definition's
+    /// volumeConfigurations) after the task stops
+    #[arg(long = "no-ebs-delete-on-termination", action = clap::ArgAction::SetFalse, overrides_with = "ebs_delete_flag")]
+    pub ebs_delete_on_termination: bool,
+    /// `--ebs-delete-on-termination`: the default (the volumes are deleted with the task)
+    #[arg(
+        long = "ebs-delete-on-termination",
+        hide = true,
+        overrides_with = "ebs_delete_on_termination"
+    )]
+    pub ebs_delete_flag: bool,
 }
 
 /// Runs `run`.
@@ -117,6 +128,7 @@ pub async fn run(args: RunArgs, app: &crate::app::App<'_>) -> anyhow::Result<Exi
             (true, RunUntil::Running) => RunWait::Running,
             (true, RunUntil::Stopped) => RunWait::Stopped,
         },
+        ebs_delete_on_termination: args.ebs_delete_on_termination,
     };
     deploy::run_task(app, options).await?;
     Ok(ExitCode::SUCCESS)

@@ -49,6 +49,34 @@ pub struct RunOptions {
     pub watch_container: Option<String>,
     /// Until when to wait.
     pub wait: RunWait,
+    /// EBS volumes configured at launch (from the service definition's
+    /// `volumeConfigurations`) are deleted when the task stops.
+    pub ebs_delete_on_termination: bool,
+}
+
+/// The service definition's EBS volume configurations for RunTask, each with the termination
+/// policy `--[no-]ebs-delete-on-termination` asks for.
+fn with_termination_policy(
+    volumes: Option<Vec<aws_sdk_ecs::types::TaskVolumeConfiguration>>,
+    delete_on_termination: bool,
+) -> Option<Vec<aws_sdk_ecs::types::TaskVolumeConfiguration>> {
+    let policy = aws_sdk_ecs::types::TaskManagedEbsVolumeTerminationPolicy::builder()
+        .delete_on_termination(delete_on_termination)
+        .build()
+        .ok();
+    volumes
+        .map(|volumes| {
+            volumes
+                .into_iter()
+                .map(|mut volume| {
+                    if let Some(ebs) = volume.managed_ebs_volume.as_mut() {
+                        ebs.termination_policy = policy.clone();
+                    }
+                    volume
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|volumes| !volumes.is_empty())
 }
 
 /// Runs the task(s). Returns the task ARNs.
@@ -108,6 +136,10 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
         .set_platform_version(input.platform_version)
         .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
         .set_enable_execute_command(input.enable_execute_command)
+        .set_volume_configurations(with_termination_policy(
+            input.volume_configurations,
+            options.ebs_delete_on_termination,
+        ))
         .set_overrides(overrides)
         .set_tags((!tags.is_empty()).then_some(tags))
         .set_propagate_tags(options.propagate_tags.as_deref().map(PropagateTags::from))
