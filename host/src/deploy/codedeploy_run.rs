@@ -102,7 +102,7 @@ pub(super) async fn rollback(
         }
         codedeploy::stop_with_rollback(app, &id).await?;
         if wait {
-            let rollback_id = rollback_deployment_of(app, &id).await?;
+            let rollback_id = codedeploy::rollback_deployment_of(app, &id).await?;
             if let Some(rollback_id) = rollback_id {
                 codedeploy::follow(
                     app,
@@ -152,31 +152,4 @@ pub(super) async fn rollback(
         .await?;
     }
     Ok(target.to_owned())
-}
-
-/// The rollback deployment CodeDeploy created for stopped deployment `id` (polled briefly).
-pub(super) async fn rollback_deployment_of(
-    app: &App<'_>,
-    id: &str,
-) -> Result<Option<String>, Error> {
-    for _ in 0..10 {
-        let output = app
-            .clients
-            .codedeploy
-            .get_deployment()
-            .deployment_id(id)
-            .send()
-            .await
-            .map_err(|err| super::aws_error("GetDeployment", &err, &[]))?;
-        let rollback = output
-            .deployment_info()
-            .and_then(|d| d.rollback_info())
-            .and_then(|r| r.rollback_deployment_id())
-            .map(str::to_owned);
-        if rollback.is_some() {
-            return Ok(rollback);
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    }
-    Ok(None)
 }

@@ -108,7 +108,7 @@ async fn continue_codedeploy(
         return Ok(None);
     };
     if options.rollback {
-        if let Some(rollback_id) = super::codedeploy_run::rollback_deployment_of(app, &id).await? {
+        if let Some(rollback_id) = super::codedeploy::rollback_deployment_of(app, &id).await? {
             super::codedeploy::follow(
                 app,
                 service,

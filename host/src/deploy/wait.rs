@@ -63,9 +63,24 @@ pub(super) async fn wait_with(
     app.info(format!("waiting for service {service} to be {until}"));
     let mut watcher = Watcher::new(since);
     let result = match until {
-        WaitUntil::Stable => wait_stable(app, service, &mut watcher, since, policy)
-            .await
-            .map(|()| None),
+        WaitUntil::Stable => {
+            let native = current
+                .deployment_configuration()
+                .and_then(|c| c.strategy())
+                .is_some_and(|s| s.as_str() != "ROLLING");
+            if native && let Some(arn) = find_deployment(app, service, since).await? {
+                follow(
+                    app,
+                    service,
+                    &arn,
+                    WaitUntil::Deployed,
+                    policy,
+                    &mut watcher,
+                )
+                .await?;
+            }
+            wait_steady(app, service, &mut watcher).await.map(|()| None)
+        }
         _ => match find_deployment(app, service, since).await? {
             Some(arn) => follow(app, service, &arn, until, policy, &mut watcher).await,
             None => {
@@ -157,9 +172,7 @@ pub(super) async fn wait_for_deployment(
     let result = match until {
         WaitUntil::Stable => {
             follow(app, service, arn, WaitUntil::Deployed, policy, &mut watcher).await?;
-            wait_stable(app, service, &mut watcher, SystemTime::now(), policy)
-                .await
-                .map(|()| None)
+            wait_steady(app, service, &mut watcher).await.map(|()| None)
         }
         _ => follow(app, service, arn, until, policy, &mut watcher).await,
     };
@@ -167,24 +180,10 @@ pub(super) async fn wait_for_deployment(
     result
 }
 
-/// Waits until one deployment is left and all desired tasks run. A service with an ECS-native
-/// traffic-shifting strategy is first followed through its deployment (which may pause).
-async fn wait_stable(
-    app: &App<'_>,
-    service: &str,
-    watcher: &mut Watcher,
-    since: SystemTime,
-    policy: PausePolicy,
-) -> Result<(), Error> {
+/// Waits until one deployment is left and all desired tasks run (a traffic-shifting
+/// deployment is followed before, by the caller).
+async fn wait_steady(app: &App<'_>, service: &str, watcher: &mut Watcher) -> Result<(), Error> {
     let started = Instant::now();
-    let first = describe(app, service).await?;
-    let native = first
-        .deployment_configuration()
-        .and_then(|c| c.strategy())
-        .is_some_and(|s| s.as_str() != "ROLLING");
-    if native && let Some(arn) = find_deployment(app, service, since).await? {
-        follow(app, service, &arn, WaitUntil::Deployed, policy, watcher).await?;
-    }
     loop {
         let current = describe(app, service).await?;
         watcher.report(app, &current);

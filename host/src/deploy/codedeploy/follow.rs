@@ -341,6 +341,23 @@ fn report(
     }
 }
 
+/// The rollback deployment CodeDeploy created for stopped deployment `id` (polled for up to
+/// about 10 s, as CodeDeploy creates it shortly after the stop).
+pub async fn rollback_deployment_of(app: &App<'_>, id: &str) -> Result<Option<String>, Error> {
+    for _ in 0..10 {
+        let rollback = get_deployment(app, id)
+            .await?
+            .rollback_info()
+            .and_then(|r| r.rollback_deployment_id())
+            .map(str::to_owned);
+        if rollback.is_some() {
+            return Ok(rollback);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Ok(None)
+}
+
 async fn get_deployment(app: &App<'_>, id: &str) -> Result<DeploymentInfo, Error> {
     app.clients
         .codedeploy

@@ -106,24 +106,14 @@ pub async fn find_with(
 }
 
 async fn ecs_applications(client: &aws_sdk_codedeploy::Client) -> Result<Vec<String>, Error> {
-    let mut names = Vec::new();
-    let mut token = None;
-    loop {
-        let output = client
-            .list_applications()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|err| aws_error("ListApplications", &err, &[]))?;
-        names.extend(output.applications().iter().cloned());
-        token = output
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
+    let names: Vec<String> = client
+        .list_applications()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|err| aws_error("ListApplications", &err, &[]))?;
     let mut ecs = Vec::new();
     for chunk in names.chunks(100) {
         let output = client
@@ -147,24 +137,13 @@ async fn group_names(
     client: &aws_sdk_codedeploy::Client,
     application: &str,
 ) -> Result<Vec<String>, Error> {
-    let mut names = Vec::new();
-    let mut token = None;
-    loop {
-        let output = client
-            .list_deployment_groups()
-            .application_name(application)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|err| aws_error("ListDeploymentGroups", &err, &[]))?;
-        names.extend(output.deployment_groups().iter().cloned());
-        token = output
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
-    Ok(names)
+    client
+        .list_deployment_groups()
+        .application_name(application)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|err| aws_error("ListDeploymentGroups", &err, &[]))
 }
