@@ -9,6 +9,7 @@ mod delete;
 mod deploy;
 mod diff;
 mod exec;
+mod flags;
 mod fleet;
 mod init;
 mod loading;
@@ -308,7 +309,7 @@ mod tests {
     #[test]
     fn both_forms_of_negatable_flags_parse_and_the_last_wins() {
         let deploy = |args: &[&str]| match parse(args).command {
-            Command::Deploy(d) => (d.wait, d.update_service),
+            Command::Deploy(d) => (d.wait.wait, d.update_service.update_service),
             other => panic!("{other:?}"),
         };
         assert_eq!(deploy(&["deploy"]), (true, true));
@@ -323,7 +324,7 @@ mod tests {
         assert_eq!(deploy(&["deploy", "--wait", "--no-wait"]), (false, true));
         assert_eq!(deploy(&["deploy", "--no-wait", "--wait"]), (true, true));
         match parse(&["rollback", "--deregister-task-definition", "--wait"]).command {
-            Command::Rollback(r) => assert!(r.deregister_task_definition && r.wait),
+            Command::Rollback(r) => assert!(r.deregister_task_definition && r.wait.wait),
             other => panic!("{other:?}"),
         }
         match parse(&["verify", "--get-secrets", "--no-put-logs"]).command {
@@ -366,7 +367,7 @@ mod tests {
             panic!("deploy expected")
         };
         assert_eq!(deploy.tasks, Some(3));
-        assert!(deploy.skip_task_definition && !deploy.wait);
+        assert!(deploy.skip_task_definition && !deploy.wait.wait);
         assert!(
             Cli::try_parse_from([
                 "ristretto",

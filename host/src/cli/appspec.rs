@@ -16,22 +16,15 @@ pub struct AppspecArgs {
     /// Task definition: `latest` (newest revision of the family), `current` (the service's) or an ARN
     #[arg(long, default_value = "latest")]
     pub task_definition: String,
-    /// Build from the service in AWS instead of the local service definition
-    #[arg(long = "no-update-service", action = clap::ArgAction::SetFalse, overrides_with = "update_service_flag")]
-    pub update_service: bool,
-    /// `--update-service`: the default, accepted as ecspresso (kong) accepts both forms
-    #[arg(
-        long = "update-service",
-        hide = true,
-        overrides_with = "update_service"
-    )]
-    pub update_service_flag: bool,
+    /// `--no-update-service` / `--update-service`
+    #[command(flatten)]
+    pub update_service: super::flags::UpdateServiceFlag,
 }
 
 /// Runs `appspec`.
 pub async fn run(args: AppspecArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
     let remote = deploy::find_service(app).await?;
-    let service = if args.update_service {
+    let service = if args.update_service.update_service {
         let path = app.config.service_definition_path().with_context(|| {
             format!(
                 "{}: `service_definition` is not set",

@@ -13,12 +13,9 @@ pub struct ContinueArgs {
     /// Roll the paused deployment back instead of continuing it
     #[arg(long)]
     pub rollback: bool,
-    /// Do not wait after continuing
-    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse, overrides_with = "wait_flag")]
-    pub wait: bool,
-    /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
-    #[arg(long = "wait", hide = true, overrides_with = "wait")]
-    pub wait_flag: bool,
+    /// `--no-wait` / `--wait`
+    #[command(flatten)]
+    pub wait: super::flags::WaitFlag,
     /// What to wait for: deployed, stable, paused (the next pause, e.g. the next linear step)
     /// or ecs:<STAGE>
     #[arg(long, default_value = "deployed", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
@@ -32,7 +29,7 @@ pub async fn run(args: ContinueArgs, app: &crate::app::App<'_>) -> anyhow::Resul
         app,
         ContinueOptions {
             rollback: args.rollback,
-            wait: args.wait.then_some(args.wait_until),
+            wait: args.wait.wait.then_some(args.wait_until),
         },
     )
     .await?;

@@ -66,26 +66,16 @@ pub struct DeployArgs {
     /// Start a new deployment even if nothing changed
     #[arg(long)]
     pub force_new_deployment: bool,
-    /// Do not wait for the deployment
-    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse, overrides_with = "wait_flag")]
-    pub wait: bool,
-    /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
-    #[arg(long = "wait", hide = true, overrides_with = "wait")]
-    pub wait_flag: bool,
+    /// `--no-wait` / `--wait`
+    #[command(flatten)]
+    pub wait: super::flags::WaitFlag,
     /// What to wait for: stable, deployed, paused (a PAUSE hook awaits action),
     /// ecs:<STAGE> (e.g. ecs:BAKE_TIME) or codedeploy:<Event> (e.g. codedeploy:AllowTraffic)
     #[arg(long, default_value = "deployed", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
     pub wait_until: WaitUntil,
-    /// Do not apply the service definition's attributes and tags
-    #[arg(long = "no-update-service", action = clap::ArgAction::SetFalse, overrides_with = "update_service_flag")]
-    pub update_service: bool,
-    /// `--update-service`: the default, accepted as ecspresso (kong) accepts both forms
-    #[arg(
-        long = "update-service",
-        hide = true,
-        overrides_with = "update_service"
-    )]
-    pub update_service_flag: bool,
+    /// `--no-update-service` / `--update-service`
+    #[command(flatten)]
+    pub update_service: super::flags::UpdateServiceFlag,
     /// Auto scaling changes applied before the update
     #[command(flatten)]
     pub auto_scaling: AutoScalingArgs,
@@ -117,8 +107,8 @@ impl DeployArgs {
                 _ => DesiredCount::FromDefinition,
             },
             force_new_deployment: self.force_new_deployment,
-            update_service: self.update_service,
-            wait: self.wait.then_some(self.wait_until),
+            update_service: self.update_service.update_service,
+            wait: self.wait.wait.then_some(self.wait_until),
             auto_scaling: self.auto_scaling.into_options(),
             rollback_events: RollbackEvents::parse(self.rollback_events.as_deref().unwrap_or(""))
                 .map_err(|e| anyhow::anyhow!("--rollback-events: {e}"))?,
@@ -135,12 +125,9 @@ pub struct ScaleArgs {
     /// Desired count
     #[arg(long, value_name = "N")]
     pub tasks: Option<i32>,
-    /// Do not wait for the service to be stable
-    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse, overrides_with = "wait_flag")]
-    pub wait: bool,
-    /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
-    #[arg(long = "wait", hide = true, overrides_with = "wait")]
-    pub wait_flag: bool,
+    /// `--no-wait` / `--wait`
+    #[command(flatten)]
+    pub wait: super::flags::WaitFlag,
     /// Auto scaling changes
     #[command(flatten)]
     pub auto_scaling: AutoScalingArgs,
@@ -152,12 +139,9 @@ pub struct RefreshArgs {
     /// Show what would change; make no change
     #[arg(long)]
     pub dry_run: bool,
-    /// Do not wait for the new deployment
-    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse, overrides_with = "wait_flag")]
-    pub wait: bool,
-    /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
-    #[arg(long = "wait", hide = true, overrides_with = "wait")]
-    pub wait_flag: bool,
+    /// `--no-wait` / `--wait`
+    #[command(flatten)]
+    pub wait: super::flags::WaitFlag,
 }
 
 /// Runs `deploy`.
@@ -176,7 +160,7 @@ pub async fn run_scale(args: ScaleArgs, app: &crate::app::App<'_>) -> anyhow::Re
             .map_or(DesiredCount::Unchanged, DesiredCount::Exactly),
         force_new_deployment: false,
         update_service: false,
-        wait: args.wait.then_some(WaitUntil::Stable),
+        wait: args.wait.wait.then_some(WaitUntil::Stable),
         auto_scaling: args.auto_scaling.into_options(),
         rollback_events: RollbackEvents::default(),
     };
@@ -192,7 +176,7 @@ pub async fn run_refresh(args: RefreshArgs, app: &crate::app::App<'_>) -> anyhow
         desired_count: DesiredCount::Unchanged,
         force_new_deployment: true,
         update_service: false,
-        wait: args.wait.then_some(WaitUntil::Deployed),
+        wait: args.wait.wait.then_some(WaitUntil::Deployed),
         auto_scaling: AutoScaling::default(),
         rollback_events: RollbackEvents::default(),
     };

@@ -27,12 +27,9 @@ pub struct RollbackArgs {
         overrides_with = "deregister_task_definition"
     )]
     pub deregister_task_definition_flag: bool,
-    /// Do not wait for the rollback (needs --no-deregister-task-definition)
-    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse, overrides_with = "wait_flag")]
-    pub wait: bool,
-    /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
-    #[arg(long = "wait", hide = true, overrides_with = "wait")]
-    pub wait_flag: bool,
+    /// `--no-wait` / `--wait`
+    #[command(flatten)]
+    pub wait: super::flags::WaitFlag,
     /// What to wait for
     #[arg(long, default_value = "stable", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
     pub wait_until: deploy::WaitUntil,
@@ -52,7 +49,7 @@ pub async fn run(args: RollbackArgs, app: &crate::app::App<'_>) -> anyhow::Resul
                 .revision
                 .map_or(RollbackTarget::Previous, RollbackTarget::Revision),
             deregister: args.deregister_task_definition,
-            wait: args.wait.then_some(args.wait_until),
+            wait: args.wait.wait.then_some(args.wait_until),
             rollback_events: deploy::RollbackEvents::parse(
                 args.rollback_events.as_deref().unwrap_or(""),
             )

@@ -60,12 +60,9 @@ pub struct RunArgs {
     /// What to wait for
     #[arg(long, value_enum, default_value = "stopped")]
     pub wait_until: RunUntil,
-    /// Do not wait for the tasks
-    #[arg(long = "no-wait", action = clap::ArgAction::SetFalse, overrides_with = "wait_flag")]
-    pub wait: bool,
-    /// `--wait`: the default, accepted as ecspresso (kong) accepts both forms
-    #[arg(long = "wait", hide = true, overrides_with = "wait")]
-    pub wait_flag: bool,
+    /// `--no-wait` / `--wait`
+    #[command(flatten)]
+    pub wait: super::flags::WaitFlag,
     /// Keep the EBS volumes configured at launch (the service definition's
     /// volumeConfigurations) after the task stops
     #[arg(long = "no-ebs-delete-on-termination", action = clap::ArgAction::SetFalse, overrides_with = "ebs_delete_flag")]
@@ -123,7 +120,7 @@ pub async fn run(args: RunArgs, app: &crate::app::App<'_>) -> anyhow::Result<Exi
         propagate_tags: args.propagate_tags,
         client_token: args.client_token,
         watch_container: args.watch_container,
-        wait: match (args.wait, args.wait_until) {
+        wait: match (args.wait.wait, args.wait_until) {
             (false, _) => RunWait::No,
             (true, RunUntil::Running) => RunWait::Running,
             (true, RunUntil::Stopped) => RunWait::Stopped,
