@@ -5,8 +5,8 @@
 //! `--wait-until paused|ecs:<STAGE>`, `continue` and `rollback` of a paused deployment.
 
 use crate::support::{
-    HttpSink, TestContext, assert_failure, assert_success, notified_kinds, notify_recorder, runs,
-    scripted_gate, text, web_config,
+    HttpSink, TestContext, assert_failure, assert_success, assert_success_saying, notified_kinds,
+    notify_recorder, runs, scripted_gate, text, web_config,
 };
 
 const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128}]}"#;
@@ -237,12 +237,9 @@ async fn wait_until_paused_then_continue_and_rollback_of_a_paused_deployment() {
         "service web has no deployment in progress: nothing to continue",
     );
 
-    let output = context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "2")]);
-    assert_success(&output);
-    assert!(
-        text(&output.stderr).contains("is paused at POST_TEST_TRAFFIC_SHIFT"),
-        "{}",
-        text(&output.stderr)
+    assert_success_saying(
+        &context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "2")]),
+        "is paused at POST_TEST_TRAFFIC_SHIFT",
     );
     let paused = newest_deployment(&context).await;
     assert_eq!(paused.status().map(|s| s.as_str()), Some("IN_PROGRESS"));
@@ -258,23 +255,14 @@ async fn wait_until_paused_then_continue_and_rollback_of_a_paused_deployment() {
         "production traffic has not moved"
     );
 
-    let output = context.run(&["continue"], &[]);
-    assert_success(&output);
-    assert!(
-        text(&output.stderr).contains("service web is deployed"),
-        "{}",
-        text(&output.stderr)
-    );
+    assert_success_saying(&context.run(&["continue"], &[]), "service web is deployed");
     assert!(runs(&context.service("web").await, "web:2"));
 
     let output = context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "3")]);
     assert_success(&output);
-    let output = context.run(&["rollback", "--no-deregister-task-definition"], &[]);
-    assert_success(&output);
-    assert!(
-        text(&output.stderr).contains("ContinueServiceDeployment ROLLBACK"),
-        "{}",
-        text(&output.stderr)
+    assert_success_saying(
+        &context.run(&["rollback", "--no-deregister-task-definition"], &[]),
+        "ContinueServiceDeployment ROLLBACK",
     );
     assert!(runs(&context.service("web").await, "web:2"));
 
@@ -290,12 +278,9 @@ async fn wait_until_paused_then_continue_and_rollback_of_a_paused_deployment() {
     assert_success(&output);
     let output = context.run(&["wait", "--wait-until", "paused"], &[]);
     assert_success(&output);
-    let output = context.run(&["continue", "--wait-until", "ecs:BAKE_TIME"], &[]);
-    assert_success(&output);
-    assert!(
-        text(&output.stderr).contains("reached"),
-        "{}",
-        text(&output.stderr)
+    assert_success_saying(
+        &context.run(&["continue", "--wait-until", "ecs:BAKE_TIME"], &[]),
+        "reached",
     );
 }
 

@@ -4,8 +4,8 @@
 //! wait, `--wait-until codedeploy:<Event>`, `continue` and `rollback`.
 
 use crate::support::{
-    HttpSink, TestContext, assert_failure, assert_success, notified_kinds, notify_recorder, runs,
-    scripted_gate, text, web_config,
+    HttpSink, TestContext, assert_failure, assert_success, assert_success_saying, notified_kinds,
+    notify_recorder, runs, scripted_gate, text, web_config,
 };
 
 const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128, "portMappings": [{"containerPort": 80}]}]}"#;
@@ -162,21 +162,18 @@ async fn gates_need_a_group_that_waits_at_ready_and_nothing_changes_otherwise() 
 #[tokio::test]
 async fn wait_until_an_event_then_continue_then_rollback() {
     let context = codedeploy_service(true, 0).await;
-    let output = context.run(
-        &[
-            "deploy",
-            "--wait-until",
-            "codedeploy:AfterAllowTestTraffic",
-            "--rollback-events",
-            "DEPLOYMENT_FAILURE,DEPLOYMENT_STOP_ON_REQUEST",
-        ],
-        &[("TAG", "2")],
-    );
-    assert_success(&output);
-    assert!(
-        text(&output.stderr).contains("AfterAllowTestTraffic done; not waiting for the rest"),
-        "{}",
-        text(&output.stderr)
+    assert_success_saying(
+        &context.run(
+            &[
+                "deploy",
+                "--wait-until",
+                "codedeploy:AfterAllowTestTraffic",
+                "--rollback-events",
+                "DEPLOYMENT_FAILURE,DEPLOYMENT_STOP_ON_REQUEST",
+            ],
+            &[("TAG", "2")],
+        ),
+        "AfterAllowTestTraffic done; not waiting for the rest",
     );
     assert!(
         runs(&context.service("web").await, "web:1"),
@@ -185,23 +182,14 @@ async fn wait_until_an_event_then_continue_then_rollback() {
 
     let output = context.run(&["wait", "--wait-until", "paused"], &[]);
     assert_success(&output);
-    let output = context.run(&["continue"], &[]);
-    assert_success(&output);
-    assert!(
-        text(&output.stderr).contains("service web is deployed"),
-        "{}",
-        text(&output.stderr)
-    );
+    assert_success_saying(&context.run(&["continue"], &[]), "service web is deployed");
     assert!(runs(&context.service("web").await, "web:2"));
 
     let output = context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "3")]);
     assert_success(&output);
-    let output = context.run(&["continue", "--rollback"], &[]);
-    assert_success(&output);
-    assert!(
-        text(&output.stderr).contains("stopping it with rollback"),
-        "{}",
-        text(&output.stderr)
+    assert_success_saying(
+        &context.run(&["continue", "--rollback"], &[]),
+        "stopping it with rollback",
     );
     assert!(
         runs(&context.service("web").await, "web:2"),
@@ -215,12 +203,9 @@ async fn wait_until_an_event_then_continue_then_rollback() {
             web_config(" []")
         ),
     );
-    let output = context.run(&["rollback", "--no-deregister-task-definition"], &[]);
-    assert_success(&output);
-    assert!(
-        text(&output.stderr).contains("rolling back service web to web:1 through CodeDeploy"),
-        "{}",
-        text(&output.stderr)
+    assert_success_saying(
+        &context.run(&["rollback", "--no-deregister-task-definition"], &[]),
+        "rolling back service web to web:1 through CodeDeploy",
     );
     assert!(runs(&context.service("web").await, "web:1"));
     let output = context.run(

@@ -331,6 +331,16 @@ pub fn assert_success(output: &Output) {
     );
 }
 
+/// Asserts a command succeeded and that its stderr (the log) contains `needle`.
+pub fn assert_success_saying(output: &Output, needle: &str) {
+    assert_success(output);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(needle),
+        "stderr lacks {needle:?}:\n{stderr}"
+    );
+}
+
 /// Asserts a command failed with exit code 1 and that stderr contains `needle`.
 pub fn assert_failure(output: &Output, needle: &str) {
     let stderr = text(&output.stderr);
