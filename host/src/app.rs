@@ -32,6 +32,8 @@ pub struct App<'a> {
     pub started: Instant,
     /// `--filter-command` (or the deprecated config key): picks a task interactively.
     pub filter_command: Option<String>,
+    /// The process environment overlaid with `--envfile` files: what child processes get.
+    pub environment: crate::config::Environment,
 }
 
 impl App<'_> {

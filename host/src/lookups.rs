@@ -48,6 +48,7 @@ pub enum Error {
 pub struct AwsLookups {
     region: Mutex<Option<String>>,
     assume_role_arn: Option<String>,
+    environment: crate::config::Environment,
     runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
     clients: Mutex<HashMap<Option<String>, Clients>>,
     cache: Mutex<HashMap<String, Result<Value, String>>>,
@@ -64,11 +65,17 @@ impl Drop for AwsLookups {
 }
 
 impl AwsLookups {
-    /// Lookups using the SDK's default region until `set_region` is called.
-    pub fn new(assume_role_arn: Option<String>) -> Arc<Self> {
+    /// Lookups using the SDK's default region until `set_region` is called. `environment` (the
+    /// process environment with the env files applied) supplies the AWS settings env files
+    /// change and is what `external` commands run with.
+    pub fn new(
+        assume_role_arn: Option<String>,
+        environment: crate::config::Environment,
+    ) -> Arc<Self> {
         Arc::new(Self {
             region: Mutex::new(None),
             assume_role_arn,
+            environment,
             runtime: OnceLock::new(),
             clients: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
@@ -112,9 +119,11 @@ impl AwsLookups {
                         let clients = match existing {
                             Some(clients) => clients,
                             None => {
-                                let clients = Clients::load(
+                                let clients = Clients::load_with(
                                     region.as_deref(),
                                     self.assume_role_arn.as_deref(),
+                                    false,
+                                    Some(&self.environment),
                                 )
                                 .await;
                                 if let Ok(mut all) = self.clients.lock() {
@@ -340,6 +349,7 @@ pub fn register_plugins(
                     index,
                     message,
                 })?
+                .with_environment(&lookups.environment)
                 .register(registry, prefix)?,
             "ssm" if !prefix.is_empty() => register(registry, lookups, Some(prefix), None, false)?,
             "secretsmanager" if !prefix.is_empty() => {
@@ -410,7 +420,7 @@ mod tests {
         ];
         let mut registry = FunctionRegistry::default();
         let warn: Warn = Arc::new(|_: &str| {});
-        let lookups = AwsLookups::new(None);
+        let lookups = AwsLookups::new(None, Default::default());
         register_plugins(&mut registry, &lookups, &entries, Path::new("."), &warn).unwrap();
         for name in [
             "tfstate",

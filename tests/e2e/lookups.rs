@@ -141,3 +141,42 @@ async fn external_plugin_functions_run_commands_in_templates_and_jsonnet() {
         "td.json:2:17: error calling broken: `sh -c echo no such table >&2; exit 4` exited with exit status: 4",
     );
 }
+
+#[tokio::test]
+async fn env_files_reach_lookups_and_external_commands() {
+    let context = TestContext::with_aws();
+    let other = TestContext::with_aws();
+    other.boto3(
+        "client('ssm').put_parameter(Name='/app/tier', Value='other-account', Type='String')",
+    );
+    context.write(
+        "ecspresso.yml",
+        "region: ap-northeast-1\ncluster: c\nservice: web\ntask_definition: td.json\nplugins:\n  - name: external\n    config:\n      name: release\n      command: [sh, -c, 'printf %s \"$RELEASE_NAME\"']\n      parser: string\n",
+    );
+    context.write(
+        "td.json",
+        r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx", "memory": 64,
+  "environment": [{"name": "TIER", "value": "{{ ssm `/app/tier` }}"}, {"name": "RELEASE", "value": "{{ release }}"}]}]}"#,
+    );
+    context.write(
+        "deploy.env",
+        &format!(
+            "RELEASE_NAME=blue-moon\nAWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY=from-the-env-file\n",
+            other.access_key_id()
+        ),
+    );
+    let output = context.run(&["--envfile", "deploy.env", "render", "taskdef"], &[]);
+    assert_success(&output);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("\"value\": \"other-account\""),
+        "the ssm lookup used the env file's credentials: {stdout}"
+    );
+    assert!(
+        stdout.contains("\"value\": \"blue-moon\""),
+        "the external command saw the env file's variable: {stdout}"
+    );
+
+    let output = context.run(&["render", "taskdef"], &[]);
+    assert_failure(&output, "ParameterNotFound");
+}

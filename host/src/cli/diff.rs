@@ -60,7 +60,7 @@ pub async fn run(
     match (args.output, external) {
         (DiffFormat::Text, Some(command)) => {
             for comparison in comparisons.iter().filter(|c| c.differs()) {
-                external_diff(&command, comparison, args.jsonnet)?;
+                external_diff(&command, comparison, args.jsonnet, &app.environment)?;
             }
         }
         (DiffFormat::Text, None) => {
@@ -106,7 +106,13 @@ fn format(value: &serde_json::Value, jsonnet: bool) -> String {
 
 /// Writes both sides of `comparison` to temporary files and runs `command` on them (its
 /// output goes to the terminal; its exit status, usually 1 for "differs", is not an error).
-fn external_diff(command: &str, comparison: &Comparison, jsonnet: bool) -> anyhow::Result<()> {
+/// The command sees `environment` (the process environment with the env files applied).
+fn external_diff(
+    command: &str,
+    comparison: &Comparison,
+    jsonnet: bool,
+    environment: &crate::config::Environment,
+) -> anyhow::Result<()> {
     use anyhow::Context;
     let dir = tempfile::tempdir().context("cannot create a temporary directory for the diff")?;
     let extension = if jsonnet { "jsonnet" } else { "json" };
@@ -116,6 +122,7 @@ fn external_diff(command: &str, comparison: &Comparison, jsonnet: bool) -> anyho
     std::fs::write(&remote, format(&comparison.remote, jsonnet))?;
     std::fs::write(&local, format(&comparison.local, jsonnet))?;
     let status = std::process::Command::new("sh")
+        .envs(environment.vars())
         .arg("-c")
         .arg(format!("{command} \"$@\""))
         .arg("sh")

@@ -124,7 +124,7 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
                         .iter()
                         .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned())
                         .collect();
-                    super::pick::pick(filter, &lines)?
+                    super::pick::pick(filter, &lines, &app.environment)?
                 }
                 None => running[0].clone(),
             }
@@ -205,6 +205,7 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
         }
     };
     let status = Command::new(plugin)
+        .envs(app.environment.vars())
         .arg(session.to_string())
         .arg(&region)
         .arg("StartSession")

@@ -241,6 +241,7 @@ pub fn run(
                     hook_context: Mutex::new(context),
                     started: std::time::Instant::now(),
                     filter_command: None,
+                    environment: service.environment,
                 },
             );
         }

@@ -33,7 +33,8 @@ pub(crate) fn load_app(
     );
     // ssm and secretsmanager lookups are always available, as in ecspresso (AWS is reached only
     // when one is called).
-    let lookups = crate::lookups::AwsLookups::new(globals.assume_role_arn.clone());
+    let lookups =
+        crate::lookups::AwsLookups::new(globals.assume_role_arn.clone(), environment.clone());
     crate::lookups::register(renderer.functions_mut(), &lookups, Some(""), Some(""), true)?;
     // Built-in plugin entries (tfstate, cloudformation, prefixed ssm/secretsmanager) are read
     // first, as in ecspresso v3, so their functions work in the config itself.
@@ -196,6 +197,7 @@ where
             plugins: std::sync::Arc::new(plugins),
             hook_context: std::sync::Mutex::new(context),
             started: std::time::Instant::now(),
+            environment,
         };
         // The waits report their own timeouts with what was pending; this bounds everything else.
         let grace = std::time::Duration::from_secs(5);

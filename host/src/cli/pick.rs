@@ -7,11 +7,17 @@ use std::process::{Command, Stdio};
 use anyhow::Context;
 
 /// Runs `filter_command` with `lines` on its stdin (the terminal stays its stderr/tty) and
-/// returns the first tab-separated field of the first line it prints.
-pub fn pick(filter_command: &str, lines: &[String]) -> anyhow::Result<String> {
+/// returns the first tab-separated field of the first line it prints. The command sees
+/// `environment` (the process environment with the env files applied).
+pub fn pick(
+    filter_command: &str,
+    lines: &[String],
+    environment: &crate::config::Environment,
+) -> anyhow::Result<String> {
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(filter_command)
+        .envs(environment.vars())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -50,9 +56,19 @@ mod tests {
             "abc\tweb:1\tRUNNING".to_owned(),
             "def\tweb:2\tSTOPPED".to_owned(),
         ];
-        assert_eq!(pick("grep STOPPED", &lines).unwrap(), "def");
-        assert_eq!(pick("head -n 1", &lines).unwrap(), "abc");
-        let err = pick("grep NOTHING", &lines).unwrap_err().to_string();
+        let none = crate::config::Environment::default();
+        assert_eq!(pick("grep STOPPED", &lines, &none).unwrap(), "def");
+        assert_eq!(pick("head -n 1", &lines, &none).unwrap(), "abc");
+        let err = pick("grep NOTHING", &lines, &none).unwrap_err().to_string();
         assert!(err.contains("nothing was selected"), "{err}");
+    }
+
+    #[test]
+    fn the_filter_sees_the_env_file_variables() {
+        let lines = vec!["abc\tRUNNING".to_owned(), "def\tSTOPPED".to_owned()];
+        let environment =
+            crate::config::Environment::from_vars([("RISTRETTO_TEST_PICK", "STOPPED")]);
+        let chosen = pick("grep \"$RISTRETTO_TEST_PICK\"", &lines, &environment).unwrap();
+        assert_eq!(chosen, "def");
     }
 }

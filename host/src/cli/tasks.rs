@@ -288,7 +288,7 @@ fn choose<'t>(
         (None, Some(filter)) => {
             let listing = format_list(tasks, TasksFormat::Tsv);
             let lines: Vec<String> = listing.lines().map(str::to_owned).collect();
-            super::pick::pick(filter, &lines)?
+            super::pick::pick(filter, &lines, &app.environment)?
         }
         (None, None) => anyhow::bail!("give --id (or --filter-command to pick a task)"),
     };

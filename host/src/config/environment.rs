@@ -42,6 +42,12 @@ impl Environment {
         self.vars.get(name).map(String::as_str)
     }
 
+    /// Every variable, for handing to a child process (`Command::envs`), so that what env files
+    /// set reaches the commands ristretto runs, as ecspresso's exported env files do.
+    pub fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Sets `name` to `value`, replacing any previous value.
     pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.vars.insert(name.into(), value.into());

@@ -24,6 +24,8 @@ pub struct External {
     pub json: bool,
     /// Longest a call may run.
     pub timeout: Option<Duration>,
+    /// Variables set for the command (the env files' values; empty: inherit only).
+    pub environment: Vec<(String, String)>,
 }
 
 impl External {
@@ -82,7 +84,18 @@ impl External {
             num_args,
             json,
             timeout,
+            environment: Vec::new(),
         })
+    }
+
+    /// Runs the command with `environment` (the process environment with the env files
+    /// applied), as ecspresso's exported env files reach its external commands.
+    pub fn with_environment(mut self, environment: &crate::config::Environment) -> Self {
+        self.environment = environment
+            .vars()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        self
     }
 
     /// Runs the command with `args` appended and parses its stdout.
@@ -90,6 +103,7 @@ impl External {
         let mut child = Command::new(&self.command[0])
             .args(&self.command[1..])
             .args(args)
+            .envs(self.environment.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -200,6 +214,16 @@ mod tests {
         assert_eq!(echo.call(&["x".to_owned()]), Ok(json!({"a": "x"})));
         let text = external(json!({"name": "g", "command": ["echo", "hello"], "parser": "string"}));
         assert_eq!(text.call(&[]), Ok(json!("hello")));
+    }
+
+    #[test]
+    fn the_command_sees_the_env_file_variables() {
+        let environment =
+            crate::config::Environment::from_vars([("RISTRETTO_TEST_EXTERNAL", "from-envfile")]);
+        let command = json!({"name": "f", "command": ["sh", "-c", "printf %s \"$RISTRETTO_TEST_EXTERNAL\""], "parser": "string"});
+        let with = external(command.clone()).with_environment(&environment);
+        assert_eq!(with.call(&[]), Ok(json!("from-envfile")));
+        assert_eq!(external(command).call(&[]), Ok(json!("")));
     }
 
     #[test]
