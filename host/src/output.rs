@@ -6,7 +6,7 @@ mod events;
 mod jsonnet_format;
 mod log;
 
-pub use diff::unified_diff;
+pub use diff::{full_diff, unified_diff};
 pub use events::{PrefixSink, TerminalSink};
 pub use jsonnet_format::to_jsonnet;
 pub use log::{LogFormat, Logger};

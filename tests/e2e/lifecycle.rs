@@ -77,6 +77,20 @@ async fn create_diff_deploy_rollback_deregister_delete() {
         stdout.contains("--- arn:aws:ecs:") && stdout.contains("+++ td.json"),
         "{stdout}"
     );
+    let unified_lines = stdout.lines().count();
+    let output = context.run(
+        &["diff", "--exit-code", "--no-color", "--no-unified"],
+        &[("TAG", "2")],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let full = text(&output.stdout);
+    assert!(
+        full.contains("-      \"image\": \"nginx:1\",\n+      \"image\": \"nginx:2\",")
+            && full.contains(" {\n")
+            && !full.contains("@@"),
+        "--no-unified shows whole definitions without hunks:\n{full}"
+    );
+    assert!(full.lines().count() > unified_lines, "{full}");
 
     assert_success(&context.run(&["deploy"], &[("TAG", "2")]));
     let status = context.run(&["status", "--events", "2"], &[("TAG", "2")]);

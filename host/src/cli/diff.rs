@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use crate::deploy::diff::{Comparison, diff};
-use crate::output::{print_stdout, to_jsonnet, to_pretty_json, unified_diff};
+use crate::output::{full_diff, print_stdout, to_jsonnet, to_pretty_json, unified_diff};
 
 /// Flags of `diff`.
 #[derive(Debug, Args)]
@@ -32,6 +32,12 @@ pub struct DiffArgs {
     /// [env: RISTRETTO_DIFF_COMMAND, ECSPRESSO_DIFF_COMMAND]
     #[arg(long, value_name = "CMD", conflicts_with = "output")]
     pub external: Option<String>,
+    /// Show the whole definitions with the changed lines marked, instead of a unified diff
+    #[arg(long = "no-unified", action = clap::ArgAction::SetFalse, overrides_with = "unified_flag")]
+    pub unified: bool,
+    /// `--unified`: the default
+    #[arg(long = "unified", hide = true, overrides_with = "unified")]
+    pub unified_flag: bool,
 }
 
 /// `--output` of `diff`.
@@ -54,8 +60,9 @@ pub async fn run(
     let external = args.external.clone().or_else(|| {
         ["RISTRETTO_DIFF_COMMAND", "ECSPRESSO_DIFF_COMMAND"]
             .iter()
-            .find_map(|name| std::env::var(name).ok())
+            .find_map(|name| app.environment.get(name))
             .filter(|c| !c.trim().is_empty())
+            .map(str::to_owned)
     });
     match (args.output, external) {
         (DiffFormat::Text, Some(command)) => {
@@ -65,7 +72,7 @@ pub async fn run(
         }
         (DiffFormat::Text, None) => {
             for comparison in &comparisons {
-                print_stdout(&render(comparison, args.jsonnet, color))?;
+                print_stdout(&render(comparison, args.jsonnet, args.unified, color))?;
             }
         }
         (DiffFormat::Json, _) => {
@@ -77,7 +84,7 @@ pub async fn run(
                         "remote": c.remote_name,
                         "local": c.local_name,
                         "differs": c.differs(),
-                        "diff": render(c, args.jsonnet, false),
+                        "diff": render(c, args.jsonnet, args.unified, false),
                     })
                 })
                 .collect();
@@ -136,7 +143,7 @@ fn external_diff(
     Ok(())
 }
 
-fn render(comparison: &Comparison, jsonnet: bool, color: bool) -> String {
+fn render(comparison: &Comparison, jsonnet: bool, unified: bool, color: bool) -> String {
     let format = |value: &serde_json::Value| format(value, jsonnet);
     let remote_name = comparison.remote_name.clone().unwrap_or_else(|| {
         let action = if comparison.what == "service" {
@@ -146,7 +153,8 @@ fn render(comparison: &Comparison, jsonnet: bool, color: bool) -> String {
         };
         format!("(no {} yet: it will be {action})", comparison.what)
     });
-    unified_diff(
+    let show = if unified { unified_diff } else { full_diff };
+    show(
         &remote_name,
         &comparison.local_name,
         &format(&comparison.remote),
