@@ -208,6 +208,39 @@ async fn tasks_list_find_logs_and_stop() {
         &context.run(&["tasks", "find", "--id", "nope"], &[]),
         "no task `nope`",
     );
+
+    // ecspresso v2's hidden flags still work.
+    let found = context.run(&["tasks", "--find", "--id", &running], &[]);
+    assert_success(&found);
+    assert!(
+        text(&found.stdout).contains(&format!("\"taskArn\": \"{}", "arn:aws:ecs:")),
+        "{}",
+        text(&found.stdout)
+    );
+    assert_success(&context.run(&["run", "--no-wait", "--revision", "1"], &[]));
+    let listing = text(&context.run(&["tasks", "--output", "tsv"], &[]).stdout);
+    let second = listing
+        .lines()
+        .find(|l| l.contains("RUNNING"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!second.is_empty(), "a running task: {listing}");
+    assert_failure(
+        &context.run(&["tasks", "--stop", "stop", "--id", &second], &[]),
+        "give either the `stop` subcommand or the --find/--stop/--trace flag, not both",
+    );
+    assert_success(&context.run(&["tasks", "--stop", "--force", "--id", &second], &[]));
+    let after = context
+        .ecs()
+        .await
+        .describe_tasks()
+        .cluster("e2e")
+        .tasks(&second)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(after.tasks()[0].desired_status(), Some("STOPPED"));
 }
 
 #[tokio::test]

@@ -25,10 +25,46 @@ pub struct TasksArgs {
     /// default: picked with --filter-command
     #[arg(long, global = true)]
     pub id: Option<String>,
+    /// ecspresso v2's `tasks --find` (hidden): `tasks find`
+    #[arg(long, hide = true, conflicts_with_all = ["stop", "trace"])]
+    pub find: bool,
+    /// ecspresso v2's `tasks --stop` (hidden): `tasks stop`
+    #[arg(long, hide = true, conflicts_with = "trace")]
+    pub stop: bool,
+    /// ecspresso v2's `tasks --stop --force` (hidden): `tasks stop --force`
+    #[arg(long, hide = true, requires = "stop")]
+    pub force: bool,
+    /// ecspresso v2's `tasks --trace` (hidden): `tasks trace`
+    #[arg(long, hide = true)]
+    pub trace: bool,
 }
 
+impl TasksArgs {
+    /// The subcommand, from ecspresso v2's hidden flags when none was given.
+    fn subcommand(&self) -> anyhow::Result<TasksCommand> {
+        let legacy = self.find || self.stop || self.trace;
+        match self.command.clone() {
+            Some(command) if legacy => anyhow::bail!(
+                "give either the `{}` subcommand or the --find/--stop/--trace flag, not both",
+                command.name()
+            ),
+            Some(command) => Ok(command),
+            None if self.find => Ok(TasksCommand::Find),
+            None if self.stop => Ok(TasksCommand::Stop {
+                reason: STOP_REASON.to_owned(),
+                force: self.force,
+            }),
+            None if self.trace => Ok(TasksCommand::Trace { no_logs: false }),
+            None => Ok(TasksCommand::List),
+        }
+    }
+}
+
+/// The reason recorded on tasks `tasks stop` stops, unless `--reason` says otherwise.
+const STOP_REASON: &str = "stopped by ristretto";
+
 /// `tasks` subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum TasksCommand {
     /// List the tasks
     List,
@@ -43,7 +79,7 @@ pub enum TasksCommand {
     /// Stop a task
     Stop {
         /// Reason recorded on the task
-        #[arg(long, default_value = "stopped by ristretto")]
+        #[arg(long, default_value = STOP_REASON)]
         reason: String,
         /// Stop without asking (needed when stdin is not a terminal)
         #[arg(long)]
@@ -64,6 +100,19 @@ pub enum TasksCommand {
         #[arg(long, short = 's', value_parser = parse_time_arg)]
         start_time: Option<i64>,
     },
+}
+
+impl TasksCommand {
+    /// The subcommand's name on the command line.
+    fn name(&self) -> &'static str {
+        match self {
+            Self::List => "list",
+            Self::Find => "find",
+            Self::Trace { .. } => "trace",
+            Self::Stop { .. } => "stop",
+            Self::Logs { .. } => "logs",
+        }
+    }
 }
 
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
@@ -90,8 +139,9 @@ pub enum TasksFormat {
 
 /// Runs `tasks`.
 pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
+    let command = args.subcommand()?;
     let tasks = list(app).await?;
-    match args.command.unwrap_or(TasksCommand::List) {
+    match command {
         TasksCommand::List => print_stdout(&format_list(&tasks, args.output))?,
         TasksCommand::Find => {
             let task = choose(app, &tasks, args.id.clone())?;
