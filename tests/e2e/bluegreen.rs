@@ -2,11 +2,13 @@
 //! POST_TEST_TRAFFIC_SHIFT, runs the `before-traffic-shift` gates when the deployment awaits
 //! action there, and continues (production traffic shifts) or rolls back (it never shifts);
 //! a gate pending past its deadline rolls back; bake gates stop the deployment with rollback;
+//! linear and canary deployments also pause at PRE_PRODUCTION_TRAFFIC_SHIFT, before every
+//! production traffic step, where the gates run again once traffic has moved;
 //! `--wait-until paused|ecs:<STAGE>`, `continue` and `rollback` of a paused deployment.
 
 use crate::support::{
-    HttpSink, TestContext, assert_failure, assert_success, assert_success_saying, notified_kinds,
-    notify_recorder, runs, scripted_gate, text, web_config,
+    HttpSink, TestContext, assert_failure, assert_success, assert_success_saying,
+    first_party_plugin, notified_kinds, notify_recorder, runs, scripted_gate, text, web_config,
 };
 
 const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128}]}"#;
@@ -222,6 +224,150 @@ async fn a_failing_bake_gate_between_linear_steps_rolls_back() {
     assert!(stderr.contains("production 50%"), "{stderr}");
     assert!(!stderr.contains("production 100%"), "{stderr}");
     assert!(!context.calls("StopServiceDeployment").is_empty());
+    assert!(runs(&context.service("web").await, "web:1"));
+}
+
+/// A LINEAR service definition shifting production traffic in two 50% steps, each held one
+/// (emulated) minute.
+fn two_step_linear() -> String {
+    service_definition(
+        "LINEAR",
+        r#", "linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": 1}"#,
+    )
+}
+
+#[tokio::test]
+async fn linear_gates_run_again_before_every_production_step() {
+    let context = blue_green_service("").await;
+    context.write("sd.json", &two_step_linear());
+    context.control(
+        "/_emulator/config",
+        serde_json::json!({"minute_seconds": 1}),
+    );
+    context.write("ecspresso.yml", &web_config(&scripted_gate("{}")));
+    let render = text(
+        &context
+            .run(&["render", "servicedef"], &[("TAG", "1")])
+            .stdout,
+    );
+    assert!(
+        render.contains("\"POST_TEST_TRAFFIC_SHIFT\",\n          \"PRE_PRODUCTION_TRAFFIC_SHIFT\""),
+        "one PAUSE hook at both stages: {render}"
+    );
+    let before = context.calls("").len();
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_success(&output);
+    let stderr = text(&output.stderr);
+    for expected in [
+        "and before every production traffic step at PRE_PRODUCTION_TRAFFIC_SHIFT",
+        "paused at POST_TEST_TRAFFIC_SHIFT: the new revision takes test traffic; running before-traffic-shift gates",
+        "paused at PRE_PRODUCTION_TRAFFIC_SHIFT: the gates passed at 0% production traffic and nothing has shifted since; continuing",
+        "traffic on the new revision: production 50%",
+        "paused at PRE_PRODUCTION_TRAFFIC_SHIFT: 50% of production traffic is on the new revision; running before-traffic-shift gates",
+        "gates passed: the next production traffic step goes ahead",
+        "traffic on the new revision: production 100%",
+        "service web runs web:2",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    assert_eq!(
+        stderr
+            .matches("before-traffic-shift gate of plugin `scripted-gate` passed")
+            .count(),
+        2,
+        "the gates ran after test traffic and before the second step: {stderr}"
+    );
+    let sequence = context.operations_since(before);
+    eprintln!("AWS calls, linear with gates before every step: {sequence:?}");
+    assert_eq!(
+        sequence
+            .iter()
+            .filter(|o| *o == "ContinueServiceDeployment")
+            .count(),
+        3,
+        "{sequence:?}"
+    );
+    let service = context.service("web").await;
+    assert!(runs(&service, "web:2"));
+    let stages: Vec<String> = service
+        .deployment_configuration()
+        .map(|c| c.lifecycle_hooks().to_vec())
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|h| h.lifecycle_stages().iter().map(|s| s.as_str().to_owned()))
+        .collect();
+    assert_eq!(
+        stages,
+        ["POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT"]
+    );
+}
+
+#[tokio::test]
+async fn a_gate_failing_before_a_later_step_returns_production_traffic() {
+    let context = blue_green_service("").await;
+    context.write("sd.json", &two_step_linear());
+    context.control(
+        "/_emulator/config",
+        serde_json::json!({"minute_seconds": 1}),
+    );
+    let health = HttpSink::start_with(vec![
+        (200, "ok".to_owned()),
+        (500, "errors after the first step".to_owned()),
+    ]);
+    let host = health.url.trim_start_matches("http://").to_owned();
+    context.write(
+        "ecspresso.yml",
+        &web_config(&format!(
+            "\n  - path: {}\n    config:\n      urls: ['{}/health']\n      successes: 1\n      max_failures: 1\n      stages: [before-traffic-shift]\n    allow:\n      http: ['{host}']",
+            first_party_plugin("http-gate").display(),
+            health.url
+        )),
+    );
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(
+        &output,
+        "before-traffic-shift gate of plugin `http-gate` failed",
+    );
+    assert_failure(&output, "the service was rolled back to web:1");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "50% of production traffic is on the new revision; running before-traffic-shift gates"
+        ) && stderr.contains("production traffic returns to the current revision")
+            && !stderr.contains("production 100%"),
+        "{stderr}"
+    );
+    assert_eq!(health.bodies().len(), 2, "one probe per gate run");
+    assert!(runs(&context.service("web").await, "web:1"));
+    assert_eq!(
+        newest_deployment(&context)
+            .await
+            .status()
+            .map(|s| s.as_str()),
+        Some("ROLLBACK_SUCCESSFUL")
+    );
+}
+
+#[tokio::test]
+async fn pause_hooks_where_aws_takes_only_lambdas_are_refused_before_any_change() {
+    let context = blue_green_service("").await;
+    context.write(
+        "sd.json",
+        &service_definition(
+            "BLUE_GREEN",
+            r#", "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["PRODUCTION_TRAFFIC_SHIFT"]}]"#,
+        ),
+    );
+    let before = context.calls("RegisterTaskDefinition").len();
+    assert_failure(
+        &context.run(&["deploy"], &[("TAG", "2")]),
+        "sd.json: deploymentConfiguration.lifecycleHooks[0].lifecycleStages: a PAUSE hook cannot be at PRODUCTION_TRAFFIC_SHIFT",
+    );
+    assert_eq!(context.calls("RegisterTaskDefinition").len(), before);
+    assert!(
+        context.calls("UpdateService").len() <= 1,
+        "only the first deploy"
+    );
     assert!(runs(&context.service("web").await, "web:1"));
 }
 

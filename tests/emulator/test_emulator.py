@@ -514,7 +514,7 @@ def test_blue_green_pause_hook_and_continue(emu, aws):
         stages.append(d["lifecycleStage"])
     assert d["status"] == "SUCCESSFUL" and d["lifecycleStage"] == "CLEAN_UP"
     order = ["PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
-             "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP"]
+             "PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP"]
     idx = [order.index(s) for s in stages]
     assert idx == sorted(idx)
     assert describe(ecs)["taskDefinition"] == td2
@@ -667,6 +667,60 @@ def test_linear_traffic_shift_steps_on_wall_clock(emu, aws):
     stages = [d["lifecycleStage"] for _, _, d in seen]
     assert stages.index("PRODUCTION_TRAFFIC_SHIFT") == 0 and stages[-1] == "CLEAN_UP"
     assert describe(ecs)["taskDefinition"] == td2
+
+
+def test_pause_hooks_are_refused_where_only_lambdas_may_run(emu, aws):
+    for stage in ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"):
+        cfg = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0,
+               "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP", stage]}]}
+        with pytest.raises(botocore.exceptions.ClientError) as err:
+            make_service(aws, deploymentConfiguration=cfg)
+        assert err.value.response["Error"]["Code"] == "InvalidParameterException"
+        assert "only valid for AWS_LAMBDA hooks" in err.value.response["Error"]["Message"]
+    ecs, td1 = make_service(aws, deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+    with pytest.raises(botocore.exceptions.ClientError):
+        ecs.update_service(cluster="prod", service="web", deploymentConfiguration={
+            "strategy": "BLUE_GREEN", "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["PRODUCTION_TRAFFIC_SHIFT"]}]})
+    assert not (describe(ecs)["deploymentConfiguration"].get("lifecycleHooks"))
+
+
+def test_linear_pauses_before_every_traffic_step(emu, aws):
+    hook = {"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"],
+            "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}
+    cfg = {"strategy": "LINEAR", "bakeTimeInMinutes": 0, "lifecycleHooks": [hook],
+           "linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": 1}}
+    ecs, td1, td2, arn = _traffic_service(emu, aws, cfg, ecs_steps=1, minute_seconds=0.2)
+    paused_at = []
+    for _ in range(3):
+        d = _poll_until(ecs, arn, lambda d: any(h["status"] == "AWAITING_ACTION" for h in d.get("lifecycleHookDetails", []))
+                        or d["status"] == "SUCCESSFUL")[-1][2]
+        if d["status"] == "SUCCESSFUL":
+            break
+        assert d["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT" and d["status"] == "IN_PROGRESS"
+        paused_at.append(_prod_weights(d))
+        time.sleep(0.3)  # longer than a step's hold (0.2 s): a pause is not timed
+        again = _sd(ecs, arn)
+        assert again["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT" and _prod_weights(again) == paused_at[-1]
+        waiting = [h for h in again["lifecycleHookDetails"] if h["status"] == "AWAITING_ACTION"]
+        ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=waiting[0]["hookId"], action="CONTINUE")
+    assert paused_at == [(0.0, 100.0), (50.0, 50.0)], "before the first step and before the second"
+    d = _poll_until(ecs, arn, lambda d: d["status"] == "SUCCESSFUL")[-1][2]
+    assert describe(ecs)["taskDefinition"] == td2
+
+
+def test_rollback_at_a_pause_between_steps(emu, aws):
+    hook = {"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"]}
+    cfg = {"strategy": "CANARY", "bakeTimeInMinutes": 0, "lifecycleHooks": [hook],
+           "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 1}}
+    ecs, td1, td2, arn = _traffic_service(emu, aws, cfg, ecs_steps=1, minute_seconds=0.1)
+    first = _poll_until(ecs, arn, lambda d: d["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT")[-1][2]
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=first["lifecycleHookDetails"][0]["hookId"])
+    d = _poll_until(ecs, arn, lambda d: d["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT"
+                    and _prod_weights(d) == (10.0, 90.0))[-1][2]
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=d["lifecycleHookDetails"][0]["hookId"],
+                                    action="ROLLBACK")
+    d = _poll_until(ecs, arn, lambda d: d["status"] == "ROLLBACK_SUCCESSFUL")[-1][2]
+    assert describe(ecs)["taskDefinition"] == td1
 
 
 def test_canary_defaults_hold_canary_then_shift_all(emu, aws):

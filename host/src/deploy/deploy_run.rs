@@ -145,8 +145,16 @@ async fn deploy_service(
     };
     app.update_context(|c| c.strategy = strategy.to_owned());
     if app.plugins.has_gates() && matches!(strategy, "blue-green" | "linear" | "canary") {
+        let steps = if strategy == "blue-green" {
+            String::new()
+        } else {
+            format!(
+                " and before every production traffic step at {}",
+                super::pause_hook::STEP_STAGE
+            )
+        };
         app.info(format!(
-            "before-traffic-shift gates run when the deployment pauses at {} (PAUSE hook)",
+            "before-traffic-shift gates run when the deployment pauses at {}{steps} (PAUSE hook)",
             super::pause_hook::GATED_STAGE
         ));
     }

@@ -15,7 +15,7 @@ use aws_sdk_ecs::types::{
 use serde_json::json;
 
 use super::bake::BakeMonitor;
-use super::pause_hook::GATED_STAGES;
+use super::pause_hook::{GATED_STAGES, STEP_STAGE};
 use super::wait::{Watcher, describe, short_id, sleep_or_timeout};
 use super::wait_until::{WaitUntil, stage_index};
 use super::{Error, aws_error, gates, short_task_definition};
@@ -50,6 +50,9 @@ struct State {
     handled_hooks: BTreeSet<String>,
     gate_rollback: Option<GateRollback>,
     bake: Option<BakeMonitor>,
+    /// The production traffic weight (%) of the new revision when the `before-traffic-shift`
+    /// gates last passed: a pause before a step at the same weight needs no second run.
+    gates_passed_at: Option<f64>,
 }
 
 /// Follows the service deployment `arn` of `service`. Returns ECS's reason when the
@@ -73,6 +76,7 @@ pub(super) async fn follow(
         bake: (policy == PausePolicy::Gate)
             .then(|| BakeMonitor::new(app))
             .flatten(),
+        gates_passed_at: None,
     };
     loop {
         let current = describe(app, service).await?;
@@ -183,15 +187,36 @@ async fn answer_pauses(
     }
     match policy {
         PausePolicy::Gate if GATED_STAGES.contains(&stage) && app.plugins.has_gates() => {
+            let production = production_weight(deployment);
+            if stage == STEP_STAGE && state.gates_passed_at == Some(production) {
+                app.info(format!(
+                    "deployment {} paused at {stage}: the gates passed at {production}% production traffic and nothing has shifted since; continuing",
+                    short_id(arn)
+                ));
+                continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Continue).await?;
+                return Ok(PauseOutcome::Acted);
+            }
+            let (situation, next) = if production > 0.0 {
+                (
+                    format!("{production}% of production traffic is on the new revision"),
+                    "the next production traffic step goes ahead",
+                )
+            } else {
+                (
+                    "the new revision takes test traffic".to_owned(),
+                    "production traffic shifts to the new revision",
+                )
+            };
             app.info(format!(
-                "deployment {} paused at {stage}: the new revision takes test traffic; running before-traffic-shift gates",
+                "deployment {} paused at {stage}: {situation}; running before-traffic-shift gates",
                 short_id(arn)
             ));
             match gates::run(app, Stage::BeforeTrafficShift).await {
                 Ok(()) => {
                     continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Continue)
                         .await?;
-                    app.info("gates passed: production traffic shifts to the new revision");
+                    state.gates_passed_at = Some(production);
+                    app.info(format!("gates passed: {next}"));
                 }
                 Err(Error::GateFailed {
                     plugin,
@@ -199,8 +224,13 @@ async fn answer_pauses(
                     reason,
                     ..
                 }) => {
+                    let stays = if production > 0.0 {
+                        "production traffic returns to the current revision"
+                    } else {
+                        "production traffic stays on the current revision"
+                    };
                     app.warn(format!(
-                        "rolling back deployment {}: production traffic stays on the current revision",
+                        "rolling back deployment {}: {stays}",
                         short_id(arn)
                     ));
                     continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Rollback)
@@ -252,14 +282,20 @@ async fn answer_pauses(
     }
 }
 
-/// Production traffic (partly) on the new revision and the deployment not over: a linear or
-/// canary step, or the bake time.
-fn in_bake_window(deployment: &ServiceDeployment, stage: &str) -> bool {
-    let production = deployment
+/// The production traffic weight (%) the deployment gives its new revision.
+fn production_weight(deployment: &ServiceDeployment) -> f64 {
+    deployment
         .target_service_revision()
         .and_then(|t| t.requested_production_traffic_weight())
-        .unwrap_or(0.0);
-    stage == "BAKE_TIME" || (stage == "PRODUCTION_TRAFFIC_SHIFT" && production > 0.0)
+        .unwrap_or(0.0)
+}
+
+/// Production traffic (partly) on the new revision and the deployment not over: a linear or
+/// canary step (or the pause before the next one), or the bake time.
+fn in_bake_window(deployment: &ServiceDeployment, stage: &str) -> bool {
+    stage == "BAKE_TIME"
+        || (matches!(stage, "PRODUCTION_TRAFFIC_SHIFT" | STEP_STAGE)
+            && production_weight(deployment) > 0.0)
 }
 
 /// Handles terminal statuses. `Some(result)` ends the follow.

@@ -1,18 +1,37 @@
 //! The PAUSE lifecycle hook that lets ristretto's `before-traffic-shift` gates run between
 //! "new tasks take test traffic" and "production traffic shifts" in ECS-native blue/green,
 //! linear and canary deployments. When gate plugins are configured, the service definition
-//! gets a PAUSE hook at POST_TEST_TRAFFIC_SHIFT (unless it has one) whose timeout action is
-//! ROLLBACK, so a deploying process that vanishes cannot leave production half-shifted.
+//! gets a PAUSE hook at POST_TEST_TRAFFIC_SHIFT — and, for linear and canary deployments, at
+//! PRE_PRODUCTION_TRAFFIC_SHIFT, which ECS enters before every production traffic step —
+//! unless it has one there, whose timeout action is ROLLBACK, so a deploying process that
+//! vanishes cannot leave production half-shifted.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-/// The stage at which ristretto pauses the deployment to run its gates.
+/// The stage at which ristretto pauses the deployment to run its gates: test traffic is on the
+/// new revision, production traffic has not moved.
 pub const GATED_STAGE: &str = "POST_TEST_TRAFFIC_SHIFT";
 
+/// The stage ECS enters before production traffic shifts, and in linear and canary
+/// deployments before every production traffic step.
+pub const STEP_STAGE: &str = "PRE_PRODUCTION_TRAFFIC_SHIFT";
+
 /// Stages whose PAUSE hooks ristretto answers with its `before-traffic-shift` gates.
-pub const GATED_STAGES: [&str; 2] = [GATED_STAGE, "PRODUCTION_TRAFFIC_SHIFT"];
+pub const GATED_STAGES: [&str; 2] = [GATED_STAGE, STEP_STAGE];
+
+/// Stages at which AWS accepts only AWS_LAMBDA hooks.
+const LAMBDA_ONLY_STAGES: [&str; 2] = ["TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"];
+
+/// The stages ristretto's PAUSE hook covers for a native `strategy`: POST_TEST_TRAFFIC_SHIFT,
+/// plus PRE_PRODUCTION_TRAFFIC_SHIFT (before every step) for LINEAR and CANARY.
+pub fn gated_stages(strategy: &str) -> &'static [&'static str] {
+    match strategy {
+        "LINEAR" | "CANARY" => &GATED_STAGES,
+        _ => &GATED_STAGES[..1],
+    }
+}
 
 /// Minutes added to the longest gate timeout for the hook's own timeout (polling, slow CI).
 const MARGIN_MINUTES: u64 = 5;
@@ -39,6 +58,7 @@ pub fn apply_gate_hook(
     definition: &mut Value,
     source: &str,
 ) -> Result<(), super::Error> {
+    check_pause_stages(definition, source).map_err(super::Error::Invalid)?;
     if plugins.has_gates() {
         ensure_gate_hook(definition, plugins.longest_gate_timeout(), source)
             .map_err(super::Error::Invalid)?;
@@ -46,18 +66,50 @@ pub fn apply_gate_hook(
     Ok(())
 }
 
+/// Refuses PAUSE hooks at the stages where AWS accepts only AWS_LAMBDA hooks, before
+/// anything is sent, naming the file and the field.
+pub fn check_pause_stages(definition: &Value, source: &str) -> Result<(), String> {
+    let hooks = definition
+        .pointer("/deploymentConfiguration/lifecycleHooks")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    for (index, hook) in hooks.iter().enumerate() {
+        if hook.get("targetType").and_then(Value::as_str) != Some("PAUSE") {
+            continue;
+        }
+        let stages = hook
+            .get("lifecycleStages")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        if let Some(stage) = stages
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|s| LAMBDA_ONLY_STAGES.contains(s))
+        {
+            return Err(format!(
+                "{source}: deploymentConfiguration.lifecycleHooks[{index}].lifecycleStages: a PAUSE hook \
+                 cannot be at {stage} (AWS accepts only AWS_LAMBDA hooks there); {STEP_STAGE} pauses \
+                 before production traffic shifts, and before every step of a linear or canary deployment"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Adds ristretto's PAUSE hook to `definition` when it uses a native traffic-shifting
-/// strategy. `gate_timeout` is the longest time a gate may stay pending; the hook times out
-/// (with ROLLBACK) a few minutes after it. Returns whether a hook was added. A PAUSE hook the
-/// definition already has at that stage is kept, but its timeout action must be ROLLBACK.
+/// strategy, at the stages of `gated_stages` that no PAUSE hook of the definition covers yet.
+/// `gate_timeout` is the longest time a gate may stay pending; the hook times out (with
+/// ROLLBACK) a few minutes after it. Returns whether a hook was added. A PAUSE hook the
+/// definition already has at one of those stages is kept, but its timeout action must be
+/// ROLLBACK.
 pub fn ensure_gate_hook(
     definition: &mut Value,
     gate_timeout: Duration,
     source: &str,
 ) -> Result<bool, String> {
-    if native_traffic_shift(definition).is_none() {
+    let Some(required) = native_traffic_shift(definition).map(gated_stages) else {
         return Ok(false);
-    }
+    };
     let Some(configuration) = definition
         .get_mut("deploymentConfiguration")
         .and_then(Value::as_object_mut)
@@ -72,15 +124,18 @@ pub fn ensure_gate_hook(
             "{source}: deploymentConfiguration.lifecycleHooks must be a list"
         ));
     };
+    let mut missing = required.to_vec();
     for (index, hook) in hooks.iter().enumerate() {
-        let is_pause = hook.get("targetType").and_then(Value::as_str) == Some("PAUSE");
-        let at_stage = hook
-            .get("lifecycleStages")
-            .and_then(Value::as_array)
-            .is_some_and(|stages| stages.iter().any(|s| s == GATED_STAGE));
-        if !(is_pause && at_stage) {
+        if hook.get("targetType").and_then(Value::as_str) != Some("PAUSE") {
             continue;
         }
+        let stages = hook
+            .get("lifecycleStages")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        let Some(stage) = required.iter().find(|r| stages.iter().any(|s| s == **r)) else {
+            continue;
+        };
         let action = hook
             .pointer("/timeoutConfiguration/action")
             .and_then(Value::as_str)
@@ -88,16 +143,19 @@ pub fn ensure_gate_hook(
         if action != "ROLLBACK" {
             return Err(format!(
                 "{source}: deploymentConfiguration.lifecycleHooks[{index}].timeoutConfiguration.action is {action}: \
-                 the PAUSE hook at {GATED_STAGE} is where ristretto's gates run, and it must time out \
+                 the PAUSE hook at {stage} is where ristretto's gates run, and it must time out \
                  with ROLLBACK so that an interrupted deploy never shifts production traffic unverified"
             ));
         }
+        missing.retain(|m| !stages.iter().any(|s| s == *m));
+    }
+    if missing.is_empty() {
         return Ok(false);
     }
     let minutes = gate_timeout.as_secs().div_ceil(60) + MARGIN_MINUTES;
     hooks.push(json!({
         "targetType": "PAUSE",
-        "lifecycleStages": [GATED_STAGE],
+        "lifecycleStages": missing,
         "timeoutConfiguration": {
             "timeoutInMinutes": minutes.clamp(1, 20_160),
             "action": "ROLLBACK",
@@ -137,11 +195,50 @@ mod tests {
             Ok(true)
         );
         assert_eq!(
-            canary.pointer(
-                "/deploymentConfiguration/lifecycleHooks/0/timeoutConfiguration/timeoutInMinutes"
-            ),
-            Some(&json!(6))
+            canary["deploymentConfiguration"]["lifecycleHooks"],
+            json!([{
+                "targetType": "PAUSE",
+                "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT"],
+                "timeoutConfiguration": {"timeoutInMinutes": 6, "action": "ROLLBACK"},
+            }]),
+            "linear and canary deployments pause before every production step too"
         );
+    }
+
+    #[test]
+    fn completes_a_linear_definition_that_pauses_only_after_test_traffic() {
+        let mut linear = json!({"deploymentConfiguration": {"strategy": "LINEAR", "lifecycleHooks": [
+            {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]},
+        ]}});
+        assert_eq!(
+            ensure_gate_hook(&mut linear, Duration::from_secs(60), "s"),
+            Ok(true)
+        );
+        assert_eq!(
+            linear.pointer("/deploymentConfiguration/lifecycleHooks/1/lifecycleStages"),
+            Some(&json!(["PRE_PRODUCTION_TRAFFIC_SHIFT"]))
+        );
+        assert_eq!(
+            ensure_gate_hook(&mut linear, Duration::from_secs(60), "s"),
+            Ok(false),
+            "idempotent"
+        );
+    }
+
+    #[test]
+    fn refuses_pause_hooks_where_aws_takes_only_lambdas() {
+        let def = blue_green(json!([
+            {"targetType": "AWS_LAMBDA", "hookTargetArn": "arn:aws:lambda:x", "lifecycleStages": ["PRODUCTION_TRAFFIC_SHIFT"]},
+            {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP", "PRODUCTION_TRAFFIC_SHIFT"]},
+        ]));
+        let err = check_pause_stages(&def, "sd.json").unwrap_err();
+        assert!(
+            err.starts_with("sd.json: deploymentConfiguration.lifecycleHooks[1].lifecycleStages: a PAUSE hook cannot be at PRODUCTION_TRAFFIC_SHIFT"),
+            "{err}"
+        );
+        assert!(err.contains("PRE_PRODUCTION_TRAFFIC_SHIFT"), "{err}");
+        assert_eq!(check_pause_stages(&blue_green(json!([])), "s"), Ok(()));
+        assert_eq!(check_pause_stages(&json!({}), "s"), Ok(()));
     }
 
     #[test]

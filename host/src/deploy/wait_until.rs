@@ -6,13 +6,14 @@ use std::fmt;
 use std::str::FromStr;
 
 /// ECS service-deployment lifecycle stages, in the order a deployment walks them.
-pub const ECS_STAGES: [&str; 10] = [
+pub const ECS_STAGES: [&str; 11] = [
     "RECONCILE_SERVICE",
     "PRE_SCALE_UP",
     "SCALE_UP",
     "POST_SCALE_UP",
     "TEST_TRAFFIC_SHIFT",
     "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT",
     "PRODUCTION_TRAFFIC_SHIFT",
     "POST_PRODUCTION_TRAFFIC_SHIFT",
     "BAKE_TIME",
@@ -141,7 +142,7 @@ mod tests {
         }
         assert_eq!(
             "ecs:bake_time".parse::<WaitUntil>(),
-            Ok(WaitUntil::EcsStage(8))
+            Ok(WaitUntil::EcsStage(9))
         );
         assert_eq!(
             "codedeploy:allowtraffic".parse::<WaitUntil>(),
@@ -161,7 +162,12 @@ mod tests {
 
     #[test]
     fn stage_order_matches_the_walk() {
-        assert!(stage_index("POST_TEST_TRAFFIC_SHIFT") < stage_index("PRODUCTION_TRAFFIC_SHIFT"));
+        assert!(
+            stage_index("POST_TEST_TRAFFIC_SHIFT") < stage_index("PRE_PRODUCTION_TRAFFIC_SHIFT")
+        );
+        assert!(
+            stage_index("PRE_PRODUCTION_TRAFFIC_SHIFT") < stage_index("PRODUCTION_TRAFFIC_SHIFT")
+        );
         assert!(stage_index("BAKE_TIME") < stage_index("CLEAN_UP"));
         assert_eq!(stage_index("NOPE"), None);
         assert!(WaitUntil::EcsStage(0).needs_ecs_controller());

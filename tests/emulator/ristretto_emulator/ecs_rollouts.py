@@ -26,11 +26,16 @@ TRAFFIC_STAGES = [
     "POST_SCALE_UP",
     "TEST_TRAFFIC_SHIFT",
     "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT",
     "PRODUCTION_TRAFFIC_SHIFT",
     "POST_PRODUCTION_TRAFFIC_SHIFT",
     "BAKE_TIME",
     "CLEAN_UP",
 ]
+# LINEAR/CANARY walk PRE_PRODUCTION_TRAFFIC_SHIFT again before every later traffic step.
+STEP_STAGE = "PRE_PRODUCTION_TRAFFIC_SHIFT"
+# Stages AWS accepts only AWS_LAMBDA hooks at (DeploymentLifecycleHook.lifecycleStages).
+LAMBDA_ONLY_STAGES = ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
 TERMINAL = {"SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}
 DEFAULT_DEPLOYMENT_CONFIGURATION = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
@@ -229,6 +234,8 @@ class ServiceDeployment:
             prod = 100.0
         elif self.stage_idx == idx["PRODUCTION_TRAFFIC_SHIFT"]:
             prod = 100.0 if self.prod_weight is None else self.prod_weight
+        elif self.stage == STEP_STAGE and self.prod_weight is not None:
+            prod = self.prod_weight  # paused between two traffic steps
         if self.phase in ("rollback", "rollback_requested") or self.status.startswith("ROLLBACK"):
             test_on, prod = False, 0.0
         t = 100.0 if test_on else 0.0
@@ -417,6 +424,21 @@ def revision_snapshot(service: Any) -> dict[str, Any]:
     }
 
 
+def validate_lifecycle_hooks(configuration: dict[str, Any] | None) -> None:
+    """CreateService/UpdateService: PAUSE hooks are refused where AWS takes only Lambda hooks."""
+    from .ecs_errors import InvalidParameter
+
+    for hook in (configuration or {}).get("lifecycleHooks") or []:
+        if hook.get("targetType") != "PAUSE":
+            continue
+        for stage in hook.get("lifecycleStages") or []:
+            if stage in LAMBDA_ONLY_STAGES:
+                raise InvalidParameter(
+                    "PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages. "
+                    "These stages are only valid for AWS_LAMBDA hooks."
+                )
+
+
 def start_deployment(rt: ServiceRuntime, task_definition: str, plan: dict[str, Any] | None = None) -> ServiceDeployment:
     """A new PRIMARY deployment (CreateService, UpdateService with changes, forceNewDeployment)."""
     prev = rt.active
@@ -568,19 +590,36 @@ def _shift_step(sd: ServiceDeployment) -> None:
     sd.updated_at = now()
 
 
-def _timed_hold(sd: ServiceDeployment) -> bool:
-    """True if this poll is spent in a timed stage (BAKE_TIME, or a traffic step)."""
+def _has_step_hooks(sd: ServiceDeployment) -> bool:
+    return any(STEP_STAGE in (h.get("lifecycleStages") or []) for h in sd.configuration.get("lifecycleHooks") or [])
+
+
+def _timed_hold(rt: ServiceRuntime, sd: ServiceDeployment) -> bool:
+    """True if this poll is spent in a timed stage (BAKE_TIME, or a traffic step).
+
+    A LINEAR/CANARY step whose hold is over goes through PRE_PRODUCTION_TRAFFIC_SHIFT first
+    when hooks are configured there (ECS invokes that stage before every traffic step); once
+    its hooks are done, the next step is taken."""
     if sd.stage == "BAKE_TIME" and sd.bake_until is not None:
         return now() < sd.bake_until
+    if sd.stage == STEP_STAGE and sd.prod_weight is not None:
+        sd.stage_idx = sd.stages.index("PRODUCTION_TRAFFIC_SHIFT")
+        sd.hooks = []
+        _shift_step(sd)
+        return True
     if sd.stage == "PRODUCTION_TRAFFIC_SHIFT" and sd.prod_weight is not None and sd.prod_weight < 100.0:
         if sd.shift_next_at is not None and now() >= sd.shift_next_at:
-            _shift_step(sd)
+            if _has_step_hooks(sd):
+                sd.stage_idx = sd.stages.index(STEP_STAGE)
+                _enter_stage(rt, sd)
+            else:
+                _shift_step(sd)
         return True
     return False
 
 
 def _deploy_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
-    if _hook_holds(rt, sd) or _timed_hold(sd):
+    if _hook_holds(rt, sd) or _timed_hold(rt, sd):
         return
     sd.k += 1
     if sd.plan and sd.plan.get("outcome") == "fail" and sd.k >= sd.fail_at:

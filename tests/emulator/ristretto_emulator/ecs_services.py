@@ -124,6 +124,7 @@ def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
         raise InvalidParameter("TaskDefinition must be specified.")
     if params.get("launchType") and params.get("capacityProviderStrategy"):
         raise InvalidParameter("Specifying both a launch type and capacity provider strategy is not supported.")
+    ro.validate_lifecycle_hooks(params.get("deploymentConfiguration"))
     result = _orig_create_service(self)
     service = backend.services[f"{cluster.name}:{name}"]
     if params.get("capacityProviderStrategy") and not params.get("launchType"):
@@ -190,6 +191,7 @@ def update_service(self: EC2ContainerServiceResponse) -> ActionResult:
     desired = params.get("desiredCount")
     if desired is not None and desired < 0:
         raise InvalidParameter("desiredCount must be >= 0.")
+    ro.validate_lifecycle_hooks(params.get("deploymentConfiguration"))
     before = ro.revision_snapshot(service)
     apply_fields(service, params)
     changed = ro.revision_snapshot(service) != before
