@@ -8,6 +8,7 @@ mod continue_cmd;
 mod delete;
 mod deploy;
 mod diff;
+mod docs;
 mod exec;
 mod flags;
 mod fleet;
@@ -132,6 +133,9 @@ pub enum Command {
     Deregister(revisions::DeregisterArgs),
     /// Show differences between the local definitions and the service in AWS
     Diff(diff::DiffArgs),
+    /// Show the documentation of this version, embedded in the binary: the README and the
+    /// guides (list, section index, search)
+    Docs(docs::DocsArgs),
     /// Run a command in a task of the service (ECS Exec; needs session-manager-plugin)
     Exec(exec::ExecArgs),
     /// Run a command over many services (a fleet file), dependencies first, in parallel
@@ -239,6 +243,7 @@ where
         }
         Command::Init(args) => init::run(args, &globals, &logger),
         Command::Completion(args) => completion::run(args),
+        Command::Docs(args) => docs::run(args, &logger),
         Command::Man => completion::run_man(),
         Command::Fleet(args) => fleet::run(args, &globals, environment, &logger),
         Command::Plugin(args) => plugin::run(args, environment, &logger),

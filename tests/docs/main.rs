@@ -416,3 +416,43 @@ fn install_script_installs_a_release_the_action_would_download() {
         String::from_utf8_lossy(&missing.stderr)
     );
 }
+
+#[test]
+fn the_docs_command_serves_the_documents_of_this_checkout() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ristretto"))
+            .args(args)
+            .env_remove("RISTRETTO_LOG_FORMAT")
+            .output()
+            .expect("run ristretto docs")
+    };
+    let readme = run(&["docs"]);
+    assert!(readme.status.success());
+    assert_eq!(String::from_utf8_lossy(&readme.stdout), read("README.md"));
+    let guide = run(&["docs", "--article", "plugin-guide"]);
+    assert_eq!(
+        String::from_utf8_lossy(&guide.stdout),
+        read("docs/plugin-guide.md")
+    );
+    let found = run(&["docs", "--search", "PRE_PRODUCTION_TRAFFIC_SHIFT", "--json"]);
+    assert!(found.status.success());
+    let sections: serde_json::Value = serde_json::from_slice(&found.stdout).expect("JSON");
+    assert!(
+        sections
+            .as_array()
+            .is_some_and(|all| all.iter().any(|s| s["article"] == "blue-green"
+                && s["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("PRE_PRODUCTION_TRAFFIC_SHIFT")))),
+        "{sections}"
+    );
+    let missing = run(&["docs", "--search", "no-such-words-anywhere"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no section mentions"));
+    let unknown = run(&["docs", "--article", "nope"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("no article `nope`: the articles are readme, getting-started")
+    );
+}

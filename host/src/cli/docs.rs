@@ -1,0 +1,315 @@
+//! `ristretto docs`: the README and the guides of `docs/`, embedded in the binary, so that the
+//! documentation of the version you run is at hand offline (ecspresso's `docs` command): print
+//! an article, list them, show an article's section index, or search every section; `--json`
+//! for machines. Needs no config and no AWS.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::json;
+
+use crate::output::{Logger, print_stdout, to_pretty_json};
+
+/// One embedded document.
+#[derive(Debug)]
+struct Article {
+    name: &'static str,
+    text: &'static str,
+}
+
+/// The embedded documents, in reading order (`--article` takes these names).
+const ARTICLES: [Article; 8] = [
+    Article {
+        name: "readme",
+        text: include_str!("../../../README.md"),
+    },
+    Article {
+        name: "getting-started",
+        text: include_str!("../../../docs/getting-started.md"),
+    },
+    Article {
+        name: "migrating-from-ecspresso",
+        text: include_str!("../../../docs/migrating-from-ecspresso.md"),
+    },
+    Article {
+        name: "config-reference",
+        text: include_str!("../../../docs/config-reference.md"),
+    },
+    Article {
+        name: "commands",
+        text: include_str!("../../../docs/commands.md"),
+    },
+    Article {
+        name: "blue-green",
+        text: include_str!("../../../docs/blue-green.md"),
+    },
+    Article {
+        name: "plugin-guide",
+        text: include_str!("../../../docs/plugin-guide.md"),
+    },
+    Article {
+        name: "ci",
+        text: include_str!("../../../docs/ci.md"),
+    },
+];
+
+/// Flags of `docs`.
+#[derive(Debug, Args)]
+pub struct DocsArgs {
+    /// The article to print or index (see --list); default: readme. With --search: search
+    /// only this article
+    #[arg(long, value_name = "NAME")]
+    pub article: Option<String>,
+    /// List the articles
+    #[arg(long, conflicts_with_all = ["index", "search"])]
+    pub list: bool,
+    /// Print the article's section headings with their line numbers
+    #[arg(long, conflicts_with = "search")]
+    pub index: bool,
+    /// Print the sections (of every article, or of --article) that mention KEYWORD
+    /// (case-insensitive)
+    #[arg(long, value_name = "KEYWORD")]
+    pub search: Option<String>,
+    /// Print JSON (sections with article, level, title, line and content)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A heading and the text up to the next heading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Section {
+    level: usize,
+    title: String,
+    /// 1-based line of the heading (0: the text before the first heading).
+    line: usize,
+    content: String,
+}
+
+/// Splits markdown into sections at ATX headings outside code fences.
+fn sections(text: &str) -> Vec<Section> {
+    let mut out = vec![Section {
+        level: 0,
+        title: String::new(),
+        line: 0,
+        content: String::new(),
+    }];
+    let mut in_fence = false;
+    for (index, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        }
+        let hashes = line.chars().take_while(|c| *c == '#').count();
+        let is_heading = !in_fence
+            && (1..=6).contains(&hashes)
+            && line[hashes..].starts_with(' ')
+            && !line[hashes..].trim().is_empty();
+        if is_heading {
+            out.push(Section {
+                level: hashes,
+                title: line[hashes..].trim().to_owned(),
+                line: index + 1,
+                content: String::new(),
+            });
+        } else if let Some(current) = out.last_mut() {
+            current.content.push_str(line);
+            current.content.push('\n');
+        }
+    }
+    out.retain(|s| s.level > 0 || !s.content.trim().is_empty());
+    for section in &mut out {
+        section.content = section.content.trim().to_owned();
+    }
+    out
+}
+
+/// The article's title: its first level-1 heading, else its name.
+fn title(article: &Article) -> String {
+    sections(article.text)
+        .into_iter()
+        .find(|s| s.level == 1)
+        .map_or_else(|| article.name.to_owned(), |s| s.title)
+}
+
+fn find(name: &str) -> anyhow::Result<&'static Article> {
+    ARTICLES
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(name.trim_end_matches(".md")))
+        .ok_or_else(|| {
+            let names: Vec<&str> = ARTICLES.iter().map(|a| a.name).collect();
+            anyhow::anyhow!("no article `{name}`: the articles are {}", names.join(", "))
+        })
+}
+
+fn section_json(article: &Article, section: &Section, with_content: bool) -> serde_json::Value {
+    let mut value = json!({
+        "article": article.name,
+        "level": section.level,
+        "title": section.title,
+        "line": section.line,
+    });
+    if with_content {
+        value["content"] = json!(section.content);
+    }
+    value
+}
+
+/// Runs `docs`.
+pub fn run(args: DocsArgs, logger: &Logger) -> anyhow::Result<ExitCode> {
+    if args.list {
+        return list(args.json);
+    }
+    if let Some(keyword) = &args.search {
+        return search(keyword, args.article.as_deref(), args.json, logger);
+    }
+    let article = find(args.article.as_deref().unwrap_or("readme"))?;
+    match (args.index, args.json) {
+        (false, false) => print_stdout(article.text)?,
+        (true, false) => {
+            let mut text = String::new();
+            for section in sections(article.text).iter().filter(|s| s.level > 0) {
+                let indent = "  ".repeat(section.level - 1);
+                text.push_str(&format!("{:>5}  {indent}{}\n", section.line, section.title));
+            }
+            print_stdout(&text)?;
+        }
+        (index, true) => {
+            let all: Vec<_> = sections(article.text)
+                .iter()
+                .filter(|s| !index || s.level > 0)
+                .map(|s| section_json(article, s, !index))
+                .collect();
+            print_stdout(&to_pretty_json(&json!(all)))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(json: bool) -> anyhow::Result<ExitCode> {
+    if json {
+        let all: Vec<_> = ARTICLES
+            .iter()
+            .map(|a| json!({"name": a.name, "title": title(a), "lines": a.text.lines().count()}))
+            .collect();
+        print_stdout(&to_pretty_json(&json!(all)))?;
+    } else {
+        let width = ARTICLES.iter().map(|a| a.name.len()).max().unwrap_or(0);
+        let text: String = ARTICLES
+            .iter()
+            .map(|a| format!("{:width$}  {}\n", a.name, title(a)))
+            .collect();
+        print_stdout(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the matching sections; exit code 1 when none matches (as grep).
+fn search(
+    keyword: &str,
+    only: Option<&str>,
+    json: bool,
+    logger: &Logger,
+) -> anyhow::Result<ExitCode> {
+    let needle = keyword.to_lowercase();
+    if needle.trim().is_empty() {
+        anyhow::bail!("--search needs a keyword");
+    }
+    let articles: Vec<&Article> = match only {
+        Some(name) => vec![find(name)?],
+        None => ARTICLES.iter().collect(),
+    };
+    let mut hits = Vec::new();
+    for article in articles {
+        for section in sections(article.text) {
+            let in_title = section.title.to_lowercase().contains(&needle);
+            let lines: Vec<&str> = section
+                .content
+                .lines()
+                .filter(|l| l.to_lowercase().contains(&needle))
+                .collect();
+            if in_title || !lines.is_empty() {
+                let lines: Vec<String> = lines.iter().map(|l| l.trim().to_owned()).collect();
+                hits.push((article, section, lines));
+            }
+        }
+    }
+    if json {
+        let all: Vec<_> = hits
+            .iter()
+            .map(|(article, section, _)| section_json(article, section, true))
+            .collect();
+        print_stdout(&to_pretty_json(&json!(all)))?;
+    } else {
+        let mut text = String::new();
+        for (article, section, lines) in &hits {
+            let heading = if section.level == 0 {
+                "(top)"
+            } else {
+                section.title.as_str()
+            };
+            text.push_str(&format!("{}:{}  {heading}\n", article.name, section.line));
+            for line in lines.iter().take(3) {
+                text.push_str(&format!("    {line}\n"));
+            }
+            if lines.len() > 3 {
+                text.push_str(&format!("    … {} more lines\n", lines.len() - 3));
+            }
+        }
+        print_stdout(&text)?;
+    }
+    if hits.is_empty() {
+        logger.warn(&format!("no section mentions `{keyword}`"));
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_at_headings_outside_code_fences() {
+        let text = "intro\n# Title\ntext\n```sh\n# a shell comment\n```\n## Sub\nmore\n#nospace\n";
+        let parsed = sections(text);
+        let titles: Vec<(usize, &str, usize)> = parsed
+            .iter()
+            .map(|s| (s.level, s.title.as_str(), s.line))
+            .collect();
+        assert_eq!(titles, [(0, "", 0), (1, "Title", 2), (2, "Sub", 7)]);
+        assert_eq!(parsed[1].content, "text\n```sh\n# a shell comment\n```");
+        assert_eq!(parsed[2].content, "more\n#nospace");
+    }
+
+    #[test]
+    fn every_document_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .strip_suffix(".md")
+                    .map(str::to_owned)
+            })
+            .collect();
+        on_disk.push("readme".to_owned());
+        on_disk.sort();
+        let mut embedded: Vec<String> = ARTICLES.iter().map(|a| a.name.to_owned()).collect();
+        embedded.sort();
+        assert_eq!(embedded, on_disk, "add new docs/*.md files to ARTICLES");
+        for article in &ARTICLES {
+            assert!(!title(article).is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_articles_list_the_names() {
+        let err = find("blue_green").unwrap_err().to_string();
+        assert!(
+            err.contains("blue-green") && err.contains("readme"),
+            "{err}"
+        );
+        assert_eq!(find("CI.md").unwrap().name, "ci");
+    }
+}
