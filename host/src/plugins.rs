@@ -9,6 +9,7 @@ mod bindings;
 mod cache;
 mod host;
 mod http;
+mod http_send;
 mod limits;
 mod plugin;
 mod runtime;

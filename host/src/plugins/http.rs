@@ -4,10 +4,10 @@
 //! when the allow entry names them literally (an IP or `localhost`). A refusal is
 //! `HttpRequestDenied`, which the plugin sees as an ordinary error. Request timeouts are bounded
 //! by the hook's deadline, since epoch interruption does not count time spent in the host.
-//! Known limit: the address check resolves the name before the request does, so a DNS answer
-//! that changes between the two (rebinding) is not caught.
+//! The name is resolved once: the request connects to the addresses that passed the check
+//! (`http_send`), so a DNS answer that changes in between (rebinding) cannot slip past it.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -103,8 +103,9 @@ impl std::fmt::Display for Denial {
     }
 }
 
-/// Decides whether `host:port` may be reached, resolving the name.
-pub async fn check(rules: &[AllowRule], host: &str, port: u16) -> Result<(), Denial> {
+/// Decides whether `host:port` may be reached, resolving the name; returns the addresses that
+/// passed, which are the only ones the request may connect to.
+pub async fn check(rules: &[AllowRule], host: &str, port: u16) -> Result<Vec<IpAddr>, Denial> {
     let host = host
         .trim_start_matches('[')
         .trim_end_matches(']')
@@ -124,15 +125,15 @@ pub async fn check(rules: &[AllowRule], host: &str, port: u16) -> Result<(), Den
     if addresses.is_empty() {
         return Err(Denial::Unresolvable(label));
     }
-    for ip in addresses {
-        if is_link_local(ip) {
+    for ip in &addresses {
+        if is_link_local(*ip) {
             return Err(Denial::LinkLocal(label));
         }
-        if is_internal(ip) && !rule.literal {
+        if is_internal(*ip) && !rule.literal {
             return Err(Denial::Private(label));
         }
     }
-    Ok(())
+    Ok(addresses)
 }
 
 fn is_link_local(ip: IpAddr) -> bool {
@@ -198,7 +199,6 @@ impl WasiHttpHooks for HttpPolicy {
         let on_denied = self.on_denied.clone();
         let limit = self.timeout;
         Box::new(async move {
-            use http_body_util::BodyExt;
             let uri = request.uri();
             let host = uri.host().unwrap_or_default().to_owned();
             let port = uri
@@ -208,10 +208,16 @@ impl WasiHttpHooks for HttpPolicy {
                 } else {
                     443
                 });
-            if let Err(denial) = check(&rules, &host, port).await {
-                on_denied(&denial);
-                return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
-            }
+            let addresses: Vec<SocketAddr> = match check(&rules, &host, port).await {
+                Ok(ips) => ips
+                    .into_iter()
+                    .map(|ip| SocketAddr::new(ip, port))
+                    .collect(),
+                Err(denial) => {
+                    on_denied(&denial);
+                    return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
+                }
+            };
             let bound = |d: Option<Duration>| Some(d.map_or(limit, |d| d.min(limit)));
             let options = options.unwrap_or_default();
             let options = RequestOptions {
@@ -219,13 +225,7 @@ impl WasiHttpHooks for HttpPolicy {
                 first_byte_timeout: bound(options.first_byte_timeout),
                 between_bytes_timeout: bound(options.between_bytes_timeout),
             };
-            let (response, io) =
-                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
-            Ok((
-                response.map(BodyExt::boxed_unsync),
-                Box::new(io)
-                    as Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-            ))
+            super::http_send::send_to(request, &host, &addresses, options).await
         })
     }
 }
