@@ -7,6 +7,7 @@
 mod alarms;
 mod bindings;
 mod cache;
+mod download;
 mod host;
 mod http;
 mod http_send;

@@ -3,7 +3,9 @@
 //! roll back after the deploy, notifications to a local webhook sink, and a hostile plugin whose
 //! every misbehaviour is contained with an error naming the plugin and the hook.
 
-use crate::support::{HttpSink, TestContext, assert_failure, assert_success, test_plugin, text};
+use crate::support::{
+    HttpSink, Reply, TestContext, assert_failure, assert_success, test_plugin, text,
+};
 
 const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128}]}"#;
 const SERVICE_DEFINITION: &str =
@@ -346,4 +348,125 @@ async fn compiled_plugins_are_cached() {
     let third = inspect(&context);
     assert_eq!(third["loaded_from_cache"], false);
     assert_eq!(inspect(&context)["loaded_from_cache"], true);
+}
+
+#[tokio::test]
+async fn url_plugins_are_downloaded_once_and_pinned_by_sha256() {
+    use sha2::Digest;
+    let wasm = std::fs::read(test_plugin("tag-transform")).expect("test plugin");
+    let sha256: String = sha2::Sha256::digest(&wasm)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // A release URL that redirects to the file, as GitHub's do; anything else is a 404.
+    let server = HttpSink::serve(move |_, line| match line.split(' ').nth(1) {
+        Some("/releases/latest/tag-transform.wasm") => Reply {
+            status: 302,
+            headers: vec![(
+                "location".to_owned(),
+                "/objects/v1/tag-transform.wasm".to_owned(),
+            )],
+            body: Vec::new(),
+        },
+        Some("/objects/v1/tag-transform.wasm") => Reply {
+            status: 200,
+            headers: vec![("content-type".to_owned(), "application/wasm".to_owned())],
+            body: wasm.clone(),
+        },
+        _ => Reply {
+            status: 404,
+            headers: Vec::new(),
+            body: b"not found".to_vec(),
+        },
+    });
+    let context = setup("").await;
+    let cache = context.path("cache");
+    let env = [
+        ("RISTRETTO_CACHE_DIR", cache.to_str().unwrap_or_default()),
+        ("TAG", "1"),
+    ];
+    let entry = |path: &str, pin: &str| {
+        config(&format!(
+            "  - url: {}{path}\n{pin}    config:\n      tags:\n        team: payments\n",
+            server.url
+        ))
+    };
+    context.write(
+        "ecspresso.yml",
+        &entry(
+            "/releases/latest/tag-transform.wasm",
+            &format!("    sha256: {sha256}\n"),
+        ),
+    );
+    let render = context.run(&["render", "taskdef"], &env);
+    assert_success(&render);
+    assert!(
+        text(&render.stdout).contains("\"team\""),
+        "{}",
+        text(&render.stdout)
+    );
+    assert_eq!(
+        server.request_lines(),
+        [
+            "GET /releases/latest/tag-transform.wasm HTTP/1.1",
+            "GET /objects/v1/tag-transform.wasm HTTP/1.1"
+        ]
+    );
+    assert!(
+        cache
+            .join("downloads")
+            .join(format!("{sha256}.wasm"))
+            .is_file()
+    );
+    assert_success(&context.run(&["render", "taskdef"], &env));
+    assert_eq!(
+        server.request_lines().len(),
+        2,
+        "the second run used the cache"
+    );
+
+    let other = "0".repeat(64);
+    context.write(
+        "ecspresso.yml",
+        &entry(
+            "/releases/latest/tag-transform.wasm",
+            &format!("    sha256: {other}\n"),
+        ),
+    );
+    assert_failure(
+        &context.run(&["render", "taskdef"], &env),
+        &format!(
+            "plugin `tag-transform`: the download from {}/releases/latest/tag-transform.wasm has sha256 {sha256}, but the config pins {other}; nothing was run",
+            server.url
+        ),
+    );
+    assert!(
+        !cache
+            .join("downloads")
+            .join(format!("{other}.wasm"))
+            .exists()
+    );
+    context.write(
+        "ecspresso.yml",
+        &entry("/releases/latest/tag-transform.wasm", ""),
+    );
+    assert_failure(
+        &context.run(&["render", "taskdef"], &env),
+        "needs `sha256:` (the component's SHA-256)",
+    );
+    context.write(
+        "ecspresso.yml",
+        &entry(
+            "/releases/v9/missing.wasm",
+            &format!("    sha256: {other}\n"),
+        ),
+    );
+    assert_failure(
+        &context.run(&["render", "taskdef"], &env),
+        "plugin `missing`: cannot download the component: ",
+    );
+    assert_failure(
+        &context.run(&["render", "taskdef"], &env),
+        "answered 404 Not Found",
+    );
 }

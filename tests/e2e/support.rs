@@ -14,7 +14,7 @@ mod gates;
 mod servers;
 
 pub use gates::{notified_kinds, notify_recorder, runs, scripted_gate, web_config};
-pub use servers::{FaultProxy, HttpSink};
+pub use servers::{FaultProxy, HttpSink, Reply};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

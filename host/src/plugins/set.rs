@@ -70,8 +70,9 @@ pub enum GateCheck {
 }
 
 impl PluginSet {
-    /// Loads the `path:` entries of `entries` (paths relative to `base`). Built-in names are
-    /// left to the lookups; unknown names without `path:` and `url:` entries are errors.
+    /// Loads the `path:` entries of `entries` (paths relative to `base`) and the `url:` entries
+    /// (downloaded once into `cache_dir`, pinned by their `sha256:`). Built-in names are left to
+    /// the lookups; unknown names without `path:` or `url:` are errors.
     pub fn load(
         entries: &[PluginEntry],
         base: &Path,
@@ -83,13 +84,30 @@ impl PluginSet {
         let mut plugins = Vec::new();
         let mut entry_indices = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
-            let Some(path) = &entry.path else {
-                if entry.url.is_some() {
+            let resolved = match (&entry.path, &entry.url) {
+                (Some(_), Some(_)) => {
                     return Err(Error::Config {
                         plugin: display_name(entry, index),
-                        message: "`url:` plugins are not supported yet; download the file, pin it with `sha256:` and use `path:`".to_owned(),
+                        message: "give either `path:` or `url:`, not both".to_owned(),
                     });
                 }
+                (Some(path), None) if path.is_absolute() => Some(path.clone()),
+                (Some(path), None) => Some(base.join(path)),
+                (None, Some(url)) => {
+                    let config_error = |message: String| Error::Config {
+                        plugin: display_name(entry, index),
+                        message,
+                    };
+                    let Some(sha256) = &entry.sha256 else {
+                        return Err(config_error(format!(
+                            "`url: {url}` needs `sha256:` (the component's SHA-256), so that what runs is pinned by the config"
+                        )));
+                    };
+                    Some(super::download::fetch(url, sha256, cache_dir).map_err(config_error)?)
+                }
+                (None, None) => None,
+            };
+            let Some(resolved) = resolved else {
                 // Built-in names are provided by ristretto's lookups (see
                 // `lookups::register_plugins`).
                 if !BUILTIN_NAMES.contains(&entry.name.as_str()) {
@@ -131,11 +149,6 @@ impl PluginSet {
                     runtime = Some(created.clone());
                     created
                 }
-            };
-            let resolved = if path.is_absolute() {
-                path.clone()
-            } else {
-                base.join(path)
             };
             let spec = PluginSpec {
                 name: name.clone(),
@@ -485,11 +498,18 @@ fn display_name(entry: &PluginEntry, index: usize) -> String {
     if !entry.name.is_empty() {
         return entry.name.clone();
     }
+    let from_url = entry.url.as_deref().map(|url| {
+        let path = url.split(['?', '#']).next().unwrap_or_default();
+        Path::new(path.rsplit('/').next().unwrap_or_default()).to_path_buf()
+    });
     entry
         .path
-        .as_ref()
-        .and_then(|p| p.file_stem())
+        .clone()
+        .or(from_url)
+        .as_deref()
+        .and_then(Path::file_stem)
         .and_then(|s| s.to_str())
+        .filter(|s| !s.is_empty())
         .map_or_else(|| format!("plugins[{index}]"), str::to_owned)
 }
 

@@ -1,5 +1,5 @@
 //! Local servers a test starts and stops: the fault-injecting proxy in front of the emulator
-//! and a webhook sink that records what plugins post.
+//! and a small HTTP server that records what plugins post and serves what a test needs.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -76,16 +76,27 @@ impl Drop for FaultProxy {
     }
 }
 
-/// A tiny HTTP server on 127.0.0.1 that records JSON bodies POSTed to it (a webhook sink);
-/// stopped on drop.
+/// A tiny HTTP server on 127.0.0.1 that records JSON bodies POSTed to it (a webhook sink) and
+/// the request lines it received, and answers what its handler says; stopped on drop.
 pub struct HttpSink {
     /// `http://127.0.0.1:PORT`
     pub url: String,
     /// Bodies received, in order.
     pub received: std::sync::Arc<Mutex<Vec<serde_json::Value>>>,
+    request_lines: std::sync::Arc<Mutex<Vec<String>>>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     address: SocketAddr,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// One answer of an `HttpSink`.
+pub struct Reply {
+    /// HTTP status code.
+    pub status: u16,
+    /// Extra headers (content-length and connection are added).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
 }
 
 impl HttpSink {
@@ -96,12 +107,30 @@ impl HttpSink {
 
     /// Starts the sink answering `responses` in order (the last one repeats).
     pub fn start_with(responses: Vec<(u16, String)>) -> Self {
+        Self::serve(move |served, _request_line| {
+            let (status, reply) = responses
+                .get(served)
+                .or(responses.last())
+                .cloned()
+                .unwrap_or((200, "ok".to_owned()));
+            Reply {
+                status,
+                headers: vec![("content-type".to_owned(), "text/plain".to_owned())],
+                body: reply.into_bytes(),
+            }
+        })
+    }
+
+    /// Starts the sink answering each request with `handler(requests served before, request
+    /// line)`.
+    pub fn serve(handler: impl Fn(usize, &str) -> Reply + Send + 'static) -> Self {
         use std::io::{Read, Write};
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind sink");
         let address = listener.local_addr().expect("sink address");
         let received = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let request_lines = std::sync::Arc::new(Mutex::new(Vec::new()));
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (log, flag) = (received.clone(), stop.clone());
+        let (log, lines, flag) = (received.clone(), request_lines.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
             let mut served = 0usize;
             for stream in listener.incoming() {
@@ -112,12 +141,12 @@ impl HttpSink {
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
                 let mut data = Vec::new();
                 let mut buffer = [0u8; 8192];
-                let body = loop {
+                let (line, body) = loop {
                     let Ok(n) = stream.read(&mut buffer) else {
-                        break None;
+                        break (String::new(), None);
                     };
                     if n == 0 {
-                        break None;
+                        break (String::new(), None);
                     }
                     data.extend_from_slice(&buffer[..n]);
                     let text = String::from_utf8_lossy(&data).to_string();
@@ -131,7 +160,8 @@ impl HttpSink {
                             })
                             .unwrap_or(0);
                         if body.len() >= length {
-                            break Some(body[..length].to_owned());
+                            let line = head.lines().next().unwrap_or_default().to_owned();
+                            break (line, Some(body[..length].to_owned()));
                         }
                     }
                 };
@@ -141,22 +171,27 @@ impl HttpSink {
                             .unwrap_or(serde_json::Value::Null),
                     );
                 }
-                let (status, reply) = responses
-                    .get(served)
-                    .or(responses.last())
-                    .cloned()
-                    .unwrap_or((200, "ok".to_owned()));
+                if let Ok(mut lines) = lines.lock() {
+                    lines.push(line.clone());
+                }
+                let reply = handler(served, &line);
                 served += 1;
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n{reply}",
-                    reply.len()
-                );
-                let _ = stream.write_all(response.as_bytes());
+                let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
+                for (name, value) in &reply.headers {
+                    head.push_str(&format!("{name}: {value}\r\n"));
+                }
+                head.push_str(&format!(
+                    "content-length: {}\r\nconnection: close\r\n\r\n",
+                    reply.body.len()
+                ));
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&reply.body);
             }
         });
         Self {
             url: format!("http://{address}"),
             received,
+            request_lines,
             stop,
             address,
             thread: Some(thread),
@@ -166,6 +201,14 @@ impl HttpSink {
     /// The bodies received so far.
     pub fn bodies(&self) -> Vec<serde_json::Value> {
         self.received.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// The request lines received so far (`GET /path HTTP/1.1`).
+    pub fn request_lines(&self) -> Vec<String> {
+        self.request_lines
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
     }
 }
 
