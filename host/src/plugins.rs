@@ -10,7 +10,6 @@ mod cache;
 mod download;
 mod host;
 mod http;
-mod http_send;
 mod limits;
 mod plugin;
 mod runtime;

@@ -1,9 +1,9 @@
-//! The `tfstate` plugin: a local state (`config.path`) and one in S3 (`config.url`, seeded with
-//! boto3 in the emulator) resolve in Go-template and Jsonnet definitions, with `func_prefix`,
+//! The `tfstate` plugin: a local state (`config.path`), one in S3 (`config.url`, seeded with
+//! boto3 in the emulator) and one served over HTTP (Terraform's `http` backend) resolve in Go-template and Jsonnet definitions, with `func_prefix`,
 //! `tfstatef` and `optional`; a wrong address, a missing or broken state file and an unknown
 //! bucket or key are errors naming the lookup, the call site and the state.
 
-use crate::support::{TestContext, assert_failure, assert_success, text};
+use crate::support::{HttpSink, Reply, TestContext, assert_failure, assert_success, text};
 
 /// A Terraform state (format version 4) with a module, a counted and a for_each resource.
 const LOCAL_STATE: &str = r#"{
@@ -238,5 +238,92 @@ async fn tfstate_errors_name_the_call_the_state_and_the_part_that_did_not_match(
     assert_failure(
         &context.run(&["render", "config"], &[]),
         "plugin `tfstate` (plugins[0]): `gs://bucket/key`: the gs:// scheme is not supported",
+    );
+}
+
+#[tokio::test]
+async fn tfstate_over_http_resolves_and_a_missing_one_can_be_optional() {
+    let context = TestContext::offline();
+    let server = HttpSink::serve(|_, line| match line.split(' ').nth(1) {
+        Some("/state/web") => Reply {
+            status: 200,
+            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+            body: S3_STATE.as_bytes().to_vec(),
+        },
+        Some("/state/moved") => Reply {
+            status: 301,
+            headers: vec![("location".to_owned(), "/state/web".to_owned())],
+            body: Vec::new(),
+        },
+        Some("/state/broken") => Reply {
+            status: 500,
+            headers: Vec::new(),
+            body: b"backend down".to_vec(),
+        },
+        _ => Reply {
+            status: 404,
+            headers: Vec::new(),
+            body: b"no such state".to_vec(),
+        },
+    });
+    let entry = |prefix: &str, path: &str, extra: &str| {
+        format!(
+            "  - name: tfstate\n    func_prefix: {prefix}\n    config:\n      url: {}{path}\n{extra}",
+            server.url
+        )
+    };
+    context.write(
+        "ecspresso.yml",
+        &config(&format!(
+            "{}{}{}",
+            entry("http_", "/state/moved", ""),
+            entry("later_", "/state/not-yet", "      optional: true\n"),
+            entry("down_", "/state/broken", "")
+        )),
+    );
+    context.write(
+        "td.json",
+        r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx", "memory": 64,
+  "environment": [{"name": "SG", "value": "{{ http_tfstate `aws_security_group.app.id` }}"}]}]}"#,
+    );
+    context.write("sd.jsonnet", "{ desiredCount: 1 }\n");
+    let output = context.run(&["render", "taskdef"], &[]);
+    assert_success(&output);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("\"value\": \"sg-0123\""), "{stdout}");
+    assert_eq!(
+        server.request_lines(),
+        ["GET /state/moved HTTP/1.1", "GET /state/web HTTP/1.1"],
+        "states are read on first use only, redirects followed"
+    );
+
+    context.write(
+        "td.json",
+        "{\n  \"family\": \"{{ later_tfstate `output.anything` }}\"\n}\n",
+    );
+    let output = context.run(&["render", "taskdef"], &[]);
+    assert_failure(
+        &output,
+        &format!(
+            "error calling later_tfstate: `output.anything` not found in {}/state/not-yet: the state is empty",
+            server.url
+        ),
+    );
+    assert!(
+        text(&output.stderr).contains("/state/not-yet does not exist; `optional: true`"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    context.write(
+        "td.json",
+        "{\n  \"family\": \"{{ down_tfstate `output.log_group` }}\"\n}\n",
+    );
+    assert_failure(
+        &context.run(&["render", "taskdef"], &[]),
+        &format!(
+            "td.json:2:17: error calling down_tfstate: cannot read state {0}/state/broken: {0}/state/broken answered 500 Internal Server Error",
+            server.url
+        ),
     );
 }

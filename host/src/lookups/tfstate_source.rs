@@ -1,7 +1,8 @@
 //! ecspresso's `tfstate` plugin: where its state lives (`config: {path: …}` relative to the
-//! config file, or `config: {url: s3://BUCKET/KEY | file://PATH | PATH}`), reading it once per
-//! run on first use (S3 through GetObject), `optional: true` (a missing state is a warning and
-//! an empty state), and the `tfstate`/`tfstatef` functions over it. Address resolution is in
+//! config file, or `config: {url: s3://BUCKET/KEY | https://… | file://PATH | PATH}`), reading
+//! it once per run on first use (S3 through GetObject; HTTP(S) with a GET, as Terraform's
+//! `http` backend serves it), `optional: true` (a missing state is a warning and an empty
+//! state), and the `tfstate`/`tfstatef` functions over it. Address resolution is in
 //! `tfstate`.
 
 use std::path::{Path, PathBuf};
@@ -26,13 +27,18 @@ pub enum Location {
         /// The object key.
         key: String,
     },
+    /// A state served over HTTP(S) (`https://…`, e.g. Terraform's `http` backend).
+    Http(String),
 }
+
+/// The largest state read over HTTP.
+const MAX_HTTP_STATE_BYTES: usize = 256 * 1024 * 1024;
 
 impl Location {
     /// Reads a `tfstate` entry's `config`: `path` (relative to `base`, the config file's
     /// directory), else `url`: `s3://BUCKET/KEY`, `file://PATH` or a bare path (relative ones
-    /// also against `base`; ecspresso resolves a relative `url` against the working directory).
-    /// Other schemes (gs, azurerm, remote, http) are not supported.
+    /// also against `base`; ecspresso resolves a relative `url` against the working directory),
+    /// `https://…` or `http://…`. Other schemes (gs, azurerm, remote) are not supported.
     pub fn from_config(config: &Value, base: &Path) -> Result<Self, String> {
         let text = |key: &str| match config.get(key) {
             None | Some(Value::Null) => Ok(None),
@@ -54,7 +60,8 @@ impl Location {
         }
         let Some(url) = text("url")? else {
             return Err(
-                "needs `config.path` (a state file) or `config.url` (s3://BUCKET/KEY)".to_owned(),
+                "needs `config.path` (a state file) or `config.url` (s3://BUCKET/KEY or https://…)"
+                    .to_owned(),
             );
         };
         if let Some(rest) = url.strip_prefix("s3://") {
@@ -69,9 +76,12 @@ impl Location {
         if let Some(path) = url.strip_prefix("file://") {
             return Ok(Self::File(local(path)));
         }
+        if url.starts_with("https://") || url.starts_with("http://") {
+            return Ok(Self::Http(url));
+        }
         match url.split_once("://") {
             Some((scheme, _)) => Err(format!(
-                "`{url}`: the {scheme}:// scheme is not supported (use s3://BUCKET/KEY, file://PATH or a path)"
+                "`{url}`: the {scheme}:// scheme is not supported (use s3://BUCKET/KEY, https://…, file://PATH or a path)"
             )),
             None => Ok(Self::File(local(&url))),
         }
@@ -83,6 +93,7 @@ impl std::fmt::Display for Location {
         match self {
             Self::File(path) => write!(f, "{}", path.display()),
             Self::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            Self::Http(url) => write!(f, "{url}"),
         }
     }
 }
@@ -123,7 +134,7 @@ impl TfstateSource {
         let origin = self.location.to_string();
         let what = match &self.location {
             Location::File(_) => "state file",
-            Location::S3 { .. } => "state",
+            Location::S3 { .. } | Location::Http(_) => "state",
         };
         let fetched = match &self.location {
             Location::File(path) => match std::fs::read(path) {
@@ -134,6 +145,11 @@ impl TfstateSource {
                 Err(err) => return Err(format!("cannot read {what} {origin}: {err}")),
             },
             Location::S3 { bucket, key } => self.get_object(bucket, key)?,
+            Location::Http(url) => match crate::fetch::get(url, MAX_HTTP_STATE_BYTES) {
+                Ok(bytes) => Fetched::Bytes(bytes),
+                Err(err) if err.status == Some(404) => Fetched::Missing(err.message),
+                Err(err) => return Err(format!("cannot read {what} {origin}: {err}")),
+            },
         };
         match fetched {
             Fetched::Bytes(bytes) => State::parse(&bytes, &origin).map_err(|err| err.to_string()),
@@ -250,6 +266,12 @@ mod tests {
         assert_eq!(
             Location::from_config(&json!({"url": "./a.tfstate"}), base),
             file("/conf/./a.tfstate")
+        );
+        assert_eq!(
+            Location::from_config(&json!({"url": "https://tf.example.com/state/app"}), base),
+            Ok(Location::Http(
+                "https://tf.example.com/state/app".to_owned()
+            ))
         );
     }
 

@@ -5,7 +5,7 @@
 //! `HttpRequestDenied`, which the plugin sees as an ordinary error. Request timeouts are bounded
 //! by the hook's deadline, since epoch interruption does not count time spent in the host.
 //! The name is resolved once: the request connects to the addresses that passed the check
-//! (`http_send`), so a DNS answer that changes in between (rebinding) cannot slip past it.
+//! (`crate::http_send`), so a DNS answer that changes in between (rebinding) cannot slip past it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -225,7 +225,7 @@ impl WasiHttpHooks for HttpPolicy {
                 first_byte_timeout: bound(options.first_byte_timeout),
                 between_bytes_timeout: bound(options.between_bytes_timeout),
             };
-            super::http_send::send_to(request, &host, &addresses, options).await
+            crate::http_send::send_to(request, &host, &addresses, options).await
         })
     }
 }

@@ -1,7 +1,7 @@
-//! Sends one plugin HTTP request over a connection to addresses that were checked against the
-//! plugin's `allow.http` policy, so the name is resolved once: a DNS answer that changes between
-//! the check and the connection (rebinding) cannot redirect the request to an address the
-//! policy refused. TLS still verifies the certificate for the request's host name (webpki
+//! Sends one HTTP request over a connection to addresses the caller resolved (and, for plugins,
+//! checked against their `allow.http` policy), so the name is resolved once: a DNS answer that
+//! changes between the check and the connection (rebinding) cannot redirect the request to an
+//! address the policy refused. TLS still verifies the certificate for the request's host name (webpki
 //! roots). Adapted from wasmtime-wasi-http's `default_send_request` (Apache-2.0 WITH
 //! LLVM-exception), with the connect step taking the checked addresses and the timeouts kept.
 

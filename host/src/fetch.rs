@@ -1,0 +1,188 @@
+//! HTTP(S) GET of what ristretto downloads itself (`url:` plugins, `tfstate` states served over
+//! HTTP): redirects followed, a size cap, 30 s connect/read timeouts, certificates checked
+//! against the web PKI roots. Runs on a private runtime in its own thread, so callers may be
+//! synchronous or inside another runtime.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use wasmtime_wasi_http::RequestOptions;
+
+/// Redirects followed before giving up.
+const MAX_REDIRECTS: usize = 5;
+
+/// Connect, first-byte and between-bytes timeout.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a GET failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FetchError {
+    /// The final HTTP status, when the server answered with an error status.
+    pub status: Option<u16>,
+    /// What went wrong, naming the URL.
+    pub message: String,
+}
+
+impl FetchError {
+    fn other(message: String) -> Self {
+        Self {
+            status: None,
+            message,
+        }
+    }
+}
+
+/// The body of `url` (`https://` or `http://`), at most `max_bytes` long.
+pub fn get(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| FetchError::other(format!("cannot start a runtime: {e}")))?
+                    .block_on(follow(url, max_bytes))
+            })
+            .join()
+            .map_err(|_| FetchError::other(format!("fetching {url} panicked")))?
+    })
+}
+
+/// GETs `url`, following redirects.
+async fn follow(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+    let mut current: http::Uri = url
+        .parse()
+        .map_err(|e| FetchError::other(format!("`{url}` is not a URL: {e}")))?;
+    for _ in 0..=MAX_REDIRECTS {
+        let response = request(&current).await?;
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(http::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .ok_or_else(|| {
+                    FetchError::other(format!("{current} answered {status} without a Location"))
+                })?;
+            current = redirect_target(&current, location).map_err(FetchError::other)?;
+            continue;
+        }
+        if !status.is_success() {
+            return Err(FetchError {
+                status: Some(status.as_u16()),
+                message: format!("{current} answered {status}"),
+            });
+        }
+        let body = Limited::new(response.into_body(), max_bytes)
+            .collect()
+            .await
+            .map_err(|e| {
+                FetchError::other(format!(
+                    "reading {current}: {e} (at most {max_bytes} bytes)"
+                ))
+            })?;
+        return Ok(body.to_bytes().to_vec());
+    }
+    Err(FetchError::other(format!(
+        "{url}: more than {MAX_REDIRECTS} redirects"
+    )))
+}
+
+/// One GET of `uri`.
+async fn request(
+    uri: &http::Uri,
+) -> Result<http::Response<wasmtime_wasi_http::WasiBody>, FetchError> {
+    let https = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => {
+            return Err(FetchError::other(format!(
+                "`{uri}`: only https:// and http:// URLs can be fetched"
+            )));
+        }
+    };
+    let host = uri
+        .host()
+        .ok_or_else(|| FetchError::other(format!("`{uri}` has no host")))?
+        .to_owned();
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let bare = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((bare.as_str(), port))
+        .await
+        .map_err(|e| FetchError::other(format!("{uri}: cannot resolve {host}: {e}")))?
+        .collect();
+    let authority = uri
+        .authority()
+        .map_or_else(|| host.clone(), ToString::to_string);
+    let request = http::Request::get(uri.clone())
+        .header(http::header::HOST, authority)
+        .header(
+            http::header::USER_AGENT,
+            concat!("ristretto/", env!("CARGO_PKG_VERSION")),
+        )
+        .body(
+            Empty::<Bytes>::new()
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        )
+        .map_err(|e| FetchError::other(format!("`{uri}`: {e}")))?;
+    let options = RequestOptions {
+        connect_timeout: Some(TIMEOUT),
+        first_byte_timeout: Some(TIMEOUT),
+        between_bytes_timeout: Some(TIMEOUT),
+    };
+    let (response, connection) = crate::http_send::send_to(request, &host, &addresses, options)
+        .await
+        .map_err(|e| FetchError::other(format!("{uri}: {e}")))?;
+    tokio::spawn(Box::into_pin(connection));
+    Ok(response)
+}
+
+/// The absolute URI a `Location` header points at, relative to `base`.
+fn redirect_target(base: &http::Uri, location: &str) -> Result<http::Uri, String> {
+    let invalid = |e: String| format!("{base} redirected to `{location}`: {e}");
+    let parsed: http::Uri = location.parse().map_err(|e| invalid(format!("{e}")))?;
+    if parsed.scheme().is_some() {
+        return Ok(parsed);
+    }
+    let mut parts = base.clone().into_parts();
+    parts.path_and_query = Some(location.parse().map_err(|e| invalid(format!("{e}")))?);
+    http::Uri::from_parts(parts).map_err(|e| invalid(format!("{e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_and_absolute_redirects() {
+        let base: http::Uri = "https://github.com/o/r/releases/download/v1/p.wasm"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            redirect_target(&base, "https://objects.example.com/x?sig=1")
+                .unwrap()
+                .to_string(),
+            "https://objects.example.com/x?sig=1"
+        );
+        assert_eq!(
+            redirect_target(&base, "/o/r/other.wasm")
+                .unwrap()
+                .to_string(),
+            "https://github.com/o/r/other.wasm"
+        );
+    }
+
+    #[test]
+    fn only_http_and_https() {
+        let err = get("ftp://example.invalid/p.wasm", 10).unwrap_err();
+        assert!(err.message.contains("only https:// and http://"), "{err}");
+        assert_eq!(err.status, None);
+    }
+}
