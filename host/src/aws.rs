@@ -129,6 +129,24 @@ impl Clients {
     }
 }
 
+impl Clients {
+    /// A CloudWatch Logs client for `region` (an awslogs container's `awslogs-region`), which
+    /// may differ from the config's; the usual client when it does not.
+    pub fn logs_in(&self, region: Option<&str>) -> aws_sdk_cloudwatchlogs::Client {
+        match region {
+            Some(region) if Some(region) != self.region.as_deref() => {
+                let config = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk_config)
+                    .region(aws_sdk_cloudwatchlogs::config::Region::new(
+                        region.to_owned(),
+                    ))
+                    .build();
+                aws_sdk_cloudwatchlogs::Client::from_conf(config)
+            }
+            _ => self.logs.clone(),
+        }
+    }
+}
+
 /// A readable description of an SDK error: the service's error code and message when there is
 /// one, otherwise the transport problem.
 pub fn describe_error<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String

@@ -6,6 +6,7 @@
 mod codec;
 mod load;
 mod normalize;
+mod overrides;
 mod schema;
 
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ pub use load::{
     load_task_definition, normalize_from_aws,
 };
 pub use normalize::lower_first;
+pub use overrides::{check_task_override, overridden_containers};
 
 /// Definition errors; each names the file and the line or field at fault.
 #[derive(Debug, thiserror::Error)]

@@ -18,6 +18,7 @@ mod pause_hook;
 pub mod revisions;
 mod rollback;
 mod run_task;
+mod run_watch;
 mod service_input;
 pub mod status;
 mod strategy;
@@ -103,6 +104,18 @@ pub enum Error {
         /// The configured timeout.
         timeout: String,
         /// What was still pending.
+        pending: String,
+    },
+    /// `run` stopped waiting for its tasks (deadline or Ctrl-C); they keep running.
+    #[error(
+        "{why} waiting for task(s) to be {until}: {pending}; they keep running: `ristretto tasks stop --force --id ID` stops one, `ristretto tasks logs --follow --id ID` follows its logs"
+    )]
+    TasksStillRunning {
+        /// `timed out after 2m` or `interrupted`.
+        why: String,
+        /// `running` or `stopped`.
+        until: String,
+        /// Each task's id and status.
         pending: String,
     },
     /// The deployment ended in a failed state.

@@ -346,3 +346,175 @@ async fn run_passes_ebs_volumes_with_their_termination_policy() {
         text(&output.stdout)
     );
 }
+
+/// A task definition with a non-essential sidecar listed first and `app` logging to
+/// `us-west-2`, registered as migrate:1 (the revision later runs use).
+async fn sidecar_first(context: &TestContext) {
+    context.write(
+        "td.json",
+        r#"{"family": "migrate", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
+  "containerDefinitions": [
+    {"name": "log-router", "image": "fluent-bit", "memory": 64, "essential": false},
+    {"name": "app", "image": "migrator:1", "memory": 128,
+     "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/migrate", "awslogs-region": "us-west-2", "awslogs-stream-prefix": "migrate"}}}]}"#,
+    );
+    assert_success(&context.run(&["register"], &[]));
+}
+
+#[tokio::test]
+async fn the_first_essential_container_decides_with_its_logs_and_the_stop_reason() {
+    let context = setup().await;
+    sidecar_first(&context).await;
+    context.control(
+        "/_emulator/ecs/task-outcome",
+        serde_json::json!({"family": "migrate", "exitCode": 137, "logs": ["migration FAILED"],
+                           "reason": "OutOfMemoryError: Container killed due to memory usage"}),
+    );
+    let output = context.run(&["run", "--revision", "1"], &[]);
+    assert_failure(
+        &output,
+        "container `app` exited with code 137; the task stopped: OutOfMemoryError: Container killed due to memory usage",
+    );
+    assert!(
+        text(&output.stderr).contains("[app] migration FAILED"),
+        "the logs are read in the container's awslogs region: {}",
+        text(&output.stderr)
+    );
+
+    context.control(
+        "/_emulator/ecs/task-outcome",
+        serde_json::json!({"family": "migrate", "exitCode": 0, "logs": ["a", "b"]}),
+    );
+    let output = context.run(&["run", "--revision", "1", "--count", "2"], &[]);
+    assert_success(&output);
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        stderr.matches("] a\n").count(),
+        2,
+        "one line per task, each labelled with its task: {stderr}"
+    );
+    assert!(stderr.contains("[app "), "{stderr}");
+}
+
+#[tokio::test]
+async fn wait_until_running_reports_tasks_that_never_ran_or_already_failed() {
+    let context = setup().await;
+    context.control(
+        "/_emulator/ecs/task-outcome",
+        serde_json::json!({"family": "migrate", "failToStart": true, "reason": "ResourceInitializationError: unable to pull secrets"}),
+    );
+    assert_failure(
+        &context.run(&["run", "--wait-until", "running"], &[]),
+        "failed to start: ResourceInitializationError: unable to pull secrets",
+    );
+    context.control(
+        "/_emulator/ecs/task-outcome",
+        serde_json::json!({"family": "migrate", "exitCode": 7, "running_polls": 0}),
+    );
+    assert_failure(
+        &context.run(&["run", "--revision", "1", "--wait-until", "running"], &[]),
+        "container `app` exited with code 7",
+    );
+    context.control(
+        "/_emulator/ecs/task-outcome",
+        serde_json::json!({"family": "migrate", "exitCode": 0, "running_polls": 1000}),
+    );
+    let output = context.run(&["run", "--revision", "1", "--wait-until", "running"], &[]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains(" is running"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_failure(
+        &context.run(&["run", "--no-wait", "--wait-until", "running"], &[]),
+        "cannot be used with",
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_anything_is_registered_or_run() {
+    let context = setup().await;
+    assert_success(&context.run(&["register"], &[]));
+    let writes = |context: &TestContext| {
+        context.calls("RegisterTaskDefinition").len() + context.calls("RunTask").len()
+    };
+    let before = writes(&context);
+    for (args, expected) in [
+        (
+            vec!["run", "--watch-container", "App"],
+            "--watch-container: no container `App` in td.json (containers: app); nothing was run",
+        ),
+        (
+            vec![
+                "run",
+                "--overrides",
+                r#"{"containerOverides": [{"name": "app", "command": ["x"]}]}"#,
+            ],
+            "--overrides: containerOverides: unknown key `containerOverides` (did you mean `containerOverrides`?)",
+        ),
+        (
+            vec![
+                "run",
+                "--overrides",
+                r#"{"containerOverrides": [{"name": "app", "comand": ["x"]}]}"#,
+            ],
+            "--overrides: containerOverrides[0].comand: unknown key `comand`",
+        ),
+        (
+            vec![
+                "run",
+                "--overrides",
+                r#"{"containerOverrides": [{"name": "worker", "command": ["x"]}]}"#,
+            ],
+            "--overrides: containerOverrides[0].name: no container `worker` in td.json (containers: app)",
+        ),
+        (
+            vec!["run", "--overrides", "[1, 2]"],
+            "--overrides: a TaskOverride must be a JSON object",
+        ),
+        (
+            vec!["run", "--revision", "1", "--watch-container", "App"],
+            "no container `App` in migrate:1",
+        ),
+        (
+            vec!["run", "--revision", "9"],
+            "task definition migrate:9 not found",
+        ),
+        (vec!["run", "--tags", "=x"], "--tags: every tag needs a key"),
+    ] {
+        assert_failure(&context.run(&args, &[]), expected);
+    }
+    assert_eq!(writes(&context), before, "nothing was registered or run");
+
+    let pascal = context.run(
+        &[
+            "run",
+            "--dry-run",
+            "--overrides",
+            r#"{"ContainerOverrides": [{"Name": "app", "Command": ["migrate", "up"]}]}"#,
+        ],
+        &[],
+    );
+    assert_success(&pascal);
+    assert!(
+        text(&pascal.stdout).contains("\"up\""),
+        "PascalCase overrides are kept, as in ecspresso: {}",
+        text(&pascal.stdout)
+    );
+
+    context.write("sd.json", r#"{"launchType": "FARGATE"}"#);
+    assert_failure(
+        &context.run(&["run", "--dry-run"], &[]),
+        "td.json uses networkMode awsvpc, so RunTask needs a networkConfiguration",
+    );
+    context.write(
+        "ecspresso.yml",
+        "region: ap-northeast-1\ncluster: no-such-cluster\nservice: migrate\ntask_definition: td.json\ntimeout: 2m\n",
+    );
+    assert_failure(
+        &context.run(&["run"], &[]),
+        "cluster `no-such-cluster` not found",
+    );
+    assert_eq!(writes(&context), before, "nothing was registered or run");
+}

@@ -13,7 +13,8 @@ use crate::output::print_stdout;
 /// Flags of `appspec`.
 #[derive(Debug, Args)]
 pub struct AppspecArgs {
-    /// Task definition: `latest` (newest revision of the family), `current` (the service's) or an ARN
+    /// Task definition: `latest` (newest revision of the family), `current` (the service's),
+    /// `family:revision` or an ARN (must be registered)
     #[arg(long, default_value = "latest")]
     pub task_definition: String,
     /// `--no-update-service` / `--update-service`
@@ -56,9 +57,35 @@ pub async fn run(args: AppspecArgs, app: &crate::app::App<'_>) -> anyhow::Result
                 .context("the task definition has no family")?;
             deploy::latest_revision(&app.clients.ecs, &family).await?
         }
-        arn => arn.to_owned(),
+        other => described_arn(app, other).await?,
     };
     let spec = deploy::appspec(&service, &task_definition, app.config.file.appspec.as_ref())?;
     print_stdout(&serde_yaml_ng::to_string(&spec)?)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The ARN of the registered task definition `name` (an ARN or `family:revision`), which must
+/// exist: an AppSpec naming a missing revision would only fail later, inside CodeDeploy.
+async fn described_arn(app: &crate::app::App<'_>, name: &str) -> anyhow::Result<String> {
+    if !name.starts_with("arn:") && !name.contains(':') {
+        anyhow::bail!(
+            "--task-definition `{name}`: use latest, current, family:revision or a task definition ARN"
+        );
+    }
+    let described = app
+        .clients
+        .ecs
+        .describe_task_definition()
+        .task_definition(name)
+        .send()
+        .await
+        .map_err(|err| crate::deploy::aws_error("DescribeTaskDefinition", &err, &[]))
+        .with_context(|| {
+            format!("--task-definition `{name}` is not a registered task definition")
+        })?;
+    described
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .map(str::to_owned)
+        .with_context(|| format!("--task-definition `{name}` is not a registered task definition"))
 }

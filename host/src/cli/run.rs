@@ -48,17 +48,19 @@ pub struct RunArgs {
     /// Task tags, KEY=VALUE,…
     #[arg(long, value_delimiter = ',', value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
-    /// Propagate tags from SERVICE or TASK_DEFINITION
-    #[arg(long, value_parser = ["SERVICE", "TASK_DEFINITION"])]
+    /// Propagate the task definition's tags to the tasks (TASK_DEFINITION) or not (NONE);
+    /// RunTask refuses SERVICE
+    #[arg(long, value_parser = ["TASK_DEFINITION", "NONE"])]
     pub propagate_tags: Option<String>,
     /// RunTask idempotency token
     #[arg(long)]
     pub client_token: Option<String>,
-    /// Container whose logs are shown and whose exit code decides (default: the first)
+    /// Container whose logs are shown and whose exit code decides (default: the first
+    /// essential container)
     #[arg(long, value_name = "NAME")]
     pub watch_container: Option<String>,
     /// What to wait for
-    #[arg(long, value_enum, default_value = "stopped")]
+    #[arg(long, value_enum, default_value = "stopped", conflicts_with = "wait")]
     pub wait_until: RunUntil,
     /// `--no-wait` / `--wait`
     #[command(flatten)]
@@ -79,15 +81,19 @@ pub struct RunArgs {
 /// Runs `run`.
 pub async fn run(args: RunArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
     let overrides = match (&args.overrides, &args.overrides_file) {
-        (Some(json), _) => Some(serde_json::from_str(json).context("--overrides is not JSON")?),
+        (Some(json), _) => Some((
+            serde_json::from_str(json).context("--overrides is not JSON")?,
+            "--overrides".to_owned(),
+        )),
         (None, Some(path)) => {
             let text = app
                 .renderer
                 .render_file(path, SourceKind::for_definition(path))?;
-            Some(
+            Some((
                 serde_json::from_str(&text)
                     .with_context(|| format!("{}: not JSON after rendering", path.display()))?,
-            )
+                path.display().to_string(),
+            ))
         }
         (None, None) => None,
     };

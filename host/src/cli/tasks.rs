@@ -157,6 +157,10 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
         TasksCommand::Stop { reason, force } => {
             let task = choose(app, &tasks, args.id.clone())?;
             let name = short(task.task_arn().unwrap_or_default()).to_owned();
+            if task.last_status() == Some("STOPPED") {
+                app.info(format!("task {name} has already stopped"));
+                return Ok(ExitCode::SUCCESS);
+            }
             if !force && !super::revisions::confirm(&format!("stop task {name}"))? {
                 anyhow::bail!("cancelled: task {name} keeps running");
             }
@@ -440,14 +444,40 @@ async fn logs(
         .task_definition()
         .map(|t| t.container_definitions())
         .unwrap_or_default();
-    let chosen = definitions
-        .iter()
-        .filter(|c| container.is_none_or(|name| c.name() == Some(name)))
-        .find(|c| {
-            c.log_configuration()
-                .is_some_and(|l| l.log_driver().as_str() == "awslogs")
-        })
-        .context("no container of the task logs with awslogs")?;
+    let awslogs = |c: &&aws_sdk_ecs::types::ContainerDefinition| {
+        c.log_configuration()
+            .is_some_and(|l| l.log_driver().as_str() == "awslogs")
+    };
+    let names = || {
+        definitions
+            .iter()
+            .filter_map(|c| c.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let chosen = match container {
+        Some(name) => {
+            let found = definitions
+                .iter()
+                .find(|c| c.name() == Some(name))
+                .with_context(|| {
+                    format!(
+                        "no container `{name}` in the task (containers: {})",
+                        names()
+                    )
+                })?;
+            if !awslogs(&found) {
+                anyhow::bail!("container `{name}` does not log with the awslogs driver");
+            }
+            found
+        }
+        None => definitions.iter().find(awslogs).with_context(|| {
+            format!(
+                "no container of the task logs with the awslogs driver (containers: {})",
+                names()
+            )
+        })?,
+    };
     let options = chosen
         .log_configuration()
         .and_then(|l| l.options())
@@ -458,6 +488,9 @@ async fn logs(
     let prefix = options
         .get("awslogs-stream-prefix")
         .context("awslogs-stream-prefix missing")?;
+    let logs = app
+        .clients
+        .logs_in(options.get("awslogs-region").map(String::as_str));
     let stream = format!(
         "{prefix}/{}/{}",
         chosen.name().unwrap_or_default(),
@@ -467,9 +500,7 @@ async fn logs(
     let mut token: Option<String> = None;
     let mut stopped = task.last_status() == Some("STOPPED");
     loop {
-        let output = app
-            .clients
-            .logs
+        let output = logs
             .get_log_events()
             .log_group_name(group)
             .log_stream_name(&stream)

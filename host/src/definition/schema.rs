@@ -164,6 +164,31 @@ pub const TASK_DEFINITION: Shape = Shape::Object(&[
     field("deregisteredAt", RO),
 ]);
 
+const CONTAINER_OVERRIDE: Shape = Shape::Object(&[
+    field("name", STRING),
+    field("command", STRINGS),
+    field("environment", Shape::List(&NAME_VALUE)),
+    field("environmentFiles", ANY_LIST),
+    field("cpu", INTEGER),
+    field("memory", INTEGER),
+    field("memoryReservation", INTEGER),
+    field("resourceRequirements", ANY_LIST),
+]);
+
+/// RunTask's `overrides` (TaskOverride), for `run --overrides`.
+pub const TASK_OVERRIDE: Shape = Shape::Object(&[
+    field("containerOverrides", Shape::List(&CONTAINER_OVERRIDE)),
+    field("cpu", STRING),
+    field("memory", STRING),
+    field("executionRoleArn", STRING),
+    field("taskRoleArn", STRING),
+    field(
+        "ephemeralStorage",
+        Shape::Object(&[field("sizeInGiB", INTEGER)]),
+    ),
+    field("inferenceAcceleratorOverrides", ANY_LIST),
+]);
+
 /// CreateService's input, plus the describe-services fields ecspresso's service definition
 /// also accepts (kept, since they are part of its Service shape).
 pub const SERVICE_DEFINITION: Shape = Shape::Object(&[

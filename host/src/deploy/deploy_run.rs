@@ -383,7 +383,18 @@ pub(super) async fn register_path(
     applied: &mut Vec<String>,
 ) -> Result<String, Error> {
     let definition = app.load_task_definition(path)?;
-    warn_all(app, &definition);
+    register_definition(app, &definition, path, dry_run, applied).await
+}
+
+/// Registers the loaded task definition `definition` of file `path` (dry run: reports it).
+pub(super) async fn register_definition(
+    app: &App<'_>,
+    definition: &Definition,
+    path: &std::path::Path,
+    dry_run: bool,
+    applied: &mut Vec<String>,
+) -> Result<String, Error> {
+    warn_all(app, definition);
     if dry_run {
         app.events.emit(Event::WouldSend {
             operation: "RegisterTaskDefinition",

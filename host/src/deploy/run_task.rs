@@ -3,16 +3,17 @@
 //! task, tails the watched container's awslogs stream while it runs, and fails when the task
 //! failed to start or the watched container exited non-zero — so CI can trust its exit code.
 
-use std::time::{Duration, Instant};
-
 use aws_sdk_ecs::operation::run_task::RunTaskInput;
-use aws_sdk_ecs::types::{PropagateTags, Tag, Task, TaskOverride};
+use aws_sdk_ecs::types::{PropagateTags, Tag, TaskOverride};
 use serde_json::Value;
 
-use super::deploy_run::{TaskDefinitionSource, register_from_file, register_path};
+use super::deploy_run::{TaskDefinitionSource, register_definition};
+use super::run_watch::{Plan, Watch, judge, short_id, wait_tasks};
 use super::{Error, aws_error, short_task_definition, task_definition::latest_revision};
 use crate::app::App;
-use crate::definition::from_json;
+use crate::definition::{
+    Definition, check_task_override, from_json, overridden_containers, to_json,
+};
 use crate::events::Event;
 
 /// Until when `run` waits.
@@ -35,8 +36,9 @@ pub struct RunOptions {
     pub task_definition: TaskDefinitionSource,
     /// `--task-def FILE`: register this file instead of the config's task definition.
     pub task_definition_file: Option<std::path::PathBuf>,
-    /// `containerOverrides` etc. (TaskOverride JSON).
-    pub overrides: Option<Value>,
+    /// `containerOverrides` etc. (TaskOverride JSON) and where it came from (`--overrides` or
+    /// the file), for messages.
+    pub overrides: Option<(Value, String)>,
     /// How many tasks (1–10).
     pub count: i32,
     /// Task tags.
@@ -45,7 +47,8 @@ pub struct RunOptions {
     pub propagate_tags: Option<String>,
     /// Idempotency token.
     pub client_token: Option<String>,
-    /// The container whose logs are tailed and whose exit code decides (default: the first).
+    /// The container whose logs are tailed and whose exit code decides (default: the first
+    /// essential one).
     pub watch_container: Option<String>,
     /// Until when to wait.
     pub wait: RunWait,
@@ -79,39 +82,64 @@ fn with_termination_policy(
         .filter(|volumes| !volumes.is_empty())
 }
 
-/// Runs the task(s). Returns the task ARNs.
+/// Runs the task(s). Returns the task ARNs. Everything that can be checked without writing —
+/// the overrides, the cluster, the task definition's containers (`--watch-container`, the
+/// overridden names), the network settings awsvpc needs — is checked before a task definition
+/// is registered or a task runs.
 pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Error> {
-    let mut applied = Vec::new();
-    let task_definition = match options.task_definition {
-        TaskDefinitionSource::Register => match &options.task_definition_file {
-            Some(path) => register_path(app, path, options.dry_run, &mut applied).await?,
-            None => register_from_file(app, options.dry_run, &mut applied).await?,
-        },
-        TaskDefinitionSource::Latest => {
-            latest_revision(&app.clients.ecs, &super::create::definition_family(app)?).await?
+    let overrides = match &options.overrides {
+        Some((value, source)) => {
+            Some(check_task_override(value.clone(), source).map_err(Error::Invalid)?)
         }
-        TaskDefinitionSource::Revision(n) => {
-            format!("{}:{n}", super::create::definition_family(app)?)
-        }
-        TaskDefinitionSource::Current => {
-            let service = super::describe::find_service(app).await?.ok_or_else(|| {
-                Error::ServiceNotFound {
-                    cluster: app.cluster().to_owned(),
-                    service: app.config.file.service.clone().unwrap_or_default(),
-                }
-            })?;
-            super::describe::primary_task_definition(&service).unwrap_or_default()
-        }
+        None => None,
     };
+    if options.tags.iter().any(|(key, _)| key.is_empty()) {
+        return Err(Error::Invalid(
+            "--tags: every tag needs a key (KEY=VALUE); nothing was run".to_owned(),
+        ));
+    }
     let settings = match app.config.service_definition_path() {
         Some(path) => app.load_service_definition(&path)?.value,
         None => Value::Object(Default::default()),
     };
     let input: RunTaskInput = from_json(&settings, RunTaskInput::deserialize)
         .map_err(|m| Error::Invalid(format!("the service definition does not fit RunTask: {m}")))?;
-    let overrides: Option<TaskOverride> = match &options.overrides {
+    check_cluster(app).await?;
+
+    let (plan, source) = plan(app, &options).await?;
+    let watched = plan.watched(options.watch_container.as_deref())?.clone();
+    if let Some(overrides) = &overrides {
+        for (index, name) in overridden_containers(overrides) {
+            if plan.container(&name).is_none() {
+                return Err(Error::Invalid(format!(
+                    "{}: containerOverrides[{index}].name: no container `{name}` in {} (containers: {}); nothing was run",
+                    options
+                        .overrides
+                        .as_ref()
+                        .map_or("--overrides", |(_, s)| s.as_str()),
+                    plan.label,
+                    plan.names()
+                )));
+            }
+        }
+    }
+    if plan.network_mode.as_deref() == Some("awsvpc") && input.network_configuration.is_none() {
+        return Err(Error::Invalid(format!(
+            "{} uses networkMode awsvpc, so RunTask needs a networkConfiguration (subnets, security groups): set it in the service definition; nothing was run",
+            plan.label
+        )));
+    }
+
+    let mut applied = Vec::new();
+    let task_definition = match source {
+        Source::File(definition, path) => {
+            register_definition(app, &definition, &path, options.dry_run, &mut applied).await?
+        }
+        Source::Registered(arn) => arn,
+    };
+    let overrides: Option<TaskOverride> = match overrides {
         Some(value) => Some(
-            from_json(value, TaskOverride::deserialize)
+            from_json(&value, TaskOverride::deserialize)
                 .map_err(|m| Error::Invalid(format!("invalid overrides: {m}")))?,
         ),
         None => None,
@@ -176,7 +204,7 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
         .collect();
     for arn in &arns {
         app.info(format!(
-            "task {} started from {}",
+            "task {} launched from {}",
             short_id(arn),
             short_task_definition(&task_definition)
         ));
@@ -184,207 +212,116 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
     if options.wait == RunWait::No || arns.is_empty() {
         return Ok(arns);
     }
-    let watch = watch_container(app, &task_definition, options.watch_container.as_deref()).await?;
+    let watch = Watch::new(app, &watched, arns.len());
     let tasks = wait_tasks(app, &arns, options.wait, &watch).await?;
-    if options.wait == RunWait::Stopped {
-        judge(&tasks, &watch.name)?;
-        app.info("run task completed");
+    let stopped: Vec<_> = tasks
+        .iter()
+        .filter(|t| t.last_status() == Some("STOPPED"))
+        .cloned()
+        .collect();
+    judge(&stopped, &watch.name)?;
+    match options.wait {
+        RunWait::Running => {
+            for task in &tasks {
+                let id = short_id(task.task_arn().unwrap_or_default());
+                if task.last_status() == Some("STOPPED") {
+                    app.info(format!(
+                        "task {id} already finished: container `{}` exited with code 0",
+                        watch.name
+                    ));
+                } else {
+                    app.info(format!("task {id} is running"));
+                }
+            }
+        }
+        _ => app.info("run task completed"),
     }
     Ok(arns)
 }
 
-/// The watched container and where its awslogs stream lives.
-struct Watch {
-    name: String,
-    logs: Option<(String, String)>,
+/// Where the task definition comes from: a file to register, or a registered revision.
+enum Source {
+    File(Definition, std::path::PathBuf),
+    Registered(String),
 }
 
-async fn watch_container(
-    app: &App<'_>,
-    task_definition: &str,
-    wanted: Option<&str>,
-) -> Result<Watch, Error> {
+/// Loads (a file) or describes (a registered revision) the task definition `run` will use.
+async fn plan(app: &App<'_>, options: &RunOptions) -> Result<(Plan, Source), Error> {
+    let registered = match options.task_definition {
+        TaskDefinitionSource::Register => {
+            let path = match &options.task_definition_file {
+                Some(path) => path.clone(),
+                None => app.config.task_definition_path().ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "{}: `task_definition` is not set",
+                        app.config.path.display()
+                    ))
+                })?,
+            };
+            let definition = app.load_task_definition(&path)?;
+            let plan = Plan::from_json(&definition.value, path.display().to_string());
+            return Ok((plan, Source::File(definition, path)));
+        }
+        TaskDefinitionSource::Latest => {
+            latest_revision(&app.clients.ecs, &super::create::definition_family(app)?).await?
+        }
+        TaskDefinitionSource::Revision(n) => {
+            format!("{}:{n}", super::create::definition_family(app)?)
+        }
+        TaskDefinitionSource::Current => {
+            let service = super::describe::find_service(app).await?.ok_or_else(|| {
+                Error::ServiceNotFound {
+                    cluster: app.cluster().to_owned(),
+                    service: app.config.file.service.clone().unwrap_or_default(),
+                }
+            })?;
+            super::describe::primary_task_definition(&service).unwrap_or_default()
+        }
+    };
     let described = app
         .clients
         .ecs
         .describe_task_definition()
-        .task_definition(task_definition)
+        .task_definition(&registered)
         .send()
         .await
-        .map_err(|err| aws_error("DescribeTaskDefinition", &err, &[]))?;
-    let containers = described
+        .map_err(|err| match aws_error("DescribeTaskDefinition", &err, &[]) {
+            Error::Aws { message, .. } => Error::Invalid(format!(
+                "task definition {registered} not found ({message}); nothing was run"
+            )),
+            other => other,
+        })?;
+    let definition = described
         .task_definition()
-        .map(|t| t.container_definitions())
-        .unwrap_or_default();
-    let container = match wanted {
-        Some(name) => containers
-            .iter()
-            .find(|c| c.name() == Some(name))
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "--watch-container: no container `{name}` in {}",
-                    short_task_definition(task_definition)
-                ))
-            })?,
-        None => containers
-            .first()
-            .ok_or_else(|| Error::Invalid("the task definition has no container".to_owned()))?,
-    };
-    let logs = container
-        .log_configuration()
-        .filter(|l| l.log_driver().as_str() == "awslogs")
-        .and_then(|l| {
-            let options = l.options()?;
-            Some((
-                options.get("awslogs-group")?.clone(),
-                options.get("awslogs-stream-prefix")?.clone(),
-            ))
-        });
-    Ok(Watch {
-        name: container.name().unwrap_or_default().to_owned(),
-        logs,
-    })
+        .ok_or_else(|| Error::Invalid(format!("task definition {registered} not found")))?;
+    let arn = definition
+        .task_definition_arn()
+        .unwrap_or(&registered)
+        .to_owned();
+    let value = to_json(definition).map_err(Error::Invalid)?;
+    let plan = Plan::from_json(&value, short_task_definition(&arn).to_owned());
+    Ok((plan, Source::Registered(arn)))
 }
 
-async fn wait_tasks(
-    app: &App<'_>,
-    arns: &[String],
-    until: RunWait,
-    watch: &Watch,
-) -> Result<Vec<Task>, Error> {
-    let started = Instant::now();
-    let mut tokens: std::collections::BTreeMap<String, Option<String>> =
-        std::collections::BTreeMap::new();
-    loop {
-        let output = app
-            .clients
-            .ecs
-            .describe_tasks()
-            .cluster(app.cluster())
-            .set_tasks(Some(arns.to_vec()))
-            .send()
-            .await
-            .map_err(|err| aws_error("DescribeTasks", &err, &[]))?;
-        let tasks = output.tasks().to_vec();
-        for task in &tasks {
-            tail_logs(app, task, watch, &mut tokens).await;
-        }
-        let done = match until {
-            RunWait::Running => tasks
-                .iter()
-                .all(|t| matches!(t.last_status(), Some("RUNNING" | "STOPPED"))),
-            _ => tasks.iter().all(|t| t.last_status() == Some("STOPPED")),
-        };
-        if done && !tasks.is_empty() {
-            return Ok(tasks);
-        }
-        let interval = if started.elapsed() < Duration::from_secs(60) {
-            Duration::from_secs(2)
-        } else {
-            Duration::from_secs(5)
-        };
-        if app.remaining() <= interval {
-            let states: Vec<String> = tasks
-                .iter()
-                .map(|t| {
-                    format!(
-                        "{} {}",
-                        short_id(t.task_arn().unwrap_or_default()),
-                        t.last_status().unwrap_or_default()
-                    )
-                })
-                .collect();
-            return Err(Error::Timeout {
-                service: app.config.file.service.clone().unwrap_or_default(),
-                until: if until == RunWait::Running {
-                    "running".to_owned()
-                } else {
-                    "stopped".to_owned()
-                },
-                timeout: crate::config::format_duration(app.config.file.timeout),
-                pending: format!("task(s) {}", states.join(", ")),
-            });
-        }
-        tokio::time::sleep(interval).await;
-    }
-}
-
-/// Prints new log lines of the watched container of `task` (GetLogEvents from the last token).
-async fn tail_logs(
-    app: &App<'_>,
-    task: &Task,
-    watch: &Watch,
-    tokens: &mut std::collections::BTreeMap<String, Option<String>>,
-) {
-    let Some((group, prefix)) = &watch.logs else {
-        return;
-    };
-    let id = short_id(task.task_arn().unwrap_or_default()).to_owned();
-    let stream = format!("{prefix}/{}/{id}", watch.name);
-    let token = tokens.entry(id).or_default();
-    let mut request = app
+/// The cluster must exist (and be ACTIVE) before anything is registered.
+async fn check_cluster(app: &App<'_>) -> Result<(), Error> {
+    let output = app
         .clients
-        .logs
-        .get_log_events()
-        .log_group_name(group)
-        .log_stream_name(&stream)
-        .start_from_head(true);
-    if let Some(token) = token.as_ref() {
-        request = request.next_token(token);
+        .ecs
+        .describe_clusters()
+        .clusters(app.cluster())
+        .send()
+        .await
+        .map_err(|err| aws_error("DescribeClusters", &err, &[]))?;
+    let active = output
+        .clusters()
+        .iter()
+        .any(|c| c.status() == Some("ACTIVE"));
+    if active {
+        Ok(())
+    } else {
+        Err(Error::ClusterNotFound {
+            cluster: app.cluster().to_owned(),
+        })
     }
-    match request.send().await {
-        Ok(output) => {
-            for event in output.events() {
-                app.info(format!(
-                    "[{}] {}",
-                    watch.name,
-                    event.message().unwrap_or_default()
-                ));
-            }
-            *token = output.next_forward_token().map(str::to_owned);
-        }
-        Err(err) => app.events.emit(Event::Debug(format!(
-            "logs of {stream}: {}",
-            crate::aws::describe_error(&err)
-        ))),
-    }
-}
-
-/// Fails when a task failed to start or the watched container exited non-zero.
-fn judge(tasks: &[Task], watched: &str) -> Result<(), Error> {
-    for task in tasks {
-        let id = short_id(task.task_arn().unwrap_or_default()).to_owned();
-        if task
-            .stop_code()
-            .is_some_and(|c| c.as_str() == "TaskFailedToStart")
-        {
-            return Err(Error::Invalid(format!(
-                "task {id} failed to start: {}",
-                task.stopped_reason().unwrap_or("no reason given")
-            )));
-        }
-        let container = task.containers().iter().find(|c| c.name() == Some(watched));
-        match container.and_then(|c| c.exit_code()) {
-            Some(0) => {}
-            Some(code) => {
-                return Err(Error::Invalid(format!(
-                    "task {id}: container `{watched}` exited with code {code}{}",
-                    container
-                        .and_then(|c| c.reason())
-                        .map_or_else(String::new, |r| format!(" ({r})"))
-                )));
-            }
-            None => {
-                return Err(Error::Invalid(format!(
-                    "task {id}: container `{watched}` has no exit code ({})",
-                    task.stopped_reason().unwrap_or("stopped without a reason")
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn short_id(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
 }

@@ -287,14 +287,22 @@ impl Run<'_, '_> {
                 Ok(output) => match key {
                     None => self.ok(2, &name),
                     Some(key) => {
-                        let has_key = output
+                        let parsed = output
                             .secret_string()
                             .and_then(|s| serde_json::from_str::<Value>(s).ok())
-                            .is_some_and(|v| v.get(&key).is_some());
-                        if has_key {
-                            self.ok(2, &name);
-                        } else {
-                            self.ng(2, &name, format!("the secret has no JSON key `{key}`"));
+                            .filter(Value::is_object);
+                        match parsed {
+                            Some(v) if v.get(&key).is_some() => self.ok(2, &name),
+                            Some(_) => {
+                                self.ng(2, &name, format!("the secret has no JSON key `{key}`"))
+                            }
+                            None => self.ng(
+                                2,
+                                &name,
+                                format!(
+                                    "the reference asks for JSON key `{key}`, but the secret is not a JSON object"
+                                ),
+                            ),
                         }
                     }
                 },
