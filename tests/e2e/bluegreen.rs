@@ -227,6 +227,33 @@ async fn a_failing_bake_gate_between_linear_steps_rolls_back() {
     assert!(runs(&context.service("web").await, "web:1"));
 }
 
+#[tokio::test]
+async fn removing_the_gates_removes_their_pause_hook_from_the_service() {
+    let context = blue_green_service("").await;
+    context.write("ecspresso.yml", &web_config(&scripted_gate("{}")));
+    assert_success(&context.run(&["deploy"], &[("TAG", "2")]));
+    let hooks = |service: &aws_sdk_ecs::types::Service| {
+        service
+            .deployment_configuration()
+            .map(|c| c.lifecycle_hooks().len())
+            .unwrap_or_default()
+    };
+    assert_eq!(hooks(&context.service("web").await), 1);
+
+    context.write("ecspresso.yml", &web_config(" []"));
+    let output = context.run(&["deploy"], &[("TAG", "3")]);
+    assert_success(&output);
+    assert!(
+        !text(&output.stderr).contains("paused at"),
+        "nothing pauses once the gates are gone: {}",
+        text(&output.stderr)
+    );
+    let service = context.service("web").await;
+    assert_eq!(hooks(&service), 0, "the hook was removed");
+    assert!(runs(&service, "web:3"));
+    assert_success(&context.run(&["diff", "--exit-code"], &[("TAG", "3")]));
+}
+
 /// A LINEAR service definition shifting production traffic in two 50% steps, each held one
 /// (emulated) minute.
 fn two_step_linear() -> String {

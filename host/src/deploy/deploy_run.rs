@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::autoscaling::{self, AutoScaling};
 use super::describe::{find_service, primary_task_definition};
-use super::service_input::{apply_update, describe_input, update_input};
+use super::service_input::{apply_update, describe_input, remove_absent_hooks, update_input};
 use super::tags::{TagChanges, apply_tags, compare, ignored_tags, local_tags, report_tag_changes};
 use super::task_definition::{family_of, latest_revision, register_task_definition};
 use super::wait::wait;
@@ -176,7 +176,9 @@ async fn deploy_service(
     // an unchanged service definition never starts a deployment by itself.
     let attributes = match (&local_service, options.update_service) {
         (Some(def), true) if attributes_differ(&def.value, &remote, &ignored_tags(app))? => {
-            Some(update_input(&def.value, &source(app))?)
+            let mut input = update_input(&def.value, &source(app))?;
+            remove_absent_hooks(&mut input, &remote);
+            Some(input)
         }
         (Some(_), true) => {
             app.info("service attributes are up to date");

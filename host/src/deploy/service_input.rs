@@ -1,7 +1,8 @@
 //! Turns a service definition (normalized JSON) into CreateService and UpdateService inputs,
 //! as ecspresso does: UpdateService carries only updatable attributes; load balancers, volume
 //! and VPC Lattice configurations absent locally are sent as explicit empty lists so they are
-//! removed, and an absent Service Connect configuration is sent as `enabled: false`.
+//! removed, an absent Service Connect configuration is sent as `enabled: false`, and lifecycle
+//! hooks the service has but the definition lacks as an empty list.
 
 use aws_sdk_ecs::operation::create_service::CreateServiceInput;
 use aws_sdk_ecs::operation::create_service::builders::CreateServiceFluentBuilder;
@@ -48,6 +49,23 @@ pub fn update_input(definition: &Value, source: &str) -> Result<UpdateServiceInp
         input.placement_strategy = None;
     }
     Ok(input)
+}
+
+/// Makes the removal of lifecycle hooks explicit: when the service has hooks and the
+/// definition none (say, gate plugins were removed, and with them ristretto's PAUSE hook),
+/// `deploymentConfiguration.lifecycleHooks` is sent as an empty list, since an absent list
+/// leaves the service's hooks in place.
+pub fn remove_absent_hooks(input: &mut UpdateServiceInput, remote: &aws_sdk_ecs::types::Service) {
+    let remote_has_hooks = remote
+        .deployment_configuration()
+        .is_some_and(|c| !c.lifecycle_hooks().is_empty());
+    if !remote_has_hooks {
+        return;
+    }
+    let configuration = input
+        .deployment_configuration
+        .get_or_insert_with(|| aws_sdk_ecs::types::DeploymentConfiguration::builder().build());
+    configuration.lifecycle_hooks.get_or_insert_with(Vec::new);
 }
 
 /// Puts every field of `input` on a CreateService call.
