@@ -499,3 +499,39 @@ async fn wait_targets_the_strategy_cannot_reach_are_refused_before_any_change() 
     );
     assert_eq!(context.calls("RegisterTaskDefinition").len(), before);
 }
+
+#[tokio::test]
+async fn continue_at_the_gates_pause_runs_the_gates_first() {
+    let context = blue_green_service("").await;
+    let failing = scripted_gate("{fail_at: [before-traffic-shift], fail: 'smoke test: 500'}");
+    context.write("ecspresso.yml", &web_config(&failing));
+    assert_success(&context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "2")]));
+    let output = context.run(&["continue"], &[]);
+    assert_failure(
+        &output,
+        "before-traffic-shift gate of plugin `scripted-gate` failed: smoke test: 500 (after 0 polls); the service was rolled back to web:1",
+    );
+    assert!(
+        text(&output.stderr).contains("where ristretto's before-traffic-shift gates decide"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(runs(&context.service("web").await, "web:1"));
+    assert_eq!(
+        newest_deployment(&context)
+            .await
+            .status()
+            .map(|s| s.as_str()),
+        Some("ROLLBACK_SUCCESSFUL")
+    );
+
+    assert_success(&context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "3")]));
+    let output = context.run(&["continue", "--skip-gates"], &[]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("--skip-gates: continuing at POST_TEST_TRAFFIC_SHIFT without the before-traffic-shift gates"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(runs(&context.service("web").await, "web:3"));
+}

@@ -238,3 +238,22 @@ async fn wait_until_an_event_then_continue_then_rollback() {
         "{config}"
     );
 }
+
+#[tokio::test]
+async fn continue_at_ready_runs_the_gates_first() {
+    let context = codedeploy_service(true, 0).await;
+    context.write(
+        "ecspresso.yml",
+        &web_config(&scripted_gate(
+            "{fail_at: [before-traffic-shift], fail: 'smoke test: 500'}",
+        )),
+    );
+    assert_success(&context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "2")]));
+    assert_failure(
+        &context.run(&["continue"], &[]),
+        "before-traffic-shift gate of plugin `scripted-gate` failed: smoke test: 500 (after 0 polls); the service was rolled back to web:1",
+    );
+    assert!(runs(&context.service("web").await, "web:1"));
+    assert!(!context.calls("StopDeployment").is_empty());
+    assert!(context.calls("ContinueDeployment").is_empty());
+}

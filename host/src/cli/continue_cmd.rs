@@ -13,6 +13,10 @@ pub struct ContinueArgs {
     /// Roll the paused deployment back instead of continuing it
     #[arg(long)]
     pub rollback: bool,
+    /// At the pause where ristretto's before-traffic-shift gates decide, continue without
+    /// running them (they run by default)
+    #[arg(long, conflicts_with = "rollback")]
+    pub skip_gates: bool,
     /// `--no-wait` / `--wait`
     #[command(flatten)]
     pub wait: super::flags::WaitFlag,
@@ -30,6 +34,7 @@ pub async fn run(args: ContinueArgs, app: &crate::app::App<'_>) -> anyhow::Resul
         ContinueOptions {
             rollback: args.rollback,
             wait: args.wait.wait.then_some(args.wait_until),
+            skip_gates: args.skip_gates,
         },
     )
     .await?;

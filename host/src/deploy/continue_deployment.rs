@@ -1,9 +1,12 @@
 //! `continue`: resumes the service deployment paused at a PAUSE lifecycle hook
 //! (ContinueServiceDeployment CONTINUE, or ROLLBACK with `--rollback`), then optionally waits.
+//! Where ristretto's `before-traffic-shift` gates decide (its PAUSE hook, or CodeDeploy's
+//! Ready), `continue` runs them first — a failing gate rolls back — unless `--skip-gates`.
 
 use aws_sdk_ecs::types::DeploymentLifecycleHookAction;
 
 use super::follow::{PausePolicy, continue_hook};
+use super::pause_hook::GATED_STAGES;
 use super::rollback::active_deployment;
 use super::wait::wait_for_deployment;
 use super::wait_until::WaitUntil;
@@ -17,6 +20,25 @@ pub struct ContinueOptions {
     pub rollback: bool,
     /// What to wait for afterwards (`None`: do not wait).
     pub wait: Option<WaitUntil>,
+    /// Continue without running the `before-traffic-shift` gates at their pause.
+    pub skip_gates: bool,
+}
+
+/// Whether `continue` must ask the gates first, saying so either way.
+fn gates_decide(app: &App<'_>, options: ContinueOptions, at: &str) -> bool {
+    if options.rollback || !app.plugins.has_gates() {
+        return false;
+    }
+    if options.skip_gates {
+        app.warn(format!(
+            "--skip-gates: continuing at {at} without the before-traffic-shift gates; production traffic shifts unverified"
+        ));
+        return false;
+    }
+    app.info(format!(
+        "{at} is where ristretto's before-traffic-shift gates decide: running them before continuing (--skip-gates to continue without them)"
+    ));
+    true
 }
 
 /// Resumes the paused deployment of the configured service. Returns ECS's rollback reason when
@@ -57,6 +79,23 @@ pub async fn continue_deployment(
             }
         )));
     };
+    if GATED_STAGES.contains(&active.stage.as_str())
+        && gates_decide(app, options, &active.stage)
+        && let Err(failure) =
+            super::gates::run(app, crate::plugins::Stage::BeforeTrafficShift).await
+    {
+        app.warn(format!(
+            "rolling back deployment {id}: the gates did not pass"
+        ));
+        continue_hook(
+            app,
+            &active.arn,
+            &hook,
+            DeploymentLifecycleHookAction::Rollback,
+        )
+        .await?;
+        return Err(after_gate_rollback(app, &service, &active.arn, options, failure).await);
+    }
     let action = if options.rollback {
         DeploymentLifecycleHookAction::Rollback
     } else {
@@ -93,6 +132,28 @@ async fn continue_codedeploy(
             "service {service} has no CodeDeploy deployment in progress: nothing to continue"
         )));
     };
+    if gates_decide(app, options, "CodeDeploy's Ready wait")
+        && let Err(failure) =
+            super::gates::run(app, crate::plugins::Stage::BeforeTrafficShift).await
+    {
+        app.warn(format!(
+            "stopping CodeDeploy deployment {id} with rollback: the gates did not pass"
+        ));
+        super::codedeploy::stop_with_rollback(app, &id).await?;
+        if options.wait.is_some()
+            && let Some(rollback_id) = super::codedeploy::rollback_deployment_of(app, &id).await?
+        {
+            super::codedeploy::follow(
+                app,
+                service,
+                &rollback_id,
+                WaitUntil::Deployed,
+                PausePolicy::Continue,
+            )
+            .await?;
+        }
+        return Err(gate_failure_rolled_back(app, service, failure).await);
+    }
     if options.rollback {
         app.info(format!(
             "CodeDeploy deployment {id}: stopping it with rollback"
@@ -128,4 +189,48 @@ async fn continue_codedeploy(
     super::codedeploy::follow(app, service, &id, until, policy)
         .await
         .map(|()| None)
+}
+
+/// After a gate failed at the pause and ROLLBACK was asked: follows the rollback when waiting,
+/// and returns the gate failure naming the revision the service runs now.
+async fn after_gate_rollback(
+    app: &App<'_>,
+    service: &str,
+    arn: &str,
+    options: ContinueOptions,
+    failure: Error,
+) -> Error {
+    if options.wait.is_some()
+        && let Err(err) = super::wait::wait_for_deployment(
+            app,
+            service,
+            arn,
+            WaitUntil::Deployed,
+            PausePolicy::Continue,
+        )
+        .await
+    {
+        return err;
+    }
+    gate_failure_rolled_back(app, service, failure).await
+}
+
+/// `failure` (a gate's) reported as rolled back, with the task definition the service runs.
+async fn gate_failure_rolled_back(app: &App<'_>, service: &str, failure: Error) -> Error {
+    let Error::GateFailed {
+        plugin,
+        stage,
+        reason,
+        ..
+    } = failure
+    else {
+        return failure;
+    };
+    let now_running = super::describe::find_service(app)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|s| super::describe::primary_task_definition(&s))
+        .map(|t| short_task_definition(&t).to_owned());
+    super::gates::rolled_back(app, service, plugin, stage, reason, now_running)
 }
