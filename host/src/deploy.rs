@@ -17,6 +17,7 @@ mod gates;
 mod pause_hook;
 pub mod revisions;
 mod rollback;
+mod rollback_target;
 mod run_task;
 mod run_watch;
 mod service_input;

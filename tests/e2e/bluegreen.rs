@@ -535,3 +535,28 @@ async fn continue_at_the_gates_pause_runs_the_gates_first() {
     );
     assert!(runs(&context.service("web").await, "web:3"));
 }
+
+#[tokio::test]
+async fn rollback_skips_a_revision_a_gate_rejected() {
+    let context = blue_green_service("").await;
+    context.write(
+        "ecspresso.yml",
+        &web_config(&scripted_gate(
+            "{fail_at: [before-traffic-shift], fail: 'bad build'}",
+        )),
+    );
+    assert_failure(&context.run(&["deploy"], &[("TAG", "bad")]), "bad build");
+    context.write("ecspresso.yml", &web_config(&scripted_gate("{}")));
+    assert_success(&context.run(&["deploy"], &[("TAG", "good")]));
+    assert!(runs(&context.service("web").await, "web:3"));
+
+    let output = context.run(&["rollback", "--no-deregister-task-definition"], &[]);
+    assert_success(&output);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("skipping web:2: its deployments to this service were rolled back")
+            && stderr.contains("from web:3 to web:1"),
+        "{stderr}"
+    );
+    assert!(runs(&context.service("web").await, "web:1"));
+}

@@ -1,6 +1,6 @@
 //! `rollback`: stops an in-flight service deployment with rollback
 //! (StopServiceDeployment ROLLBACK) when there is one; otherwise deploys the revision before the
-//! current one, or `--revision N`. Then waits and, by default, deregisters the rolled-back
+//! current one (skipping revisions whose deployments were rolled back), or `--revision N`. Then waits and, by default, deregisters the rolled-back
 //! revision.
 
 use std::time::SystemTime;
@@ -13,7 +13,8 @@ use aws_sdk_ecs::types::{
 use super::describe::{find_service, primary_task_definition};
 use super::follow::PausePolicy;
 use super::revisions::{Revision, deregister};
-use super::task_definition::{active_revisions, family_of, revision_of};
+use super::rollback_target::previous_revision;
+use super::task_definition::family_of;
 use super::wait::wait_with;
 use super::wait_until::WaitUntil;
 use super::{Error, aws_error, short_task_definition};
@@ -83,7 +84,7 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         let family = family_of(&current).to_owned();
         let target = match options.target {
             RollbackTarget::Revision(n) => Ok(format!("{family}:{n}")),
-            RollbackTarget::Previous => previous_revision(app, &family, &current).await,
+            RollbackTarget::Previous => previous_revision(app, &family, &current, None).await,
         };
         let now = super::codedeploy_run::rollback(app, &name, &service, target, options).await?;
         if !options.dry_run && now != current && !now.is_empty() {
@@ -138,7 +139,7 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
     let family = family_of(&current).to_owned();
     let target = match options.target {
         RollbackTarget::Revision(n) => format!("{family}:{n}"),
-        RollbackTarget::Previous => previous_revision(app, &family, &current).await?,
+        RollbackTarget::Previous => previous_revision(app, &family, &current, Some(&name)).await?,
     };
     if target == current || short_task_definition(&current) == target {
         return Err(Error::Invalid(format!(
@@ -305,19 +306,4 @@ pub(super) async fn active_deployment(
         stage,
         paused_hook,
     }))
-}
-
-/// The ACTIVE revision immediately before `current`, as ecspresso's FindRollbackTarget.
-async fn previous_revision(app: &App<'_>, family: &str, current: &str) -> Result<String, Error> {
-    let current_revision = revision_of(current);
-    active_revisions(&app.clients.ecs, family)
-        .await?
-        .into_iter()
-        .find(|arn| revision_of(arn) < current_revision)
-        .ok_or_else(|| {
-            Error::Invalid(format!(
-                "no ACTIVE revision of {family} older than {} to roll back to",
-                short_task_definition(current)
-            ))
-        })
 }

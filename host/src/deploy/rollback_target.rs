@@ -1,0 +1,128 @@
+//! Which revision `rollback` returns to when none is named: the ACTIVE revision before the
+//! current one (ecspresso's rule), skipping revisions whose deployments to this service were all
+//! rolled back. In a gated workflow the revision before the current one is often one a gate
+//! rejected; returning production to it would undo the gate.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_ecs::types::ServiceDeploymentStatus;
+
+use super::task_definition::{active_revisions, revision_of};
+use super::{Error, aws_error, short_task_definition};
+use crate::app::App;
+use crate::events::Event;
+
+/// Pages of ListServiceDeployments read (100 deployments each, newest first).
+const HISTORY_PAGES: usize = 3;
+
+/// The revision of `family` to roll `service` back to from `current` (`None` for a service
+/// without ECS deployment history, e.g. CodeDeploy).
+pub(super) async fn previous_revision(
+    app: &App<'_>,
+    family: &str,
+    current: &str,
+    service: Option<&str>,
+) -> Result<String, Error> {
+    let rejected = match service {
+        Some(service) => match rolled_back_revisions(app, service).await {
+            Ok(rejected) => rejected,
+            Err(err) => {
+                app.events.emit(Event::Debug(format!(
+                    "deployment history of {service} unavailable ({err}); using the revision before the current one"
+                )));
+                BTreeSet::new()
+            }
+        },
+        None => BTreeSet::new(),
+    };
+    let current_revision = revision_of(current);
+    for arn in active_revisions(&app.clients.ecs, family).await? {
+        if revision_of(&arn) >= current_revision {
+            continue;
+        }
+        let name = short_task_definition(&arn).to_owned();
+        if rejected.contains(&name) {
+            app.info(format!(
+                "skipping {name}: its deployments to this service were rolled back, so it never served"
+            ));
+            continue;
+        }
+        return Ok(arn);
+    }
+    Err(Error::Invalid(format!(
+        "no ACTIVE revision of {family} older than {} that served this service to roll back to (--revision N picks one)",
+        short_task_definition(current)
+    )))
+}
+
+/// Task definitions (`family:revision`) whose deployments to `service` all ended rolled back.
+async fn rolled_back_revisions(app: &App<'_>, service: &str) -> Result<BTreeSet<String>, Error> {
+    let mut outcomes: Vec<(String, ServiceDeploymentStatus)> = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..HISTORY_PAGES {
+        let output = app
+            .clients
+            .ecs
+            .list_service_deployments()
+            .cluster(app.cluster())
+            .service(service)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|err| aws_error("ListServiceDeployments", &err, &[]))?;
+        for brief in output.service_deployments() {
+            if let (Some(revision), Some(status)) =
+                (brief.target_service_revision_arn(), brief.status())
+            {
+                outcomes.push((revision.to_owned(), status.clone()));
+            }
+        }
+        token = output.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    let revisions: BTreeSet<&str> = outcomes.iter().map(|(r, _)| r.as_str()).collect();
+    let mut task_definitions: BTreeMap<String, String> = BTreeMap::new();
+    let revisions: Vec<&str> = revisions.into_iter().collect();
+    for chunk in revisions.chunks(20) {
+        let output = app
+            .clients
+            .ecs
+            .describe_service_revisions()
+            .set_service_revision_arns(Some(chunk.iter().map(|s| (*s).to_owned()).collect()))
+            .send()
+            .await
+            .map_err(|err| aws_error("DescribeServiceRevisions", &err, &[]))?;
+        for revision in output.service_revisions() {
+            if let (Some(arn), Some(task_definition)) =
+                (revision.service_revision_arn(), revision.task_definition())
+            {
+                task_definitions.insert(
+                    arn.to_owned(),
+                    short_task_definition(task_definition).to_owned(),
+                );
+            }
+        }
+    }
+    let mut served = BTreeSet::new();
+    let mut rolled_back = BTreeSet::new();
+    for (revision, status) in &outcomes {
+        let Some(task_definition) = task_definitions.get(revision) else {
+            continue;
+        };
+        match status {
+            ServiceDeploymentStatus::Successful => {
+                served.insert(task_definition.clone());
+            }
+            ServiceDeploymentStatus::RollbackSuccessful
+            | ServiceDeploymentStatus::RollbackFailed
+            | ServiceDeploymentStatus::RollbackInProgress
+            | ServiceDeploymentStatus::RollbackRequested => {
+                rolled_back.insert(task_definition.clone());
+            }
+            _ => {}
+        }
+    }
+    Ok(rolled_back.difference(&served).cloned().collect())
+}
