@@ -472,7 +472,11 @@ async fn wait_targets_the_strategy_cannot_reach_are_refused_before_any_change() 
     );
     assert_failure(
         &output,
-        "--wait-until ecs:BAKE_TIME needs deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY; service web uses ROLLING (nothing was changed)",
+        "--wait-until ecs:BAKE_TIME needs deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY; service web uses ROLLING, whose deployments go through RECONCILE_SERVICE, PRE_SCALE_UP, SCALE_UP, POST_SCALE_UP, CLEAN_UP (nothing was changed)",
+    );
+    assert_failure(
+        &context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "2")]),
+        "--wait-until paused needs a PAUSE lifecycle hook, and service web's definition has none",
     );
     let output = context.run(
         &["deploy", "--wait-until", "codedeploy:AllowTraffic"],
@@ -483,6 +487,8 @@ async fn wait_targets_the_strategy_cannot_reach_are_refused_before_any_change() 
     assert_failure(&output, "unknown ECS lifecycle stage `BAKING`");
     assert_eq!(context.calls("RegisterTaskDefinition").len(), before);
     assert!(context.calls("UpdateService").is_empty());
+    assert_success(&context.run(&["deploy", "--wait-until", "ecs:SCALE_UP"], &[("TAG", "2")]));
+    let before = context.calls("RegisterTaskDefinition").len();
 
     context.write(
         "sd.json",
@@ -503,9 +509,26 @@ async fn wait_targets_the_strategy_cannot_reach_are_refused_before_any_change() 
 #[tokio::test]
 async fn continue_at_the_gates_pause_runs_the_gates_first() {
     let context = blue_green_service("").await;
-    let failing = scripted_gate("{fail_at: [before-traffic-shift], fail: 'smoke test: 500'}");
+    let sink = HttpSink::start();
+    let failing = format!(
+        "{}{}",
+        scripted_gate("{fail_at: [before-traffic-shift], fail: 'smoke test: 500'}"),
+        notify_recorder(&sink)
+    );
     context.write("ecspresso.yml", &web_config(&failing));
-    assert_success(&context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "2")]));
+    let paused = context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "2")]);
+    assert_success(&paused);
+    assert!(
+        text(&paused.stderr).contains("the deployment goes on without this process"),
+        "{}",
+        text(&paused.stderr)
+    );
+    let kinds = notified_kinds(&sink);
+    assert!(
+        kinds.contains(&"service-updated".to_owned())
+            && !kinds.contains(&"deploy-succeeded".to_owned()),
+        "nothing has succeeded at the pause: {kinds:?}"
+    );
     let output = context.run(&["continue"], &[]);
     assert_failure(
         &output,
@@ -558,5 +581,30 @@ async fn rollback_skips_a_revision_a_gate_rejected() {
             && stderr.contains("from web:3 to web:1"),
         "{stderr}"
     );
+    assert!(runs(&context.service("web").await, "web:1"));
+}
+
+#[tokio::test]
+async fn a_gate_still_pending_when_the_command_times_out_rolls_back() {
+    let context = blue_green_service("").await;
+    context.write(
+        "ecspresso.yml",
+        &web_config(&scripted_gate(
+            "{pending_polls: 1000, pending_at: [before-traffic-shift]}",
+        ))
+        .replace("timeout: 2m", "timeout: 8s"),
+    );
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(
+        &output,
+        "before-traffic-shift gate of plugin `scripted-gate` failed: still pending when the command's timeout ran out",
+    );
+    assert_eq!(
+        context.calls("ContinueServiceDeployment").len(),
+        1,
+        "ristretto answered its pause (ROLLBACK) before giving up"
+    );
+    context.write("ecspresso.yml", &web_config(" []"));
+    assert_success(&context.run(&["wait"], &[("TAG", "2")]));
     assert!(runs(&context.service("web").await, "web:1"));
 }

@@ -43,6 +43,7 @@ pub(super) async fn deploy(
         app.info(format!(
             "CodeDeploy deployment {id} started; not waiting (--no-wait)"
         ));
+        gates::warn_unattended(app, "codedeploy", None);
         return Ok(());
     };
     let policy = if app.plugins.has_gates() {
@@ -55,6 +56,7 @@ pub(super) async fn deploy(
     app.events.emit(crate::events::Event::WaitFinished);
     result?;
     if until.is_intermediate() {
+        gates::warn_unattended(app, "codedeploy", Some(until));
         return Ok(());
     }
     gates::post_deploy_with(app, service, task_definition, previous, async |previous| {

@@ -69,7 +69,7 @@ pub struct DeployOptions {
 }
 
 /// Runs a deploy. Returns the deployed task definition ARN. Notify plugins hear that it
-/// started and how it ended.
+/// started and how it ended (`deploy-succeeded` only once the deploy waited to the end).
 pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Error> {
     let service_name = app.service()?.to_owned();
     app.update_context(|c| c.dry_run = options.dry_run);
@@ -83,8 +83,11 @@ pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Err
         json!({"dry_run": options.dry_run}),
     );
     let result = deploy_service(app, &service_name, options).await;
+    // Without waiting to the end (--no-wait, --wait-until paused or a stage) nothing has
+    // succeeded yet: notify plugins heard `service-updated`, and the deployment goes on.
+    let waited_to_the_end = options.wait.is_some_and(|until| !until.is_intermediate());
     match &result {
-        Ok(task_definition) if !options.dry_run => app.notify(
+        Ok(task_definition) if !options.dry_run && waited_to_the_end => app.notify(
             EventKind::DeploySucceeded,
             &format!(
                 "service {service_name} runs {}",
@@ -297,12 +300,16 @@ async fn deploy_service(
     }
 
     match options.wait {
-        None => app.info(format!(
-            "service {service_name} is updated; not waiting (--no-wait)"
-        )),
+        None => {
+            app.info(format!(
+                "service {service_name} is updated; not waiting (--no-wait)"
+            ));
+            gates::warn_unattended(app, strategy, None);
+        }
         Some(until) => {
             let rollback = wait(app, &service_name, until, started).await?;
             if until.is_intermediate() && rollback.is_none() {
+                gates::warn_unattended(app, strategy, Some(until));
                 return Ok(task_definition);
             }
             confirm_primary(app, &service_name, &task_definition, rollback).await?;

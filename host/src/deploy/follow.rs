@@ -144,7 +144,22 @@ pub(super) async fn follow(
                 &stage
             }
         );
-        sleep_or_timeout(app, service, until, started, || pending).await?;
+        if let Err(err) = sleep_or_timeout(app, service, until, started, || pending).await {
+            // Out of time while the rollback a gate asked for goes on: the gate's failure is
+            // the news, not the timeout.
+            return Err(match state.gate_rollback.take() {
+                Some(gate) => Error::GateFailed {
+                    plugin: gate.plugin,
+                    stage: gate.stage,
+                    reason: format!(
+                        "{}; the rollback was started and goes on without this process (`ristretto wait` follows it)",
+                        gate.reason
+                    ),
+                    rolled_back_to: None,
+                },
+                None => err,
+            });
+        }
     }
 }
 

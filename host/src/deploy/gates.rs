@@ -15,7 +15,10 @@ pub async fn run(app: &App<'_>, stage: Stage) -> Result<(), Error> {
         return Ok(());
     }
     app.info(format!("running {} gates", stage.name()));
-    match app.plugins.run_gates(&app.context(), stage).await {
+    // Leave a few seconds of the command's timeout to act on the verdict (roll back).
+    let margin = std::time::Duration::from_secs(3).min(app.remaining() / 2);
+    let deadline = app.deadline.checked_sub(margin).unwrap_or(app.deadline);
+    match app.plugins.run_gates(&app.context(), stage, deadline).await {
         Ok(passed) => {
             for plugin in passed {
                 let message = format!("{} gate of plugin `{plugin}` passed", stage.name());
@@ -161,4 +164,30 @@ pub async fn post_deploy(
         .map(|_| ())
     })
     .await
+}
+
+/// Warns, when a deploy returns before the end (`--no-wait`, `--wait-until paused` or a stage),
+/// that the before-traffic-shift gates still have to run: nobody answers ristretto's pause
+/// unless `ristretto wait` or `continue` does, and it rolls back when the wait times out.
+pub(super) fn warn_unattended(app: &App<'_>, strategy: &str, until: Option<super::WaitUntil>) {
+    use super::wait_until::{CODEDEPLOY_EVENTS, stage_index};
+    // Past production's traffic shift the gated pauses are behind.
+    let past_the_gates = match until {
+        Some(super::WaitUntil::EcsStage(i)) => {
+            stage_index("PRODUCTION_TRAFFIC_SHIFT").is_some_and(|p| i > p)
+        }
+        Some(super::WaitUntil::CodeDeployEvent(i)) => CODEDEPLOY_EVENTS
+            .iter()
+            .position(|e| *e == "AllowTraffic")
+            .is_some_and(|p| i >= p),
+        _ => false,
+    };
+    if app.plugins.has_gates()
+        && !past_the_gates
+        && matches!(strategy, "blue-green" | "linear" | "canary" | "codedeploy")
+    {
+        app.warn(
+            "the deployment goes on without this process: where ristretto's before-traffic-shift gates decide, it waits for `ristretto wait` (which runs them) or `ristretto continue`, and rolls back when that wait times out",
+        );
+    }
 }

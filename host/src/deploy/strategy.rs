@@ -42,6 +42,36 @@ pub(super) fn service_json(local: Option<&Definition>, remote: &Service) -> Resu
 /// The deployment strategy as hooks see it (`rolling`, `blue-green`, `linear`, `canary`,
 /// `codedeploy`), from the service definition when it is applied, else from the service.
 /// Rejects wait targets the strategy cannot reach before anything is changed.
+/// The lifecycle stages a ROLLING deployment goes through.
+const ROLLING_STAGES: [&str; 5] = [
+    "RECONCILE_SERVICE",
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "CLEAN_UP",
+];
+
+/// Whether the service will have a PAUSE hook: the local definition's hooks (with ristretto's
+/// gate hook applied), else the service's.
+fn has_pause_hook(local: Option<&Value>, remote: &Service) -> bool {
+    match local {
+        Some(value) => value
+            .pointer("/deploymentConfiguration/lifecycleHooks")
+            .and_then(Value::as_array)
+            .is_some_and(|hooks| {
+                hooks
+                    .iter()
+                    .any(|h| h.get("targetType").and_then(Value::as_str) == Some("PAUSE"))
+            }),
+        None => remote.deployment_configuration().is_some_and(|c| {
+            c.lifecycle_hooks().iter().any(|h| {
+                h.target_type()
+                    == Some(&aws_sdk_ecs::types::DeploymentLifecycleHookTargetType::Pause)
+            })
+        }),
+    }
+}
+
 pub(super) fn check_wait_target(
     app: &App<'_>,
     remote: &Service,
@@ -77,17 +107,22 @@ pub(super) fn check_wait_target(
         (_, "CANARY") => "canary",
         _ => "rolling",
     };
+    let service = app.config.file.service.clone().unwrap_or_default();
     match wait {
-        Some(until @ (WaitUntil::EcsStage(_) | WaitUntil::Paused)) if name == "rolling" => {
-            if until == WaitUntil::Paused {
-                app.warn(
-                    "--wait-until paused with the ROLLING strategy: only PAUSE hooks of the service definition can pause it",
-                );
-                return Ok(name);
-            }
+        Some(WaitUntil::Paused) if name != "codedeploy" && !has_pause_hook(local_value, remote) => {
             Err(Error::Invalid(format!(
-                "--wait-until {until} needs deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY; service {} uses ROLLING (nothing was changed)",
-                app.config.file.service.clone().unwrap_or_default()
+                "--wait-until paused needs a PAUSE lifecycle hook, and service {service}'s definition has none (gate plugins add one for BLUE_GREEN, LINEAR and CANARY); nothing was changed"
+            )))
+        }
+        Some(until @ WaitUntil::EcsStage(stage))
+            if name == "rolling"
+                && !super::wait_until::ECS_STAGES
+                    .get(stage)
+                    .is_some_and(|s| ROLLING_STAGES.contains(s)) =>
+        {
+            Err(Error::Invalid(format!(
+                "--wait-until {until} needs deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY; service {service} uses ROLLING, whose deployments go through {} (nothing was changed)",
+                ROLLING_STAGES.join(", ")
             )))
         }
         Some(until) if until.needs_ecs_controller() && name == "codedeploy" => {

@@ -360,16 +360,20 @@ impl PluginSet {
         }
     }
 
-    /// Runs every gate at `stage`, polling `pending` verdicts until each gate's deadline.
+    /// Runs every gate at `stage`, polling `pending` verdicts until each gate's deadline
+    /// (`limits.gate_timeout`, or `command_deadline` when that comes first: a gate still pending
+    /// then fails, so the caller can roll back before its own timeout cuts it off).
     /// Returns the names of the gates that passed, or the first failure (a fault is a failure).
     pub async fn run_gates(
         &self,
         ctx: &HookContext,
         stage: Stage,
+        command_deadline: Instant,
     ) -> Result<Vec<String>, GateFailure> {
         let mut passed = Vec::new();
         for (name, gate_timeout) in self.gate_plugins() {
-            let deadline = Instant::now() + gate_timeout;
+            let own_deadline = Instant::now() + gate_timeout;
+            let deadline = own_deadline.min(command_deadline);
             let mut state: Option<String> = None;
             let fail = |reason: String| GateFailure {
                 plugin: name.clone(),
@@ -388,10 +392,14 @@ impl PluginSet {
                         state: next,
                     } => {
                         if Instant::now() + retry_after > deadline {
-                            return Err(fail(format!(
-                                "still pending after {} (limits.gate_timeout)",
-                                crate::config::format_duration(gate_timeout)
-                            )));
+                            return Err(fail(if deadline < own_deadline {
+                                "still pending when the command's timeout ran out (config `timeout` or --timeout)".to_owned()
+                            } else {
+                                format!(
+                                    "still pending after {} (limits.gate_timeout)",
+                                    crate::config::format_duration(gate_timeout)
+                                )
+                            }));
                         }
                         state = Some(next);
                         tokio::time::sleep(retry_after).await;
