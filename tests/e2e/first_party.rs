@@ -287,3 +287,47 @@ async fn alarm_gate_passes_on_ok_and_rolls_back_on_alarm() {
         "alarm `web-5xx` is not allowed",
     );
 }
+
+#[tokio::test]
+async fn http_gate_mistakes_show_before_anything_changes_or_at_once() {
+    let context = setup().await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    let gate = |extra: &str| {
+        config(&format!(
+            "  - path: {}\n    config:\n{extra}",
+            first_party_plugin("http-gate").display()
+        ))
+    };
+    let writes = |context: &TestContext| {
+        context.calls("RegisterTaskDefinition").len() + context.calls("UpdateService").len()
+    };
+    let before = writes(&context);
+    context.write("ecspresso.yml", &gate("      stages: [post-deploy]\n"));
+    assert_failure(
+        &context.run(&["deploy"], &[("TAG", "2")]),
+        "pre-deploy gate of plugin `http-gate` failed: the gate returned an error: config.urls must list at least one URL",
+    );
+    context.write(
+        "ecspresso.yml",
+        &gate("      urls: ['127.0.0.1:8080/health']\n"),
+    );
+    assert_failure(
+        &context.run(&["deploy"], &[("TAG", "2")]),
+        "config.urls: `127.0.0.1:8080/health` is not an http:// or https:// URL",
+    );
+    assert_eq!(writes(&context), before, "nothing was written");
+
+    let health = HttpSink::start();
+    context.write(
+        "ecspresso.yml",
+        &gate(&format!(
+            "      urls: ['{}/health']\n      successes: 1\n",
+            health.url
+        )),
+    );
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(&output, "post-deploy gate of plugin `http-gate` failed: ");
+    assert_failure(&output, "add the host to this plugin's allow.http");
+    assert_failure(&output, "the service was rolled back to web:1");
+    assert!(health.bodies().is_empty(), "the request never left");
+}

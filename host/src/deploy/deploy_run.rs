@@ -122,8 +122,8 @@ async fn deploy_service(
     {
         app.update_context(|c| c.account = account.to_owned());
     }
-    gates::run(app, crate::plugins::Stage::PreDeploy).await?;
     let Some(remote) = remote else {
+        gates::run(app, crate::plugins::Stage::PreDeploy).await?;
         return create::create(app, &service_name, options, started).await;
     };
     if remote.status() == Some("DRAINING") {
@@ -161,6 +161,9 @@ async fn deploy_service(
             super::pause_hook::GATED_STAGE
         ));
     }
+    // After the checks that need no writes (definitions, wait target, CodeDeploy group), so a
+    // definition error is not preceded by a gate's verdict; before anything is written.
+    gates::run(app, crate::plugins::Stage::PreDeploy).await?;
     let task_definition = resolve_task_definition(app, &remote, options, &mut applied).await?;
     app.update_context(|c| c.revision = Some(short_task_definition(&task_definition).to_owned()));
 

@@ -47,7 +47,7 @@ impl Progress {
 /// Probes one URL; `Err` says why it is not healthy.
 fn probe(url: &str, config: &Value) -> Result<(), String> {
     let started = Instant::now();
-    let response = http::get(url)?;
+    let response = http::get(url).map_err(|e| format!("{url}: {e}"))?;
     let latency = started.elapsed();
     let expected: Vec<u64> = config["expect_status"]
         .as_array()
@@ -78,16 +78,27 @@ impl Plugin for HttpGate {
             Stage::PostDeploy => "post-deploy",
             Stage::Bake => "bake",
         };
+        // The config is checked at every stage, so a mistake shows at pre-deploy, before
+        // anything changes, rather than when test traffic is already on the new revision.
+        let urls: Vec<&str> = config["urls"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        if urls.is_empty() {
+            return Err("config.urls must list at least one URL".to_owned());
+        }
+        if let Some(bad) = urls.iter().find(|u| !u.starts_with("http://") && !u.starts_with("https://")) {
+            return Err(format!("config.urls: `{bad}` is not an http:// or https:// URL"));
+        }
+        const STAGES: [&str; 4] = ["pre-deploy", "before-traffic-shift", "post-deploy", "bake"];
+        if let Some(bad) =
+            config["stages"].as_array().into_iter().flatten().find(|s| !s.as_str().is_some_and(|s| STAGES.contains(&s)))
+        {
+            return Err(format!("config.stages: {bad} is not one of {}", STAGES.join(", ")));
+        }
         let active = match config["stages"].as_array() {
             Some(stages) => stages.iter().any(|s| s == stage_name),
             None => stage != Stage::PreDeploy,
         };
         if !active {
             return Ok(Verdict::Pass);
-        }
-        let urls: Vec<&str> = config["urls"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-        if urls.is_empty() {
-            return Err("config.urls must list at least one URL".to_owned());
         }
         let needed = config["successes"].as_u64().unwrap_or(3).max(1);
         let interval = Duration::from_millis(config["interval_ms"].as_u64().unwrap_or(2000));
@@ -100,6 +111,10 @@ impl Plugin for HttpGate {
                 if progress.successes >= needed {
                     return Ok(Verdict::Pass);
                 }
+            }
+            // Retrying cannot help a request ristretto refuses: fail now, with the fix.
+            Err(problem) if problem.contains("denied by ristretto") => {
+                return Ok(Verdict::Fail(format!("{problem}: add the host to this plugin's allow.http")));
             }
             Err(problem) => {
                 progress.successes = 0;
