@@ -429,7 +429,11 @@ fn the_docs_command_serves_the_documents_of_this_checkout() {
     let readme = run(&["docs"]);
     assert!(readme.status.success());
     assert_eq!(String::from_utf8_lossy(&readme.stdout), read("README.md"));
-    let guide = run(&["docs", "--article", "plugin-guide"]);
+    let guide = run(&["docs", "plugin-guide"]);
+    assert_eq!(
+        String::from_utf8_lossy(&run(&["docs", "--article", "plugin-guide"]).stdout),
+        String::from_utf8_lossy(&guide.stdout)
+    );
     assert_eq!(
         String::from_utf8_lossy(&guide.stdout),
         read("docs/plugin-guide.md")

@@ -56,12 +56,14 @@ const ARTICLES: [Article; 8] = [
 /// Flags of `docs`.
 #[derive(Debug, Args)]
 pub struct DocsArgs {
-    /// The article to print or index (see --list); default: readme. With --search: search
-    /// only this article
+    /// The article to print or index (see --list), e.g. `blue-green`; default: readme
+    #[arg(value_name = "ARTICLE", conflicts_with = "article")]
+    pub name: Option<String>,
+    /// The article, as ecspresso's `docs --article`. With --search: search only this article
     #[arg(long, value_name = "NAME")]
     pub article: Option<String>,
     /// List the articles
-    #[arg(long, conflicts_with_all = ["index", "search"])]
+    #[arg(long, conflicts_with_all = ["index", "search", "name", "article"])]
     pub list: bool,
     /// Print the article's section headings with their line numbers
     #[arg(long, conflicts_with = "search")]
@@ -154,7 +156,10 @@ fn section_json(article: &Article, section: &Section, with_content: bool) -> ser
 }
 
 /// Runs `docs`.
-pub fn run(args: DocsArgs, logger: &Logger) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: DocsArgs, logger: &Logger) -> anyhow::Result<ExitCode> {
+    if args.article.is_none() {
+        args.article = args.name.take();
+    }
     if args.list {
         return list(args.json);
     }

@@ -298,7 +298,8 @@ async fn deploy_service(
             previous.as_deref(),
             options,
         )
-        .await?;
+        .await
+        .map_err(|err| with_applied(err, &applied))?;
         return Ok(task_definition);
     }
 
@@ -321,6 +322,22 @@ async fn deploy_service(
         }
     }
     Ok(task_definition)
+}
+
+/// An AWS failure of a later step, with what this deploy had already applied by then.
+fn with_applied(err: Error, applied: &[String]) -> Error {
+    match err {
+        Error::Aws {
+            operation,
+            message,
+            applied: earlier,
+        } if earlier.is_empty() => Error::Aws {
+            operation,
+            message,
+            applied: applied.to_vec(),
+        },
+        other => other,
+    }
 }
 
 /// Whether the definition's updatable attributes (desired count and tags aside) differ from
