@@ -1,11 +1,16 @@
 //! Machine-readable reports of what is in AWS, for `--output json`: the facts `status` prints
 //! as text (the service, its task definition and counts, deployments, auto scaling, recent
-//! events) as serializable data with AWS's camelCase field names. Read-only (DescribeServices,
-//! DescribeScalableTargets, DescribeScalingPolicies); never prints — `cli` renders the report.
+//! events, the deployment in flight) as serializable data with AWS's camelCase field names.
+//! Read-only (DescribeServices, DescribeScalableTargets, DescribeScalingPolicies, the service
+//! deployment APIs, CodeDeploy's); never prints — `cli` renders the report.
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 use aws_sdk_ecs::types::{Deployment, Service};
 use serde::Serialize;
+
+mod rollout;
+
+pub use rollout::{CodeDeployReport, PausedHookReport, RolloutReport, TaskSetReport};
 
 use crate::app::App;
 use crate::deploy::{Error, aws_error, find_service, short_task_definition};
@@ -37,6 +42,15 @@ pub struct StatusReport {
     pub launch_type: Option<String>,
     /// The service's deployments (PRIMARY first, as DescribeServices lists them).
     pub deployments: Vec<DeploymentReport>,
+    /// The ECS service deployment in flight (stage, traffic, a PAUSE hook awaiting action).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutReport>,
+    /// CODE_DEPLOY services: their task sets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub task_sets: Vec<TaskSetReport>,
+    /// CODE_DEPLOY services: the CodeDeploy deployment in flight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_deploy: Option<CodeDeployReport>,
     /// Application Auto Scaling of the desired count; `null` when the service has no scalable
     /// target.
     pub auto_scaling: Option<AutoScalingReport>,
@@ -142,7 +156,14 @@ pub async fn status(app: &App<'_>, events: usize) -> Result<StatusReport, Error>
             service: name.clone(),
         })?;
     let auto_scaling = auto_scaling(app, &name).await?;
-    Ok(report(app.cluster(), &name, &service, auto_scaling, events))
+    let mut report = report(app.cluster(), &name, &service, auto_scaling, events);
+    if report.deployment_controller == "CODE_DEPLOY" {
+        report.task_sets = rollout::task_sets(&service);
+        report.code_deploy = rollout::codedeploy_rollout(app, &name).await;
+    } else {
+        report.rollout = rollout::ecs_rollout(app, &name).await?;
+    }
+    Ok(report)
 }
 
 /// Builds the report from a described service (pure; see `status`).
@@ -175,6 +196,9 @@ fn report(
             .to_owned(),
         launch_type: service.launch_type().map(|t| t.as_str().to_owned()),
         deployments: service.deployments().iter().map(deployment).collect(),
+        rollout: None,
+        task_sets: Vec::new(),
+        code_deploy: None,
         auto_scaling,
         events: recent
             .into_iter()

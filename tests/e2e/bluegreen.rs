@@ -427,6 +427,19 @@ async fn wait_until_paused_then_continue_and_rollback_of_a_paused_deployment() {
         Some(0.0),
         "production traffic has not moved"
     );
+    let status = context.run(&["status"], &[("TAG", "2")]);
+    assert_success(&status);
+    let status = text(&status.stdout);
+    assert!(
+        status.contains("web:2 at POST_TEST_TRAFFIC_SHIFT (production 0%, test 100%)")
+            && status.contains("awaits `ristretto continue`")
+            && status.contains("it applies ROLLBACK"),
+        "{status}"
+    );
+    let json = context.run(&["status", "--output", "json"], &[("TAG", "2")]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(json["rollout"]["lifecycleStage"], "POST_TEST_TRAFFIC_SHIFT");
+    assert_eq!(json["rollout"]["pausedHook"]["timeoutAction"], "ROLLBACK");
 
     assert_success_saying(&context.run(&["continue"], &[]), "service web is deployed");
     assert!(runs(&context.service("web").await, "web:2"));

@@ -182,6 +182,16 @@ async fn wait_until_an_event_then_continue_then_rollback() {
 
     let output = context.run(&["wait", "--wait-until", "paused"], &[]);
     assert_success(&output);
+    let status = context.run(&["status"], &[]);
+    assert_success(&status);
+    let status = text(&status.stdout);
+    assert!(
+        status.contains("TaskSets:")
+            && status.contains(
+                "Ready (test traffic on the new task set; waiting for `ristretto continue`)"
+            ),
+        "{status}"
+    );
     assert_success_saying(&context.run(&["continue"], &[]), "service web is deployed");
     assert!(runs(&context.service("web").await, "web:2"));
 

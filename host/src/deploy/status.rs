@@ -32,6 +32,50 @@ pub fn to_text(report: &StatusReport) -> String {
             d.rollout_state.as_deref().unwrap_or_default()
         ));
     }
+    if let Some(rollout) = &report.rollout {
+        out.push_str(&format!(
+            "Rollout: {} {} {}",
+            rollout.id, rollout.status, rollout.task_definition
+        ));
+        if let Some(stage) = &rollout.lifecycle_stage {
+            out.push_str(&format!(" at {stage}"));
+        }
+        if let Some(production) = rollout.production_traffic_weight {
+            out.push_str(&format!(
+                " (production {production}%, test {}%)",
+                rollout.test_traffic_weight.unwrap_or_default()
+            ));
+        }
+        out.push('\n');
+        if let Some(hook) = &rollout.paused_hook {
+            out.push_str(&format!(
+                "  Paused: hook {} awaits `ristretto continue` (or `ristretto rollback`); at {} it applies {}\n",
+                hook.hook_id,
+                hook.expires_at.as_deref().unwrap_or("its timeout"),
+                hook.timeout_action
+            ));
+        }
+    }
+    if !report.task_sets.is_empty() {
+        out.push_str("TaskSets:\n");
+        for set in &report.task_sets {
+            out.push_str(&format!(
+                "  {:>8} {} scale:{}% running:{} pending:{}\n",
+                set.status, set.task_definition, set.scale, set.running_count, set.pending_count
+            ));
+        }
+    }
+    if let Some(code_deploy) = &report.code_deploy {
+        let waiting = if code_deploy.status == "Ready" {
+            " (test traffic on the new task set; waiting for `ristretto continue`)"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "CodeDeploy: {} {}{waiting}\n",
+            code_deploy.deployment_id, code_deploy.status
+        ));
+    }
     if let Some(scaling) = &report.auto_scaling {
         out.push_str("AutoScaling:\n");
         for target in &scaling.targets {
