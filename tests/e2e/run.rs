@@ -100,8 +100,8 @@ async fn tasks_list_find_logs_and_stop() {
     let listing = text(&list.stdout);
     let id = listing.split('\t').next().unwrap_or_default().to_owned();
     assert!(
-        listing.contains("migrate:1") && listing.contains("STOPPED"),
-        "{listing}"
+        listing.contains("migrate:1") && listing.contains("STOPPED") && listing.contains("\tapp=0"),
+        "with each container's exit code: {listing}"
     );
     let before = context.run(&["tasks", "--id", &id, "find"], &[]);
     assert_success(&before);

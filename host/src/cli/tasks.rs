@@ -252,7 +252,20 @@ async fn list(app: &App<'_>) -> anyhow::Result<Vec<aws_sdk_ecs::types::Task>> {
                 .as_deref()
                 .is_some_and(|s| group == format!("service:{s}"))
     });
+    // Newest first: the task just run, or just started by a deployment, is on top.
+    tasks.sort_by_key(|t| {
+        std::cmp::Reverse(t.created_at().map(|c| c.as_nanos()).unwrap_or_default())
+    });
     Ok(tasks)
+}
+
+/// The exit codes of the task's containers that have one (`app=0 sidecar=137`).
+fn exit_codes(task: &aws_sdk_ecs::types::Task) -> String {
+    task.containers()
+        .iter()
+        .filter_map(|c| Some(format!("{}={}", c.name()?, c.exit_code()?)))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn find<'t>(
@@ -368,6 +381,13 @@ fn format_list(tasks: &[aws_sdk_ecs::types::Task], format: TasksFormat) -> Strin
                     t.desired_status().unwrap_or_default().to_owned(),
                 ),
                 ("group", t.group().unwrap_or_default().to_owned()),
+                (
+                    "createdAt",
+                    t.created_at()
+                        .map(crate::deploy::format_time)
+                        .unwrap_or_default(),
+                ),
+                ("exitCodes", exit_codes(t)),
             ])
         })
         .collect();
@@ -377,6 +397,8 @@ fn format_list(tasks: &[aws_sdk_ecs::types::Task], format: TasksFormat) -> Strin
         "lastStatus",
         "desiredStatus",
         "group",
+        "createdAt",
+        "exitCodes",
     ];
     match format {
         TasksFormat::Json => to_pretty_json(&Value::Array(rows.iter().map(|r| json!(r)).collect())),
