@@ -1,7 +1,8 @@
 //! HTTP(S) GET of what ristretto downloads itself (`url:` plugins, `tfstate` states served over
 //! HTTP): redirects followed, a size cap, 30 s connect/read timeouts, certificates checked
-//! against the web PKI roots. Runs on a private runtime in its own thread, so callers may be
-//! synchronous or inside another runtime.
+//! against the web PKI roots, `user:password@` in the URL sent as basic auth (as Go's client
+//! does) and never shown in messages. Runs on a private runtime in its own thread, so callers
+//! may be synchronous or inside another runtime.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -53,11 +54,14 @@ pub fn get(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
 
 /// GETs `url`, following redirects.
 async fn follow(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
-    let mut current: http::Uri = url
-        .parse()
-        .map_err(|e| FetchError::other(format!("`{url}` is not a URL: {e}")))?;
+    let (mut current, credentials) = split_userinfo(url).map_err(FetchError::other)?;
+    let first_host = current.host().map(str::to_owned);
     for _ in 0..=MAX_REDIRECTS {
-        let response = request(&current).await?;
+        // Credentials go only to the host they were written for.
+        let auth = credentials
+            .as_deref()
+            .filter(|_| current.host().map(str::to_owned) == first_host);
+        let response = request(&current, auth).await?;
         let status = response.status();
         if status.is_redirection() {
             let location = response
@@ -87,13 +91,57 @@ async fn follow(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
         return Ok(body.to_bytes().to_vec());
     }
     Err(FetchError::other(format!(
-        "{url}: more than {MAX_REDIRECTS} redirects"
+        "{}: more than {MAX_REDIRECTS} redirects",
+        redact(url)
     )))
+}
+
+/// `url` without its `user:password@`, and the basic-auth header value they make.
+fn split_userinfo(url: &str) -> Result<(http::Uri, Option<String>), String> {
+    use base64::Engine;
+    let invalid = |e: &dyn std::fmt::Display| format!("`{}` is not a URL: {e}", redact(url));
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(invalid(&"no scheme"));
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let (userinfo, host) = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (Some(userinfo), host),
+        None => (None, authority),
+    };
+    let uri: http::Uri = format!("{scheme}://{host}{path}")
+        .parse()
+        .map_err(|e| invalid(&e))?;
+    let credentials = userinfo.map(|u| {
+        let decoded = percent_encoding::percent_decode_str(u).decode_utf8_lossy();
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(decoded.as_bytes())
+        )
+    });
+    Ok((uri, credentials))
+}
+
+/// `url` with the password of its userinfo (if any) replaced by `***`, for messages.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
 }
 
 /// One GET of `uri`.
 async fn request(
     uri: &http::Uri,
+    authorization: Option<&str>,
 ) -> Result<http::Response<wasmtime_wasi_http::WasiBody>, FetchError> {
     let https = match uri.scheme_str() {
         Some("https") => true,
@@ -120,8 +168,11 @@ async fn request(
     let authority = uri
         .authority()
         .map_or_else(|| host.clone(), ToString::to_string);
-    let request = http::Request::get(uri.clone())
-        .header(http::header::HOST, authority)
+    let mut request = http::Request::get(uri.clone()).header(http::header::HOST, authority);
+    if let Some(value) = authorization {
+        request = request.header(http::header::AUTHORIZATION, value);
+    }
+    let request = request
         .header(
             http::header::USER_AGENT,
             concat!("ristretto/", env!("CARGO_PKG_VERSION")),
@@ -177,6 +228,24 @@ mod tests {
                 .to_string(),
             "https://github.com/o/r/other.wasm"
         );
+    }
+
+    #[test]
+    fn userinfo_becomes_basic_auth_and_is_never_shown() {
+        let (uri, auth) = split_userinfo("https://bob:s%40cret@tf.example.com/state?x=1").unwrap();
+        assert_eq!(uri.to_string(), "https://tf.example.com/state?x=1");
+        // base64("bob:s@cret")
+        assert_eq!(auth.as_deref(), Some("Basic Ym9iOnNAY3JldA=="));
+        assert_eq!(
+            redact("https://bob:s%40cret@tf.example.com/state"),
+            "https://bob:***@tf.example.com/state"
+        );
+        assert_eq!(
+            redact("https://tf.example.com/a@b"),
+            "https://tf.example.com/a@b"
+        );
+        let (_, none) = split_userinfo("http://127.0.0.1:8080/state").unwrap();
+        assert_eq!(none, None);
     }
 
     #[test]

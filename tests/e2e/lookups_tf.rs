@@ -255,6 +255,21 @@ async fn tfstate_over_http_resolves_and_a_missing_one_can_be_optional() {
             headers: vec![("location".to_owned(), "/state/web".to_owned())],
             body: Vec::new(),
         },
+        Some("/state/private") if line.contains("\r\nauthorization: Basic dTpzM2NyM3Q=") => Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: S3_STATE.as_bytes().to_vec(),
+        },
+        Some("/state/private") => Reply {
+            status: 401,
+            headers: Vec::new(),
+            body: b"who are you".to_vec(),
+        },
+        Some("/state/empty") => Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
         Some("/state/broken") => Reply {
             status: 500,
             headers: Vec::new(),
@@ -315,6 +330,59 @@ async fn tfstate_over_http_resolves_and_a_missing_one_can_be_optional() {
         text(&output.stderr)
     );
 
+    // user:password@ in the URL is basic auth (as Go's client does), never shown.
+    let with_password = server.url.replace("http://", "http://u:s3cr3t@");
+    context.write(
+        "ecspresso.yml",
+        &config(&format!(
+            "  - name: tfstate\n    func_prefix: private_\n    config:\n      url: {with_password}/state/private\n  - name: tfstate\n    func_prefix: wrong_\n    config:\n      url: {}/state/private\n  - name: tfstate\n    func_prefix: empty_\n    config:\n      url: {}/state/empty\n      optional: true\n",
+            server.url.replace("http://", "http://u:wrong@"),
+            server.url
+        )),
+    );
+    context.write(
+        "td.json",
+        "{\n  \"family\": \"{{ private_tfstate `aws_security_group.app.id` }}\"\n}\n",
+    );
+    let output = context.run(&["render", "taskdef"], &[]);
+    assert_success(&output);
+    assert!(
+        text(&output.stdout).contains("sg-0123"),
+        "{}",
+        text(&output.stdout)
+    );
+    context.write(
+        "td.json",
+        "{\n  \"family\": \"{{ wrong_tfstate `aws_security_group.app.id` }}\"\n}\n",
+    );
+    let output = context.run(&["render", "taskdef"], &[]);
+    assert_failure(&output, "answered 401 Unauthorized");
+    assert!(
+        !text(&output.stderr).contains(":wrong@"),
+        "the password is never shown: {}",
+        text(&output.stderr)
+    );
+    context.write(
+        "td.json",
+        "{\n  \"family\": \"{{ empty_tfstate `output.x` }}\"\n}\n",
+    );
+    let output = context.run(&["render", "taskdef"], &[]);
+    assert_failure(&output, "the state is empty");
+    assert!(
+        text(&output.stderr).contains("/state/empty does not exist; `optional: true`"),
+        "an empty answer is no state: {}",
+        text(&output.stderr)
+    );
+
+    context.write(
+        "ecspresso.yml",
+        &config(&format!(
+            "{}{}{}",
+            entry("http_", "/state/moved", ""),
+            entry("later_", "/state/not-yet", "      optional: true\n"),
+            entry("down_", "/state/broken", "")
+        )),
+    );
     context.write(
         "td.json",
         "{\n  \"family\": \"{{ down_tfstate `output.log_group` }}\"\n}\n",

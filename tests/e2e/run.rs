@@ -482,6 +482,22 @@ async fn bad_input_is_refused_before_anything_is_registered_or_run() {
             "task definition migrate:9 not found",
         ),
         (vec!["run", "--tags", "=x"], "--tags: every tag needs a key"),
+        (
+            vec![
+                "run",
+                "--overrides",
+                r#"{"containerOverrides": [{"name": "app", "resourceRequirements": [{"tpye": "GPU", "value": "1"}]}]}"#,
+            ],
+            "--overrides: containerOverrides[0].resourceRequirements[0].tpye: unknown key `tpye`",
+        ),
+        (
+            vec![
+                "run",
+                "--overrides",
+                r#"{"containerOverrides": [{"command": ["x"]}]}"#,
+            ],
+            "--overrides: containerOverrides[0].name is required",
+        ),
     ] {
         assert_failure(&context.run(&args, &[]), expected);
     }
@@ -503,11 +519,17 @@ async fn bad_input_is_refused_before_anything_is_registered_or_run() {
         text(&pascal.stdout)
     );
 
-    context.write("sd.json", r#"{"launchType": "FARGATE"}"#);
-    assert_failure(
-        &context.run(&["run", "--dry-run"], &[]),
-        "td.json uses networkMode awsvpc, so RunTask needs a networkConfiguration",
-    );
+    for service_definition in [
+        r#"{"launchType": "FARGATE"}"#,
+        r#"{"launchType": "FARGATE", "networkConfiguration": {}}"#,
+        r#"{"launchType": "FARGATE", "networkConfiguration": {"awsvpcConfiguration": {"subnets": []}}}"#,
+    ] {
+        context.write("sd.json", service_definition);
+        assert_failure(
+            &context.run(&["run"], &[]),
+            "td.json uses networkMode awsvpc, so RunTask needs a networkConfiguration",
+        );
+    }
     context.write(
         "ecspresso.yml",
         "region: ap-northeast-1\ncluster: no-such-cluster\nservice: migrate\ntask_definition: td.json\ntimeout: 2m\n",

@@ -28,7 +28,15 @@ pub fn check_task_override(value: Value, source: &str) -> Result<Value, String> 
             key.path, key.key
         ));
     }
-    Ok(normalized.unwrap_or_else(|| Value::Object(Default::default())))
+    let normalized = normalized.unwrap_or_else(|| Value::Object(Default::default()));
+    for (index, name) in overridden_containers(&normalized) {
+        if name.is_empty() {
+            return Err(format!(
+                "{source}: containerOverrides[{index}].name is required (the container to override); nothing was run"
+            ));
+        }
+    }
+    Ok(normalized)
 }
 
 /// The container names a TaskOverride names (`containerOverrides[].name`).
@@ -102,5 +110,20 @@ mod tests {
             "{err}"
         );
         assert!(check_task_override(json!([1, 2]), "--overrides").is_err());
+        let err = check_task_override(
+            json!({"containerOverrides": [{"name": "app", "resourceRequirements": [{"tpye": "GPU", "value": "1"}]}]}),
+            "o.json",
+        )
+        .unwrap_err();
+        assert!(err.contains("resourceRequirements[0].tpye"), "{err}");
+        let err = check_task_override(
+            json!({"containerOverrides": [{"command": ["x"]}]}),
+            "o.json",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("containerOverrides[0].name is required"),
+            "{err}"
+        );
     }
 }

@@ -164,15 +164,16 @@ pub const TASK_DEFINITION: Shape = Shape::Object(&[
     field("deregisteredAt", RO),
 ]);
 
+const TYPE_VALUE: Shape = Shape::Object(&[field("type", STRING), field("value", STRING)]);
 const CONTAINER_OVERRIDE: Shape = Shape::Object(&[
     field("name", STRING),
     field("command", STRINGS),
     field("environment", Shape::List(&NAME_VALUE)),
-    field("environmentFiles", ANY_LIST),
+    field("environmentFiles", Shape::List(&TYPE_VALUE)),
     field("cpu", INTEGER),
     field("memory", INTEGER),
     field("memoryReservation", INTEGER),
-    field("resourceRequirements", ANY_LIST),
+    field("resourceRequirements", Shape::List(&TYPE_VALUE)),
 ]);
 
 /// RunTask's `overrides` (TaskOverride), for `run --overrides`.
@@ -186,7 +187,13 @@ pub const TASK_OVERRIDE: Shape = Shape::Object(&[
         "ephemeralStorage",
         Shape::Object(&[field("sizeInGiB", INTEGER)]),
     ),
-    field("inferenceAcceleratorOverrides", ANY_LIST),
+    field(
+        "inferenceAcceleratorOverrides",
+        Shape::List(&Shape::Object(&[
+            field("deviceName", STRING),
+            field("deviceType", STRING),
+        ])),
+    ),
 ]);
 
 /// CreateService's input, plus the describe-services fields ecspresso's service definition

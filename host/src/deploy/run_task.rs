@@ -93,6 +93,18 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
         }
         None => None,
     };
+    let task_override: Option<TaskOverride> = match &overrides {
+        Some(value) => Some(from_json(value, TaskOverride::deserialize).map_err(|m| {
+            Error::Invalid(format!(
+                "{}: not a valid TaskOverride: {m}; nothing was run",
+                options
+                    .overrides
+                    .as_ref()
+                    .map_or("--overrides", |(_, s)| s.as_str())
+            ))
+        })?),
+        None => None,
+    };
     if options.tags.iter().any(|(key, _)| key.is_empty()) {
         return Err(Error::Invalid(
             "--tags: every tag needs a key (KEY=VALUE); nothing was run".to_owned(),
@@ -123,9 +135,14 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
             }
         }
     }
-    if plan.network_mode.as_deref() == Some("awsvpc") && input.network_configuration.is_none() {
+    let has_subnets = input
+        .network_configuration
+        .as_ref()
+        .and_then(|n| n.awsvpc_configuration())
+        .is_some_and(|a| !a.subnets().is_empty());
+    if plan.network_mode.as_deref() == Some("awsvpc") && !has_subnets {
         return Err(Error::Invalid(format!(
-            "{} uses networkMode awsvpc, so RunTask needs a networkConfiguration (subnets, security groups): set it in the service definition; nothing was run",
+            "{} uses networkMode awsvpc, so RunTask needs a networkConfiguration with awsvpcConfiguration.subnets (and security groups): set it in the service definition; nothing was run",
             plan.label
         )));
     }
@@ -136,13 +153,6 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
             register_definition(app, &definition, &path, options.dry_run, &mut applied).await?
         }
         Source::Registered(arn) => arn,
-    };
-    let overrides: Option<TaskOverride> = match overrides {
-        Some(value) => Some(
-            from_json(&value, TaskOverride::deserialize)
-                .map_err(|m| Error::Invalid(format!("invalid overrides: {m}")))?,
-        ),
-        None => None,
     };
     let tags: Vec<Tag> = options
         .tags
@@ -168,7 +178,7 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
             input.volume_configurations,
             options.ebs_delete_on_termination,
         ))
-        .set_overrides(overrides)
+        .set_overrides(task_override)
         .set_tags((!tags.is_empty()).then_some(tags))
         .set_propagate_tags(options.propagate_tags.as_deref().map(PropagateTags::from))
         .set_client_token(options.client_token.clone());

@@ -93,7 +93,7 @@ impl std::fmt::Display for Location {
         match self {
             Self::File(path) => write!(f, "{}", path.display()),
             Self::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
-            Self::Http(url) => write!(f, "{url}"),
+            Self::Http(url) => write!(f, "{}", crate::fetch::redact(url)),
         }
     }
 }
@@ -146,6 +146,10 @@ impl TfstateSource {
             },
             Location::S3 { bucket, key } => self.get_object(bucket, key)?,
             Location::Http(url) => match crate::fetch::get(url, MAX_HTTP_STATE_BYTES) {
+                // Terraform's http backend answers an empty body when there is no state yet.
+                Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {
+                    Fetched::Missing("it answered an empty body (no state yet)".to_owned())
+                }
                 Ok(bytes) => Fetched::Bytes(bytes),
                 Err(err) if err.status == Some(404) => Fetched::Missing(err.message),
                 Err(err) => return Err(format!("cannot read {what} {origin}: {err}")),

@@ -18,6 +18,12 @@ pub fn fetch(url: &str, sha256: &str, cache_dir: Option<&Path>) -> Result<PathBu
             "`sha256: {sha256}` is not a SHA-256 (64 hex digits)"
         ));
     }
+    if !url.starts_with("https://") && !url.starts_with("http://") {
+        return Err(format!(
+            "`{}`: plugins are downloaded over https:// or http:// only",
+            crate::fetch::redact(url)
+        ));
+    }
     let dir = cache_dir.map_or_else(
         || std::env::temp_dir().join("ristretto-plugin-downloads"),
         |d| d.join("downloads"),
@@ -35,7 +41,8 @@ pub fn fetch(url: &str, sha256: &str, cache_dir: Option<&Path>) -> Result<PathBu
     let actual = super::cache::sha256_hex(&bytes);
     if actual != expected {
         return Err(format!(
-            "the download from {url} has sha256 {actual}, but the config pins {expected}; nothing was run"
+            "the download from {} has sha256 {actual}, but the config pins {expected}; nothing was run",
+            crate::fetch::redact(url)
         ));
     }
     std::fs::create_dir_all(&dir)
@@ -65,6 +72,6 @@ mod tests {
         let hash = "0".repeat(64);
         let dir = tempfile::tempdir().unwrap();
         let err = fetch("ftp://example.invalid/p.wasm", &hash, Some(dir.path())).unwrap_err();
-        assert!(err.contains("only https:// and http://"), "{err}");
+        assert!(err.contains("https:// or http:// only"), "{err}");
     }
 }

@@ -122,7 +122,7 @@ impl HttpSink {
     }
 
     /// Starts the sink answering each request with `handler(requests served before, request
-    /// line)`.
+    /// head)`; the head starts with the request line (`GET /path HTTP/1.1`), then the headers.
     pub fn serve(handler: impl Fn(usize, &str) -> Reply + Send + 'static) -> Self {
         use std::io::{Read, Write};
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind sink");
@@ -141,7 +141,7 @@ impl HttpSink {
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
                 let mut data = Vec::new();
                 let mut buffer = [0u8; 8192];
-                let (line, body) = loop {
+                let (request_head, body) = loop {
                     let Ok(n) = stream.read(&mut buffer) else {
                         break (String::new(), None);
                     };
@@ -160,8 +160,7 @@ impl HttpSink {
                             })
                             .unwrap_or(0);
                         if body.len() >= length {
-                            let line = head.lines().next().unwrap_or_default().to_owned();
-                            break (line, Some(body[..length].to_owned()));
+                            break (head.to_owned(), Some(body[..length].to_owned()));
                         }
                     }
                 };
@@ -171,10 +170,11 @@ impl HttpSink {
                             .unwrap_or(serde_json::Value::Null),
                     );
                 }
+                let line = request_head.lines().next().unwrap_or_default().to_owned();
                 if let Ok(mut lines) = lines.lock() {
-                    lines.push(line.clone());
+                    lines.push(line);
                 }
-                let reply = handler(served, &line);
+                let reply = handler(served, &request_head);
                 served += 1;
                 let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
                 for (name, value) in &reply.headers {
