@@ -267,3 +267,32 @@ async fn continue_at_ready_runs_the_gates_first() {
     assert!(!context.calls("StopDeployment").is_empty());
     assert!(context.calls("ContinueDeployment").is_empty());
 }
+
+#[tokio::test]
+async fn rollback_skips_a_revision_a_gate_rejected() {
+    let context = codedeploy_service(true, 0).await;
+    context.write(
+        "ecspresso.yml",
+        &web_config(&scripted_gate(
+            "{fail_at: [before-traffic-shift], fail: 'smoke test: 500'}",
+        )),
+    );
+    assert_failure(
+        &context.run(&["deploy"], &[("TAG", "2")]),
+        "smoke test: 500",
+    );
+    context.write("ecspresso.yml", &web_config(&scripted_gate("{}")));
+    assert_success(&context.run(&["deploy"], &[("TAG", "3")]));
+    assert!(runs(&context.service("web").await, "web:3"));
+    let output = context.run(
+        &["rollback", "--no-deregister-task-definition"],
+        &[("TAG", "3")],
+    );
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("skipping web:2: rejected by the before-traffic-shift gate"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(runs(&context.service("web").await, "web:1"));
+}

@@ -470,3 +470,47 @@ async fn url_plugins_are_downloaded_once_and_pinned_by_sha256() {
         "answered 404 Not Found",
     );
 }
+
+#[tokio::test]
+async fn rollback_skips_a_revision_a_post_deploy_gate_rejected() {
+    let gate = |config: &str| {
+        format!(
+            "  - path: {}\n    config: {config}\n",
+            test_plugin("scripted-gate").display()
+        )
+    };
+    let context = setup(&gate("{}")).await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    context.write(
+        "ecspresso.yml",
+        &config(&gate("{fail_at: [post-deploy], fail: 'error rate 9%'}")),
+    );
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_failure(&output, "the service was rolled back to web:1");
+    assert!(
+        text(&output.stderr).contains("web:2 is tagged ristretto:rejected"),
+        "{}",
+        text(&output.stderr)
+    );
+    context.write("ecspresso.yml", &config(&gate("{}")));
+    assert_success(&context.run(&["deploy"], &[("TAG", "3")]));
+
+    let output = context.run(&["rollback", "--dry-run"], &[("TAG", "3")]);
+    assert_success(&output);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("skipping web:2: rejected by the post-deploy gate of plugin scripted-gate")
+            && stderr.contains("from web:3 to web:1"),
+        "{stderr}"
+    );
+
+    // Deployed again on purpose and now serving, it is no longer skipped.
+    assert_success(&context.run(&["deploy", "--revision", "2"], &[("TAG", "3")]));
+    assert_success(&context.run(&["deploy", "--revision", "3"], &[("TAG", "3")]));
+    let output = context.run(&["rollback", "--dry-run"], &[("TAG", "3")]);
+    assert!(
+        text(&output.stderr).contains("from web:3 to web:2"),
+        "{}",
+        text(&output.stderr)
+    );
+}

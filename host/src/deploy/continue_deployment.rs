@@ -69,6 +69,9 @@ pub async fn continue_deployment(
         .next()
         .unwrap_or(&active.arn)
         .to_owned();
+    app.update_context(|c| {
+        c.revision = Some(short_task_definition(&active.task_definition).to_owned());
+    });
     let Some(hook) = active.paused_hook.clone() else {
         return Err(Error::Invalid(format!(
             "deployment {id} of service {service} is at {} and not paused at a PAUSE hook: nothing to continue",
@@ -232,5 +235,5 @@ async fn gate_failure_rolled_back(app: &App<'_>, service: &str, failure: Error) 
         .flatten()
         .and_then(|s| super::describe::primary_task_definition(&s))
         .map(|t| short_task_definition(&t).to_owned());
-    super::gates::rolled_back(app, service, plugin, stage, reason, now_running)
+    super::gates::rolled_back(app, service, plugin, stage, reason, now_running).await
 }

@@ -86,6 +86,14 @@ pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Err
     // Without waiting to the end (--no-wait, --wait-until paused or a stage) nothing has
     // succeeded yet: notify plugins heard `service-updated`, and the deployment goes on.
     let waited_to_the_end = options.wait.is_some_and(|until| !until.is_intermediate());
+    if let Ok(task_definition) = &result
+        && !options.dry_run
+        && waited_to_the_end
+        && options.task_definition != TaskDefinitionSource::Register
+    {
+        // A revision deployed again and now serving is no longer a rejected one.
+        gates::clear_rejected(app, task_definition).await;
+    }
     match &result {
         Ok(task_definition) if !options.dry_run && waited_to_the_end => app.notify(
             EventKind::DeploySucceeded,

@@ -359,7 +359,8 @@ async fn terminal(
                 failure.stage,
                 failure.reason,
                 now_running,
-            ))))
+            )
+            .await)))
         }
         Some(
             status @ (ServiceDeploymentStatus::Stopped

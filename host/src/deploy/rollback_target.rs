@@ -1,7 +1,9 @@
 //! Which revision `rollback` returns to when none is named: the ACTIVE revision before the
-//! current one (ecspresso's rule), skipping revisions whose deployments to this service were all
-//! rolled back. In a gated workflow the revision before the current one is often one a gate
-//! rejected; returning production to it would undo the gate.
+//! current one (ecspresso's rule), skipping revisions a gate rejected (tagged
+//! `ristretto:rejected` when ristretto rolled them back, for every controller) and revisions
+//! whose ECS deployments to this service were all rolled back. In a gated workflow the revision
+//! before the current one is often a rejected one; returning production to it would undo the
+//! gate.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -47,12 +49,33 @@ pub(super) async fn previous_revision(
             ));
             continue;
         }
+        if let Some(by) = rejected_by(app, &arn).await {
+            app.info(format!("skipping {name}: rejected by the {by}"));
+            continue;
+        }
         return Ok(arn);
     }
     Err(Error::Invalid(format!(
         "no ACTIVE revision of {family} older than {} that served this service to roll back to (--revision N picks one)",
         short_task_definition(current)
     )))
+}
+
+/// The `ristretto:rejected` tag of the task definition `arn` (what rejected it), if any.
+async fn rejected_by(app: &App<'_>, arn: &str) -> Option<String> {
+    let output = app
+        .clients
+        .ecs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .ok()?;
+    output
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(super::gates::REJECTED_TAG))
+        .map(|t| t.value().unwrap_or("a gate").to_owned())
 }
 
 /// Task definitions (`family:revision`) whose deployments to `service` all ended rolled back.

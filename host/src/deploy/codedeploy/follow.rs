@@ -32,6 +32,8 @@ struct State {
     status: Option<DeploymentStatus>,
     events: BTreeMap<String, String>,
     green_weight: Option<f64>,
+    /// Following a rollback deployment (messages say so; no traffic-shifted events).
+    rolling_back: bool,
     ready_handled: bool,
     gate_rollback: Option<GateRollback>,
     bake: Option<BakeMonitor>,
@@ -51,6 +53,8 @@ pub async fn follow(
         status: None,
         events: BTreeMap::new(),
         green_weight: None,
+        // Continue is the policy of rollback deployments (they return to a known revision).
+        rolling_back: policy == PausePolicy::Continue,
         ready_handled: false,
         gate_rollback: None,
         bake: (policy == PausePolicy::Gate)
@@ -99,7 +103,13 @@ pub async fn follow(
                 }
             }
             Some(DeploymentStatus::Succeeded) => {
-                app.info(format!("service {service} is deployed"));
+                if state.rolling_back {
+                    app.info(format!(
+                        "rollback deployment {id} succeeded: service {service} is back on the earlier revision"
+                    ));
+                } else {
+                    app.info(format!("service {service} is deployed"));
+                }
                 return Ok(());
             }
             Some(status @ (DeploymentStatus::Failed | DeploymentStatus::Stopped)) => {
@@ -234,14 +244,17 @@ async fn finish_failed(
                 .map(|t| short_task_definition(t).to_owned())
         });
     match state.gate_rollback.take() {
-        Some(failure) => gates::rolled_back(
-            app,
-            service,
-            failure.plugin,
-            failure.stage,
-            failure.reason,
-            now_running,
-        ),
+        Some(failure) => {
+            gates::rolled_back(
+                app,
+                service,
+                failure.plugin,
+                failure.stage,
+                failure.reason,
+                now_running,
+            )
+            .await
+        }
         None => {
             let mut reason = info.error_information().map(|e| {
                 format!(
@@ -326,9 +339,13 @@ fn report(
     if let Some(green) = green {
         let weight = green.traffic_weight();
         if state.green_weight != Some(weight) {
-            let message = format!("traffic on the new task set: {weight}%");
+            let message = if state.rolling_back {
+                format!("rollback: traffic on the restored task set: {weight}%")
+            } else {
+                format!("traffic on the new task set: {weight}%")
+            };
             app.info(message.clone());
-            if weight > 0.0 {
+            if weight > 0.0 && !state.rolling_back {
                 app.notify(
                     EventKind::TrafficShifted,
                     &message,
