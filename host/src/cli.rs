@@ -198,14 +198,40 @@ impl GlobalArgs {
     }
 }
 
+/// Whether `--log-format json` (or its environment variables) was asked for, read without clap
+/// (for reporting clap's own usage errors in that format).
+fn json_logs_asked(argv: &[OsString]) -> bool {
+    let args: Vec<&str> = argv.iter().filter_map(|a| a.to_str()).collect();
+    let flag = args
+        .windows(2)
+        .any(|w| w[0] == "--log-format" && w[1] == "json")
+        || args.contains(&"--log-format=json");
+    let env = ["RISTRETTO_LOG_FORMAT", "ECSPRESSO_LOG_FORMAT"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| v.eq_ignore_ascii_case("json")));
+    flag || env
+}
+
 /// Parses `argv`, runs the command and reports errors. Returns the process exit code.
 pub fn main<I, T>(argv: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(argv) {
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
+        Err(err) if err.use_stderr() && json_logs_asked(&argv) => {
+            // A usage error, reported as the JSON log line the caller asked for.
+            let message = err.render().to_string();
+            let first = message
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ");
+            Logger::new(LogFormat::Json, false, false).error(&anyhow::anyhow!("{first}"));
+            return ExitCode::from(1);
+        }
         Err(err) => {
             let code = if err.use_stderr() { 1 } else { 0 };
             // clap prints help/version to stdout and usage errors to stderr.

@@ -621,3 +621,42 @@ async fn a_gate_still_pending_when_the_command_times_out_rolls_back() {
     assert_success(&context.run(&["wait"], &[("TAG", "2")]));
     assert!(runs(&context.service("web").await, "web:1"));
 }
+
+#[tokio::test]
+async fn wait_gates_a_deployment_started_earlier_and_marks_a_rejection() {
+    let context = blue_green_service("").await;
+    context.write(
+        "ecspresso.yml",
+        &web_config(&scripted_gate(
+            "{fail_at: [before-traffic-shift], fail: 'smoke test: 500'}",
+        )),
+    );
+    let started = context.run(&["deploy", "--no-wait"], &[("TAG", "2")]);
+    assert_success(&started);
+    assert!(
+        text(&started.stderr).contains("the deployment goes on without this process"),
+        "{}",
+        text(&started.stderr)
+    );
+    assert_failure(
+        &context.run(&["wait"], &[("TAG", "2")]),
+        "before-traffic-shift gate of plugin `scripted-gate` failed: smoke test: 500",
+    );
+    assert!(runs(&context.service("web").await, "web:1"));
+    let ecs = context.ecs().await;
+    let web2 = ecs
+        .describe_task_definition()
+        .task_definition("web:2")
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+        .expect("describe web:2");
+    assert!(
+        web2.tags()
+            .iter()
+            .any(|t| t.key() == Some("ristretto:rejected")
+                && t.value() == Some("before-traffic-shift gate of plugin scripted-gate")),
+        "{:?}",
+        web2.tags()
+    );
+}

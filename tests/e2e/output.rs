@@ -263,3 +263,25 @@ async fn diff_external_runs_the_command_on_each_differing_definition() {
     );
     assert_failure(&output, "the diff command `exit 3;` failed");
 }
+
+#[tokio::test]
+async fn usage_errors_honour_json_logs() {
+    let context = TestContext::offline();
+    for (args, env) in [
+        (vec!["--log-format", "json", "deploy", "--bogus"], vec![]),
+        (
+            vec!["deploy", "--bogus"],
+            vec![("RISTRETTO_LOG_FORMAT", "json")],
+        ),
+    ] {
+        let output = context.run(&args, &env);
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = text(&output.stderr);
+        let record: serde_json::Value =
+            serde_json::from_str(stderr.trim()).expect("one JSON object on stderr");
+        assert_eq!(record["level"], "ERROR");
+        assert_eq!(record["msg"], "unexpected argument '--bogus' found");
+    }
+    let plain = context.run(&["deploy", "--bogus"], &[]);
+    assert!(text(&plain.stderr).starts_with("error: unexpected argument '--bogus' found"));
+}

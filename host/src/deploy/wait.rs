@@ -40,6 +40,18 @@ pub async fn wait(
     } else {
         PausePolicy::Report
     };
+    if policy == PausePolicy::Gate && app.context().revision.is_none() {
+        // `ristretto wait` for a deployment started earlier: the revision its gates decide on
+        // is the PRIMARY deployment's (so a rejection can be marked on it).
+        let current = describe(app, service).await?;
+        if !super::strategy::is_code_deploy(&current)
+            && let Some(task_definition) = super::describe::primary_task_definition(&current)
+        {
+            app.update_context(|c| {
+                c.revision = Some(super::short_task_definition(&task_definition).to_owned());
+            });
+        }
+    }
     wait_with(app, service, until, since, policy).await
 }
 
