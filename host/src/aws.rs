@@ -166,16 +166,22 @@ where
         }
         SdkError::TimeoutError(_) => "request timed out".to_owned(),
         SdkError::DispatchFailure(failure) => {
-            let mut text = String::from("could not reach AWS");
+            let mut causes = String::new();
             let mut source: Option<&dyn std::error::Error> = failure
                 .as_connector_error()
                 .map(|e| e as &dyn std::error::Error);
             while let Some(cause) = source {
-                text.push_str(": ");
-                text.push_str(&cause.to_string());
+                causes.push_str(": ");
+                causes.push_str(&cause.to_string());
                 source = cause.source();
             }
-            text
+            if causes.contains("credential") {
+                format!(
+                    "no usable AWS credentials (environment variables, a profile, SSO or an instance/task role; in CI, the OIDC role step){causes}"
+                )
+            } else {
+                format!("could not reach AWS{causes}")
+            }
         }
         SdkError::ResponseError(_) => "unreadable response from AWS".to_owned(),
         other => other.to_string(),

@@ -53,6 +53,7 @@ pub struct Cli {
 /// ecspresso's global flags. Each is also settable by `RISTRETTO_<NAME>` or `ECSPRESSO_<NAME>`
 /// (flag > RISTRETTO_* > ECSPRESSO_* > default); the environment is resolved in `config`.
 #[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Config file [env: RISTRETTO_CONFIG, ECSPRESSO_CONFIG] [default: ecspresso.yml, then
     /// ecspresso.yaml, ecspresso.json, ecspresso.jsonnet in the current directory]
@@ -123,7 +124,8 @@ pub enum Command {
     Appspec(appspec::AppspecArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completion(completion::CompletionArgs),
-    /// Resume a deployment paused at a PAUSE lifecycle hook (or roll it back with --rollback)
+    /// Resume a deployment paused at a PAUSE lifecycle hook or waiting at CodeDeploy's Ready
+    /// (or roll it back with --rollback)
     Continue(continue_cmd::ContinueArgs),
     /// Delete the service (asks for its name unless --force)
     Delete(delete::DeleteArgs),

@@ -361,28 +361,11 @@ pub fn register_plugins(
     Ok(())
 }
 
-/// Levenshtein distance, to suggest names near a misspelt one.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            current.push(
-                (previous[j] + cost)
-                    .min(previous[j + 1] + 1)
-                    .min(current[j] + 1),
-            );
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
 /// The (at most five) candidates nearest to `target`, nearest first.
 fn nearest<'a>(target: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut ranked: Vec<(usize, &str)> = candidates.map(|c| (distance(c, target), c)).collect();
+    let mut ranked: Vec<(usize, &str)> = candidates
+        .map(|c| (strsim::levenshtein(c, target), c))
+        .collect();
     ranked.sort();
     ranked.into_iter().take(5).map(|(_, c)| c).collect()
 }
@@ -394,8 +377,6 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(distance("main", "mian"), 2);
-        assert_eq!(distance("", "abc"), 3);
         assert_eq!(
             nearest("VpcID", ["SubnetIds", "VpcId", "Vpc"].into_iter()),
             vec!["VpcId", "Vpc", "SubnetIds"]

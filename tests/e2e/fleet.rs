@@ -247,3 +247,29 @@ async fn notify_plugins_hear_each_service_and_one_fleet_summary() {
         "{summary}"
     );
 }
+
+#[tokio::test]
+async fn a_dry_run_of_some_services_labels_each_request() {
+    let context = setup().await;
+    let output = context.run(&["fleet", "deploy", "--dry-run", "--only", "api,web"], &[]);
+    assert_success(&output);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("2 service(s) in 2 level(s): api | web"),
+        "only the named services: {stderr}"
+    );
+    assert!(
+        stderr.contains("[api] dry run: CreateService would be called")
+            || stderr.contains("[api] dry run: RegisterTaskDefinition would be called"),
+        "{stderr}"
+    );
+    let stdout = text(&output.stdout);
+    for service in ["api", "web"] {
+        assert!(
+            stdout.contains(&format!("\"service\": \"{service}\"")),
+            "each request names its service: {stdout}"
+        );
+    }
+    assert!(!stdout.contains("\"service\": \"db\""), "{stdout}");
+    assert!(context.calls("RegisterTaskDefinition").is_empty());
+}

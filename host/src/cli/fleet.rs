@@ -144,16 +144,25 @@ pub fn run(
             .collect();
         dependencies = reversed;
     }
+    // The levels of what runs (with --only, the named services only).
+    let shown: Vec<String> = levels
+        .iter()
+        .map(|level| {
+            level
+                .iter()
+                .filter(|name| dependencies.contains_key(*name))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .filter(|level| !level.is_empty())
+        .map(|level| level.join(", "))
+        .collect();
     logger.info(&format!(
         "fleet {}: {} service(s) in {} level(s): {}",
         args.file.display(),
         dependencies.len(),
-        levels.len(),
-        levels
-            .iter()
-            .map(|l| l.join(", "))
-            .collect::<Vec<_>>()
-            .join(" | ")
+        shown.len(),
+        shown.join(" | ")
     ));
 
     // Load every config (and its plugins) before anything runs, so mistakes stop the fleet early.

@@ -147,9 +147,17 @@ pub fn load_config(
 
     let mut warnings = Vec::new();
     for key in object.keys().filter(|k| !KNOWN_KEYS.contains(&k.as_str())) {
+        let hint = KNOWN_KEYS
+            .iter()
+            .map(|known| (strsim::levenshtein(key, known), known))
+            .filter(|(d, known)| *d <= 2.max(known.len() / 5))
+            .min_by_key(|(d, _)| *d)
+            .map_or_else(String::new, |(_, known)| {
+                format!(" (did you mean `{known}`?)")
+            });
         warnings.push(Warning {
             message: format!(
-                "{}: unknown config key `{key}` is ignored",
+                "{}: unknown config key `{key}` is ignored{hint}",
                 location(path, &rendered, key)
             ),
         });

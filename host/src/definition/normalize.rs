@@ -217,24 +217,15 @@ fn suggest(key: &str, fields: &[Field]) -> Option<&'static str> {
     fields
         .iter()
         .filter(|f| !matches!(f.shape, Shape::ReadOnly))
-        .map(|f| (edit_distance(&lower, &f.name.to_ascii_lowercase()), f.name))
+        .map(|f| {
+            (
+                strsim::levenshtein(&lower, &f.name.to_ascii_lowercase()),
+                f.name,
+            )
+        })
         .filter(|(d, name)| *d <= 2.max(name.len() / 5))
         .min_by_key(|(d, _)| *d)
         .map(|(_, name)| name)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]

@@ -53,6 +53,9 @@ struct State {
     /// The production traffic weight (%) of the new revision when the `before-traffic-shift`
     /// gates last passed: a pause before a step at the same weight needs no second run.
     gates_passed_at: Option<f64>,
+    /// Following a rollback the user asked for (`rollback`): it ending rolled back is news, not
+    /// a warning.
+    rollback_expected: bool,
 }
 
 /// Follows the service deployment `arn` of `service`. Returns ECS's reason when the
@@ -77,6 +80,7 @@ pub(super) async fn follow(
             .then(|| BakeMonitor::new(app))
             .flatten(),
         gates_passed_at: None,
+        rollback_expected: policy == PausePolicy::Continue,
     };
     loop {
         let current = describe(app, service).await?;
@@ -336,7 +340,14 @@ async fn terminal(
         }
         Some(ServiceDeploymentStatus::RollbackSuccessful) => {
             let Some(failure) = state.gate_rollback.take() else {
-                app.warn(format!(
+                let report = |message: String| {
+                    if state.rollback_expected {
+                        app.info(message);
+                    } else {
+                        app.warn(message);
+                    }
+                };
+                report(format!(
                     "deployment {} was rolled back{}",
                     short_id(arn),
                     reason

@@ -14,8 +14,6 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::distance;
-
 /// The only state format version read (Terraform 0.12 and later write it).
 pub const STATE_VERSION: u64 = 4;
 
@@ -289,7 +287,7 @@ impl State {
                 let width = key_parts.len().min(parts.len());
                 (
                     std::cmp::Reverse(common_components(&parts, &key_parts)),
-                    distance(key, &parts[..width].join(".")),
+                    strsim::levenshtein(key, &parts[..width].join(".")),
                     key.as_str(),
                 )
             })

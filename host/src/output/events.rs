@@ -131,7 +131,10 @@ impl EventSink for PrefixSink<'_> {
                     ));
                 }
                 Event::WouldSend { operation, input } => {
-                    self.inner.emit(Event::WouldSend { operation, input })
+                    line.println(prefixed(format!(
+                        "dry run: {operation} would be called with the input on stdout"
+                    )));
+                    self.print_would_send(operation, input);
                 }
                 Event::Debug(_) | Event::Progress { .. } | Event::WaitFinished => {}
             }
@@ -155,8 +158,26 @@ impl EventSink for PrefixSink<'_> {
                     crate::deploy::short_task_definition(&arn)
                 ))))
             }
+            Event::WouldSend { operation, input } => {
+                self.inner.emit(Event::Info(prefixed(format!(
+                    "dry run: {operation} would be called with the input on stdout"
+                ))));
+                self.print_would_send(operation, input);
+            }
             Event::Progress { .. } | Event::WaitFinished => {}
-            other => self.inner.emit(other),
         }
+    }
+}
+
+impl PrefixSink<'_> {
+    /// A dry run's request on stdout, labelled with the service and the operation (several
+    /// services print theirs one after another).
+    fn print_would_send(&self, operation: &str, input: serde_json::Value) {
+        let service = self.prefix.trim_start_matches('[').trim_end_matches(']');
+        let _ = print_stdout(&to_pretty_json(&serde_json::json!({
+            "service": service,
+            "operation": operation,
+            "input": input,
+        })));
     }
 }
