@@ -21,6 +21,7 @@ mod rollback_target;
 mod run_task;
 mod run_watch;
 mod service_input;
+pub mod split_deploy;
 pub mod status;
 mod strategy;
 mod tags;

@@ -539,6 +539,7 @@ async fn continue_at_the_gates_pause_runs_the_gates_first() {
     let kinds = notified_kinds(&sink);
     assert!(
         kinds.contains(&"service-updated".to_owned())
+            && kinds.contains(&"waiting-at-pause".to_owned())
             && !kinds.contains(&"deploy-succeeded".to_owned()),
         "nothing has succeeded at the pause: {kinds:?}"
     );
@@ -570,6 +571,15 @@ async fn continue_at_the_gates_pause_runs_the_gates_first() {
         text(&output.stderr)
     );
     assert!(runs(&context.service("web").await, "web:3"));
+    assert!(
+        text(&output.stderr).contains("post-deploy gate of plugin `scripted-gate` passed"),
+        "continue to the end runs the post-deploy gates: {}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        notified_kinds(&sink).last().map(String::as_str),
+        Some("deploy-succeeded")
+    );
 }
 
 #[tokio::test]

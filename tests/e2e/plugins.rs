@@ -514,3 +514,43 @@ async fn rollback_skips_a_revision_a_post_deploy_gate_rejected() {
         text(&output.stderr)
     );
 }
+
+#[tokio::test]
+async fn a_deploy_split_by_no_wait_still_runs_its_post_deploy_gates() {
+    let context = setup("").await;
+    context.write(
+        "ecspresso.yml",
+        &config("  []\n").replace("plugins:\n  []\n", "plugins: []\n"),
+    );
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    context.write(
+        "ecspresso.yml",
+        &config(&format!(
+            "  - path: {}\n    config: {{fail_at: [post-deploy], fail: 'error rate 9%'}}\n",
+            test_plugin("scripted-gate").display()
+        )),
+    );
+    assert_success(&context.run(&["deploy", "--no-wait"], &[("TAG", "2")]));
+    let output = context.run(&["wait"], &[("TAG", "2")]);
+    assert_failure(
+        &output,
+        "post-deploy gate of plugin `scripted-gate` failed: error rate 9%",
+    );
+    assert_failure(&output, "the service was rolled back to web:1");
+    let service = context.service("web").await;
+    assert!(
+        service
+            .task_definition()
+            .unwrap_or_default()
+            .ends_with("web:1")
+    );
+
+    // Waiting on a service with nothing in flight finishes nothing.
+    let idle = context.run(&["wait"], &[("TAG", "2")]);
+    assert_success(&idle);
+    assert!(
+        !text(&idle.stderr).contains("post-deploy gate"),
+        "{}",
+        text(&idle.stderr)
+    );
+}

@@ -43,6 +43,10 @@ pub async fn run(args: ContinueArgs, app: &crate::app::App<'_>) -> anyhow::Resul
             anyhow::bail!("the deployment was rolled back: {reason}")
         }
         Some(_) => app.info("the deployment was rolled back"),
+        // Continued to the end: the deploy split into steps finishes here.
+        None if !args.rollback && args.wait.wait && !args.wait_until.is_intermediate() => {
+            deploy::split_deploy::finish(app, app.service()?).await?
+        }
         None => {}
     }
     Ok(ExitCode::SUCCESS)

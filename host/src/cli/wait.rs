@@ -23,8 +23,14 @@ pub async fn run(args: WaitArgs, app: &crate::app::App<'_>) -> anyhow::Result<Ex
     let since = SystemTime::now()
         .checked_sub(std::time::Duration::from_secs(60))
         .unwrap_or(SystemTime::UNIX_EPOCH);
-    if let Some(reason) = deploy::wait(app, service, args.wait_until, since).await? {
-        app.warn(format!("the deployment was rolled back: {reason}"));
+    // Waiting for a deployment in flight to the end finishes a deploy split into steps
+    // (post-deploy gates, deploy-succeeded); waiting on an idle service does not.
+    let finishes =
+        !args.wait_until.is_intermediate() && deploy::split_deploy::in_flight(app, service).await?;
+    match deploy::wait(app, service, args.wait_until, since).await? {
+        Some(reason) => app.warn(format!("the deployment was rolled back: {reason}")),
+        None if finishes => deploy::split_deploy::finish(app, service).await?,
+        None => {}
     }
     Ok(ExitCode::SUCCESS)
 }

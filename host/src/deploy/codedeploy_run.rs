@@ -59,7 +59,20 @@ pub(super) async fn deploy(
         gates::warn_unattended(app, "codedeploy", Some(until));
         return Ok(());
     }
-    gates::post_deploy_with(app, service, task_definition, previous, async |previous| {
+    post_deploy(app, service, group, service_json, task_definition, previous).await
+}
+
+/// Runs the post-deploy gates of a CODE_DEPLOY service running `deployed`; on failure deploys
+/// `previous` again through CodeDeploy.
+pub(super) async fn post_deploy(
+    app: &App<'_>,
+    service: &str,
+    group: &Group,
+    service_json: &Value,
+    deployed: &str,
+    previous: Option<&str>,
+) -> Result<(), Error> {
+    gates::post_deploy_with(app, service, deployed, previous, async |previous| {
         let rollback_id = codedeploy::create_deployment(
             app,
             group,

@@ -198,10 +198,24 @@ async fn answer_pauses(
     let hook_id = hook.hook_id().unwrap_or_default().to_owned();
     state.handled_hooks.insert(hook_id.clone());
     if until == WaitUntil::Paused {
-        app.info(format!(
+        let message = format!(
             "deployment {} is paused at {stage} (hook {hook_id})",
             short_id(arn)
-        ));
+        );
+        app.info(message.clone());
+        let expires = hook
+            .expires_at()
+            .map(super::wait::format_time)
+            .unwrap_or_default();
+        let action = hook
+            .timeout_action()
+            .map_or("ROLLBACK", DeploymentLifecycleHookAction::as_str);
+        app.notify(
+            EventKind::WaitingAtPause,
+            &message,
+            app.context().revision,
+            json!({"stage": stage, "hook_id": hook_id, "expires_at": expires, "timeout_action": action}),
+        );
         return Ok(PauseOutcome::StopHere);
     }
     match policy {

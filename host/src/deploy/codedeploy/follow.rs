@@ -91,9 +91,16 @@ pub async fn follow(
         match status {
             Some(DeploymentStatus::Ready) if state.gate_rollback.is_none() => {
                 if until == WaitUntil::Paused {
-                    app.info(format!(
+                    let message = format!(
                         "CodeDeploy deployment {id} is ready: the new task set takes test traffic"
-                    ));
+                    );
+                    app.info(message.clone());
+                    app.notify(
+                        EventKind::WaitingAtPause,
+                        &message,
+                        app.context().revision,
+                        json!({"stage": "Ready", "deployment_id": id}),
+                    );
                     return Ok(());
                 }
                 if !state.ready_handled {

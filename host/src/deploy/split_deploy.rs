@@ -1,0 +1,81 @@
+//! The end of a deploy split into steps — `deploy --no-wait` or `--wait-until paused`, then
+//! `wait` or `continue` — once the deployment has finished on the new revision: the post-deploy
+//! gates run (a failure rolls back, as in `deploy`) and notify plugins hear `deploy-succeeded`,
+//! so splitting a deploy skips neither.
+
+use serde_json::json;
+
+use super::describe::{find_service, primary_task_definition};
+use super::task_definition::family_of;
+use super::{Error, gates, short_task_definition};
+use crate::app::App;
+use crate::plugins::EventKind;
+
+/// Whether `service` has a deployment in flight (ECS service deployment or CodeDeploy
+/// deployment), i.e. whether waiting for it finishes a deploy.
+pub async fn in_flight(app: &App<'_>, service: &str) -> Result<bool, Error> {
+    let Some(remote) = find_service(app).await? else {
+        return Ok(false);
+    };
+    if super::strategy::is_code_deploy(&remote) {
+        let group = super::codedeploy::find_group(app, service).await?;
+        Ok(super::codedeploy::active_deployment(app, &group)
+            .await?
+            .is_some())
+    } else {
+        Ok(super::rollback::active_deployment(app, service)
+            .await?
+            .is_some())
+    }
+}
+
+/// Finishes the deploy of `service`, which now runs its new revision.
+pub async fn finish(app: &App<'_>, service: &str) -> Result<(), Error> {
+    let remote = find_service(app)
+        .await?
+        .ok_or_else(|| Error::ServiceNotFound {
+            cluster: app.cluster().to_owned(),
+            service: service.to_owned(),
+        })?;
+    let code_deploy = super::strategy::is_code_deploy(&remote);
+    let current = if code_deploy {
+        remote.task_definition().map(str::to_owned)
+    } else {
+        primary_task_definition(&remote)
+    }
+    .unwrap_or_default();
+    let name = short_task_definition(&current).to_owned();
+    app.update_context(|c| c.revision = Some(name.clone()));
+    if app.plugins.has_gates() {
+        let previous = super::rollback_target::previous_revision(
+            app,
+            family_of(&current),
+            &current,
+            (!code_deploy).then_some(service),
+        )
+        .await
+        .ok();
+        if code_deploy {
+            let group = super::codedeploy::find_group(app, service).await?;
+            let service_json = super::strategy::service_json(None, &remote)?;
+            super::codedeploy_run::post_deploy(
+                app,
+                service,
+                &group,
+                &service_json,
+                &current,
+                previous.as_deref(),
+            )
+            .await?;
+        } else {
+            gates::post_deploy(app, service, &current, previous.as_deref()).await?;
+        }
+    }
+    app.notify(
+        EventKind::DeploySucceeded,
+        &format!("service {service} runs {name}"),
+        Some(name.clone()),
+        json!({}),
+    );
+    Ok(())
+}
