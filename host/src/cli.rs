@@ -225,13 +225,17 @@ where
         Ok(cli) => cli,
         Err(err) if err.use_stderr() && json_logs_asked(&argv) => {
             // A usage error, reported as the JSON log line the caller asked for.
+            // clap's message without its usage and help lines, on one line.
             let message = err.render().to_string();
-            let first = message
+            let detail: Vec<&str> = message
                 .lines()
-                .next()
-                .unwrap_or_default()
-                .trim_start_matches("error: ");
-            Logger::new(LogFormat::Json, false, false).error(&anyhow::anyhow!("{first}"));
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:"))
+                .filter(|l| !l.is_empty())
+                .collect();
+            let text = detail.join(" ");
+            Logger::new(LogFormat::Json, false, false)
+                .error(&anyhow::anyhow!("{}", text.trim_start_matches("error: ")));
             return ExitCode::from(1);
         }
         Err(err) => {

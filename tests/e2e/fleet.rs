@@ -122,6 +122,13 @@ async fn a_failure_stops_dependents_and_keeps_independent_services() {
     );
     let output = context.run(&["fleet", "deploy", "--concurrency", "8"], &[]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains(
+            "error: fleet: 4 of 8 service(s) did not succeed: admin (skipped), api (failed)"
+        ),
+        "{}",
+        text(&output.stderr)
+    );
     let table = text(&output.stdout);
     let row = |name: &str| {
         table
@@ -271,5 +278,41 @@ async fn a_dry_run_of_some_services_labels_each_request() {
         );
     }
     assert!(!stdout.contains("\"service\": \"db\""), "{stdout}");
+    assert!(context.calls("RegisterTaskDefinition").is_empty());
+
+    let json = context.run(
+        &[
+            "fleet",
+            "deploy",
+            "--dry-run",
+            "--only",
+            "api,web",
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    assert_success(&json);
+    let document: serde_json::Value =
+        serde_json::from_slice(&json.stdout).expect("stdout is one JSON document");
+    assert_eq!(document["command"], "deploy");
+    assert!(
+        text(&json.stderr).contains("[api] dry run: "),
+        "the requests go to the log: {}",
+        text(&json.stderr)
+    );
+}
+
+#[tokio::test]
+async fn two_entries_for_one_service_are_refused() {
+    let context = setup().await;
+    context.write(
+        "ristretto-fleet.yml",
+        "services:\n  db: {config: service.jsonnet, ext_str: {SERVICE: db}}\n  db2: {config: service.jsonnet, ext_str: {SERVICE: db}}\n",
+    );
+    assert_failure(
+        &context.run(&["fleet", "deploy"], &[]),
+        "`db` and `db2` are the same service (db in cluster e2e); nothing was run",
+    );
     assert!(context.calls("RegisterTaskDefinition").is_empty());
 }

@@ -190,6 +190,27 @@ pub fn run(
             .with_context(|| format!("fleet service `{name}` ({})", service.config.display()))?;
         loaded.insert(name.clone(), service_loaded);
     }
+    // Two entries for one ECS service would deploy it twice at once.
+    let mut targets: BTreeMap<(Option<String>, String, String), &str> = BTreeMap::new();
+    for (name, service) in &loaded {
+        let file = &service.config.file;
+        let key = (
+            file.region.clone(),
+            file.cluster.clone(),
+            file.service.clone().unwrap_or_default(),
+        );
+        if key.2.is_empty() {
+            continue;
+        }
+        if let Some(first) = targets.insert(key.clone(), name) {
+            anyhow::bail!(
+                "{}: `{first}` and `{name}` are the same service ({} in cluster {}); nothing was run",
+                args.file.display(),
+                key.2,
+                key.1
+            );
+        }
+    }
 
     let concurrency = args.concurrency.or(fleet.concurrency).unwrap_or(4);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -207,6 +228,7 @@ pub fn run(
                 prefix: format!("[{name}]"),
                 inner: &sink,
                 line: std::sync::OnceLock::new(),
+                requests_on_stdout: !json,
             });
         }
         let mut apps: BTreeMap<String, App<'_>> = BTreeMap::new();
@@ -280,10 +302,31 @@ pub fn run(
             }
         })
         .await;
-        send_fleet_summary(&apps, &results);
+        let mut results = results;
+        if matches!(command, FleetCommand::Rollback { .. }) {
+            // Rollbacks run dependents first: what a service waited for is its dependent.
+            for result in &mut results {
+                if let Outcome::Skipped(reason) = &mut result.outcome {
+                    *reason = reason.replace("its dependency", "its dependent (rolled back first)");
+                }
+            }
+        }
+        // Each service's own events first, then the fleet's summary (read-only commands and
+        // dry runs send none).
         for app in apps.values() {
             app.plugins
                 .finish_notifications(std::time::Duration::from_secs(10));
+        }
+        if matches!(
+            command,
+            FleetCommand::Deploy { dry_run: false, .. }
+                | FleetCommand::Rollback { dry_run: false, .. }
+        ) {
+            send_fleet_summary(&apps, &results);
+            for app in apps.values() {
+                app.plugins
+                    .finish_notifications(std::time::Duration::from_secs(10));
+            }
         }
         let ok = match command {
             FleetCommand::Deploy { dry_run: true, .. } => "planned",
@@ -311,7 +354,20 @@ pub fn run(
             }
             print_stdout(&fleet::table(&results, ok))?;
         }
-        let failed = results.iter().any(|r| !r.outcome.succeeded());
+        let not_ok: Vec<String> = results
+            .iter()
+            .filter(|r| !r.outcome.succeeded())
+            .map(|r| format!("{} ({})", r.name, r.outcome.label(ok)))
+            .collect();
+        if !not_ok.is_empty() {
+            logger.error(&anyhow::anyhow!(
+                "fleet: {} of {} service(s) did not succeed: {}",
+                not_ok.len(),
+                results.len(),
+                not_ok.join(", ")
+            ));
+        }
+        let failed = !not_ok.is_empty();
         let differs = results.iter().any(
             |r| matches!(&r.outcome, Outcome::Succeeded { detail, .. } if detail == "differs"),
         );

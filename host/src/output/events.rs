@@ -108,6 +108,9 @@ pub struct PrefixSink<'a> {
     pub inner: &'a dyn EventSink,
     /// On a terminal: the service's own line, which shows its latest message.
     pub line: std::sync::OnceLock<indicatif::ProgressBar>,
+    /// Dry-run requests go to stdout (labelled JSON); `false` when stdout carries one JSON
+    /// document (`--output json`): they are logged instead.
+    pub requests_on_stdout: bool,
 }
 
 impl EventSink for PrefixSink<'_> {
@@ -131,9 +134,11 @@ impl EventSink for PrefixSink<'_> {
                     ));
                 }
                 Event::WouldSend { operation, input } => {
-                    line.println(prefixed(format!(
-                        "dry run: {operation} would be called with the input on stdout"
-                    )));
+                    if self.requests_on_stdout {
+                        line.println(prefixed(format!(
+                            "dry run: {operation} would be called with the input on stdout"
+                        )));
+                    }
                     self.print_would_send(operation, input);
                 }
                 Event::Debug(_) | Event::Progress { .. } | Event::WaitFinished => {}
@@ -159,9 +164,11 @@ impl EventSink for PrefixSink<'_> {
                 ))))
             }
             Event::WouldSend { operation, input } => {
-                self.inner.emit(Event::Info(prefixed(format!(
-                    "dry run: {operation} would be called with the input on stdout"
-                ))));
+                if self.requests_on_stdout {
+                    self.inner.emit(Event::Info(prefixed(format!(
+                        "dry run: {operation} would be called with the input on stdout"
+                    ))));
+                }
                 self.print_would_send(operation, input);
             }
             Event::Progress { .. } | Event::WaitFinished => {}
@@ -174,10 +181,17 @@ impl PrefixSink<'_> {
     /// services print theirs one after another).
     fn print_would_send(&self, operation: &str, input: serde_json::Value) {
         let service = self.prefix.trim_start_matches('[').trim_end_matches(']');
-        let _ = print_stdout(&to_pretty_json(&serde_json::json!({
-            "service": service,
-            "operation": operation,
-            "input": input,
-        })));
+        if self.requests_on_stdout {
+            let _ = print_stdout(&to_pretty_json(&serde_json::json!({
+                "service": service,
+                "operation": operation,
+                "input": input,
+            })));
+        } else {
+            self.inner.emit(Event::Info(format!(
+                "{} dry run: {operation} input: {input}",
+                self.prefix
+            )));
+        }
     }
 }
