@@ -34,8 +34,8 @@ pub struct FleetArgs {
     #[arg(long, value_name = "SERVICE", value_delimiter = ',', global = true)]
     pub only: Vec<String>,
     /// How many services run at once (default: the fleet file's, else 4)
-    #[arg(long, global = true)]
-    pub concurrency: Option<usize>,
+    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: Option<u16>,
     /// Output format of the per-service outputs and the summary
     #[arg(long, value_enum, default_value = "text", global = true)]
     pub output: FleetFormat,
@@ -212,7 +212,16 @@ pub fn run(
         }
     }
 
-    let concurrency = args.concurrency.or(fleet.concurrency).unwrap_or(4);
+    let concurrency = args
+        .concurrency
+        .map(usize::from)
+        .or(fleet.concurrency)
+        .unwrap_or(4);
+    anyhow::ensure!(
+        concurrency > 0,
+        "{}: `concurrency` must be at least 1",
+        args.file.display()
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -81,6 +81,11 @@ impl Limits {
         if let Some(text) = &limits.memory {
             out.memory = parse_size(text)
                 .ok_or_else(|| format!("limits.memory: `{text}` is not a size such as 64MiB"))?;
+            if out.memory < 1 << 20 {
+                return Err(format!(
+                    "limits.memory: `{text}` is below the 1MiB minimum (a WebAssembly page is 64KiB and components need several)"
+                ));
+            }
         }
         Ok(out)
     }
@@ -106,7 +111,7 @@ fn parse_size(text: &str) -> Option<usize> {
         "GiB" | "GB" | "G" => 1 << 30,
         _ => return None,
     };
-    number.checked_mul(scale).filter(|n| *n >= 1 << 20)
+    number.checked_mul(scale)
 }
 
 /// Caps linear memory and tables; records a refusal.
@@ -184,12 +189,11 @@ mod tests {
             }))
             .is_err()
         );
-        assert!(
-            Limits::parse(Some(&PluginLimits {
-                memory: Some("10KiB".into()),
-                ..Default::default()
-            }))
-            .is_err()
-        );
+        let small = Limits::parse(Some(&PluginLimits {
+            memory: Some("10KiB".into()),
+            ..Default::default()
+        }))
+        .unwrap_err();
+        assert!(small.contains("below the 1MiB minimum"), "{small}");
     }
 }
