@@ -122,12 +122,11 @@ async fn a_failure_stops_dependents_and_keeps_independent_services() {
     );
     let output = context.run(&["fleet", "deploy", "--concurrency", "8"], &[]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    // How many others were still to start when api failed depends on timing.
+    let stderr = text(&output.stderr);
     assert!(
-        text(&output.stderr).contains(
-            "error: fleet: 4 of 8 service(s) did not succeed: admin (skipped), api (failed)"
-        ),
-        "{}",
-        text(&output.stderr)
+        stderr.contains("of 8 service(s) did not succeed: admin (skipped), api (failed)"),
+        "{stderr}"
     );
     let table = text(&output.stdout);
     let row = |name: &str| {
