@@ -9,7 +9,9 @@ mod group;
 use serde_json::{Value, json};
 
 pub use appspec::appspec;
-pub use follow::{continue_deployment, follow, rollback_deployment_of, stop_with_rollback};
+pub use follow::{
+    continue_deployment, follow, follow_rollback_of, rollback_deployment_of, stop_with_rollback,
+};
 pub use group::{Group, find as find_group, find_with as find_group_with};
 
 use aws_sdk_codedeploy::types::{

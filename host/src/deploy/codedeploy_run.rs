@@ -117,17 +117,7 @@ pub(super) async fn rollback(
         }
         codedeploy::stop_with_rollback(app, &id).await?;
         if wait {
-            let rollback_id = codedeploy::rollback_deployment_of(app, &id).await?;
-            if let Some(rollback_id) = rollback_id {
-                codedeploy::follow(
-                    app,
-                    service,
-                    &rollback_id,
-                    super::WaitUntil::Deployed,
-                    PausePolicy::Continue,
-                )
-                .await?;
-            }
+            codedeploy::follow_rollback_of(app, service, &id).await?;
         }
         let now = super::describe::find_service(app).await?;
         return Ok(now

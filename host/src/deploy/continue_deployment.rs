@@ -143,17 +143,8 @@ async fn continue_codedeploy(
             "stopping CodeDeploy deployment {id} with rollback: the gates did not pass"
         ));
         super::codedeploy::stop_with_rollback(app, &id).await?;
-        if options.wait.is_some()
-            && let Some(rollback_id) = super::codedeploy::rollback_deployment_of(app, &id).await?
-        {
-            super::codedeploy::follow(
-                app,
-                service,
-                &rollback_id,
-                WaitUntil::Deployed,
-                PausePolicy::Continue,
-            )
-            .await?;
+        if options.wait.is_some() {
+            super::codedeploy::follow_rollback_of(app, service, &id).await?;
         }
         return Err(gate_failure_rolled_back(app, service, failure).await);
     }
@@ -172,16 +163,7 @@ async fn continue_codedeploy(
         return Ok(None);
     };
     if options.rollback {
-        if let Some(rollback_id) = super::codedeploy::rollback_deployment_of(app, &id).await? {
-            super::codedeploy::follow(
-                app,
-                service,
-                &rollback_id,
-                WaitUntil::Deployed,
-                PausePolicy::Continue,
-            )
-            .await?;
-        }
+        super::codedeploy::follow_rollback_of(app, service, &id).await?;
         return Ok(Some("stopped with rollback".to_owned()));
     }
     let policy = if app.plugins.has_gates() {

@@ -66,6 +66,15 @@ pub fn apply_gate_hook(
     Ok(())
 }
 
+/// The lifecycle stages of `hook` when it is a PAUSE hook.
+fn pause_stages(hook: &Value) -> Option<&[Value]> {
+    (hook.get("targetType").and_then(Value::as_str) == Some("PAUSE")).then(|| {
+        hook.get("lifecycleStages")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+    })
+}
+
 /// Refuses PAUSE hooks at the stages where AWS accepts only AWS_LAMBDA hooks, before
 /// anything is sent, naming the file and the field.
 pub fn check_pause_stages(definition: &Value, source: &str) -> Result<(), String> {
@@ -74,13 +83,9 @@ pub fn check_pause_stages(definition: &Value, source: &str) -> Result<(), String
         .and_then(Value::as_array)
         .map_or(&[][..], Vec::as_slice);
     for (index, hook) in hooks.iter().enumerate() {
-        if hook.get("targetType").and_then(Value::as_str) != Some("PAUSE") {
+        let Some(stages) = pause_stages(hook) else {
             continue;
-        }
-        let stages = hook
-            .get("lifecycleStages")
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice);
+        };
         if let Some(stage) = stages
             .iter()
             .filter_map(Value::as_str)
@@ -126,13 +131,9 @@ pub fn ensure_gate_hook(
     };
     let mut missing = required.to_vec();
     for (index, hook) in hooks.iter().enumerate() {
-        if hook.get("targetType").and_then(Value::as_str) != Some("PAUSE") {
+        let Some(stages) = pause_stages(hook) else {
             continue;
-        }
-        let stages = hook
-            .get("lifecycleStages")
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice);
+        };
         let Some(stage) = required.iter().find(|r| stages.iter().any(|s| s == **r)) else {
             continue;
         };

@@ -365,6 +365,24 @@ fn report(
     }
 }
 
+/// Follows the rollback deployment CodeDeploy created for stopped deployment `id` of `service`
+/// until it ends (nothing to follow when CodeDeploy created none).
+pub async fn follow_rollback_of(app: &App<'_>, service: &str, id: &str) -> Result<(), Error> {
+    match rollback_deployment_of(app, id).await? {
+        Some(rollback_id) => {
+            follow(
+                app,
+                service,
+                &rollback_id,
+                WaitUntil::Deployed,
+                PausePolicy::Continue,
+            )
+            .await
+        }
+        None => Ok(()),
+    }
+}
+
 /// The rollback deployment CodeDeploy created for stopped deployment `id` (polled for up to
 /// about 10 s, as CodeDeploy creates it shortly after the stop).
 pub async fn rollback_deployment_of(app: &App<'_>, id: &str) -> Result<Option<String>, Error> {
