@@ -14,7 +14,7 @@ use serde_json::json;
 
 fn build_test_plugins() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let target = root.join("target/test-plugins");
+    let target = root.join("target/plugins");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .args([

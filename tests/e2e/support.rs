@@ -416,9 +416,7 @@ fn build_wasm_workspace(manifest: &str, target_dir: &str) -> Result<PathBuf, Str
 
 /// The directory with the test plugins (tests/plugins), built once per test binary.
 pub fn test_plugins() -> &'static Path {
-    match TEST_PLUGINS
-        .get_or_init(|| build_wasm_workspace("tests/plugins/Cargo.toml", "test-plugins"))
-    {
+    match TEST_PLUGINS.get_or_init(|| build_wasm_workspace("tests/plugins/Cargo.toml", "plugins")) {
         Ok(dir) => dir,
         Err(message) => panic!("{message}"),
     }
@@ -433,8 +431,7 @@ static FIRST_PARTY_PLUGINS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 
 /// The path of first-party plugin `name` (plugins/), built once per test binary.
 pub fn first_party_plugin(name: &str) -> PathBuf {
-    match FIRST_PARTY_PLUGINS
-        .get_or_init(|| build_wasm_workspace("plugins/Cargo.toml", "first-party-plugins"))
+    match FIRST_PARTY_PLUGINS.get_or_init(|| build_wasm_workspace("plugins/Cargo.toml", "plugins"))
     {
         Ok(dir) => dir.join(format!("{}.wasm", name.replace('-', "_"))),
         Err(message) => panic!("{message}"),
