@@ -34,6 +34,9 @@ pub struct App<'a> {
     pub filter_command: Option<String>,
     /// The process environment overlaid with `--envfile` files: what child processes get.
     pub environment: crate::config::Environment,
+    /// The decision ristretto owes a paused deployment while its gates run (answered with a
+    /// rollback when ristretto is stopped by a signal).
+    pub pending: crate::interrupt::Pending,
 }
 
 impl App<'_> {

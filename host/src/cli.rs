@@ -323,9 +323,22 @@ where
         Ok(code) => code,
         Err(err) => {
             logger.error(&err);
-            ExitCode::from(1)
+            ExitCode::from(stopped_by_signal(&err).map_or(1, crate::interrupt::Signal::exit_code))
         }
     }
+}
+
+/// The signal that stopped the command, when one did (its exit status is 128 + the signal).
+fn stopped_by_signal(err: &anyhow::Error) -> Option<crate::interrupt::Signal> {
+    err.chain().find_map(|cause| {
+        if let Some(interrupted) = cause.downcast_ref::<crate::interrupt::Interrupted>() {
+            return Some(interrupted.signal);
+        }
+        match cause.downcast_ref::<crate::deploy::Error>() {
+            Some(crate::deploy::Error::TasksStillRunning { signal, .. }) => *signal,
+            _ => None,
+        }
+    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod describe;
 pub mod diff;
 mod follow;
 mod gates;
+mod interrupted;
 mod pause_hook;
 pub mod revisions;
 mod rollback;
@@ -34,6 +35,7 @@ pub use codedeploy::{RollbackEvents, appspec};
 pub use continue_deployment::{ContinueOptions, continue_deployment};
 pub use deploy_run::{DeployOptions, DesiredCount, TaskDefinitionSource, deploy};
 pub use describe::{describe_service, find_service};
+pub use interrupted::roll_back_undecided;
 pub use pause_hook::{apply_gate_hook, ensure_gate_hook, native_traffic_shift};
 pub use rollback::{RollbackOptions, RollbackTarget, rollback};
 pub use run_task::{RunOptions, RunWait, run as run_task};
@@ -113,8 +115,10 @@ pub enum Error {
         "{why} waiting for task(s) to be {until}: {pending}; they keep running: `ristretto tasks stop --force --id ID` stops one, `ristretto tasks logs --follow --id ID` follows its logs"
     )]
     TasksStillRunning {
-        /// `timed out after 2m` or `interrupted`.
+        /// `timed out after 2m` or `stopped by SIGINT`.
         why: String,
+        /// The signal that stopped ristretto, if one did.
+        signal: Option<crate::interrupt::Signal>,
         /// `running` or `stopped`.
         until: String,
         /// Each task's id and status.

@@ -14,6 +14,7 @@ pub mod events;
 pub mod fetch;
 pub mod fleet;
 pub mod http_send;
+pub mod interrupt;
 pub mod lookups;
 pub mod output;
 pub mod plugins;

@@ -21,7 +21,8 @@ pub fn commands_markdown() -> String {
     out.push_str(
         "Every command takes `-h`/`--help`; `ristretto --version` prints the version. \
          Exit status: 0 on success, 1 on any error (usage errors included), 2 from \
-         `diff --exit-code` and `fleet diff --exit-code` when there are differences.\n\n",
+         `diff --exit-code` and `fleet diff --exit-code` when there are differences, 130 when \
+         stopped by SIGINT (Ctrl-C) and 143 by SIGTERM.\n\n",
     );
     out.push_str("## Commands\n\n");
     for command in visible_subcommands(&root) {

@@ -12,7 +12,7 @@ const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"na
 const SERVICE_DEFINITION: &str = r#"{"launchType": "EC2", "desiredCount": 1, "deploymentController": {"type": "CODE_DEPLOY"}, "loadBalancers": [{"targetGroupArn": "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/blue/0123456789abcdef", "containerName": "app", "containerPort": 80}]}"#;
 
 /// A CODE_DEPLOY service running web:1 and a deployment group for it (found by discovery).
-async fn codedeploy_service(ready_wait: bool, termination_minutes: u32) -> TestContext {
+pub(crate) async fn codedeploy_service(ready_wait: bool, termination_minutes: u32) -> TestContext {
     let context = TestContext::with_aws();
     context.write("ecspresso.yml", &web_config(" []"));
     context.write("td.json", TASK_DEFINITION);

@@ -13,6 +13,7 @@ mod first_party;
 mod fleet;
 mod golden;
 mod guide;
+mod interrupt;
 mod lifecycle;
 mod lookups;
 mod lookups_tf;

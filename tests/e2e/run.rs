@@ -8,7 +8,8 @@ const TASK_DEFINITION: &str = r#"{"family": "migrate", "networkMode": "awsvpc", 
   "containerDefinitions": [{"name": "app", "image": "migrator:{{ env `TAG` `1` }}", "memory": 128, "essential": true,
     "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/migrate", "awslogs-region": "ap-northeast-1", "awslogs-stream-prefix": "migrate"}}}]}"#;
 
-async fn setup() -> TestContext {
+/// A one-off task setup: family `migrate` (container `app`, awslogs) on a Fargate network.
+pub(crate) async fn setup() -> TestContext {
     let context = TestContext::with_aws();
     let (subnets, group) = context.default_network();
     context.write("ecspresso.yml", "region: ap-northeast-1\ncluster: e2e\nservice: migrate\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\n");

@@ -10,14 +10,17 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 
+mod service;
+mod summary;
+
 use super::{Loaded, hook_context, load_app};
 use crate::app::App;
 use crate::config::{Environment, Globals};
-use crate::deploy::{
-    self, DeployOptions, DesiredCount, RollbackOptions, RollbackTarget, TaskDefinitionSource,
-};
+use crate::deploy;
 use crate::fleet::{self, Dependencies, FleetFile, Outcome};
-use crate::output::{Logger, PrefixSink, TerminalSink, print_stdout, to_pretty_json, unified_diff};
+use crate::output::{Logger, PrefixSink, TerminalSink, print_stdout, to_pretty_json};
+use service::run_one;
+use summary::{json_summary, progress_lines, send_fleet_summary};
 
 /// Flags of `fleet`.
 #[derive(Debug, Args)]
@@ -282,6 +285,7 @@ pub fn run(
                     started: std::time::Instant::now(),
                     filter_command: None,
                     environment: service.environment,
+                    pending: crate::interrupt::Pending::default(),
                 },
             );
         }
@@ -293,25 +297,38 @@ pub fn run(
                 let _ = prefix.line.set(line.clone());
             }
         }
-        let results = fleet::run(&dependencies, concurrency, |name| {
-            let app = &apps[&name];
-            let outputs = &outputs;
-            let line = lines.get(&name).cloned();
-            async move {
-                let (outcome, output) = run_one(app, command, color, json).await;
-                if let Some(line) = line {
-                    line.finish_with_message(outcome.label("done"));
+        let mut results = {
+            let run = fleet::run(&dependencies, concurrency, |name| {
+                let app = &apps[&name];
+                let outputs = &outputs;
+                let line = lines.get(&name).cloned();
+                async move {
+                    let (outcome, output) = run_one(app, command, color, json).await;
+                    if let Some(line) = line {
+                        line.finish_with_message(outcome.label("done"));
+                    }
+                    if let Some(output) = output
+                        && let Ok(mut outputs) = outputs.lock()
+                    {
+                        outputs.insert(name, output);
+                    }
+                    outcome
                 }
-                if let Some(output) = output
-                    && let Ok(mut outputs) = outputs.lock()
-                {
-                    outputs.insert(name, output);
+            });
+            tokio::pin!(run);
+            tokio::select! {
+                biased;
+                results = &mut run => results,
+                signal = crate::interrupt::received() => {
+                    // Read what the services owed before they are dropped (their guards clear it).
+                    let owed = apps
+                        .values()
+                        .filter_map(|app| app.pending.current().map(|d| (app, d)))
+                        .collect();
+                    return Err(super::loading::stopped_by(signal, owed).await);
                 }
-                outcome
             }
-        })
-        .await;
-        let mut results = results;
+        };
         if matches!(command, FleetCommand::Rollback { .. }) {
             // Rollbacks run dependents first: what a service waited for is its dependent.
             for result in &mut results {
@@ -388,256 +405,4 @@ pub fn run(
             ExitCode::SUCCESS
         })
     })
-}
-
-/// The `--output json` document: the command and, per service (by name), its
-/// result, duration, revision, detail and output (diff text, status report, rendered task
-/// definition), taken out of `outputs`.
-fn json_summary(
-    command: &FleetCommand,
-    results: &[fleet::ServiceResult],
-    ok: &str,
-    outputs: &mut BTreeMap<String, serde_json::Value>,
-) -> serde_json::Value {
-    let name = match command {
-        FleetCommand::Deploy { .. } => "deploy",
-        FleetCommand::Diff { .. } => "diff",
-        FleetCommand::Status { .. } => "status",
-        FleetCommand::Rollback { .. } => "rollback",
-        FleetCommand::Render => "render",
-    };
-    let results: Vec<serde_json::Value> = results
-        .iter()
-        .map(|r| {
-            let (revision, detail) = match &r.outcome {
-                Outcome::Succeeded { revision, detail } => (revision.clone(), detail.clone()),
-                Outcome::Failed(m) | Outcome::RolledBack(m) | Outcome::Skipped(m) => {
-                    (None, m.clone())
-                }
-            };
-            serde_json::json!({
-                "service": r.name,
-                "result": r.outcome.label(ok),
-                "seconds": r.duration.as_secs_f64(),
-                "revision": revision,
-                "detail": detail,
-                "output": outputs.remove(&r.name),
-            })
-        })
-        .collect();
-    serde_json::json!({"command": name, "results": results})
-}
-
-/// Runs the command for one service; returns its outcome and its output for stdout (text, or
-/// with `json` a JSON value where there is one: the status report).
-async fn run_one(
-    app: &App<'_>,
-    command: &FleetCommand,
-    color: bool,
-    json: bool,
-) -> (Outcome, Option<serde_json::Value>) {
-    match command {
-        FleetCommand::Deploy {
-            dry_run,
-            wait_until,
-        } => {
-            let mut text = None;
-            if *dry_run {
-                text = Some(serde_json::Value::String(
-                    diff_text(app, color)
-                        .await
-                        .map(|(t, _)| t)
-                        .unwrap_or_else(|e| format!("diff failed: {e}\n")),
-                ));
-            }
-            let options = DeployOptions {
-                dry_run: *dry_run,
-                task_definition: TaskDefinitionSource::Register,
-                desired_count: DesiredCount::FromDefinition,
-                force_new_deployment: false,
-                update_service: true,
-                wait: Some(*wait_until),
-                auto_scaling: deploy::AutoScaling::default(),
-                rollback_events: deploy::RollbackEvents::default(),
-            };
-            let outcome = match deploy::deploy(app, options).await {
-                Ok(td) => Outcome::Succeeded {
-                    revision: Some(deploy::short_task_definition(&td).to_owned()),
-                    detail: String::new(),
-                },
-                Err(
-                    err @ deploy::Error::GateFailed {
-                        rolled_back_to: Some(_),
-                        ..
-                    },
-                ) => Outcome::RolledBack(err.to_string()),
-                Err(err) => Outcome::Failed(err.to_string()),
-            };
-            (outcome, text)
-        }
-        FleetCommand::Diff { .. } => match diff_text(app, color).await {
-            Ok((text, differs)) => (
-                Outcome::Succeeded {
-                    revision: None,
-                    detail: if differs {
-                        "differs".to_owned()
-                    } else {
-                        "no changes".to_owned()
-                    },
-                },
-                Some(serde_json::Value::String(text)),
-            ),
-            Err(err) => (Outcome::Failed(err.to_string()), None),
-        },
-        FleetCommand::Status { events } => {
-            let output = if json {
-                crate::report::status(app, *events)
-                    .await
-                    .and_then(|report| {
-                        serde_json::to_value(report)
-                            .map_err(|e| deploy::Error::Invalid(e.to_string()))
-                    })
-            } else {
-                crate::report::status(app, *events)
-                    .await
-                    .map(|report| serde_json::Value::String(deploy::status::to_text(&report)))
-            };
-            match output {
-                Ok(output) => (
-                    Outcome::Succeeded {
-                        revision: None,
-                        detail: String::new(),
-                    },
-                    Some(output),
-                ),
-                Err(err) => (Outcome::Failed(err.to_string()), None),
-            }
-        }
-        FleetCommand::Rollback { dry_run } => {
-            let options = RollbackOptions {
-                dry_run: *dry_run,
-                target: RollbackTarget::Previous,
-                deregister: !*dry_run,
-                wait: Some(deploy::WaitUntil::Stable),
-                rollback_events: deploy::RollbackEvents::default(),
-            };
-            match deploy::rollback(app, options).await {
-                Ok(td) => (
-                    Outcome::Succeeded {
-                        revision: Some(deploy::short_task_definition(&td).to_owned()),
-                        detail: String::new(),
-                    },
-                    None,
-                ),
-                Err(err) => (Outcome::Failed(err.to_string()), None),
-            }
-        }
-        FleetCommand::Render => {
-            let Some(path) = app.config.task_definition_path() else {
-                return (
-                    Outcome::Failed("`task_definition` is not set".to_owned()),
-                    None,
-                );
-            };
-            match app.load_task_definition(&path) {
-                Ok(definition) => (
-                    Outcome::Succeeded {
-                        revision: None,
-                        detail: String::new(),
-                    },
-                    Some(definition.value),
-                ),
-                Err(err) => (Outcome::Failed(err.to_string()), None),
-            }
-        }
-    }
-}
-
-async fn diff_text(app: &App<'_>, color: bool) -> Result<(String, bool), deploy::Error> {
-    let comparisons = deploy::diff::diff(app, true).await?;
-    let mut text = String::new();
-    let mut differs = false;
-    for c in &comparisons {
-        differs |= c.differs();
-        let format = |v: &serde_json::Value| {
-            if v.is_null() {
-                String::new()
-            } else {
-                to_pretty_json(v)
-            }
-        };
-        let remote = c
-            .remote_name
-            .clone()
-            .unwrap_or_else(|| format!("(no {} yet)", c.what));
-        text.push_str(&unified_diff(
-            &remote,
-            &c.local_name,
-            &format(&c.remote),
-            &format(&c.local),
-            color,
-        ));
-    }
-    Ok((text, differs))
-}
-
-/// One spinner line per service on a terminal (text logs only); each service's events update
-/// its line instead of scrolling.
-fn progress_lines(
-    apps: &BTreeMap<String, App<'_>>,
-    logger: &Logger,
-) -> BTreeMap<String, indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    if logger.format() != crate::output::LogFormat::Text || !std::io::stderr().is_terminal() {
-        return BTreeMap::new();
-    }
-    let multi = indicatif::MultiProgress::new();
-    let width = apps.keys().map(String::len).max().unwrap_or(8);
-    apps.keys()
-        .map(|name| {
-            let bar = multi.add(indicatif::ProgressBar::new_spinner());
-            if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
-                "{{spinner}} {{prefix:{width}}}  {{wide_msg}}"
-            )) {
-                bar.set_style(style);
-            }
-            bar.set_prefix(name.clone());
-            bar.set_message("waiting");
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
-            (name.clone(), bar)
-        })
-        .collect()
-}
-
-/// Sends one `fleet-finished` event to each distinct notify plugin of the fleet.
-fn send_fleet_summary(apps: &BTreeMap<String, App<'_>>, results: &[fleet::ServiceResult]) {
-    let summary: Vec<serde_json::Value> = results
-        .iter()
-        .map(|r| {
-            serde_json::json!({
-                "service": r.name,
-                "result": r.outcome.label("succeeded"),
-                "seconds": r.duration.as_secs_f64(),
-            })
-        })
-        .collect();
-    let failed = results.iter().filter(|r| !r.outcome.succeeded()).count();
-    let message = format!(
-        "fleet finished: {} succeeded, {failed} did not",
-        results.len() - failed
-    );
-    let mut seen = std::collections::BTreeSet::new();
-    for app in apps.values() {
-        let identities = app.plugins.notify_identities();
-        if identities.is_empty() || identities.iter().all(|i| seen.contains(i)) {
-            continue;
-        }
-        seen.extend(identities);
-        app.notify(
-            crate::plugins::EventKind::FleetFinished,
-            &message,
-            None,
-            serde_json::json!({"results": summary}),
-        );
-    }
 }

@@ -142,6 +142,48 @@ pub(crate) fn hook_context(
     }
 }
 
+/// What ristretto says (and does) when a signal stops a command: each deployment paused for
+/// its gates (`owed`, read before the command is dropped) is rolled back at once; anything else
+/// goes on in AWS without ristretto. A second signal ends the process without waiting for AWS.
+pub(crate) async fn stopped_by(
+    signal: crate::interrupt::Signal,
+    owed: Vec<(&crate::app::App<'_>, crate::interrupt::PendingDecision)>,
+) -> anyhow::Error {
+    let mut what = Vec::new();
+    if !owed.is_empty() {
+        let answers = futures::future::join_all(owed.iter().map(|(app, decision)| async move {
+            app.warn(format!(
+                "{}: rolling back the deployment paused for the gates",
+                signal.name()
+            ));
+            let answer = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                crate::deploy::roll_back_undecided(app, decision),
+            );
+            match answer.await {
+                Ok(Ok(said)) => said,
+                Ok(Err(err)) => format!(
+                    "the gates had not decided and the rollback could not be asked ({err}); the pause hook's timeout action applies when it expires"
+                ),
+                Err(_) => "the gates had not decided and AWS did not answer the rollback within 10 s; the pause hook's timeout action applies when it expires".to_owned(),
+            }
+        }));
+        tokio::select! {
+            said = answers => what.extend(said),
+            again = crate::interrupt::received() => {
+                std::process::exit(i32::from(again.exit_code()));
+            }
+        }
+    }
+    if what.is_empty() {
+        what.push("what ristretto had already asked of AWS goes on without it: `ristretto status` shows the service, `ristretto wait` follows a deployment, `ristretto rollback` undoes one".to_owned());
+    }
+    anyhow::Error::new(crate::interrupt::Interrupted {
+        signal,
+        what: what.join("; "),
+    })
+}
+
 /// Loads the config, builds the AWS clients and runs `command` on a Tokio runtime, bounded by
 /// the config `timeout`. Pending plugin notifications get up to 10 s after the command.
 pub(crate) fn with_app<F>(
@@ -198,15 +240,26 @@ where
             hook_context: std::sync::Mutex::new(context),
             started: std::time::Instant::now(),
             environment,
+            pending: crate::interrupt::Pending::default(),
         };
         // The waits report their own timeouts with what was pending; this bounds everything else.
         let grace = std::time::Duration::from_secs(5);
-        let result = match tokio::time::timeout(timeout + grace, command(&app)).await {
-            Ok(result) => result,
-            Err(_) => Err(anyhow::anyhow!(
-                "timed out after {} (config `timeout` or --timeout)",
-                crate::config::format_duration(timeout)
-            )),
+        let command = tokio::time::timeout(timeout + grace, command(&app));
+        tokio::pin!(command);
+        let result = tokio::select! {
+            biased;
+            finished = &mut command => match finished {
+                Ok(result) => result,
+                Err(_) => Err(anyhow::anyhow!(
+                    "timed out after {} (config `timeout` or --timeout)",
+                    crate::config::format_duration(timeout)
+                )),
+            },
+            signal = crate::interrupt::received() => {
+                // Read what the command owed before it is dropped (its guard clears it).
+                let owed = app.pending.current().map(|d| (&app, d)).into_iter().collect();
+                Err(stopped_by(signal, owed).await)
+            }
         };
         let undelivered = app
             .plugins

@@ -12,6 +12,7 @@ use super::wait::wait_for_deployment;
 use super::wait_until::WaitUntil;
 use super::{Error, short_task_definition};
 use crate::app::App;
+use crate::interrupt::PendingDecision;
 
 /// Options of `continue`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,8 +85,15 @@ pub async fn continue_deployment(
     };
     if GATED_STAGES.contains(&active.stage.as_str())
         && gates_decide(app, options, &active.stage)
-        && let Err(failure) =
-            super::gates::run(app, crate::plugins::Stage::BeforeTrafficShift).await
+        && let Err(failure) = super::gates::run_deciding(
+            app,
+            crate::plugins::Stage::BeforeTrafficShift,
+            PendingDecision::EcsHook {
+                deployment_arn: active.arn.clone(),
+                hook_id: hook.clone(),
+            },
+        )
+        .await
     {
         app.warn(format!(
             "rolling back deployment {id}: the gates did not pass"
@@ -136,8 +144,14 @@ async fn continue_codedeploy(
         )));
     };
     if gates_decide(app, options, "CodeDeploy's Ready wait")
-        && let Err(failure) =
-            super::gates::run(app, crate::plugins::Stage::BeforeTrafficShift).await
+        && let Err(failure) = super::gates::run_deciding(
+            app,
+            crate::plugins::Stage::BeforeTrafficShift,
+            PendingDecision::CodeDeployReady {
+                deployment_id: id.clone(),
+            },
+        )
+        .await
     {
         app.warn(format!(
             "stopping CodeDeploy deployment {id} with rollback: the gates did not pass"

@@ -21,6 +21,7 @@ use super::wait_until::{WaitUntil, stage_index};
 use super::{Error, aws_error, gates, short_task_definition};
 use crate::app::App;
 use crate::events::Event;
+use crate::interrupt::PendingDecision;
 use crate::plugins::{EventKind, Stage};
 
 /// What to do when the deployment pauses at a PAUSE hook.
@@ -244,7 +245,11 @@ async fn answer_pauses(
                 "deployment {} paused at {stage}: {situation}; running before-traffic-shift gates",
                 short_id(arn)
             ));
-            match gates::run(app, Stage::BeforeTrafficShift).await {
+            let decision = PendingDecision::EcsHook {
+                deployment_arn: arn.to_owned(),
+                hook_id: hook_id.clone(),
+            };
+            match gates::run_deciding(app, Stage::BeforeTrafficShift, decision).await {
                 Ok(()) => {
                     continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Continue)
                         .await?;

@@ -36,6 +36,17 @@ pub async fn run(app: &App<'_>, stage: Stage) -> Result<(), Error> {
     }
 }
 
+/// Runs the gates at `stage` for a deployment paused until they decide: while they run, a
+/// signal that stops ristretto answers `decision` with a rollback (see `crate::interrupt`).
+pub async fn run_deciding(
+    app: &App<'_>,
+    stage: Stage,
+    decision: crate::interrupt::PendingDecision,
+) -> Result<(), Error> {
+    let _owed = app.pending.owe(decision);
+    run(app, stage).await
+}
+
 /// Reports a gate failure (warning + `gate-failed` notification) and returns it as an error
 /// (without rollback).
 pub(super) fn failed(app: &App<'_>, plugin: String, stage: &'static str, reason: String) -> Error {

@@ -8,7 +8,8 @@ use aws_sdk_ecs::types::{PropagateTags, Tag, TaskOverride};
 use serde_json::Value;
 
 use super::deploy_run::{TaskDefinitionSource, register_definition};
-use super::run_watch::{Plan, Watch, judge, short_id, wait_tasks};
+use super::run_watch::{Plan, Watch, judge, wait_tasks};
+use super::wait::short_id;
 use super::{Error, aws_error, short_task_definition, task_definition::latest_revision};
 use crate::app::App;
 use crate::definition::{

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::Error;
 use super::run_task::RunWait;
+use super::wait::short_id;
 use crate::app::App;
 use crate::events::Event;
 
@@ -145,17 +146,62 @@ impl Watch {
 }
 
 /// Waits until every task runs (or stopped) or stopped, tailing the watched container's logs.
+/// A SIGINT/SIGTERM ends the wait at any point (mid-request too) with the tasks' last states.
 pub(super) async fn wait_tasks(
     app: &App<'_>,
     arns: &[String],
     until: RunWait,
     watch: &Watch,
 ) -> Result<Vec<Task>, Error> {
+    let mut last = Vec::new();
+    let signal = {
+        let polling = poll_tasks(app, arns, until, watch, &mut last);
+        tokio::pin!(polling);
+        tokio::select! {
+            result = &mut polling => return result,
+            signal = crate::interrupt::received() => signal,
+        }
+    };
+    Err(still_running(
+        &last,
+        until,
+        format!("stopped by {}", signal.name()),
+        Some(signal),
+    ))
+}
+
+/// The tasks did not get to `until`: they keep running, and the error says how to stop them.
+fn still_running(
+    tasks: &[Task],
+    until: RunWait,
+    why: String,
+    signal: Option<crate::interrupt::Signal>,
+) -> Error {
+    Error::TasksStillRunning {
+        why,
+        signal,
+        until: if until == RunWait::Running {
+            "running"
+        } else {
+            "stopped"
+        }
+        .to_owned(),
+        pending: states(tasks),
+    }
+}
+
+/// Polls the tasks until they get to `until` (or the command's timeout), keeping the latest
+/// description in `last`.
+async fn poll_tasks(
+    app: &App<'_>,
+    arns: &[String],
+    until: RunWait,
+    watch: &Watch,
+    last: &mut Vec<Task>,
+) -> Result<Vec<Task>, Error> {
     let started = Instant::now();
     let mut tokens: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut warned = false;
-    let interrupted = tokio::signal::ctrl_c();
-    tokio::pin!(interrupted);
     loop {
         let output = app
             .clients
@@ -167,6 +213,7 @@ pub(super) async fn wait_tasks(
             .await
             .map_err(|err| super::aws_error("DescribeTasks", &err, &[]))?;
         let tasks = output.tasks().to_vec();
+        last.clone_from(&tasks);
         for task in &tasks {
             tail_logs(app, task, watch, &mut tokens, &mut warned).await;
         }
@@ -184,26 +231,18 @@ pub(super) async fn wait_tasks(
         } else {
             Duration::from_secs(5)
         };
-        let still_running = |why: String| Error::TasksStillRunning {
-            why,
-            until: if until == RunWait::Running {
-                "running"
-            } else {
-                "stopped"
-            }
-            .to_owned(),
-            pending: states(&tasks),
-        };
         if app.remaining() <= interval {
-            return Err(still_running(format!(
-                "timed out after {} (config `timeout` or --timeout)",
-                crate::config::format_duration(app.config.file.timeout)
-            )));
+            return Err(still_running(
+                &tasks,
+                until,
+                format!(
+                    "timed out after {} (config `timeout` or --timeout)",
+                    crate::config::format_duration(app.config.file.timeout)
+                ),
+                None,
+            ));
         }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = &mut interrupted => return Err(still_running("interrupted".to_owned())),
-        }
+        tokio::time::sleep(interval).await;
     }
 }
 
@@ -313,11 +352,6 @@ pub(super) fn judge(tasks: &[Task], watched: &str) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// The last part of an ARN (a task id).
-pub(super) fn short_id(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 #[cfg(test)]

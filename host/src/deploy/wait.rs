@@ -283,6 +283,7 @@ pub(super) async fn sleep_or_timeout(
     Ok(())
 }
 
+/// The last part of an ARN (a task or deployment id).
 pub(super) fn short_id(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }

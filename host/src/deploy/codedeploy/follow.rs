@@ -19,6 +19,7 @@ use crate::deploy::follow::PausePolicy;
 use crate::deploy::wait::sleep_or_timeout;
 use crate::deploy::wait_until::{CODEDEPLOY_EVENTS, WaitUntil};
 use crate::deploy::{Error, aws_error, gates, short_task_definition};
+use crate::interrupt::PendingDecision;
 use crate::plugins::{EventKind, Stage};
 
 /// A gate failure that stopped the deployment with rollback.
@@ -173,7 +174,10 @@ async fn answer_ready(
             app.info(format!(
                 "CodeDeploy deployment {id} is ready: the new task set takes test traffic; running before-traffic-shift gates"
             ));
-            match gates::run(app, Stage::BeforeTrafficShift).await {
+            let decision = PendingDecision::CodeDeployReady {
+                deployment_id: id.to_owned(),
+            };
+            match gates::run_deciding(app, Stage::BeforeTrafficShift, decision).await {
                 Ok(()) => {
                     continue_deployment(app, id).await?;
                     app.info("gates passed: production traffic shifts to the new task set");

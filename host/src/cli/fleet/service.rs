@@ -1,0 +1,164 @@
+//! Runs one fleet command for one service and returns its outcome and its output.
+
+use crate::app::App;
+use crate::deploy::{
+    self, DeployOptions, DesiredCount, RollbackOptions, RollbackTarget, TaskDefinitionSource,
+};
+use crate::fleet::Outcome;
+use crate::output::{to_pretty_json, unified_diff};
+
+use super::FleetCommand;
+
+/// Runs the command for one service; returns its outcome and its output for stdout (text, or
+/// with `json` a JSON value where there is one: the status report).
+pub(super) async fn run_one(
+    app: &App<'_>,
+    command: &FleetCommand,
+    color: bool,
+    json: bool,
+) -> (Outcome, Option<serde_json::Value>) {
+    match command {
+        FleetCommand::Deploy {
+            dry_run,
+            wait_until,
+        } => {
+            let mut text = None;
+            if *dry_run {
+                text = Some(serde_json::Value::String(
+                    diff_text(app, color)
+                        .await
+                        .map(|(t, _)| t)
+                        .unwrap_or_else(|e| format!("diff failed: {e}\n")),
+                ));
+            }
+            let options = DeployOptions {
+                dry_run: *dry_run,
+                task_definition: TaskDefinitionSource::Register,
+                desired_count: DesiredCount::FromDefinition,
+                force_new_deployment: false,
+                update_service: true,
+                wait: Some(*wait_until),
+                auto_scaling: deploy::AutoScaling::default(),
+                rollback_events: deploy::RollbackEvents::default(),
+            };
+            let outcome = match deploy::deploy(app, options).await {
+                Ok(td) => Outcome::Succeeded {
+                    revision: Some(deploy::short_task_definition(&td).to_owned()),
+                    detail: String::new(),
+                },
+                Err(
+                    err @ deploy::Error::GateFailed {
+                        rolled_back_to: Some(_),
+                        ..
+                    },
+                ) => Outcome::RolledBack(err.to_string()),
+                Err(err) => Outcome::Failed(err.to_string()),
+            };
+            (outcome, text)
+        }
+        FleetCommand::Diff { .. } => match diff_text(app, color).await {
+            Ok((text, differs)) => (
+                Outcome::Succeeded {
+                    revision: None,
+                    detail: if differs {
+                        "differs".to_owned()
+                    } else {
+                        "no changes".to_owned()
+                    },
+                },
+                Some(serde_json::Value::String(text)),
+            ),
+            Err(err) => (Outcome::Failed(err.to_string()), None),
+        },
+        FleetCommand::Status { events } => {
+            let output = if json {
+                crate::report::status(app, *events)
+                    .await
+                    .and_then(|report| {
+                        serde_json::to_value(report)
+                            .map_err(|e| deploy::Error::Invalid(e.to_string()))
+                    })
+            } else {
+                crate::report::status(app, *events)
+                    .await
+                    .map(|report| serde_json::Value::String(deploy::status::to_text(&report)))
+            };
+            match output {
+                Ok(output) => (
+                    Outcome::Succeeded {
+                        revision: None,
+                        detail: String::new(),
+                    },
+                    Some(output),
+                ),
+                Err(err) => (Outcome::Failed(err.to_string()), None),
+            }
+        }
+        FleetCommand::Rollback { dry_run } => {
+            let options = RollbackOptions {
+                dry_run: *dry_run,
+                target: RollbackTarget::Previous,
+                deregister: !*dry_run,
+                wait: Some(deploy::WaitUntil::Stable),
+                rollback_events: deploy::RollbackEvents::default(),
+            };
+            match deploy::rollback(app, options).await {
+                Ok(td) => (
+                    Outcome::Succeeded {
+                        revision: Some(deploy::short_task_definition(&td).to_owned()),
+                        detail: String::new(),
+                    },
+                    None,
+                ),
+                Err(err) => (Outcome::Failed(err.to_string()), None),
+            }
+        }
+        FleetCommand::Render => {
+            let Some(path) = app.config.task_definition_path() else {
+                return (
+                    Outcome::Failed("`task_definition` is not set".to_owned()),
+                    None,
+                );
+            };
+            match app.load_task_definition(&path) {
+                Ok(definition) => (
+                    Outcome::Succeeded {
+                        revision: None,
+                        detail: String::new(),
+                    },
+                    Some(definition.value),
+                ),
+                Err(err) => (Outcome::Failed(err.to_string()), None),
+            }
+        }
+    }
+}
+
+/// The unified diff of the service and its task definition against AWS, and whether they differ.
+async fn diff_text(app: &App<'_>, color: bool) -> Result<(String, bool), deploy::Error> {
+    let comparisons = deploy::diff::diff(app, true).await?;
+    let mut text = String::new();
+    let mut differs = false;
+    for c in &comparisons {
+        differs |= c.differs();
+        let format = |v: &serde_json::Value| {
+            if v.is_null() {
+                String::new()
+            } else {
+                to_pretty_json(v)
+            }
+        };
+        let remote = c
+            .remote_name
+            .clone()
+            .unwrap_or_else(|| format!("(no {} yet)", c.what));
+        text.push_str(&unified_diff(
+            &remote,
+            &c.local_name,
+            &format(&c.remote),
+            &format(&c.local),
+            color,
+        ));
+    }
+    Ok((text, differs))
+}

@@ -1,0 +1,135 @@
+//! SIGINT (Ctrl-C) and SIGTERM (a CI job being cancelled) while a command talks to AWS.
+//!
+//! Commands stop where they are and say what goes on without them. The one thing ristretto
+//! does before exiting is answer a deployment paused at its own hook while gates were deciding:
+//! with nobody left to decide, it rolls back at once (what the hook's ROLLBACK timeout would do
+//! later) instead of leaving production waiting.
+
+use std::sync::Mutex;
+
+/// A signal that asks ristretto to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT: Ctrl-C on a terminal.
+    Interrupt,
+    /// SIGTERM: a process manager or CI runner stopping the job.
+    Terminate,
+}
+
+impl Signal {
+    /// `SIGINT` or `SIGTERM`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Interrupt => "SIGINT",
+            Self::Terminate => "SIGTERM",
+        }
+    }
+
+    /// The shell's exit status for a process ended by this signal: 128 + its number.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Interrupt => 130,
+            Self::Terminate => 143,
+        }
+    }
+}
+
+/// The next SIGINT or SIGTERM. Listening replaces the default action (ending the process) for
+/// as long as the process lives, so callers must act on it. Never resolves when the handlers
+/// cannot be installed, leaving the default action in place.
+pub async fn received() -> Signal {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => Signal::Interrupt,
+        _ = terminate.recv() => Signal::Terminate,
+    }
+}
+
+/// The command was stopped by a signal; the exit status follows the signal.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped by {}: {what}", signal.name())]
+pub struct Interrupted {
+    /// Which signal.
+    pub signal: Signal,
+    /// What was going on and what goes on without ristretto.
+    pub what: String,
+}
+
+/// A decision ristretto owes AWS while it runs: if it is stopped, it answers with a rollback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingDecision {
+    /// An ECS service deployment paused at ristretto's PAUSE hook while gates run.
+    EcsHook {
+        /// The service deployment.
+        deployment_arn: String,
+        /// The hook awaiting action.
+        hook_id: String,
+    },
+    /// A CodeDeploy deployment waiting at Ready while gates run.
+    CodeDeployReady {
+        /// The deployment id.
+        deployment_id: String,
+    },
+}
+
+/// The decision owed right now, if any (set while gates decide a paused deployment).
+#[derive(Debug, Default)]
+pub struct Pending(Mutex<Option<PendingDecision>>);
+
+impl Pending {
+    /// Records the decision owed until the returned guard is dropped.
+    pub fn owe(&self, decision: PendingDecision) -> PendingGuard<'_> {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(decision);
+        }
+        PendingGuard(self)
+    }
+
+    /// The decision owed now.
+    pub fn current(&self) -> Option<PendingDecision> {
+        self.0.lock().ok().and_then(|slot| slot.clone())
+    }
+}
+
+/// Clears the owed decision when dropped (the gates answered, or the command ended).
+#[derive(Debug)]
+pub struct PendingGuard<'a>(&'a Pending);
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut slot) = self.0.0.lock() {
+            *slot = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_decision_is_owed_only_while_its_guard_lives() {
+        let pending = Pending::default();
+        assert_eq!(pending.current(), None);
+        let decision = PendingDecision::CodeDeployReady {
+            deployment_id: "d-1".to_owned(),
+        };
+        {
+            let _guard = pending.owe(decision.clone());
+            assert_eq!(pending.current(), Some(decision));
+        }
+        assert_eq!(pending.current(), None);
+    }
+
+    #[test]
+    fn exit_codes_follow_the_shell_convention() {
+        assert_eq!(Signal::Interrupt.exit_code(), 130);
+        assert_eq!(Signal::Terminate.exit_code(), 143);
+    }
+}
