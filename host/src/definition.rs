@@ -8,6 +8,7 @@ mod load;
 mod normalize;
 mod overrides;
 mod schema;
+mod sdk_check;
 
 use std::path::PathBuf;
 

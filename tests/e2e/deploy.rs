@@ -205,6 +205,40 @@ async fn no_wait_scale_refresh_and_wait() {
 }
 
 #[tokio::test]
+async fn a_service_definition_aws_would_refuse_is_an_error_before_anything_is_registered() {
+    let context = setup().await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    for (definition, error) in [
+        (
+            SERVICE_DEFINITION.replace(r#""maximumPercent": 200"#, r#""maximumPercent": "200""#),
+            "sd.json:6: service definition `deploymentConfiguration.maximumPercent`: type mismatch: expected integer",
+        ),
+        (
+            SERVICE_DEFINITION.replace(r#""launchType": "EC2""#, r#""launchType": "FARGATEX""#),
+            "sd.json:2: service definition `launchType`: \"FARGATEX\" is not one of ",
+        ),
+    ] {
+        context.write("sd.json", &definition);
+        for command in [&["deploy"][..], &["diff"], &["verify"]] {
+            assert_failure(&context.run(command, &[("TAG", "2")]), error);
+        }
+    }
+    let revisions = context
+        .ecs()
+        .await
+        .list_task_definitions()
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(
+        revisions.task_definition_arns().len(),
+        1,
+        "only the first deploy registered a revision"
+    );
+    assert!(context.calls("UpdateService").is_empty());
+}
+
+#[tokio::test]
 async fn unknown_cluster_and_missing_service_are_clear_errors() {
     let context = TestContext::with_aws();
     context.write("ecspresso.yml", CONFIG);

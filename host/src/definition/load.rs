@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::Error;
 use super::normalize::{UnknownKey, lower_first, normalize};
 use super::schema::{SERVICE_DEFINITION, Shape, TASK_DEFINITION};
+use super::sdk_check::{Input, check};
 use crate::render::{Renderer, SourceKind};
 
 /// A loaded definition.
@@ -31,6 +32,7 @@ pub fn load_task_definition(path: &Path, renderer: &Renderer) -> Result<Definiti
         value,
         &TASK_DEFINITION,
         "task definition",
+        Some(Input::TaskDefinition),
     )
 }
 
@@ -49,6 +51,7 @@ pub fn load_service_definition(
         value,
         &SERVICE_DEFINITION,
         "service definition",
+        Some(Input::Service),
     )?;
     if let (Some(name), Value::Object(map)) = (service, &mut definition.value) {
         map.insert("serviceName".to_owned(), Value::from(name));
@@ -66,6 +69,7 @@ pub fn load_express_definition(path: &Path, renderer: &Renderer) -> Result<Defin
         value,
         &Shape::AnyObject,
         "express definition",
+        None,
     )
 }
 
@@ -126,6 +130,7 @@ fn finish(
     value: Value,
     shape: &Shape,
     what: &'static str,
+    input: Option<Input>,
 ) -> Result<Definition, Error> {
     let found = match &value {
         Value::Object(_) => None,
@@ -149,14 +154,20 @@ fn finish(
         field: problem.path,
         message: problem.message,
     })?;
+    let value = normalized.unwrap_or_else(|| Value::Object(Default::default()));
+    if let Some(input) = input {
+        check(&value, input).map_err(|problem| Error::Type {
+            location: locate(path, text, kind, &problem.key),
+            what,
+            field: problem.path,
+            message: problem.message,
+        })?;
+    }
     let warnings = unknown
         .iter()
         .map(|u| describe_unknown(path, text, kind, what, u))
         .collect();
-    Ok(Definition {
-        value: normalized.unwrap_or_else(|| Value::Object(Default::default())),
-        warnings,
-    })
+    Ok(Definition { value, warnings })
 }
 
 fn describe_unknown(
