@@ -40,14 +40,25 @@ pub(crate) fn load_app(
     // first, as in ecspresso v3, so their functions work in the config itself.
     let log = *logger;
     let warn: crate::lookups::Warn = std::sync::Arc::new(move |message: &str| log.warn(message));
-    let prelude = crate::config::read_prelude(&path, &renderer);
+    let prelude = crate::config::read_prelude(&path, &renderer).map_err(anyhow::Error::msg)?;
     if let Some(prelude) = &prelude {
         lookups.set_region(prelude.region.clone());
         let base = path.parent().unwrap_or(std::path::Path::new("."));
         let functions = renderer.functions_mut();
         crate::lookups::register_plugins(functions, &lookups, &prelude.plugins, base, &warn)?;
     }
-    let config = crate::config::load_config(&path, &renderer, globals)?;
+    let config = crate::config::load_config(&path, &renderer, globals).map_err(|err| {
+        let message = err.to_string();
+        if prelude.is_none() && message.contains("function \"") && message.contains("\" not defined") {
+            // Pass 1 could not read the plugins (YAML valid only after rendering), so their
+            // functions did not exist when the config was rendered.
+            anyhow::anyhow!(
+                "{message}; the functions of built-in plugins (tfstate, cloudformation, …) can be used in the config only when it is valid YAML before rendering: quote template values, e.g. path: '{{{{ must_env `TFSTATE` }}}}'"
+            )
+        } else {
+            anyhow::Error::new(err)
+        }
+    })?;
     lookups.set_region(config.file.region.clone());
     if prelude.is_none() {
         crate::lookups::register_plugins(

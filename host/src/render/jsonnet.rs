@@ -111,7 +111,53 @@ fn evaluate_with(
     state
         .import(absolute.as_path())
         .and_then(output)
-        .map_err(|err| to_error(&names, &err))
+        .map_err(
+            |err| match undefined_native(&absolute, path, functions, &err) {
+                Some(error) => error,
+                None => to_error(&names, &err),
+            },
+        )
+}
+
+/// `std.native('x')` is null when no function `x` exists, and calling it fails without a
+/// position; this names the first such call in the file, with its line and the defined names
+/// (a `func_prefix` mismatch is the usual cause).
+fn undefined_native(
+    absolute: &Path,
+    shown: &Path,
+    functions: &FunctionRegistry,
+    err: &jrsonnet_evaluator::Error,
+) -> Option<Error> {
+    if !err
+        .error()
+        .to_string()
+        .contains("only functions can be called, got null")
+    {
+        return None;
+    }
+    let source = std::fs::read_to_string(absolute).ok()?;
+    let (line, name) = source.lines().enumerate().find_map(|(index, line)| {
+        let mut rest = line;
+        while let Some(at) = rest.find("std.native(") {
+            rest = &rest[at + "std.native(".len()..];
+            let quoted = rest.trim_start();
+            let quote = quoted.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+            let name = quoted[1..].split(quote).next()?;
+            if functions.get(name).is_none() {
+                return Some((index + 1, name.to_owned()));
+            }
+        }
+        None
+    })?;
+    let mut defined: Vec<&str> = functions.iter().map(|f| f.name()).collect();
+    defined.sort_unstable();
+    Some(Error::Jsonnet {
+        location: format!("{}:{line}", shown.display()),
+        message: format!(
+            "std.native('{name}'): no such native function (defined: {}; a plugin's func_prefix is part of its functions' names)",
+            defined.join(", ")
+        ),
+    })
 }
 
 /// A registry function exposed to Jsonnet as a native function.
