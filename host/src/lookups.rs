@@ -8,6 +8,7 @@
 
 mod cloudformation;
 mod external;
+mod external_rpc;
 pub mod tfstate;
 mod tfstate_source;
 

@@ -118,7 +118,8 @@ async fn external_plugin_functions_run_commands_in_templates_and_jsonnet() {
     );
     context.write(
         "td.json",
-        r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx", "dockerLabels": {{ image_for `1.27` }}, "memory": 64,
+        r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "{{ (image_for `1.29`).image }}", "dockerLabels": {{ image_for `1.27` }}, "memory": 64,
+  "command": ["{{ index (image_for `1.30`) `tag` }}", "{{ with image_for `1.31` }}{{ .tag }}{{ end }}"],
   "environment": [{"name": "SHA", "value": "{{ git_sha }}"}]}]}"#,
     );
     context.write(
@@ -132,6 +133,12 @@ async fn external_plugin_functions_run_commands_in_templates_and_jsonnet() {
         stdout.contains("\"tag\": \"1.27\"") && stdout.contains("\"image\": \"nginx:1.27\""),
         "JSON results print as JSON in templates: {stdout}"
     );
+    assert!(
+        stdout.contains("\"image\": \"nginx:1.29\"")
+            && stdout.contains("\"1.30\"")
+            && stdout.contains("\"1.31\""),
+        "fields of a JSON result are reachable as in ecspresso: {stdout}"
+    );
     assert!(stdout.contains("\"value\": \"abc123\""), "{stdout}");
     assert!(stdout.contains("\"value\": \"nginx:1.28\""), "{stdout}");
 
@@ -139,6 +146,81 @@ async fn external_plugin_functions_run_commands_in_templates_and_jsonnet() {
     assert_failure(
         &context.run(&["render", "taskdef"], &[]),
         "td.json:2:17: error calling broken: `sh -c echo no such table >&2; exit 4` exited with exit status: 4",
+    );
+}
+
+/// A JSON-RPC 2.0 server for the `external` plugin's jsonrpc mode: `result` is
+/// `{"key", "pid", "served"}` for `params[0]`; `missing` is answered with an error.
+const JSONRPC_SERVER: &str = r#"
+import json, os, sys
+served = 0
+for line in sys.stdin:
+    request = json.loads(line)
+    served += 1
+    key = request["params"][0]
+    if key == "missing":
+        answer = {"error": {"code": -32001, "message": "no parameter " + key}}
+    else:
+        answer = {"result": {"key": key, "pid": os.getpid(), "served": served}}
+    answer.update(jsonrpc="2.0", id=request["id"])
+    print(json.dumps(answer), flush=True)
+"#;
+
+#[tokio::test]
+async fn external_jsonrpc_mode_answers_every_call_from_one_process() {
+    let context = TestContext::offline();
+    context.write("server.py", JSONRPC_SERVER);
+    context.write(
+        "ecspresso.yml",
+        "region: ap-northeast-1\ncluster: c\nservice: web\ntask_definition: td.json\nservice_definition: sd.jsonnet\nplugins:\n  - name: external\n    func_prefix: rpc_\n    config:\n      name: param\n      mode: jsonrpc\n      command: [python3, server.py]\n      num_args: 1\n      timeout: 10s\n",
+    );
+    context.write(
+        "td.json",
+        r#"{"family": "{{ (rpc_param `family`).key }}", "containerDefinitions": [{"name": "app", "image": "nginx", "memory": 64,
+  "environment": [{"name": "A", "value": "{{ (rpc_param `a`).pid }}/{{ (rpc_param `a`).served }}"}, {"name": "B", "value": "{{ (rpc_param `b`).pid }}/{{ (rpc_param `b`).served }}"}]}]}"#,
+    );
+    context.write(
+        "sd.jsonnet",
+        "{ desiredCount: 1, tags: [{ key: 'from', value: std.native('rpc_param')('jsonnet').key }] }\n",
+    );
+    let output = context.run(&["render", "taskdef", "servicedef"], &[]);
+    assert_success(&output);
+    let stdout = text(&output.stdout);
+    let rendered: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&stdout)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .expect("two JSON documents");
+    assert_eq!(rendered[0]["family"], "family");
+    assert_eq!(rendered[1]["tags"][0]["value"], "jsonnet");
+    let environment = rendered[0]["containerDefinitions"][0]["environment"]
+        .as_array()
+        .expect("environment");
+    let answers: Vec<(&str, u64)> = environment
+        .iter()
+        .map(|variable| {
+            let (pid, served) = variable["value"]
+                .as_str()
+                .and_then(|v| v.split_once('/'))
+                .expect("pid/served");
+            (pid, served.parse().expect("a count"))
+        })
+        .collect();
+    assert_eq!(
+        answers[0].0, answers[1].0,
+        "one process answered every call: {stdout}"
+    );
+    assert!(
+        answers[1].1 > answers[0].1,
+        "the process counted its calls: {stdout}"
+    );
+
+    context.write(
+        "td.json",
+        "{\n  \"family\": \"{{ rpc_param `missing` }}\"\n}\n",
+    );
+    assert_failure(
+        &context.run(&["render", "taskdef"], &[]),
+        "td.json:2:17: error calling rpc_param: jsonrpc error: no parameter missing (code: -32001)",
     );
 }
 

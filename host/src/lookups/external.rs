@@ -1,7 +1,8 @@
-//! ecspresso's `external` plugin (exec mode): a template function backed by a command. Each
-//! call runs `command` with the call's arguments appended, and its stdout, parsed as JSON
-//! (`parser: json`, the default) or taken as text (`parser: string`), is the result. A non-zero
-//! exit, or running past `timeout`, is an error that shows the command's output.
+//! ecspresso's `external` plugin: a template function backed by a command. In `mode: exec` (the
+//! default) each call runs `command` with the call's arguments appended, and its stdout, parsed
+//! as JSON (`parser: json`, the default) or taken as text (`parser: string`), is the result; a
+//! non-zero exit, or running past `timeout`, is an error that shows the command's output. In
+//! `mode: jsonrpc` one long-lived process answers JSON-RPC requests (see `external_rpc`).
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -24,6 +25,8 @@ pub struct External {
     pub json: bool,
     /// Longest a call may run.
     pub timeout: Option<Duration>,
+    /// `mode: jsonrpc`: one long-lived JSON-RPC process instead of a process per call.
+    pub jsonrpc: bool,
     /// Variables set for the command (the env files' values; empty: inherit only).
     pub environment: Vec<(String, String)>,
 }
@@ -63,12 +66,16 @@ impl External {
             Some("string") => false,
             Some(other) => return Err(format!("`config.parser` is json or string, not `{other}`")),
         };
-        if config["mode"].as_str().is_some_and(|m| m != "exec") {
-            return Err(
-                "only `mode: exec` is supported (one process per call); jsonrpc is not yet"
-                    .to_owned(),
-            );
-        }
+        let jsonrpc = match &config["mode"] {
+            Value::Null => false,
+            Value::String(mode) if mode == "exec" || mode.is_empty() => false,
+            Value::String(mode) if mode == "jsonrpc" => true,
+            other => {
+                return Err(format!(
+                    "`config.mode` is exec (a process per call) or jsonrpc (one long-lived JSON-RPC process), not {other}"
+                ));
+            }
+        };
         let timeout = match &config["timeout"] {
             Value::Null => None,
             Value::Number(n) => Some(Duration::from_secs_f64(n.as_f64().unwrap_or_default())),
@@ -84,6 +91,7 @@ impl External {
             num_args,
             json,
             timeout,
+            jsonrpc,
             environment: Vec::new(),
         })
     }
@@ -164,8 +172,15 @@ impl External {
     ) -> Result<(), crate::render::Error> {
         let params: Vec<String> = (0..self.num_args).map(|i| format!("arg{i}")).collect();
         let params: Vec<&str> = params.iter().map(String::as_str).collect();
-        let json = self.json;
         let name = self.name.clone();
+        let session = self.jsonrpc.then(|| {
+            super::external_rpc::RpcSession::new(
+                self.name.clone(),
+                self.command.clone(),
+                self.environment.clone(),
+                self.timeout,
+            )
+        });
         let function = Function::new(name, &params, move |args| {
             let args = args
                 .iter()
@@ -176,15 +191,13 @@ impl External {
                     other => Err(format!("arguments must be strings, got {other}")),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            self.call(&args)
+            match &session {
+                Some(session) => session.call(&args),
+                None => self.call(&args),
+            }
         })
         .with_required(params.len())
         .with_origin("plugin `external`");
-        let function = if json {
-            function.json_in_templates()
-        } else {
-            function
-        };
         registry.register(prefix, function)
     }
 }
@@ -255,8 +268,8 @@ mod tests {
                 "json or string",
             ),
             (
-                json!({"name": "f", "command": ["x"], "mode": "jsonrpc"}),
-                "mode: exec",
+                json!({"name": "f", "command": ["x"], "mode": "grpc"}),
+                "`config.mode` is exec (a process per call) or jsonrpc",
             ),
             (
                 json!({"name": "f", "command": ["x"], "timeout": "soon"}),

@@ -176,6 +176,12 @@ impl FunctionSource for FunctionRegistry {
             None => Err(format!("function {name:?} not defined")),
         }
     }
+
+    /// Plugin functions (`external`, WebAssembly) return JSON values: a template that outputs
+    /// one whole gets JSON text, which is what a definition file can embed.
+    fn composites_print_as_json(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,12 @@ pub trait FunctionSource {
     /// Calls `name` with already-evaluated arguments. `Err(message)` is
     /// reported to the user with the call site.
     fn call(&self, name: &str, args: &[serde_json::Value]) -> Result<serde_json::Value, String>;
+    /// Whether an action that outputs an object or array prints it as JSON (`{"k":1}`) rather
+    /// than as Go's `%v` does (`map[k:1]`). Go's printing is the default; an application whose
+    /// functions return JSON values (ristretto's plugin functions) can choose JSON.
+    fn composites_print_as_json(&self) -> bool {
+        false
+    }
 }
 
 /// A parsed template.

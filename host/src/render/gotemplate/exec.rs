@@ -66,7 +66,7 @@ impl<'t, 'd> State<'t, 'd> {
             Node::Action(pipe) => {
                 let v = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
-                    value::write_top(&mut self.out, &v);
+                    value::write_top(&mut self.out, &v, self.funcs.composites_print_as_json());
                 }
             }
             Node::If(branch) => return self.walk_if(dot, branch, false),

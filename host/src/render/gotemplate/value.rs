@@ -76,11 +76,13 @@ pub(super) fn type_name(v: &Value) -> &'static str {
     }
 }
 
-/// Prints the result of an action: like `%v`, but nil is `<no value>`.
-pub(super) fn write_top(out: &mut String, v: &Value) {
+/// Prints the result of an action: like `%v`, but nil is `<no value>` (and objects and arrays
+/// are JSON text with `composites_as_json`).
+pub(super) fn write_top(out: &mut String, v: &Value, composites_as_json: bool) {
     match v {
         Value::Null => out.push_str("<no value>"),
         Value::String(s) => out.push_str(s),
+        Value::Array(_) | Value::Object(_) if composites_as_json => out.push_str(&v.to_string()),
         _ => write_value(out, v),
     }
 }
@@ -273,7 +275,7 @@ mod tests {
 
     fn v(value: Value) -> String {
         let mut out = String::new();
-        write_top(&mut out, &value);
+        write_top(&mut out, &value, false);
         out
     }
 
