@@ -89,6 +89,33 @@ async fn exit_codes_logs_failures_and_dry_runs() {
 }
 
 #[tokio::test]
+async fn logs_of_a_task_that_logged_nothing_say_so_and_succeed() {
+    let context = setup().await;
+    context.control(
+        "/_emulator/ecs/task-outcome",
+        serde_json::json!({"family": "migrate", "exitCode": 0}),
+    );
+    assert_success(&context.run(&["run"], &[]));
+    let list = context.run(&["tasks", "--output", "tsv"], &[]);
+    let id = text(&list.stdout)
+        .split('\t')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    for command in [&["tasks", "logs", "--id"][..], &["tasks", "trace", "--id"]] {
+        let mut args = command.to_vec();
+        args.push(&id);
+        let output = context.run(&args, &[]);
+        assert_success(&output);
+        assert!(
+            text(&output.stderr).contains("no log events for container app of task"),
+            "{}",
+            text(&output.stderr)
+        );
+    }
+}
+
+#[tokio::test]
 async fn tasks_list_find_logs_and_stop() {
     let context = setup().await;
     context.control(

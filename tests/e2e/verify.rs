@@ -20,7 +20,7 @@ fn task_definition(account: &str) -> String {
         {{"name": "TOKEN", "valueFrom": "/app/token"}}],
       "logConfiguration": {{"logDriver": "awslogs", "options": {{"awslogs-group": "/ecs/web", "awslogs-region": "ap-northeast-1", "awslogs-stream-prefix": "web"}}}}}},
     {{"name": "sidecar", "image": "busybox:1.36", "memory": 64,
-      "logConfiguration": {{"logDriver": "awslogs", "options": {{"awslogs-group": "/ecs/missing", "awslogs-stream-prefix": "web"}}}}}}]}}"#
+      "logConfiguration": {{"logDriver": "awslogs", "options": {{"awslogs-group": "/ecs/missing", "awslogs-region": "ap-northeast-1", "awslogs-stream-prefix": "web"}}}}}}]}}"#
     )
 }
 
@@ -158,6 +158,24 @@ open('{lattice}', 'w').write(tg['arn'])",
     assert_success(&output);
     assert!(
         text(&output.stdout).contains("  TaskRole[exec]\n  --> [OK]\n"),
+        "{}",
+        text(&output.stdout)
+    );
+    // The awslogs driver needs its region (Fargate refuses the task without it).
+    context.write(
+        "td.json",
+        &task_definition(&context.account)
+            .replace("role/missing-task-role", "role/exec")
+            .replace(
+                r#""awslogs-group": "/ecs/missing", "awslogs-region": "ap-northeast-1", "#,
+                r#""awslogs-group": "/ecs/missing", "#,
+            ),
+    );
+    let output = context.run(&["verify", "--no-get-secrets"], &[]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stdout)
+            .contains("LogConfiguration[/ecs/missing]\n    --> [NG] awslogs-region is required"),
         "{}",
         text(&output.stdout)
     );

@@ -60,7 +60,7 @@ pub async fn run(args: AppspecArgs, app: &crate::app::App<'_>) -> anyhow::Result
         other => described_arn(app, other).await?,
     };
     let spec = deploy::appspec(&service, &task_definition, app.config.file.appspec.as_ref())?;
-    print_stdout(&serde_yaml_ng::to_string(&spec)?)?;
+    print_stdout(&appspec_yaml(&spec)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -88,4 +88,19 @@ async fn described_arn(app: &crate::app::App<'_>, name: &str) -> anyhow::Result<
         .and_then(|t| t.task_definition_arn())
         .map(str::to_owned)
         .with_context(|| format!("--task-definition `{name}` is not a registered task definition"))
+}
+
+/// The AppSpec as YAML with `version` first, as AppSpec files (and ecspresso) have it; the
+/// other keys follow in their order.
+fn appspec_yaml(spec: &serde_json::Value) -> anyhow::Result<String> {
+    let mut mapping = serde_yaml_ng::Mapping::new();
+    if let Some(version) = spec.get("version") {
+        mapping.insert("version".into(), serde_yaml_ng::to_value(version)?);
+    }
+    for (key, value) in spec.as_object().into_iter().flatten() {
+        if key != "version" {
+            mapping.insert(key.as_str().into(), serde_yaml_ng::to_value(value)?);
+        }
+    }
+    Ok(serde_yaml_ng::to_string(&mapping)?)
 }

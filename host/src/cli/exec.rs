@@ -21,10 +21,55 @@ pub struct ExecArgs {
     /// Container (default: the first)
     #[arg(long, global = true)]
     pub container: Option<String>,
+    /// The command of the default `run`, as ecspresso's `exec --command` (same as `exec run
+    /// --command`)
+    #[arg(long = "command", value_name = "COMMAND")]
+    pub run_command: Option<String>,
+    /// ecspresso v2's `exec --port-forward` (now `exec portforward`)
+    #[arg(long, hide = true)]
+    pub port_forward: bool,
+    /// With --port-forward: the remote port
+    #[arg(long = "port", hide = true, requires = "port_forward")]
+    pub forward_port: Option<u16>,
+    /// With --port-forward: the local port
+    #[arg(long = "local-port", hide = true, requires = "port_forward")]
+    pub forward_local_port: Option<u16>,
+    /// With --port-forward: the remote host
+    #[arg(long = "host", hide = true, requires = "port_forward")]
+    pub forward_host: Option<String>,
+}
+
+impl ExecArgs {
+    /// The subcommand, with ecspresso's top-level forms (`exec --command`, v2's `exec
+    /// --port-forward`) turned into theirs.
+    fn resolved(&self) -> anyhow::Result<ExecCommand> {
+        match (&self.command, &self.run_command, self.port_forward) {
+            (Some(_), Some(_), _) | (Some(_), _, true) | (None, Some(_), true) => {
+                anyhow::bail!(
+                    "give the exec flags after the subcommand: `exec run --command CMD` or `exec portforward --port N`"
+                )
+            }
+            (Some(command), None, false) => Ok(command.clone()),
+            (None, command, false) => Ok(ExecCommand::Run {
+                command: command.clone().unwrap_or_else(|| "sh".to_owned()),
+            }),
+            (None, None, true) => {
+                let Some(port) = self.forward_port else {
+                    anyhow::bail!("--port-forward needs --port (the remote port)");
+                };
+                Ok(ExecCommand::Portforward {
+                    port: Some(port),
+                    local_port: self.forward_local_port.unwrap_or(0),
+                    host: self.forward_host.clone(),
+                    forward: None,
+                })
+            }
+        }
+    }
 }
 
 /// `exec` subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum ExecCommand {
     /// Run an interactive command in the container
     Run {
@@ -95,12 +140,10 @@ fn session_target(cluster: &str, task_arn: &str, runtime_id: Option<&str>) -> St
 
 /// Runs `exec`.
 pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
+    let command = args.resolved()?;
     let plugin = find_on_path("session-manager-plugin").context(
         "ECS Exec needs the AWS session-manager-plugin on PATH; install it (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html) and retry",
     )?;
-    let command = args.command.unwrap_or(ExecCommand::Run {
-        command: "sh".to_owned(),
-    });
     let service = app.service()?;
     let task = match args.id {
         Some(id) => id,
@@ -261,7 +304,47 @@ fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        exec: ExecArgs,
+    }
+
+    fn resolved(args: &[&str]) -> anyhow::Result<ExecCommand> {
+        Cli::try_parse_from(std::iter::once("exec").chain(args.iter().copied()))?
+            .exec
+            .resolved()
+    }
+
+    #[test]
+    fn ecspresso_forms_of_exec_resolve_to_the_subcommands() {
+        let run = |args: &[&str]| match resolved(args) {
+            Ok(ExecCommand::Run { command }) => command,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(run(&[]), "sh");
+        assert_eq!(run(&["--command", "ls -l"]), "ls -l");
+        assert_eq!(run(&["run", "--command", "bash"]), "bash");
+        match resolved(&["--port-forward", "--port", "80", "--local-port", "8080"]) {
+            Ok(ExecCommand::Portforward {
+                port: Some(80),
+                local_port: 8080,
+                host: None,
+                ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(resolved(&["--port-forward"]).is_err());
+        assert!(resolved(&["--command", "ls", "run", "--command", "sh"]).is_err());
+        assert!(
+            resolved(&["--port", "80"]).is_err(),
+            "--port needs --port-forward"
+        );
+    }
 
     #[test]
     fn port_forwarding_documents_and_targets() {

@@ -314,7 +314,8 @@ fn timeline(task: &aws_sdk_ecs::types::Task) -> String {
     .into_iter()
     .filter_map(|(at, what)| at.map(|at| (at, what)))
     .collect();
-    events.sort();
+    // Stable: events at the same second keep their lifecycle order.
+    events.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = format!(
         "task {} ({}) {}\n",
         short(task.task_arn().unwrap_or_default()),
@@ -537,6 +538,16 @@ async fn logs(
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                 stopped = task_stopped(app, &task_arn).await?;
                 continue;
+            }
+            Err(err) if token.is_none() && is_missing_stream(&err) => {
+                // A task that has not logged yet (or a container that never did) has no stream.
+                app.warn(format!(
+                    "no log events for container {} of task {} (log stream {stream} in {group}: {})",
+                    chosen.name().unwrap_or_default(),
+                    short(&task_arn),
+                    crate::aws::describe_error(&err)
+                ));
+                return Ok(());
             }
             Err(err) => anyhow::bail!(
                 "GetLogEvents {group} {stream}: {}",

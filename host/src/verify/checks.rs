@@ -340,11 +340,8 @@ impl Run<'_, '_> {
             return;
         };
         let name = format!("LogConfiguration[{group}]");
-        let region = options["awslogs-region"]
-            .as_str()
-            .map(str::to_owned)
-            .or_else(|| self.app.clients.region.clone());
-        let Some(region) = region else {
+        // Required by the awslogs driver on Fargate (and by ecspresso's verify).
+        let Some(region) = options["awslogs-region"].as_str().map(str::to_owned) else {
             self.ng(2, &name, "awslogs-region is required");
             return;
         };
