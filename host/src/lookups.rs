@@ -323,6 +323,7 @@ pub fn register_plugins(
             continue;
         }
         let prefix = entry.func_prefix.as_str();
+        warn_unknown_config_keys(entry, index, warn);
         match entry.name.as_str() {
             "tfstate" => {
                 let config_error = |message: String| Error::Config {
@@ -330,6 +331,11 @@ pub fn register_plugins(
                     index,
                     message,
                 };
+                if entry.config.get("path").is_some() && entry.config.get("url").is_some() {
+                    return Err(config_error(
+                        "give `config.path` (a local file) or `config.url`, not both".to_owned(),
+                    ));
+                }
                 let location = Location::from_config(&entry.config, base).map_err(config_error)?;
                 let optional = match entry.config.get("optional") {
                     None | Some(Value::Null) => false,
@@ -360,6 +366,31 @@ pub fn register_plugins(
         }
     }
     Ok(())
+}
+
+/// Warns about `config:` keys a built-in plugin does not read (ecspresso ignores them
+/// silently; a misspelt `optional` would otherwise go unnoticed).
+fn warn_unknown_config_keys(entry: &PluginEntry, index: usize, warn: &Warn) {
+    let known: &[&str] = match entry.name.as_str() {
+        "tfstate" => &["path", "url", "optional"],
+        "external" => &["name", "command", "num_args", "parser", "timeout", "mode"],
+        "cloudformation" | "ssm" | "secretsmanager" => &[],
+        _ => return,
+    };
+    let Some(config) = entry.config.as_object() else {
+        return;
+    };
+    for key in config.keys().filter(|k| !known.contains(&k.as_str())) {
+        let hint = match nearest(key, known.iter().copied()).first() {
+            Some(near) if strsim::levenshtein(near, key) <= 2 => format!(" (did you mean `{near}`?)"),
+            _ if known.is_empty() => " (it takes no settings)".to_owned(),
+            _ => format!(" (it reads {})", known.join(", ")),
+        };
+        warn(&format!(
+            "plugins[{index}] ({}): `config.{key}` is not a setting of this plugin and is ignored{hint}",
+            entry.name
+        ));
+    }
 }
 
 /// The (at most five) candidates nearest to `target`, nearest first.
