@@ -382,7 +382,9 @@ fn warn_unknown_config_keys(entry: &PluginEntry, index: usize, warn: &Warn) {
     };
     for key in config.keys().filter(|k| !known.contains(&k.as_str())) {
         let hint = match nearest(key, known.iter().copied()).first() {
-            Some(near) if strsim::levenshtein(near, key) <= 2 => format!(" (did you mean `{near}`?)"),
+            Some(near) if strsim::levenshtein(near, key) <= 2 => {
+                format!(" (did you mean `{near}`?)")
+            }
             _ if known.is_empty() => " (it takes no settings)".to_owned(),
             _ => format!(" (it reads {})", known.join(", ")),
         };
