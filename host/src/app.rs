@@ -89,6 +89,9 @@ impl App<'_> {
 
     /// Loads the task definition at `path` and applies the plugins' transforms.
     pub fn load_task_definition(&self, path: &Path) -> Result<Definition, crate::deploy::Error> {
+        self.config
+            .check_file_exists("task_definition", path)
+            .map_err(crate::deploy::Error::Invalid)?;
         let mut loaded = definition::load_task_definition(path, &self.renderer)?;
         loaded.value = self.plugins.transform(
             &self.context(),
@@ -101,6 +104,9 @@ impl App<'_> {
     /// Loads the service definition at `path` and applies the plugins' transforms; with gate
     /// plugins, adds the PAUSE hook their `before-traffic-shift` stage needs (ECS blue/green).
     pub fn load_service_definition(&self, path: &Path) -> Result<Definition, crate::deploy::Error> {
+        self.config
+            .check_file_exists("service_definition", path)
+            .map_err(crate::deploy::Error::Invalid)?;
         let mut loaded = definition::load_service_definition(
             path,
             &self.renderer,

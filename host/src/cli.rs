@@ -220,7 +220,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    let argv = help_as_flag(argv.into_iter().map(Into::into).collect());
     let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(err) if err.use_stderr() && json_logs_asked(&argv) => {
@@ -328,6 +328,20 @@ where
     }
 }
 
+/// As ecspresso does: no arguments, or `help [COMMAND…]`, is `[COMMAND…] --help` (help on
+/// stdout, exit 0).
+fn help_as_flag(mut argv: Vec<OsString>) -> Vec<OsString> {
+    match argv.get(1) {
+        None => argv.push("--help".into()),
+        Some(first) if first == "help" => {
+            argv.remove(1);
+            argv.push("--help".into());
+        }
+        Some(_) => {}
+    }
+    argv
+}
+
 /// The signal that stopped the command, when one did (its exit status is 128 + the signal).
 fn stopped_by_signal(err: &anyhow::Error) -> Option<crate::interrupt::Signal> {
     err.chain().find_map(|cause| {
@@ -354,6 +368,23 @@ mod tests {
 
     fn parse(args: &[&str]) -> Cli {
         Cli::try_parse_from(std::iter::once("ristretto").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn no_arguments_and_help_mean_help() {
+        let args = |list: &[&str]| -> Vec<OsString> { list.iter().map(OsString::from).collect() };
+        assert_eq!(
+            help_as_flag(args(&["ristretto"])),
+            args(&["ristretto", "--help"])
+        );
+        assert_eq!(
+            help_as_flag(args(&["ristretto", "help", "deploy"])),
+            args(&["ristretto", "deploy", "--help"])
+        );
+        assert_eq!(
+            help_as_flag(args(&["ristretto", "deploy", "help"])),
+            args(&["ristretto", "deploy", "help"])
+        );
     }
 
     #[test]

@@ -36,8 +36,40 @@ impl FetchError {
     }
 }
 
-/// The body of `url` (`https://` or `http://`), at most `max_bytes` long.
+/// What a server answered: any status (redirects followed), its headers and body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The response headers.
+    pub headers: http::HeaderMap,
+    /// The body, at most the requested number of bytes.
+    pub body: Vec<u8>,
+}
+
+/// The body of `url` (`https://` or `http://`), at most `max_bytes` long; a status other than
+/// 2xx is an error.
 pub fn get(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+    let answer = get_answer(url, &[], max_bytes)?;
+    if !(200..300).contains(&answer.status) {
+        return Err(FetchError {
+            status: Some(answer.status),
+            message: format!(
+                "{} answered {}",
+                redact(url),
+                describe_status(answer.status)
+            ),
+        });
+    }
+    Ok(answer.body)
+}
+
+/// GETs `url` with extra `headers` and returns whatever status the server answered.
+pub fn get_answer(
+    url: &str,
+    headers: &[(&str, &str)],
+    max_bytes: usize,
+) -> Result<Answer, FetchError> {
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -45,15 +77,24 @@ pub fn get(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
                     .enable_all()
                     .build()
                     .map_err(|e| FetchError::other(format!("cannot start a runtime: {e}")))?
-                    .block_on(follow(url, max_bytes))
+                    .block_on(follow(url, headers, max_bytes))
             })
             .join()
             .map_err(|_| FetchError::other(format!("fetching {url} panicked")))?
     })
 }
 
+/// `404 Not Found` for 404.
+fn describe_status(status: u16) -> String {
+    http::StatusCode::from_u16(status).map_or_else(|_| status.to_string(), |s| s.to_string())
+}
+
 /// GETs `url`, following redirects.
-async fn follow(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+async fn follow(
+    url: &str,
+    headers: &[(&str, &str)],
+    max_bytes: usize,
+) -> Result<Answer, FetchError> {
     let (mut current, credentials) = split_userinfo(url).map_err(FetchError::other)?;
     let first_host = current.host().map(str::to_owned);
     for _ in 0..=MAX_REDIRECTS {
@@ -61,7 +102,7 @@ async fn follow(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
         let auth = credentials
             .as_deref()
             .filter(|_| current.host().map(str::to_owned) == first_host);
-        let response = request(&current, auth).await?;
+        let response = request(&current, auth, headers).await?;
         let status = response.status();
         if status.is_redirection() {
             let location = response
@@ -74,12 +115,7 @@ async fn follow(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
             current = redirect_target(&current, location).map_err(FetchError::other)?;
             continue;
         }
-        if !status.is_success() {
-            return Err(FetchError {
-                status: Some(status.as_u16()),
-                message: format!("{current} answered {status}"),
-            });
-        }
+        let response_headers = response.headers().clone();
         let body = Limited::new(response.into_body(), max_bytes)
             .collect()
             .await
@@ -88,7 +124,11 @@ async fn follow(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
                     "reading {current}: {e} (at most {max_bytes} bytes)"
                 ))
             })?;
-        return Ok(body.to_bytes().to_vec());
+        return Ok(Answer {
+            status: status.as_u16(),
+            headers: response_headers,
+            body: body.to_bytes().to_vec(),
+        });
     }
     Err(FetchError::other(format!(
         "{}: more than {MAX_REDIRECTS} redirects",
@@ -142,6 +182,7 @@ pub fn redact(url: &str) -> String {
 async fn request(
     uri: &http::Uri,
     authorization: Option<&str>,
+    headers: &[(&str, &str)],
 ) -> Result<http::Response<wasmtime_wasi_http::WasiBody>, FetchError> {
     let https = match uri.scheme_str() {
         Some("https") => true,
@@ -171,6 +212,9 @@ async fn request(
     let mut request = http::Request::get(uri.clone()).header(http::header::HOST, authority);
     if let Some(value) = authorization {
         request = request.header(http::header::AUTHORIZATION, value);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let request = request
         .header(

@@ -5,6 +5,7 @@
 
 mod checks;
 mod parse;
+mod registry;
 mod service_checks;
 
 use serde_json::json;

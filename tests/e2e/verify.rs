@@ -3,12 +3,64 @@
 //! parameter, log groups present (with a test write) and missing, a missing target group, the
 //! cluster; `--no-get-secrets`/`--no-put-logs` skip; `--output json` gives one line per check.
 
-use crate::support::{TestContext, assert_success, text};
+use crate::support::{HttpSink, Reply, TestContext, assert_success, text};
 
 const TRUST_TASKS: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#;
 const TRUST_ECS: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#;
 
-fn task_definition(account: &str) -> String {
+/// A container registry on loopback (OCI distribution API) that, like Docker Hub, answers a
+/// manifest request with a Bearer challenge and gives an anonymous token; it has
+/// `busybox:1.36` only.
+fn registry() -> HttpSink {
+    HttpSink::serve(|_, head| {
+        let line = head.lines().next().unwrap_or_default();
+        let host = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("host")
+                    .then(|| value.trim().to_owned())
+            })
+            .unwrap_or_default();
+        let authorized = head
+            .to_ascii_lowercase()
+            .contains("authorization: bearer t0ken");
+        let reply = |status: u16, headers: Vec<(&str, String)>, body: &str| Reply {
+            status,
+            headers: headers
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        };
+        if line.starts_with("GET /token?") {
+            return reply(200, vec![], r#"{"token": "t0ken"}"#);
+        }
+        if !line.starts_with("GET /v2/busybox/manifests/") {
+            return reply(404, vec![], "{}");
+        }
+        if !authorized {
+            let challenge = format!(
+                r#"Bearer realm="http://{host}/token",service="test-registry",scope="repository:busybox:pull""#
+            );
+            return reply(401, vec![("www-authenticate", challenge)], "{}");
+        }
+        if line.starts_with("GET /v2/busybox/manifests/1.36 ") {
+            reply(
+                200,
+                vec![(
+                    "content-type",
+                    "application/vnd.oci.image.index.v1+json".to_owned(),
+                )],
+                r#"{"schemaVersion": 2, "manifests": []}"#,
+            )
+        } else {
+            reply(404, vec![], r#"{"errors": [{"code": "MANIFEST_UNKNOWN"}]}"#)
+        }
+    })
+}
+
+fn task_definition(account: &str, sidecar_image: &str) -> String {
     format!(
         r#"{{"family": "web", "executionRoleArn": "arn:aws:iam::{account}:role/exec", "taskRoleArn": "arn:aws:iam::{account}:role/missing-task-role",
   "containerDefinitions": [
@@ -19,7 +71,7 @@ fn task_definition(account: &str) -> String {
         {{"name": "MISSING", "valueFrom": "arn:aws:secretsmanager:ap-northeast-1:{account}:secret:app/missing-AbCdEf"}},
         {{"name": "TOKEN", "valueFrom": "/app/token"}}],
       "logConfiguration": {{"logDriver": "awslogs", "options": {{"awslogs-group": "/ecs/web", "awslogs-region": "ap-northeast-1", "awslogs-stream-prefix": "web"}}}}}},
-    {{"name": "sidecar", "image": "busybox:1.36", "memory": 64,
+    {{"name": "sidecar", "image": "{sidecar_image}", "memory": 64,
       "logConfiguration": {{"logDriver": "awslogs", "options": {{"awslogs-group": "/ecs/missing", "awslogs-region": "ap-northeast-1", "awslogs-stream-prefix": "web"}}}}}}]}}"#
     )
 }
@@ -27,6 +79,11 @@ fn task_definition(account: &str) -> String {
 #[tokio::test]
 async fn verify_reports_ok_and_ng_for_what_the_definitions_reference() {
     let context = TestContext::with_aws();
+    let registry = registry();
+    let sidecar = format!(
+        "{}/busybox:1.36",
+        registry.url.trim_start_matches("http://")
+    );
     context.create_cluster().await;
     context.boto3(&format!(
         "iam = client('iam')
@@ -47,7 +104,7 @@ open('{lattice}', 'w').write(tg['arn'])",
         "ecspresso.yml",
         "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\n",
     );
-    context.write("td.json", &task_definition(&context.account));
+    context.write("td.json", &task_definition(&context.account, &sidecar));
     context.write(
         "sd.json",
         &format!(
@@ -74,6 +131,7 @@ open('{lattice}', 'w').write(tg['arn'])",
         "{}",
         text(&output.stderr)
     );
+    let sidecar_ok = format!("    Image[{sidecar}]\n    --> [OK]\n");
     for expected in [
         "  AssumeRole[exec]\n  --> [OK] images, secrets and logs are checked with the execution role's credentials\n",
         "  ExecutionRole[exec]\n  --> [OK]\n",
@@ -84,7 +142,7 @@ open('{lattice}', 'w').write(tg['arn'])",
         "    Secret[MISSING]\n    --> [NG] ",
         "    Secret[TOKEN]\n    --> [OK]\n",
         "    LogConfiguration[/ecs/web]\n    --> [OK]\n",
-        "    Image[busybox:1.36]\n    --> [SKIP] not an Amazon ECR image",
+        sidecar_ok.as_str(),
         "    LogConfiguration[/ecs/missing]\n    --> [NG] log group /ecs/missing does not exist",
         "    TargetGroup[targetgroup/gone/0123456789abcdef]\n    --> [NG] target group",
         "    ContainerPort\n    --> [OK]\n",
@@ -138,7 +196,7 @@ open('{lattice}', 'w').write(tg['arn'])",
 
     context.write(
         "td.json",
-        &task_definition(&context.account)
+        &task_definition(&context.account, &sidecar)
             .replace("role/missing-task-role", "role/exec")
             .replace(
                 r#"{"name": "MISSING", "valueFrom": "arn:aws:secretsmanager:ap-northeast-1:"#,
@@ -164,7 +222,7 @@ open('{lattice}', 'w').write(tg['arn'])",
     // The awslogs driver needs its region (Fargate refuses the task without it).
     context.write(
         "td.json",
-        &task_definition(&context.account)
+        &task_definition(&context.account, &sidecar)
             .replace("role/missing-task-role", "role/exec")
             .replace(
                 r#""awslogs-group": "/ecs/missing", "awslogs-region": "ap-northeast-1", "#,
@@ -178,5 +236,30 @@ open('{lattice}', 'w').write(tg['arn'])",
             .contains("LogConfiguration[/ecs/missing]\n    --> [NG] awslogs-region is required"),
         "{}",
         text(&output.stdout)
+    );
+    // An image tag the registry does not have.
+    let missing = sidecar.replace(":1.36", ":nope");
+    context.write(
+        "td.json",
+        &task_definition(&context.account, &missing).replace("role/missing-task-role", "role/exec"),
+    );
+    let output = context.run(&["verify", "--no-get-secrets"], &[]);
+    assert!(!output.status.success());
+    let registry_host = sidecar.split('/').next().unwrap_or_default();
+    assert!(
+        text(&output.stdout).contains(&format!(
+            "    Image[{missing}]\n    --> [NG] {registry_host}/busybox has no manifest nope (HTTP 404)"
+        )),
+        "{}",
+        text(&output.stdout)
+    );
+    assert!(
+        registry
+            .request_lines()
+            .iter()
+            .any(|l| l
+                .starts_with("GET /token?scope=repository%3Abusybox%3Apull&service=test-registry")),
+        "the anonymous token was asked for: {:?}",
+        registry.request_lines()
     );
 }

@@ -75,18 +75,27 @@ fn render_target(
             let path = config.service_definition_path().with_context(|| {
                 format!("{}: `service_definition` is not set", config.path.display())
             })?;
+            config
+                .check_file_exists("service_definition", &path)
+                .map_err(anyhow::Error::msg)?;
             definition::load_service_definition(&path, renderer, config.file.service.as_deref())?
         }
         RenderTarget::TaskDefinition => {
             let path = config.task_definition_path().with_context(|| {
                 format!("{}: `task_definition` is not set", config.path.display())
             })?;
+            config
+                .check_file_exists("task_definition", &path)
+                .map_err(anyhow::Error::msg)?;
             definition::load_task_definition(&path, renderer)?
         }
         RenderTarget::ExpressDefinition => {
             let path = config.express_definition_path().with_context(|| {
                 format!("{}: `express_definition` is not set", config.path.display())
             })?;
+            config
+                .check_file_exists("express_definition", &path)
+                .map_err(anyhow::Error::msg)?;
             definition::load_express_definition(&path, renderer)?
         }
     };

@@ -54,9 +54,9 @@ pub async fn run_register(
         short_task_definition(arn)
     ));
     if args.output {
-        print_stdout(&to_pretty_json(
-            &remote_task_definition_json(app, arn).await?,
-        ))?;
+        print_stdout(&to_pretty_json(&crate::deploy::diff::drop_empty(
+            remote_task_definition_json(app, arn).await?,
+        )))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -108,9 +108,10 @@ pub async fn run_revisions(
                 format!("{family}:{n}")
             }
         };
-        print_stdout(&to_pretty_json(
-            &remote_task_definition_json(app, &arn).await?,
-        ))?;
+        // As ecspresso prints API shapes: without nulls and empty lists.
+        print_stdout(&to_pretty_json(&crate::deploy::diff::drop_empty(
+            remote_task_definition_json(app, &arn).await?,
+        )))?;
         return Ok(ExitCode::SUCCESS);
     }
     let text = match args.output {

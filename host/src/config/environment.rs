@@ -59,9 +59,11 @@ impl Environment {
     pub fn load_env_files(&mut self, files: &[impl AsRef<Path>]) -> Result<(), Error> {
         for file in files {
             let path = file.as_ref();
-            let text = std::fs::read_to_string(path).map_err(|error| Error::Read {
+            let text = std::fs::read_to_string(path).map_err(|error| Error::EnvFile {
                 path: path.to_path_buf(),
-                error,
+                message: format!(
+                    "cannot read this env file (given by --envfile, ECSPRESSO_ENVFILE or a fleet file's envfile): {error}"
+                ),
             })?;
             let iter = dotenvy::from_read_iter(text.as_bytes());
             for item in iter {

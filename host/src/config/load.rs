@@ -70,6 +70,29 @@ impl LoadedConfig {
             .map(|p| self.resolve(p))
     }
 
+    /// `path`, if it is the file the config key `key` names and it does not exist: an error
+    /// naming the config file, the key's line and the resolved path.
+    pub fn check_file_exists(&self, key: &str, path: &Path) -> Result<(), String> {
+        let configured = match key {
+            "task_definition" => self.task_definition_path(),
+            "service_definition" => self.service_definition_path(),
+            "express_definition" => self.express_definition_path(),
+            _ => None,
+        };
+        if path.exists() || configured.as_deref() != Some(path) {
+            return Ok(());
+        }
+        let config = self.path.display();
+        let location = std::fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|text| super::find_key_line(&text, key))
+            .map_or_else(|| config.to_string(), |line| format!("{config}:{line}"));
+        Err(format!(
+            "{location}: `{key}`: {} does not exist (paths are relative to the config file's directory)",
+            path.display()
+        ))
+    }
+
     /// The express definition file, resolved, if configured.
     pub fn express_definition_path(&self) -> Option<PathBuf> {
         self.file

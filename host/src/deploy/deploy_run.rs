@@ -470,7 +470,9 @@ pub(super) async fn register_definition(
     Ok(arn)
 }
 
-async fn describe_revision(app: &App<'_>, name: &str) -> Result<String, Error> {
+/// The ARN of the task definition `name` (`family:revision`), or an error saying it does not
+/// exist.
+pub(super) async fn describe_revision(app: &App<'_>, name: &str) -> Result<String, Error> {
     let output = app
         .clients
         .ecs

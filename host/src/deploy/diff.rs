@@ -9,7 +9,7 @@ mod normalize;
 use aws_sdk_ecs::types::{Service, TaskDefinitionField};
 use serde_json::Value;
 
-pub use normalize::{service_for_diff, sort_task_definition, task_definition_for_diff};
+pub use normalize::{drop_empty, service_for_diff, sort_task_definition, task_definition_for_diff};
 
 use super::describe::{find_service, primary_task_definition};
 use super::task_definition::latest_revision;

@@ -138,7 +138,10 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
 
     let family = family_of(&current).to_owned();
     let target = match options.target {
-        RollbackTarget::Revision(n) => format!("{family}:{n}"),
+        RollbackTarget::Revision(n) => {
+            // Checked before anything is said or done, as `deploy --revision` does.
+            super::deploy_run::describe_revision(app, &format!("{family}:{n}")).await?
+        }
         RollbackTarget::Previous => previous_revision(app, &family, &current, Some(&name)).await?,
     };
     if target == current || short_task_definition(&current) == target {

@@ -9,7 +9,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
 
-use super::parse::{ecr_image, is_secrets_manager, role_name, secret_reference, trusts};
+use super::parse::{EcrImage, ecr_image, is_secrets_manager, role_name, secret_reference, trusts};
 use super::{Report, Status};
 use crate::app::App;
 use crate::deploy::Error;
@@ -36,6 +36,7 @@ pub async fn verify(app: &App<'_>, options: VerifyOptions) -> Result<Report, Err
         options,
         report: Report::default(),
         roles: BTreeMap::new(),
+        images: BTreeMap::new(),
         as_task: app.clients.sdk_config.clone(),
     };
     run.report.section(0, "TaskDefinition");
@@ -71,6 +72,8 @@ pub(super) struct Run<'a, 'b> {
     /// execution role's credentials when ristretto may assume it, else the caller's.
     as_task: aws_config::SdkConfig,
     roles: BTreeMap<(String, &'static str), (Status, String)>,
+    /// Images already checked in this run, with what was found.
+    images: BTreeMap<String, (Status, String)>,
 }
 
 /// NG for a missing resource, WARN when access is denied (ristretto cannot tell).
@@ -231,14 +234,26 @@ impl Run<'_, '_> {
             return;
         };
         let name = format!("Image[{image}]");
-        let Some(ecr) = ecr_image(image) else {
-            self.skip(
-                2,
-                &name,
-                "not an Amazon ECR image: other registries are not checked",
-            );
+        if let Some((status, message)) = self
+            .images
+            .get(image)
+            .filter(|_| !self.options.no_cache)
+            .cloned()
+        {
+            self.report.record(2, name, status, message, true);
             return;
+        }
+        let (status, message) = match ecr_image(image) {
+            Some(ecr) => self.ecr_image(ecr).await,
+            None => other_registry(image).await,
         };
+        self.images
+            .insert(image.to_owned(), (status, message.clone()));
+        self.report.record(2, name, status, message, false);
+    }
+
+    /// DescribeImages of an Amazon ECR image, with the execution role's credentials.
+    async fn ecr_image(&self, ecr: EcrImage) -> (Status, String) {
         let config = self
             .as_task
             .to_builder()
@@ -257,11 +272,9 @@ impl Run<'_, '_> {
             .send()
             .await;
         match result {
-            Ok(output) if !output.image_details().is_empty() => self.ok(2, &name),
-            Ok(_) => self.ng(2, &name, "image not found in the repository"),
-            Err(err) => {
-                self.aws_failure(2, name, &err);
-            }
+            Ok(output) if !output.image_details().is_empty() => (Status::Ok, String::new()),
+            Ok(_) => (Status::Ng, "image not found in the repository".to_owned()),
+            Err(err) => classify(&err),
         }
     }
 
@@ -457,5 +470,22 @@ impl Run<'_, '_> {
                 self.aws_failure(1, name, &err);
             }
         }
+    }
+}
+
+/// An image outside Amazon ECR, asked of its registry anonymously (Docker Hub, ghcr.io, …):
+/// NG when the registry has no such tag, WARN when it cannot tell (private, unreachable).
+async fn other_registry(image: &str) -> (Status, String) {
+    let Some(reference) = super::registry::ImageRef::parse(image) else {
+        return (Status::Ng, format!("`{image}` is not an image reference"));
+    };
+    let found = tokio::task::spawn_blocking(move || super::registry::find(&reference)).await;
+    match found {
+        Ok(super::registry::Found::Yes) => (Status::Ok, String::new()),
+        Ok(super::registry::Found::No(message)) => (Status::Ng, message),
+        Ok(super::registry::Found::Private(message) | super::registry::Found::Unknown(message)) => {
+            (Status::Warn, message)
+        }
+        Err(err) => (Status::Warn, format!("the registry check failed: {err}")),
     }
 }

@@ -278,7 +278,7 @@ fn compare_json(a: &Value, b: &Value) -> Ordering {
 
 /// Drops nulls, empty lists and empty objects everywhere: none of them carries information
 /// AWS keeps.
-fn drop_empty(value: Value) -> Value {
+pub fn drop_empty(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
