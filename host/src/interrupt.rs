@@ -6,6 +6,7 @@
 //! later) instead of leaving production waiting.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A signal that asks ristretto to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,14 +79,19 @@ pub enum PendingDecision {
     },
 }
 
-/// The decision owed right now, if any (set while gates decide a paused deployment).
+/// What a stopped ristretto must still take care of: the decision owed right now, if any (set
+/// while gates decide a paused deployment), and whether a deploy is in flight (its notify
+/// plugins hear that it was interrupted).
 #[derive(Debug, Default)]
-pub struct Pending(Mutex<Option<PendingDecision>>);
+pub struct Pending {
+    decision: Mutex<Option<PendingDecision>>,
+    deploying: AtomicBool,
+}
 
 impl Pending {
     /// Records the decision owed until the returned guard is dropped.
     pub fn owe(&self, decision: PendingDecision) -> PendingGuard<'_> {
-        if let Ok(mut slot) = self.0.lock() {
+        if let Ok(mut slot) = self.decision.lock() {
             *slot = Some(decision);
         }
         PendingGuard(self)
@@ -93,7 +99,28 @@ impl Pending {
 
     /// The decision owed now.
     pub fn current(&self) -> Option<PendingDecision> {
-        self.0.lock().ok().and_then(|slot| slot.clone())
+        self.decision.lock().ok().and_then(|slot| slot.clone())
+    }
+
+    /// Marks a deploy in flight until the returned guard is dropped.
+    pub fn deploy_in_flight(&self) -> DeployGuard<'_> {
+        self.deploying.store(true, Ordering::SeqCst);
+        DeployGuard(self)
+    }
+
+    /// Whether a deploy is in flight.
+    pub fn deploying(&self) -> bool {
+        self.deploying.load(Ordering::SeqCst)
+    }
+}
+
+/// Clears the in-flight deploy mark when dropped.
+#[derive(Debug)]
+pub struct DeployGuard<'a>(&'a Pending);
+
+impl Drop for DeployGuard<'_> {
+    fn drop(&mut self) {
+        self.0.deploying.store(false, Ordering::SeqCst);
     }
 }
 
@@ -103,7 +130,7 @@ pub struct PendingGuard<'a>(&'a Pending);
 
 impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
-        if let Ok(mut slot) = self.0.0.lock() {
+        if let Ok(mut slot) = self.0.decision.lock() {
             *slot = None;
         }
     }
@@ -125,6 +152,11 @@ mod tests {
             assert_eq!(pending.current(), Some(decision));
         }
         assert_eq!(pending.current(), None);
+        {
+            let _deploy = pending.deploy_in_flight();
+            assert!(pending.deploying());
+        }
+        assert!(!pending.deploying());
     }
 
     #[test]

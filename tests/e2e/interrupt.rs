@@ -7,7 +7,10 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::support::{TestContext, assert_success, runs, scripted_gate, web_config};
+use crate::support::{
+    HttpSink, TestContext, assert_success, notified_kinds, notify_recorder, runs, scripted_gate,
+    web_config,
+};
 
 const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128}]}"#;
 
@@ -89,10 +92,13 @@ fn signal_and_finish(
 #[tokio::test]
 async fn sigterm_while_the_gates_decide_rolls_the_paused_deployment_back_at_once() {
     let context = service("BLUE_GREEN").await;
+    let sink = HttpSink::start();
     context.write(
         "ecspresso.yml",
-        &web_config(&scripted_gate(
-            "{pending_polls: 100000, pending_at: [before-traffic-shift]}",
+        &web_config(&format!(
+            "{}{}",
+            scripted_gate("{pending_polls: 100000, pending_at: [before-traffic-shift]}"),
+            notify_recorder(&sink)
         )),
     );
     let (child, lines) = start_deploy(&context);
@@ -106,6 +112,19 @@ async fn sigterm_while_the_gates_decide_rolls_the_paused_deployment_back_at_once
     );
     let answers = context.calls("ContinueServiceDeployment");
     assert_eq!(answers.len(), 1, "one answer to the pause: {answers:?}");
+    let kinds = notified_kinds(&sink);
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("deploy-failed"),
+        "notify plugins heard the deploy was stopped: {kinds:?}"
+    );
+    assert!(
+        sink.bodies().iter().any(|b| b["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("was stopped by SIGTERM"))),
+        "{:?}",
+        sink.bodies()
+    );
     // Production never moved: once the rollback ends the service runs web:1 again.
     context.write("ecspresso.yml", &web_config(" []"));
     assert_success(&context.run(&["wait"], &[("TAG", "2")]));

@@ -320,12 +320,10 @@ pub fn run(
                 biased;
                 results = &mut run => results,
                 signal = crate::interrupt::received() => {
-                    // Read what the services owed before they are dropped (their guards clear it).
-                    let owed = apps
-                        .values()
-                        .filter_map(|app| app.pending.current().map(|d| (app, d)))
-                        .collect();
-                    return Err(super::loading::stopped_by(signal, owed).await);
+                    // Read what the services were doing before they are dropped (their guards
+                    // clear it).
+                    let stopped = apps.values().map(super::loading::StoppedCommand::of).collect();
+                    return Err(super::loading::stopped_by(signal, stopped).await);
                 }
             }
         };

@@ -153,14 +153,40 @@ pub(crate) fn hook_context(
     }
 }
 
+/// What a command was doing when a signal stopped it, read before its future is dropped.
+pub(crate) struct StoppedCommand<'a, 'b> {
+    /// The command's app.
+    pub app: &'a crate::app::App<'b>,
+    /// The decision it owed a paused deployment.
+    pub owed: Option<crate::interrupt::PendingDecision>,
+    /// Whether a deploy was in flight.
+    pub deploying: bool,
+}
+
+impl<'a, 'b> StoppedCommand<'a, 'b> {
+    /// What `app` was doing now.
+    pub(crate) fn of(app: &'a crate::app::App<'b>) -> Self {
+        Self {
+            app,
+            owed: app.pending.current(),
+            deploying: app.pending.deploying(),
+        }
+    }
+}
+
 /// What ristretto says (and does) when a signal stops a command: each deployment paused for
-/// its gates (`owed`, read before the command is dropped) is rolled back at once; anything else
-/// goes on in AWS without ristretto. A second signal ends the process without waiting for AWS.
+/// its gates is rolled back at once; anything else goes on in AWS without ristretto; notify
+/// plugins of a deploy in flight hear that it was stopped. A second signal ends the process
+/// without waiting for AWS.
 pub(crate) async fn stopped_by(
     signal: crate::interrupt::Signal,
-    owed: Vec<(&crate::app::App<'_>, crate::interrupt::PendingDecision)>,
+    stopped: Vec<StoppedCommand<'_, '_>>,
 ) -> anyhow::Error {
     let mut what = Vec::new();
+    let owed: Vec<_> = stopped
+        .iter()
+        .filter_map(|s| s.owed.as_ref().map(|decision| (s.app, decision)))
+        .collect();
     if !owed.is_empty() {
         let answers = futures::future::join_all(owed.iter().map(|(app, decision)| async move {
             app.warn(format!(
@@ -189,10 +215,23 @@ pub(crate) async fn stopped_by(
     if what.is_empty() {
         what.push("what ristretto had already asked of AWS goes on without it: `ristretto status` shows the service, `ristretto wait` follows a deployment, `ristretto rollback` undoes one".to_owned());
     }
-    anyhow::Error::new(crate::interrupt::Interrupted {
-        signal,
-        what: what.join("; "),
-    })
+    let what = what.join("; ");
+    for s in stopped.iter().filter(|s| s.deploying) {
+        let service = s.app.service().unwrap_or_default().to_owned();
+        s.app.notify(
+            crate::plugins::EventKind::DeployFailed,
+            &format!(
+                "deploy of service {service} was stopped by {}: {what}",
+                signal.name()
+            ),
+            s.app.context().revision,
+            serde_json::json!({"reason": what, "signal": signal.name()}),
+        );
+        s.app
+            .plugins
+            .finish_notifications(std::time::Duration::from_secs(5));
+    }
+    anyhow::Error::new(crate::interrupt::Interrupted { signal, what })
 }
 
 /// Loads the config, builds the AWS clients and runs `command` on a Tokio runtime, bounded by
@@ -267,9 +306,8 @@ where
                 )),
             },
             signal = crate::interrupt::received() => {
-                // Read what the command owed before it is dropped (its guard clears it).
-                let owed = app.pending.current().map(|d| (&app, d)).into_iter().collect();
-                Err(stopped_by(signal, owed).await)
+                // Read what the command was doing before it is dropped (its guards clear it).
+                Err(stopped_by(signal, vec![StoppedCommand::of(&app)]).await)
             }
         };
         let undelivered = app

@@ -131,7 +131,8 @@ pub fn check(value: &Value, input: Input) -> Result<(), SdkProblem> {
         );
         for (path, text) in found {
             let known = values();
-            if !known.contains(&text.as_str()) {
+            // Case is left to AWS: only a value that is no known one in any case is refused.
+            if !known.iter().any(|k| k.eq_ignore_ascii_case(&text)) {
                 let key = pattern
                     .rsplit('.')
                     .next()

@@ -72,6 +72,7 @@ pub struct DeployOptions {
 /// started and how it ended (`deploy-succeeded` only once the deploy waited to the end).
 pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Error> {
     let service_name = app.service()?.to_owned();
+    let _in_flight = app.pending.deploy_in_flight();
     app.update_context(|c| c.dry_run = options.dry_run);
     app.notify(
         EventKind::DeployStarted,
