@@ -468,7 +468,15 @@ async fn bad_input_is_refused_before_anything_is_registered_or_run() {
         context.calls("RegisterTaskDefinition").len() + context.calls("RunTask").len()
     };
     let before = writes(&context);
+    context.write(
+        "overrides.json",
+        "{\n  \"containerOverrides\": [\n    {\"name\": \"app\", \"command\": \"migrate\"}\n  ]\n}\n",
+    );
     for (args, expected) in [
+        (
+            vec!["run", "--overrides-file", "overrides.json"],
+            "overrides.json:3: containerOverrides[0].command: expected a list",
+        ),
         (
             vec!["run", "--watch-container", "App"],
             "--watch-container: no container `App` in td.json (containers: app); nothing was run",

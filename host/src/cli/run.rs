@@ -89,11 +89,15 @@ pub async fn run(args: RunArgs, app: &crate::app::App<'_>) -> anyhow::Result<Exi
             let text = app
                 .renderer
                 .render_file(path, SourceKind::for_definition(path))?;
-            Some((
-                serde_json::from_str(&text)
-                    .with_context(|| format!("{}: not JSON after rendering", path.display()))?,
-                path.display().to_string(),
-            ))
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not JSON after rendering", path.display()))?;
+            let source = path.display().to_string();
+            // Checked here too, where the text is at hand, so errors name the line.
+            let located =
+                (SourceKind::for_definition(path) == SourceKind::Template).then_some(text.as_str());
+            crate::definition::check_task_override_in(value.clone(), &source, located)
+                .map_err(anyhow::Error::msg)?;
+            Some((value, source))
         }
         (None, None) => None,
     };

@@ -11,21 +11,43 @@ use super::schema::TASK_OVERRIDE;
 /// Normalizes `value` (from `source`: the flag or the file) to a TaskOverride JSON object, or
 /// says which field is wrong.
 pub fn check_task_override(value: Value, source: &str) -> Result<Value, String> {
+    check_task_override_in(value, source, None)
+}
+
+/// `check_task_override` for a file whose (rendered) `text` is known: errors name the line of
+/// the offending key too.
+pub fn check_task_override_in(
+    value: Value,
+    source: &str,
+    text: Option<&str>,
+) -> Result<Value, String> {
+    let at = |key: &str| {
+        text.and_then(|t| crate::config::find_key_line(t, key))
+            .map_or_else(|| source.to_owned(), |line| format!("{source}:{line}"))
+    };
     if !value.is_object() {
         return Err(format!(
             "{source}: a TaskOverride must be a JSON object (e.g. {{\"containerOverrides\": [{{\"name\": \"app\", \"command\": [\"migrate\"]}}]}})"
         ));
     }
     let mut unknown = Vec::new();
-    let normalized = normalize(value, &TASK_OVERRIDE, &mut unknown)
-        .map_err(|problem| format!("{source}: {}: {}", problem.path, problem.message))?;
+    let normalized = normalize(value, &TASK_OVERRIDE, &mut unknown).map_err(|problem| {
+        format!(
+            "{}: {}: {}",
+            at(&problem.key),
+            problem.path,
+            problem.message
+        )
+    })?;
     if let Some(key) = unknown.first() {
         let hint = key
             .suggestion
             .map_or_else(String::new, |s| format!(" (did you mean `{s}`?)"));
         return Err(format!(
-            "{source}: {}: unknown key `{}`{hint}; nothing was run",
-            key.path, key.key
+            "{}: {}: unknown key `{}`{hint}; nothing was run",
+            at(&key.key),
+            key.path,
+            key.key
         ));
     }
     let normalized = normalized.unwrap_or_else(|| Value::Object(Default::default()));

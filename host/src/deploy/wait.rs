@@ -73,7 +73,12 @@ pub(super) async fn wait_with(
         )));
     }
     app.info(format!("waiting for service {service} to be {until}"));
-    let mut watcher = Watcher::new(since);
+    // Deployments are looked for from `since` (`wait` looks a minute back), but only events
+    // after this command started are news.
+    let command_started = SystemTime::now()
+        .checked_sub(app.started.elapsed())
+        .unwrap_or(since);
+    let mut watcher = Watcher::new(since.max(command_started));
     let result = match until {
         WaitUntil::Stable => {
             let native = current
