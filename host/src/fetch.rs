@@ -50,7 +50,7 @@ pub struct Answer {
 /// The body of `url` (`https://` or `http://`), at most `max_bytes` long; a status other than
 /// 2xx is an error.
 pub fn get(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
-    let answer = get_answer(url, &[], max_bytes)?;
+    let answer = get_answer(url, &[], max_bytes, TIMEOUT)?;
     if !(200..300).contains(&answer.status) {
         return Err(FetchError {
             status: Some(answer.status),
@@ -64,11 +64,13 @@ pub fn get(url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
     Ok(answer.body)
 }
 
-/// GETs `url` with extra `headers` and returns whatever status the server answered.
+/// GETs `url` with extra `headers` and returns whatever status the server answered; `timeout`
+/// bounds the connection, the first byte and each wait between bytes.
 pub fn get_answer(
     url: &str,
     headers: &[(&str, &str)],
     max_bytes: usize,
+    timeout: Duration,
 ) -> Result<Answer, FetchError> {
     std::thread::scope(|scope| {
         scope
@@ -77,7 +79,7 @@ pub fn get_answer(
                     .enable_all()
                     .build()
                     .map_err(|e| FetchError::other(format!("cannot start a runtime: {e}")))?
-                    .block_on(follow(url, headers, max_bytes))
+                    .block_on(follow(url, headers, max_bytes, timeout))
             })
             .join()
             .map_err(|_| FetchError::other(format!("fetching {url} panicked")))?
@@ -94,6 +96,7 @@ async fn follow(
     url: &str,
     headers: &[(&str, &str)],
     max_bytes: usize,
+    timeout: Duration,
 ) -> Result<Answer, FetchError> {
     let (mut current, credentials) = split_userinfo(url).map_err(FetchError::other)?;
     let first_host = current.host().map(str::to_owned);
@@ -102,7 +105,7 @@ async fn follow(
         let auth = credentials
             .as_deref()
             .filter(|_| current.host().map(str::to_owned) == first_host);
-        let response = request(&current, auth, headers).await?;
+        let response = request(&current, auth, headers, timeout).await?;
         let status = response.status();
         if status.is_redirection() {
             let location = response
@@ -183,6 +186,7 @@ async fn request(
     uri: &http::Uri,
     authorization: Option<&str>,
     headers: &[(&str, &str)],
+    timeout: Duration,
 ) -> Result<http::Response<wasmtime_wasi_http::WasiBody>, FetchError> {
     let https = match uri.scheme_str() {
         Some("https") => true,
@@ -202,10 +206,17 @@ async fn request(
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_owned();
-    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((bare.as_str(), port))
-        .await
-        .map_err(|e| FetchError::other(format!("{uri}: cannot resolve {host}: {e}")))?
-        .collect();
+    let addresses: Vec<SocketAddr> =
+        tokio::time::timeout(timeout, tokio::net::lookup_host((bare.as_str(), port)))
+            .await
+            .map_err(|_| {
+                FetchError::other(format!(
+                    "{uri}: resolving {host} took longer than {}",
+                    crate::config::format_duration(timeout)
+                ))
+            })?
+            .map_err(|e| FetchError::other(format!("{uri}: cannot resolve {host}: {e}")))?
+            .collect();
     let authority = uri
         .authority()
         .map_or_else(|| host.clone(), ToString::to_string);
@@ -228,9 +239,9 @@ async fn request(
         )
         .map_err(|e| FetchError::other(format!("`{uri}`: {e}")))?;
     let options = RequestOptions {
-        connect_timeout: Some(TIMEOUT),
-        first_byte_timeout: Some(TIMEOUT),
-        between_bytes_timeout: Some(TIMEOUT),
+        connect_timeout: Some(timeout),
+        first_byte_timeout: Some(timeout),
+        between_bytes_timeout: Some(timeout),
     };
     let (response, connection) = crate::http_send::send_to(request, &host, &addresses, options)
         .await

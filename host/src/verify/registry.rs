@@ -16,6 +16,10 @@ const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
+/// How long a registry gets to connect and answer: verify must not hang on a registry a
+/// closed network cannot reach.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Manifests and tokens are small; anything bigger is not what was asked for.
 const MAX_BYTES: usize = 4 * 1024 * 1024;
 
@@ -111,7 +115,7 @@ pub enum Found {
 pub fn find(image: &ImageRef) -> Found {
     let url = image.manifest_url();
     let headers = [("Accept", ACCEPT)];
-    let first = match crate::fetch::get_answer(&url, &headers, MAX_BYTES) {
+    let first = match crate::fetch::get_answer(&url, &headers, MAX_BYTES, TIMEOUT) {
         Ok(answer) => answer,
         Err(err) => return Found::Unknown(format!("cannot reach {}: {err}", image.registry)),
     };
@@ -129,7 +133,7 @@ pub fn find(image: &ImageRef) -> Found {
         };
         let bearer = format!("Bearer {token}");
         let headers = [("Accept", ACCEPT), ("Authorization", bearer.as_str())];
-        match crate::fetch::get_answer(&url, &headers, MAX_BYTES) {
+        match crate::fetch::get_answer(&url, &headers, MAX_BYTES, TIMEOUT) {
             Ok(answer) => answer,
             Err(err) => return Found::Unknown(format!("cannot reach {}: {err}", image.registry)),
         }
@@ -184,8 +188,15 @@ fn anonymous_token(challenge: &str, image: &ImageRef) -> Result<String, String> 
             percent_encoding::utf8_percent_encode(&service, QUERY)
         ));
     }
-    let body = crate::fetch::get(&url, MAX_BYTES)
+    let answer = crate::fetch::get_answer(&url, &[], MAX_BYTES, TIMEOUT)
         .map_err(|err| format!("cannot get an anonymous token from {realm}: {err}"))?;
+    if !(200..300).contains(&answer.status) {
+        return Err(format!(
+            "{realm} answered HTTP {} to an anonymous token request",
+            answer.status
+        ));
+    }
+    let body = answer.body;
     let token: Value = serde_json::from_slice(&body)
         .map_err(|e| format!("{realm} answered a token that is not JSON: {e}"))?;
     token["token"]
