@@ -83,7 +83,9 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
     if super::strategy::is_code_deploy(&service) {
         let family = family_of(&current).to_owned();
         let target = match options.target {
-            RollbackTarget::Revision(n) => Ok(format!("{family}:{n}")),
+            RollbackTarget::Revision(n) => {
+                super::deploy_run::describe_revision(app, &format!("{family}:{n}")).await
+            }
             RollbackTarget::Previous => previous_revision(app, &family, &current, None).await,
         };
         let now = super::codedeploy_run::rollback(app, &name, &service, target, options).await?;
