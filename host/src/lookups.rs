@@ -322,48 +322,75 @@ pub fn register_plugins(
         if entry.path.is_some() {
             continue;
         }
-        let prefix = entry.func_prefix.as_str();
-        warn_unknown_config_keys(entry, index, warn);
-        match entry.name.as_str() {
-            "tfstate" => {
-                let config_error = |message: String| Error::Config {
-                    plugin: entry.name.clone(),
-                    index,
-                    message,
-                };
-                if entry.config.get("path").is_some() && entry.config.get("url").is_some() {
-                    return Err(config_error(
-                        "give `config.path` (a local file) or `config.url`, not both".to_owned(),
-                    ));
+        let origin = format!("plugins[{index}] (`{}`)", entry.name);
+        let before = registry.names();
+        register_entry(registry, lookups, entry, index, base, warn).map_err(|err| match err {
+            Error::Render(crate::render::Error::FunctionClash {
+                name,
+                existing_origin,
+                ..
+            }) => Error::Render(crate::render::Error::FunctionClash {
+                name,
+                existing_origin,
+                new_origin: origin.clone(),
+            }),
+            other => other,
+        })?;
+        registry.relabel_since(&before, &origin);
+    }
+    Ok(())
+}
+
+/// Registers the functions of one built-in plugin entry.
+fn register_entry(
+    registry: &mut FunctionRegistry,
+    lookups: &Arc<AwsLookups>,
+    entry: &PluginEntry,
+    index: usize,
+    base: &Path,
+    warn: &Warn,
+) -> Result<(), Error> {
+    let prefix = entry.func_prefix.as_str();
+    warn_unknown_config_keys(entry, index, warn);
+    match entry.name.as_str() {
+        "tfstate" => {
+            let config_error = |message: String| Error::Config {
+                plugin: entry.name.clone(),
+                index,
+                message,
+            };
+            if entry.config.get("path").is_some() && entry.config.get("url").is_some() {
+                return Err(config_error(
+                    "give `config.path` (a local file) or `config.url`, not both".to_owned(),
+                ));
+            }
+            let location = Location::from_config(&entry.config, base).map_err(config_error)?;
+            let optional = match entry.config.get("optional") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return Err(config_error(format!(
+                        "`config.optional` must be true or false, got {other}"
+                    )));
                 }
-                let location = Location::from_config(&entry.config, base).map_err(config_error)?;
-                let optional = match entry.config.get("optional") {
-                    None | Some(Value::Null) => false,
-                    Some(Value::Bool(b)) => *b,
-                    Some(other) => {
-                        return Err(config_error(format!(
-                            "`config.optional` must be true or false, got {other}"
-                        )));
-                    }
-                };
-                let source = TfstateSource::new(location, optional, lookups.clone(), warn.clone());
-                tfstate_source::register(registry, prefix, Arc::new(source))?;
-            }
-            "cloudformation" => cloudformation::register(registry, prefix, lookups)?,
-            "external" => external::External::from_config(&entry.config)
-                .map_err(|message| Error::Config {
-                    plugin: entry.name.clone(),
-                    index,
-                    message,
-                })?
-                .with_environment(&lookups.environment)
-                .register(registry, prefix)?,
-            "ssm" if !prefix.is_empty() => register(registry, lookups, Some(prefix), None, false)?,
-            "secretsmanager" if !prefix.is_empty() => {
-                register(registry, lookups, None, Some(prefix), false)?
-            }
-            _ => {}
+            };
+            let source = TfstateSource::new(location, optional, lookups.clone(), warn.clone());
+            tfstate_source::register(registry, prefix, Arc::new(source))?;
         }
+        "cloudformation" => cloudformation::register(registry, prefix, lookups)?,
+        "external" => external::External::from_config(&entry.config)
+            .map_err(|message| Error::Config {
+                plugin: entry.name.clone(),
+                index,
+                message,
+            })?
+            .with_environment(&lookups.environment)
+            .register(registry, prefix)?,
+        "ssm" if !prefix.is_empty() => register(registry, lookups, Some(prefix), None, false)?,
+        "secretsmanager" if !prefix.is_empty() => {
+            register(registry, lookups, None, Some(prefix), false)?
+        }
+        _ => {}
     }
     Ok(())
 }

@@ -150,6 +150,21 @@ impl FunctionRegistry {
             .or_insert(function);
     }
 
+    /// Sets `origin` on every function not named in `before` (those registered since), so a
+    /// later clash names precisely who registered them.
+    pub fn relabel_since(&mut self, before: &std::collections::BTreeSet<String>, origin: &str) {
+        for (name, function) in &mut self.functions {
+            if !before.contains(name) {
+                function.origin = origin.to_owned();
+            }
+        }
+    }
+
+    /// The names registered so far.
+    pub fn names(&self) -> std::collections::BTreeSet<String> {
+        self.functions.keys().cloned().collect()
+    }
+
     /// The function named `name`.
     pub fn get(&self, name: &str) -> Option<&Function> {
         self.functions.get(name)
