@@ -554,6 +554,16 @@ async fn logs(
                 crate::aws::describe_error(&err)
             ),
         };
+        if token.is_none() && output.events().is_empty() && !follow {
+            app.info(format!(
+                "no log events in {group} {stream}{}",
+                if since_millis.is_some() {
+                    " in the time asked for"
+                } else {
+                    ""
+                }
+            ));
+        }
         let lines: String = output
             .events()
             .iter()

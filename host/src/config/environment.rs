@@ -62,7 +62,7 @@ impl Environment {
             let text = std::fs::read_to_string(path).map_err(|error| Error::EnvFile {
                 path: path.to_path_buf(),
                 message: format!(
-                    "cannot read this env file (given by --envfile, ECSPRESSO_ENVFILE or a fleet file's envfile): {error}"
+                    "cannot read this env file (from --envfile, RISTRETTO_ENVFILE or ECSPRESSO_ENVFILE, or a fleet file's envfile): {error}"
                 ),
             })?;
             let iter = dotenvy::from_read_iter(text.as_bytes());

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::Error;
 use super::normalize::{UnknownKey, lower_first, normalize};
 use super::schema::{SERVICE_DEFINITION, Shape, TASK_DEFINITION};
-use super::sdk_check::{Input, check};
+use super::sdk_check::{Input, check, drop_empty_enums};
 use crate::render::{Renderer, SourceKind};
 
 /// A loaded definition.
@@ -154,8 +154,9 @@ fn finish(
         field: problem.path,
         message: problem.message,
     })?;
-    let value = normalized.unwrap_or_else(|| Value::Object(Default::default()));
+    let mut value = normalized.unwrap_or_else(|| Value::Object(Default::default()));
     if let Some(input) = input {
+        drop_empty_enums(&mut value, input);
         check(&value, input).map_err(|problem| Error::Type {
             location: locate(path, text, kind, &problem.key),
             what,

@@ -132,9 +132,19 @@ fn normalize_object(
 ) -> Result<Map<String, Value>, TypeProblem> {
     let mut out = Map::new();
     for (raw_key, v) in map {
-        let key = lower_first(&raw_key);
+        // Exact camelCase or PascalCase first; then any letter case, as Go's encoding/json
+        // (and so ecspresso) matches keys (`healthcheck` is `healthCheck`).
+        let field = fields
+            .iter()
+            .find(|f| f.name == lower_first(&raw_key))
+            .or_else(|| {
+                fields
+                    .iter()
+                    .find(|f| f.name.eq_ignore_ascii_case(&raw_key))
+            });
+        let key = field.map_or_else(|| lower_first(&raw_key), |f| f.name.to_owned());
         let child = format!("{path}.{key}");
-        match fields.iter().find(|f| f.name == key) {
+        match field {
             Some(field) => {
                 if let Some(v) = normalize_at(v, &field.shape, &child, &raw_key, unknown)? {
                     out.insert(key, v);
@@ -190,7 +200,7 @@ fn display_path(path: &str) -> String {
     path.strip_prefix('.').unwrap_or(path).to_owned()
 }
 
-fn describe(value: &Value) -> String {
+pub(super) fn describe(value: &Value) -> String {
     let mut text = value.to_string();
     if text.len() > 40 {
         let cut = (0..=40)
@@ -238,6 +248,20 @@ mod tests {
     fn run(value: Value, shape: &Shape) -> (Result<Option<Value>, TypeProblem>, Vec<UnknownKey>) {
         let mut unknown = Vec::new();
         (normalize(value, shape, &mut unknown), unknown)
+    }
+
+    #[test]
+    fn keys_match_in_any_letter_case_as_go_does() {
+        let input = json!({
+            "family": "web",
+            "containerdefinitions": [{"NAME": "app", "healthcheck": {"command": ["CMD", "true"]}}]
+        });
+        let (result, unknown) = run(input, &TASK_DEFINITION);
+        assert!(unknown.is_empty(), "{unknown:?}");
+        assert_eq!(
+            result.unwrap().unwrap(),
+            json!({"family": "web", "containerDefinitions": [{"name": "app", "healthCheck": {"command": ["CMD", "true"]}}]})
+        );
     }
 
     #[test]

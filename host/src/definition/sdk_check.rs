@@ -111,14 +111,66 @@ const TASK_DEFINITION_ENUMS: &[EnumField] = &[
     ("containerDefinitions[].ulimits[].name", UlimitName::values),
 ];
 
+/// Removes enum fields set to `""` (a template choosing "none" in some environments): the Go
+/// SDK ecspresso uses leaves empty enums out of the request, while AWS refuses `""`.
+pub fn drop_empty_enums(value: &mut Value, input: Input) {
+    for (pattern, _) in input.enums() {
+        let steps: Vec<&str> = pattern.split('.').collect();
+        remove_empty(value, &steps);
+    }
+}
+
+fn remove_empty(value: &mut Value, steps: &[&str]) {
+    let Some((first, rest)) = steps.split_first() else {
+        return;
+    };
+    let (key, each) = match first.strip_suffix("[]") {
+        Some(key) => (key, true),
+        None => (*first, false),
+    };
+    let Some(map) = value.as_object_mut() else {
+        return;
+    };
+    match (rest.is_empty(), each) {
+        (true, false) => {
+            if map.get(key).and_then(Value::as_str) == Some("") {
+                map.remove(key);
+            }
+        }
+        (true, true) => {
+            if let Some(Value::Array(items)) = map.get_mut(key) {
+                items.retain(|item| item.as_str() != Some(""));
+                if items.is_empty() {
+                    map.remove(key);
+                }
+            }
+        }
+        (false, false) => {
+            if let Some(child) = map.get_mut(key) {
+                remove_empty(child, rest);
+            }
+        }
+        (false, true) => {
+            if let Some(Value::Array(items)) = map.get_mut(key) {
+                for item in items {
+                    remove_empty(item, rest);
+                }
+            }
+        }
+    }
+}
+
 /// Checks that `value` converts to `input` and that its enum fields hold known values.
 pub fn check(value: &Value, input: Input) -> Result<(), SdkProblem> {
     if let Err(message) = input.converts(value) {
-        let (path, key) = find_failing_field(value, input, &message);
+        let (path, key, leaf) = find_failing_field(value, input, &message);
+        let found = leaf.map_or_else(String::new, |leaf| {
+            format!(", found {}", super::normalize::describe(leaf))
+        });
         return Err(SdkProblem {
             path: display(&path),
             key,
-            message,
+            message: format!("{message}{found}"),
         });
     }
     for (pattern, values) in input.enums() {
@@ -131,18 +183,21 @@ pub fn check(value: &Value, input: Input) -> Result<(), SdkProblem> {
         );
         for (path, text) in found {
             let known = values();
-            // Case is left to AWS: only a value that is no known one in any case is refused.
-            if !known.iter().any(|k| k.eq_ignore_ascii_case(&text)) {
+            if !known.contains(&text.as_str()) {
                 let key = pattern
                     .rsplit('.')
                     .next()
                     .unwrap_or(pattern)
                     .trim_end_matches("[]")
                     .to_owned();
+                let hint = known
+                    .iter()
+                    .find(|k| k.eq_ignore_ascii_case(&text))
+                    .map_or_else(String::new, |k| format!(" (did you mean `{k}`?)"));
                 return Err(SdkProblem {
                     path,
                     key,
-                    message: format!("\"{text}\" is not one of {}", known.join(", ")),
+                    message: format!("\"{text}\" is not one of {}{hint}", known.join(", ")),
                 });
             }
         }
@@ -196,9 +251,13 @@ enum Step {
 }
 
 /// The deepest part of `value` that fails to convert on its own with the same `message`, as a
-/// path and its last key. (Alone, a part may also fail for another reason: a sibling it needs
-/// is missing.)
-fn find_failing_field(value: &Value, input: Input, message: &str) -> (Vec<Step>, String) {
+/// path, its last key and the value there (when the path is not empty). (Alone, a part may
+/// also fail for another reason: a sibling it needs is missing.)
+fn find_failing_field<'v>(
+    value: &'v Value,
+    input: Input,
+    message: &str,
+) -> (Vec<Step>, String, Option<&'v Value>) {
     let mut path: Vec<Step> = Vec::new();
     let mut current = value;
     loop {
@@ -233,7 +292,8 @@ fn find_failing_field(value: &Value, input: Input, message: &str) -> (Vec<Step>,
             Step::Index(_) => None,
         })
         .unwrap_or_default();
-    (path, key)
+    let leaf = (!path.is_empty()).then_some(current);
+    (path, key, leaf)
 }
 
 /// Whether an input holding only `leaf` at `path` (lists of one item on the way) fails with
@@ -286,7 +346,11 @@ mod tests {
         );
         assert_eq!(found.path, "deploymentConfiguration.maximumPercent");
         assert_eq!(found.key, "maximumPercent");
-        assert!(found.message.contains("expected integer"), "{found:?}");
+        assert!(
+            found.message.contains("expected integer")
+                && found.message.ends_with("found a string (\"x\")"),
+            "{found:?}"
+        );
 
         let found = problem(
             json!({"loadBalancers": [{"containerPort": 80}, {"containerPort": "80"}]}),
@@ -324,6 +388,28 @@ mod tests {
             Input::TaskDefinition,
         );
         assert_eq!(found.path, "requiresCompatibilities[1]");
+        let found = problem(json!({"launchType": "fargate"}), Input::Service);
+        assert!(
+            found.message.ends_with("(did you mean `FARGATE`?)"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn empty_enum_values_are_left_out_as_the_go_sdk_does() {
+        let mut service = json!({"launchType": "", "desiredCount": 1, "networkConfiguration": {"awsvpcConfiguration": {"assignPublicIp": "", "subnets": ["s"]}}});
+        drop_empty_enums(&mut service, Input::Service);
+        assert_eq!(
+            service,
+            json!({"desiredCount": 1, "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["s"]}}})
+        );
+        assert_eq!(check(&service, Input::Service), Ok(()));
+        let mut task = json!({"family": "web", "networkMode": "", "requiresCompatibilities": [""], "containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80, "protocol": ""}]}]});
+        drop_empty_enums(&mut task, Input::TaskDefinition);
+        assert_eq!(
+            task,
+            json!({"family": "web", "containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80}]}]})
+        );
     }
 
     #[test]
