@@ -43,7 +43,7 @@ fn start(context: &TestContext, args: &[&str]) -> (Child, mpsc::Receiver<String>
         .ristretto()
         .args(args)
         .env("TAG", "2")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start ristretto");
@@ -197,5 +197,55 @@ async fn sigterm_while_run_waits_says_the_task_keeps_running_and_how_to_stop_it(
     assert!(
         context.calls("StopTask").is_empty(),
         "ristretto stopped nothing"
+    );
+}
+
+#[tokio::test]
+async fn sigint_stops_a_fleet_with_a_summary_of_what_ran_and_what_never_started() {
+    let context = TestContext::with_aws();
+    context.write(
+        "service.jsonnet",
+        "{ region: 'ap-northeast-1', cluster: 'e2e', service: std.extVar('SERVICE'), task_definition: 'td.jsonnet', service_definition: 'sd.json', timeout: '2m' }\n",
+    );
+    context.write(
+        "td.jsonnet",
+        "{ family: std.extVar('SERVICE'), containerDefinitions: [{ name: 'app', image: 'nginx:1.27', memory: 64 }] }\n",
+    );
+    context.write("sd.json", r#"{"launchType": "EC2", "desiredCount": 1}"#);
+    context.write(
+        "ristretto-fleet.yml",
+        "services:\n  db: {config: service.jsonnet, ext_str: {SERVICE: db}}\n  api: {config: service.jsonnet, ext_str: {SERVICE: api}, depends_on: [db]}\n",
+    );
+    context.create_cluster().await;
+    context.control(
+        "/_emulator/config",
+        serde_json::json!({"ecs_steps": 100000}),
+    );
+    let (child, lines) = start(&context, &["fleet", "deploy"]);
+    read_until(&lines, "waiting for service db");
+    let mut child = child;
+    let stdout = child.stdout.take();
+    let (code, stderr) = signal_and_finish(child, &lines, "INT");
+    let mut table = String::new();
+    if let Some(mut stdout) = stdout {
+        use std::io::Read;
+        let _ = stdout.read_to_string(&mut table);
+    }
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("stopped by SIGINT"), "{stderr}");
+    let row = |service: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(service))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        row("db").contains("failed") && row("db").contains("stopped by SIGINT while running"),
+        "{table}"
+    );
+    assert!(
+        row("api").contains("skipped") && row("api").contains("not started"),
+        "{table}"
     );
 }

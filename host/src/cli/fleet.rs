@@ -297,13 +297,28 @@ pub fn run(
                 let _ = prefix.line.set(line.clone());
             }
         }
+        // Which services started and how each ended, for the summary when a signal stops the
+        // fleet part-way.
+        let progress: Mutex<BTreeMap<String, Progress>> = Mutex::new(BTreeMap::new());
+        let mut stopped: Option<anyhow::Error> = None;
         let mut results = {
             let run = fleet::run(&dependencies, concurrency, |name| {
                 let app = &apps[&name];
                 let outputs = &outputs;
+                let progress = &progress;
                 let line = lines.get(&name).cloned();
                 async move {
+                    let started = std::time::Instant::now();
+                    if let Ok(mut progress) = progress.lock() {
+                        progress.insert(name.clone(), Progress::Running(started));
+                    }
                     let (outcome, output) = run_one(app, command, color, json).await;
+                    if let Ok(mut progress) = progress.lock() {
+                        progress.insert(
+                            name.clone(),
+                            Progress::Done(outcome.clone(), started.elapsed()),
+                        );
+                    }
                     if let Some(line) = line {
                         line.finish_with_message(outcome.label("done"));
                     }
@@ -322,8 +337,10 @@ pub fn run(
                 signal = crate::interrupt::received() => {
                     // Read what the services were doing before they are dropped (their guards
                     // clear it).
-                    let stopped = apps.values().map(super::loading::StoppedCommand::of).collect();
-                    return Err(super::loading::stopped_by(signal, stopped).await);
+                    let running = apps.values().map(super::loading::StoppedCommand::of).collect();
+                    stopped = Some(super::loading::stopped_by(signal, running).await);
+                    let progress = progress.lock().map(|p| p.clone()).unwrap_or_default();
+                    interrupted_results(apps.keys(), &progress, signal)
                 }
             }
         };
@@ -391,6 +408,9 @@ pub fn run(
                 not_ok.join(", ")
             ));
         }
+        if let Some(error) = stopped {
+            return Err(error);
+        }
         let failed = !not_ok.is_empty();
         let differs = results.iter().any(
             |r| matches!(&r.outcome, Outcome::Succeeded { detail, .. } if detail == "differs"),
@@ -403,4 +423,42 @@ pub fn run(
             ExitCode::SUCCESS
         })
     })
+}
+
+/// How far one service of a fleet got.
+#[derive(Debug, Clone)]
+enum Progress {
+    /// Started at this instant, not finished.
+    Running(std::time::Instant),
+    /// Finished with this outcome after this long.
+    Done(Outcome, std::time::Duration),
+}
+
+/// The fleet's results when `signal` stopped it: finished services as they ended, running ones
+/// failed, the rest skipped.
+fn interrupted_results<'n>(
+    names: impl Iterator<Item = &'n String>,
+    progress: &BTreeMap<String, Progress>,
+    signal: crate::interrupt::Signal,
+) -> Vec<fleet::ServiceResult> {
+    names
+        .map(|name| {
+            let (outcome, duration) = match progress.get(name) {
+                Some(Progress::Done(outcome, duration)) => (outcome.clone(), *duration),
+                Some(Progress::Running(started)) => (
+                    Outcome::Failed(format!("stopped by {} while running", signal.name())),
+                    started.elapsed(),
+                ),
+                None => (
+                    Outcome::Skipped(format!("not started: stopped by {}", signal.name())),
+                    std::time::Duration::ZERO,
+                ),
+            };
+            fleet::ServiceResult {
+                name: name.clone(),
+                outcome,
+                duration,
+            }
+        })
+        .collect()
 }
