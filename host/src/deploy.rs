@@ -98,6 +98,9 @@ pub enum Error {
     /// A flag combination or value is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// `rollback` found no earlier revision to return to.
+    #[error("{0}")]
+    NothingToRollBackTo(String),
     /// The deadline passed while waiting.
     #[error("timed out after {timeout} waiting for service `{service}` to be {until}: {pending}")]
     Timeout {

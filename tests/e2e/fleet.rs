@@ -167,6 +167,13 @@ async fn a_failure_stops_dependents_and_keeps_independent_services() {
         names.contains(&"db".to_owned()) && names.contains(&"auth".to_owned()),
         "{names:?}"
     );
+    // Rolling the fleet back: services with nothing to undo (never created, or on their first
+    // revision) do not hold back the others.
+    let rollback = context.run(&["fleet", "rollback", "--dry-run"], &[]);
+    assert_success(&rollback);
+    let table = text(&rollback.stdout);
+    assert!(!table.contains("skipped"), "{table}");
+    assert!(table.contains("nothing to roll back"), "{table}");
 }
 
 #[tokio::test]
@@ -314,4 +321,42 @@ async fn two_entries_for_one_service_are_refused() {
         "`db` and `db2` are the same service (db in cluster e2e); nothing was run",
     );
     assert!(context.calls("RegisterTaskDefinition").is_empty());
+}
+
+#[tokio::test]
+async fn a_definition_error_in_a_later_service_stops_the_fleet_before_anything_is_deployed() {
+    let context = setup().await;
+    context.write(
+        "td.jsonnet",
+        "{ family: std.extVar('SERVICE'), containerDefinitions: [{ name: 'app', image: 'nginx:1.27', memory: if std.extVar('SERVICE') == 'web' then 'lots' else 64 }] }\n",
+    );
+    let output = context.run(&["fleet", "deploy"], &[]);
+    assert_failure(
+        &output,
+        "fleet: 1 service(s) have errors in their definitions; nothing was deployed",
+    );
+    assert!(
+        text(&output.stderr)
+            .contains("web: td.jsonnet: task definition `containerDefinitions[0].memory`"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(context.calls("RegisterTaskDefinition").is_empty());
+    assert!(context.calls("CreateService").is_empty());
+}
+
+#[tokio::test]
+async fn read_only_commands_look_at_every_service_whatever_another_found() {
+    let context = setup().await;
+    let output = context.run(&["fleet", "status"], &[]);
+    assert!(!output.status.success());
+    let table = text(&output.stdout);
+    for service in dependencies().keys() {
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with(service) && l.contains("failed") && l.contains("not found")),
+            "{service} was looked at, not skipped:\n{table}"
+        );
+    }
 }

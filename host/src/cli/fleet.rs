@@ -297,12 +297,46 @@ pub fn run(
                 let _ = prefix.line.set(line.clone());
             }
         }
+        if matches!(command, FleetCommand::Deploy { .. }) {
+            // Every service's definitions are rendered and transformed (policy plugins
+            // included) before the first one is deployed: a local mistake in a later service
+            // must not leave the earlier ones deployed.
+            let problems: Vec<String> = apps
+                .iter()
+                .filter(|(name, _)| dependencies.contains_key(*name))
+                .filter_map(|(name, app)| {
+                    service::definition_problem(app).map(|e| format!("{name}: {e}"))
+                })
+                .collect();
+            if !problems.is_empty() {
+                for problem in &problems {
+                    logger.error(&anyhow::anyhow!("{problem}"));
+                }
+                anyhow::bail!(
+                    "fleet: {} service(s) have errors in their definitions; nothing was deployed",
+                    problems.len()
+                );
+            }
+        }
+        // Read-only commands look at every service, in any order, whatever another's result.
+        let read_only = matches!(
+            command,
+            FleetCommand::Diff { .. } | FleetCommand::Status { .. } | FleetCommand::Render
+        );
+        let run_order: Dependencies = if read_only {
+            dependencies
+                .keys()
+                .map(|n| (n.clone(), Vec::new()))
+                .collect()
+        } else {
+            dependencies.clone()
+        };
         // Which services started and how each ended, for the summary when a signal stops the
         // fleet part-way.
         let progress: Mutex<BTreeMap<String, Progress>> = Mutex::new(BTreeMap::new());
         let mut stopped: Option<anyhow::Error> = None;
         let mut results = {
-            let run = fleet::run(&dependencies, concurrency, |name| {
+            let run = fleet::run(&run_order, concurrency, read_only, |name| {
                 let app = &apps[&name];
                 let outputs = &outputs;
                 let progress = &progress;

@@ -55,7 +55,7 @@ pub(super) async fn previous_revision(
         }
         return Ok(arn);
     }
-    Err(Error::Invalid(format!(
+    Err(Error::NothingToRollBackTo(format!(
         "no ACTIVE revision of {family} older than {} that served this service to roll back to (--revision N picks one)",
         short_task_definition(current)
     )))

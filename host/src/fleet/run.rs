@@ -58,10 +58,12 @@ pub struct ServiceResult {
 }
 
 /// Runs `start(name)` for every service of `dependencies`, respecting the order and the
-/// concurrency limit.
+/// concurrency limit. With `keep_going` (read-only commands), a failure does not stop the
+/// services that do not depend on it.
 pub async fn run<F, Fut>(
     dependencies: &Dependencies,
     concurrency: usize,
+    keep_going: bool,
     mut start: F,
 ) -> Vec<ServiceResult>
 where
@@ -127,7 +129,7 @@ where
         let Some(result) = running.next().await else {
             break;
         };
-        if !result.outcome.succeeded() {
+        if !result.outcome.succeeded() && !keep_going {
             stopped = true;
         }
         results.insert(result.name.clone(), result);
@@ -226,7 +228,7 @@ mod tests {
         ]);
         let log = Arc::new(Mutex::new(Vec::new()));
         let events = log.clone();
-        let results = run(&graph, 2, move |name| {
+        let results = run(&graph, 2, false, move |name| {
             let events = events.clone();
             async move {
                 events.lock().unwrap().push(format!("start {name}"));

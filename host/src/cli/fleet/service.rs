@@ -110,6 +110,22 @@ pub(super) async fn run_one(
                     },
                     None,
                 ),
+                // A service a failed deploy never changed (skipped, or never created) has
+                // nothing to undo; that must not hold back the services it depends on.
+                Err(deploy::Error::NothingToRollBackTo(reason)) => (
+                    Outcome::Succeeded {
+                        revision: None,
+                        detail: format!("nothing to roll back: {reason}"),
+                    },
+                    None,
+                ),
+                Err(err @ deploy::Error::ServiceNotFound { .. }) => (
+                    Outcome::Succeeded {
+                        revision: None,
+                        detail: format!("nothing to roll back: {err}"),
+                    },
+                    None,
+                ),
                 Err(err) => (Outcome::Failed(err.to_string()), None),
             }
         }
@@ -161,4 +177,20 @@ async fn diff_text(app: &App<'_>, color: bool) -> Result<(String, bool), deploy:
         ));
     }
     Ok((text, differs))
+}
+
+/// The first error loading `app`'s task and service definitions (rendered, transformed by its
+/// plugins and checked), if any.
+pub(super) fn definition_problem(app: &App<'_>) -> Option<String> {
+    if let Some(path) = app.config.task_definition_path()
+        && let Err(err) = app.load_task_definition(&path)
+    {
+        return Some(err.to_string());
+    }
+    if let Some(path) = app.config.service_definition_path()
+        && let Err(err) = app.load_service_definition(&path)
+    {
+        return Some(err.to_string());
+    }
+    None
 }
