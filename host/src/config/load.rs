@@ -186,6 +186,20 @@ pub fn load_config(
         });
     }
 
+    if let Some(serde_json::Value::Array(entries)) = object.get("plugins") {
+        for (index, entry) in entries.iter().enumerate() {
+            for problem in plugin_entry_problems(entry) {
+                warnings.push(Warning {
+                    message: format!(
+                        "{}: plugins[{index}]: {}",
+                        location(path, &rendered, &problem.key),
+                        problem.message
+                    ),
+                });
+            }
+        }
+    }
+
     let mut figment = Figment::from(figment::providers::Serialized::defaults(
         ConfigFile::default(),
     ))
@@ -340,4 +354,71 @@ fn to_figment(value: &serde_json::Value) -> Option<FigmentValue> {
                 .collect::<Dict>(),
         ),
     })
+}
+
+/// Keys of a `plugins:` entry, of its `allow:` and of its `limits:`.
+const PLUGIN_KEYS: [&str; 8] = [
+    "name",
+    "config",
+    "func_prefix",
+    "path",
+    "url",
+    "sha256",
+    "allow",
+    "limits",
+];
+const ALLOW_KEYS: [&str; 3] = ["http", "secrets", "alarms"];
+const LIMIT_KEYS: [&str; 3] = ["timeout", "gate_timeout", "memory"];
+
+/// Something in a plugin entry that is ignored: `key` (to find its line) and what.
+struct PluginEntryProblem {
+    key: String,
+    message: String,
+}
+
+/// Keys a plugin entry, its `allow:` or its `limits:` do not have (a misspelt `allow` would
+/// silently take a plugin's grants away), and `allow.secrets` without a known source.
+fn plugin_entry_problems(entry: &serde_json::Value) -> Vec<PluginEntryProblem> {
+    let mut problems = Vec::new();
+    let mut unknown = |object: &serde_json::Value, known: &[&str], at: &str| {
+        for key in object
+            .as_object()
+            .into_iter()
+            .flat_map(|o| o.keys())
+            .filter(|k| !known.contains(&k.as_str()))
+        {
+            let hint = known
+                .iter()
+                .map(|k| (strsim::levenshtein(key, k), k))
+                .filter(|(d, _)| *d <= 2)
+                .min_by_key(|(d, _)| *d)
+                .map_or_else(String::new, |(_, k)| format!(" (did you mean `{k}`?)"));
+            problems.push(PluginEntryProblem {
+                key: key.clone(),
+                message: format!("unknown key `{at}{key}` is ignored{hint}"),
+            });
+        }
+    };
+    unknown(entry, &PLUGIN_KEYS, "");
+    unknown(&entry["allow"], &ALLOW_KEYS, "allow.");
+    unknown(&entry["limits"], &LIMIT_KEYS, "limits.");
+    for secret in entry["allow"]["secrets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .filter(|s| {
+            !["env:", "ssm:", "secretsmanager:"]
+                .iter()
+                .any(|p| s.starts_with(p))
+        })
+    {
+        problems.push(PluginEntryProblem {
+            key: "secrets".to_owned(),
+            message: format!(
+                "allow.secrets `{secret}` names no source and grants nothing: write `env:{secret}`, `ssm:/path` or `secretsmanager:name`"
+            ),
+        });
+    }
+    problems
 }
