@@ -249,6 +249,54 @@ async fn policy_reports_every_violation_and_adds_defaults() {
 }
 
 #[tokio::test]
+async fn policy_config_mistakes_fail_closed_and_templated_values_work() {
+    let context = setup().await;
+    let policy = |settings: &str| {
+        config(&format!(
+            "  - path: {}\n    config:\n{settings}",
+            first_party_plugin("policy").display()
+        ))
+    };
+    context.write(
+        "td.json",
+        r#"{"family": "web", "cpu": "4096", "containerDefinitions": [{"name": "app", "image": "nginx:latest", "memory": 128}]}"#,
+    );
+    context.write(
+        "ecspresso.yml",
+        &policy("      forbid_latest: true\n      max_cpus: 2048\n"),
+    );
+    assert_failure(
+        &context.run(&["deploy"], &[]),
+        "policy config: unknown key `max_cpus` (did you mean `max_cpu`?)",
+    );
+    context.write(
+        "ecspresso.yml",
+        &policy("      forbid_latest: '{{ env `FORBID` `true` }}'\n      max_cpu: '{{ env `MAX_CPU` `2048` }}'\n"),
+    );
+    let output = context.run(&["deploy"], &[]);
+    assert_failure(&output, "cpu: 4096 exceeds the limit of 2048");
+    assert_failure(&output, "container `app` image: `nginx:latest`");
+    context.write(
+        "ecspresso.yml",
+        &policy("      forbid_latest: 'yes please'\n"),
+    );
+    assert_failure(
+        &context.run(&["deploy"], &[]),
+        "policy config: `forbid_latest` must be true or false",
+    );
+    let ecs = context.ecs().await;
+    assert!(
+        ecs.list_task_definitions()
+            .send()
+            .await
+            .expect("list")
+            .task_definition_arns()
+            .is_empty(),
+        "nothing registered"
+    );
+}
+
+#[tokio::test]
 async fn alarm_gate_passes_on_ok_and_rolls_back_on_alarm() {
     let context = setup().await;
     context.boto3(

@@ -15,10 +15,84 @@
 //!   default_ulimits: [{name: nofile, softLimit: 65536, hardLimit: 65536}]
 //!   default_labels: {com.example.owner: platform}
 //! ```
+//!
+//! The config is checked first and a mistake fails closed: an unknown key or a value of the
+//! wrong kind is an error, never a silently disabled rule. Flags and limits may be strings
+//! (`"true"`, `"4096"`), as a templated config renders them.
 
 use ristretto_plugin_sdk::{Context, DefinitionKind, Plugin, Value, json, register_plugin};
 
 struct Policy;
+
+const KEYS: [&str; 9] = [
+    "required_tags",
+    "default_tags",
+    "forbid_latest",
+    "require_awslogs",
+    "max_cpu",
+    "max_memory",
+    "require_readonly_root",
+    "default_ulimits",
+    "default_labels",
+];
+
+/// A yes/no rule: absent is no; `true`/`false` or their strings.
+fn flag(config: &Value, key: &str) -> Result<bool, String> {
+    match &config[key] {
+        Value::Null => Ok(false),
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("false") || s.trim().is_empty() => Ok(false),
+        other => Err(format!("`{key}` must be true or false, got {other}")),
+    }
+}
+
+/// A limit: absent is none; a whole number or its string.
+fn limit(config: &Value, key: &str) -> Result<Option<u64>, String> {
+    match &config[key] {
+        Value::Null => Ok(None),
+        value => number(value).map(Some).ok_or_else(|| format!("`{key}` must be a whole number, got {value}")),
+    }
+}
+
+/// Fails on an unknown key (naming the nearest known one) or a value of the wrong kind.
+fn check_config(config: &Value) -> Result<(), String> {
+    if config.is_null() {
+        return Ok(());
+    }
+    let Some(map) = config.as_object() else {
+        return Err(format!("policy config must be a mapping, got {config}"));
+    };
+    if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        let near = KEYS.iter().find(|k| {
+            k.len().abs_diff(key.len()) <= 2
+                && k.chars().zip(key.chars()).filter(|(a, b)| a == b).count() + 2 >= k.len()
+        });
+        let hint = near.map_or_else(String::new, |k| format!(" (did you mean `{k}`?)"));
+        return Err(format!("policy config: unknown key `{key}`{hint}; known: {}", KEYS.join(", ")));
+    }
+    for key in ["forbid_latest", "require_awslogs", "require_readonly_root"] {
+        flag(config, key).map_err(|e| format!("policy config: {e}"))?;
+    }
+    for key in ["max_cpu", "max_memory"] {
+        limit(config, key).map_err(|e| format!("policy config: {e}"))?;
+    }
+    for (key, ok) in [
+        (
+            "required_tags",
+            config["required_tags"].is_null()
+                || config["required_tags"].as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+        ),
+        ("default_tags", config["default_tags"].is_null() || config["default_tags"].is_object()),
+        ("default_ulimits", config["default_ulimits"].is_null() || config["default_ulimits"].is_array()),
+        ("default_labels", config["default_labels"].is_null() || config["default_labels"].is_object()),
+    ] {
+        if !ok {
+            return Err(format!("policy config: `{key}` has the wrong kind of value: {}", config[key]));
+        }
+    }
+    Ok(())
+}
 
 fn apply_tags(definition: &mut Value, config: &Value, violations: &mut Vec<String>) {
     if !definition["tags"].is_array() {
@@ -49,13 +123,13 @@ fn check_container(container: &mut Value, config: &Value, violations: &mut Vec<S
     let name = container["name"].as_str().unwrap_or("(unnamed)").to_owned();
     let image = container["image"].as_str().unwrap_or_default().to_owned();
     let tag = image.rsplit('/').next().and_then(|last| last.split_once(':')).map(|(_, tag)| tag);
-    if config["forbid_latest"].as_bool() == Some(true) && !image.contains('@') && matches!(tag, None | Some("latest")) {
+    if flag(config, "forbid_latest") == Ok(true) && !image.contains('@') && matches!(tag, None | Some("latest")) {
         violations.push(format!("container `{name}` image: `{image}` must be pinned to a tag other than latest"));
     }
-    if config["require_awslogs"].as_bool() == Some(true) && container["logConfiguration"]["logDriver"] != "awslogs" {
+    if flag(config, "require_awslogs") == Ok(true) && container["logConfiguration"]["logDriver"] != "awslogs" {
         violations.push(format!("container `{name}` logConfiguration.logDriver: must be awslogs"));
     }
-    if config["require_readonly_root"].as_bool() == Some(true) && container["readonlyRootFilesystem"] != true {
+    if flag(config, "require_readonly_root") == Ok(true) && container["readonlyRootFilesystem"] != true {
         violations.push(format!("container `{name}` readonlyRootFilesystem: must be true"));
     }
     if let Some(defaults) = config["default_ulimits"].as_array() {
@@ -85,11 +159,12 @@ fn check_container(container: &mut Value, config: &Value, violations: &mut Vec<S
 impl Plugin for Policy {
     fn transform(ctx: &Context, kind: DefinitionKind, mut definition: Value) -> Result<Value, String> {
         let config = &ctx.config;
+        check_config(config)?;
         let mut violations = Vec::new();
         apply_tags(&mut definition, config, &mut violations);
         if kind == DefinitionKind::TaskDefinition {
             for (field, limit) in [("cpu", "max_cpu"), ("memory", "max_memory")] {
-                if let (Some(value), Some(max)) = (number(&definition[field]), config[limit].as_u64())
+                if let (Some(value), Ok(Some(max))) = (number(&definition[field]), self::limit(config, limit))
                     && value > max
                 {
                     violations.push(format!("{field}: {value} exceeds the limit of {max}"));
