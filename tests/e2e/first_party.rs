@@ -328,11 +328,16 @@ async fn alarm_gate_passes_on_ok_and_rolls_back_on_alarm() {
     );
     assert_failure(&output, "the service was rolled back to web:2");
 
-    // Alarms outside allow.alarms cannot be read.
+    // Alarms outside allow.alarms cannot be read, and that shows before anything changes.
     context.write("ecspresso.yml", &gate("other-*"));
-    assert_failure(
-        &context.run(&["deploy"], &[("TAG", "4")]),
-        "alarm `web-5xx` is not allowed",
+    let registered = context.calls("RegisterTaskDefinition").len();
+    let output = context.run(&["deploy"], &[("TAG", "4")]);
+    assert_failure(&output, "alarm `web-5xx` is not allowed");
+    assert_failure(&output, "pre-deploy");
+    assert_eq!(
+        context.calls("RegisterTaskDefinition").len(),
+        registered,
+        "nothing registered"
     );
 }
 

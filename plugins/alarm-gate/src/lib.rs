@@ -2,7 +2,8 @@
 //! credentials: ristretto reads the alarm states for it (host import `alarms`), limited to the
 //! names in the entry's `allow.alarms`. An alarm in ALARM fails the gate (after a deploy: the
 //! service rolls back); INSUFFICIENT_DATA answers `pending` (or what `insufficient_data` says);
-//! an alarm that does not exist fails it.
+//! an alarm that does not exist fails it. The config and the grants are checked at every
+//! stage, pre-deploy included, so a mistake stops the deploy before anything changes.
 //!
 //! ```yaml
 //! config:
@@ -32,18 +33,27 @@ fn stage_name(stage: Stage) -> &'static str {
 impl Plugin for AlarmGate {
     fn gate(ctx: &Context, stage: Stage, state: Option<String>) -> Result<Verdict, String> {
         let config = &ctx.config;
-        let active = match config["stages"].as_array() {
-            Some(stages) => stages.iter().any(|s| s == stage_name(stage)),
-            None => stage != Stage::PreDeploy,
-        };
-        if !active {
-            return Ok(Verdict::Pass);
-        }
+        // The config and the alarms' grants are checked at every stage, so a mistake shows at
+        // pre-deploy, before anything changes, rather than after the deploy.
         let names: Vec<&str> = config["alarms"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
         if names.is_empty() {
             return Err("config.alarms must name at least one alarm".to_owned());
         }
+        const STAGES: [&str; 4] = ["pre-deploy", "before-traffic-shift", "post-deploy", "bake"];
+        if let Some(bad) =
+            config["stages"].as_array().into_iter().flatten().find(|s| !s.as_str().is_some_and(|s| STAGES.contains(&s)))
+        {
+            return Err(format!("config.stages: {bad} is not one of {}", STAGES.join(", ")));
+        }
+        let active = match config["stages"].as_array() {
+            Some(stages) => stages.iter().any(|s| s == stage_name(stage)),
+            None => stage != Stage::PreDeploy,
+        };
+        // Reading the alarms is what needs the grants (allow.alarms): done at every stage.
         let states = alarms::states(&names)?;
+        if !active {
+            return Ok(Verdict::Pass);
+        }
         let mut waiting = Vec::new();
         for name in &names {
             let Some(alarm) = states.iter().find(|s| s.name == *name) else {
