@@ -1,8 +1,9 @@
 //! The plugins of one command, in config order, and what the lifecycle asks of them:
 //! transforms (chained), template functions (registered under `func_prefix`), gates (polled
-//! while pending, until the gate's deadline) and notifications (on a background thread, never
-//! failing or blocking the command, drained with a bounded wait at exit).
+//! while pending, until the gate's deadline) and notifications (a background thread per notify
+//! plugin, never failing or blocking the command, drained with a bounded wait at exit).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -39,7 +40,9 @@ pub struct PluginSet {
     plugins: Vec<Arc<LoadedPlugin>>,
     /// The `plugins:` index of each loaded plugin.
     entry_indices: Vec<usize>,
-    notifier: Mutex<Option<Notifier>>,
+    /// One delivery thread per notify plugin (by name), so a slow endpoint delays only its own
+    /// plugin's events, which stay in order.
+    notifier: Mutex<BTreeMap<String, Notifier>>,
 }
 
 /// A gate that did not pass.
@@ -170,7 +173,7 @@ impl PluginSet {
         Ok(Self {
             plugins,
             entry_indices,
-            notifier: Mutex::new(None),
+            notifier: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -429,10 +432,9 @@ impl PluginSet {
         if notifiers.is_empty() {
             return;
         }
-        let Ok(mut guard) = self.notifier.lock() else {
+        let Ok(mut notifiers_by_plugin) = self.notifier.lock() else {
             return;
         };
-        let notifier = guard.get_or_insert_with(Notifier::start);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
@@ -446,11 +448,14 @@ impl PluginSet {
         };
         for plugin in notifiers {
             let context = ctx.for_plugin(&plugin);
-            let _ = notifier.sender.send(Job {
-                plugin,
-                context,
-                event: event.clone(),
-            });
+            notifiers_by_plugin
+                .entry(plugin.name.clone())
+                .or_insert_with(Notifier::start)
+                .send(Job {
+                    plugin,
+                    context,
+                    event: event.clone(),
+                });
         }
     }
 
@@ -468,10 +473,11 @@ impl PluginSet {
         let Ok(mut guard) = self.notifier.lock() else {
             return 0;
         };
-        match guard.take() {
-            Some(notifier) => notifier.finish(limit),
-            None => 0,
-        }
+        let deadline = Instant::now() + limit;
+        std::mem::take(&mut *guard)
+            .into_values()
+            .map(|notifier| notifier.finish(deadline.saturating_duration_since(Instant::now())))
+            .sum()
     }
 }
 
@@ -555,7 +561,6 @@ impl Notifier {
             .name("plugin-notify".to_owned())
             .spawn(move || {
                 for job in receiver {
-                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let what = format!("notify, {}", job.event.kind.name());
                     let result = job.plugin.call(Hook::Notify, &what, |p, s| {
                         p.ristretto_plugin_notify()
@@ -585,6 +590,18 @@ impl Notifier {
         }
     }
 
+    /// Queues `job`; it counts as pending until delivered (or failed).
+    fn send(&self, job: Job) {
+        self.pending
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if self.sender.send(job).is_err() {
+            self.pending
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// Waits up to `limit` for the queue to drain; returns how many events were not delivered
+    /// (queued or in flight).
     fn finish(self, limit: Duration) -> usize {
         drop(self.sender);
         match self.done.recv_timeout(limit) {
