@@ -360,3 +360,34 @@ async fn read_only_commands_look_at_every_service_whatever_another_found() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_circuit_breaker_rollback_shows_as_rolled_back() {
+    let context = setup().await;
+    context.write(
+        "ristretto-fleet.yml",
+        "services:\n  db: {config: service.jsonnet, ext_str: {SERVICE: db}}\n",
+    );
+    context.write(
+        "sd.json",
+        r#"{"launchType": "EC2", "desiredCount": 1, "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": true, "rollback": true}}}"#,
+    );
+    assert_success(&context.run(&["fleet", "deploy"], &[]));
+    context.write(
+        "td.jsonnet",
+        &TASK_DEFINITION.replace("nginx:1.27", "nginx:1.28"),
+    );
+    context.control(
+        "/_emulator/ecs/outcome",
+        serde_json::json!({"cluster": "e2e", "service": "db", "outcome": "fail", "reason": "tasks failed to start"}),
+    );
+    let output = context.run(&["fleet", "deploy"], &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let table = text(&output.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("db ") && l.contains("rolled back")),
+        "{table}"
+    );
+}

@@ -52,6 +52,15 @@ pub(super) async fn run_one(
                         ..
                     },
                 ) => Outcome::RolledBack(err.to_string()),
+                // ECS put the service back on its previous revision (circuit breaker).
+                Err(err @ deploy::Error::NotDeployed { .. }) => {
+                    Outcome::RolledBack(err.to_string())
+                }
+                Err(err @ deploy::Error::DeploymentFailed { .. })
+                    if err.to_string().contains("ROLLBACK_SUCCESSFUL") =>
+                {
+                    Outcome::RolledBack(err.to_string())
+                }
                 Err(err) => Outcome::Failed(err.to_string()),
             };
             (outcome, text)
