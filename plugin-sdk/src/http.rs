@@ -144,7 +144,7 @@ pub fn send(
 fn describe(code: ErrorCode) -> String {
     match code {
         ErrorCode::HttpRequestDenied => {
-            "request denied by ristretto: the host is not in this plugin's allow.http".to_owned()
+            "request denied by ristretto: the host is not in this plugin's allow.http, or it is an address plugins never reach (ristretto's warning says which)".to_owned()
         }
         other => format!("request failed: {other:?}"),
     }

@@ -52,6 +52,11 @@ impl AllowRule {
             Some(suffix) => (suffix.to_owned(), true),
             None => (host, false),
         };
+        if host.is_empty() || host.contains('*') {
+            return Err(format!(
+                "allow.http entry `{entry}`: the only wildcard is a leading `*.` (`*.example.com`); a plugin is never allowed every host"
+            ));
+        }
         let literal = host == "localhost" || host.parse::<IpAddr>().is_ok();
         Ok(Self {
             host,
@@ -285,6 +290,9 @@ mod tests {
         assert!(AllowRule::parse("a.com/path").is_err());
         assert!(AllowRule::parse("a.com:notaport").is_err());
         assert!(AllowRule::parse("").is_err());
+        assert!(AllowRule::parse("*").is_err(), "never every host");
+        assert!(AllowRule::parse("api.*.com").is_err());
+        assert!(AllowRule::parse("*.example.com").is_ok());
         assert!(
             is_internal("10.1.2.3".parse().unwrap()) && is_internal("192.168.0.1".parse().unwrap())
         );
