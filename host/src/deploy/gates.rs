@@ -55,7 +55,7 @@ pub(super) fn failed(app: &App<'_>, plugin: String, stage: &'static str, reason:
     app.notify(
         EventKind::GateFailed,
         &message,
-        None,
+        app.context().revision,
         json!({"plugin": plugin, "stage": stage, "reason": reason}),
     );
     Error::GateFailed {
@@ -163,7 +163,7 @@ pub(super) async fn rolled_back(
         EventKind::RolledBack,
         &message,
         now_running.clone(),
-        json!({"reason": reason, "plugin": plugin, "stage": stage}),
+        json!({"reason": reason, "plugin": plugin, "stage": stage, "from": app.context().revision}),
     );
     Error::GateFailed {
         plugin,
