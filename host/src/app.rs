@@ -37,6 +37,8 @@ pub struct App<'a> {
     /// The decision ristretto owes a paused deployment while its gates run (answered with a
     /// rollback when ristretto is stopped by a signal).
     pub pending: crate::interrupt::Pending,
+    /// Definition warnings already shown (a definition loaded twice warns once).
+    pub warned: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl App<'_> {
@@ -70,6 +72,18 @@ impl App<'_> {
     /// Emits a warning.
     pub fn warn(&self, message: impl Into<String>) {
         self.events.emit(Event::Warning(message.into()));
+    }
+
+    /// Warns about a loaded definition's problem, once per command.
+    pub fn warn_once(&self, message: &str) {
+        let first = self
+            .warned
+            .lock()
+            .map(|mut warned| warned.insert(message.to_owned()))
+            .unwrap_or(true);
+        if first {
+            self.warn(message);
+        }
     }
 
     /// The current hook context.

@@ -286,6 +286,7 @@ pub fn run(
                     filter_command: None,
                     environment: service.environment,
                     pending: crate::interrupt::Pending::default(),
+                    warned: Default::default(),
                 },
             );
         }

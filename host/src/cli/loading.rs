@@ -291,6 +291,7 @@ where
             started: std::time::Instant::now(),
             environment,
             pending: crate::interrupt::Pending::default(),
+            warned: Default::default(),
         };
         // The waits report their own timeouts with what was pending; this bounds everything else.
         let grace = std::time::Duration::from_secs(5);

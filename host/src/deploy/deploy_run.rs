@@ -522,7 +522,7 @@ pub(super) fn load_service_definition(app: &App<'_>) -> Result<Option<Definition
 
 fn warn_all(app: &App<'_>, definition: &Definition) {
     for warning in &definition.warnings {
-        app.warn(warning.clone());
+        app.warn_once(warning);
     }
 }
 

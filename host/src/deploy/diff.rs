@@ -57,7 +57,7 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
     if with_service && let Some(path) = app.config.service_definition_path() {
         let local = app.load_service_definition(&path)?;
         for warning in &local.warnings {
-            app.warn(warning.clone());
+            app.warn_once(warning);
         }
         let remote = match &remote_service {
             Some(service) => Some(remote_service_json(service)?),
@@ -83,7 +83,7 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
     if let Some(path) = app.config.task_definition_path() {
         let local = app.load_task_definition(&path)?;
         for warning in &local.warnings {
-            app.warn(warning.clone());
+            app.warn_once(warning);
         }
         let remote_arn = match remote_service.as_ref().and_then(primary_task_definition) {
             Some(arn) => Some(arn),
