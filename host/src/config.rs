@@ -18,7 +18,9 @@ use std::path::PathBuf;
 pub use duration::{format_duration, parse_duration};
 pub use environment::Environment;
 pub use globals::{GlobalFlags, Globals};
-pub use load::{LoadedConfig, Warning, find_config_file, load_config, strip_position};
+pub use load::{
+    LoadedConfig, Warning, did_you_mean, find_config_file, load_config, strip_position,
+};
 pub use model::{
     CodeDeployConfig, ConfigFile, IgnoreConfig, PluginAllow, PluginEntry, PluginLimits,
 };

@@ -408,12 +408,10 @@ fn warn_unknown_config_keys(entry: &PluginEntry, index: usize, warn: &Warn) {
         return;
     };
     for key in config.keys().filter(|k| !known.contains(&k.as_str())) {
-        let hint = match nearest(key, known.iter().copied()).first() {
-            Some(near) if strsim::levenshtein(near, key) <= 2 => {
-                format!(" (did you mean `{near}`?)")
-            }
+        let hint = match crate::config::did_you_mean(key, known) {
             _ if known.is_empty() => " (it takes no settings)".to_owned(),
-            _ => format!(" (it reads {})", known.join(", ")),
+            near if near.is_empty() => format!(" (it reads {})", known.join(", ")),
+            near => near,
         };
         warn(&format!(
             "plugins[{index}] ({}): `config.{key}` is not a setting of this plugin and is ignored{hint}",

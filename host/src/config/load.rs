@@ -170,14 +170,7 @@ pub fn load_config(
 
     let mut warnings = Vec::new();
     for key in object.keys().filter(|k| !KNOWN_KEYS.contains(&k.as_str())) {
-        let hint = KNOWN_KEYS
-            .iter()
-            .map(|known| (strsim::levenshtein(key, known), known))
-            .filter(|(d, known)| *d <= 2.max(known.len() / 5))
-            .min_by_key(|(d, _)| *d)
-            .map_or_else(String::new, |(_, known)| {
-                format!(" (did you mean `{known}`?)")
-            });
+        let hint = did_you_mean(key, &KNOWN_KEYS);
         warnings.push(Warning {
             message: format!(
                 "{}: unknown config key `{key}` is ignored{hint}",
@@ -356,6 +349,17 @@ fn to_figment(value: &serde_json::Value) -> Option<FigmentValue> {
     })
 }
 
+/// ` (did you mean `KEY`?)` naming the known key nearest to the misspelt `key` (within an
+/// edit distance of 2, more for long keys), or nothing.
+pub fn did_you_mean(key: &str, known: &[&str]) -> String {
+    known
+        .iter()
+        .map(|k| (strsim::levenshtein(key, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 5))
+        .min_by_key(|(d, _)| *d)
+        .map_or_else(String::new, |(_, k)| format!(" (did you mean `{k}`?)"))
+}
+
 /// Keys of a `plugins:` entry, of its `allow:` and of its `limits:`.
 const PLUGIN_KEYS: [&str; 8] = [
     "name",
@@ -387,12 +391,7 @@ fn plugin_entry_problems(entry: &serde_json::Value) -> Vec<PluginEntryProblem> {
             .flat_map(|o| o.keys())
             .filter(|k| !known.contains(&k.as_str()))
         {
-            let hint = known
-                .iter()
-                .map(|k| (strsim::levenshtein(key, k), k))
-                .filter(|(d, _)| *d <= 2)
-                .min_by_key(|(d, _)| *d)
-                .map_or_else(String::new, |(_, k)| format!(" (did you mean `{k}`?)"));
+            let hint = did_you_mean(key, known);
             problems.push(PluginEntryProblem {
                 key: key.clone(),
                 message: format!("unknown key `{at}{key}` is ignored{hint}"),
