@@ -1,7 +1,10 @@
 //! AWS client construction, and nothing else: region (config `region`, else the SDK's own
 //! resolution), credentials from the standard chain, an optional role to assume
 //! (`--assume-role-arn`), endpoints from the standard settings (`AWS_ENDPOINT_URL`), the SDK's
-//! standard retry policy. Loaded lazily, only by commands that call AWS.
+//! retry strategy with ristretto's budget of attempts (`retry`: reads until the deadline,
+//! writes only where safe). Loaded lazily, only by commands that call AWS.
+
+pub mod retry;
 
 use aws_config::BehaviorVersion;
 use aws_config::sts::AssumeRoleProvider;
@@ -115,14 +118,23 @@ impl Clients {
                 ))
                 .build();
         }
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&sdk_config)
+                        .interceptor(retry::RetryPolicy)
+                        .build(),
+                )
+            };
+        }
         Self {
-            ecs: aws_sdk_ecs::Client::new(&sdk_config),
-            autoscaling: aws_sdk_applicationautoscaling::Client::new(&sdk_config),
-            ssm: aws_sdk_ssm::Client::new(&sdk_config),
-            secretsmanager: aws_sdk_secretsmanager::Client::new(&sdk_config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk_config),
-            codedeploy: aws_sdk_codedeploy::Client::new(&sdk_config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&sdk_config),
+            ecs: client!(aws_sdk_ecs),
+            autoscaling: client!(aws_sdk_applicationautoscaling),
+            ssm: client!(aws_sdk_ssm),
+            secretsmanager: client!(aws_sdk_secretsmanager),
+            cloudwatch: client!(aws_sdk_cloudwatch),
+            codedeploy: client!(aws_sdk_codedeploy),
+            logs: client!(aws_sdk_cloudwatchlogs),
             region: sdk_config.region().map(ToString::to_string),
             sdk_config: sdk_config.clone(),
         }
@@ -136,6 +148,7 @@ impl Clients {
         match region {
             Some(region) if Some(region) != self.region.as_deref() => {
                 let config = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk_config)
+                    .interceptor(retry::RetryPolicy)
                     .region(aws_sdk_cloudwatchlogs::config::Region::new(
                         region.to_owned(),
                     ))

@@ -348,6 +348,11 @@ fn stopped_by_signal(err: &anyhow::Error) -> Option<crate::interrupt::Signal> {
         if let Some(interrupted) = cause.downcast_ref::<crate::interrupt::Interrupted>() {
             return Some(interrupted.signal);
         }
+        if let Some(crate::plugins::Error::Interrupted { signal, .. }) =
+            cause.downcast_ref::<crate::plugins::Error>()
+        {
+            return Some(*signal);
+        }
         match cause.downcast_ref::<crate::deploy::Error>() {
             Some(crate::deploy::Error::TasksStillRunning { signal, .. }) => *signal,
             _ => None,

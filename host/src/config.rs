@@ -39,6 +39,14 @@ pub enum Error {
         /// The directory that was searched.
         dir: PathBuf,
     },
+    /// A default config name exists but is not a file (a directory, a symlink loop).
+    #[error("{path} {why}; a config file must be a regular file (or use --config FILE)")]
+    NotAFile {
+        /// The default name found.
+        path: PathBuf,
+        /// What it is instead.
+        why: String,
+    },
     /// A file could not be read.
     #[error("cannot read {path}: {error}")]
     Read {

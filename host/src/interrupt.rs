@@ -6,7 +6,7 @@
 //! later) instead of leaving production waiting.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// A signal that asks ristretto to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,38 @@ impl Signal {
     }
 }
 
+/// The signal this process has received, as recorded by [`received`] and [`watch`]: 0 for
+/// none, else the signal's number. Plugin calls read it to give up at once (a blocked thread
+/// cannot wait for the command's own `select!` to notice).
+static RECEIVED: AtomicU8 = AtomicU8::new(0);
+
+fn record(signal: Signal) {
+    let number = match signal {
+        Signal::Interrupt => 2,
+        Signal::Terminate => 15,
+    };
+    RECEIVED.store(number, Ordering::SeqCst);
+}
+
+/// The SIGINT or SIGTERM this process has received, if any.
+pub fn requested() -> Option<Signal> {
+    match RECEIVED.load(Ordering::SeqCst) {
+        2 => Some(Signal::Interrupt),
+        15 => Some(Signal::Terminate),
+        _ => None,
+    }
+}
+
+/// Records the first SIGINT or SIGTERM in the background (on a worker of the current Tokio
+/// runtime), so that work which blocks the thread polling the command (a plugin call) can see
+/// it within milliseconds through [`requested`]. Call it where the command also listens with
+/// [`received`]: listening replaces the signals' default action.
+pub fn watch() {
+    tokio::spawn(async {
+        received().await;
+    });
+}
+
 /// The next SIGINT or SIGTERM. Listening replaces the default action (ending the process) for
 /// as long as the process lives, so callers must act on it. Never resolves when the handlers
 /// cannot be installed, leaving the default action in place.
@@ -46,10 +78,12 @@ pub async fn received() -> Signal {
     ) else {
         return std::future::pending().await;
     };
-    tokio::select! {
+    let signal = tokio::select! {
         _ = interrupt.recv() => Signal::Interrupt,
         _ = terminate.recv() => Signal::Terminate,
-    }
+    };
+    record(signal);
+    signal
 }
 
 /// The command was stopped by a signal; the exit status follows the signal.

@@ -20,6 +20,7 @@ pub mod output;
 pub mod plugins;
 pub mod render;
 pub mod report;
+pub mod source_text;
 pub mod verify;
 
 use std::ffi::OsString;

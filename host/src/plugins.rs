@@ -7,6 +7,7 @@
 mod alarms;
 mod bindings;
 mod cache;
+mod call;
 mod download;
 mod host;
 mod http;
@@ -66,6 +67,26 @@ pub enum Error {
         hook: String,
         /// The deadline.
         limit: String,
+    },
+    /// The command's `timeout` ran out during the call.
+    #[error(
+        "plugin `{plugin}` ({hook}): stopped when the command's timeout ran out (config `timeout` or --timeout)"
+    )]
+    CommandTimeout {
+        /// The plugin.
+        plugin: String,
+        /// Hook and stage.
+        hook: String,
+    },
+    /// A signal stopped the command during the call.
+    #[error("plugin `{plugin}` ({hook}): stopped by {}", signal.name())]
+    Interrupted {
+        /// The plugin.
+        plugin: String,
+        /// Hook and stage.
+        hook: String,
+        /// The signal.
+        signal: crate::interrupt::Signal,
     },
     /// The plugin exceeded its memory cap.
     #[error(

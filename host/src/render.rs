@@ -123,7 +123,7 @@ impl Renderer {
                     path: path.to_path_buf(),
                     error,
                 })?;
-                self.render_template_text(path, &source)
+                self.render_template_text(path, crate::source_text::strip_bom(&source))
             }
             SourceKind::Jsonnet => {
                 let json = jsonnet::evaluate(path, &self.functions, &self.ext_str, &self.ext_code)?;

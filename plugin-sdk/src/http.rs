@@ -103,6 +103,7 @@ pub fn send(
                 .map_err(|e| format!("cannot write the request body: {e:?}"))?;
         }
     }
+    let describe = |code| describe(code, url);
     let future = outgoing_handler::handle(request, None).map_err(describe)?;
     OutgoingBody::finish(outgoing, None).map_err(describe)?;
     future.subscribe().block();
@@ -141,12 +142,28 @@ pub fn send(
     })
 }
 
-fn describe(code: ErrorCode) -> String {
+/// The error in words, naming the request (`{code:?}` read "ErrorCode::ConnectionReadTimeout").
+fn describe(code: ErrorCode, url: &str) -> String {
     match code {
         ErrorCode::HttpRequestDenied => {
             "request denied by ristretto: the host is not in this plugin's allow.http, or it is an address plugins never reach (ristretto's warning says which)".to_owned()
         }
-        other => format!("request failed: {other:?}"),
+        ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout => format!(
+            "HTTP request to {url} timed out (ristretto ends a plugin's requests with its call, at limits.timeout)"
+        ),
+        ErrorCode::DnsTimeout | ErrorCode::DnsError(_) => {
+            format!("HTTP request to {url} failed: the host name could not be resolved")
+        }
+        ErrorCode::ConnectionRefused => {
+            format!("HTTP request to {url} failed: the connection was refused")
+        }
+        ErrorCode::ConnectionTerminated => {
+            format!("HTTP request to {url} failed: the connection was closed before an answer")
+        }
+        other => format!("HTTP request to {url} failed: {other:?}"),
     }
 }
 

@@ -249,3 +249,62 @@ async fn sigint_stops_a_fleet_with_a_summary_of_what_ran_and_what_never_started(
         "{table}"
     );
 }
+
+/// Starts a gated deploy of TAG=2 to the CODE_DEPLOY service and SIGKILLs it while its gates
+/// decide at READY: the deployment stays in flight with nobody deciding.
+fn kill_while_the_gates_decide_at_ready(context: &TestContext) {
+    context.write(
+        "ecspresso.yml",
+        &web_config(&scripted_gate(
+            "{pending_polls: 100000, pending_at: [before-traffic-shift]}",
+        )),
+    );
+    let (mut child, lines) = start_deploy(context);
+    read_until(&lines, "running before-traffic-shift gates");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait");
+}
+
+#[tokio::test]
+async fn after_sigkill_at_codedeploy_ready_a_rerun_of_the_same_revision_resumes_it() {
+    let context = crate::codedeploy::codedeploy_service(true, 0).await;
+    kill_while_the_gates_decide_at_ready(&context);
+    let registered = context.calls("RegisterTaskDefinition").len();
+    let created = context.calls("CreateDeployment").len();
+    context.write("ecspresso.yml", &web_config(&scripted_gate("{}")));
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_success(&output);
+    let stderr = crate::support::text(&output.stderr);
+    assert!(
+        stderr.contains("resuming it instead of starting another"),
+        "{stderr}"
+    );
+    assert_eq!(
+        context.calls("RegisterTaskDefinition").len(),
+        registered,
+        "the rerun registered nothing"
+    );
+    assert_eq!(
+        context.calls("CreateDeployment").len(),
+        created,
+        "the rerun created no deployment"
+    );
+    assert_eq!(context.calls("ContinueDeployment").len(), 1);
+    assert!(runs(&context.service("web").await, "web:2"));
+}
+
+#[tokio::test]
+async fn after_sigkill_at_codedeploy_ready_a_rerun_of_another_revision_replaces_it() {
+    let context = crate::codedeploy::codedeploy_service(true, 0).await;
+    kill_while_the_gates_decide_at_ready(&context);
+    context.write("ecspresso.yml", &web_config(&scripted_gate("{}")));
+    let output = context.run(&["deploy"], &[("TAG", "3")]);
+    assert_success(&output);
+    let stderr = crate::support::text(&output.stderr);
+    assert!(
+        stderr.contains("brings another task definition: stopping it with rollback"),
+        "{stderr}"
+    );
+    assert_eq!(context.calls("StopDeployment").len(), 1);
+    assert!(runs(&context.service("web").await, "web:3"));
+}

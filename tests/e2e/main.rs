@@ -4,8 +4,10 @@
 //! state with an independent SDK client. See tests/README.md.
 
 mod autoscaling;
+mod bad_input;
 mod bluegreen;
 mod codedeploy;
+mod deadlines;
 mod deploy;
 mod emulator;
 mod faults;
@@ -18,6 +20,7 @@ mod lifecycle;
 mod lookups;
 mod lookups_tf;
 mod output;
+mod overreach;
 mod plugins;
 mod register_roundtrip;
 mod run;

@@ -233,6 +233,7 @@ pub fn run(
     let json = args.output == FleetFormat::Json;
     let color = globals.color && !json;
     runtime.block_on(async {
+        crate::interrupt::watch();
         let mut clients_by_region: BTreeMap<Option<String>, crate::aws::Clients> = BTreeMap::new();
         let mut prefixes = Vec::new();
         for name in loaded.keys() {
@@ -272,6 +273,8 @@ pub fn run(
                 context.region = clients.region.clone().unwrap_or_default();
             }
             let timeout = service.config.file.timeout;
+            plugins.set_command_deadline(std::time::Instant::now() + timeout);
+            crate::aws::retry::set_deadline(std::time::Instant::now() + timeout);
             apps.insert(
                 name,
                 App {

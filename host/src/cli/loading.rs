@@ -258,6 +258,10 @@ where
     let sink = crate::output::TerminalSink::new(*logger);
     let timeout = config.file.timeout;
     runtime.block_on(async {
+        crate::interrupt::watch();
+        let deadline = std::time::Instant::now() + timeout;
+        plugins.set_command_deadline(deadline);
+        crate::aws::retry::set_deadline(deadline);
         let clients = crate::aws::Clients::load_with(
             config.file.region.as_deref(),
             globals.assume_role_arn.as_deref(),

@@ -79,16 +79,21 @@ impl LoadedConfig {
             "express_definition" => self.express_definition_path(),
             _ => None,
         };
-        if path.exists() || configured.as_deref() != Some(path) {
+        if path.is_file() || configured.as_deref() != Some(path) {
             return Ok(());
         }
+        let why = crate::source_text::not_a_readable_file(path);
+        if why.is_none() && path.exists() {
+            return Ok(());
+        }
+        let why = why.unwrap_or_else(|| "does not exist".to_owned());
         let config = self.path.display();
         let location = std::fs::read_to_string(&self.path)
             .ok()
             .and_then(|text| super::find_key_line(&text, key))
             .map_or_else(|| config.to_string(), |line| format!("{config}:{line}"));
         Err(format!(
-            "{location}: `{key}`: {} does not exist (paths are relative to the config file's directory)",
+            "{location}: `{key}`: {} {why} (paths are relative to the config file's directory)",
             path.display()
         ))
     }
@@ -109,17 +114,24 @@ pub fn find_config_file(explicit: Option<&Path>, dir: &Path) -> Result<PathBuf, 
     if let Some(path) = explicit {
         return Ok(path.to_path_buf());
     }
-    DEFAULT_CONFIG_NAMES
-        .iter()
-        .map(|name| dir.join(name))
-        .find(|candidate| candidate.is_file())
-        .ok_or_else(|| Error::NotFound {
-            dir: if dir.as_os_str().is_empty() {
-                std::env::current_dir().unwrap_or_default()
-            } else {
-                dir.to_path_buf()
-            },
-        })
+    for candidate in DEFAULT_CONFIG_NAMES.iter().map(|name| dir.join(name)) {
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        if let Some(why) = crate::source_text::not_a_readable_file(&candidate) {
+            return Err(Error::NotAFile {
+                path: candidate,
+                why,
+            });
+        }
+    }
+    Err(Error::NotFound {
+        dir: if dir.as_os_str().is_empty() {
+            std::env::current_dir().unwrap_or_default()
+        } else {
+            dir.to_path_buf()
+        },
+    })
 }
 
 /// Reads and resolves the config file at `path`.
@@ -135,6 +147,7 @@ pub fn load_config(
         path: path.to_path_buf(),
         error,
     })?;
+    let source = crate::source_text::strip_bom(&source).to_owned();
     let kind = config_kind(path);
     let (rendered, value) = match kind {
         ConfigKind::Yaml => {
@@ -181,7 +194,25 @@ pub fn load_config(
 
     if let Some(serde_json::Value::Array(entries)) = object.get("plugins") {
         for (index, entry) in entries.iter().enumerate() {
+            // A WebAssembly plugin runs with exactly its grants and limits: a misspelt
+            // `allow:` or `limits:` key would run it without them, so it is an error; built-in
+            // entries keep ecspresso's leniency (a warning).
+            let webassembly = ["path", "url", "oci"]
+                .iter()
+                .any(|k| entry.get(k).is_some());
             for problem in plugin_entry_problems(entry) {
+                if webassembly && problem.unknown_key {
+                    let message = format!(
+                        "{}: a WebAssembly plugin's entry must be spelt exactly, or the plugin would run without the grants or limits meant for it",
+                        problem.message.replace(" is ignored", "")
+                    );
+                    return Err(Error::Syntax {
+                        path: path.to_path_buf(),
+                        line: find_key_line(&rendered, &problem.key).unwrap_or(1),
+                        column: 1,
+                        message: format!("plugins[{index}]: {message}"),
+                    });
+                }
                 warnings.push(Warning {
                     message: format!(
                         "{}: plugins[{index}]: {}",
@@ -253,6 +284,14 @@ pub(super) fn config_kind(path: &Path) -> ConfigKind {
 }
 
 fn parse_yaml(path: &Path, text: &str) -> Result<serde_json::Value, Error> {
+    crate::source_text::check_nesting(text, crate::source_text::MAX_NESTING).map_err(
+        |too_deep| Error::Syntax {
+            path: path.to_path_buf(),
+            line: too_deep.line,
+            column: too_deep.column,
+            message: format!("invalid YAML: {too_deep}"),
+        },
+    )?;
     let value: serde_json::Value = serde_yaml_ng::from_str(text).map_err(|err| {
         let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
         Error::Syntax {
@@ -378,6 +417,8 @@ const LIMIT_KEYS: [&str; 3] = ["timeout", "gate_timeout", "memory"];
 struct PluginEntryProblem {
     key: String,
     message: String,
+    /// An unknown key (rather than a questionable value).
+    unknown_key: bool,
 }
 
 /// Keys a plugin entry, its `allow:` or its `limits:` do not have (a misspelt `allow` would
@@ -395,6 +436,7 @@ fn plugin_entry_problems(entry: &serde_json::Value) -> Vec<PluginEntryProblem> {
             problems.push(PluginEntryProblem {
                 key: key.clone(),
                 message: format!("unknown key `{at}{key}` is ignored{hint}"),
+                unknown_key: true,
             });
         }
     };
@@ -413,6 +455,7 @@ fn plugin_entry_problems(entry: &serde_json::Value) -> Vec<PluginEntryProblem> {
         })
     {
         problems.push(PluginEntryProblem {
+            unknown_key: false,
             key: "secrets".to_owned(),
             message: format!(
                 "allow.secrets `{secret}` names no source and grants nothing: write `env:{secret}`, `ssm:/path` or `secretsmanager:name`"

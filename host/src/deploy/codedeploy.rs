@@ -5,6 +5,7 @@
 mod appspec;
 mod follow;
 mod group;
+mod in_flight;
 
 use serde_json::{Value, json};
 
@@ -13,6 +14,7 @@ pub use follow::{
     continue_deployment, follow, follow_rollback_of, rollback_deployment_of, stop_with_rollback,
 };
 pub use group::{Group, find as find_group, find_with as find_group_with};
+pub use in_flight::{InFlight, converge as converge_in_flight};
 
 use aws_sdk_codedeploy::types::{
     AppSpecContent, AutoRollbackConfiguration, AutoRollbackEvent, DeploymentStatus,

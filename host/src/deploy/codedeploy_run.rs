@@ -39,6 +39,88 @@ pub(super) async fn deploy(
         Some(short_task_definition(task_definition).to_owned()),
         json!({"deployment_id": id}),
     );
+    follow_to_the_end(
+        app,
+        service,
+        group,
+        service_json,
+        task_definition,
+        previous,
+        &id,
+        options,
+    )
+    .await
+}
+
+/// Resumes the group's deployment in flight when it brings the task definition this deploy
+/// would register (a killed run left it, usually at READY), or stops it with rollback when it
+/// brings another (see `codedeploy::converge_in_flight`). Returns the task definition when the
+/// deploy was completed by resuming; `None` when the deploy goes on as usual. Nothing is
+/// registered before this.
+pub(super) async fn resume_in_flight(
+    app: &App<'_>,
+    service: &str,
+    (group, local_service, remote): (
+        &Option<Group>,
+        Option<&crate::definition::Definition>,
+        &aws_sdk_ecs::types::Service,
+    ),
+    options: DeployOptions,
+) -> Result<Option<String>, Error> {
+    let Some(group) = group else {
+        return Ok(None);
+    };
+    let service_json = &super::strategy::service_json(local_service, remote)?;
+    let wanted = match (options.task_definition, app.config.task_definition_path()) {
+        (super::TaskDefinitionSource::Register, Some(path)) => {
+            Some(app.load_task_definition(&path)?.value)
+        }
+        _ => None,
+    };
+    let codedeploy::InFlight::Resume {
+        id,
+        task_definition,
+    } = codedeploy::converge_in_flight(app, service, group, wanted.as_ref(), options.dry_run)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if options.dry_run {
+        app.info("DRY RUN OK");
+        return Ok(Some(task_definition));
+    }
+    app.update_context(|c| {
+        c.revision = Some(short_task_definition(&task_definition).to_owned());
+    });
+    let previous = super::describe::primary_task_definition(remote);
+    follow_to_the_end(
+        app,
+        service,
+        group,
+        service_json,
+        &task_definition,
+        previous.as_deref(),
+        &id,
+        options,
+    )
+    .await?;
+    Ok(Some(task_definition))
+}
+
+/// Follows CodeDeploy deployment `id` as `options.wait` says (gates at READY and while
+/// baking), then runs the post-deploy gates.
+#[allow(clippy::too_many_arguments)]
+async fn follow_to_the_end(
+    app: &App<'_>,
+    service: &str,
+    group: &Group,
+    service_json: &Value,
+    task_definition: &str,
+    previous: Option<&str>,
+    id: &str,
+    options: DeployOptions,
+) -> Result<(), Error> {
+    let id = id.to_owned();
     let Some(until) = options.wait else {
         app.info(format!(
             "CodeDeploy deployment {id} started; not waiting (--no-wait)"

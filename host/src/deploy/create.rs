@@ -105,6 +105,11 @@ pub async fn create(
         app.info("DRY RUN OK");
         return Ok(task_definition);
     }
+    // A client token makes a retried CreateService create the service once (see aws::retry).
+    let builder = match builder.get_client_token() {
+        Some(_) => builder,
+        None => builder.client_token(crate::aws::retry::client_token()),
+    };
     builder
         .send()
         .await

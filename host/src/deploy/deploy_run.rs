@@ -170,6 +170,14 @@ async fn deploy_service(
             super::pause_hook::GATED_STAGE
         ));
     }
+    // A deployment a stopped run left in flight is resumed or replaced before anything is
+    // registered (CodeDeploy takes one deployment per group at a time).
+    let in_flight = (&group, local_service.as_ref(), &remote);
+    if let Some(done) =
+        super::codedeploy_run::resume_in_flight(app, &service_name, in_flight, options).await?
+    {
+        return Ok(done);
+    }
     // After the checks that need no writes (definitions, wait target, CodeDeploy group), so a
     // definition error is not preceded by a gate's verdict; before anything is written.
     gates::run(app, crate::plugins::Stage::PreDeploy).await?;
@@ -264,7 +272,11 @@ async fn deploy_service(
         return Ok(task_definition);
     }
 
-    let service_arn = remote.service_arn().unwrap_or_default().to_owned();
+    let service_arn = remote.service_arn().map(str::to_owned).ok_or_else(|| {
+        Error::Invalid(format!(
+            "service {service_name} was described without its ARN"
+        ))
+    })?;
     apply_tags(app, &service_arn, &tag_changes, &mut applied).await?;
 
     if needs_update {
@@ -276,6 +288,10 @@ async fn deploy_service(
             .send()
             .await
             .map_err(|err| aws_error("UpdateService", &err, &applied))?;
+        applied.push(format!(
+            "service {service_name} updated to {}",
+            short_task_definition(&task_definition)
+        ));
         app.notify(
             EventKind::ServiceUpdated,
             &format!(
@@ -320,14 +336,20 @@ async fn deploy_service(
             gates::warn_unattended(app, strategy, None);
         }
         Some(until) => {
-            let rollback = wait(app, &service_name, until, started).await?;
+            let rollback = wait(app, &service_name, until, started)
+                .await
+                .map_err(|err| with_applied(err, &applied))?;
             if until.is_intermediate() && rollback.is_none() {
                 gates::warn_unattended(app, strategy, Some(until));
                 return Ok(task_definition);
             }
-            confirm_primary(app, &service_name, &task_definition, rollback).await?;
+            confirm_primary(app, &service_name, &task_definition, rollback)
+                .await
+                .map_err(|err| with_applied(err, &applied))?;
             let previous = primary_task_definition(&remote);
-            gates::post_deploy(app, &service_name, &task_definition, previous.as_deref()).await?;
+            gates::post_deploy(app, &service_name, &task_definition, previous.as_deref())
+                .await
+                .map_err(|err| with_applied(err, &applied))?;
         }
     }
     Ok(task_definition)
@@ -360,14 +382,16 @@ fn attributes_differ(local: &Value, remote: &Service, ignored: &[String]) -> Res
         }
         value
     };
-    let local = strip(super::diff::service_for_diff(
-        local.clone(),
+    let remote =
+        super::diff::without_kept_when_omitted(local, super::diff::remote_service_json(remote)?);
+    let remote = strip(super::diff::service_for_diff(
+        remote,
         ignored,
         false,
         code_deploy,
     ));
-    let remote = strip(super::diff::service_for_diff(
-        super::diff::remote_service_json(remote)?,
+    let local = strip(super::diff::service_for_diff(
+        local.clone(),
         ignored,
         false,
         code_deploy,

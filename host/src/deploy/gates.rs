@@ -76,6 +76,12 @@ async fn mark_rejected(app: &App<'_>, stage: &str, plugin: &str) {
     let Some(revision) = app.context().revision else {
         return;
     };
+    if app.plugins.gate_faulted(plugin, stage) {
+        app.info(format!(
+            "{revision} is not marked {REJECTED_TAG}: the {stage} gate of plugin `{plugin}` failed with a plugin error, not a verdict on the release"
+        ));
+        return;
+    }
     let arn = match app
         .clients
         .ecs

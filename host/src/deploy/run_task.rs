@@ -197,6 +197,11 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
         app.info("DRY RUN OK");
         return Ok(Vec::new());
     }
+    // A client token makes a retried RunTask start its tasks once (see aws::retry).
+    let request = match &options.client_token {
+        Some(_) => request,
+        None => request.client_token(crate::aws::retry::client_token()),
+    };
     let output = request
         .send()
         .await

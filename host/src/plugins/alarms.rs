@@ -1,6 +1,7 @@
 //! The `alarms` host import: CloudWatch DescribeAlarms made by the host with its own
 //! credentials, for alarm names the plugin's `allow.alarms` grants (exact or `prefix*`). Plugins
-//! call it synchronously; the host blocks on the async SDK call through the runtime handle.
+//! call it synchronously; the host runs the SDK call on the command's runtime (whose HTTP
+//! connections it shares) and awaits it from the plugin call's own runtime.
 
 use super::bindings::ristretto::plugin::alarms::AlarmState;
 
@@ -35,7 +36,7 @@ impl AlarmReader {
     }
 
     /// The states of `names`; every name must be allowed.
-    pub fn states(&self, names: &[String]) -> Result<Vec<AlarmState>, String> {
+    pub async fn states(&self, names: &[String]) -> Result<Vec<AlarmState>, String> {
         if let Some(denied) = names.iter().find(|n| !self.allows(n)) {
             return Err(format!(
                 "alarm `{denied}` is not allowed; add it to the plugin's allow.alarms"
@@ -46,12 +47,17 @@ impl AlarmReader {
             .describe_alarms()
             .set_alarm_names(Some(names.to_vec()))
             .send();
-        let output = self.handle.block_on(request).map_err(|err| {
-            format!(
-                "DescribeAlarms failed: {}",
-                crate::aws::describe_error(&err)
-            )
-        })?;
+        let output = self
+            .handle
+            .spawn(request)
+            .await
+            .map_err(|err| format!("DescribeAlarms did not finish: {err}"))?
+            .map_err(|err| {
+                format!(
+                    "DescribeAlarms failed: {}",
+                    crate::aws::describe_error(&err)
+                )
+            })?;
         Ok(output
             .metric_alarms()
             .iter()

@@ -17,6 +17,23 @@ use super::secrets::SecretStore;
 /// Receives a plugin's log records: (level, message).
 pub type LogSink = Arc<dyn Fn(log::Level, &str) + Send + Sync>;
 
+/// Log records one call may write; the rest are counted and summarized in one line at the end
+/// of the call (one 3 s call once wrote 188 MiB of log).
+const MAX_LOG_RECORDS: usize = 200;
+/// Bytes of log one call may write.
+const MAX_LOG_BYTES: usize = 64 << 10;
+/// Longest single record kept, in characters.
+const MAX_RECORD_CHARS: usize = 4096;
+
+/// What one call has logged, against the caps.
+#[derive(Debug, Default)]
+struct LogBudget {
+    records: usize,
+    bytes: usize,
+    dropped_records: usize,
+    dropped_bytes: usize,
+}
+
 /// Store data of one plugin call.
 pub struct HostState {
     wasi: WasiCtx,
@@ -27,6 +44,7 @@ pub struct HostState {
     pub limiter: MemoryLimiter,
     secrets: Arc<SecretStore>,
     log: LogSink,
+    log_budget: LogBudget,
     alarms: Option<Arc<AlarmReader>>,
 }
 
@@ -47,7 +65,24 @@ impl HostState {
             limiter,
             secrets,
             log,
+            log_budget: LogBudget::default(),
             alarms,
+        }
+    }
+
+    /// Says in one line how much log output the caps dropped during this call, if any.
+    pub fn report_dropped_logs(&self) {
+        let budget = &self.log_budget;
+        if budget.dropped_records > 0 {
+            (self.log)(
+                log::Level::Warn,
+                &format!(
+                    "{} more log records ({} bytes) from this call were dropped: a call may log {MAX_LOG_RECORDS} records or {} KiB",
+                    budget.dropped_records,
+                    budget.dropped_bytes,
+                    MAX_LOG_BYTES >> 10
+                ),
+            );
         }
     }
 }
@@ -75,7 +110,15 @@ impl types::Host for HostState {}
 
 impl log::Host for HostState {
     fn write(&mut self, level: log::Level, message: String) {
-        let message: String = message.chars().take(4096).collect();
+        let message: String = message.chars().take(MAX_RECORD_CHARS).collect();
+        let budget = &mut self.log_budget;
+        if budget.records >= MAX_LOG_RECORDS || budget.bytes + message.len() > MAX_LOG_BYTES {
+            budget.dropped_records += 1;
+            budget.dropped_bytes += message.len();
+            return;
+        }
+        budget.records += 1;
+        budget.bytes += message.len();
         (self.log)(level, &message);
     }
 }
@@ -87,9 +130,9 @@ impl secrets::Host for HostState {
 }
 
 impl alarms::Host for HostState {
-    fn states(&mut self, names: Vec<String>) -> Result<Vec<alarms::AlarmState>, String> {
+    async fn states(&mut self, names: Vec<String>) -> Result<Vec<alarms::AlarmState>, String> {
         match &self.alarms {
-            Some(reader) => reader.states(&names),
+            Some(reader) => reader.states(&names).await,
             None => {
                 Err("alarm states need AWS access, which this command does not have".to_owned())
             }

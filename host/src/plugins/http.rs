@@ -9,7 +9,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
@@ -35,14 +35,29 @@ impl AllowRule {
                 "allow.http entry `{entry}` must be a host, optionally with a port"
             ));
         }
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((host, port)) if !host.contains(':') || host.starts_with('[') => {
-                let port = port
-                    .parse()
-                    .map_err(|_| format!("allow.http entry `{entry}` has an invalid port"))?;
-                (host, Some(port))
+        let invalid_port = || format!("allow.http entry `{entry}` has an invalid port");
+        let (host, port) = if let Some(bracketed) = rest.strip_prefix('[') {
+            // An IPv6 literal, as in a URL: `[::1]` or `[::1]:8080`.
+            let (address, after) = bracketed.split_once(']').ok_or_else(|| {
+                format!("allow.http entry `{entry}`: an IPv6 address needs its closing `]`")
+            })?;
+            let port = match after {
+                "" => None,
+                _ => Some(
+                    after
+                        .strip_prefix(':')
+                        .and_then(|p| p.parse().ok())
+                        .ok_or_else(invalid_port)?,
+                ),
+            };
+            (address, port)
+        } else {
+            match rest.rsplit_once(':') {
+                Some((host, port)) if !host.contains(':') => {
+                    (host, Some(port.parse().map_err(|_| invalid_port())?))
+                }
+                _ => (rest, None),
             }
-            _ => (rest, None),
         };
         let host = host
             .trim_start_matches('[')
@@ -73,6 +88,36 @@ impl AllowRule {
             host == self.host
         };
         host_ok && self.port.is_none_or(|p| p == port)
+    }
+}
+
+/// The first `http://` or `https://` URL among the strings of `config` (a plugin's settings)
+/// whose host and port no rule of `rules` covers.
+pub fn first_uncovered_url(config: &serde_json::Value, rules: &[AllowRule]) -> Option<String> {
+    match config {
+        serde_json::Value::String(text) => {
+            let uri: http::Uri = text.parse().ok()?;
+            let scheme = uri.scheme_str()?;
+            if scheme != "http" && scheme != "https" {
+                return None;
+            }
+            let host = uri
+                .host()?
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_ascii_lowercase();
+            let port = uri
+                .port_u16()
+                .unwrap_or(if scheme == "http" { 80 } else { 443 });
+            (!rules.iter().any(|r| r.matches(&host, port))).then(|| text.clone())
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .find_map(|item| first_uncovered_url(item, rules)),
+        serde_json::Value::Object(map) => map
+            .values()
+            .find_map(|value| first_uncovered_url(value, rules)),
+        _ => None,
     }
 }
 
@@ -176,8 +221,8 @@ fn is_internal(ip: IpAddr) -> bool {
 pub struct HttpPolicy {
     /// Parsed `allow.http`.
     pub rules: Arc<Vec<AllowRule>>,
-    /// Upper bound for connect and response timeouts (the hook's deadline).
-    pub timeout: Duration,
+    /// When the plugin call ends: connect and response timeouts never reach past it.
+    pub deadline: Instant,
     /// Called with each refusal (to log it in the plugin's name).
     pub on_denied: Arc<dyn Fn(&Denial) + Send + Sync>,
 }
@@ -202,7 +247,7 @@ impl WasiHttpHooks for HttpPolicy {
         drop(fut);
         let rules = self.rules.clone();
         let on_denied = self.on_denied.clone();
-        let limit = self.timeout;
+        let limit = self.deadline.saturating_duration_since(Instant::now());
         Box::new(async move {
             let uri = request.uri();
             let host = uri.host().unwrap_or_default().to_owned();
@@ -293,6 +338,27 @@ mod tests {
         assert!(AllowRule::parse("*").is_err(), "never every host");
         assert!(AllowRule::parse("api.*.com").is_err());
         assert!(AllowRule::parse("*.example.com").is_ok());
+        for ipv6 in ["[::1]", "[::1]:8080", "::1", "http://[::1]:8080/"] {
+            let rule = AllowRule::parse(ipv6).unwrap_or_else(|e| panic!("{ipv6}: {e}"));
+            assert!(rule.literal && rule.matches("::1", 8080), "{ipv6}");
+        }
+        assert!(!AllowRule::parse("[::1]:8080").unwrap().matches("::1", 80));
+        assert!(AllowRule::parse("[::1").is_err());
+        let rules = vec![AllowRule::parse("health.internal:8080").unwrap()];
+        let covered = serde_json::json!({"urls": ["http://health.internal:8080/ok"], "n": 3});
+        assert_eq!(first_uncovered_url(&covered, &rules), None);
+        let other = serde_json::json!({"urls": ["http://health.internal:8080/ok", "https://elsewhere.example/x"]});
+        assert_eq!(
+            first_uncovered_url(&other, &rules).as_deref(),
+            Some("https://elsewhere.example/x")
+        );
+        let wrong_port = serde_json::json!({"url": "http://health.internal/ok"});
+        assert!(first_uncovered_url(&wrong_port, &rules).is_some());
+        assert_eq!(
+            first_uncovered_url(&serde_json::json!({"note": "see docs"}), &rules),
+            None
+        );
+        assert!(AllowRule::parse("[::1]x").is_err());
         assert!(
             is_internal("10.1.2.3".parse().unwrap()) && is_internal("192.168.0.1".parse().unwrap())
         );

@@ -4,7 +4,7 @@
 //! memory, bad output) turned into an error naming the plugin and the hook.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use wasmtime::Store;
@@ -12,14 +12,24 @@ use wasmtime::Store;
 use super::Error;
 use super::bindings::{Plugin, PluginInfo, PluginPre};
 use super::cache::{self, Origin};
+use super::call::{CallEnd, CallJob};
 use super::host::{HostState, LogSink};
 use super::http::{AllowRule, HttpPolicy};
 use super::limits::{Hook, Limits, MemoryLimiter};
-use super::runtime::{Runtime, TICK};
+use super::runtime::Runtime;
 use super::secrets::SecretStore;
 
 /// Largest string a hook may return (definitions, function results).
 pub const MAX_OUTPUT: usize = 4 << 20;
+
+/// What a call did besides its result.
+#[derive(Debug, Clone, Default)]
+pub struct CallReport {
+    /// Peak linear memory, in bytes.
+    pub peak: usize,
+    /// The requests `allow.http` refused, as the warnings put them.
+    pub denials: Vec<String>,
+}
 
 /// A plugin ready to be called.
 pub struct LoadedPlugin {
@@ -132,7 +142,7 @@ impl LoadedPlugin {
             log: spec.log,
             alarms: None,
         };
-        plugin.info = plugin.call(Hook::Info, "info", |p, s| p.call_info(s))?;
+        plugin.info = plugin.call(Hook::Info, "info", async |p, s| p.call_info(s).await)?;
         if spec_name_defaulted(&plugin.name, path) && !plugin.info.name.is_empty() {
             plugin.name = plugin.info.name.clone();
         }
@@ -157,12 +167,11 @@ impl LoadedPlugin {
 
     /// Calls a hook in a fresh instance under the hook's limits. `what` names the hook and
     /// stage/event in messages ("notify, deploy-succeeded").
-    pub fn call<R>(
-        &self,
-        hook: Hook,
-        what: &str,
-        f: impl FnOnce(&Plugin, &mut Store<HostState>) -> wasmtime::Result<R>,
-    ) -> Result<R, Error> {
+    pub fn call<R, F>(&self, hook: Hook, what: &str, f: F) -> Result<R, Error>
+    where
+        R: Send + 'static,
+        F: AsyncFnOnce(&Plugin, &mut Store<HostState>) -> wasmtime::Result<R> + Send + 'static,
+    {
         self.call_measured(hook, what, f).map(|(result, _)| result)
     }
 
@@ -176,24 +185,65 @@ impl LoadedPlugin {
         &self.runtime.engine
     }
 
+    /// Its `allow.http` rules.
+    pub fn rules(&self) -> &[AllowRule] {
+        &self.rules
+    }
+
+    /// The runtime it shares with the other plugins of the command.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
     /// Like `call`, also returning the peak linear memory in bytes.
-    pub fn call_measured<R>(
+    pub fn call_measured<R, F>(&self, hook: Hook, what: &str, f: F) -> Result<(R, usize), Error>
+    where
+        R: Send + 'static,
+        F: AsyncFnOnce(&Plugin, &mut Store<HostState>) -> wasmtime::Result<R> + Send + 'static,
+    {
+        self.call_reporting(hook, what, f)
+            .map(|(result, report)| (result, report.peak))
+    }
+
+    /// Like `call`, also reporting the peak memory and the requests `allow.http` refused.
+    ///
+    /// The call runs on its own thread, in a fresh store, and ends at its deadline whatever
+    /// the guest does: epoch interruption stops guest code, and the host calls it may be
+    /// blocked in (WASI sleep and poll, outbound HTTP) are async futures that are dropped at
+    /// the deadline. The deadline is the hook's limit, or the command's `timeout` when that
+    /// comes first. Except for notifications (which must still go out after a signal), a
+    /// SIGINT/SIGTERM received meanwhile ends the wait at once with `Error::Interrupted`.
+    pub fn call_reporting<R, F>(
         &self,
         hook: Hook,
         what: &str,
-        f: impl FnOnce(&Plugin, &mut Store<HostState>) -> wasmtime::Result<R>,
-    ) -> Result<(R, usize), Error> {
-        let deadline = self.limits.deadline(hook);
+        f: F,
+    ) -> Result<(R, CallReport), Error>
+    where
+        R: Send + 'static,
+        F: AsyncFnOnce(&Plugin, &mut Store<HostState>) -> wasmtime::Result<R> + Send + 'static,
+    {
+        let own_limit = self.limits.deadline(hook);
+        let started = Instant::now();
+        let own_deadline = started + own_limit;
+        let command_deadline = self.runtime.command_deadline();
+        let by_command = command_deadline.is_some_and(|d| d < own_deadline);
+        let deadline = command_deadline.map_or(own_deadline, |d| d.min(own_deadline));
         let name = self.name.clone();
         let denied_log = self.log.clone();
+        let denials = Arc::new(Mutex::new(Vec::new()));
+        let denied = denials.clone();
         let policy = HttpPolicy {
             rules: self.rules.clone(),
-            timeout: deadline,
+            deadline,
             on_denied: Arc::new(move |denial| {
                 denied_log(
                     super::bindings::ristretto::plugin::log::Level::Warn,
                     &denial.to_string(),
                 );
+                if let Ok(mut list) = denied.lock() {
+                    list.push(denial.to_string());
+                }
             }),
         };
         let state = HostState::new(
@@ -203,43 +253,77 @@ impl LoadedPlugin {
             self.log.clone(),
             self.alarms.clone(),
         );
-        let mut store = Store::new(&self.runtime.engine, state);
-        store.limiter(|state| &mut state.limiter);
-        let ticks = (deadline.as_millis() / TICK.as_millis()).max(1);
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
-        store.epoch_deadline_trap();
-        let result = self
-            .pre
-            .instantiate(&mut store)
-            .and_then(|instance| f(&instance, &mut store));
-        let peak = store.data().limiter.peak;
-        result.map(|r| (r, peak)).map_err(|err| {
-            let hook_label = what.to_owned();
-            if store.data().limiter.exceeded {
-                return Error::MemoryLimit {
+        let job = CallJob {
+            engine: self.runtime.engine.clone(),
+            pre: self.pre.clone(),
+            state,
+            deadline,
+        };
+        let cancellable = hook != Hook::Notify;
+        let label = what.to_owned();
+        let timeout = || {
+            if by_command {
+                Error::CommandTimeout {
                     plugin: name.clone(),
-                    hook: hook_label,
+                    hook: label.clone(),
+                }
+            } else {
+                Error::Timeout {
+                    plugin: name.clone(),
+                    hook: label.clone(),
+                    limit: crate::config::format_duration(own_limit),
+                }
+            }
+        };
+        match job.run(f, cancellable) {
+            CallEnd::Finished {
+                result: Ok(value),
+                peak,
+                ..
+            } => Ok((
+                value,
+                CallReport {
+                    peak,
+                    denials: denials.lock().map(|l| l.clone()).unwrap_or_default(),
+                },
+            )),
+            CallEnd::Finished {
+                result: Err(err),
+                exceeded,
+                ..
+            } => Err(if exceeded {
+                Error::MemoryLimit {
+                    plugin: name.clone(),
+                    hook: label.clone(),
                     limit_mib: self.limits.memory >> 20,
-                };
-            }
-            match err.downcast_ref::<wasmtime::Trap>() {
-                Some(wasmtime::Trap::Interrupt) => Error::Timeout {
-                    plugin: name.clone(),
-                    hook: hook_label,
-                    limit: crate::config::format_duration(deadline),
-                },
-                Some(trap) => Error::Trap {
-                    plugin: name.clone(),
-                    hook: hook_label,
-                    detail: describe_trap(*trap),
-                },
-                None => Error::Trap {
-                    plugin: name.clone(),
-                    hook: hook_label,
-                    detail: root_cause(&err),
-                },
-            }
-        })
+                }
+            } else {
+                match err.downcast_ref::<wasmtime::Trap>() {
+                    Some(wasmtime::Trap::Interrupt) => timeout(),
+                    Some(trap) => Error::Trap {
+                        plugin: name.clone(),
+                        hook: label.clone(),
+                        detail: describe_trap(*trap),
+                    },
+                    None => Error::Trap {
+                        plugin: name.clone(),
+                        hook: label.clone(),
+                        detail: root_cause(&err),
+                    },
+                }
+            }),
+            CallEnd::DeadlinePassed => Err(timeout()),
+            CallEnd::Cancelled(signal) => Err(Error::Interrupted {
+                plugin: name.clone(),
+                hook: label.clone(),
+                signal,
+            }),
+            CallEnd::Lost(detail) => Err(Error::Trap {
+                plugin: name.clone(),
+                hook: label.clone(),
+                detail,
+            }),
+        }
     }
 
     /// Checks a string a hook returned.

@@ -4,9 +4,9 @@
 //! configured, so commands without plugins pay nothing.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
@@ -25,6 +25,9 @@ pub struct Runtime {
     pub linker: Linker<HostState>,
     /// Compiled-component cache directory, if any.
     pub cache_dir: Option<PathBuf>,
+    /// When the command's `timeout` runs out, once the command has started: no plugin call
+    /// outlives it.
+    command_deadline: Mutex<Option<Instant>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -32,12 +35,13 @@ impl Runtime {
     /// Builds the engine and linker and starts the ticker.
     pub fn new(cache_dir: Option<PathBuf>) -> wasmtime::Result<Self> {
         let mut config = Config::new();
+        // Calls are async (see `call.rs`) so that host calls can be dropped at the deadline.
         config.epoch_interruption(true);
         config.max_wasm_stack(1 << 20);
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
         let stop = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.clone();
@@ -55,8 +59,21 @@ impl Runtime {
             engine,
             linker,
             cache_dir,
+            command_deadline: Mutex::new(None),
             stop,
         })
+    }
+
+    /// Bounds every later plugin call by the command's deadline.
+    pub fn set_command_deadline(&self, deadline: Instant) {
+        if let Ok(mut slot) = self.command_deadline.lock() {
+            *slot = Some(deadline);
+        }
+    }
+
+    /// The command's deadline, once set.
+    pub fn command_deadline(&self) -> Option<Instant> {
+        self.command_deadline.lock().ok().and_then(|slot| *slot)
     }
 }
 

@@ -43,6 +43,8 @@ pub struct PluginSet {
     /// One delivery thread per notify plugin (by name), so a slow endpoint delays only its own
     /// plugin's events, which stay in order.
     notifier: Mutex<BTreeMap<String, Notifier>>,
+    /// Gates (plugin, stage) whose last failure was a plugin error, not a verdict.
+    gate_faults: Mutex<std::collections::BTreeSet<(String, &'static str)>>,
 }
 
 /// A gate that did not pass.
@@ -167,13 +169,27 @@ impl PluginSet {
                 secrets: SecretStore::new(&allow.secrets, environment),
                 log: log(&name),
             };
-            plugins.push(Arc::new(LoadedPlugin::load(runtime, &resolved, spec)?));
+            let plugin = LoadedPlugin::load(runtime, &resolved, spec)?;
+            if plugin.has("gate")
+                && let Some(url) = super::http::first_uncovered_url(&entry.config, plugin.rules())
+            {
+                // A gate whose probe its own allow.http refuses cannot decide anything: say
+                // so before any AWS write instead of failing its stage mid-deploy.
+                return Err(Error::Config {
+                    plugin: name,
+                    message: format!(
+                        "its config names {url}, which its allow.http does not cover, so the gate's requests there would be refused; add the host to allow.http"
+                    ),
+                });
+            }
+            plugins.push(Arc::new(plugin));
             entry_indices.push(index);
         }
         Ok(Self {
             plugins,
             entry_indices,
             notifier: Mutex::new(BTreeMap::new()),
+            gate_faults: Mutex::default(),
         })
     }
 
@@ -242,9 +258,10 @@ impl PluginSet {
             let input = current.to_string();
             let context = ctx.for_plugin(plugin);
             let output = blocking(|| {
-                plugin.call(Hook::Transform, &what, |p, s| {
+                plugin.call(Hook::Transform, &what, async move |p, s| {
                     p.ristretto_plugin_transform()
                         .call_transform(s, &context, kind, &input)
+                        .await
                 })
             })?
             .map_err(|message| Error::Failed {
@@ -252,19 +269,7 @@ impl PluginSet {
                 hook: what.clone(),
                 message,
             })?;
-            plugin.check_output(&what, &output)?;
-            current = serde_json::from_str(&output).map_err(|e| Error::BadOutput {
-                plugin: plugin.name.clone(),
-                hook: what.clone(),
-                message: format!("not JSON: {e}"),
-            })?;
-            if !current.is_object() {
-                return Err(Error::BadOutput {
-                    plugin: plugin.name.clone(),
-                    hook: what,
-                    message: "the definition must stay a JSON object".to_owned(),
-                });
-            }
+            current = checked_transform_output(plugin, &what, kind, &current, &output)?;
         }
         Ok(current)
     }
@@ -277,9 +282,12 @@ impl PluginSet {
     ) -> Result<(), Error> {
         for plugin in self.plugins.iter().filter(|p| p.has("functions")) {
             let context = ctx.for_plugin(plugin);
+            let declare_context = context.clone();
             let declared = blocking(|| {
-                plugin.call(Hook::Functions, "functions, declare", |p, s| {
-                    p.ristretto_plugin_functions().call_declare(s, &context)
+                plugin.call(Hook::Functions, "functions, declare", async move |p, s| {
+                    p.ristretto_plugin_functions()
+                        .call_declare(s, &declare_context)
+                        .await
                 })
             })?;
             for decl in declared {
@@ -301,6 +309,13 @@ impl PluginSet {
             }
         }
         Ok(())
+    }
+
+    /// Bounds every plugin call from now on by the command's deadline (config `timeout`).
+    pub fn set_command_deadline(&self, deadline: Instant) {
+        for plugin in &self.plugins {
+            plugin.runtime().set_command_deadline(deadline);
+        }
     }
 
     /// Whether any plugin gates deploys.
@@ -345,22 +360,63 @@ impl PluginSet {
         };
         let context = ctx.for_plugin(plugin);
         let what = format!("gate, {}", stage.name());
-        let verdict = blocking(|| {
-            plugin.call(Hook::Gate, &what, |p, s| {
+        let answer = blocking(|| {
+            plugin.call_reporting(Hook::Gate, &what, async move |p, s| {
                 p.ristretto_plugin_gate()
                     .call_check(s, &context, stage, state.as_deref())
+                    .await
             })
         });
-        match verdict {
-            Ok(Ok(Verdict::Pass)) => GateCheck::Pass,
-            Ok(Ok(Verdict::Fail(reason))) => GateCheck::Fail(reason),
-            Ok(Ok(Verdict::Pending(pending))) => GateCheck::Pending {
-                retry_after: Duration::from_millis(pending.retry_after_ms.clamp(100, 300_000)),
-                state: pending.state,
-            },
-            Ok(Err(message)) => GateCheck::Fail(format!("the gate returned an error: {message}")),
-            Err(fault) => GateCheck::Fail(fault.to_string()),
+        if let Err(Error::Interrupted { .. }) = answer {
+            // A signal is no verdict: leave the answer to the command's signal handling (it
+            // rolls back a deployment paused for the gates), which sees the signal as soon as
+            // this future yields.
+            return std::future::pending().await;
         }
+        let denials = match &answer {
+            Ok((_, report)) => report.denials.clone(),
+            Err(_) => Vec::new(),
+        };
+        let check = match answer {
+            Ok((Ok(Verdict::Pass), _)) => return GateCheck::Pass,
+            Ok((Ok(Verdict::Pending(pending)), _)) if denials.is_empty() => {
+                return GateCheck::Pending {
+                    retry_after: Duration::from_millis(pending.retry_after_ms.clamp(100, 300_000)),
+                    state: pending.state,
+                };
+            }
+            Ok((Ok(Verdict::Fail(reason)), _)) if denials.is_empty() => {
+                return GateCheck::Fail(reason);
+            }
+            Ok((Ok(Verdict::Fail(reason)), _)) => reason,
+            Ok((Ok(Verdict::Pending(_)), _)) => "it answered pending".to_owned(),
+            Ok((Err(message), _)) if denials.is_empty() => {
+                return GateCheck::Fail(format!("the gate returned an error: {message}"));
+            }
+            Ok((Err(message), _)) => format!("the gate returned an error: {message}"),
+            Err(fault) => fault.to_string(),
+        };
+        // The plugin could not do its check (it crashed, ran out of time, or was refused a
+        // request by its own allow.http): that says nothing about the release, so the revision
+        // is not marked rejected, but the gate did not pass either.
+        if let Ok(mut faults) = self.gate_faults.lock() {
+            faults.insert((name.to_owned(), stage.name()));
+        }
+        GateCheck::Fail(match denials.first() {
+            Some(denial) => format!(
+                "plugin error, not a verdict on the release: {check} (a request was refused: {denial}; fix the entry's allow.http)"
+            ),
+            None => format!("plugin error, not a verdict on the release: {check}"),
+        })
+    }
+
+    /// Whether the last failure of `plugin`'s gate at `stage` was a plugin error (a crash, a
+    /// timeout, a refused request) rather than a verdict: such a failure does not mark the
+    /// revision rejected.
+    pub fn gate_faulted(&self, plugin: &str, stage: &str) -> bool {
+        self.gate_faults
+            .lock()
+            .is_ok_and(|faults| faults.iter().any(|(p, s)| p == plugin && *s == stage))
     }
 
     /// Runs every gate at `stage`, polling `pending` verdicts until each gate's deadline
@@ -481,6 +537,45 @@ impl PluginSet {
     }
 }
 
+/// What a transform returned, as deploy and render take it: at most `MAX_OUTPUT` bytes of JSON,
+/// still an object, with the fields that say *what* is deployed unchanged (a transform that
+/// renamed the family deployed another service's family; cluster and service name changes
+/// were dropped without a word). Used by `plugin test` too, so it passes only what deploys.
+pub fn checked_transform_output(
+    plugin: &LoadedPlugin,
+    what: &str,
+    kind: DefinitionKind,
+    input: &Value,
+    output: &str,
+) -> Result<Value, Error> {
+    let bad = |message: String| Error::BadOutput {
+        plugin: plugin.name.clone(),
+        hook: what.to_owned(),
+        message,
+    };
+    plugin.check_output(what, output)?;
+    let value: Value = serde_json::from_str(output).map_err(|e| bad(format!("not JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(bad("the definition must stay a JSON object".to_owned()));
+    }
+    let identity: &[&str] = match kind {
+        DefinitionKind::TaskDefinition => &["family"],
+        DefinitionKind::ServiceDefinition => &["serviceName", "cluster"],
+    };
+    for field in identity {
+        let (before, after) = (input.get(field), value.get(field));
+        if before != after {
+            let show = |v: Option<&Value>| v.map_or_else(|| "nothing".to_owned(), Value::to_string);
+            return Err(bad(format!(
+                "it changed `{field}` from {} to {}; a transform may not change which family, cluster or service is deployed (set those in the config and definition files)",
+                show(before),
+                show(after)
+            )));
+        }
+    }
+    Ok(value)
+}
+
 fn call_function(
     plugin: &LoadedPlugin,
     context: &DeployContext,
@@ -489,10 +584,13 @@ fn call_function(
 ) -> Result<Value, String> {
     let args: Vec<String> = args.iter().map(Value::to_string).collect();
     let what = format!("functions, {name}");
+    let context = context.clone();
+    let function = name.to_owned();
     let output = blocking(|| {
-        plugin.call(Hook::Functions, &what, |p, s| {
+        plugin.call(Hook::Functions, &what, async move |p, s| {
             p.ristretto_plugin_functions()
-                .call_call(s, context, name, &args)
+                .call_call(s, &context, &function, &args)
+                .await
         })
     })
     .map_err(|e| e.to_string())?
@@ -562,9 +660,12 @@ impl Notifier {
             .spawn(move || {
                 for job in receiver {
                     let what = format!("notify, {}", job.event.kind.name());
-                    let result = job.plugin.call(Hook::Notify, &what, |p, s| {
+                    let context = job.context.clone();
+                    let event = job.event.clone();
+                    let result = job.plugin.call(Hook::Notify, &what, async move |p, s| {
                         p.ristretto_plugin_notify()
-                            .call_notify(s, &job.context, &job.event)
+                            .call_notify(s, &context, &event)
+                            .await
                     });
                     let problem = match result {
                         Ok(Ok(())) => None,

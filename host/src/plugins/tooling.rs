@@ -67,7 +67,8 @@ pub fn run(
     };
     let (output, peak) = match call {
         TestCall::Info => {
-            let (info, peak) = plugin.call_measured(Hook::Info, "info", |p, s| p.call_info(s))?;
+            let (info, peak) =
+                plugin.call_measured(Hook::Info, "info", async |p, s| p.call_info(s).await)?;
             (
                 json!({"name": info.name, "version": info.version, "sdk_version": info.sdk_version,
                        "description": info.description, "capabilities": info.capabilities}),
@@ -76,24 +77,29 @@ pub fn run(
         }
         TestCall::Transform(kind, definition) => {
             let input = definition.to_string();
-            let (result, peak) = plugin.call_measured(Hook::Transform, "transform", |p, s| {
-                p.ristretto_plugin_transform()
-                    .call_transform(s, &ctx, kind, &input)
-            })?;
+            let ctx = ctx.clone();
+            let (result, peak) =
+                plugin.call_measured(Hook::Transform, "transform", async move |p, s| {
+                    p.ristretto_plugin_transform()
+                        .call_transform(s, &ctx, kind, &input)
+                        .await
+                })?;
             let text = result.map_err(|m| fail("transform", m))?;
-            plugin.check_output("transform", &text)?;
-            let value = serde_json::from_str(&text).map_err(|e| Error::BadOutput {
-                plugin: plugin.name.clone(),
-                hook: "transform".to_owned(),
-                message: format!("not JSON: {e}"),
-            })?;
+            let value = super::set::checked_transform_output(
+                plugin,
+                "transform",
+                kind,
+                &definition,
+                &text,
+            )?;
             (value, peak)
         }
         TestCall::Functions(None) => {
-            let (declared, peak) =
-                plugin.call_measured(Hook::Functions, "functions, declare", |p, s| {
-                    p.ristretto_plugin_functions().call_declare(s, &ctx)
-                })?;
+            let (declared, peak) = plugin.call_measured(
+                Hook::Functions,
+                "functions, declare",
+                async move |p, s| p.ristretto_plugin_functions().call_declare(s, &ctx).await,
+            )?;
             let list: Vec<Value> = declared
                 .into_iter()
                 .map(|d| json!({"name": d.name, "params": d.params, "required": d.required}))
@@ -103,10 +109,13 @@ pub fn run(
         TestCall::Functions(Some((name, args))) => {
             let args: Vec<String> = args.iter().map(Value::to_string).collect();
             let what = format!("functions, {name}");
-            let (result, peak) = plugin.call_measured(Hook::Functions, &what, |p, s| {
-                p.ristretto_plugin_functions()
-                    .call_call(s, &ctx, &name, &args)
-            })?;
+            let function = name.clone();
+            let (result, peak) =
+                plugin.call_measured(Hook::Functions, &what, async move |p, s| {
+                    p.ristretto_plugin_functions()
+                        .call_call(s, &ctx, &function, &args)
+                        .await
+                })?;
             let text = result.map_err(|m| fail(&what, m))?;
             (
                 serde_json::from_str(&text).unwrap_or(Value::String(text)),
@@ -115,9 +124,10 @@ pub fn run(
         }
         TestCall::Gate(stage, state) => {
             let what = format!("gate, {}", stage.name());
-            let (result, peak) = plugin.call_measured(Hook::Gate, &what, |p, s| {
+            let (result, peak) = plugin.call_measured(Hook::Gate, &what, async move |p, s| {
                 p.ristretto_plugin_gate()
                     .call_check(s, &ctx, stage, state.as_deref())
+                    .await
             })?;
             let verdict = match result.map_err(|m| fail(&what, m))? {
                 Verdict::Pass => json!({"verdict": "pass"}),
@@ -138,8 +148,10 @@ pub fn run(
                 details: "{}".to_owned(),
             };
             let what = format!("notify, {}", kind.name());
-            let (result, peak) = plugin.call_measured(Hook::Notify, &what, |p, s| {
-                p.ristretto_plugin_notify().call_notify(s, &ctx, &event)
+            let (result, peak) = plugin.call_measured(Hook::Notify, &what, async move |p, s| {
+                p.ristretto_plugin_notify()
+                    .call_notify(s, &ctx, &event)
+                    .await
             })?;
             result.map_err(|m| fail(&what, m))?;
             (json!({"notified": true}), peak)

@@ -1,6 +1,8 @@
 //! Jsonnet evaluation with jrsonnet: ext vars (`--ext-str`, `--ext-code`), the function
 //! registry as native functions (`std.native('must_env')('X')`), imports relative to the file,
-//! and errors mapped to `file:line:column`. Returns the manifested JSON text.
+//! and errors mapped to `file:line:column`. Returns the manifested JSON text. Evaluation runs on
+//! a thread with a large stack, and every file is checked for absurd nesting before jrsonnet
+//! parses it (its parser recurses once per level), so hostile input is an error, not a crash.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,7 +11,7 @@ use jrsonnet_evaluator::error::ErrorKind;
 use jrsonnet_evaluator::function::builtin::Builtin;
 use jrsonnet_evaluator::function::{CallLocation, FuncVal};
 use jrsonnet_evaluator::manifest::JsonFormat;
-use jrsonnet_evaluator::{FileImportResolver, Span, State, Thunk, Val};
+use jrsonnet_evaluator::{FileImportResolver, ImportResolver, Span, State, Thunk, Val};
 use jrsonnet_gcmodule::Trace;
 use jrsonnet_stdlib::ContextInitializer;
 
@@ -58,7 +60,40 @@ pub fn evaluate_fields(
     })
 }
 
+/// Stack of the evaluation thread: the parser and evaluator recurse deeply, and the main
+/// thread's 8 MiB overflowed at about 300 nested levels in debug builds. Only the pages
+/// touched are allocated.
+const EVALUATION_STACK: usize = 512 << 20;
+
 fn evaluate_with(
+    path: &Path,
+    functions: &FunctionRegistry,
+    ext_str: &BTreeMap<String, String>,
+    ext_code: &BTreeMap<String, String>,
+    output: impl FnOnce(Val) -> jrsonnet_evaluator::Result<String> + Send,
+) -> Result<String, Error> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("jsonnet".to_owned())
+            .stack_size(EVALUATION_STACK)
+            .spawn_scoped(scope, || {
+                evaluate_here(path, functions, ext_str, ext_code, output)
+            })
+            .map_err(|error| Error::Read {
+                path: path.to_path_buf(),
+                error,
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(Error::Jsonnet {
+                    location: path.display().to_string(),
+                    message: "evaluation panicked".to_owned(),
+                })
+            })
+    })
+}
+
+fn evaluate_here(
     path: &Path,
     functions: &FunctionRegistry,
     ext_str: &BTreeMap<String, String>,
@@ -90,7 +125,7 @@ fn evaluate_with(
     }
     let mut builder = State::builder();
     builder
-        .import_resolver(FileImportResolver::new(vec![base]))
+        .import_resolver(CheckedFiles(FileImportResolver::new(vec![base])))
         .context_initializer(initializer);
     let state = builder.build();
 
@@ -117,6 +152,43 @@ fn evaluate_with(
                 None => to_error(&names, &err),
             },
         )
+}
+
+/// Files as jrsonnet's own resolver finds and reads them, without a leading byte order mark
+/// and refused when nested deeper than `source_text::MAX_NESTING` levels.
+#[derive(jrsonnet_gcmodule::Acyclic)]
+struct CheckedFiles(FileImportResolver);
+
+impl ImportResolver for CheckedFiles {
+    fn resolve_from(
+        &self,
+        from: &jrsonnet_evaluator::SourcePath,
+        path: &dyn jrsonnet_evaluator::AsPathLike,
+    ) -> jrsonnet_evaluator::Result<jrsonnet_evaluator::SourcePath> {
+        self.0.resolve_from(from, path)
+    }
+
+    fn load_file_contents(
+        &self,
+        resolved: &jrsonnet_evaluator::SourcePath,
+    ) -> jrsonnet_evaluator::Result<Vec<u8>> {
+        let mut bytes = self.0.load_file_contents(resolved)?;
+        if bytes.starts_with(b"\xef\xbb\xbf") {
+            bytes.drain(..3);
+        }
+        if let Err(too_deep) = crate::source_text::check_nesting(
+            &String::from_utf8_lossy(&bytes),
+            crate::source_text::MAX_NESTING,
+        ) {
+            let file = resolved
+                .path()
+                .and_then(|p| p.file_name())
+                .map_or_else(|| resolved.to_string(), |n| n.to_string_lossy().to_string());
+            let message = format!("{file}:{}:{}: {too_deep}", too_deep.line, too_deep.column);
+            return Err(ErrorKind::RuntimeError(message.into()).into());
+        }
+        Ok(bytes)
+    }
 }
 
 /// `std.native('x')` is null when no function `x` exists, and calling it fails without a

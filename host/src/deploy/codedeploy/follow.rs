@@ -404,7 +404,7 @@ pub async fn rollback_deployment_of(app: &App<'_>, id: &str) -> Result<Option<St
     Ok(None)
 }
 
-async fn get_deployment(app: &App<'_>, id: &str) -> Result<DeploymentInfo, Error> {
+pub(super) async fn get_deployment(app: &App<'_>, id: &str) -> Result<DeploymentInfo, Error> {
     app.clients
         .codedeploy
         .get_deployment()

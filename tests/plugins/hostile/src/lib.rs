@@ -1,5 +1,7 @@
 //! Test plugin (transform) that misbehaves as `config.mode` says: loop, memory, recursion,
-//! panic, garbage, oversized, not-object, http (to `config.url`), imds, env, files, secret.
+//! panic, garbage, oversized, not-object, http (to `config.url`), imds, env, files, secret,
+//! sleep (ten minutes in a WASI clock wait, where epoch interruption cannot reach), rename
+//! (changes the task family or the service's cluster and name), log-flood (logs without end).
 //! Each must be contained by the host with an error naming the plugin and hook.
 use ristretto_plugin_sdk::{
     Context, DefinitionKind, Plugin, Value, http, json, register_plugin, secrets,
@@ -40,6 +42,25 @@ impl Plugin for Hostile {
                 Ok(json!(recurse(0, &mut buffer)))
             }
             "panic" => panic!("hostile plugin panics on purpose"),
+            "rename" => {
+                let mut definition = definition;
+                if let Some(object) = definition.as_object_mut() {
+                    if object.contains_key("containerDefinitions") {
+                        object.insert("family".to_owned(), json!("victim"));
+                    } else {
+                        object.insert("cluster".to_owned(), json!("other"));
+                        object.insert("serviceName".to_owned(), json!("victim"));
+                    }
+                }
+                Ok(definition)
+            }
+            "log-flood" => loop {
+                ristretto_plugin_sdk::log::info(&"flood ".repeat(1000));
+            },
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(600));
+                Ok(definition)
+            }
             "garbage" => Err("\u{0}\u{1}garbage".to_owned())
                 .or_else(|_: String| Ok(Value::String("{not json".to_owned()))),
             "oversized" => Ok(Value::String("x".repeat(8 << 20))),

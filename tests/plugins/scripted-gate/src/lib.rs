@@ -1,9 +1,13 @@
 //! Test plugin (gate): answers `pending` `config.pending_polls` times (state counts polls) at
 //! the stages in `config.pending_at` (default: every stage), then passes; fails with
-//! `config.fail` at the stages listed in `config.fail_at`.
+//! `config.fail` at the stages listed in `config.fail_at`. With `config.sleep_ms` it first
+//! sleeps that long at the stages in `config.sleep_at` (default: every stage), a WASI clock
+//! wait the host must cut off at the call's deadline; with
+//! `config.probe_url` it GETs that URL at the stages in `fail_at` and returns the request's
+//! error as its own.
 use std::time::Duration;
 
-use ristretto_plugin_sdk::{Context, Plugin, Stage, Value, Verdict, register_plugin};
+use ristretto_plugin_sdk::{Context, Plugin, Stage, Value, Verdict, http, register_plugin};
 
 struct ScriptedGate;
 
@@ -18,6 +22,16 @@ fn stage_name(stage: Stage) -> &'static str {
 
 impl Plugin for ScriptedGate {
     fn gate(ctx: &Context, stage: Stage, state: Option<String>) -> Result<Verdict, String> {
+        let sleep_here = ctx
+            .config
+            .get("sleep_at")
+            .and_then(Value::as_array)
+            .is_none_or(|stages| stages.iter().any(|s| s == stage_name(stage)));
+        if let Some(ms) = ctx.config.get("sleep_ms").and_then(Value::as_u64)
+            && sleep_here
+        {
+            std::thread::sleep(Duration::from_millis(ms));
+        }
         let fail_here = ctx
             .config
             .get("fail_at")
@@ -38,6 +52,10 @@ impl Plugin for ScriptedGate {
                 retry_after: Duration::from_millis(100),
                 state: (polls + 1).to_string(),
             });
+        }
+        if fail_here && let Some(url) = ctx.config.get("probe_url").and_then(Value::as_str) {
+            http::get(url)?;
+            return Ok(Verdict::Pass);
         }
         if fail_here {
             let reason = ctx
