@@ -90,15 +90,38 @@ class Emulator:
 def emu():
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="emulator-", suffix=".log")[1])
+    shape_log = Path(tempfile.mkstemp(prefix="emulator-shapes-", suffix=".jsonl")[1])
+    # every answer the emulator sends during the suite is checked against botocore's
+    # output shapes (ristretto_emulator/shape_check.py); check_shapes fails the test
+    env = dict(os.environ, RISTRETTO_EMULATOR_SHAPE_CHECK="1", RISTRETTO_EMULATOR_SHAPE_LOG=str(shape_log))
     with log.open("w") as fh:
-        proc = subprocess.Popen([str(HERE / "serve"), str(port)], stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([str(HERE / "serve"), str(port)], stdout=fh, stderr=subprocess.STDOUT, env=env)
     try:
         wait_http(f"http://127.0.0.1:{port}/_emulator/health", proc, log)
-        yield Emulator(port)
+        em = Emulator(port)
+        em.shape_log = shape_log
+        yield em
     finally:
         rc = stop(proc)
         assert rc == 0, f"serve exited with {rc}:\n{log.read_text()}"
         log.unlink()
+        shape_log.unlink()
+
+
+@pytest.fixture(autouse=True)
+def check_shapes(request):
+    """Fails a test when any answer the emulator sent during it broke botocore's shape."""
+    if "emu" not in request.fixturenames:
+        yield
+        return
+    em = request.getfixturevalue("emu")
+    start = em.shape_log.stat().st_size
+    yield
+    with em.shape_log.open() as fh:
+        fh.seek(start)
+        new = [json.loads(line) for line in fh if line.strip()]
+    if new:
+        pytest.fail("shape violations in the emulator's answers:\n" + "\n".join(v["violation"] for v in new), pytrace=False)
 
 
 @pytest.fixture
@@ -696,11 +719,12 @@ def test_linear_pauses_before_every_traffic_step(emu, aws):
                         or d["status"] == "SUCCESSFUL")[-1][2]
         if d["status"] == "SUCCESSFUL":
             break
-        assert d["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT" and d["status"] == "IN_PROGRESS"
+        # PRE_PRODUCTION_TRAFFIC_SHIFT is no ServiceDeploymentLifecycleStage (botocore): reported as PRODUCTION_TRAFFIC_SHIFT
+        assert d["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT" and d["status"] == "IN_PROGRESS"
         paused_at.append(_prod_weights(d))
         time.sleep(0.3)  # longer than a step's hold (0.2 s): a pause is not timed
         again = _sd(ecs, arn)
-        assert again["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT" and _prod_weights(again) == paused_at[-1]
+        assert again["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT" and _prod_weights(again) == paused_at[-1]
         waiting = [h for h in again["lifecycleHookDetails"] if h["status"] == "AWAITING_ACTION"]
         ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=waiting[0]["hookId"], action="CONTINUE")
     assert paused_at == [(0.0, 100.0), (50.0, 50.0)], "before the first step and before the second"
@@ -713,10 +737,11 @@ def test_rollback_at_a_pause_between_steps(emu, aws):
     cfg = {"strategy": "CANARY", "bakeTimeInMinutes": 0, "lifecycleHooks": [hook],
            "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 1}}
     ecs, td1, td2, arn = _traffic_service(emu, aws, cfg, ecs_steps=1, minute_seconds=0.1)
-    first = _poll_until(ecs, arn, lambda d: d["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT")[-1][2]
+    waiting = lambda d: any(h["status"] == "AWAITING_ACTION" for h in d.get("lifecycleHookDetails", []))  # noqa: E731
+    first = _poll_until(ecs, arn, waiting)[-1][2]
+    assert first["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"
     ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=first["lifecycleHookDetails"][0]["hookId"])
-    d = _poll_until(ecs, arn, lambda d: d["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT"
-                    and _prod_weights(d) == (10.0, 90.0))[-1][2]
+    d = _poll_until(ecs, arn, lambda d: waiting(d) and _prod_weights(d) == (10.0, 90.0))[-1][2]
     ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=d["lifecycleHookDetails"][0]["hookId"],
                                     action="ROLLBACK")
     d = _poll_until(ecs, arn, lambda d: d["status"] == "ROLLBACK_SUCCESSFUL")[-1][2]
@@ -1201,3 +1226,106 @@ def test_serve_stops_on_sigterm():
             proc.kill()
             proc.wait()
         log.unlink()
+
+
+# ---------------------------------------------------------------------------
+# replayed answers (/_emulator/replay)
+# ---------------------------------------------------------------------------
+CORPUS = HERE.parent / "fixtures" / "aws-corpus"
+
+
+def corpus_body(case: str, file: str = "response.json") -> dict[str, Any]:
+    return json.loads((CORPUS / case / file).read_text())
+
+
+def test_replay_answers_describe_services_with_the_exact_body(emu, aws):
+    body = corpus_body("cli-update-service-desired-count")
+    armed = emu.ok("POST", "/_emulator/replay", {
+        "account": aws.account, "operation": "DescribeServices", "match": {"service": "my-http-service"}, "response": body})
+    assert armed["operation"] == "DescribeServices" and armed["id"]
+    ecs = aws("ecs", "us-east-1")
+    # by name, and by ARN (the cluster need not exist: the replay answers before moto)
+    for name in ("my-http-service", "arn:aws:ecs:us-east-1:123456789012:service/MyCluster/my-http-service"):
+        out = ecs.describe_services(cluster="MyCluster", services=[name])
+        svc = out["services"][0]
+        assert svc["serviceName"] == "my-http-service" and svc["availabilityZoneRebalancing"] == "ENABLED"
+        assert svc["deploymentConfiguration"]["alarms"] == {"alarmNames": [], "rollback": False, "enable": False}
+        assert svc["createdAt"].timestamp() == pytest.approx(body["services"][0]["createdAt"])
+        assert out["failures"] == []
+    # the raw answer is byte-for-byte the armed body
+    req = urllib.request.Request(emu.url + "/", data=json.dumps({"cluster": "MyCluster", "services": ["my-http-service"]}).encode(), method="POST")
+    req.add_header("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DescribeServices")
+    req.add_header("Content-Type", "application/x-amz-json-1.1")
+    req.add_header("Authorization", f"AWS4-HMAC-SHA256 Credential=AKIA{aws.account}/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=x")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200 and resp.headers["Content-Type"] == "application/x-amz-json-1.1"
+        assert json.loads(resp.read()) == body
+    # another service is not matched: moto answers (the cluster does not exist there)
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        ecs.describe_services(cluster="MyCluster", services=["other"])
+    assert error_code(err.value) == "ClusterNotFoundException"
+    calls = emu.ok("GET", f"/_emulator/calls?account={aws.account}&operation=DescribeServices")["calls"]
+    assert len(calls) == 4 and all(c["service"] == "ecs" for c in calls)
+
+
+def test_replay_is_scoped_to_account_region_and_cleared(emu, aws, acct):
+    body = corpus_body("codelib-describe-task-definition-hello-world-2024")
+    emu.ok("POST", "/_emulator/replay", {
+        "account": acct, "region": "us-east-1", "operation": "DescribeTaskDefinition",
+        "match": {"taskDefinition": "hello_world:8"}, "response": body})
+    ecs = aws("ecs", "us-east-1")
+    for ref in ("hello_world:8", "hello_world", "arn:aws:ecs:us-east-1:012345678910:task-definition/hello_world:8"):
+        td = ecs.describe_task_definition(taskDefinition=ref, include=["TAGS"])
+        assert td["taskDefinition"]["registeredBy"] == "arn:aws:sts::012345678910:assumed-role/demo-role/jane-doe"
+        assert td["taskDefinition"]["compatibilities"] == ["EXTERNAL", "EC2"]
+    for other_ref, client in (("hello_world:7", ecs), ("hello_world:8", aws("ecs", "eu-west-1"))):
+        with pytest.raises(botocore.exceptions.ClientError):
+            client.describe_task_definition(taskDefinition=other_ref)
+    other = f"{next(_accounts):012d}"
+    with pytest.raises(botocore.exceptions.ClientError):
+        emu.client("ecs", other).describe_task_definition(taskDefinition="hello_world:8")
+    listed = emu.ok("GET", "/_emulator/replay")["replays"]
+    assert any(r["account"] == acct and r["operation"] == "DescribeTaskDefinition" for r in listed)
+    assert "response" not in listed[0]
+    status, out = emu.ctl("DELETE", f"/_emulator/replay?account={acct}")
+    assert status == 200 and out["removed"] == 1
+    with pytest.raises(botocore.exceptions.ClientError):
+        ecs.describe_task_definition(taskDefinition="hello_world:8")
+
+
+def test_replay_any_operation_by_request_members(emu, aws):
+    arn = "arn:aws:ecs:us-east-1:123456789012:service-deployment/example-cluster/example-service/ejGvqq2ilnbKT9qj0vLJe"
+    emu.ok("POST", "/_emulator/replay", {
+        "account": aws.account, "operation": "DescribeServiceDeployments",
+        "match": {"serviceDeploymentArns": arn}, "response": corpus_body("codelib-describe-service-deployments")})
+    tags_arn = "arn:aws:ecs:us-east-1:123456789012:service/MyCluster/my-http-service"
+    emu.ok("POST", "/_emulator/replay", {
+        "account": aws.account, "operation": "ListTagsForResource", "match": {"resourceArn": tags_arn},
+        "response": {"tags": [{"key": "team", "value": "web"}]}})
+    emu.ok("POST", "/_emulator/replay", {
+        "account": aws.account, "operation": "GetDeploymentTarget", "match": {"deploymentId": "d-RPCR1U3TW"},
+        "response": corpus_body("devguide-bluegreen-get-deployment-target")})
+    ecs = aws("ecs")
+    sd = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert sd["status"] == "SUCCESSFUL" and sd["deploymentCircuitBreaker"]["status"] == "MONITORING_COMPLETE"
+    assert ecs.list_tags_for_resource(resourceArn=tags_arn)["tags"] == [{"key": "team", "value": "web"}]
+    target = aws("codedeploy").get_deployment_target(deploymentId="d-RPCR1U3TW", targetId="x")["deploymentTarget"]
+    assert [t["identifer"] for t in target["ecsTarget"]["taskSetsInfo"]] == ["ecs-svc/9223370493425779968", "ecs-svc/9223370493423413672"]
+    out = emu.ok("POST", "/_emulator/replay/clear", {"account": aws.account, "operation": "ListTagsForResource"})
+    assert out["removed"] == 1
+    assert emu.ok("POST", "/_emulator/replay/clear", {"account": aws.account})["removed"] == 2
+
+
+def test_replay_control_errors(emu):
+    status, body = emu.ctl("POST", "/_emulator/replay", {"match": {}, "response": {}})
+    assert status == 400 and body["field"] == "operation"
+    status, body = emu.ctl("POST", "/_emulator/replay", {"operation": "describe services", "response": {}})
+    assert status == 400 and body["field"] == "operation"
+    status, body = emu.ctl("POST", "/_emulator/replay", {"operation": "DescribeServices"})
+    assert status == 400 and body["field"] == "response"
+    status, body = emu.ctl("POST", "/_emulator/replay", {"operation": "DescribeServices", "response": {}, "match": {"service": ["a"]}})
+    assert status == 400 and body["field"] == "match"
+    status, body = emu.ctl("POST", "/_emulator/replay", {"operation": "DescribeServices", "response": {}, "bogus": 1})
+    assert status == 400 and body["field"] == "bogus"
+    status, body = emu.ctl("PUT", "/_emulator/replay")
+    assert status in (404, 405)

@@ -316,6 +316,54 @@ def codedeploy_status(body: dict[str, Any], query: dict[str, str]) -> Any:
     return codedeploy.force_status(account, region, deployment_id, status, error)
 
 
+# -- replayed answers (replay.py) -------------------------------------------
+@route("POST", "/_emulator/replay")
+def replay_arm(body: dict[str, Any], query: dict[str, str]) -> Any:
+    from . import replay
+
+    account, region = account_of(body), region_of(body)
+    operation = field(body, "operation", str)
+    if not re.fullmatch(r"[A-Z][A-Za-z0-9]+", operation):
+        raise ControlError(400, "field 'operation' must be an API operation name such as DescribeServices", "operation")
+    match = field(body, "match", dict, {})
+    for key, value in match.items():
+        if not isinstance(value, (str, int, bool)) or value == "":
+            raise ControlError(400, f"match value for '{key}' must be a non-empty string, number or boolean", "match")
+    if "response" not in body or not isinstance(body["response"], dict):
+        raise ControlError(400, "missing required field 'response' (the JSON answer body, an object)", "response")
+    unknown = set(body) - {"account", "region", "operation", "match", "response"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ControlError(400, f"unknown field '{name}'", name)
+    entry = replay.arm(account, region, operation, match, body["response"])
+    return {"status": "ok", "id": entry["id"], "account": account, "region": region, "operation": operation, "match": match}
+
+
+@route("GET", "/_emulator/replay")
+def replay_list(body: dict[str, Any], query: dict[str, str]) -> Any:
+    from . import replay
+
+    return {"replays": replay.listing()}
+
+
+def _replay_clear(filters: dict[str, Any]) -> Any:
+    from . import replay
+
+    account = account_of(filters) if filters.get("account") else None
+    removed = replay.clear(account, region_of(filters), field(filters, "operation", str, None))
+    return {"status": "ok", "removed": removed}
+
+
+@route("DELETE", "/_emulator/replay")
+def replay_delete(body: dict[str, Any], query: dict[str, str]) -> Any:
+    return _replay_clear(dict(query))
+
+
+@route("POST", "/_emulator/replay/clear")
+def replay_clear(body: dict[str, Any], query: dict[str, str]) -> Any:
+    return _replay_clear(body)
+
+
 # ---------------------------------------------------------------------------
 # WSGI entry
 # ---------------------------------------------------------------------------

@@ -34,6 +34,17 @@ TRAFFIC_STAGES = [
 ]
 # LINEAR/CANARY walk PRE_PRODUCTION_TRAFFIC_SHIFT again before every later traffic step.
 STEP_STAGE = "PRE_PRODUCTION_TRAFFIC_SHIFT"
+
+
+def reported_stage(stage: str) -> str:
+    """The ServiceDeployment.lifecycleStage the API reports.  PRE_PRODUCTION_TRAFFIC_SHIFT is a
+    hook stage (botocore DeploymentLifecycleHookStage) but not a ServiceDeploymentLifecycleStage
+    value (botocore 1.44.8 enum: RECONCILE_SERVICE ... BAKE_TIME, CLEAN_UP), so while its hooks run
+    the deployment reports PRODUCTION_TRAFFIC_SHIFT (the emulator's choice; the control API's
+    /_emulator/ecs/service still shows the internal stage)."""
+    return "PRODUCTION_TRAFFIC_SHIFT" if stage == STEP_STAGE else stage
+
+
 # Stages AWS accepts only AWS_LAMBDA hooks at (DeploymentLifecycleHook.lifecycleStages).
 LAMBDA_ONLY_STAGES = ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
 TERMINAL = {"SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}
@@ -290,7 +301,7 @@ class ServiceDeployment:
             "sourceServiceRevisions": sources,
             "targetServiceRevision": self._summary(self.target, True),
             "status": self.status,
-            "lifecycleStage": self.stage,
+            "lifecycleStage": reported_stage(self.stage),
             "deploymentConfiguration": self.configuration,
             "deploymentCircuitBreaker": self.cb,
             "alarms": self.alarms,

@@ -21,7 +21,7 @@ class EmulatorApp:
         self.moto_app = moto_app
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        from . import accounts, calls, control, state
+        from . import accounts, calls, control, replay, shape_check, state
 
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_emulator"):
@@ -55,16 +55,21 @@ class EmulatorApp:
 
         def _start(status: str, headers: list, exc_info: Any = None) -> Any:
             status_holder["status"] = int(status.split(" ", 1)[0])
+            status_holder["headers"] = headers
             return start_response(status, headers, exc_info)
 
         started = time.time()
         try:
             with state.LOCK:
-                result = self.moto_app(environ, _start)
-                # materialise the body under the lock: moto builds it lazily
-                chunks = list(result)
-                if hasattr(result, "close"):
-                    result.close()
+                armed = replay.find(account, region, operation, body)
+                if armed is not None:
+                    chunks = replay.respond(armed, _start)
+                else:
+                    result = self.moto_app(environ, _start)
+                    # materialise the body under the lock: moto builds it lazily
+                    chunks = list(result)
+                    if hasattr(result, "close"):
+                        result.close()
         except Exception:
             status_holder.setdefault("status", 500)
             raise
@@ -79,6 +84,11 @@ class EmulatorApp:
                     "end": time.time(),
                     "status": status_holder.get("status", 500),
                 }
+            )
+        if shape_check.enabled():
+            shape_check.check_answer(
+                service, operation, account, region,
+                status_holder.get("status", 500), status_holder.get("headers", []), chunks,
             )
         if os.environ.get("RISTRETTO_EMULATOR_VERBOSE") == "1":
             log.info("%s %s %s/%s -> %s", account, region, service, operation, status_holder.get("status"))
