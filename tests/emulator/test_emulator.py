@@ -336,7 +336,8 @@ def test_fields_moto_drops_are_stored(emu, aws):
         serviceConnectConfiguration=connect,
     )
     s = describe(ecs)
-    assert s["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert s["deploymentConfiguration"]["deploymentCircuitBreaker"] == {
+        "enable": True, "rollback": True, "resetOnHealthyTask": True, "thresholdConfiguration": {"type": "BOUNDED_PERCENT", "value": 50}}
     assert s["deploymentConfiguration"]["alarms"]["alarmNames"] == ["5xx"]
     assert s["deploymentConfiguration"]["maximumPercent"] == 150
     assert s["enableExecuteCommand"] is True and s["enableECSManagedTags"] is True
@@ -353,6 +354,71 @@ def test_fields_moto_drops_are_stored(emu, aws):
     s = ecs.update_service(cluster="prod", service="web", deploymentConfiguration={"maximumPercent": 300})["service"]
     assert s["deploymentConfiguration"]["maximumPercent"] == 300
     assert s["deploymentConfiguration"]["deploymentCircuitBreaker"]["enable"] is True
+
+
+def test_service_answers_carry_aws_defaults(emu, aws):
+    """Members AWS fills although definition files never state them, each as in a corpus case
+    (tests/fixtures/aws-corpus) or botocore's documentation; see ristretto_emulator/ecs_defaults.py."""
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="prod")
+    td = register(ecs)
+    subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+    created = ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td, desiredCount=1, launchType="FARGATE",
+                                 networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}})["service"]
+    for s in (created, describe(ecs)):
+        dc = s["deploymentConfiguration"]
+        # ecspresso-1082-circuit-breaker-defaults; codelib-create-service-ebs-volume (enable/rollback false)
+        assert dc["deploymentCircuitBreaker"] == {"enable": False, "rollback": False, "resetOnHealthyTask": True,
+                                                  "thresholdConfiguration": {"type": "BOUNDED_PERCENT", "value": 50}}
+        assert (dc["maximumPercent"], dc["minimumHealthyPercent"]) == (200, 100)
+        assert "earlySuccessCriteria" not in dc and "lifecycleHooks" not in dc
+        # devguide-fargate-assign-public-ip-default: DISABLED on the service and on the deployment
+        assert s["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+        assert s["deployments"][0]["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+        assert s["roleArn"] == f"arn:aws:iam::{aws.account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
+        assert s["createdBy"] == f"arn:aws:iam::{aws.account}:root"
+        assert s["deploymentController"] == {"type": "ECS"} and s["schedulingStrategy"] == "REPLICA"
+        assert s["propagateTags"] == "NONE" and s["enableECSManagedTags"] is False and s["enableExecuteCommand"] is False
+        assert s["healthCheckGracePeriodSeconds"] == 0 and s["availabilityZoneRebalancing"] == "ENABLED"
+        assert s["platformVersion"] == "LATEST" and s["platformFamily"] == "Linux"
+        assert s["placementConstraints"] == [] and s["placementStrategy"] == []
+    # update: defaults are filled again for what is sent, other settings are kept
+    hook = {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]}
+    s = ecs.update_service(cluster="prod", service="web", availabilityZoneRebalancing="DISABLED", deploymentConfiguration={
+        "strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": [hook],
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True}})["service"]
+    dc = s["deploymentConfiguration"]
+    assert dc["lifecycleHooks"] == [{"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"],
+                                     "timeoutConfiguration": {"action": "ROLLBACK", "timeoutInMinutes": 1440}}]  # ecspresso-1082-pause-hook-defaults
+    assert dc["deploymentCircuitBreaker"]["resetOnHealthyTask"] is True and s["availabilityZoneRebalancing"] == "DISABLED"
+    emu.ok("POST", "/_emulator/ecs/settle", {"account": aws.account, "cluster": "prod", "service": "web"})
+    lam = {"hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:f", "roleArn": "arn:aws:iam::123456789012:role/r",
+           "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
+    s = ecs.update_service(cluster="prod", service="web", deploymentConfiguration={
+        "strategy": "ROLLING", "lifecycleHooks": [lam], "earlySuccessCriteria": {"enable": False},
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True, "thresholdConfiguration": {"type": "COUNT", "value": 5}}})["service"]
+    dc = s["deploymentConfiguration"]
+    assert dc["lifecycleHooks"][0]["targetType"] == "AWS_LAMBDA"  # ecspresso-1082-lambda-hook-defaults
+    assert dc["lifecycleHooks"][0]["timeoutConfiguration"] == {"action": "ROLLBACK", "timeoutInMinutes": 1440}
+    assert dc["earlySuccessCriteria"] == {"enable": False, "healthyPercent": 100, "sourceServiceRevisionCleanup": "BLOCKING"}
+    assert dc["deploymentCircuitBreaker"]["thresholdConfiguration"] == {"type": "COUNT", "value": 5}
+    # an EC2 bridge-mode service: no networkConfiguration, no roleArn (cli-create-service-ec2)
+    ec2_td = ecs.register_task_definition(family="sleep360", containerDefinitions=[
+        {"name": "sleep", "image": "busybox", "cpu": 10, "command": ["sleep", "360"], "memory": 10, "essential": True}])["taskDefinition"]
+    s = ecs.create_service(cluster="prod", serviceName="bridge", taskDefinition="sleep360", desiredCount=1)["service"]
+    assert "networkConfiguration" not in s and "roleArn" not in s and s["launchType"] == "EC2"
+    # EXTERNAL controller: service-linked role, percentages only (cli-create-service-external)
+    s = ecs.create_service(cluster="prod", serviceName="ext", desiredCount=1, deploymentController={"type": "EXTERNAL"})["service"]
+    assert s["deploymentConfiguration"] == {"maximumPercent": 200, "minimumHealthyPercent": 100}
+    assert s["roleArn"].endswith(":role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS") and s["deployments"] == []
+    # task definitions (cli-register-task-definition-sleep360, codelib-describe-task-definition-hello-world-2024)
+    got = ecs.describe_task_definition(taskDefinition="sleep360:1")["taskDefinition"]
+    assert "networkMode" not in got and got["compatibilities"] == ["EXTERNAL", "EC2"] == ec2_td["compatibilities"]
+    assert got["registeredBy"] == f"arn:aws:iam::{aws.account}:root" and got["registeredAt"].year >= 2026
+    c = got["containerDefinitions"][0]
+    assert (c["portMappings"], c["environment"], c["mountPoints"], c["volumesFrom"]) == ([], [], [], [])
+    assert got["status"] == "ACTIVE" and got["placementConstraints"] == [] and got["volumes"] == []
+    assert ecs.describe_task_definition(taskDefinition=td)["taskDefinition"]["compatibilities"] == ["EC2", "FARGATE"]
 
 
 def test_service_api_errors_and_inactive_services(emu, aws):
