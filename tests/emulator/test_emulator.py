@@ -685,7 +685,8 @@ def test_minute_seconds_knob(emu, aws):
     assert _config(emu, aws, minute_seconds=0.5)["minute_seconds"] == 0.5
     assert _config(emu, aws, minute_seconds=2)["minute_seconds"] == 2.0
     assert emu.ok("GET", f"/_emulator/config?account={aws.account}") == {
-        "account": aws.account, "ecs_steps": 3, "codedeploy_steps": 1, "minute_seconds": 2.0}
+        "account": aws.account, "ecs_steps": 3, "codedeploy_steps": 1, "minute_seconds": 2.0, "rollout_mode": "steps",
+        "phase_seconds": {"task_start": 2.0, "health_check": 2.0, "draining": 1.0, "bake": 0.0}}
     for bad in (0, -1.5, "fast", True, [1]):
         status, body = emu.ctl("POST", "/_emulator/config", {"account": aws.account, "minute_seconds": bad})
         assert status == 400 and body["field"] == "minute_seconds", (bad, body)
@@ -1395,3 +1396,69 @@ def test_replay_control_errors(emu):
     assert status == 400 and body["field"] == "bogus"
     status, body = emu.ctl("PUT", "/_emulator/replay")
     assert status in (404, 405)
+
+
+# ---------------------------------------------------------------------------
+# wall-clock rollouts (rollout_mode "time")
+# ---------------------------------------------------------------------------
+def test_time_rollout_mode_config_and_errors(emu, acct):
+    cfg = emu.ok("GET", f"/_emulator/config?account={acct}")
+    assert cfg["rollout_mode"] == "steps"
+    assert cfg["phase_seconds"] == {"task_start": 2.0, "health_check": 2.0, "draining": 1.0, "bake": 0.0}
+    cfg = emu.ok("POST", "/_emulator/config", {"account": acct, "rollout_mode": "time", "phase_seconds": {"bake": 3}})
+    assert cfg["rollout_mode"] == "time" and cfg["phase_seconds"]["bake"] == 3.0 and cfg["phase_seconds"]["task_start"] == 2.0
+    for bad in ({"rollout_mode": "fast"}, {"phase_seconds": {"warmup": 1}}, {"phase_seconds": {"bake": -1}},
+                {"phase_seconds": {"bake": "1"}}, {"phase_seconds": [1]}):
+        status, body = emu.ctl("POST", "/_emulator/config", {"account": acct, **bad})
+        assert status == 400 and body["field"] == list(bad)[0], (bad, body)
+
+
+def _timeline(ecs: Any, until: Any, timeout: float = 20.0) -> list[tuple[float, dict[str, Any]]]:
+    start, seen = time.monotonic(), []
+    while time.monotonic() - start < timeout:
+        s = describe(ecs)
+        seen.append((time.monotonic() - start, s))
+        if until(s):
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"timed out; last: {seen[-1][1]['deployments']}")
+
+
+def test_time_rollout_mode_follows_the_clock(emu, aws):
+    phases = {"task_start": 0.4, "health_check": 0.4, "draining": 0.4, "bake": 0.3}
+    emu.ok("POST", "/_emulator/config", {"account": aws.account, "rollout_mode": "time", "phase_seconds": phases, "ecs_steps": 2})
+    ecs, td1 = make_service(aws, desired=2)
+    seen = _timeline(ecs, lambda s: s["deployments"][0]["rolloutState"] == "COMPLETED")
+    assert len(seen) > 5, "polls do not move a time-mode rollout; only the clock does"
+    assert all(s["runningCount"] == 0 for t, s in seen if t < 0.35)
+    done_at = seen[-1][0]
+    assert done_at >= 1.4, done_at  # 0.4 + 0.4 + 0.4 + 0.3 (the first describe came right after create)
+    assert seen[-1][1]["runningCount"] == 2
+    # an update: the old deployment keeps its tasks until the new ones pass the health check
+    td2 = register(ecs, image="nginx:2")
+    ecs.update_service(cluster="prod", service="web", taskDefinition=td2)
+    seen = _timeline(ecs, lambda s: len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED")
+    both = [(t, s) for t, s in seen if len(s["deployments"]) == 2]
+    early = [s for t, s in both if t < 0.75]
+    assert early and all(s["deployments"][1]["runningCount"] == 2 for s in early)
+    assert any(s["deployments"][0]["runningCount"] == 2 and s["deployments"][1]["runningCount"] == 2 for t, s in both if 0.45 < t < 0.75)
+    assert seen[-1][0] >= 1.4 and seen[-1][1]["taskDefinition"] == td2
+    sd = ecs.describe_service_deployments(serviceDeploymentArns=[latest_sd(ecs)])["serviceDeployments"][0]
+    assert sd["status"] == "SUCCESSFUL" and sd["lifecycleStage"] == "CLEAN_UP"
+    # a desiredCount-only update scales when the phases have passed
+    ecs.update_service(cluster="prod", service="web", desiredCount=4)
+    seen = _timeline(ecs, lambda s: s["runningCount"] == 4)
+    assert seen[-1][0] >= 0.75 and all(s["runningCount"] == 2 for t, s in seen if t < 0.7)
+
+
+def test_time_rollout_mode_failure_and_settle(emu, aws):
+    emu.ok("POST", "/_emulator/config", {"account": aws.account, "rollout_mode": "time",
+                                         "phase_seconds": {"task_start": 0.3, "health_check": 5, "draining": 5, "bake": 5}})
+    ecs, td1 = make_service(aws, desired=1)
+    emu.ok("POST", "/_emulator/ecs/settle", {"account": aws.account, "cluster": "prod", "service": "web"})
+    assert describe(ecs)["deployments"][0]["rolloutState"] == "COMPLETED"
+    emu.ok("POST", "/_emulator/ecs/outcome", {"account": aws.account, "cluster": "prod", "service": "web", "outcome": "fail"})
+    ecs.update_service(cluster="prod", service="web", taskDefinition=register(ecs, image="nginx:broken"))
+    assert describe(ecs)["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+    seen = _timeline(ecs, lambda s: s["deployments"][0]["rolloutState"] == "FAILED" or s["taskDefinition"] == td1 and len(s["deployments"]) == 1)
+    assert seen[-1][0] >= 0.25

@@ -139,7 +139,9 @@ def set_config(body: dict[str, Any], query: dict[str, str]) -> Any:
     ecs_steps = positive_int(body, "ecs_steps", None)
     cd_steps = positive_int(body, "codedeploy_steps", None)
     minute = positive_number(body, "minute_seconds")
-    unknown = set(body) - {"account", "region", "ecs_steps", "codedeploy_steps", "minute_seconds"}
+    mode = choice(body, "rollout_mode", state.ROLLOUT_MODES, None) if body.get("rollout_mode") is not None else None
+    phases = _phase_seconds(body)
+    unknown = set(body) - {"account", "region", "ecs_steps", "codedeploy_steps", "minute_seconds", "rollout_mode", "phase_seconds"}
     if unknown:
         name = sorted(unknown)[0]
         raise ControlError(400, f"unknown field '{name}'", name)
@@ -150,7 +152,26 @@ def set_config(body: dict[str, Any], query: dict[str, str]) -> Any:
         cfg["codedeploy_steps"] = cd_steps
     if minute is not None:
         cfg["minute_seconds"] = minute
+    if mode is not None:
+        cfg["rollout_mode"] = mode
+    if phases is not None:
+        cfg["phase_seconds"].update(phases)
     return {"account": account, **cfg}
+
+
+def _phase_seconds(body: dict[str, Any]) -> dict[str, float] | None:
+    """Optional {"task_start"?, "health_check"?, "draining"?, "bake"?: seconds >= 0}."""
+    phases = field(body, "phase_seconds", dict, None)
+    if phases is None:
+        return None
+    out: dict[str, float] = {}
+    for name, value in phases.items():
+        if name not in state.PHASES:
+            raise ControlError(400, f"phase_seconds: unknown phase '{name}' (one of {', '.join(state.PHASES)})", "phase_seconds")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ControlError(400, f"phase_seconds.{name} must be a number >= 0", "phase_seconds")
+        out[name] = float(value)
+    return out
 
 
 @route("GET", "/_emulator/calls")

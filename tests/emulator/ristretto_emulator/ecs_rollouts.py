@@ -180,6 +180,9 @@ class ServiceDeployment:
         self.k = 0
         self.steps = state.ecs_steps(rt.account)
         self.minute = state.minute_seconds(rt.account)
+        # rollout_mode "time" (read at the start, like ecs_steps): ROLLING deployments follow
+        # the wall clock phase by phase instead of moving one step per poll
+        self.timing = state.rollout_timing(rt.account) if self.strategy == "ROLLING" else None
         self.bake_until: datetime | None = None  # BAKE_TIME ends (bakeTimeInMinutes > 0)
         self.prod_weight: float | None = None  # LINEAR/CANARY weight during PRODUCTION_TRAFFIC_SHIFT
         self.shift_next_at: datetime | None = None  # when the next traffic step is due
@@ -470,6 +473,7 @@ def start_deployment(rt: ServiceRuntime, task_definition: str, plan: dict[str, A
     sources = list(rt.deployments)
     rt.deployments.insert(0, dep)
     rt.scale_remaining = 0
+    rt.scale_at = None
     sd = ServiceDeployment(rt, dep, sources, plan)
     rt.sds.append(sd)
     if dep.desired == 0 and not (plan and plan.get("outcome") == "fail"):
@@ -495,6 +499,11 @@ def scale(rt: ServiceRuntime, desired: int) -> None:
             _complete(rt, sd)
     elif desired != primary.running:
         rt.scale_remaining = state.ecs_steps(rt.account)
+        timing = state.rollout_timing(rt.account)
+        rt.scale_at = None
+        if timing is not None:  # up: start + health check; down: draining
+            secs = timing["task_start"] + timing["health_check"] if desired > primary.running else timing["draining"]
+            rt.scale_at = now() + timedelta(seconds=secs)
         if desired < primary.running and desired == 0:
             rt.set_running(primary, 0)
             rt.scale_remaining = 0
@@ -521,6 +530,15 @@ def step(rt: ServiceRuntime) -> None:
 def _scale_step(rt: ServiceRuntime) -> None:
     primary = rt.primary
     if primary is None or rt.scale_remaining <= 0:
+        return
+    scale_at = getattr(rt, "scale_at", None)
+    if scale_at is not None:  # rollout_mode "time": all at once when the phase has passed
+        if now() < scale_at:
+            return
+        rt.scale_at = None
+        rt.scale_remaining = 0
+        rt.set_running(primary, primary.desired)
+        rt.event("has reached a steady state.")
         return
     diff = primary.desired - primary.running
     if diff == 0:
@@ -629,8 +647,43 @@ def _timed_hold(rt: ServiceRuntime, sd: ServiceDeployment) -> bool:
     return False
 
 
+def _timed_rolling_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
+    """A ROLLING deployment on the wall clock (rollout_mode "time"), evaluated on a poll:
+    `task_start` s after the deployment started the new tasks run (SCALE_UP); `health_check` s
+    later they count as healthy and the old tasks drain over `draining` s (CLEAN_UP); after
+    `bake` more seconds the deployment completes.  An armed failure trips once the new tasks
+    should have started."""
+    assert sd.timing is not None
+    t = sd.timing
+    elapsed = (now() - sd.started_at).total_seconds()
+    if elapsed < t["task_start"]:
+        return
+    if sd.plan and sd.plan.get("outcome") == "fail":
+        fail(rt, sd, sd.plan.get("reason"))
+        return
+    dep = sd.target
+    rt.set_running(dep, dep.desired)
+    healthy_at = t["task_start"] + t["health_check"]
+    if elapsed < healthy_at:
+        return
+    if sd.stage_idx == 0:
+        sd.stage_idx = len(sd.stages) - 1
+        _enter_stage(rt, sd)
+    drained = 1.0 if t["draining"] <= 0 else min(1.0, (elapsed - healthy_at) / t["draining"])
+    for old in sd.sources:
+        if old in rt.deployments:
+            rt.set_running(old, math.floor(sd.source_initial.get(old.id, 0) * (1 - drained)))
+    if elapsed >= healthy_at + t["draining"] + t["bake"]:
+        _complete(rt, sd)
+
+
 def _deploy_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
-    if _hook_holds(rt, sd) or _timed_hold(rt, sd):
+    if _hook_holds(rt, sd):
+        return
+    if sd.timing is not None:
+        _timed_rolling_step(rt, sd)
+        return
+    if _timed_hold(rt, sd):
         return
     sd.k += 1
     if sd.plan and sd.plan.get("outcome") == "fail" and sd.k >= sd.fail_at:
