@@ -1462,3 +1462,37 @@ def test_time_rollout_mode_failure_and_settle(emu, aws):
     assert describe(ecs)["deployments"][0]["rolloutState"] == "IN_PROGRESS"
     seen = _timeline(ecs, lambda s: s["deployments"][0]["rolloutState"] == "FAILED" or s["taskDefinition"] == td1 and len(s["deployments"]) == 1)
     assert seen[-1][0] >= 0.25
+
+
+def test_emulator_answers_have_the_members_of_corpus_answers(emu, aws):
+    """The emulator's own answers for a service like the corpus ones carry every member those
+    real answers carry (members that depend on what was configured are set alike here)."""
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="prod")
+    td = register(ecs)
+    subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+    ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td, desiredCount=1,
+                       capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}],
+                       networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}},
+                       deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    settle(emu, aws)
+    mine = describe(ecs)
+    real = corpus_body("cli-update-service-desired-count")["services"][0]
+    assert set(real) <= set(mine), set(real) - set(mine)
+    assert set(real["deployments"][0]) <= set(mine["deployments"][0])
+    assert mine["capacityProviderStrategy"] == real["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+    # alarms: in this answer (console-made service) but not in codelib-create-service-ebs-volume (CLI-made)
+    assert set(real["deploymentConfiguration"]) - {"alarms"} <= set(mine["deploymentConfiguration"])
+    arn = latest_sd(ecs)
+    sd = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    real = corpus_body("codelib-describe-service-deployments")["serviceDeployments"][0]
+    assert set(real) <= set(sd) and sd["alarms"] == real["alarms"] == {"status": "DISABLED"}
+    assert sd["deploymentCircuitBreaker"] == real["deploymentCircuitBreaker"]  # MONITORING_COMPLETE, 0, 3
+    rev = ecs.describe_service_revisions(serviceRevisionArns=[sd["targetServiceRevision"]["arn"]])["serviceRevisions"][0]
+    real = corpus_body("codelib-describe-service-revisions")["serviceRevisions"][0]
+    assert set(real) <= set(rev), set(real) - set(rev)
+    for key in ("capacityProviderStrategy", "platformVersion", "platformFamily", "guardDutyEnabled", "serviceConnectConfiguration"):
+        assert rev[key] == real[key], key
+    got = ecs.describe_task_definition(taskDefinition=td, include=["TAGS"])
+    real = corpus_body("codelib-describe-task-definition-hello-world-2024")
+    assert set(real) <= set(got) and set(real["taskDefinition"]) <= set(got["taskDefinition"])

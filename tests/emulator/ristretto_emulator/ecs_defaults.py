@@ -56,6 +56,13 @@ def network_configuration(nc: dict[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
+def capacity_provider_strategy(strategy: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """base 0 when not sent (cli-update-service-desired-count and codelib-describe-service-revisions
+    report {"capacityProvider": "FARGATE", "weight": 1, "base": 0}; botocore CapacityProviderStrategyItem.base
+    "If no value is specified, the default value of 0 is used")."""
+    return [dict(item, base=item.get("base", 0)) for item in copy.deepcopy(strategy)]
+
+
 def service_linked_role(account: str, region: str) -> str:
     """cli-create-service-fargate, cli-create-service-external, codelib-create-service-ebs-volume."""
     return f"arn:{get_partition(region)}:iam::{account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"

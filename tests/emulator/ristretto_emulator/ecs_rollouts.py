@@ -72,6 +72,12 @@ LINEAR_DEFAULTS = {"stepPercent": 10.0, "stepBakeTimeInMinutes": 6}
 CANARY_DEFAULTS = {"canaryPercent": 5.0, "canaryBakeTimeInMinutes": 10}
 
 
+def is_fargate(snapshot: dict[str, Any]) -> bool:
+    return snapshot.get("launchType") == "FARGATE" or any(
+        (c.get("capacityProvider") or "").startswith("FARGATE") for c in snapshot.get("capacityProviderStrategy") or []
+    )
+
+
 class Revision:
     """A service revision: what a deployment rolls out."""
 
@@ -94,8 +100,14 @@ class Revision:
             "guardDutyEnabled": False,
         }
         out.update(self.snapshot)
-        if "launchType" in out and out["launchType"] == "FARGATE":
-            out.setdefault("platformFamily", "Linux")
+        if is_fargate(self.snapshot):
+            # codelib-describe-service-revisions: a FARGATE capacity-provider revision reports the
+            # resolved platformVersion (1.4.0) and platformFamily Linux
+            pv = self.snapshot.get("platformVersion") or "LATEST"
+            out["platformVersion"] = "1.4.0" if pv == "LATEST" else pv
+            out["platformFamily"] = "Linux"
+        # codelib-describe-service-revisions: {"enabled": false} when Service Connect is not configured
+        out.setdefault("serviceConnectConfiguration", {"enabled": False})
         return out
 
 
@@ -145,9 +157,7 @@ class Deployment:
         ):
             if snap.get(key) not in (None, []):
                 out[key] = snap[key]
-        if snap.get("launchType") == "FARGATE" or any(
-            (c.get("capacityProvider") or "").startswith("FARGATE") for c in snap.get("capacityProviderStrategy") or []
-        ):
+        if is_fargate(snap):
             pv = snap.get("platformVersion") or "LATEST"
             out["platformVersion"] = "1.4.0" if pv == "LATEST" else pv
             out["platformFamily"] = "Linux"
@@ -307,7 +317,8 @@ class ServiceDeployment:
             "lifecycleStage": reported_stage(self.stage),
             "deploymentConfiguration": self.configuration,
             "deploymentCircuitBreaker": self.cb,
-            "alarms": self.alarms,
+            # codelib-describe-service-deployments: alarms {"status": "DISABLED"}, no empty name lists
+            "alarms": {k: v for k, v in self.alarms.items() if v != []},
         }
         if self.hooks:
             out["lifecycleHookDetails"] = [

@@ -87,6 +87,8 @@ def apply_fields(service: Any, params: dict[str, Any]) -> None:
     for key, attr in SERVICE_FIELDS.items():
         if key in params and params[key] is not None:
             setattr(service, attr, copy.deepcopy(params[key]))
+    if params.get("capacityProviderStrategy"):
+        service.capacity_provider_strategy = ecs_defaults.capacity_provider_strategy(params["capacityProviderStrategy"])
     if "deploymentConfiguration" in params:
         service.deployment_configuration = _merge_deployment_configuration(
             getattr(service, "deployment_configuration", None),
