@@ -381,7 +381,7 @@ def test_service_answers_carry_aws_defaults(emu, aws):
         assert s["propagateTags"] == "NONE" and s["enableECSManagedTags"] is False and s["enableExecuteCommand"] is False
         assert s["healthCheckGracePeriodSeconds"] == 0 and s["availabilityZoneRebalancing"] == "ENABLED"
         assert s["platformVersion"] == "LATEST" and s["platformFamily"] == "Linux"
-        assert s["placementConstraints"] == [] and s["placementStrategy"] == []
+        assert s["placementConstraints"] == [] and s["placementStrategy"] == [] and "taskSets" not in s
     # update: defaults are filled again for what is sent, other settings are kept
     hook = {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]}
     s = ecs.update_service(cluster="prod", service="web", availabilityZoneRebalancing="DISABLED", deploymentConfiguration={
@@ -409,7 +409,7 @@ def test_service_answers_carry_aws_defaults(emu, aws):
     assert "networkConfiguration" not in s and "roleArn" not in s and s["launchType"] == "EC2"
     # EXTERNAL controller: service-linked role, percentages only (cli-create-service-external)
     s = ecs.create_service(cluster="prod", serviceName="ext", desiredCount=1, deploymentController={"type": "EXTERNAL"})["service"]
-    assert s["deploymentConfiguration"] == {"maximumPercent": 200, "minimumHealthyPercent": 100}
+    assert s["deploymentConfiguration"] == {"maximumPercent": 200, "minimumHealthyPercent": 100} and s["taskSets"] == []
     assert s["roleArn"].endswith(":role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS") and s["deployments"] == []
     # task definitions (cli-register-task-definition-sleep360, codelib-describe-task-definition-hello-world-2024)
     got = ecs.describe_task_definition(taskDefinition="sleep360:1")["taskDefinition"]

@@ -157,6 +157,12 @@ def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
     service.availability_zone_rebalancing = "ENABLED"
     service.network_configuration = ecs_defaults.network_configuration(service.network_configuration)
     service.role_arn = ecs_defaults.role_arn(params, backend.account_id, backend.region_name, controller)
+    if controller == "ECS":
+        # services of the ECS controller have no taskSets member (cli-update-service-desired-count,
+        # codelib-create-service-ebs-volume); EXTERNAL ones report [] (cli-create-service-external).
+        # moto's serializer looks the member up by its shape name (TaskSets) before task_sets,
+        # so this hides moto's task_sets list from the answer without touching it.
+        service.TaskSets = None
     apply_fields(service, params)
     service.created_at = now()
     service.created_by = ecs_defaults.caller_arn(backend.account_id, backend.region_name)
