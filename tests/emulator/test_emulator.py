@@ -1496,3 +1496,22 @@ def test_emulator_answers_have_the_members_of_corpus_answers(emu, aws):
     got = ecs.describe_task_definition(taskDefinition=td, include=["TAGS"])
     real = corpus_body("codelib-describe-task-definition-hello-world-2024")
     assert set(real) <= set(got) and set(real["taskDefinition"]) <= set(got["taskDefinition"])
+
+
+def test_codedeploy_answers_have_the_members_of_corpus_answers(emu, aws):
+    ecs, cd, td1, td2, appspec = _codedeploy_setup(aws)
+    dep_id = cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec),
+                                  description="release")["deploymentId"]
+    for _ in range(6):
+        info = cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]
+    assert info["status"] == "Succeeded"
+    target = cd.get_deployment_target(deploymentId=dep_id, targetId="prod:web")["deploymentTarget"]
+    real = corpus_body("devguide-bluegreen-get-deployment-target")["deploymentTarget"]
+    assert set(real) <= set(target) and set(real["ecsTarget"]) <= set(target["ecsTarget"]), set(real["ecsTarget"]) - set(target["ecsTarget"])
+    assert set(real["ecsTarget"]["lifecycleEvents"][0]) <= set(target["ecsTarget"]["lifecycleEvents"][0])
+    for item in target["ecsTarget"]["taskSetsInfo"]:
+        assert set(real["ecsTarget"]["taskSetsInfo"][0]) <= set(item), set(real["ecsTarget"]["taskSetsInfo"][0]) - set(item)
+    real = corpus_body("cli-deploy-get-deployment")["deploymentInfo"]
+    # the corpus answer is a Server (S3 bundle) deployment: compare the platform-independent members
+    assert set(real) - {"revision"} <= set(info), set(real) - set(info)
+    assert set(real["deploymentOverview"]) <= set(info["deploymentOverview"])
