@@ -1515,3 +1515,41 @@ def test_codedeploy_answers_have_the_members_of_corpus_answers(emu, aws):
     # the corpus answer is a Server (S3 bundle) deployment: compare the platform-independent members
     assert set(real) - {"revision"} <= set(info), set(real) - set(info)
     assert set(real["deploymentOverview"]) <= set(info["deploymentOverview"])
+
+
+# ---------------------------------------------------------------------------
+# other JSON services: moto's answers tidied to AWS's shapes (answers.py, autoscaling.py)
+# ---------------------------------------------------------------------------
+def test_json_answers_of_other_services_match_botocore(emu, aws):
+    """Logs, SSM, Secrets Manager and Application Auto Scaling answers: no nulls, no unknown
+    members, required members present (the check_shapes fixture fails the test otherwise)."""
+    logs = aws("logs")
+    logs.create_log_group(logGroupName="/ecs/web")
+    logs.create_log_stream(logGroupName="/ecs/web", logStreamName="s")
+    logs.put_log_events(logGroupName="/ecs/web", logStreamName="s", logEvents=[{"timestamp": int(time.time() * 1000), "message": "hi"}])
+    assert "nextToken" not in logs.describe_log_groups() and "nextToken" not in logs.describe_log_streams(logGroupName="/ecs/web")
+    assert "nextToken" not in logs.filter_log_events(logGroupName="/ecs/web")
+    ssm = aws("ssm")
+    ssm.put_parameter(Name="/a", Value="b", Type="SecureString")
+    assert ssm.get_parameter(Name="/a", WithDecryption=True)["Parameter"]["Value"] == "b"
+    sm = aws("secretsmanager")
+    sm.create_secret(Name="s", SecretString="x")
+    desc = sm.describe_secret(SecretId="s")
+    assert "SecretVersionsToStages" not in desc and "VersionIdsToStages" in desc and "KmsKeyId" not in desc
+    aas = aws("application-autoscaling")
+    ecs, _ = make_service(aws, desired=1)
+    aas.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/prod/web", ScalableDimension="ecs:service:DesiredCount",
+                                 MinCapacity=1, MaxCapacity=3, SuspendedState={"ScheduledScalingSuspended": True})
+    target = aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]
+    # botocore application-autoscaling examples-1.json DescribeScalableTargets
+    assert target["RoleARN"] == (f"arn:aws:iam::{aws.account}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/"
+                                 "AWSServiceRoleForApplicationAutoScaling_ECSService")
+    assert target["SuspendedState"] == {"DynamicScalingInSuspended": False, "DynamicScalingOutSuspended": False, "ScheduledScalingSuspended": True}
+    aas.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/prod/web", ScalableDimension="ecs:service:DesiredCount",
+                                 SuspendedState={"DynamicScalingInSuspended": True})
+    target = aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]
+    assert target["SuspendedState"] == {"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": False, "ScheduledScalingSuspended": True}
+    aas.put_scheduled_action(ServiceNamespace="ecs", ScheduledActionName="s", ResourceId="service/prod/web",
+                             ScalableDimension="ecs:service:DesiredCount", Schedule="cron(0 0 * * ? *)",
+                             ScalableTargetAction={"MinCapacity": 1, "MaxCapacity": 2})
+    assert "Timezone" not in aas.describe_scheduled_actions(ServiceNamespace="ecs")["ScheduledActions"][0]
