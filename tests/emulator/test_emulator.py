@@ -1383,6 +1383,18 @@ def test_replay_any_operation_by_request_members(emu, aws):
     assert emu.ok("POST", "/_emulator/replay/clear", {"account": aws.account})["removed"] == 2
 
 
+def test_replay_real_answer_with_members_botocore_lacks(emu, aws):
+    """A real answer may carry members the SDK does not model (version, failedLaunchTaskCount):
+    replayed as is, not reported by the shape check, ignored by the SDK."""
+    emu.ok("POST", "/_emulator/replay", {"account": aws.account, "operation": "DescribeServices",
+                                        "response": corpus_body("devguide-service-connect-create-service")})
+    svc = aws("ecs", "us-west-2").describe_services(cluster="tutorial", services=["service-connect-nginx-service"])["services"][0]
+    assert "version" not in svc and "failedLaunchTaskCount" not in svc["deployments"][0]
+    sc = svc["deployments"][0]["serviceConnectConfiguration"]
+    assert sc["namespace"] == "service-connect" and sc["logConfiguration"]["secretOptions"] == []
+    assert "serviceConnectConfiguration" not in svc
+
+
 def test_replay_control_errors(emu):
     status, body = emu.ctl("POST", "/_emulator/replay", {"match": {}, "response": {}})
     assert status == 400 and body["field"] == "operation"
