@@ -421,6 +421,24 @@ def test_service_answers_carry_aws_defaults(emu, aws):
     assert ecs.describe_task_definition(taskDefinition=td)["taskDefinition"]["compatibilities"] == ["EC2", "FARGATE"]
 
 
+def test_service_connect_defaults_like_the_tutorial_answer(emu, aws):
+    """devguide-service-connect-create-service: namespace from the cluster default, secretOptions []."""
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="tutorial", serviceConnectDefaults={"namespace": "service-connect"})
+    td = register(ecs, container={"portMappings": [{"name": "nginx", "containerPort": 80, "protocol": "tcp", "appProtocol": "http"}]})
+    subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+    sc = {"enabled": True, "services": [{"portName": "nginx", "clientAliases": [{"port": 80}]}],
+          "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/service-connect-proxy"}}}
+    s = ecs.create_service(cluster="tutorial", serviceName="web", taskDefinition=td, desiredCount=1, launchType="FARGATE",
+                           networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "assignPublicIp": "ENABLED"}},
+                           serviceConnectConfiguration=sc)["service"]
+    real = corpus_body("devguide-service-connect-create-service")["services"][0]
+    got = s["deployments"][0]["serviceConnectConfiguration"]
+    assert got["namespace"] == real["deployments"][0]["serviceConnectConfiguration"]["namespace"] == "service-connect"
+    assert got["logConfiguration"]["secretOptions"] == []
+    assert "serviceConnectConfiguration" not in s
+
+
 def test_service_api_errors_and_inactive_services(emu, aws):
     ecs, td = make_service(aws, desired=1)
     with pytest.raises(botocore.exceptions.ClientError) as exc:

@@ -63,6 +63,19 @@ def capacity_provider_strategy(strategy: list[dict[str, Any]]) -> list[dict[str,
     return [dict(item, base=item.get("base", 0)) for item in copy.deepcopy(strategy)]
 
 
+def service_connect_configuration(sc: dict[str, Any], cluster_defaults: dict[str, Any] | None) -> dict[str, Any]:
+    """devguide-service-connect-create-service: a configuration without namespace reports the
+    cluster's default namespace (as given to CreateCluster's serviceConnectDefaults, there the
+    name 'service-connect'), and its logConfiguration carries secretOptions []."""
+    out = copy.deepcopy(sc)
+    if out.get("enabled") and not out.get("namespace") and (cluster_defaults or {}).get("namespace"):
+        out["namespace"] = cluster_defaults["namespace"]  # type: ignore[index]
+    log = out.get("logConfiguration")
+    if isinstance(log, dict):
+        log.setdefault("secretOptions", [])
+    return out
+
+
 def service_linked_role(account: str, region: str) -> str:
     """cli-create-service-fargate, cli-create-service-external, codelib-create-service-ebs-volume."""
     return f"arn:{get_partition(region)}:iam::{account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"

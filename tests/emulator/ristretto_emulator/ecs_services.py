@@ -87,6 +87,11 @@ def apply_fields(service: Any, params: dict[str, Any]) -> None:
     for key, attr in SERVICE_FIELDS.items():
         if key in params and params[key] is not None:
             setattr(service, attr, copy.deepcopy(params[key]))
+    if params.get("serviceConnectConfiguration"):
+        cluster = service._backend.clusters.get(service.cluster_name)
+        service.service_connect_configuration = ecs_defaults.service_connect_configuration(
+            params["serviceConnectConfiguration"], getattr(cluster, "service_connect_defaults", None)
+        )
     if params.get("capacityProviderStrategy"):
         service.capacity_provider_strategy = ecs_defaults.capacity_provider_strategy(params["capacityProviderStrategy"])
     if "deploymentConfiguration" in params:
