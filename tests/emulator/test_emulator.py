@@ -90,15 +90,38 @@ class Emulator:
 def emu():
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="emulator-", suffix=".log")[1])
+    shape_log = Path(tempfile.mkstemp(prefix="emulator-shapes-", suffix=".jsonl")[1])
+    # every answer the emulator sends during the suite is checked against botocore's
+    # output shapes (ristretto_emulator/shape_check.py); check_shapes fails the test
+    env = dict(os.environ, RISTRETTO_EMULATOR_SHAPE_CHECK="1", RISTRETTO_EMULATOR_SHAPE_LOG=str(shape_log))
     with log.open("w") as fh:
-        proc = subprocess.Popen([str(HERE / "serve"), str(port)], stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([str(HERE / "serve"), str(port)], stdout=fh, stderr=subprocess.STDOUT, env=env)
     try:
         wait_http(f"http://127.0.0.1:{port}/_emulator/health", proc, log)
-        yield Emulator(port)
+        em = Emulator(port)
+        em.shape_log = shape_log
+        yield em
     finally:
         rc = stop(proc)
         assert rc == 0, f"serve exited with {rc}:\n{log.read_text()}"
         log.unlink()
+        shape_log.unlink()
+
+
+@pytest.fixture(autouse=True)
+def check_shapes(request):
+    """Fails a test when any answer the emulator sent during it broke botocore's shape."""
+    if "emu" not in request.fixturenames:
+        yield
+        return
+    em = request.getfixturevalue("emu")
+    start = em.shape_log.stat().st_size
+    yield
+    with em.shape_log.open() as fh:
+        fh.seek(start)
+        new = [json.loads(line) for line in fh if line.strip()]
+    if new:
+        pytest.fail("shape violations in the emulator's answers:\n" + "\n".join(v["violation"] for v in new), pytrace=False)
 
 
 @pytest.fixture
@@ -313,7 +336,8 @@ def test_fields_moto_drops_are_stored(emu, aws):
         serviceConnectConfiguration=connect,
     )
     s = describe(ecs)
-    assert s["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert s["deploymentConfiguration"]["deploymentCircuitBreaker"] == {
+        "enable": True, "rollback": True, "resetOnHealthyTask": True, "thresholdConfiguration": {"type": "BOUNDED_PERCENT", "value": 50}}
     assert s["deploymentConfiguration"]["alarms"]["alarmNames"] == ["5xx"]
     assert s["deploymentConfiguration"]["maximumPercent"] == 150
     assert s["enableExecuteCommand"] is True and s["enableECSManagedTags"] is True
@@ -330,6 +354,89 @@ def test_fields_moto_drops_are_stored(emu, aws):
     s = ecs.update_service(cluster="prod", service="web", deploymentConfiguration={"maximumPercent": 300})["service"]
     assert s["deploymentConfiguration"]["maximumPercent"] == 300
     assert s["deploymentConfiguration"]["deploymentCircuitBreaker"]["enable"] is True
+
+
+def test_service_answers_carry_aws_defaults(emu, aws):
+    """Members AWS fills although definition files never state them, each as in a corpus case
+    (tests/fixtures/aws-corpus) or botocore's documentation; see ristretto_emulator/ecs_defaults.py."""
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="prod")
+    td = register(ecs)
+    subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+    created = ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td, desiredCount=1, launchType="FARGATE",
+                                 networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}})["service"]
+    for s in (created, describe(ecs)):
+        dc = s["deploymentConfiguration"]
+        # ecspresso-1082-circuit-breaker-defaults; codelib-create-service-ebs-volume (enable/rollback false)
+        assert dc["deploymentCircuitBreaker"] == {"enable": False, "rollback": False, "resetOnHealthyTask": True,
+                                                  "thresholdConfiguration": {"type": "BOUNDED_PERCENT", "value": 50}}
+        assert (dc["maximumPercent"], dc["minimumHealthyPercent"]) == (200, 100)
+        assert "earlySuccessCriteria" not in dc and "lifecycleHooks" not in dc
+        # devguide-fargate-assign-public-ip-default: DISABLED on the service and on the deployment
+        assert s["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+        assert s["deployments"][0]["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+        assert s["roleArn"] == f"arn:aws:iam::{aws.account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
+        assert s["createdBy"] == f"arn:aws:iam::{aws.account}:root"
+        assert s["deploymentController"] == {"type": "ECS"} and s["schedulingStrategy"] == "REPLICA"
+        assert s["propagateTags"] == "NONE" and s["enableECSManagedTags"] is False and s["enableExecuteCommand"] is False
+        assert s["healthCheckGracePeriodSeconds"] == 0 and s["availabilityZoneRebalancing"] == "ENABLED"
+        assert s["platformVersion"] == "LATEST" and s["platformFamily"] == "Linux"
+        assert s["placementConstraints"] == [] and s["placementStrategy"] == [] and "taskSets" not in s
+    # update: defaults are filled again for what is sent, other settings are kept
+    hook = {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]}
+    s = ecs.update_service(cluster="prod", service="web", availabilityZoneRebalancing="DISABLED", deploymentConfiguration={
+        "strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": [hook],
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True}})["service"]
+    dc = s["deploymentConfiguration"]
+    assert dc["lifecycleHooks"] == [{"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"],
+                                     "timeoutConfiguration": {"action": "ROLLBACK", "timeoutInMinutes": 1440}}]  # ecspresso-1082-pause-hook-defaults
+    assert dc["deploymentCircuitBreaker"]["resetOnHealthyTask"] is True and s["availabilityZoneRebalancing"] == "DISABLED"
+    emu.ok("POST", "/_emulator/ecs/settle", {"account": aws.account, "cluster": "prod", "service": "web"})
+    lam = {"hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:f", "roleArn": "arn:aws:iam::123456789012:role/r",
+           "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
+    s = ecs.update_service(cluster="prod", service="web", deploymentConfiguration={
+        "strategy": "ROLLING", "lifecycleHooks": [lam], "earlySuccessCriteria": {"enable": False},
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True, "thresholdConfiguration": {"type": "COUNT", "value": 5}}})["service"]
+    dc = s["deploymentConfiguration"]
+    assert dc["lifecycleHooks"][0]["targetType"] == "AWS_LAMBDA"  # ecspresso-1082-lambda-hook-defaults
+    assert dc["lifecycleHooks"][0]["timeoutConfiguration"] == {"action": "ROLLBACK", "timeoutInMinutes": 1440}
+    assert dc["earlySuccessCriteria"] == {"enable": False, "healthyPercent": 100, "sourceServiceRevisionCleanup": "BLOCKING"}
+    assert dc["deploymentCircuitBreaker"]["thresholdConfiguration"] == {"type": "COUNT", "value": 5}
+    # an EC2 bridge-mode service: no networkConfiguration, no roleArn (cli-create-service-ec2)
+    ec2_td = ecs.register_task_definition(family="sleep360", containerDefinitions=[
+        {"name": "sleep", "image": "busybox", "cpu": 10, "command": ["sleep", "360"], "memory": 10, "essential": True}])["taskDefinition"]
+    s = ecs.create_service(cluster="prod", serviceName="bridge", taskDefinition="sleep360", desiredCount=1)["service"]
+    assert "networkConfiguration" not in s and "roleArn" not in s and s["launchType"] == "EC2"
+    # EXTERNAL controller: service-linked role, percentages only (cli-create-service-external)
+    s = ecs.create_service(cluster="prod", serviceName="ext", desiredCount=1, deploymentController={"type": "EXTERNAL"})["service"]
+    assert s["deploymentConfiguration"] == {"maximumPercent": 200, "minimumHealthyPercent": 100} and s["taskSets"] == []
+    assert s["roleArn"].endswith(":role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS") and s["deployments"] == []
+    # task definitions (cli-register-task-definition-sleep360, codelib-describe-task-definition-hello-world-2024)
+    got = ecs.describe_task_definition(taskDefinition="sleep360:1")["taskDefinition"]
+    assert "networkMode" not in got and got["compatibilities"] == ["EXTERNAL", "EC2"] == ec2_td["compatibilities"]
+    assert got["registeredBy"] == f"arn:aws:iam::{aws.account}:root" and got["registeredAt"].year >= 2026
+    c = got["containerDefinitions"][0]
+    assert (c["portMappings"], c["environment"], c["mountPoints"], c["volumesFrom"]) == ([], [], [], [])
+    assert got["status"] == "ACTIVE" and got["placementConstraints"] == [] and got["volumes"] == []
+    assert ecs.describe_task_definition(taskDefinition=td)["taskDefinition"]["compatibilities"] == ["EC2", "FARGATE"]
+
+
+def test_service_connect_defaults_like_the_tutorial_answer(emu, aws):
+    """devguide-service-connect-create-service: namespace from the cluster default, secretOptions []."""
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="tutorial", serviceConnectDefaults={"namespace": "service-connect"})
+    td = register(ecs, container={"portMappings": [{"name": "nginx", "containerPort": 80, "protocol": "tcp", "appProtocol": "http"}]})
+    subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+    sc = {"enabled": True, "services": [{"portName": "nginx", "clientAliases": [{"port": 80}]}],
+          "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/service-connect-proxy"}}}
+    s = ecs.create_service(cluster="tutorial", serviceName="web", taskDefinition=td, desiredCount=1, launchType="FARGATE",
+                           networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "assignPublicIp": "ENABLED"}},
+                           serviceConnectConfiguration=sc)["service"]
+    real = corpus_body("devguide-service-connect-create-service")["services"][0]
+    got = s["deployments"][0]["serviceConnectConfiguration"]
+    assert got["namespace"] == real["deployments"][0]["serviceConnectConfiguration"]["namespace"] == "service-connect"
+    assert got["logConfiguration"]["secretOptions"] == []
+    assert "serviceConnectConfiguration" not in s
 
 
 def test_service_api_errors_and_inactive_services(emu, aws):
@@ -596,7 +703,8 @@ def test_minute_seconds_knob(emu, aws):
     assert _config(emu, aws, minute_seconds=0.5)["minute_seconds"] == 0.5
     assert _config(emu, aws, minute_seconds=2)["minute_seconds"] == 2.0
     assert emu.ok("GET", f"/_emulator/config?account={aws.account}") == {
-        "account": aws.account, "ecs_steps": 3, "codedeploy_steps": 1, "minute_seconds": 2.0}
+        "account": aws.account, "ecs_steps": 3, "codedeploy_steps": 1, "minute_seconds": 2.0, "rollout_mode": "steps",
+        "phase_seconds": {"task_start": 2.0, "health_check": 2.0, "draining": 1.0, "bake": 0.0}}
     for bad in (0, -1.5, "fast", True, [1]):
         status, body = emu.ctl("POST", "/_emulator/config", {"account": aws.account, "minute_seconds": bad})
         assert status == 400 and body["field"] == "minute_seconds", (bad, body)
@@ -696,11 +804,12 @@ def test_linear_pauses_before_every_traffic_step(emu, aws):
                         or d["status"] == "SUCCESSFUL")[-1][2]
         if d["status"] == "SUCCESSFUL":
             break
-        assert d["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT" and d["status"] == "IN_PROGRESS"
+        # PRE_PRODUCTION_TRAFFIC_SHIFT is no ServiceDeploymentLifecycleStage (botocore): reported as PRODUCTION_TRAFFIC_SHIFT
+        assert d["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT" and d["status"] == "IN_PROGRESS"
         paused_at.append(_prod_weights(d))
         time.sleep(0.3)  # longer than a step's hold (0.2 s): a pause is not timed
         again = _sd(ecs, arn)
-        assert again["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT" and _prod_weights(again) == paused_at[-1]
+        assert again["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT" and _prod_weights(again) == paused_at[-1]
         waiting = [h for h in again["lifecycleHookDetails"] if h["status"] == "AWAITING_ACTION"]
         ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=waiting[0]["hookId"], action="CONTINUE")
     assert paused_at == [(0.0, 100.0), (50.0, 50.0)], "before the first step and before the second"
@@ -713,10 +822,11 @@ def test_rollback_at_a_pause_between_steps(emu, aws):
     cfg = {"strategy": "CANARY", "bakeTimeInMinutes": 0, "lifecycleHooks": [hook],
            "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 1}}
     ecs, td1, td2, arn = _traffic_service(emu, aws, cfg, ecs_steps=1, minute_seconds=0.1)
-    first = _poll_until(ecs, arn, lambda d: d["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT")[-1][2]
+    waiting = lambda d: any(h["status"] == "AWAITING_ACTION" for h in d.get("lifecycleHookDetails", []))  # noqa: E731
+    first = _poll_until(ecs, arn, waiting)[-1][2]
+    assert first["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"
     ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=first["lifecycleHookDetails"][0]["hookId"])
-    d = _poll_until(ecs, arn, lambda d: d["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT"
-                    and _prod_weights(d) == (10.0, 90.0))[-1][2]
+    d = _poll_until(ecs, arn, lambda d: waiting(d) and _prod_weights(d) == (10.0, 90.0))[-1][2]
     ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=d["lifecycleHookDetails"][0]["hookId"],
                                     action="ROLLBACK")
     d = _poll_until(ecs, arn, lambda d: d["status"] == "ROLLBACK_SUCCESSFUL")[-1][2]
@@ -1201,3 +1311,275 @@ def test_serve_stops_on_sigterm():
             proc.kill()
             proc.wait()
         log.unlink()
+
+
+# ---------------------------------------------------------------------------
+# replayed answers (/_emulator/replay)
+# ---------------------------------------------------------------------------
+CORPUS = HERE.parent / "fixtures" / "aws-corpus"
+
+
+def corpus_body(case: str, file: str = "response.json") -> dict[str, Any]:
+    return json.loads((CORPUS / case / file).read_text())
+
+
+def test_replay_answers_describe_services_with_the_exact_body(emu, aws):
+    body = corpus_body("cli-update-service-desired-count")
+    armed = emu.ok("POST", "/_emulator/replay", {
+        "account": aws.account, "operation": "DescribeServices", "match": {"service": "my-http-service"}, "response": body})
+    assert armed["operation"] == "DescribeServices" and armed["id"]
+    ecs = aws("ecs", "us-east-1")
+    # by name, and by ARN (the cluster need not exist: the replay answers before moto)
+    for name in ("my-http-service", "arn:aws:ecs:us-east-1:123456789012:service/MyCluster/my-http-service"):
+        out = ecs.describe_services(cluster="MyCluster", services=[name])
+        svc = out["services"][0]
+        assert svc["serviceName"] == "my-http-service" and svc["availabilityZoneRebalancing"] == "ENABLED"
+        assert svc["deploymentConfiguration"]["alarms"] == {"alarmNames": [], "rollback": False, "enable": False}
+        assert svc["createdAt"].timestamp() == pytest.approx(body["services"][0]["createdAt"])
+        assert out["failures"] == []
+    # the raw answer is byte-for-byte the armed body
+    req = urllib.request.Request(emu.url + "/", data=json.dumps({"cluster": "MyCluster", "services": ["my-http-service"]}).encode(), method="POST")
+    req.add_header("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DescribeServices")
+    req.add_header("Content-Type", "application/x-amz-json-1.1")
+    req.add_header("Authorization", f"AWS4-HMAC-SHA256 Credential=AKIA{aws.account}/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=x")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200 and resp.headers["Content-Type"] == "application/x-amz-json-1.1"
+        assert json.loads(resp.read()) == body
+    # another service is not matched: moto answers (the cluster does not exist there)
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        ecs.describe_services(cluster="MyCluster", services=["other"])
+    assert error_code(err.value) == "ClusterNotFoundException"
+    calls = emu.ok("GET", f"/_emulator/calls?account={aws.account}&operation=DescribeServices")["calls"]
+    assert len(calls) == 4 and all(c["service"] == "ecs" for c in calls)
+
+
+def test_replay_is_scoped_to_account_region_and_cleared(emu, aws, acct):
+    body = corpus_body("codelib-describe-task-definition-hello-world-2024")
+    emu.ok("POST", "/_emulator/replay", {
+        "account": acct, "region": "us-east-1", "operation": "DescribeTaskDefinition",
+        "match": {"taskDefinition": "hello_world:8"}, "response": body})
+    ecs = aws("ecs", "us-east-1")
+    for ref in ("hello_world:8", "hello_world", "arn:aws:ecs:us-east-1:012345678910:task-definition/hello_world:8"):
+        td = ecs.describe_task_definition(taskDefinition=ref, include=["TAGS"])
+        assert td["taskDefinition"]["registeredBy"] == "arn:aws:sts::012345678910:assumed-role/demo-role/jane-doe"
+        assert td["taskDefinition"]["compatibilities"] == ["EXTERNAL", "EC2"]
+    for other_ref, client in (("hello_world:7", ecs), ("hello_world:8", aws("ecs", "eu-west-1"))):
+        with pytest.raises(botocore.exceptions.ClientError):
+            client.describe_task_definition(taskDefinition=other_ref)
+    other = f"{next(_accounts):012d}"
+    with pytest.raises(botocore.exceptions.ClientError):
+        emu.client("ecs", other).describe_task_definition(taskDefinition="hello_world:8")
+    listed = emu.ok("GET", "/_emulator/replay")["replays"]
+    assert any(r["account"] == acct and r["operation"] == "DescribeTaskDefinition" for r in listed)
+    assert "response" not in listed[0]
+    status, out = emu.ctl("DELETE", f"/_emulator/replay?account={acct}")
+    assert status == 200 and out["removed"] == 1
+    with pytest.raises(botocore.exceptions.ClientError):
+        ecs.describe_task_definition(taskDefinition="hello_world:8")
+
+
+def test_replay_any_operation_by_request_members(emu, aws):
+    arn = "arn:aws:ecs:us-east-1:123456789012:service-deployment/example-cluster/example-service/ejGvqq2ilnbKT9qj0vLJe"
+    emu.ok("POST", "/_emulator/replay", {
+        "account": aws.account, "operation": "DescribeServiceDeployments",
+        "match": {"serviceDeploymentArns": arn}, "response": corpus_body("codelib-describe-service-deployments")})
+    tags_arn = "arn:aws:ecs:us-east-1:123456789012:service/MyCluster/my-http-service"
+    emu.ok("POST", "/_emulator/replay", {
+        "account": aws.account, "operation": "ListTagsForResource", "match": {"resourceArn": tags_arn},
+        "response": {"tags": [{"key": "team", "value": "web"}]}})
+    emu.ok("POST", "/_emulator/replay", {
+        "account": aws.account, "operation": "GetDeploymentTarget", "match": {"deploymentId": "d-RPCR1U3TW"},
+        "response": corpus_body("devguide-bluegreen-get-deployment-target")})
+    ecs = aws("ecs")
+    sd = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert sd["status"] == "SUCCESSFUL" and sd["deploymentCircuitBreaker"]["status"] == "MONITORING_COMPLETE"
+    assert ecs.list_tags_for_resource(resourceArn=tags_arn)["tags"] == [{"key": "team", "value": "web"}]
+    target = aws("codedeploy").get_deployment_target(deploymentId="d-RPCR1U3TW", targetId="x")["deploymentTarget"]
+    assert [t["identifer"] for t in target["ecsTarget"]["taskSetsInfo"]] == ["ecs-svc/9223370493425779968", "ecs-svc/9223370493423413672"]
+    out = emu.ok("POST", "/_emulator/replay/clear", {"account": aws.account, "operation": "ListTagsForResource"})
+    assert out["removed"] == 1
+    assert emu.ok("POST", "/_emulator/replay/clear", {"account": aws.account})["removed"] == 2
+
+
+def test_replay_real_answer_with_members_botocore_lacks(emu, aws):
+    """A real answer may carry members the SDK does not model (version, failedLaunchTaskCount):
+    replayed as is, not reported by the shape check, ignored by the SDK."""
+    emu.ok("POST", "/_emulator/replay", {"account": aws.account, "operation": "DescribeServices",
+                                        "response": corpus_body("devguide-service-connect-create-service")})
+    svc = aws("ecs", "us-west-2").describe_services(cluster="tutorial", services=["service-connect-nginx-service"])["services"][0]
+    assert "version" not in svc and "failedLaunchTaskCount" not in svc["deployments"][0]
+    sc = svc["deployments"][0]["serviceConnectConfiguration"]
+    assert sc["namespace"] == "service-connect" and sc["logConfiguration"]["secretOptions"] == []
+    assert "serviceConnectConfiguration" not in svc
+
+
+def test_replay_control_errors(emu):
+    status, body = emu.ctl("POST", "/_emulator/replay", {"match": {}, "response": {}})
+    assert status == 400 and body["field"] == "operation"
+    status, body = emu.ctl("POST", "/_emulator/replay", {"operation": "describe services", "response": {}})
+    assert status == 400 and body["field"] == "operation"
+    status, body = emu.ctl("POST", "/_emulator/replay", {"operation": "DescribeServices"})
+    assert status == 400 and body["field"] == "response"
+    status, body = emu.ctl("POST", "/_emulator/replay", {"operation": "DescribeServices", "response": {}, "match": {"service": ["a"]}})
+    assert status == 400 and body["field"] == "match"
+    status, body = emu.ctl("POST", "/_emulator/replay", {"operation": "DescribeServices", "response": {}, "bogus": 1})
+    assert status == 400 and body["field"] == "bogus"
+    status, body = emu.ctl("PUT", "/_emulator/replay")
+    assert status in (404, 405)
+
+
+# ---------------------------------------------------------------------------
+# wall-clock rollouts (rollout_mode "time")
+# ---------------------------------------------------------------------------
+def test_time_rollout_mode_config_and_errors(emu, acct):
+    cfg = emu.ok("GET", f"/_emulator/config?account={acct}")
+    assert cfg["rollout_mode"] == "steps"
+    assert cfg["phase_seconds"] == {"task_start": 2.0, "health_check": 2.0, "draining": 1.0, "bake": 0.0}
+    cfg = emu.ok("POST", "/_emulator/config", {"account": acct, "rollout_mode": "time", "phase_seconds": {"bake": 3}})
+    assert cfg["rollout_mode"] == "time" and cfg["phase_seconds"]["bake"] == 3.0 and cfg["phase_seconds"]["task_start"] == 2.0
+    for bad in ({"rollout_mode": "fast"}, {"phase_seconds": {"warmup": 1}}, {"phase_seconds": {"bake": -1}},
+                {"phase_seconds": {"bake": "1"}}, {"phase_seconds": [1]}):
+        status, body = emu.ctl("POST", "/_emulator/config", {"account": acct, **bad})
+        assert status == 400 and body["field"] == list(bad)[0], (bad, body)
+
+
+def _timeline(ecs: Any, until: Any, timeout: float = 20.0) -> list[tuple[float, dict[str, Any]]]:
+    start, seen = time.monotonic(), []
+    while time.monotonic() - start < timeout:
+        s = describe(ecs)
+        seen.append((time.monotonic() - start, s))
+        if until(s):
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"timed out; last: {seen[-1][1]['deployments']}")
+
+
+def test_time_rollout_mode_follows_the_clock(emu, aws):
+    phases = {"task_start": 0.4, "health_check": 0.4, "draining": 0.4, "bake": 0.3}
+    emu.ok("POST", "/_emulator/config", {"account": aws.account, "rollout_mode": "time", "phase_seconds": phases, "ecs_steps": 2})
+    ecs, td1 = make_service(aws, desired=2)
+    seen = _timeline(ecs, lambda s: s["deployments"][0]["rolloutState"] == "COMPLETED")
+    assert len(seen) > 5, "polls do not move a time-mode rollout; only the clock does"
+    assert all(s["runningCount"] == 0 for t, s in seen if t < 0.35)
+    done_at = seen[-1][0]
+    assert done_at >= 1.4, done_at  # 0.4 + 0.4 + 0.4 + 0.3 (the first describe came right after create)
+    assert seen[-1][1]["runningCount"] == 2
+    # an update: the old deployment keeps its tasks until the new ones pass the health check
+    td2 = register(ecs, image="nginx:2")
+    ecs.update_service(cluster="prod", service="web", taskDefinition=td2)
+    seen = _timeline(ecs, lambda s: len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED")
+    both = [(t, s) for t, s in seen if len(s["deployments"]) == 2]
+    early = [s for t, s in both if t < 0.75]
+    assert early and all(s["deployments"][1]["runningCount"] == 2 for s in early)
+    assert any(s["deployments"][0]["runningCount"] == 2 and s["deployments"][1]["runningCount"] == 2 for t, s in both if 0.45 < t < 0.75)
+    assert seen[-1][0] >= 1.4 and seen[-1][1]["taskDefinition"] == td2
+    sd = ecs.describe_service_deployments(serviceDeploymentArns=[latest_sd(ecs)])["serviceDeployments"][0]
+    assert sd["status"] == "SUCCESSFUL" and sd["lifecycleStage"] == "CLEAN_UP"
+    # a desiredCount-only update scales when the phases have passed
+    ecs.update_service(cluster="prod", service="web", desiredCount=4)
+    seen = _timeline(ecs, lambda s: s["runningCount"] == 4)
+    assert seen[-1][0] >= 0.75 and all(s["runningCount"] == 2 for t, s in seen if t < 0.7)
+
+
+def test_time_rollout_mode_failure_and_settle(emu, aws):
+    emu.ok("POST", "/_emulator/config", {"account": aws.account, "rollout_mode": "time",
+                                         "phase_seconds": {"task_start": 0.3, "health_check": 5, "draining": 5, "bake": 5}})
+    ecs, td1 = make_service(aws, desired=1)
+    emu.ok("POST", "/_emulator/ecs/settle", {"account": aws.account, "cluster": "prod", "service": "web"})
+    assert describe(ecs)["deployments"][0]["rolloutState"] == "COMPLETED"
+    emu.ok("POST", "/_emulator/ecs/outcome", {"account": aws.account, "cluster": "prod", "service": "web", "outcome": "fail"})
+    ecs.update_service(cluster="prod", service="web", taskDefinition=register(ecs, image="nginx:broken"))
+    assert describe(ecs)["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+    seen = _timeline(ecs, lambda s: s["deployments"][0]["rolloutState"] == "FAILED" or s["taskDefinition"] == td1 and len(s["deployments"]) == 1)
+    assert seen[-1][0] >= 0.25
+
+
+def test_emulator_answers_have_the_members_of_corpus_answers(emu, aws):
+    """The emulator's own answers for a service like the corpus ones carry every member those
+    real answers carry (members that depend on what was configured are set alike here)."""
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="prod")
+    td = register(ecs)
+    subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+    ecs.create_service(cluster="prod", serviceName="web", taskDefinition=td, desiredCount=1,
+                       capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}],
+                       networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}},
+                       deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    settle(emu, aws)
+    mine = describe(ecs)
+    real = corpus_body("cli-update-service-desired-count")["services"][0]
+    assert set(real) <= set(mine), set(real) - set(mine)
+    assert set(real["deployments"][0]) <= set(mine["deployments"][0])
+    assert mine["capacityProviderStrategy"] == real["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+    # alarms: in this answer (console-made service) but not in codelib-create-service-ebs-volume (CLI-made)
+    assert set(real["deploymentConfiguration"]) - {"alarms"} <= set(mine["deploymentConfiguration"])
+    arn = latest_sd(ecs)
+    sd = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    real = corpus_body("codelib-describe-service-deployments")["serviceDeployments"][0]
+    assert set(real) <= set(sd) and sd["alarms"] == real["alarms"] == {"status": "DISABLED"}
+    assert sd["deploymentCircuitBreaker"] == real["deploymentCircuitBreaker"]  # MONITORING_COMPLETE, 0, 3
+    rev = ecs.describe_service_revisions(serviceRevisionArns=[sd["targetServiceRevision"]["arn"]])["serviceRevisions"][0]
+    real = corpus_body("codelib-describe-service-revisions")["serviceRevisions"][0]
+    assert set(real) <= set(rev), set(real) - set(rev)
+    for key in ("capacityProviderStrategy", "platformVersion", "platformFamily", "guardDutyEnabled", "serviceConnectConfiguration"):
+        assert rev[key] == real[key], key
+    got = ecs.describe_task_definition(taskDefinition=td, include=["TAGS"])
+    real = corpus_body("codelib-describe-task-definition-hello-world-2024")
+    assert set(real) <= set(got) and set(real["taskDefinition"]) <= set(got["taskDefinition"])
+
+
+def test_codedeploy_answers_have_the_members_of_corpus_answers(emu, aws):
+    ecs, cd, td1, td2, appspec = _codedeploy_setup(aws)
+    dep_id = cd.create_deployment(applicationName="app", deploymentGroupName="dg", revision=_revision(appspec),
+                                  description="release")["deploymentId"]
+    for _ in range(6):
+        info = cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]
+    assert info["status"] == "Succeeded"
+    target = cd.get_deployment_target(deploymentId=dep_id, targetId="prod:web")["deploymentTarget"]
+    real = corpus_body("devguide-bluegreen-get-deployment-target")["deploymentTarget"]
+    assert set(real) <= set(target) and set(real["ecsTarget"]) <= set(target["ecsTarget"]), set(real["ecsTarget"]) - set(target["ecsTarget"])
+    assert set(real["ecsTarget"]["lifecycleEvents"][0]) <= set(target["ecsTarget"]["lifecycleEvents"][0])
+    for item in target["ecsTarget"]["taskSetsInfo"]:
+        assert set(real["ecsTarget"]["taskSetsInfo"][0]) <= set(item), set(real["ecsTarget"]["taskSetsInfo"][0]) - set(item)
+    real = corpus_body("cli-deploy-get-deployment")["deploymentInfo"]
+    # the corpus answer is a Server (S3 bundle) deployment: compare the platform-independent members
+    assert set(real) - {"revision"} <= set(info), set(real) - set(info)
+    assert set(real["deploymentOverview"]) <= set(info["deploymentOverview"])
+
+
+# ---------------------------------------------------------------------------
+# other JSON services: moto's answers tidied to AWS's shapes (answers.py, autoscaling.py)
+# ---------------------------------------------------------------------------
+def test_json_answers_of_other_services_match_botocore(emu, aws):
+    """Logs, SSM, Secrets Manager and Application Auto Scaling answers: no nulls, no unknown
+    members, required members present (the check_shapes fixture fails the test otherwise)."""
+    logs = aws("logs")
+    logs.create_log_group(logGroupName="/ecs/web")
+    logs.create_log_stream(logGroupName="/ecs/web", logStreamName="s")
+    logs.put_log_events(logGroupName="/ecs/web", logStreamName="s", logEvents=[{"timestamp": int(time.time() * 1000), "message": "hi"}])
+    assert "nextToken" not in logs.describe_log_groups() and "nextToken" not in logs.describe_log_streams(logGroupName="/ecs/web")
+    assert "nextToken" not in logs.filter_log_events(logGroupName="/ecs/web")
+    ssm = aws("ssm")
+    ssm.put_parameter(Name="/a", Value="b", Type="SecureString")
+    assert ssm.get_parameter(Name="/a", WithDecryption=True)["Parameter"]["Value"] == "b"
+    sm = aws("secretsmanager")
+    sm.create_secret(Name="s", SecretString="x")
+    desc = sm.describe_secret(SecretId="s")
+    assert "SecretVersionsToStages" not in desc and "VersionIdsToStages" in desc and "KmsKeyId" not in desc
+    aas = aws("application-autoscaling")
+    ecs, _ = make_service(aws, desired=1)
+    aas.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/prod/web", ScalableDimension="ecs:service:DesiredCount",
+                                 MinCapacity=1, MaxCapacity=3, SuspendedState={"ScheduledScalingSuspended": True})
+    target = aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]
+    # botocore application-autoscaling examples-1.json DescribeScalableTargets
+    assert target["RoleARN"] == (f"arn:aws:iam::{aws.account}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/"
+                                 "AWSServiceRoleForApplicationAutoScaling_ECSService")
+    assert target["SuspendedState"] == {"DynamicScalingInSuspended": False, "DynamicScalingOutSuspended": False, "ScheduledScalingSuspended": True}
+    aas.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/prod/web", ScalableDimension="ecs:service:DesiredCount",
+                                 SuspendedState={"DynamicScalingInSuspended": True})
+    target = aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]
+    assert target["SuspendedState"] == {"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": False, "ScheduledScalingSuspended": True}
+    aas.put_scheduled_action(ServiceNamespace="ecs", ScheduledActionName="s", ResourceId="service/prod/web",
+                             ScalableDimension="ecs:service:DesiredCount", Schedule="cron(0 0 * * ? *)",
+                             ScalableTargetAction={"MinCapacity": 1, "MaxCapacity": 2})
+    assert "Timezone" not in aas.describe_scheduled_actions(ServiceNamespace="ecs")["ScheduledActions"][0]

@@ -539,6 +539,9 @@ def create_deployment(self: CodeDeployBackend, application_name: str, deployment
                 )
     dep_id = _orig_create_deployment(self, application_name, deployment_group_name, revision, *args, **kwargs)
     dep = self.deployments[dep_id]
+    if dep.ignore_application_stop_failures is None:
+        # AWS answers ignoreApplicationStopFailures false when it was not sent (corpus cli-deploy-get-deployment)
+        dep.ignore_application_stop_failures = False
     plan = state.take(state.codedeploy_outcomes, self.account_id, self.region_name, application_name, deployment_group_name)
     dep._emu = _new_runtime(self, dep, plan)
     last = getattr(dep.deployment_group, "_last_successful", None)

@@ -139,7 +139,9 @@ def set_config(body: dict[str, Any], query: dict[str, str]) -> Any:
     ecs_steps = positive_int(body, "ecs_steps", None)
     cd_steps = positive_int(body, "codedeploy_steps", None)
     minute = positive_number(body, "minute_seconds")
-    unknown = set(body) - {"account", "region", "ecs_steps", "codedeploy_steps", "minute_seconds"}
+    mode = choice(body, "rollout_mode", state.ROLLOUT_MODES, None) if body.get("rollout_mode") is not None else None
+    phases = _phase_seconds(body)
+    unknown = set(body) - {"account", "region", "ecs_steps", "codedeploy_steps", "minute_seconds", "rollout_mode", "phase_seconds"}
     if unknown:
         name = sorted(unknown)[0]
         raise ControlError(400, f"unknown field '{name}'", name)
@@ -150,7 +152,26 @@ def set_config(body: dict[str, Any], query: dict[str, str]) -> Any:
         cfg["codedeploy_steps"] = cd_steps
     if minute is not None:
         cfg["minute_seconds"] = minute
+    if mode is not None:
+        cfg["rollout_mode"] = mode
+    if phases is not None:
+        cfg["phase_seconds"].update(phases)
     return {"account": account, **cfg}
+
+
+def _phase_seconds(body: dict[str, Any]) -> dict[str, float] | None:
+    """Optional {"task_start"?, "health_check"?, "draining"?, "bake"?: seconds >= 0}."""
+    phases = field(body, "phase_seconds", dict, None)
+    if phases is None:
+        return None
+    out: dict[str, float] = {}
+    for name, value in phases.items():
+        if name not in state.PHASES:
+            raise ControlError(400, f"phase_seconds: unknown phase '{name}' (one of {', '.join(state.PHASES)})", "phase_seconds")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ControlError(400, f"phase_seconds.{name} must be a number >= 0", "phase_seconds")
+        out[name] = float(value)
+    return out
 
 
 @route("GET", "/_emulator/calls")
@@ -314,6 +335,54 @@ def codedeploy_status(body: dict[str, Any], query: dict[str, str]) -> Any:
     status = choice(body, "status", codedeploy.STATUSES)
     error = field(body, "error", (str, dict), None)
     return codedeploy.force_status(account, region, deployment_id, status, error)
+
+
+# -- replayed answers (replay.py) -------------------------------------------
+@route("POST", "/_emulator/replay")
+def replay_arm(body: dict[str, Any], query: dict[str, str]) -> Any:
+    from . import replay
+
+    account, region = account_of(body), region_of(body)
+    operation = field(body, "operation", str)
+    if not re.fullmatch(r"[A-Z][A-Za-z0-9]+", operation):
+        raise ControlError(400, "field 'operation' must be an API operation name such as DescribeServices", "operation")
+    match = field(body, "match", dict, {})
+    for key, value in match.items():
+        if not isinstance(value, (str, int, bool)) or value == "":
+            raise ControlError(400, f"match value for '{key}' must be a non-empty string, number or boolean", "match")
+    if "response" not in body or not isinstance(body["response"], dict):
+        raise ControlError(400, "missing required field 'response' (the JSON answer body, an object)", "response")
+    unknown = set(body) - {"account", "region", "operation", "match", "response"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ControlError(400, f"unknown field '{name}'", name)
+    entry = replay.arm(account, region, operation, match, body["response"])
+    return {"status": "ok", "id": entry["id"], "account": account, "region": region, "operation": operation, "match": match}
+
+
+@route("GET", "/_emulator/replay")
+def replay_list(body: dict[str, Any], query: dict[str, str]) -> Any:
+    from . import replay
+
+    return {"replays": replay.listing()}
+
+
+def _replay_clear(filters: dict[str, Any]) -> Any:
+    from . import replay
+
+    account = account_of(filters) if filters.get("account") else None
+    removed = replay.clear(account, region_of(filters), field(filters, "operation", str, None))
+    return {"status": "ok", "removed": removed}
+
+
+@route("DELETE", "/_emulator/replay")
+def replay_delete(body: dict[str, Any], query: dict[str, str]) -> Any:
+    return _replay_clear(dict(query))
+
+
+@route("POST", "/_emulator/replay/clear")
+def replay_clear(body: dict[str, Any], query: dict[str, str]) -> Any:
+    return _replay_clear(body)
 
 
 # ---------------------------------------------------------------------------

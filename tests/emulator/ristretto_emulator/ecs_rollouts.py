@@ -34,6 +34,17 @@ TRAFFIC_STAGES = [
 ]
 # LINEAR/CANARY walk PRE_PRODUCTION_TRAFFIC_SHIFT again before every later traffic step.
 STEP_STAGE = "PRE_PRODUCTION_TRAFFIC_SHIFT"
+
+
+def reported_stage(stage: str) -> str:
+    """The ServiceDeployment.lifecycleStage the API reports.  PRE_PRODUCTION_TRAFFIC_SHIFT is a
+    hook stage (botocore DeploymentLifecycleHookStage) but not a ServiceDeploymentLifecycleStage
+    value (botocore 1.44.8 enum: RECONCILE_SERVICE ... BAKE_TIME, CLEAN_UP), so while its hooks run
+    the deployment reports PRODUCTION_TRAFFIC_SHIFT (the emulator's choice; the control API's
+    /_emulator/ecs/service still shows the internal stage)."""
+    return "PRODUCTION_TRAFFIC_SHIFT" if stage == STEP_STAGE else stage
+
+
 # Stages AWS accepts only AWS_LAMBDA hooks at (DeploymentLifecycleHook.lifecycleStages).
 LAMBDA_ONLY_STAGES = ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
 TERMINAL = {"SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}
@@ -61,6 +72,12 @@ LINEAR_DEFAULTS = {"stepPercent": 10.0, "stepBakeTimeInMinutes": 6}
 CANARY_DEFAULTS = {"canaryPercent": 5.0, "canaryBakeTimeInMinutes": 10}
 
 
+def is_fargate(snapshot: dict[str, Any]) -> bool:
+    return snapshot.get("launchType") == "FARGATE" or any(
+        (c.get("capacityProvider") or "").startswith("FARGATE") for c in snapshot.get("capacityProviderStrategy") or []
+    )
+
+
 class Revision:
     """A service revision: what a deployment rolls out."""
 
@@ -83,8 +100,14 @@ class Revision:
             "guardDutyEnabled": False,
         }
         out.update(self.snapshot)
-        if "launchType" in out and out["launchType"] == "FARGATE":
-            out.setdefault("platformFamily", "Linux")
+        if is_fargate(self.snapshot):
+            # codelib-describe-service-revisions: a FARGATE capacity-provider revision reports the
+            # resolved platformVersion (1.4.0) and platformFamily Linux
+            pv = self.snapshot.get("platformVersion") or "LATEST"
+            out["platformVersion"] = "1.4.0" if pv == "LATEST" else pv
+            out["platformFamily"] = "Linux"
+        # codelib-describe-service-revisions: {"enabled": false} when Service Connect is not configured
+        out.setdefault("serviceConnectConfiguration", {"enabled": False})
         return out
 
 
@@ -134,9 +157,7 @@ class Deployment:
         ):
             if snap.get(key) not in (None, []):
                 out[key] = snap[key]
-        if snap.get("launchType") == "FARGATE" or any(
-            (c.get("capacityProvider") or "").startswith("FARGATE") for c in snap.get("capacityProviderStrategy") or []
-        ):
+        if is_fargate(snap):
             pv = snap.get("platformVersion") or "LATEST"
             out["platformVersion"] = "1.4.0" if pv == "LATEST" else pv
             out["platformFamily"] = "Linux"
@@ -169,6 +190,9 @@ class ServiceDeployment:
         self.k = 0
         self.steps = state.ecs_steps(rt.account)
         self.minute = state.minute_seconds(rt.account)
+        # rollout_mode "time" (read at the start, like ecs_steps): ROLLING deployments follow
+        # the wall clock phase by phase instead of moving one step per poll
+        self.timing = state.rollout_timing(rt.account) if self.strategy == "ROLLING" else None
         self.bake_until: datetime | None = None  # BAKE_TIME ends (bakeTimeInMinutes > 0)
         self.prod_weight: float | None = None  # LINEAR/CANARY weight during PRODUCTION_TRAFFIC_SHIFT
         self.shift_next_at: datetime | None = None  # when the next traffic step is due
@@ -290,10 +314,11 @@ class ServiceDeployment:
             "sourceServiceRevisions": sources,
             "targetServiceRevision": self._summary(self.target, True),
             "status": self.status,
-            "lifecycleStage": self.stage,
+            "lifecycleStage": reported_stage(self.stage),
             "deploymentConfiguration": self.configuration,
             "deploymentCircuitBreaker": self.cb,
-            "alarms": self.alarms,
+            # codelib-describe-service-deployments: alarms {"status": "DISABLED"}, no empty name lists
+            "alarms": {k: v for k, v in self.alarms.items() if v != []},
         }
         if self.hooks:
             out["lifecycleHookDetails"] = [
@@ -459,6 +484,7 @@ def start_deployment(rt: ServiceRuntime, task_definition: str, plan: dict[str, A
     sources = list(rt.deployments)
     rt.deployments.insert(0, dep)
     rt.scale_remaining = 0
+    rt.scale_at = None
     sd = ServiceDeployment(rt, dep, sources, plan)
     rt.sds.append(sd)
     if dep.desired == 0 and not (plan and plan.get("outcome") == "fail"):
@@ -484,6 +510,11 @@ def scale(rt: ServiceRuntime, desired: int) -> None:
             _complete(rt, sd)
     elif desired != primary.running:
         rt.scale_remaining = state.ecs_steps(rt.account)
+        timing = state.rollout_timing(rt.account)
+        rt.scale_at = None
+        if timing is not None:  # up: start + health check; down: draining
+            secs = timing["task_start"] + timing["health_check"] if desired > primary.running else timing["draining"]
+            rt.scale_at = now() + timedelta(seconds=secs)
         if desired < primary.running and desired == 0:
             rt.set_running(primary, 0)
             rt.scale_remaining = 0
@@ -510,6 +541,15 @@ def step(rt: ServiceRuntime) -> None:
 def _scale_step(rt: ServiceRuntime) -> None:
     primary = rt.primary
     if primary is None or rt.scale_remaining <= 0:
+        return
+    scale_at = getattr(rt, "scale_at", None)
+    if scale_at is not None:  # rollout_mode "time": all at once when the phase has passed
+        if now() < scale_at:
+            return
+        rt.scale_at = None
+        rt.scale_remaining = 0
+        rt.set_running(primary, primary.desired)
+        rt.event("has reached a steady state.")
         return
     diff = primary.desired - primary.running
     if diff == 0:
@@ -618,8 +658,43 @@ def _timed_hold(rt: ServiceRuntime, sd: ServiceDeployment) -> bool:
     return False
 
 
+def _timed_rolling_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
+    """A ROLLING deployment on the wall clock (rollout_mode "time"), evaluated on a poll:
+    `task_start` s after the deployment started the new tasks run (SCALE_UP); `health_check` s
+    later they count as healthy and the old tasks drain over `draining` s (CLEAN_UP); after
+    `bake` more seconds the deployment completes.  An armed failure trips once the new tasks
+    should have started."""
+    assert sd.timing is not None
+    t = sd.timing
+    elapsed = (now() - sd.started_at).total_seconds()
+    if elapsed < t["task_start"]:
+        return
+    if sd.plan and sd.plan.get("outcome") == "fail":
+        fail(rt, sd, sd.plan.get("reason"))
+        return
+    dep = sd.target
+    rt.set_running(dep, dep.desired)
+    healthy_at = t["task_start"] + t["health_check"]
+    if elapsed < healthy_at:
+        return
+    if sd.stage_idx == 0:
+        sd.stage_idx = len(sd.stages) - 1
+        _enter_stage(rt, sd)
+    drained = 1.0 if t["draining"] <= 0 else min(1.0, (elapsed - healthy_at) / t["draining"])
+    for old in sd.sources:
+        if old in rt.deployments:
+            rt.set_running(old, math.floor(sd.source_initial.get(old.id, 0) * (1 - drained)))
+    if elapsed >= healthy_at + t["draining"] + t["bake"]:
+        _complete(rt, sd)
+
+
 def _deploy_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
-    if _hook_holds(rt, sd) or _timed_hold(rt, sd):
+    if _hook_holds(rt, sd):
+        return
+    if sd.timing is not None:
+        _timed_rolling_step(rt, sd)
+        return
+    if _timed_hold(rt, sd):
         return
     sd.k += 1
     if sd.plan and sd.plan.get("outcome") == "fail" and sd.k >= sd.fail_at:

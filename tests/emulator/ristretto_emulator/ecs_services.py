@@ -12,8 +12,8 @@ from moto.ecs.exceptions import TaskDefinitionNotFoundException
 from moto.ecs.responses import DESCRIBE_SERVICES_TAGS, EC2ContainerServiceResponse
 from moto.utilities.utils import get_partition
 
+from . import ecs_defaults, state
 from . import ecs_rollouts as ro
-from . import state
 from .ecs_errors import ClientError, InvalidParameter, ServiceNotActive
 from .util import now, paginate
 
@@ -68,23 +68,42 @@ def resolve_td(backend: Any, td: str, check_active: bool = True) -> str:
     return task_def.arn
 
 
-def _merge_deployment_configuration(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
-    merged = copy.deepcopy(old or ro.DEFAULT_DEPLOYMENT_CONFIGURATION)
+# A service with an EXTERNAL (or CODE_DEPLOY) controller reports only the percentages
+# (cli-create-service-external); the circuit breaker and strategy belong to the ECS controller.
+NON_ECS_DEPLOYMENT_CONFIGURATION = {"maximumPercent": 200, "minimumHealthyPercent": 100}
+
+
+def _merge_deployment_configuration(
+    old: dict[str, Any] | None, new: dict[str, Any] | None, controller: str = "ECS"
+) -> dict[str, Any]:
+    base = ro.DEFAULT_DEPLOYMENT_CONFIGURATION if controller == "ECS" else NON_ECS_DEPLOYMENT_CONFIGURATION
+    merged = copy.deepcopy(old or base)
     for k, v in (new or {}).items():
         merged[k] = copy.deepcopy(v)
-    return merged
+    return ecs_defaults.deployment_configuration(merged)
 
 
 def apply_fields(service: Any, params: dict[str, Any]) -> None:
     for key, attr in SERVICE_FIELDS.items():
         if key in params and params[key] is not None:
             setattr(service, attr, copy.deepcopy(params[key]))
+    if params.get("serviceConnectConfiguration"):
+        cluster = service._backend.clusters.get(service.cluster_name)
+        service.service_connect_configuration = ecs_defaults.service_connect_configuration(
+            params["serviceConnectConfiguration"], getattr(cluster, "service_connect_defaults", None)
+        )
+    if params.get("capacityProviderStrategy"):
+        service.capacity_provider_strategy = ecs_defaults.capacity_provider_strategy(params["capacityProviderStrategy"])
     if "deploymentConfiguration" in params:
         service.deployment_configuration = _merge_deployment_configuration(
-            getattr(service, "deployment_configuration", None), params["deploymentConfiguration"]
+            getattr(service, "deployment_configuration", None),
+            params["deploymentConfiguration"],
+            service.deployment_controller.get("type", "ECS"),
         )
     if params.get("networkConfiguration") is not None:
-        service.network_configuration = service._validate_network(copy.deepcopy(params["networkConfiguration"]))
+        service.network_configuration = ecs_defaults.network_configuration(
+            service._validate_network(copy.deepcopy(params["networkConfiguration"]))
+        )
     if service.launch_type == "FARGATE" or any(
         (c.get("capacityProvider") or "").startswith("FARGATE") for c in getattr(service, "capacity_provider_strategy", None) or []
     ):
@@ -129,14 +148,29 @@ def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
     service = backend.services[f"{cluster.name}:{name}"]
     if params.get("capacityProviderStrategy") and not params.get("launchType"):
         service.launch_type = None
-    service.deployment_configuration = _merge_deployment_configuration(None, params.get("deploymentConfiguration"))
+    service.deployment_configuration = _merge_deployment_configuration(None, params.get("deploymentConfiguration"), controller)
     service.enable_execute_command = False
     service.enableECSManagedTags = False
     service.placement_constraints = []
     service.placement_strategy = []
+    # botocore CreateService.healthCheckGracePeriodSeconds: "the default value of 0 is used";
+    # returned as 0 in codelib-create-service-ebs-volume and cli-update-service-desired-count.
+    service.health_check_grace_period_seconds = 0
+    # botocore CreateService.availabilityZoneRebalancing: "For create service requests, when no
+    # value is specified ... Amazon ECS defaults the value to ENABLED" (services created before
+    # that default report DISABLED, e.g. codelib-create-service-ebs-volume from January 2025).
+    service.availability_zone_rebalancing = "ENABLED"
+    service.network_configuration = ecs_defaults.network_configuration(service.network_configuration)
+    service.role_arn = ecs_defaults.role_arn(params, backend.account_id, backend.region_name, controller)
+    if controller == "ECS":
+        # services of the ECS controller have no taskSets member (cli-update-service-desired-count,
+        # codelib-create-service-ebs-volume); EXTERNAL ones report [] (cli-create-service-external).
+        # moto's serializer looks the member up by its shape name (TaskSets) before task_sets,
+        # so this hides moto's task_sets list from the answer without touching it.
+        service.TaskSets = None
     apply_fields(service, params)
     service.created_at = now()
-    service.created_by = f"arn:{get_partition(backend.region_name)}:iam::{backend.account_id}:root"
+    service.created_by = ecs_defaults.caller_arn(backend.account_id, backend.region_name)
     service.deployments = []
     rt = ro.ServiceRuntime(service, backend)
     service._emu = rt

@@ -8,11 +8,12 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import codedeploy, ecs_service_deployments, ecs_services, task_definitions, tasks
+    from . import autoscaling, codedeploy, ecs_service_deployments, ecs_services, task_definitions, tasks
 
     ecs_services.install()
     ecs_service_deployments.install()
     tasks.install()
     task_definitions.install()
     codedeploy.install()
+    autoscaling.install()
     _installed = True

@@ -21,7 +21,7 @@ class EmulatorApp:
         self.moto_app = moto_app
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        from . import accounts, calls, control, state
+        from . import accounts, answers, calls, control, replay, shape_check, state
 
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_emulator"):
@@ -53,18 +53,34 @@ class EmulatorApp:
         operation = calls.operation_of(environ, body, service)
         status_holder: dict[str, int] = {}
 
+        # start_response is deferred until the body is final (answers.tidy may rewrite it)
+        written: list[bytes] = []
+
         def _start(status: str, headers: list, exc_info: Any = None) -> Any:
             status_holder["status"] = int(status.split(" ", 1)[0])
-            return start_response(status, headers, exc_info)
+            status_holder["line"] = status
+            status_holder["headers"] = list(headers)
+            status_holder["exc_info"] = exc_info
+            return written.append
 
         started = time.time()
         try:
             with state.LOCK:
-                result = self.moto_app(environ, _start)
-                # materialise the body under the lock: moto builds it lazily
-                chunks = list(result)
-                if hasattr(result, "close"):
-                    result.close()
+                armed = replay.find(account, region, operation, body)
+                if armed is not None:
+                    chunks = replay.respond(armed, _start)
+                    status_holder["replayed"] = True
+                else:
+                    result = self.moto_app(environ, _start)
+                    # materialise the body under the lock: moto builds it lazily
+                    chunks = written + list(result)
+                    if hasattr(result, "close"):
+                        result.close()
+                    fixed = answers.tidy(service, operation, status_holder.get("status", 500), b"".join(chunks))
+                    if fixed is not None:
+                        chunks = [fixed]
+                        status_holder["headers"] = answers.with_length(status_holder.get("headers", []), len(fixed))
+            start_response(status_holder["line"], status_holder["headers"], status_holder.get("exc_info"))
         except Exception:
             status_holder.setdefault("status", 500)
             raise
@@ -79,6 +95,11 @@ class EmulatorApp:
                     "end": time.time(),
                     "status": status_holder.get("status", 500),
                 }
+            )
+        if shape_check.enabled() and not status_holder.get("replayed"):
+            shape_check.check_answer(
+                service, operation, account, region,
+                status_holder.get("status", 500), status_holder.get("headers", []), chunks,
             )
         if os.environ.get("RISTRETTO_EMULATOR_VERBOSE") == "1":
             log.info("%s %s %s/%s -> %s", account, region, service, operation, status_holder.get("status"))

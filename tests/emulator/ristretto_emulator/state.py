@@ -12,6 +12,10 @@ DEFAULT_REGION = "us-east-1"
 DEFAULT_ECS_STEPS = 3
 DEFAULT_CODEDEPLOY_STEPS = 1
 DEFAULT_MINUTE_SECONDS = 60.0
+ROLLOUT_MODES = ("steps", "time")
+# rollout_mode "time": seconds each phase of a rolling deployment lasts (see ecs_rollouts)
+PHASES = ("task_start", "health_check", "draining", "bake")
+DEFAULT_PHASE_SECONDS = {"task_start": 2.0, "health_check": 2.0, "draining": 1.0, "bake": 0.0}
 
 # moto is not thread-safe; the emulator serialises every AWS request and every
 # control call.  Requests take a few milliseconds, so this costs little.
@@ -49,6 +53,8 @@ def config(account: str) -> dict[str, Any]:
             "ecs_steps": DEFAULT_ECS_STEPS,
             "codedeploy_steps": DEFAULT_CODEDEPLOY_STEPS,
             "minute_seconds": DEFAULT_MINUTE_SECONDS,
+            "rollout_mode": "steps",
+            "phase_seconds": dict(DEFAULT_PHASE_SECONDS),
         }
         _config[account] = cfg
     return cfg
@@ -65,6 +71,12 @@ def codedeploy_steps(account: str) -> int:
 def minute_seconds(account: str) -> float:
     """How many real seconds one AWS "minute" (bake, wait and timeout settings) lasts."""
     return config(account)["minute_seconds"]
+
+
+def rollout_timing(account: str) -> dict[str, float] | None:
+    """Phase durations when the account's rollouts run on the wall clock, else None."""
+    cfg = config(account)
+    return dict(cfg["phase_seconds"]) if cfg["rollout_mode"] == "time" else None
 
 
 def take(plans: dict, account: str, region: str, *rest: str) -> Any:
