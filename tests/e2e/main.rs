@@ -4,6 +4,7 @@
 //! state with an independent SDK client. See tests/README.md.
 
 mod autoscaling;
+mod aws_corpus;
 mod bad_input;
 mod bluegreen;
 mod codedeploy;

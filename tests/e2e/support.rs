@@ -276,6 +276,16 @@ impl TestContext {
         serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
     }
 
+    /// Calls the emulator's control API for this test's account, in every region (a replayed
+    /// answer recorded in another region than the tests').
+    pub fn control_any_region(&self, path: &str, mut body: serde_json::Value) -> serde_json::Value {
+        let endpoint = self.endpoint.clone().expect("test context without AWS");
+        body["account"] = serde_json::Value::from(self.account.clone());
+        let (status, text) = control(&endpoint, path, &body);
+        assert_eq!(status, 200, "control {path} failed: {text}");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
     /// Runs `ristretto ARGS` with extra environment variables and returns the output.
     pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut command = self.ristretto();

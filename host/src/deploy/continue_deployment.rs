@@ -83,8 +83,9 @@ pub async fn continue_deployment(
             }
         )));
     };
-    if GATED_STAGES.contains(&active.stage.as_str())
-        && gates_decide(app, options, &active.stage)
+    let paused_at = super::pause_hook::paused_hook_stage(&active.stage);
+    if GATED_STAGES.contains(&paused_at)
+        && gates_decide(app, options, paused_at)
         && let Err(failure) = super::gates::run_deciding(
             app,
             crate::plugins::Stage::BeforeTrafficShift,

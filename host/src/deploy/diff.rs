@@ -9,7 +9,10 @@ mod normalize;
 use aws_sdk_ecs::types::{Service, TaskDefinitionField};
 use serde_json::Value;
 
-pub use normalize::{drop_empty, service_for_diff, sort_task_definition, task_definition_for_diff};
+pub use normalize::{
+    drop_empty, service_for_diff, sort_task_definition, task_definition_for_diff,
+    without_kept_when_omitted,
+};
 
 use super::describe::{find_service, primary_task_definition};
 use super::task_definition::latest_revision;
@@ -75,7 +78,10 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
                 .map(str::to_owned),
             local_name: path.display().to_string(),
             remote: remote
-                .map(|r| service_for_diff(r, &ignored, local_has_count, code_deploy))
+                .map(|r| {
+                    let r = without_kept_when_omitted(&local.value, r);
+                    service_for_diff(r, &ignored, local_has_count, code_deploy)
+                })
                 .unwrap_or(Value::Null),
             local: service_for_diff(local.value, &ignored, true, code_deploy),
         });

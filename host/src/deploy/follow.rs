@@ -196,6 +196,7 @@ async fn answer_pauses(
     let Some(hook) = waiting else {
         return Ok(PauseOutcome::Nothing);
     };
+    let stage = super::pause_hook::paused_hook_stage(stage);
     let hook_id = hook.hook_id().unwrap_or_default().to_owned();
     state.handled_hooks.insert(hook_id.clone());
     if until == WaitUntil::Paused {

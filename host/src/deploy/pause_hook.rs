@@ -21,6 +21,19 @@ pub const STEP_STAGE: &str = "PRE_PRODUCTION_TRAFFIC_SHIFT";
 /// Stages whose PAUSE hooks ristretto answers with its `before-traffic-shift` gates.
 pub const GATED_STAGES: [&str; 2] = [GATED_STAGE, STEP_STAGE];
 
+/// The hook stage of a PAUSE hook awaiting action while DescribeServiceDeployments reports
+/// `stage`. The deployment's `lifecycleStage` has no PRE_PRODUCTION_TRAFFIC_SHIFT (it is not in
+/// ServiceDeploymentLifecycleStage, botocore's ECS model), so a pause there is reported as
+/// PRODUCTION_TRAFFIC_SHIFT; and PAUSE hooks cannot sit at PRODUCTION_TRAFFIC_SHIFT itself
+/// (`LAMBDA_ONLY_STAGES`), so such a pause is always the step stage's.
+pub fn paused_hook_stage(stage: &str) -> &str {
+    if stage == "PRODUCTION_TRAFFIC_SHIFT" {
+        STEP_STAGE
+    } else {
+        stage
+    }
+}
+
 /// Stages at which AWS accepts only AWS_LAMBDA hooks.
 const LAMBDA_ONLY_STAGES: [&str; 2] = ["TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"];
 

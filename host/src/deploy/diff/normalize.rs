@@ -105,6 +105,20 @@ pub fn service_for_diff(
             "deploymentCircuitBreaker",
             json!({"enable": false, "rollback": false}),
         );
+        // DescribeServices returns these defaults whatever the definition said (ecspresso
+        // v2.8.7, kayac/ecspresso#1082): filled on both sides, explicit values still differ.
+        if let Some(Value::Object(breaker)) = config.get_mut("deploymentCircuitBreaker") {
+            default(breaker, "resetOnHealthyTask", json!(true));
+            default(
+                breaker,
+                "thresholdConfiguration",
+                json!({"type": "BOUNDED_PERCENT", "value": 50}),
+            );
+        }
+        if let Some(Value::Object(early)) = config.get_mut("earlySuccessCriteria") {
+            default(early, "healthyPercent", json!(100));
+            default(early, "sourceServiceRevisionCleanup", json!("BLOCKING"));
+        }
         default(
             config,
             "alarms",
@@ -113,6 +127,11 @@ pub fn service_for_diff(
         if let Some(Value::Array(hooks)) = config.get_mut("lifecycleHooks") {
             for hook in hooks.iter_mut().filter_map(Value::as_object_mut) {
                 default(hook, "targetType", json!("AWS_LAMBDA"));
+                default(
+                    hook,
+                    "timeoutConfiguration",
+                    json!({"action": "ROLLBACK", "timeoutInMinutes": 1440}),
+                );
             }
         }
     }
@@ -147,6 +166,36 @@ pub fn service_for_diff(
     sort_array(out.get_mut("vpcLatticeConfigurations"), by_key("portName"));
     normalize_tags(&mut out, ignored_tags);
     drop_empty(Value::Object(out))
+}
+
+/// Service fields whose default differs between CreateService and UpdateService, so that a
+/// definition that omits them keeps whatever the service has (AWS API reference, CreateService
+/// and UpdateService `availabilityZoneRebalancing`: ENABLED by default on create, the current
+/// value on update).
+const KEPT_WHEN_OMITTED: [&str; 1] = ["availabilityZoneRebalancing"];
+
+/// `remote` without the fields that `local` omits and UpdateService would leave as they are
+/// (`KEPT_WHEN_OMITTED`), so omitting them is no difference. Call before `service_for_diff`.
+pub fn without_kept_when_omitted(local: &Value, mut remote: Value) -> Value {
+    if let Value::Object(map) = &mut remote {
+        for key in KEPT_WHEN_OMITTED {
+            if local.get(key).is_none() {
+                map.remove(key);
+            }
+        }
+        // ServiceConnectConfiguration `namespace`: "if not specified, the cluster's default
+        // namespace is used" (ECS API reference), and DescribeServices names it (corpus case
+        // devguide-service-connect-create-service).
+        let local_namespace = local
+            .get("serviceConnectConfiguration")
+            .and_then(|c| c.get("namespace"));
+        if local_namespace.is_none()
+            && let Some(Value::Object(connect)) = map.get_mut("serviceConnectConfiguration")
+        {
+            connect.remove("namespace");
+        }
+    }
+    remote
 }
 
 /// Normalizes a task definition (or a described one) for comparison.
@@ -333,6 +382,64 @@ mod tests {
             service_for_diff(l.clone(), &ignored, true, false),
             l,
             "idempotent"
+        );
+    }
+
+    #[test]
+    fn availability_zone_rebalancing_left_out_keeps_the_services() {
+        let remote = json!({"availabilityZoneRebalancing": "ENABLED"});
+        let omitted = json!({});
+        assert_eq!(
+            service_for_diff(
+                without_kept_when_omitted(&omitted, remote.clone()),
+                &[],
+                true,
+                false
+            ),
+            service_for_diff(omitted, &[], true, false)
+        );
+        let disabled = json!({"availabilityZoneRebalancing": "DISABLED"});
+        assert_ne!(
+            service_for_diff(
+                without_kept_when_omitted(&disabled, remote),
+                &[],
+                true,
+                false
+            ),
+            service_for_diff(disabled, &[], true, false)
+        );
+    }
+
+    /// kayac/ecspresso#1082: the deployment-configuration defaults DescribeServices returns.
+    #[test]
+    fn deployment_configuration_defaults_of_ecspresso_1082_are_no_difference() {
+        let local = json!({"deploymentConfiguration": {
+            "deploymentCircuitBreaker": {"enable": true, "rollback": true},
+            "earlySuccessCriteria": {"enable": false},
+            "lifecycleHooks": [{"hookTargetArn": "arn:aws:lambda:r:1:function:f", "roleArn": "arn:aws:iam::1:role/r", "lifecycleStages": ["POST_SCALE_UP"]},
+                               {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]
+        }});
+        let remote = json!({"deploymentConfiguration": {
+            "deploymentCircuitBreaker": {"enable": true, "rollback": true, "resetOnHealthyTask": true,
+                "thresholdConfiguration": {"type": "BOUNDED_PERCENT", "value": 50}},
+            "earlySuccessCriteria": {"enable": false, "healthyPercent": 100, "sourceServiceRevisionCleanup": "BLOCKING"},
+            "maximumPercent": 200, "minimumHealthyPercent": 100, "strategy": "ROLLING", "bakeTimeInMinutes": 0,
+            "lifecycleHooks": [{"hookTargetArn": "arn:aws:lambda:r:1:function:f", "roleArn": "arn:aws:iam::1:role/r", "lifecycleStages": ["POST_SCALE_UP"],
+                                "targetType": "AWS_LAMBDA", "timeoutConfiguration": {"action": "ROLLBACK", "timeoutInMinutes": 1440}},
+                               {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+                                "timeoutConfiguration": {"action": "ROLLBACK", "timeoutInMinutes": 1440}}]
+        }});
+        assert_eq!(
+            service_for_diff(local.clone(), &[], true, false),
+            service_for_diff(remote.clone(), &[], true, false)
+        );
+        // Explicit values other than the defaults still differ.
+        let mut changed = local;
+        changed["deploymentConfiguration"]["deploymentCircuitBreaker"]["resetOnHealthyTask"] =
+            json!(false);
+        assert_ne!(
+            service_for_diff(changed, &[], true, false),
+            service_for_diff(remote, &[], true, false)
         );
     }
 
