@@ -43,6 +43,14 @@ pub fn emulator() -> &'static Emulator {
     }
 }
 
+/// Where the emulator writes the shape violations of its answers during this suite:
+/// `RISTRETTO_E2E_SHAPE_LOG`, else target/e2e-shape-violations.jsonl.
+pub fn shape_log() -> PathBuf {
+    std::env::var_os("RISTRETTO_E2E_SHAPE_LOG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/e2e-shape-violations.jsonl"))
+}
+
 /// Starts `tests/emulator/serve PORT` behind a shell that stops it when our stdin pipe closes,
 /// which happens when this test process exits for any reason (a static is never dropped).
 fn start() -> Result<Emulator, String> {
@@ -52,9 +60,16 @@ fn start() -> Result<Emulator, String> {
         "\"{}\" {port} & server=$!; cat >/dev/null; kill $server 2>/dev/null; wait $server 2>/dev/null",
         serve.display()
     );
+    // Every answer the emulator gives during the suite is checked against botocore's output
+    // shapes; violations are collected in one file that the emulator's own test suite reads
+    // (tests/emulator/test_e2e_shapes.py, run after this one by scripts/test-all).
+    let shape_log = shape_log();
+    let _ = std::fs::remove_file(&shape_log);
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(script)
+        .env("RISTRETTO_EMULATOR_SHAPE_CHECK", "1")
+        .env("RISTRETTO_EMULATOR_SHAPE_LOG", &shape_log)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
