@@ -37,7 +37,8 @@ fn start_deploy(context: &TestContext) -> (Child, mpsc::Receiver<String>) {
 }
 
 /// `ristretto ARGS` with TAG=2, started in the background; its stderr lines arrive on the
-/// returned channel.
+/// returned channel, and so do its stdout lines (`run` prints task logs there), prefixed
+/// `stdout: `.
 fn start(context: &TestContext, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
     let mut child = context
         .ristretto()
@@ -48,7 +49,16 @@ fn start(context: &TestContext, args: &[&str]) -> (Child, mpsc::Receiver<String>
         .spawn()
         .expect("start ristretto");
     let stderr = child.stderr.take().expect("stderr is piped");
+    let stdout = child.stdout.take().expect("stdout is piped");
     let (sender, lines) = mpsc::channel();
+    let out_sender = sender.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if out_sender.send(format!("stdout: {line}")).is_err() {
+                break;
+            }
+        }
+    });
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if sender.send(line).is_err() {
@@ -186,7 +196,8 @@ async fn sigterm_while_run_waits_says_the_task_keeps_running_and_how_to_stop_it(
         serde_json::json!({"family": "migrate", "exitCode": 0, "running_polls": 100000, "logs": ["migrating"]}),
     );
     let (child, lines) = start(&context, &["run"]);
-    read_until(&lines, "[app] migrating");
+    // The task's log lines are results, on stdout as in ecspresso.
+    read_until(&lines, "stdout: migrating");
     let (code, stderr) = signal_and_finish(child, &lines, "TERM");
     assert_eq!(code, Some(143), "{stderr}");
     assert!(
