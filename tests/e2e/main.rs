@@ -6,6 +6,7 @@
 mod autoscaling;
 mod bluegreen;
 mod codedeploy;
+mod compat;
 mod deploy;
 mod emulator;
 mod faults;
