@@ -41,6 +41,9 @@ pub enum Event {
     },
     /// Waiting has finished (successfully or not); progress displays end.
     WaitFinished,
+    /// A log line of a task `run` watches: a result, so it goes to stdout as in ecspresso
+    /// (prefixed `[container task]` when several tasks run).
+    TaskLog(String),
 }
 
 /// Receives events.

@@ -234,10 +234,11 @@ async fn wait_until_an_event_then_continue_then_rollback() {
             "e2e",
             "--service",
             "web",
+            // Relative to the config file, as every command reads them (ecspresso's init.go).
             "--task-definition-path",
-            "init/td.json",
+            "td.json",
             "--service-definition-path",
-            "init/sd.json",
+            "sd.json",
         ],
         &[],
     );

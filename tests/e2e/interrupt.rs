@@ -37,8 +37,18 @@ fn start_deploy(context: &TestContext) -> (Child, mpsc::Receiver<String>) {
 }
 
 /// `ristretto ARGS` with TAG=2, started in the background; its stderr lines arrive on the
-/// returned channel.
+/// returned channel (stdout stays with the child).
 fn start(context: &TestContext, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    start_with(context, args, false)
+}
+
+/// As [`start`]; with `stdout_too`, its stdout lines (`run` prints task logs there) arrive on
+/// the channel as well, prefixed `stdout: `.
+fn start_with(
+    context: &TestContext,
+    args: &[&str],
+    stdout_too: bool,
+) -> (Child, mpsc::Receiver<String>) {
     let mut child = context
         .ristretto()
         .args(args)
@@ -49,6 +59,17 @@ fn start(context: &TestContext, args: &[&str]) -> (Child, mpsc::Receiver<String>
         .expect("start ristretto");
     let stderr = child.stderr.take().expect("stderr is piped");
     let (sender, lines) = mpsc::channel();
+    if stdout_too {
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let out_sender = sender.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if out_sender.send(format!("stdout: {line}")).is_err() {
+                    break;
+                }
+            }
+        });
+    }
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if sender.send(line).is_err() {
@@ -185,8 +206,9 @@ async fn sigterm_while_run_waits_says_the_task_keeps_running_and_how_to_stop_it(
         "/_emulator/ecs/task-outcome",
         serde_json::json!({"family": "migrate", "exitCode": 0, "running_polls": 100000, "logs": ["migrating"]}),
     );
-    let (child, lines) = start(&context, &["run"]);
-    read_until(&lines, "[app] migrating");
+    let (child, lines) = start_with(&context, &["run"], true);
+    // The task's log lines are results, on stdout as in ecspresso.
+    read_until(&lines, "stdout: migrating");
     let (code, stderr) = signal_and_finish(child, &lines, "TERM");
     assert_eq!(code, Some(143), "{stderr}");
     assert!(

@@ -8,6 +8,7 @@ mod aws_corpus;
 mod bad_input;
 mod bluegreen;
 mod codedeploy;
+mod compat;
 mod deadlines;
 mod deploy;
 mod emulator;

@@ -31,10 +31,11 @@ async fn exit_codes_logs_failures_and_dry_runs() {
     );
     let output = context.run(&["run"], &[]);
     assert_success(&output);
-    let stderr = text(&output.stderr);
+    // The watched container's log lines are results: on stdout, as ecspresso prints them.
+    let stdout = text(&output.stdout);
     assert!(
-        stderr.contains("[app] applying 12 migrations") && stderr.contains("[app] done"),
-        "{stderr}"
+        stdout.contains("applying 12 migrations\n") && stdout.contains("done\n"),
+        "{stdout}"
     );
 
     context.control(
@@ -44,9 +45,9 @@ async fn exit_codes_logs_failures_and_dry_runs() {
     let output = context.run(&["run", "--revision", "1"], &[]);
     assert_failure(&output, "container `app` exited with code 3");
     assert!(
-        text(&output.stderr).contains("[app] constraint violation"),
+        text(&output.stdout).contains("constraint violation"),
         "{}",
-        text(&output.stderr)
+        text(&output.stdout)
     );
 
     context.control(
@@ -404,9 +405,9 @@ async fn the_first_essential_container_decides_with_its_logs_and_the_stop_reason
         "container `app` exited with code 137; the task stopped: OutOfMemoryError: Container killed due to memory usage",
     );
     assert!(
-        text(&output.stderr).contains("[app] migration FAILED"),
+        text(&output.stdout).contains("migration FAILED"),
         "the logs are read in the container's awslogs region: {}",
-        text(&output.stderr)
+        text(&output.stdout)
     );
 
     context.control(
@@ -415,13 +416,13 @@ async fn the_first_essential_container_decides_with_its_logs_and_the_stop_reason
     );
     let output = context.run(&["run", "--revision", "1", "--count", "2"], &[]);
     assert_success(&output);
-    let stderr = text(&output.stderr);
+    let stdout = text(&output.stdout);
     assert_eq!(
-        stderr.matches("] a\n").count(),
+        stdout.matches("] a\n").count(),
         2,
-        "one line per task, each labelled with its task: {stderr}"
+        "one line per task, each labelled with its task: {stdout}"
     );
-    assert!(stderr.contains("[app "), "{stderr}");
+    assert!(stdout.contains("[app "), "{stdout}");
 }
 
 #[tokio::test]

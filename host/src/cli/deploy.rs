@@ -54,10 +54,12 @@ pub struct DeployArgs {
     /// Desired count (default: `desiredCount` of the service definition; unchanged if absent)
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub tasks: Option<i32>,
-    /// Keep the service's current task definition; register nothing
-    #[arg(long, conflicts_with_all = ["revision", "latest_task_definition"])]
+    /// Keep the service's current task definition; register nothing (`--revision` and
+    /// `--latest-task-definition` win over it, as in ecspresso)
+    #[arg(long)]
     pub skip_task_definition: bool,
-    /// Deploy revision N of the task definition family; register nothing
+    /// Deploy revision N of the task definition family; register nothing (wins over
+    /// `--skip-task-definition`)
     #[arg(long, value_name = "N", conflicts_with = "latest_task_definition")]
     pub revision: Option<u64>,
     /// Deploy the newest registered revision of the family; register nothing
@@ -92,16 +94,11 @@ impl DeployArgs {
         }
         Ok(DeployOptions {
             dry_run: self.dry_run,
-            task_definition: match (
-                self.skip_task_definition,
+            task_definition: TaskDefinitionSource::by_priority(
                 self.revision,
                 self.latest_task_definition,
-            ) {
-                (true, _, _) => TaskDefinitionSource::Current,
-                (_, Some(n), _) if n > 0 => TaskDefinitionSource::Revision(n),
-                (_, _, true) => TaskDefinitionSource::Latest,
-                _ => TaskDefinitionSource::Register,
-            },
+                self.skip_task_definition,
+            ),
             desired_count: match self.tasks {
                 Some(n) if n >= 0 => DesiredCount::Exactly(n),
                 _ => DesiredCount::FromDefinition,

@@ -50,8 +50,11 @@ pub struct InitArgs {
     pub jsonnet: bool,
     /// Sort the task definition's order-insensitive lists (containers, environment, secrets,
     /// ports, mounts, volumes) for stable, reviewable files
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_sort")]
     pub sort: bool,
+    /// `--no-sort`: keep AWS's order (the default; ecspresso's `--[no-]sort`)
+    #[arg(long, hide = true, overrides_with = "sort")]
+    pub no_sort: bool,
 }
 
 /// The `codedeploy:` keys of a CODE_DEPLOY service, found by discovery (so later commands skip
@@ -177,9 +180,22 @@ async fn init(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Res
             to_pretty_json(value)
         }
     };
-    let mut files = vec![(task_path, format(&task_json))];
+    // Definition paths are relative to the config file, as every command reads them: with
+    // `--config deploy/worker.yml` they are written next to it.
+    let config_dir = config_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let beside_config = |path: &Path| {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            config_dir.join(path)
+        }
+    };
+    let mut files = vec![(beside_config(&task_path), format(&task_json))];
     if let Some(service_json) = &service_json {
-        files.push((service_path, format(service_json)));
+        files.push((beside_config(&service_path), format(service_json)));
     }
     let config_text = if config_path
         .extension()
@@ -201,6 +217,10 @@ async fn init(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Res
             "{} already exist(s); nothing was written (use --force-overwrite)",
             existing.join(", ")
         );
+    }
+    if !config_dir.as_os_str().is_empty() {
+        std::fs::create_dir_all(&config_dir)
+            .with_context(|| format!("cannot create {}", config_dir.display()))?;
     }
     for (path, text) in &files {
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;

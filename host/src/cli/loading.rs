@@ -255,6 +255,10 @@ where
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let logger = &logger.with_context(
+        config.file.service.as_deref().unwrap_or_default(),
+        &config.file.cluster,
+    );
     let sink = crate::output::TerminalSink::new(*logger);
     let timeout = config.file.timeout;
     runtime.block_on(async {

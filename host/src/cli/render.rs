@@ -48,8 +48,12 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let loaded = super::load_app(globals, environment, logger)?;
     let context = super::hook_context(&loaded.config, true);
+    let shown = loaded
+        .config
+        .file
+        .resolved_for_display(&loaded.environment, globals.filter_command.as_deref());
     for target in args.targets {
-        let text = render_target(target, &loaded, &context, args.jsonnet, logger)?;
+        let text = render_target(target, &loaded, &shown, &context, args.jsonnet, logger)?;
         print_stdout(&text)?;
     }
     Ok(ExitCode::SUCCESS)
@@ -58,6 +62,7 @@ pub fn run(
 fn render_target(
     target: RenderTarget,
     loaded: &super::Loaded,
+    shown: &crate::config::ConfigFile,
     context: &HookContext,
     jsonnet: bool,
     logger: &Logger,
@@ -66,9 +71,9 @@ fn render_target(
     let mut definition = match target {
         RenderTarget::Config => {
             return if jsonnet {
-                Ok(to_jsonnet(&serde_json::to_value(&config.file)?))
+                Ok(to_jsonnet(&serde_json::to_value(shown)?))
             } else {
-                Ok(serde_yaml_ng::to_string(&config.file)?)
+                Ok(serde_yaml_ng::to_string(shown)?)
             };
         }
         RenderTarget::ServiceDefinition => {

@@ -144,14 +144,9 @@ pub struct DeregisterArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Keep the N newest unused revisions and deregister older unused ones
-    #[arg(
-        long,
-        value_name = "N",
-        required_unless_present = "revision",
-        conflicts_with = "revision"
-    )]
+    #[arg(long, value_name = "N", required_unless_present = "revision")]
     pub keeps: Option<usize>,
-    /// Deregister one revision: a number or `latest`
+    /// Deregister one revision: a number or `latest` (wins over `--keeps`, as in ecspresso)
     #[arg(long, value_name = "REVISION")]
     pub revision: Option<String>,
     /// Also delete the deregistered revisions
@@ -167,14 +162,14 @@ pub async fn run_deregister(
     args: DeregisterArgs,
     app: &crate::app::App<'_>,
 ) -> anyhow::Result<ExitCode> {
-    let selection = match (args.keeps, args.revision.as_deref()) {
-        (Some(keep), _) => DeregisterSelection::Keep(keep),
-        (None, Some("latest")) => DeregisterSelection::Latest,
-        (None, Some(number)) => {
+    let selection = match (args.revision.as_deref(), args.keeps) {
+        (Some("latest"), _) => DeregisterSelection::Latest,
+        (Some(number), _) => {
             DeregisterSelection::Revision(number.parse().with_context(|| {
                 format!("--revision must be a number or latest, not `{number}`")
             })?)
         }
+        (None, Some(keep)) => DeregisterSelection::Keep(keep),
         (None, None) => anyhow::bail!("give --keeps N or --revision N|latest"),
     };
     let list = revisions::list(app).await?;

@@ -15,8 +15,12 @@ pub struct RollbackArgs {
     pub dry_run: bool,
     /// Roll back to revision N of the family (default: stop the in-flight deployment, or the
     /// revision before the current one)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "previous_task_def")]
     pub revision: Option<u64>,
+    /// Deploy the revision before the current one even when a deployment is in flight
+    /// (ecspresso v3's flag, also spelled --with-previous-task-definition)
+    #[arg(long, alias = "with-previous-task-definition")]
+    pub previous_task_def: bool,
     /// Keep the rolled-back revision registered
     #[arg(long = "no-deregister-task-definition", action = clap::ArgAction::SetFalse, overrides_with = "deregister_task_definition_flag")]
     pub deregister_task_definition: bool,
@@ -45,9 +49,11 @@ pub async fn run(args: RollbackArgs, app: &crate::app::App<'_>) -> anyhow::Resul
         app,
         RollbackOptions {
             dry_run: args.dry_run,
-            target: args
-                .revision
-                .map_or(RollbackTarget::Previous, RollbackTarget::Revision),
+            target: match (args.revision, args.previous_task_def) {
+                (Some(n), _) => RollbackTarget::Revision(n),
+                (None, true) => RollbackTarget::PreviousTaskDefinition,
+                (None, false) => RollbackTarget::Previous,
+            },
             deregister: args.deregister_task_definition,
             wait: args.wait.wait.then_some(args.wait_until),
             rollback_events: deploy::RollbackEvents::parse(

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::deploy::{self, RunOptions, RunWait, TaskDefinitionSource};
+use crate::deploy::{self, PropagateTags, RunOptions, RunWait, TaskDefinitionSource};
 use crate::render::SourceKind;
 
 /// `--wait-until` of `run`.
@@ -27,17 +27,20 @@ pub struct RunArgs {
     /// Register and run this task definition file instead of the config's
     #[arg(long, value_name = "FILE")]
     pub task_def: Option<PathBuf>,
-    /// Run the service's current task definition; register nothing
-    #[arg(long, conflicts_with_all = ["revision", "latest_task_definition", "task_def"])]
+    /// Run the service's current task definition (with no service in the config, the newest
+    /// revision of the family); register nothing
+    #[arg(long)]
     pub skip_task_definition: bool,
-    /// Run revision N of the family; register nothing
-    #[arg(long, value_name = "N", conflicts_with_all = ["latest_task_definition", "task_def"])]
+    /// Run revision N of the family; register nothing (wins over `--skip-task-definition` and
+    /// `--task-def`, as in ecspresso)
+    #[arg(long, value_name = "N", conflicts_with = "latest_task_definition")]
     pub revision: Option<u64>,
-    /// Run the newest revision of the family; register nothing
-    #[arg(long, conflicts_with = "task_def")]
+    /// Run the newest revision of the family; register nothing (wins over
+    /// `--skip-task-definition` and `--task-def`)
+    #[arg(long)]
     pub latest_task_definition: bool,
-    /// TaskOverride JSON (e.g. containerOverrides with a command)
-    #[arg(long, value_name = "JSON", conflicts_with = "overrides_file")]
+    /// TaskOverride JSON (e.g. containerOverrides with a command); wins over `--overrides-file`
+    #[arg(long, value_name = "JSON")]
     pub overrides: Option<String>,
     /// TaskOverride file (JSON or Jsonnet, rendered like definitions)
     #[arg(long, value_name = "FILE")]
@@ -45,12 +48,12 @@ pub struct RunArgs {
     /// How many tasks (1 to 10)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=10))]
     pub count: i32,
-    /// Task tags, KEY=VALUE,…
+    /// Task tags, KEY=VALUE,… (empty entries are skipped)
     #[arg(long, value_delimiter = ',', value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
-    /// Propagate the task definition's tags to the tasks (TASK_DEFINITION) or not (NONE);
-    /// RunTask refuses SERVICE
-    #[arg(long, value_parser = ["TASK_DEFINITION", "NONE"])]
+    /// SERVICE copies the service's tags onto the tasks, TASK_DEFINITION has ECS propagate the
+    /// task definition's tags, NONE propagates nothing
+    #[arg(long, value_parser = ["SERVICE", "TASK_DEFINITION", "NONE"])]
     pub propagate_tags: Option<String>,
     /// RunTask idempotency token
     #[arg(long)]
@@ -80,6 +83,9 @@ pub struct RunArgs {
 
 /// Runs `run`.
 pub async fn run(args: RunArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
+    if args.overrides.is_some() && args.overrides_file.is_some() {
+        app.warn("--overrides-file is ignored: --overrides wins, as in ecspresso");
+    }
     let overrides = match (&args.overrides, &args.overrides_file) {
         (Some(json), _) => Some((
             serde_json::from_str(json).context("--overrides is not JSON")?,
@@ -104,21 +110,22 @@ pub async fn run(args: RunArgs, app: &crate::app::App<'_>) -> anyhow::Result<Exi
     let tags = args
         .tags
         .iter()
+        .filter(|t| !t.is_empty())
         .map(|t| {
             t.split_once('=')
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .with_context(|| format!("--tags: `{t}` is not KEY=VALUE"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let task_definition = match (
-        args.skip_task_definition,
+    let task_definition = TaskDefinitionSource::by_priority(
         args.revision,
         args.latest_task_definition,
-    ) {
-        (true, _, _) => TaskDefinitionSource::Current,
-        (_, Some(n), _) => TaskDefinitionSource::Revision(n),
-        (_, _, true) => TaskDefinitionSource::Latest,
-        _ => TaskDefinitionSource::Register,
+        args.skip_task_definition,
+    );
+    let propagate_tags = match args.propagate_tags.as_deref() {
+        Some("SERVICE") => PropagateTags::Service,
+        Some("TASK_DEFINITION") => PropagateTags::TaskDefinition,
+        _ => PropagateTags::None,
     };
     let options = RunOptions {
         dry_run: args.dry_run,
@@ -127,7 +134,7 @@ pub async fn run(args: RunArgs, app: &crate::app::App<'_>) -> anyhow::Result<Exi
         overrides,
         count: args.count,
         tags,
-        propagate_tags: args.propagate_tags,
+        propagate_tags,
         client_token: args.client_token,
         watch_container: args.watch_container,
         wait: match (args.wait.wait, args.wait_until) {

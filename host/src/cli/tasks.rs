@@ -25,14 +25,16 @@ pub struct TasksArgs {
     /// default: picked with --filter-command
     #[arg(long, global = true)]
     pub id: Option<String>,
-    /// ecspresso v2's `tasks --find` (hidden): `tasks find`
-    #[arg(long, hide = true, conflicts_with_all = ["stop", "trace"])]
+    /// ecspresso v2's `tasks --find` (hidden): `tasks find`. With several of --find, --stop
+    /// and --trace, the first of them in that order wins, as in ecspresso's tasks.go
+    #[arg(long, hide = true)]
     pub find: bool,
     /// ecspresso v2's `tasks --stop` (hidden): `tasks stop`
-    #[arg(long, hide = true, conflicts_with = "trace")]
+    #[arg(long, hide = true)]
     pub stop: bool,
-    /// ecspresso v2's `tasks --stop --force` (hidden): `tasks stop --force`
-    #[arg(long, hide = true, requires = "stop")]
+    /// ecspresso v2's `tasks --stop --force` (hidden): `tasks stop --force` (ignored without
+    /// --stop)
+    #[arg(long, hide = true)]
     pub force: bool,
     /// ecspresso v2's `tasks --trace` (hidden): `tasks trace`
     #[arg(long, hide = true)]
@@ -93,9 +95,10 @@ pub enum TasksCommand {
         /// Keep printing new lines until the task has stopped (Ctrl-C to leave earlier)
         #[arg(long, short = 'f')]
         follow: bool,
-        /// Only lines from this long ago on (e.g. `10m`, `1h`)
-        #[arg(long, short = 'd', value_parser = parse_duration_arg, conflicts_with = "start_time")]
-        duration: Option<std::time::Duration>,
+        /// Only lines from this long ago on (e.g. `10m`, `1h`), as ecspresso's default of the
+        /// last minute
+        #[arg(long, short = 'd', default_value = "1m", value_parser = parse_duration_arg)]
+        duration: std::time::Duration,
         /// Only lines from this time on (RFC 3339, e.g. `2026-11-26T10:00:00Z`)
         #[arg(long, short = 's', value_parser = parse_time_arg)]
         start_time: Option<i64>,
@@ -184,13 +187,12 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
             duration,
             start_time,
         } => {
+            // --start-time wins over --duration (whose default is the last minute).
             let since = start_time.or_else(|| {
-                duration.map(|d| {
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap_or_default();
-                    i64::try_from(now.saturating_sub(d).as_millis()).unwrap_or_default()
-                })
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                Some(i64::try_from(now.saturating_sub(duration).as_millis()).unwrap_or_default())
             });
             let task = choose(app, &tasks, args.id.clone())?;
             logs(app, task, container.as_deref(), follow, since).await?;
@@ -202,7 +204,7 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
 /// The service's tasks and the standalone tasks of its family (running and stopped).
 async fn list(app: &App<'_>) -> anyhow::Result<Vec<aws_sdk_ecs::types::Task>> {
     let ecs = &app.clients.ecs;
-    let family = crate::deploy::revisions::family(app).await?;
+    let (family, _) = crate::deploy::revisions::service_family(app).await?;
     let service = app.config.file.service.clone().filter(|s| !s.is_empty());
     let mut arns = Vec::new();
     for status in [

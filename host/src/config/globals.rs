@@ -100,7 +100,13 @@ impl Globals {
             Some((text, origin)) => {
                 parse_bool(&text).ok_or_else(|| invalid(origin, &text, "expected true or false"))?
             }
-            None => std::io::stdout().is_terminal(),
+            // ecspresso's default (fatih/color): on for a terminal, off under NO_COLOR or
+            // TERM=dumb; an explicit --color or ECSPRESSO_COLOR wins.
+            None => {
+                std::io::stdout().is_terminal()
+                    && env.get("NO_COLOR").is_none_or(str::is_empty)
+                    && env.get("TERM") != Some("dumb")
+            }
         };
         let log_format = match (flags.log_format, layered.get("log_format")?) {
             (Some(format), _) => format,

@@ -67,6 +67,30 @@ pub struct ConfigFile {
     pub filter_command: Option<String>,
 }
 
+impl ConfigFile {
+    /// The config as `render config` shows it, as ecspresso resolves it: a missing `region`
+    /// comes from `AWS_REGION` (then `AWS_DEFAULT_REGION`) of `environment` (ecspresso's
+    /// config loader), and `filter_command` is the `--filter-command` flag (or its variable)
+    /// when given, else the deprecated key.
+    pub fn resolved_for_display(
+        &self,
+        environment: &super::Environment,
+        filter_command: Option<&str>,
+    ) -> ConfigFile {
+        let mut shown = self.clone();
+        if shown.region.as_deref().is_none_or(str::is_empty) {
+            shown.region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                .iter()
+                .find_map(|name| environment.get(name).filter(|v| !v.is_empty()))
+                .map(str::to_owned);
+        }
+        if let Some(command) = filter_command.filter(|c| !c.is_empty()) {
+            shown.filter_command = Some(command.to_owned());
+        }
+        shown
+    }
+}
+
 fn default_cluster() -> String {
     "default".to_owned()
 }

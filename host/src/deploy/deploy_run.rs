@@ -36,6 +36,21 @@ pub enum TaskDefinitionSource {
     Current,
 }
 
+impl TaskDefinitionSource {
+    /// The source ecspresso picks when several flags are given (deploy.go
+    /// `taskDefinitionArnForDeploy`, run.go `resolveTaskDefinitionForRun`): `--revision N`
+    /// (N > 0) first, then `--latest-task-definition`, then `--skip-task-definition`, else
+    /// register the file. `--revision 0` means "not given", as in ecspresso.
+    pub fn by_priority(revision: Option<u64>, latest: bool, skip: bool) -> Self {
+        match revision {
+            Some(n) if n > 0 => Self::Revision(n),
+            _ if latest => Self::Latest,
+            _ if skip => Self::Current,
+            _ => Self::Register,
+        }
+    }
+}
+
 /// How the desired count is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DesiredCount {

@@ -39,6 +39,20 @@ pub async fn family(app: &App<'_>) -> Result<String, Error> {
     }
 }
 
+/// The family of the service's task definition in AWS, with that task definition's ARN, when
+/// the config names a service that exists; else [`family`] (the local file's) and no ARN. This
+/// is ecspresso's `taskDefinitionFamily` (tasks.go) and `resolveTaskdefinition` (run.go), which
+/// prefer the service's family to the file's.
+pub async fn service_family(app: &App<'_>) -> Result<(String, Option<String>), Error> {
+    if app.config.file.service.is_some()
+        && let Some(service) = find_service(app).await?
+        && let Some(arn) = service.task_definition()
+    {
+        return Ok((family_of(arn).to_owned(), Some(arn.to_owned())));
+    }
+    Ok((family(app).await?, None))
+}
+
 /// ACTIVE revisions of the family, newest first, with in-use marks.
 pub async fn list(app: &App<'_>) -> Result<Vec<Revision>, Error> {
     let family = family(app).await?;

@@ -25,6 +25,9 @@ use crate::app::App;
 pub enum RollbackTarget {
     /// Stop the in-flight deployment if any, else the revision before the current one.
     Previous,
+    /// `--previous-task-def` (ecspresso v3, also spelled `--with-previous-task-definition`):
+    /// deploy the revision before the current one even when a deployment is in flight.
+    PreviousTaskDefinition,
     /// `--revision N`.
     Revision(u64),
 }
@@ -86,7 +89,9 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
             RollbackTarget::Revision(n) => {
                 super::deploy_run::describe_revision(app, &format!("{family}:{n}")).await
             }
-            RollbackTarget::Previous => previous_revision(app, &family, &current, None).await,
+            RollbackTarget::Previous | RollbackTarget::PreviousTaskDefinition => {
+                previous_revision(app, &family, &current, None).await
+            }
         };
         let now = super::codedeploy_run::rollback(app, &name, &service, target, options).await?;
         if !options.dry_run && now != current && !now.is_empty() {
@@ -144,7 +149,9 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
             // Checked before anything is said or done, as `deploy --revision` does.
             super::deploy_run::describe_revision(app, &format!("{family}:{n}")).await?
         }
-        RollbackTarget::Previous => previous_revision(app, &family, &current, Some(&name)).await?,
+        RollbackTarget::Previous | RollbackTarget::PreviousTaskDefinition => {
+            previous_revision(app, &family, &current, Some(&name)).await?
+        }
     };
     if target == current || short_task_definition(&current) == target {
         return Err(Error::Invalid(format!(

@@ -4,10 +4,11 @@
 //! failed to start or the watched container exited non-zero — so CI can trust its exit code.
 
 use aws_sdk_ecs::operation::run_task::RunTaskInput;
-use aws_sdk_ecs::types::{PropagateTags, Tag, TaskOverride};
+use aws_sdk_ecs::types::{Tag, TaskOverride};
 use serde_json::Value;
 
 use super::deploy_run::{TaskDefinitionSource, register_definition};
+use super::revisions::service_family;
 use super::run_watch::{Plan, Watch, judge, wait_tasks};
 use super::wait::short_id;
 use super::{Error, aws_error, short_task_definition, task_definition::latest_revision};
@@ -28,6 +29,18 @@ pub enum RunWait {
     Stopped,
 }
 
+/// `--propagate-tags` of `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropagateTags {
+    /// Nothing is propagated (no flag, or `NONE`).
+    None,
+    /// `SERVICE`: the service's tags are read (ListTagsForResource) and sent as task tags,
+    /// as ecspresso does; RunTask itself refuses `SERVICE`.
+    Service,
+    /// `TASK_DEFINITION`: ECS copies the task definition's tags.
+    TaskDefinition,
+}
+
 /// Options of `run`.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -44,8 +57,8 @@ pub struct RunOptions {
     pub count: i32,
     /// Task tags.
     pub tags: Vec<(String, String)>,
-    /// `SERVICE` or `TASK_DEFINITION`.
-    pub propagate_tags: Option<String>,
+    /// `--propagate-tags`.
+    pub propagate_tags: PropagateTags,
     /// Idempotency token.
     pub client_token: Option<String>,
     /// The container whose logs are tailed and whose exit code decides (default: the first
@@ -155,11 +168,14 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
         }
         Source::Registered(arn) => arn,
     };
-    let tags: Vec<Tag> = options
+    let mut tags: Vec<Tag> = options
         .tags
         .iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
+    if options.propagate_tags == PropagateTags::Service {
+        tags.extend(service_tags(app).await?);
+    }
     let request = app
         .clients
         .ecs
@@ -181,7 +197,10 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
         ))
         .set_overrides(task_override)
         .set_tags((!tags.is_empty()).then_some(tags))
-        .set_propagate_tags(options.propagate_tags.as_deref().map(PropagateTags::from))
+        .set_propagate_tags(
+            (options.propagate_tags == PropagateTags::TaskDefinition)
+                .then_some(aws_sdk_ecs::types::PropagateTags::TaskDefinition),
+        )
         .set_client_token(options.client_token.clone());
     if options.dry_run {
         let input = request
@@ -279,10 +298,17 @@ async fn plan(app: &App<'_>, options: &RunOptions) -> Result<(Plan, Source), Err
             return Ok((plan, Source::File(definition, path)));
         }
         TaskDefinitionSource::Latest => {
-            latest_revision(&app.clients.ecs, &super::create::definition_family(app)?).await?
+            let (family, _) = service_family(app).await?;
+            latest_revision(&app.clients.ecs, &family).await?
         }
-        TaskDefinitionSource::Revision(n) => {
-            format!("{}:{n}", super::create::definition_family(app)?)
+        TaskDefinitionSource::Revision(n) => format!("{}:{n}", service_family(app).await?.0),
+        TaskDefinitionSource::Current if app.config.file.service.is_none() => {
+            // No service: the newest revision of the file's family, as ecspresso.
+            let (family, _) = service_family(app).await?;
+            app.info(format!(
+                "no service in the config: using the latest revision of {family}"
+            ));
+            latest_revision(&app.clients.ecs, &family).await?
         }
         TaskDefinitionSource::Current => {
             let service = super::describe::find_service(app).await?.ok_or_else(|| {
@@ -317,6 +343,29 @@ async fn plan(app: &App<'_>, options: &RunOptions) -> Result<(Plan, Source), Err
     let value = to_json(definition).map_err(Error::Invalid)?;
     let plan = Plan::from_json(&value, short_task_definition(&arn).to_owned());
     Ok((plan, Source::Registered(arn)))
+}
+
+/// The tags of the config's service (ListTagsForResource), for `--propagate-tags SERVICE`.
+async fn service_tags(app: &App<'_>) -> Result<Vec<Tag>, Error> {
+    let service =
+        super::describe::find_service(app)
+            .await?
+            .ok_or_else(|| Error::ServiceNotFound {
+                cluster: app.cluster().to_owned(),
+                service: app.config.file.service.clone().unwrap_or_default(),
+            })?;
+    let arn = service.service_arn().ok_or_else(|| {
+        Error::Invalid("DescribeServices returned a service without an ARN".to_owned())
+    })?;
+    let output = app
+        .clients
+        .ecs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|err| aws_error("ListTagsForResource", &err, &[]))?;
+    Ok(output.tags().to_vec())
 }
 
 /// The cluster must exist (and be ACTIVE) before anything is registered.

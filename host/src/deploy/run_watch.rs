@@ -292,7 +292,12 @@ async fn tail_logs(
     match request.send().await {
         Ok(output) => {
             for event in output.events() {
-                app.info(format!("[{label}] {}", event.message().unwrap_or_default()));
+                let message = event.message().unwrap_or_default();
+                app.events.emit(Event::TaskLog(if watch.per_task {
+                    format!("[{label}] {message}")
+                } else {
+                    message.to_owned()
+                }));
             }
             *token = output.next_forward_token().map(str::to_owned);
         }

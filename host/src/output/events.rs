@@ -95,6 +95,16 @@ impl EventSink for TerminalSink {
             }
             Event::Progress { running, desired } => self.progress(running, desired),
             Event::WaitFinished => self.finish_progress(),
+            Event::TaskLog(line) => {
+                let guard = self.bar.lock().ok();
+                let print = || {
+                    let _ = print_stdout(&format!("{line}\n"));
+                };
+                match guard.as_ref().and_then(|g| g.as_ref()) {
+                    Some(bar) => bar.suspend(print),
+                    None => print(),
+                }
+            }
         }
     }
 }
@@ -141,6 +151,7 @@ impl EventSink for PrefixSink<'_> {
                     }
                     self.print_would_send(operation, input);
                 }
+                Event::TaskLog(text) => line.println(prefixed(text)),
                 Event::Debug(_) | Event::Progress { .. } | Event::WaitFinished => {}
             }
             return;
@@ -171,6 +182,7 @@ impl EventSink for PrefixSink<'_> {
                 }
                 self.print_would_send(operation, input);
             }
+            Event::TaskLog(line) => self.inner.emit(Event::TaskLog(prefixed(line))),
             Event::Progress { .. } | Event::WaitFinished => {}
         }
     }

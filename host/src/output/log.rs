@@ -1,5 +1,7 @@
-//! Leveled logging to stderr, as `TIME [LEVEL] message` text lines or one JSON object per line
-//! (`--log-format json`), and the final error report with its cause chain.
+//! Leveled logging to stderr, as `TIME [LEVEL] [service/cluster] message` text lines or one JSON
+//! object per line (`--log-format json`, with `cluster` and `service` fields as ecspresso ≥ 2.8),
+//! and the final error report with its cause chain. The `[service/cluster]` context is added
+//! once a command has loaded its config ([`Logger::with_context`]).
 
 use std::io::Write;
 use std::time::SystemTime;
@@ -30,6 +32,14 @@ pub struct Logger {
     format: LogFormat,
     debug: bool,
     color: bool,
+    context: Option<&'static LogContext>,
+}
+
+/// The service and cluster a command works on, shown on each log record.
+#[derive(Debug)]
+struct LogContext {
+    service: String,
+    cluster: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +77,21 @@ impl Logger {
             format,
             debug,
             color,
+            context: None,
+        }
+    }
+
+    /// The same logger with ecspresso's context on every record: `[service/cluster]` in text,
+    /// `service` and `cluster` fields in JSON. Called once per loaded config (the context lives
+    /// until the process exits).
+    pub fn with_context(self, service: &str, cluster: &str) -> Self {
+        let context: &'static LogContext = Box::leak(Box::new(LogContext {
+            service: service.to_owned(),
+            cluster: cluster.to_owned(),
+        }));
+        Self {
+            context: Some(context),
+            ..self
         }
     }
 
@@ -124,17 +149,30 @@ impl Logger {
                     "level": level.as_str(),
                     "msg": message,
                 });
+                if let Some(context) = self.context {
+                    record["cluster"] = serde_json::json!(context.cluster);
+                    record["service"] = serde_json::json!(context.service);
+                }
                 if !causes.is_empty() {
                     record["causes"] = serde_json::json!(causes);
                 }
                 format!("{record}\n")
             }
-            LogFormat::Text if self.color => format!(
-                "{time} {}[{}]\x1b[0m {message}\n",
-                level.color_code(),
-                level.as_str()
-            ),
-            LogFormat::Text => format!("{time} [{}] {message}\n", level.as_str()),
+            LogFormat::Text => {
+                let context = self
+                    .context
+                    .map(|c| format!("[{}/{}] ", c.service, c.cluster))
+                    .unwrap_or_default();
+                if self.color {
+                    format!(
+                        "{time} {}[{}]\x1b[0m {context}{message}\n",
+                        level.color_code(),
+                        level.as_str()
+                    )
+                } else {
+                    format!("{time} [{}] {context}{message}\n", level.as_str())
+                }
+            }
         };
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }

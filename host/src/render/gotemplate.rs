@@ -40,6 +40,7 @@ pub struct Template {
     file: String,
     src: String,
     root: ast::List,
+    defines: ast::Defines,
 }
 
 impl Template {
@@ -51,11 +52,12 @@ impl Template {
         text: &str,
         funcs: &dyn FunctionSource,
     ) -> Result<Template, TemplateError> {
-        let root = parse::parse(text, funcs).map_err(|e| e.locate(file, text))?;
+        let (root, defines) = parse::parse(text, funcs).map_err(|e| e.locate(file, text))?;
         Ok(Template {
             file: file.to_owned(),
             src: text.to_owned(),
             root,
+            defines,
         })
     }
 
@@ -65,7 +67,7 @@ impl Template {
         data: &serde_json::Value,
         funcs: &dyn FunctionSource,
     ) -> Result<String, TemplateError> {
-        exec::execute(&self.src, &self.root, data, funcs)
+        exec::execute(&self.src, &self.root, &self.defines, data, funcs)
             .map_err(|e| e.locate(&self.file, &self.src))
     }
 }

@@ -25,7 +25,20 @@ pub(super) enum Node {
     Break,
     /// `{{ continue }}` inside a range.
     Continue,
+    /// `{{ template "name" pipeline }}` (and the call half of `{{ block }}`): runs the named
+    /// template with `.` bound to the pipeline's value (nil without one).
+    Template {
+        /// Where `template`/`block` is written.
+        pos: usize,
+        /// The template's name.
+        name: String,
+        /// The value bound to `.` in the template.
+        pipe: Option<Pipeline>,
+    },
 }
+
+/// Templates named by `{{ define }}` and `{{ block }}`.
+pub(super) type Defines = std::collections::HashMap<String, List>;
 
 /// The shared shape of if/with/range.
 #[derive(Debug, Clone)]

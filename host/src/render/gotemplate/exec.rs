@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::ast::{Branch, Command, Field, List, Node, Operand, Pipeline, Var};
+use super::ast::{Branch, Command, Defines, Field, List, Node, Operand, Pipeline, Var};
 use super::builtins::{self, CallError};
 use super::value;
 use super::{Error, FunctionSource};
@@ -14,16 +14,22 @@ use super::{Error, FunctionSource};
 /// A value that either borrows from the data or was computed.
 type Val<'d> = Cow<'d, Value>;
 
-/// Runs `root` over `data`.
+/// How deeply `{{ template }}` calls may nest (a template that calls itself stops here).
+const MAX_TEMPLATE_DEPTH: usize = 100;
+
+/// Runs `root` over `data`; `{{ template }}` finds its templates in `defines`.
 pub(super) fn execute(
     src: &str,
     root: &List,
+    defines: &Defines,
     data: &Value,
     funcs: &dyn FunctionSource,
 ) -> Result<String, Error> {
     let mut state = State {
         src,
         funcs,
+        defines,
+        template_depth: 0,
         vars: vec![("$", Cow::Borrowed(data))],
         out: String::with_capacity(src.len()),
     };
@@ -43,6 +49,8 @@ enum Flow {
 struct State<'t, 'd> {
     src: &'t str,
     funcs: &'t dyn FunctionSource,
+    defines: &'t Defines,
+    template_depth: usize,
     vars: Vec<(&'t str, Val<'d>)>,
     out: String,
 }
@@ -74,8 +82,40 @@ impl<'t, 'd> State<'t, 'd> {
             Node::Range(branch) => return self.walk_range(dot, branch),
             Node::Break => return Ok(Flow::Break),
             Node::Continue => return Ok(Flow::Continue),
+            Node::Template { pos, name, pipe } => self.walk_template(dot, *pos, name, pipe)?,
         }
         Ok(Flow::Normal)
+    }
+
+    /// `{{ template "name" pipeline }}`: the named template with `.` (and `$`) bound to the
+    /// pipeline's value, and none of the caller's variables, as in Go.
+    fn walk_template(
+        &mut self,
+        dot: &Val<'d>,
+        pos: usize,
+        name: &str,
+        pipe: &'t Option<Pipeline>,
+    ) -> Result<(), Error> {
+        let defines = self.defines;
+        let body = defines
+            .get(name)
+            .ok_or_else(|| Error::new(pos, format!("no such template {name:?}")))?;
+        if self.template_depth >= MAX_TEMPLATE_DEPTH {
+            return Err(Error::new(
+                pos,
+                format!("template {name:?} nested more than {MAX_TEMPLATE_DEPTH} levels deep"),
+            ));
+        }
+        let value = match pipe {
+            Some(pipe) => self.eval_pipeline(dot, pipe)?,
+            None => Cow::Owned(Value::Null),
+        };
+        let outer = std::mem::replace(&mut self.vars, vec![("$", value.clone())]);
+        self.template_depth += 1;
+        let result = self.walk_list(&value, body);
+        self.template_depth -= 1;
+        self.vars = outer;
+        result.map(|_| ())
     }
 
     /// `if` (and `with`, which also rebinds dot in its body).

@@ -4,15 +4,16 @@
 
 use std::collections::VecDeque;
 
-use super::ast::{Branch, Command, Field, Keyword, List, Node, Operand, Pipeline, Var};
+use super::ast::{Branch, Command, Defines, Field, Keyword, List, Node, Operand, Pipeline, Var};
 use super::lexer::{Kind, Lexer, Token};
 use super::{Error, FunctionSource, builtins};
 
 /// Deepest allowed nesting of blocks and parentheses.
 const MAX_DEPTH: usize = 200;
 
-/// Parses a whole template.
-pub(super) fn parse(src: &str, funcs: &dyn FunctionSource) -> Result<List, Error> {
+/// Parses a whole template: its body and the templates it names with `{{ define }}` and
+/// `{{ block }}`.
+pub(super) fn parse(src: &str, funcs: &dyn FunctionSource) -> Result<(List, Defines), Error> {
     let mut parser = Parser {
         src,
         lex: Lexer::new(src),
@@ -21,8 +22,10 @@ pub(super) fn parse(src: &str, funcs: &dyn FunctionSource) -> Result<List, Error
         vars: vec!["$".to_owned()],
         range_depth: 0,
         depth: 0,
+        defines: Defines::new(),
     };
-    parser.root()
+    let root = parser.root()?;
+    Ok((root, parser.defines))
 }
 
 /// What stopped an item list.
@@ -65,6 +68,7 @@ struct Parser<'a, 'f> {
     vars: Vec<String>,
     range_depth: usize,
     depth: usize,
+    defines: Defines,
 }
 
 /// Whether a token can start an operand.
@@ -220,9 +224,72 @@ impl<'a> Parser<'a, '_> {
                 });
                 Ok(None)
             }
-            Keyword::Define | Keyword::Template | Keyword::Block => {
-                Err(Error::new(pos, format!("`{}` is not supported", kw.name())))
+            Keyword::Define => {
+                if self.depth > 0 {
+                    return Err(Error::new(
+                        pos,
+                        "{{ define }} is allowed only at the top level, outside other actions",
+                    ));
+                }
+                let name = self.template_name(kw)?;
+                self.close(kw)?;
+                let body = self.template_body(kw, pos)?;
+                self.defines.insert(name, body);
+                Ok(None)
             }
+            Keyword::Template | Keyword::Block => {
+                let name = self.template_name(kw)?;
+                let pipe = if matches!(self.peek()?.kind, Kind::RightDelim) {
+                    if kw == Keyword::Block {
+                        return Err(Error::new(
+                            pos,
+                            "{{ block }} needs a pipeline after its name",
+                        ));
+                    }
+                    self.next()?;
+                    None
+                } else {
+                    Some(self.pipeline(Ctx::Control(kw), pos)?)
+                };
+                if kw == Keyword::Block {
+                    let body = self.template_body(kw, pos)?;
+                    // A `{{ define }}` of the same name (before or after) replaces the default.
+                    self.defines.entry(name.clone()).or_insert(body);
+                }
+                list.push(Node::Template { pos, name, pipe });
+                Ok(None)
+            }
+        }
+    }
+
+    /// The quoted name after `define`, `template` or `block`.
+    fn template_name(&mut self, kw: Keyword) -> Result<String, Error> {
+        let tok = self.next()?;
+        match tok.kind {
+            Kind::Str(name) => Ok(name),
+            _ => Err(self.unexpected(
+                &tok,
+                &format!("{} (expected a quoted name)", action_name(kw)),
+            )),
+        }
+    }
+
+    /// The body of `define` or `block` up to its `{{ end }}`, parsed with only `$` in scope.
+    fn template_body(&mut self, kw: Keyword, pos: usize) -> Result<List, Error> {
+        self.enter(pos)?;
+        let outer = std::mem::replace(&mut self.vars, vec!["$".to_owned()]);
+        let outer_range = std::mem::take(&mut self.range_depth);
+        let (body, end) = self.item_list()?;
+        self.vars = outer;
+        self.range_depth = outer_range;
+        self.depth -= 1;
+        match end {
+            Stop::End(_) => Ok(body),
+            Stop::Eof => Err(missing_end(kw, pos)),
+            Stop::Else { pos, .. } => Err(Error::new(
+                pos,
+                format!("unexpected {{{{ else }}}} in {}", action_name(kw)),
+            )),
         }
     }
 

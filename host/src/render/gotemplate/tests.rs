@@ -470,6 +470,29 @@ fn truncated_prefixes_never_panic() {
 }
 
 #[test]
+fn define_template_and_block() {
+    // As Go's text/template: a defined template runs with `.` bound to the pipeline (nil
+    // without one) and without the caller's variables.
+    assert_eq!(
+        ok("{{ define \"img\" }}nginx:{{ . }}{{ end }}[{{ template \"img\" \"1.25\" }}]"),
+        "[nginx:1.25]"
+    );
+    assert_eq!(
+        ok("{{ $x := 1 }}{{ template \"t\" }}{{ define \"t\" }}<{{ . }}>{{ end }}"),
+        "<<no value>>"
+    );
+    // block = define + template; a define of the same name replaces the block's default.
+    assert_eq!(
+        ok("{{ block \"b\" \"d\" }}default {{ . }}{{ end }}"),
+        "default d"
+    );
+    assert_eq!(
+        ok("{{ block \"b\" 1 }}default{{ end }}{{ define \"b\" }}custom {{ . }}{{ end }}"),
+        "custom 1"
+    );
+}
+
+#[test]
 fn random_input_never_panics() {
     const PIECES: &[&str] = &[
         "{{", "}}", "{{-", " -}}", " ", "\n", ".", "$", "$x", ":=", "=", "|", "(", ")", "\"", "`",

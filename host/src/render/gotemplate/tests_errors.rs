@@ -144,25 +144,42 @@ fn block_structure() {
 
 #[test]
 fn unsupported_features() {
-    at(
-        "{{ define \"x\" }}{{ end }}",
-        1,
-        4,
-        "`define` is not supported",
-    );
-    at(
-        "a {{ template \"x\" }}",
-        1,
-        6,
-        "`template` is not supported",
-    );
-    at(
-        "{{ block \"x\" . }}{{ end }}",
-        1,
-        4,
-        "`block` is not supported",
-    );
     at("{{ call .f 1 }}", 1, 4, "`call` is not supported");
+}
+
+#[test]
+fn named_template_errors() {
+    at("a {{ template \"x\" }}", 1, 6, "no such template \"x\"");
+    at(
+        "{{ define x }}{{ end }}",
+        1,
+        11,
+        "unexpected \"x\" in {{ define }} (expected a quoted name)",
+    );
+    at(
+        "{{ block \"x\" }}{{ end }}",
+        1,
+        4,
+        "{{ block }} needs a pipeline after its name",
+    );
+    at(
+        "{{ if 1 }}{{ define \"x\" }}{{ end }}{{ end }}",
+        1,
+        14,
+        "{{ define }} is allowed only at the top level, outside other actions",
+    );
+    at(
+        "{{ define \"x\" }}{{ template \"x\" }}{{ end }}{{ template \"x\" }}",
+        1,
+        20,
+        "template \"x\" nested more than 100 levels deep",
+    );
+    at(
+        "{{ define \"x\" }}abc",
+        1,
+        4,
+        "unexpected EOF: {{ define }} opened here has no {{ end }}",
+    );
 }
 
 #[test]
