@@ -2,7 +2,10 @@
 //! (same config keys, same definition files), extensible with WebAssembly plugins.
 //!
 //! Data flows `cli → config → render → definition → (later: plan/diff → gates → apply → wait)`.
-//! Library modules never print; `output` renders results and logs.
+//! Library modules never print; `output` renders results and logs. `source_text` checks raw
+//! file text before any parser sees it (byte order marks, absurd nesting); `aws::retry` decides
+//! which failed AWS calls are tried again; `plugins` runs every plugin call on its own thread
+//! under a deadline that host calls cannot escape; `interrupt` records signals for them.
 
 pub mod app;
 pub mod aws;

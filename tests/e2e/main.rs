@@ -28,3 +28,4 @@ mod register_roundtrip;
 mod run;
 mod support;
 mod verify;
+mod wall_clock;

@@ -60,6 +60,11 @@ def _task_init(self: Task, *args: Any, **kwargs: Any) -> None:
     self.availability_zone = f"{self.region_name}a"
     self.version = 1
     lt = self.launch_type or ("FARGATE" if (self.capacity_provider_name or "").startswith("FARGATE") else "")
+    # A task started without launchType (a capacity provider strategy, the cluster's default)
+    # has moto's launch_type "", which is not a LaunchType in botocore's ECS model: leave the
+    # member out rather than send an invalid value.
+    if not self.launch_type:
+        self.launch_type = None
     if lt == "FARGATE":
         self.platform_version = self.platform_version if self.platform_version not in (None, "LATEST") else "1.4.0"
         self.platform_family = "Linux"
@@ -299,6 +304,7 @@ def run_task(self: EC2ContainerServiceBackend, cluster_str: str, task_definition
     for task in tasks:
         task._emu = TaskRuntime("run", plan)
         task.status = "PROVISIONING"
+
         for c in task.containers:
             c.last_status = "PENDING"
     return tasks
