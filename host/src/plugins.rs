@@ -9,9 +9,11 @@ mod bindings;
 mod cache;
 mod call;
 mod download;
+mod gates;
 mod host;
 mod http;
 mod limits;
+mod notifier;
 mod plugin;
 mod runtime;
 mod secrets;
@@ -21,10 +23,11 @@ pub mod tooling;
 pub use bindings::ristretto::plugin::log::Level as LogLevel;
 pub use bindings::{DefinitionKind, EventKind, Stage};
 pub use cache::Origin;
+pub use gates::{GateCheck, GateFailure};
 pub use host::LogSink;
 pub use limits::Hook;
 pub use plugin::LoadedPlugin;
-pub use set::{BUILTIN_NAMES, GateCheck, GateFailure, PluginSet};
+pub use set::{BUILTIN_NAMES, PluginSet};
 
 /// Plugin faults and configuration errors; each names the plugin and, for faults, the hook
 /// ("plugin `slack-notify` (notify, deploy-succeeded): …").

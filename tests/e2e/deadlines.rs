@@ -118,38 +118,8 @@ async fn sigterm_while_a_gate_sleeps_at_the_pause_rolls_back_without_waiting_for
             scripted_gate("{sleep_ms: 600000, sleep_at: [before-traffic-shift]}")
         )),
     );
-    let mut child = context
-        .ristretto()
-        .args(["deploy"])
-        .env("TAG", "2")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start ristretto");
-    let stderr = child.stderr.take().expect("stderr is piped");
-    let (sender, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = String::new();
-    loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("no before-traffic-shift gates; stderr:\n{seen}"));
-        seen.push_str(&line);
-        seen.push('\n');
-        if line.contains("running before-traffic-shift gates") {
-            break;
-        }
-    }
+    let (mut child, lines) = crate::interrupt::start(&context, &["deploy"]);
+    let seen = crate::interrupt::read_until(&lines, "running before-traffic-shift gates");
     // Let the gate's call start its sleep.
     std::thread::sleep(Duration::from_millis(500));
     let signalled = Instant::now();
@@ -221,7 +191,7 @@ async fn bench_deadlines() {
     )
     .await;
     crate::support::assert_success(&context.run(&["deploy"], &[("TAG", "0")]));
-    for round in 1..=10 {
+    for _ in 0..10 {
         context.write(
             "ecspresso.yml",
             &web_config(&format!(
@@ -229,23 +199,8 @@ async fn bench_deadlines() {
                 scripted_gate("{sleep_ms: 600000, sleep_at: [before-traffic-shift]}")
             )),
         );
-        let mut child = context
-            .ristretto()
-            .args(["deploy"])
-            .env("TAG", round.to_string())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start ristretto");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let mut reader = std::io::BufReader::new(stderr);
-        let mut line = String::new();
-        while std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) > 0 {
-            if line.contains("running before-traffic-shift gates") {
-                break;
-            }
-            line.clear();
-        }
+        let (mut child, lines) = crate::interrupt::start(&context, &["deploy"]);
+        crate::interrupt::read_until(&lines, "running before-traffic-shift gates");
         std::thread::sleep(Duration::from_millis(500));
         let signalled = Instant::now();
         std::process::Command::new("kill")

@@ -38,7 +38,7 @@ fn start_deploy(context: &TestContext) -> (Child, mpsc::Receiver<String>) {
 
 /// `ristretto ARGS` with TAG=2, started in the background; its stderr lines arrive on the
 /// returned channel (stdout stays with the child).
-fn start(context: &TestContext, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+pub(crate) fn start(context: &TestContext, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
     start_with(context, args, false)
 }
 
@@ -81,7 +81,7 @@ fn start_with(
 }
 
 /// Reads lines until one contains `needle`; returns everything read.
-fn read_until(lines: &mpsc::Receiver<String>, needle: &str) -> String {
+pub(crate) fn read_until(lines: &mpsc::Receiver<String>, needle: &str) -> String {
     let mut seen = String::new();
     while let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) {
         seen.push_str(&line);

@@ -1,20 +1,20 @@
 //! The plugins of one command, in config order, and what the lifecycle asks of them:
-//! transforms (chained), template functions (registered under `func_prefix`), gates (polled
-//! while pending, until the gate's deadline) and notifications (a background thread per notify
-//! plugin, never failing or blocking the command, drained with a bounded wait at exit).
+//! transforms (chained) and template functions (registered under `func_prefix`); gates are in
+//! `gates.rs` and notification delivery in `notifier.rs`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::mpsc;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::bindings::{DefinitionKind, DeployContext, EventKind, LifecycleEvent, Stage, Verdict};
+use super::bindings::{DefinitionKind, DeployContext, EventKind, LifecycleEvent};
 use super::host::LogSink;
 use super::http::AllowRule;
 use super::limits::{Hook, Limits};
+use super::notifier::{Job, Notifier};
 use super::plugin::{LoadedPlugin, PluginSpec};
 use super::runtime::Runtime;
 use super::secrets::SecretStore;
@@ -37,41 +37,14 @@ pub type LogFactory<'a> = &'a dyn Fn(&str) -> LogSink;
 /// The loaded WebAssembly plugins of a command.
 #[derive(Default)]
 pub struct PluginSet {
-    plugins: Vec<Arc<LoadedPlugin>>,
+    pub(super) plugins: Vec<Arc<LoadedPlugin>>,
     /// The `plugins:` index of each loaded plugin.
     entry_indices: Vec<usize>,
     /// One delivery thread per notify plugin (by name), so a slow endpoint delays only its own
     /// plugin's events, which stay in order.
     notifier: Mutex<BTreeMap<String, Notifier>>,
     /// Gates (plugin, stage) whose last failure was a plugin error, not a verdict.
-    gate_faults: Mutex<std::collections::BTreeSet<(String, &'static str)>>,
-}
-
-/// A gate that did not pass.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GateFailure {
-    /// The plugin.
-    pub plugin: String,
-    /// The stage.
-    pub stage: &'static str,
-    /// Its reason, or the fault.
-    pub reason: String,
-}
-
-/// One answer of a gate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GateCheck {
-    /// Go on.
-    Pass,
-    /// Ask again after `retry_after` with `state`.
-    Pending {
-        /// When to ask again.
-        retry_after: Duration,
-        /// The plugin's state for the next call.
-        state: String,
-    },
-    /// Stop; the reason (or the fault).
-    Fail(String),
+    pub(super) gate_faults: Mutex<std::collections::BTreeSet<(String, &'static str)>>,
 }
 
 impl PluginSet {
@@ -318,157 +291,6 @@ impl PluginSet {
         }
     }
 
-    /// Whether any plugin gates deploys.
-    pub fn has_gates(&self) -> bool {
-        self.plugins.iter().any(|p| p.has("gate"))
-    }
-
-    /// The longest `limits.gate_timeout` of the gate plugins (zero when there are none).
-    pub fn longest_gate_timeout(&self) -> Duration {
-        self.plugins
-            .iter()
-            .filter(|p| p.has("gate"))
-            .map(|p| p.limits.gate_timeout)
-            .max()
-            .unwrap_or_default()
-    }
-
-    /// Names and `limits.gate_timeout` of the gate plugins, in config order.
-    pub fn gate_plugins(&self) -> Vec<(String, Duration)> {
-        self.plugins
-            .iter()
-            .filter(|p| p.has("gate"))
-            .map(|p| (p.name.clone(), p.limits.gate_timeout))
-            .collect()
-    }
-
-    /// Asks the gate of plugin `name` once at `stage`, with the state of its previous
-    /// `pending` answer. A fault (trap, timeout, error) is a failure.
-    pub async fn check_gate(
-        &self,
-        ctx: &HookContext,
-        stage: Stage,
-        name: &str,
-        state: Option<String>,
-    ) -> GateCheck {
-        let Some(plugin) = self
-            .plugins
-            .iter()
-            .find(|p| p.name == name && p.has("gate"))
-        else {
-            return GateCheck::Fail(format!("no gate plugin named `{name}`"));
-        };
-        let context = ctx.for_plugin(plugin);
-        let what = format!("gate, {}", stage.name());
-        let answer = blocking(|| {
-            plugin.call_reporting(Hook::Gate, &what, async move |p, s| {
-                p.ristretto_plugin_gate()
-                    .call_check(s, &context, stage, state.as_deref())
-                    .await
-            })
-        });
-        if let Err(Error::Interrupted { .. }) = answer {
-            // A signal is no verdict: leave the answer to the command's signal handling (it
-            // rolls back a deployment paused for the gates), which sees the signal as soon as
-            // this future yields.
-            return std::future::pending().await;
-        }
-        let denials = match &answer {
-            Ok((_, report)) => report.denials.clone(),
-            Err(_) => Vec::new(),
-        };
-        let check = match answer {
-            Ok((Ok(Verdict::Pass), _)) => return GateCheck::Pass,
-            Ok((Ok(Verdict::Pending(pending)), _)) if denials.is_empty() => {
-                return GateCheck::Pending {
-                    retry_after: Duration::from_millis(pending.retry_after_ms.clamp(100, 300_000)),
-                    state: pending.state,
-                };
-            }
-            Ok((Ok(Verdict::Fail(reason)), _)) if denials.is_empty() => {
-                return GateCheck::Fail(reason);
-            }
-            Ok((Ok(Verdict::Fail(reason)), _)) => reason,
-            Ok((Ok(Verdict::Pending(_)), _)) => "it answered pending".to_owned(),
-            Ok((Err(message), _)) if denials.is_empty() => {
-                return GateCheck::Fail(format!("the gate returned an error: {message}"));
-            }
-            Ok((Err(message), _)) => format!("the gate returned an error: {message}"),
-            Err(fault) => fault.to_string(),
-        };
-        // The plugin could not do its check (it crashed, ran out of time, or was refused a
-        // request by its own allow.http): that says nothing about the release, so the revision
-        // is not marked rejected, but the gate did not pass either.
-        if let Ok(mut faults) = self.gate_faults.lock() {
-            faults.insert((name.to_owned(), stage.name()));
-        }
-        GateCheck::Fail(match denials.first() {
-            Some(denial) => format!(
-                "plugin error, not a verdict on the release: {check} (a request was refused: {denial}; fix the entry's allow.http)"
-            ),
-            None => format!("plugin error, not a verdict on the release: {check}"),
-        })
-    }
-
-    /// Whether the last failure of `plugin`'s gate at `stage` was a plugin error (a crash, a
-    /// timeout, a refused request) rather than a verdict: such a failure does not mark the
-    /// revision rejected.
-    pub fn gate_faulted(&self, plugin: &str, stage: &str) -> bool {
-        self.gate_faults
-            .lock()
-            .is_ok_and(|faults| faults.iter().any(|(p, s)| p == plugin && *s == stage))
-    }
-
-    /// Runs every gate at `stage`, polling `pending` verdicts until each gate's deadline
-    /// (`limits.gate_timeout`, or `command_deadline` when that comes first: a gate still pending
-    /// then fails, so the caller can roll back before its own timeout cuts it off).
-    /// Returns the names of the gates that passed, or the first failure (a fault is a failure).
-    pub async fn run_gates(
-        &self,
-        ctx: &HookContext,
-        stage: Stage,
-        command_deadline: Instant,
-    ) -> Result<Vec<String>, GateFailure> {
-        let mut passed = Vec::new();
-        for (name, gate_timeout) in self.gate_plugins() {
-            let own_deadline = Instant::now() + gate_timeout;
-            let deadline = own_deadline.min(command_deadline);
-            let mut state: Option<String> = None;
-            let fail = |reason: String| GateFailure {
-                plugin: name.clone(),
-                stage: stage.name(),
-                reason,
-            };
-            loop {
-                match self.check_gate(ctx, stage, &name, state.take()).await {
-                    GateCheck::Pass => {
-                        passed.push(name.clone());
-                        break;
-                    }
-                    GateCheck::Fail(reason) => return Err(fail(reason)),
-                    GateCheck::Pending {
-                        retry_after,
-                        state: next,
-                    } => {
-                        if Instant::now() + retry_after > deadline {
-                            return Err(fail(if deadline < own_deadline {
-                                "still pending when the command's timeout ran out (config `timeout` or --timeout)".to_owned()
-                            } else {
-                                format!(
-                                    "still pending after {} (limits.gate_timeout)",
-                                    crate::config::format_duration(gate_timeout)
-                                )
-                            }));
-                        }
-                        state = Some(next);
-                        tokio::time::sleep(retry_after).await;
-                    }
-                }
-            }
-        }
-        Ok(passed)
-    }
-
     /// Sends `event` to every `notify` plugin in the background.
     pub fn notify(
         &self,
@@ -627,96 +449,11 @@ fn display_name(entry: &PluginEntry, index: usize) -> String {
 
 /// Runs a synchronous plugin call without stalling the async runtime: on a multi-threaded
 /// runtime the worker steps aside while the call runs.
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
+pub(super) fn blocking<R>(f: impl FnOnce() -> R) -> R {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)
         }
         _ => f(),
-    }
-}
-
-struct Job {
-    plugin: Arc<LoadedPlugin>,
-    context: DeployContext,
-    event: LifecycleEvent,
-}
-
-/// The background notification thread.
-struct Notifier {
-    sender: mpsc::Sender<Job>,
-    done: mpsc::Receiver<()>,
-    pending: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl Notifier {
-    fn start() -> Self {
-        let (sender, receiver) = mpsc::channel::<Job>();
-        let (done_tx, done) = mpsc::channel();
-        let pending = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counter = pending.clone();
-        let _ = std::thread::Builder::new()
-            .name("plugin-notify".to_owned())
-            .spawn(move || {
-                for job in receiver {
-                    let what = format!("notify, {}", job.event.kind.name());
-                    let context = job.context.clone();
-                    let event = job.event.clone();
-                    let result = job.plugin.call(Hook::Notify, &what, async move |p, s| {
-                        p.ristretto_plugin_notify()
-                            .call_notify(s, &context, &event)
-                            .await
-                    });
-                    let problem = match result {
-                        Ok(Ok(())) => None,
-                        Ok(Err(message)) => {
-                            Some(format!("plugin `{}` ({what}): {message}", job.plugin.name))
-                        }
-                        Err(fault) => Some(fault.to_string()),
-                    };
-                    if let Some(problem) = problem {
-                        (job.plugin_log())(
-                            super::bindings::ristretto::plugin::log::Level::Warn,
-                            &problem,
-                        );
-                    }
-                    counter.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-                }
-                let _ = done_tx.send(());
-            });
-        Self {
-            sender,
-            done,
-            pending,
-        }
-    }
-
-    /// Queues `job`; it counts as pending until delivered (or failed).
-    fn send(&self, job: Job) {
-        self.pending
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if self.sender.send(job).is_err() {
-            self.pending
-                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-        }
-    }
-
-    /// Waits up to `limit` for the queue to drain; returns how many events were not delivered
-    /// (queued or in flight).
-    fn finish(self, limit: Duration) -> usize {
-        drop(self.sender);
-        match self.done.recv_timeout(limit) {
-            Ok(()) => 0,
-            Err(_) => self
-                .pending
-                .load(std::sync::atomic::Ordering::SeqCst)
-                .max(1),
-        }
-    }
-}
-
-impl Job {
-    fn plugin_log(&self) -> LogSink {
-        self.plugin.log_sink()
     }
 }

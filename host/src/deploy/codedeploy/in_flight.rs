@@ -14,6 +14,7 @@ use super::follow::get_deployment;
 use super::{Group, active_deployment, follow_rollback_of, stop_with_rollback};
 use crate::app::App;
 use crate::deploy::diff::task_definition_for_diff;
+use crate::deploy::tags::ignored_tags;
 use crate::deploy::{Error, short_task_definition};
 
 /// What `deploy` found in flight and did about it.
@@ -106,15 +107,6 @@ fn task_definition_of_appspec(content: &str) -> Option<String> {
                 .find_map(|target| target["Properties"]["TaskDefinition"].as_str())
         })
         .map(str::to_owned)
-}
-
-fn ignored_tags(app: &App<'_>) -> Vec<String> {
-    app.config
-        .file
-        .ignore
-        .as_ref()
-        .map(|i| i.tags.clone())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
