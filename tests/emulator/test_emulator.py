@@ -1583,3 +1583,163 @@ def test_json_answers_of_other_services_match_botocore(emu, aws):
                              ScalableDimension="ecs:service:DesiredCount", Schedule="cron(0 0 * * ? *)",
                              ScalableTargetAction={"MinCapacity": 1, "MaxCapacity": 2})
     assert "Timezone" not in aas.describe_scheduled_actions(ServiceNamespace="ecs")["ScheduledActions"][0]
+
+
+# ---------------------------------------------------------------------------
+# early success criteria (ROLLING): developer guide early-success-criteria.html
+# ---------------------------------------------------------------------------
+def _esc_service(emu: Emulator, aws: Any, cleanup: str, pct: int = 50, desired: int = 4, **knobs: Any) -> tuple[Any, str]:
+    emu.ok("POST", "/_emulator/config", {"account": aws.account, "ecs_steps": 3, "rollout_mode": "steps", **knobs})
+    cfg = {"minimumHealthyPercent": 50, "earlySuccessCriteria": {"enable": True, "healthyPercent": pct, "sourceServiceRevisionCleanup": cleanup}}
+    ecs, _ = make_service(aws, desired=desired, deploymentConfiguration=cfg)
+    settle(emu, aws)
+    td2 = register(ecs, image="nginx:2")
+    ecs.update_service(cluster="prod", service="web", taskDefinition=td2)
+    return ecs, latest_sd(ecs)
+
+
+def _ctl_service(emu: Emulator, aws: Any) -> dict[str, Any]:
+    return emu.ok("GET", f"/_emulator/ecs/service?cluster=prod&service=web&account={aws.account}")
+
+
+def _deps(svc: dict[str, Any]) -> list[tuple[str, str, int]]:
+    return [(d["status"], d["rolloutState"], d["runningCount"]) for d in svc["deployments"]]
+
+
+def test_early_success_deferred_step_mode(emu, aws):
+    ecs, arn = _esc_service(emu, aws, "DEFERRED")
+    svc = describe(ecs)  # poll 1: 2 of 4 new tasks (50 %) -> SUCCESSFUL; old revision keeps 3
+    assert _deps(svc) == [("PRIMARY", "COMPLETED", 2), ("ACTIVE", "COMPLETED", 3)]
+    assert svc["deployments"][0]["pendingCount"] == 2
+    sd = _ctl_service(emu, aws)["serviceDeployment"]
+    assert (sd["status"], sd["lifecycleStage"]) == ("SUCCESSFUL", "CLEAN_UP")
+    assert "deployment completed." in svc["events"][0]["message"]
+    assert not any("steady state" in e["message"] for e in svc["events"][:1])
+    assert _deps(describe(ecs)) == [("PRIMARY", "COMPLETED", 3), ("ACTIVE", "COMPLETED", 1)]  # poll 2
+    svc = describe(ecs)  # poll 3: old revision gone, 4 running
+    assert _deps(svc) == [("PRIMARY", "COMPLETED", 4)]
+    assert svc["runningCount"] == 4 and svc["events"][0]["message"].endswith("has reached a steady state.")
+    d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert d["status"] == "SUCCESSFUL" and "early success criteria met" in d["statusReason"]
+    assert "2 of 4" in d["statusReason"] and "DEFERRED" in d["statusReason"]
+    # task counts are a snapshot from when the deployment completed
+    assert d["targetServiceRevision"]["runningTaskCount"] == 2
+    assert d["sourceServiceRevisions"][0]["runningTaskCount"] == 3
+    listed = ecs.list_service_deployments(cluster="prod", service="web", status=["SUCCESSFUL"])["serviceDeployments"]
+    assert arn in [x["serviceDeploymentArn"] for x in listed]
+    assert len(ecs.list_tasks(cluster="prod", serviceName="web", desiredStatus="RUNNING")["taskArns"]) == 4
+
+
+def test_early_success_blocking_step_mode(emu, aws):
+    ecs, arn = _esc_service(emu, aws, "BLOCKING")
+    svc = describe(ecs)  # poll 1: healthy percent reached -> the source revision is cleaned up first
+    assert _deps(svc) == [("PRIMARY", "IN_PROGRESS", 2)]
+    sd = _ctl_service(emu, aws)["serviceDeployment"]
+    assert (sd["status"], sd["lifecycleStage"]) == ("IN_PROGRESS", "CLEAN_UP")
+    svc = describe(ecs)  # poll 2: completes; the target keeps scaling up
+    assert _deps(svc) == [("PRIMARY", "COMPLETED", 3)]
+    assert _ctl_service(emu, aws)["serviceDeployment"]["status"] == "SUCCESSFUL"
+    svc = describe(ecs)  # poll 3
+    assert _deps(svc) == [("PRIMARY", "COMPLETED", 4)]
+    assert svc["events"][0]["message"].endswith("has reached a steady state.")
+    d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert d["status"] == "SUCCESSFUL" and "BLOCKING" in d["statusReason"] and "3 of 4" in d["statusReason"]
+    assert d["sourceServiceRevisions"][0]["runningTaskCount"] == 0
+
+
+def test_without_early_success_nothing_changes(emu, aws):
+    emu.ok("POST", "/_emulator/config", {"account": aws.account, "ecs_steps": 3, "rollout_mode": "steps"})
+    cfg = {"minimumHealthyPercent": 50, "earlySuccessCriteria": {"enable": False}}
+    ecs, _ = make_service(aws, desired=4, deploymentConfiguration=cfg)
+    settle(emu, aws)
+    ecs.update_service(cluster="prod", service="web", taskDefinition=register(ecs, image="nginx:2"))
+    arn = latest_sd(ecs)
+    assert _deps(describe(ecs)) == [("PRIMARY", "IN_PROGRESS", 2), ("ACTIVE", "COMPLETED", 3)]
+    assert _deps(describe(ecs)) == [("PRIMARY", "IN_PROGRESS", 3), ("ACTIVE", "COMPLETED", 1)]
+    assert _deps(describe(ecs)) == [("PRIMARY", "COMPLETED", 4)]
+    d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert d["status"] == "SUCCESSFUL" and "statusReason" not in d
+    esc = describe(ecs)["deploymentConfiguration"]["earlySuccessCriteria"]
+    assert esc == {"enable": False, "healthyPercent": 100, "sourceServiceRevisionCleanup": "BLOCKING"}
+
+
+def test_early_success_deferred_time_mode(emu, aws):
+    phases = {"task_start": 0.4, "health_check": 0.4, "draining": 1.2, "bake": 0.0}
+    ecs, arn = _esc_service(emu, aws, "DEFERRED", rollout_mode="time", phase_seconds=phases)
+    t0 = time.monotonic()
+    seen = []
+    while time.monotonic() - t0 < 4:
+        svc = describe(ecs)
+        sd = _ctl_service(emu, aws)["serviceDeployment"]
+        seen.append((time.monotonic() - t0, sd["status"], _deps(svc)))
+        if len(svc["deployments"]) == 1 and sd["status"] == "SUCCESSFUL":
+            break
+        time.sleep(0.1)
+    done = [s for s in seen if s[1] == "SUCCESSFUL"]
+    # SUCCESSFUL once the new tasks are healthy (0.8 s), while the old revision still drains
+    assert done and done[0][0] < 1.6
+    assert done[0][2][0] == ("PRIMARY", "COMPLETED", 4) and done[0][2][1][0] == "ACTIVE" and done[0][2][1][2] > 0
+    assert seen[-1][2] == [("PRIMARY", "COMPLETED", 4)] and seen[-1][0] >= 1.9
+    d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert d["status"] == "SUCCESSFUL" and "DEFERRED" in d["statusReason"]
+
+
+def test_early_success_blocking_time_mode(emu, aws):
+    phases = {"task_start": 0.4, "health_check": 0.4, "draining": 0.8, "bake": 0.4}
+    ecs, arn = _esc_service(emu, aws, "BLOCKING", rollout_mode="time", phase_seconds=phases)
+    t0 = time.monotonic()
+    seen = []
+    while time.monotonic() - t0 < 4:
+        svc = describe(ecs)
+        sd = _ctl_service(emu, aws)["serviceDeployment"]
+        seen.append((time.monotonic() - t0, sd["status"], sd["lifecycleStage"], _deps(svc)))
+        if sd["status"] == "SUCCESSFUL":
+            break
+        time.sleep(0.1)
+    # healthy at 0.8 s, bake until 1.2 s (SCALE_UP, both revisions full), then CLEAN_UP, SUCCESSFUL at 2.0 s
+    assert seen[-1][1] == "SUCCESSFUL" and seen[-1][3] == [("PRIMARY", "COMPLETED", 4)] and seen[-1][0] >= 1.9
+    baking = [s for s in seen if 0.9 < s[0] < 1.1]
+    assert baking and all(s[2] == "SCALE_UP" and s[3][1][2] == 4 for s in baking)
+    assert any(s[2] == "CLEAN_UP" and s[1] == "IN_PROGRESS" for s in seen)
+    d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert "BLOCKING" in d["statusReason"]
+
+
+def test_early_success_validation(emu, aws):
+    ecs, _ = make_service(aws, desired=1)
+    good = {"enable": True, "healthyPercent": 100, "sourceServiceRevisionCleanup": "DEFERRED"}
+
+    def refused(cfg: dict[str, Any], **kw: Any) -> str:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            ecs.update_service(cluster="prod", service="web", deploymentConfiguration=cfg, **kw)
+        assert error_code(e.value) == "InvalidParameterException"
+        return e.value.response["Error"]["Message"]
+
+    assert "BLUE_GREEN" in refused({"strategy": "BLUE_GREEN", "earlySuccessCriteria": good})
+    assert refused({"strategy": "BLUE_GREEN", "earlySuccessCriteria": good}) == (
+        "Early success criteria not supported for BLUE_GREEN deployment strategy")
+    assert "LINEAR" in refused({"strategy": "LINEAR", "earlySuccessCriteria": good})
+    assert "CANARY" in refused({"strategy": "CANARY", "earlySuccessCriteria": good})
+    assert "must be specified" in refused({"earlySuccessCriteria": {"enable": True, "healthyPercent": 100}})
+    assert "must be specified" in refused({"earlySuccessCriteria": {"enable": True, "sourceServiceRevisionCleanup": "BLOCKING"}})
+    assert "between 0 and 100" in refused({"earlySuccessCriteria": {**good, "healthyPercent": 101}})
+    # (a negative healthyPercent never leaves botocore: its model has min 0)
+    # default minimumHealthyPercent is 100
+    assert "minimumHealthyPercent" in refused({"earlySuccessCriteria": {**good, "healthyPercent": 90}})
+    assert "minimumHealthyPercent" in refused(
+        {"minimumHealthyPercent": 60, "earlySuccessCriteria": {**good, "healthyPercent": 50}})
+    # accepted: healthyPercent == minimumHealthyPercent; then switching the strategy alone is refused
+    ecs.update_service(cluster="prod", service="web",
+                       deploymentConfiguration={"minimumHealthyPercent": 50, "earlySuccessCriteria": {**good, "healthyPercent": 50}})
+    assert "BLUE_GREEN" in refused({"strategy": "BLUE_GREEN"})
+    # disabled criteria need neither healthyPercent nor sourceServiceRevisionCleanup
+    ecs.update_service(cluster="prod", service="web", deploymentConfiguration={"earlySuccessCriteria": {"enable": False}})
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ecs.create_service(cluster="prod", serviceName="ext", desiredCount=1, deploymentController={"type": "EXTERNAL"},
+                           deploymentConfiguration={"earlySuccessCriteria": good})
+    assert error_code(e.value) == "InvalidParameterException"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ecs.create_service(cluster="prod", serviceName="bg", desiredCount=1, taskDefinition=register(ecs),
+                           launchType="FARGATE", networkConfiguration=network(aws),
+                           deploymentConfiguration={"strategy": "BLUE_GREEN", "earlySuccessCriteria": good})
+    assert error_code(e.value) == "InvalidParameterException"

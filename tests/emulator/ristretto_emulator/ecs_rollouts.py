@@ -125,10 +125,13 @@ class Deployment:
         self.rollout_state = "IN_PROGRESS"
         self.rollout_state_reason = f"ECS deployment {self.id} in progress."
         self.tasks: list[str] = []  # ARNs of the service tasks this deployment runs
+        # early success: the deployment is COMPLETED but its remaining tasks still start
+        # "through regular service scaling" (developer guide, early-success-criteria.html)
+        self.scaling_up = False
 
     @property
     def pending(self) -> int:
-        if self.rollout_state != "IN_PROGRESS" or self.status != "PRIMARY":
+        if self.status != "PRIMARY" or (self.rollout_state != "IN_PROGRESS" and not self.scaling_up):
             return 0
         return max(0, self.desired - self.running)
 
@@ -193,6 +196,11 @@ class ServiceDeployment:
         # rollout_mode "time" (read at the start, like ecs_steps): ROLLING deployments follow
         # the wall clock phase by phase instead of moving one step per poll
         self.timing = state.rollout_timing(rt.account) if self.strategy == "ROLLING" else None
+        # Early success criteria (ROLLING only; validated at Create/UpdateService).
+        esc = cfg.get("earlySuccessCriteria") or {}
+        self.early: dict[str, Any] | None = dict(esc) if self.strategy == "ROLLING" and esc.get("enable") else None
+        self.frozen: dict[str, dict[str, int]] | None = None  # task counts frozen at an early completion
+        self.drain_from: float | None = None  # rollout_mode time: seconds after start when sources drain
         self.bake_until: datetime | None = None  # BAKE_TIME ends (bakeTimeInMinutes > 0)
         self.prod_weight: float | None = None  # LINEAR/CANARY weight during PRODUCTION_TRAFFIC_SHIFT
         self.shift_next_at: datetime | None = None  # when the next traffic step is due
@@ -276,8 +284,25 @@ class ServiceDeployment:
         }
         if not is_target:
             out["requestedTaskCount"] = dep.running
+        if self.frozen is not None and dep.id in self.frozen:
+            # developer guide early-success-criteria.html, "What you observe": after the deployment
+            # completes, DescribeServiceDeployments' task counts are a snapshot from when it completed
+            out.update(self.frozen[dep.id])
         out.update(self._weights(is_target))
         return out
+
+    def early_needed(self) -> int:
+        """Healthy target tasks the early success criteria need: healthyPercent of desiredCount,
+        rounded up, and at least one ("Amazon ECS launches at least one task on the target service
+        revision and waits for it to become healthy before it evaluates the healthy percent")."""
+        assert self.early is not None
+        desired = self.target.desired
+        pct = int(self.early.get("healthyPercent", 100))
+        return min(desired, max(1, -(-desired * pct // 100)))
+
+    @property
+    def deferred(self) -> bool:
+        return bool(self.early) and self.early.get("sourceServiceRevisionCleanup") == "DEFERRED"
 
     def brief(self, rt: "ServiceRuntime") -> dict[str, Any]:
         out = {
@@ -346,6 +371,9 @@ class ServiceRuntime:
         self.events: list[dict[str, Any]] = []
         self.scale_remaining = 0
         self.last_good: Deployment | None = None
+        # a deployment completed early by its early success criteria whose rest (target scale-up,
+        # DEFERRED source cleanup) still runs "outside of the deployment"
+        self.background: ServiceDeployment | None = None
 
     # -- helpers ---------------------------------------------------------
     def deployment_configuration(self) -> dict[str, Any]:
@@ -464,8 +492,65 @@ def validate_lifecycle_hooks(configuration: dict[str, Any] | None) -> None:
                 )
 
 
+def validate_early_success(
+    sent: dict[str, Any] | None, merged: dict[str, Any] | None, controller: str = "ECS"
+) -> None:
+    """CreateService/UpdateService: `deploymentConfiguration.earlySuccessCriteria` as AWS checks it.
+
+    `sent` is the deploymentConfiguration of the request, `merged` the service's configuration
+    with it applied (UpdateService merges top-level keys), before defaults are filled.
+    Rules (API_DeploymentEarlySuccessCriteria.html and developer guide early-success-criteria.html):
+    "You can use early success criteria only with rolling deployment strategy"; with `enable: true`
+    "You must also specify healthyPercent and sourceServiceRevisionCleanup"; healthyPercent "must be
+    an integer between 0 and 100" and "greater than or equal to the minimumHealthyPercent value".
+    Only the BLUE_GREEN message is AWS's own (quoted in kayac/ecspresso's README, PR #1080); the
+    other messages are the emulator's wording.  A non-ECS deployment controller is refused too
+    (ecspresso PR #1080 `verify` checks "ECS deployment controller"; the API reference calls it a
+    rolling-update setting)."""
+    from .ecs_errors import InvalidParameter
+
+    esc = (sent or {}).get("earlySuccessCriteria")
+    if esc is None:
+        esc = (merged or {}).get("earlySuccessCriteria")
+        if not (isinstance(esc, dict) and esc.get("enable")):
+            return
+        sent_esc = False
+    else:
+        sent_esc = True
+    if not isinstance(esc, dict):
+        raise InvalidParameter("earlySuccessCriteria must be an object.")
+    hp = esc.get("healthyPercent")
+    if hp is not None and (isinstance(hp, bool) or not isinstance(hp, int) or not 0 <= hp <= 100):
+        raise InvalidParameter("earlySuccessCriteria.healthyPercent must be an integer between 0 and 100.")
+    cleanup = esc.get("sourceServiceRevisionCleanup")
+    if cleanup is not None and cleanup not in ("BLOCKING", "DEFERRED"):
+        raise InvalidParameter("earlySuccessCriteria.sourceServiceRevisionCleanup must be BLOCKING or DEFERRED.")
+    if not esc.get("enable"):
+        return
+    if sent_esc and (hp is None or cleanup is None):
+        raise InvalidParameter(
+            "earlySuccessCriteria.healthyPercent and earlySuccessCriteria.sourceServiceRevisionCleanup "
+            "must be specified when earlySuccessCriteria is enabled."
+        )
+    if controller != "ECS":
+        raise InvalidParameter(f"Early success criteria not supported for {controller} deployment controller")
+    strategy = (merged or {}).get("strategy") or "ROLLING"
+    if strategy != "ROLLING":
+        raise InvalidParameter(f"Early success criteria not supported for {strategy} deployment strategy")
+    min_healthy = (merged or {}).get("minimumHealthyPercent")
+    min_healthy = 100 if min_healthy is None else min_healthy
+    if hp is not None and hp < min_healthy:
+        raise InvalidParameter(
+            f"earlySuccessCriteria.healthyPercent ({hp}) must be greater than or equal to "
+            f"minimumHealthyPercent ({min_healthy})."
+        )
+
+
 def start_deployment(rt: ServiceRuntime, task_definition: str, plan: dict[str, Any] | None = None) -> ServiceDeployment:
     """A new PRIMARY deployment (CreateService, UpdateService with changes, forceNewDeployment)."""
+    if rt.background is not None:  # what still ran after an early success joins the new sources
+        rt.background.target.scaling_up = False
+        rt.background = None
     prev = rt.active
     if prev is not None:
         prev.phase = "done"
@@ -527,7 +612,9 @@ def scale(rt: ServiceRuntime, desired: int) -> None:
 # ---------------------------------------------------------------------------
 def step(rt: ServiceRuntime) -> None:
     sd = rt.active
-    if sd is None:
+    if sd is None and rt.background is not None:
+        _background_step(rt)
+    elif sd is None:
         _scale_step(rt)
     elif sd.phase == "deploy":
         _deploy_step(rt, sd)
@@ -677,6 +764,9 @@ def _timed_rolling_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
     healthy_at = t["task_start"] + t["health_check"]
     if elapsed < healthy_at:
         return
+    if sd.early is not None:
+        _timed_early_step(rt, sd, elapsed, healthy_at)
+        return
     if sd.stage_idx == 0:
         sd.stage_idx = len(sd.stages) - 1
         _enter_stage(rt, sd)
@@ -686,6 +776,57 @@ def _timed_rolling_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
             rt.set_running(old, math.floor(sd.source_initial.get(old.id, 0) * (1 - drained)))
     if elapsed >= healthy_at + t["draining"] + t["bake"]:
         _complete(rt, sd)
+
+
+def _timed_early_step(rt: ServiceRuntime, sd: ServiceDeployment, elapsed: float, healthy_at: float) -> None:
+    """rollout_mode "time" with early success criteria.  All target tasks become healthy together
+    at `healthy_at`, which meets any healthyPercent; then, in the developer guide's order
+    (early-success-criteria.html, "Source service revision cleanup"): the bake time elapses
+    (`bake` s), then BLOCKING cleans up the source revision (`draining` s, CLEAN_UP) and completes,
+    while DEFERRED completes at once and drains the source revision afterwards, outside of the
+    deployment (the old deployment stays in deployments[] as ACTIVE until its tasks are gone)."""
+    assert sd.timing is not None
+    t = sd.timing
+    baked = healthy_at + t["bake"]
+    if elapsed < baked:
+        return
+    if sd.deferred:
+        sd.drain_from = baked
+        _complete(rt, sd, early=True)
+        _background_step(rt)
+        return
+    if sd.stage_idx == 0:
+        sd.stage_idx = len(sd.stages) - 1
+        _enter_stage(rt, sd)
+    drained = 1.0 if t["draining"] <= 0 else min(1.0, (elapsed - baked) / t["draining"])
+    for old in sd.sources:
+        if old in rt.deployments:
+            rt.set_running(old, math.floor(sd.source_initial.get(old.id, 0) * (1 - drained)))
+    if drained >= 1.0:
+        _complete(rt, sd, early=True)
+
+
+def _early_step(rt: ServiceRuntime, sd: ServiceDeployment) -> bool:
+    """Step mode: checks the early success criteria after this poll's progress; True if they
+    decided the poll (completed the deployment, or started the BLOCKING cleanup).
+
+    Tasks running on the target count as healthy (the step model has no separate health check).
+    BLOCKING: the poll on which the healthy percent is reached stops the source revision's tasks
+    (CLEAN_UP) and the next poll completes; if the sources are already gone, it completes at once.
+    DEFERRED: completes on that poll; the sources keep draining on later polls."""
+    if sd.early is None or sd.awaiting_hook() is not None or sd.target.running < sd.early_needed():
+        return False
+    left = [d for d in sd.sources if d in rt.deployments and d.running > 0]
+    if sd.deferred or not left:
+        _complete(rt, sd, early=True)
+        return True
+    if sd.stage != "CLEAN_UP":
+        sd.stage_idx = len(sd.stages) - 1
+        if _enter_stage(rt, sd):
+            return True
+    for old in left:
+        rt.drop(old)
+    return True
 
 
 def _deploy_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
@@ -707,6 +848,8 @@ def _deploy_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
         if _start_timers(sd) or waits:
             break
     _apply_progress(rt, sd)
+    if _early_step(rt, sd):
+        return
     if sd.k >= sd.steps and sd.stage_idx == len(sd.stages) - 1 and sd.awaiting_hook() is None:
         _complete(rt, sd)
 
@@ -734,14 +877,44 @@ def _apply_progress(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
                 rt.set_running(old, 0)
 
 
-def _complete(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
+# ServiceDeployment.statusReason of a deployment completed by its early success criteria.  AWS
+# documents no text for it (the developer guide says early success "does not add a new deployment
+# status"; ecspresso PR #1080 logs whatever `statusReason` ECS returns), so this is the emulator's
+# own sentence.
+EARLY_SUCCESS_REASON = (
+    "Service deployment completed early: early success criteria met "
+    "({healthy} of {desired} tasks on the target service revision healthy, healthyPercent {pct}, "
+    "sourceServiceRevisionCleanup {cleanup})."
+)
+
+
+def _complete(rt: ServiceRuntime, sd: ServiceDeployment, early: bool = False) -> None:
+    """Completes the deployment.  `early`: completed by its early success criteria; the target's
+    remaining tasks start and (DEFERRED) the source revision drains afterwards, outside of the
+    deployment (rt.background), unless nothing is left to do."""
     dep = sd.target
     sd.stage_idx = len(sd.stages) - 1
     sd.hooks = [h for h in sd.hooks if h["status"] != "AWAITING_ACTION"]
-    rt.set_running(dep, dep.desired)
-    for old in list(rt.deployments):
-        if old is not dep:
-            rt.drop(old)
+    if early:
+        assert sd.early is not None
+        sd.status_reason = EARLY_SUCCESS_REASON.format(
+            healthy=dep.running, desired=dep.desired, pct=sd.early.get("healthyPercent", 100),
+            cleanup=sd.early.get("sourceServiceRevisionCleanup", "BLOCKING"),
+        )
+        sd.frozen = {dep.id: {"requestedTaskCount": dep.desired, "runningTaskCount": dep.running, "pendingTaskCount": dep.pending}}
+        for old in sd.sources:
+            sd.frozen[old.id] = {"requestedTaskCount": old.running, "runningTaskCount": old.running, "pendingTaskCount": 0}
+        left = dep.running < dep.desired or any(d is not dep for d in rt.deployments)
+        if not sd.deferred:  # BLOCKING: the source revision is cleaned up before completion
+            for old in list(rt.deployments):
+                if old is not dep:
+                    rt.drop(old)
+            left = dep.running < dep.desired
+    else:
+        rt.set_running(dep, dep.desired)
+        for old in list(rt.deployments):
+            if old is not dep:
+                rt.drop(old)
     dep.rollout_state = "COMPLETED"
     dep.rollout_state_reason = f"ECS deployment {dep.id} completed."
     dep.updated_at = now()
@@ -754,6 +927,50 @@ def _complete(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
         sd.alarms["status"] = "MONITORING_COMPLETE"
     rt.last_good = dep
     rt.event(f"(deployment {dep.id}) deployment completed.")
+    if early and left:
+        dep.scaling_up = True
+        rt.background = sd
+        return
+    rt.event("has reached a steady state.")
+
+
+def _background_step(rt: ServiceRuntime) -> None:
+    """After an early success: the target scales up to desiredCount and (DEFERRED) the source
+    revision drains, on the schedule the rollout would have followed (one step per poll, or the
+    `draining` phase of rollout_mode time).  A drained source deployment leaves deployments[];
+    when everything is done the service reports "has reached a steady state."."""
+    sd = rt.background
+    assert sd is not None
+    dep = sd.target
+    if sd.timing is not None:
+        t = sd.timing
+        elapsed = (now() - sd.started_at).total_seconds()
+        start = sd.drain_from if sd.drain_from is not None else 0.0
+        frac = 1.0 if t["draining"] <= 0 else max(0.0, min(1.0, (elapsed - start) / t["draining"]))
+    else:
+        sd.k += 1
+        frac = min(1.0, sd.k / sd.steps)
+    rt.set_running(dep, max(dep.running, min(dep.desired, math.ceil(dep.desired * frac))))
+    for old in list(rt.deployments):
+        if old is not dep:
+            rt.set_running(old, min(old.running, round(sd.source_initial.get(old.id, 0) * (1 - frac))))
+            if old.running == 0:
+                rt.drop(old)
+    if frac >= 1.0:
+        _finish_background(rt)
+
+
+def _finish_background(rt: ServiceRuntime) -> None:
+    sd = rt.background
+    assert sd is not None
+    dep = sd.target
+    rt.set_running(dep, dep.desired)
+    for old in list(rt.deployments):
+        if old is not dep:
+            rt.drop(old)
+    dep.scaling_up = False
+    dep.updated_at = now()
+    rt.background = None
     rt.event("has reached a steady state.")
 
 
@@ -855,6 +1072,8 @@ def _complete_rollback(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
 
 def settle(rt: ServiceRuntime) -> None:
     """Drives the in-flight rollout (or rollback) to its end, successfully."""
+    if rt.background is not None:
+        _finish_background(rt)
     for _ in range(10_000):
         sd = rt.active
         if sd is None:
@@ -862,6 +1081,8 @@ def settle(rt: ServiceRuntime) -> None:
         if sd.phase == "deploy":
             sd.plan = None
             _complete(rt, sd)
+            if rt.background is not None:
+                _finish_background(rt)
         elif sd.phase == "rollback_requested":
             _begin_rollback(rt, sd)
         elif sd.phase == "rollback":

@@ -144,6 +144,8 @@ def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
     if params.get("launchType") and params.get("capacityProviderStrategy"):
         raise InvalidParameter("Specifying both a launch type and capacity provider strategy is not supported.")
     ro.validate_lifecycle_hooks(params.get("deploymentConfiguration"))
+    sent = params.get("deploymentConfiguration")
+    ro.validate_early_success(sent, {**ro.DEFAULT_DEPLOYMENT_CONFIGURATION, **(sent or {})}, controller)
     result = _orig_create_service(self)
     service = backend.services[f"{cluster.name}:{name}"]
     if params.get("capacityProviderStrategy") and not params.get("launchType"):
@@ -226,6 +228,10 @@ def update_service(self: EC2ContainerServiceResponse) -> ActionResult:
     if desired is not None and desired < 0:
         raise InvalidParameter("desiredCount must be >= 0.")
     ro.validate_lifecycle_hooks(params.get("deploymentConfiguration"))
+    sent = params.get("deploymentConfiguration")
+    if sent is not None:
+        current = getattr(service, "deployment_configuration", None) or ro.DEFAULT_DEPLOYMENT_CONFIGURATION
+        ro.validate_early_success(sent, {**current, **sent}, controller)
     before = ro.revision_snapshot(service)
     apply_fields(service, params)
     changed = ro.revision_snapshot(service) != before
