@@ -1745,3 +1745,13 @@ def test_early_success_validation(emu, aws):
                            launchType="FARGATE", networkConfiguration=network(aws),
                            deploymentConfiguration={"strategy": "BLUE_GREEN", "earlySuccessCriteria": good})
     assert error_code(e.value) == "InvalidParameterException"
+
+
+def test_early_success_background_follows_desired_count_and_settle(emu, aws):
+    ecs, arn = _esc_service(emu, aws, "DEFERRED")
+    assert _deps(describe(ecs)) == [("PRIMARY", "COMPLETED", 2), ("ACTIVE", "COMPLETED", 3)]
+    ecs.update_service(cluster="prod", service="web", desiredCount=1)  # no new deployment
+    assert _deps(describe(ecs))[0] == ("PRIMARY", "COMPLETED", 1)
+    svc = settle(emu, aws)
+    assert [(d["status"], d["runningCount"]) for d in svc["deployments"]] == [("PRIMARY", 1)]
+    assert describe(ecs)["runningCount"] == 1

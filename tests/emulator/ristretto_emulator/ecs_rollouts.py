@@ -499,7 +499,9 @@ def validate_early_success(
 
     `sent` is the deploymentConfiguration of the request, `merged` the service's configuration
     with it applied (UpdateService merges top-level keys), before defaults are filled.
-    Rules (API_DeploymentEarlySuccessCriteria.html and developer guide early-success-criteria.html):
+    Rules (API_DeploymentEarlySuccessCriteria.html, the same text in botocore's ECS model
+    `DeploymentEarlySuccessCriteria` / `HealthyPercentInteger {min 0, max 100}` / `ServiceRevisionCleanup`
+    enum, and developer guide early-success-criteria.html):
     "You can use early success criteria only with rolling deployment strategy"; with `enable: true`
     "You must also specify healthyPercent and sourceServiceRevisionCleanup"; healthyPercent "must be
     an integer between 0 and 100" and "greater than or equal to the minimumHealthyPercent value".
@@ -950,7 +952,8 @@ def _background_step(rt: ServiceRuntime) -> None:
     else:
         sd.k += 1
         frac = min(1.0, sd.k / sd.steps)
-    rt.set_running(dep, max(dep.running, min(dep.desired, math.ceil(dep.desired * frac))))
+    # never fewer than now (scale-up), never more than desiredCount (a desiredCount-only update may lower it)
+    rt.set_running(dep, min(dep.desired, max(dep.running, math.ceil(dep.desired * frac))))
     for old in list(rt.deployments):
         if old is not dep:
             rt.set_running(old, min(old.running, round(sd.source_initial.get(old.id, 0) * (1 - frac))))
