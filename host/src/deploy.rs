@@ -39,6 +39,7 @@ pub use interrupted::roll_back_undecided;
 pub use pause_hook::{apply_gate_hook, ensure_gate_hook, native_traffic_shift};
 pub use rollback::{RollbackOptions, RollbackTarget, rollback};
 pub use run_task::{PropagateTags, RunOptions, RunWait, run as run_task};
+pub use strategy::early_success_problem;
 pub use task_definition::{latest_revision, register_task_definition};
 pub use wait::{format_time, wait};
 pub use wait_until::{CODEDEPLOY_EVENTS, ECS_STAGES, WaitUntil};

@@ -112,3 +112,62 @@ async fn bench_rollout_end_noticed() {
         delays.len()
     );
 }
+
+/// ecspresso v2.8.7 (#1080): a rolling deployment with early success criteria is deployed when
+/// ECS says it succeeded (with its reason), not when the previous revision is gone; `--wait-until
+/// stable` warns that it waits for more; criteria ECS would refuse are refused before anything
+/// is registered.
+#[tokio::test]
+async fn early_success_criteria_end_the_wait_when_ecs_says_so() {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", CONFIG);
+    context.write("td.json", TASK_DEFINITION);
+    context.write(
+        "sd.json",
+        r#"{"launchType": "EC2", "desiredCount": 4, "deploymentConfiguration": {"minimumHealthyPercent": 50,
+            "earlySuccessCriteria": {"enable": true, "healthyPercent": 50, "sourceServiceRevisionCleanup": "DEFERRED"}}}"#,
+    );
+    context.create_cluster().await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+    let output = context.run(&["deploy"], &[("TAG", "2")]);
+    assert_success(&output);
+    let stderr = text(&output.stderr);
+    for expected in [
+        "completed: Service deployment completed early",
+        "met its early success criteria (50% healthy)",
+        "sourceServiceRevisionCleanup DEFERRED",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    let output = context.run(&["deploy", "--wait-until", "stable"], &[("TAG", "3")]);
+    assert_success(&output);
+    assert!(
+        text(&output.stderr).contains("--wait-until stable waits for every task"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    context.write(
+        "sd.json",
+        r#"{"launchType": "EC2", "desiredCount": 4, "deploymentConfiguration": {"strategy": "BLUE_GREEN",
+            "earlySuccessCriteria": {"enable": true, "healthyPercent": 100, "sourceServiceRevisionCleanup": "DEFERRED"}}}"#,
+    );
+    let registered = context.calls("RegisterTaskDefinition").len();
+    let output = context.run(&["deploy"], &[("TAG", "4")]);
+    crate::support::assert_failure(
+        &output,
+        "early success criteria work only with the ECS deployment controller and the ROLLING strategy",
+    );
+    assert_eq!(
+        context.calls("RegisterTaskDefinition").len(),
+        registered,
+        "refused before anything was registered"
+    );
+    let output = context.run(&["verify"], &[("TAG", "4")]);
+    assert!(
+        text(&output.stdout).contains("EarlySuccessCriteria"),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}

@@ -355,6 +355,24 @@ async fn terminal(
                     short_id(arn)
                 ));
             }
+            if let Some(reason) = &reason {
+                app.info(format!("deployment {} completed: {reason}", short_id(arn)));
+            }
+            if let Some(early) = deployment
+                .deployment_configuration()
+                .and_then(|c| c.early_success_criteria())
+                .filter(|e| e.enable())
+            {
+                app.info(format!(
+                    "deployment {} met its early success criteria ({}% healthy); {}",
+                    short_id(arn),
+                    early.healthy_percent().unwrap_or(100),
+                    match early.source_service_revision_cleanup().map(|c| c.as_str()) {
+                        Some("DEFERRED") => "ECS goes on scaling the new revision to its desired count and draining the previous one in the background (sourceServiceRevisionCleanup DEFERRED); `ristretto wait --wait-until stable` waits for that",
+                        _ => "ECS goes on scaling the new revision to its desired count in the background",
+                    }
+                ));
+            }
             app.info(format!("service {service} is deployed"));
             Ok(Some(Ok(None)))
         }

@@ -72,6 +72,50 @@ fn has_pause_hook(local: Option<&Value>, remote: &Service) -> bool {
     }
 }
 
+/// What ECS would refuse in an `earlySuccessCriteria` (ECS API reference,
+/// DeploymentEarlySuccessCriteria; as ecspresso v2.8.7's verify checks it, kayac/ecspresso#1080):
+/// only the ECS controller with the ROLLING strategy; with `enable: true`, both `healthyPercent`
+/// (0–100, at least `minimumHealthyPercent`, whose default is 100) and
+/// `sourceServiceRevisionCleanup`. Checked before anything is registered.
+pub fn early_success_problem(
+    definition: &Value,
+    controller: &str,
+    strategy: &str,
+) -> Option<String> {
+    let config = definition.get("deploymentConfiguration")?;
+    let early = config.get("earlySuccessCriteria")?;
+    if !early
+        .get("enable")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+    {
+        return None;
+    }
+    if controller != "ECS" || strategy != "ROLLING" {
+        return Some(format!(
+            "early success criteria work only with the ECS deployment controller and the ROLLING strategy, not {controller} / {strategy}"
+        ));
+    }
+    let Some(healthy) = early.get("healthyPercent").and_then(Value::as_i64) else {
+        return Some("`enable: true` needs `healthyPercent`".to_owned());
+    };
+    if early.get("sourceServiceRevisionCleanup").is_none() {
+        return Some(
+            "`enable: true` needs `sourceServiceRevisionCleanup` (BLOCKING or DEFERRED)".to_owned(),
+        );
+    }
+    let minimum = config
+        .get("minimumHealthyPercent")
+        .and_then(Value::as_i64)
+        .unwrap_or(100);
+    if !(0..=100).contains(&healthy) || healthy < minimum {
+        return Some(format!(
+            "`healthyPercent` {healthy} must be between minimumHealthyPercent ({minimum}) and 100"
+        ));
+    }
+    None
+}
+
 pub(super) fn check_wait_target(
     app: &App<'_>,
     remote: &Service,
@@ -108,6 +152,22 @@ pub(super) fn check_wait_target(
         _ => "rolling",
     };
     let service = app.config.file.service.clone().unwrap_or_default();
+    if let Some(problem) =
+        local_value.and_then(|v| early_success_problem(v, &controller, &strategy))
+    {
+        return Err(Error::Invalid(format!(
+            "service {service}'s deploymentConfiguration.earlySuccessCriteria: {problem} (nothing was changed)"
+        )));
+    }
+    let early_success = local_value
+        .and_then(|v| v.pointer("/deploymentConfiguration/earlySuccessCriteria/enable"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if early_success && wait == Some(WaitUntil::Stable) {
+        app.warn(format!(
+            "service {service} completes its deployments early (earlySuccessCriteria), but --wait-until stable waits for every task and the previous revision's cleanup too; the default (deployed) returns when ECS says the deployment succeeded"
+        ));
+    }
     match wait {
         Some(WaitUntil::Paused) if name != "codedeploy" && !has_pause_hook(local_value, remote) => {
             Err(Error::Invalid(format!(
@@ -136,5 +196,50 @@ pub(super) fn check_wait_target(
             )))
         }
         _ => Ok(name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn definition(early: Value, minimum: Option<i64>) -> Value {
+        let mut config = json!({"earlySuccessCriteria": early});
+        if let Some(minimum) = minimum {
+            config["minimumHealthyPercent"] = json!(minimum);
+        }
+        json!({"deploymentConfiguration": config})
+    }
+
+    #[test]
+    fn early_success_criteria_are_checked_as_ecs_would() {
+        let ok = json!({"enable": true, "healthyPercent": 100, "sourceServiceRevisionCleanup": "DEFERRED"});
+        assert_eq!(
+            early_success_problem(&definition(ok.clone(), None), "ECS", "ROLLING"),
+            None
+        );
+        assert!(early_success_problem(&definition(ok, None), "ECS", "BLUE_GREEN").is_some());
+        let half = json!({"enable": true, "healthyPercent": 50, "sourceServiceRevisionCleanup": "BLOCKING"});
+        assert!(
+            early_success_problem(&definition(half.clone(), None), "ECS", "ROLLING")
+                .is_some_and(|p| p.contains("minimumHealthyPercent (100)"))
+        );
+        assert_eq!(
+            early_success_problem(&definition(half, Some(50)), "ECS", "ROLLING"),
+            None
+        );
+        assert!(
+            early_success_problem(&definition(json!({"enable": true}), None), "ECS", "ROLLING")
+                .is_some()
+        );
+        assert_eq!(
+            early_success_problem(
+                &definition(json!({"enable": false}), None),
+                "ECS",
+                "BLUE_GREEN"
+            ),
+            None
+        );
     }
 }

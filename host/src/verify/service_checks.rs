@@ -28,6 +28,18 @@ impl Run<'_, '_> {
         for lb in service["loadBalancers"].as_array().into_iter().flatten() {
             self.load_balancer(lb, td).await;
         }
+        if service["deploymentConfiguration"]["earlySuccessCriteria"].is_object() {
+            let controller = service["deploymentController"]["type"]
+                .as_str()
+                .unwrap_or("ECS");
+            let strategy = service["deploymentConfiguration"]["strategy"]
+                .as_str()
+                .unwrap_or("ROLLING");
+            match crate::deploy::early_success_problem(service, controller, strategy) {
+                None => self.ok(1, "EarlySuccessCriteria"),
+                Some(problem) => self.ng(1, "EarlySuccessCriteria", problem),
+            }
+        }
         let hooks = service["deploymentConfiguration"]["lifecycleHooks"].as_array();
         for (index, hook) in hooks.into_iter().flatten().enumerate() {
             self.lifecycle_hook(index, hook).await;
