@@ -769,15 +769,24 @@ def _timed_rolling_step(rt: ServiceRuntime, sd: ServiceDeployment) -> None:
     if sd.early is not None:
         _timed_early_step(rt, sd, elapsed, healthy_at)
         return
+    _drain_sources(rt, sd, elapsed - healthy_at)
+    if elapsed >= healthy_at + t["draining"] + t["bake"]:
+        _complete(rt, sd)
+
+
+def _drain_sources(rt: ServiceRuntime, sd: ServiceDeployment, since: float) -> float:
+    """rollout_mode "time": enters CLEAN_UP and stops the source revisions' tasks linearly over
+    `draining` seconds, `since` seconds into the drain; returns the fraction drained (0…1)."""
+    assert sd.timing is not None
     if sd.stage_idx == 0:
         sd.stage_idx = len(sd.stages) - 1
         _enter_stage(rt, sd)
-    drained = 1.0 if t["draining"] <= 0 else min(1.0, (elapsed - healthy_at) / t["draining"])
+    draining = sd.timing["draining"]
+    drained = 1.0 if draining <= 0 else min(1.0, since / draining)
     for old in sd.sources:
         if old in rt.deployments:
             rt.set_running(old, math.floor(sd.source_initial.get(old.id, 0) * (1 - drained)))
-    if elapsed >= healthy_at + t["draining"] + t["bake"]:
-        _complete(rt, sd)
+    return drained
 
 
 def _timed_early_step(rt: ServiceRuntime, sd: ServiceDeployment, elapsed: float, healthy_at: float) -> None:
@@ -797,14 +806,7 @@ def _timed_early_step(rt: ServiceRuntime, sd: ServiceDeployment, elapsed: float,
         _complete(rt, sd, early=True)
         _background_step(rt)
         return
-    if sd.stage_idx == 0:
-        sd.stage_idx = len(sd.stages) - 1
-        _enter_stage(rt, sd)
-    drained = 1.0 if t["draining"] <= 0 else min(1.0, (elapsed - baked) / t["draining"])
-    for old in sd.sources:
-        if old in rt.deployments:
-            rt.set_running(old, math.floor(sd.source_initial.get(old.id, 0) * (1 - drained)))
-    if drained >= 1.0:
+    if _drain_sources(rt, sd, elapsed - baked) >= 1.0:
         _complete(rt, sd, early=True)
 
 
