@@ -12,6 +12,26 @@ use crate::events::{Event, EventSink};
 use crate::plugins::{DefinitionKind, EventKind, HookContext, PluginSet};
 use crate::render::Renderer;
 
+/// Why the configured service or its definitions cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The config names no service.
+    #[error("{config}: `service` is not set")]
+    NoService {
+        /// The config file.
+        config: String,
+    },
+    /// A definition file is missing or its PAUSE hooks are not allowed.
+    #[error("{0}")]
+    Invalid(String),
+    /// A definition could not be loaded.
+    #[error(transparent)]
+    Definition(#[from] crate::definition::Error),
+    /// A plugin's transform failed.
+    #[error(transparent)]
+    Plugin(#[from] crate::plugins::Error),
+}
+
 /// Everything a command needs to act on the configured service.
 pub struct App<'a> {
     /// The loaded config.
@@ -33,7 +53,7 @@ pub struct App<'a> {
     /// `--filter-command` (or the deprecated config key): picks a task interactively.
     pub filter_command: Option<String>,
     /// The process environment overlaid with `--envfile` files: what child processes get.
-    pub environment: crate::config::Environment,
+    pub environment: crate::environment::Environment,
     /// The decision ristretto owes a paused deployment while its gates run (answered with a
     /// rollback when ristretto is stopped by a signal).
     pub pending: crate::interrupt::Pending,
@@ -48,13 +68,13 @@ impl App<'_> {
     }
 
     /// The service name, or an error naming the config file when it is not set.
-    pub fn service(&self) -> Result<&str, crate::deploy::Error> {
+    pub fn service(&self) -> Result<&str, Error> {
         self.config
             .file
             .service
             .as_deref()
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| crate::deploy::Error::NoService {
+            .ok_or_else(|| Error::NoService {
                 config: self.config.path.display().to_string(),
             })
     }
@@ -102,10 +122,10 @@ impl App<'_> {
     }
 
     /// Loads the task definition at `path` and applies the plugins' transforms.
-    pub fn load_task_definition(&self, path: &Path) -> Result<Definition, crate::deploy::Error> {
+    pub fn load_task_definition(&self, path: &Path) -> Result<Definition, Error> {
         self.config
             .check_file_exists("task_definition", path)
-            .map_err(crate::deploy::Error::Invalid)?;
+            .map_err(Error::Invalid)?;
         let mut loaded = definition::load_task_definition(path, &self.renderer)?;
         loaded.value = self.plugins.transform(
             &self.context(),
@@ -117,10 +137,10 @@ impl App<'_> {
 
     /// Loads the service definition at `path` and applies the plugins' transforms; with gate
     /// plugins, adds the PAUSE hook their `before-traffic-shift` stage needs (ECS blue/green).
-    pub fn load_service_definition(&self, path: &Path) -> Result<Definition, crate::deploy::Error> {
+    pub fn load_service_definition(&self, path: &Path) -> Result<Definition, Error> {
         self.config
             .check_file_exists("service_definition", path)
-            .map_err(crate::deploy::Error::Invalid)?;
+            .map_err(Error::Invalid)?;
         let mut loaded = definition::load_service_definition(
             path,
             &self.renderer,
@@ -131,11 +151,12 @@ impl App<'_> {
             DefinitionKind::ServiceDefinition,
             loaded.value,
         )?;
-        crate::deploy::apply_gate_hook(
-            &self.plugins,
+        definition::gate_hook::apply_gate_hook(
+            self.plugins.gate_hook_timeout(),
             &mut loaded.value,
             &path.display().to_string(),
-        )?;
+        )
+        .map_err(Error::Invalid)?;
         Ok(loaded)
     }
 

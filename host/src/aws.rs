@@ -34,7 +34,7 @@ pub struct Clients {
 
 /// The AWS settings an env file set to something else than the process environment has.
 fn env_file_setting<'e>(
-    environment: &'e crate::config::Environment,
+    environment: &'e crate::environment::Environment,
     name: &str,
 ) -> Option<&'e str> {
     let value = environment.get(name).filter(|v| !v.is_empty())?;
@@ -44,7 +44,7 @@ fn env_file_setting<'e>(
 /// Applies region, profile, static credentials and endpoint set by env files to `loader`.
 fn apply_env_file_settings(
     mut loader: aws_config::ConfigLoader,
-    environment: &crate::config::Environment,
+    environment: &crate::environment::Environment,
 ) -> aws_config::ConfigLoader {
     if let Some(region) = env_file_setting(environment, "AWS_REGION")
         .or_else(|| env_file_setting(environment, "AWS_DEFAULT_REGION"))
@@ -91,7 +91,7 @@ impl Clients {
         region: Option<&str>,
         assume_role_arn: Option<&str>,
         adaptive: bool,
-        environment: Option<&crate::config::Environment>,
+        environment: Option<&crate::environment::Environment>,
     ) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(environment) = environment {

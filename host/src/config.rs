@@ -4,7 +4,6 @@
 //! figment; commands receive plain values and never read the environment themselves.
 
 mod duration;
-mod environment;
 mod globals;
 mod load;
 mod model;
@@ -15,9 +14,9 @@ pub use source_position::find_key_line;
 
 use std::path::PathBuf;
 
+pub use crate::environment::Environment;
 pub use duration::{format_duration, parse_duration};
-pub use environment::Environment;
-pub use globals::{GlobalFlags, Globals};
+pub use globals::{GlobalFlags, Globals, LogFormat};
 pub use load::{
     LoadedConfig, Warning, did_you_mean, find_config_file, load_config, strip_position,
 };
@@ -86,13 +85,8 @@ pub enum Error {
         message: String,
     },
     /// An env file could not be parsed.
-    #[error("{path}: {message}")]
-    EnvFile {
-        /// The env file.
-        path: PathBuf,
-        /// What is wrong, with the line when known.
-        message: String,
-    },
+    #[error(transparent)]
+    EnvFile(#[from] crate::environment::EnvFileError),
     /// `required_version` is not satisfied or cannot be parsed.
     #[error("{location}: {message}")]
     RequiredVersion {

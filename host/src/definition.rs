@@ -4,6 +4,7 @@
 //! SDK inputs, diff normalization.
 
 mod codec;
+pub mod gate_hook;
 mod load;
 mod normalize;
 mod overrides;

@@ -15,7 +15,6 @@ pub mod diff;
 mod follow;
 mod gates;
 mod interrupted;
-mod pause_hook;
 pub mod revisions;
 mod rollback;
 mod rollback_target;
@@ -23,7 +22,6 @@ mod run_task;
 mod run_watch;
 mod service_input;
 pub mod split_deploy;
-pub mod status;
 mod strategy;
 mod tags;
 mod task_definition;
@@ -36,7 +34,6 @@ pub use continue_deployment::{ContinueOptions, continue_deployment};
 pub use deploy_run::{DeployOptions, DesiredCount, TaskDefinitionSource, deploy};
 pub use describe::{describe_service, find_service};
 pub use interrupted::roll_back_undecided;
-pub use pause_hook::{apply_gate_hook, ensure_gate_hook, native_traffic_shift};
 pub use rollback::{RollbackOptions, RollbackTarget, rollback};
 pub use run_task::{PropagateTags, RunOptions, RunWait, run as run_task};
 pub use strategy::early_success_problem;
@@ -156,6 +153,17 @@ pub enum Error {
         /// ECS's explanation (rollout state reason), when given.
         reason: Option<String>,
     },
+}
+
+impl From<crate::app::Error> for Error {
+    fn from(err: crate::app::Error) -> Self {
+        match err {
+            crate::app::Error::NoService { config } => Self::NoService { config },
+            crate::app::Error::Invalid(message) => Self::Invalid(message),
+            crate::app::Error::Definition(err) => Self::Definition(err),
+            crate::app::Error::Plugin(err) => Self::Plugin(err),
+        }
+    }
 }
 
 fn applied_note(applied: &[String]) -> String {

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod definition;
 pub mod deploy;
+pub mod environment;
 pub mod events;
 pub mod fetch;
 pub mod fleet;

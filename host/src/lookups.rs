@@ -49,7 +49,7 @@ pub enum Error {
 pub struct AwsLookups {
     region: Mutex<Option<String>>,
     assume_role_arn: Option<String>,
-    environment: crate::config::Environment,
+    environment: crate::environment::Environment,
     runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
     clients: Mutex<HashMap<Option<String>, Clients>>,
     cache: Mutex<HashMap<String, Result<Value, String>>>,
@@ -71,7 +71,7 @@ impl AwsLookups {
     /// change and is what `external` commands run with.
     pub fn new(
         assume_role_arn: Option<String>,
-        environment: crate::config::Environment,
+        environment: crate::environment::Environment,
     ) -> Arc<Self> {
         Arc::new(Self {
             region: Mutex::new(None),

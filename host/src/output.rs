@@ -6,6 +6,8 @@ mod events;
 mod jsonnet_format;
 mod log;
 
+pub mod status;
+
 pub use diff::{full_diff, unified_diff};
 pub use events::{PrefixSink, TerminalSink};
 pub use jsonnet_format::to_jsonnet;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub use builtins::register_builtins;
 pub use functions::{Callable, Function, FunctionRegistry};
 
-use crate::config::Environment;
+use crate::environment::Environment;
 
 /// Rendering errors; each names the file and, where known, line and column.
 #[derive(Debug, thiserror::Error)]

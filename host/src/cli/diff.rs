@@ -118,7 +118,7 @@ fn external_diff(
     command: &str,
     comparison: &Comparison,
     jsonnet: bool,
-    environment: &crate::config::Environment,
+    environment: &crate::environment::Environment,
 ) -> anyhow::Result<()> {
     use anyhow::Context;
     let dir = tempfile::tempdir().context("cannot create a temporary directory for the diff")?;

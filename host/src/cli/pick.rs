@@ -12,7 +12,7 @@ use anyhow::Context;
 pub fn pick(
     filter_command: &str,
     lines: &[String],
-    environment: &crate::config::Environment,
+    environment: &crate::environment::Environment,
 ) -> anyhow::Result<String> {
     let mut child = Command::new("sh")
         .arg("-c")
@@ -56,7 +56,7 @@ mod tests {
             "abc\tweb:1\tRUNNING".to_owned(),
             "def\tweb:2\tSTOPPED".to_owned(),
         ];
-        let none = crate::config::Environment::default();
+        let none = crate::environment::Environment::default();
         assert_eq!(pick("grep STOPPED", &lines, &none).unwrap(), "def");
         assert_eq!(pick("head -n 1", &lines, &none).unwrap(), "abc");
         let err = pick("grep NOTHING", &lines, &none).unwrap_err().to_string();
@@ -67,7 +67,7 @@ mod tests {
     fn the_filter_sees_the_env_file_variables() {
         let lines = vec!["abc\tRUNNING".to_owned(), "def\tSTOPPED".to_owned()];
         let environment =
-            crate::config::Environment::from_vars([("RISTRETTO_TEST_PICK", "STOPPED")]);
+            crate::environment::Environment::from_vars([("RISTRETTO_TEST_PICK", "STOPPED")]);
         let chosen = pick("grep \"$RISTRETTO_TEST_PICK\"", &lines, &environment).unwrap();
         assert_eq!(chosen, "def");
     }

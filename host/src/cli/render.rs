@@ -118,11 +118,12 @@ fn render_target(
     if let RenderTarget::ServiceDefinition = target
         && let Some(path) = config.service_definition_path()
     {
-        crate::deploy::apply_gate_hook(
-            &loaded.plugins,
+        crate::definition::gate_hook::apply_gate_hook(
+            loaded.plugins.gate_hook_timeout(),
             &mut definition.value,
             &path.display().to_string(),
-        )?;
+        )
+        .map_err(anyhow::Error::msg)?;
     }
     Ok(if jsonnet {
         to_jsonnet(&definition.value)

@@ -31,7 +31,7 @@ pub struct StatusArgs {
 pub async fn run(args: StatusArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
     let report = crate::report::status(app, args.events).await?;
     let text = match args.output {
-        StatusFormat::Text => crate::deploy::status::to_text(&report),
+        StatusFormat::Text => crate::output::status::to_text(&report),
         StatusFormat::Json => to_pretty_json(&serde_json::to_value(report)?),
     };
     print_stdout(&text)?;

@@ -12,7 +12,6 @@ use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 
 use super::{Environment, Error, parse_duration};
-use crate::output::LogFormat;
 
 /// Global flags as typed; `None` means "not given on the command line".
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -332,6 +331,26 @@ fn parse_ext_vars(
         vars.insert(key.to_owned(), value.to_owned());
     }
     Ok(vars)
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    /// The flag value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Json => "json",
+        }
+    }
 }
 
 #[cfg(test)]

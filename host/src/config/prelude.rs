@@ -117,7 +117,7 @@ fn render_strings(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Environment;
+    use crate::environment::Environment;
 
     fn renderer() -> Renderer {
         let environment = Environment::from_vars([("STATE", "prod.tfstate")]);

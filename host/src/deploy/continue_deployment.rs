@@ -6,12 +6,12 @@
 use aws_sdk_ecs::types::DeploymentLifecycleHookAction;
 
 use super::follow::{PausePolicy, continue_hook};
-use super::pause_hook::GATED_STAGES;
 use super::rollback::active_deployment;
 use super::wait::wait_for_deployment;
 use super::wait_until::WaitUntil;
 use super::{Error, short_task_definition};
 use crate::app::App;
+use crate::definition::gate_hook::GATED_STAGES;
 use crate::interrupt::PendingDecision;
 
 /// Options of `continue`.
@@ -83,7 +83,7 @@ pub async fn continue_deployment(
             }
         )));
     };
-    let paused_at = super::pause_hook::paused_hook_stage(&active.stage);
+    let paused_at = crate::definition::gate_hook::paused_hook_stage(&active.stage);
     if GATED_STAGES.contains(&paused_at)
         && gates_decide(app, options, paused_at)
         && let Err(failure) = super::gates::run_deciding(

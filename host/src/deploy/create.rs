@@ -58,7 +58,10 @@ pub async fn create(
         .value
         .pointer("/deploymentController/type")
         .and_then(serde_json::Value::as_str);
-    let strategy = match (controller, super::native_traffic_shift(&definition.value)) {
+    let strategy = match (
+        controller,
+        crate::definition::gate_hook::native_traffic_shift(&definition.value),
+    ) {
         (Some("CODE_DEPLOY"), _) => "codedeploy",
         (_, Some("BLUE_GREEN")) => "blue-green",
         (_, Some("LINEAR")) => "linear",

@@ -177,12 +177,12 @@ async fn deploy_service(
         } else {
             format!(
                 " and before every production traffic step at {}",
-                super::pause_hook::STEP_STAGE
+                crate::definition::gate_hook::STEP_STAGE
             )
         };
         app.info(format!(
             "before-traffic-shift gates run when the deployment pauses at {}{steps} (PAUSE hook)",
-            super::pause_hook::GATED_STAGE
+            crate::definition::gate_hook::GATED_STAGE
         ));
     }
     // A deployment a stopped run left in flight is resumed or replaced before anything is

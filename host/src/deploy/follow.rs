@@ -15,11 +15,11 @@ use aws_sdk_ecs::types::{
 use serde_json::json;
 
 use super::bake::BakeMonitor;
-use super::pause_hook::{GATED_STAGES, STEP_STAGE};
 use super::wait::{Watcher, describe, short_id, sleep_or_timeout};
 use super::wait_until::{WaitUntil, stage_index};
 use super::{Error, aws_error, gates, short_task_definition};
 use crate::app::App;
+use crate::definition::gate_hook::{GATED_STAGES, STEP_STAGE};
 use crate::events::Event;
 use crate::interrupt::PendingDecision;
 use crate::plugins::{EventKind, Stage};
@@ -196,7 +196,7 @@ async fn answer_pauses(
     let Some(hook) = waiting else {
         return Ok(PauseOutcome::Nothing);
     };
-    let stage = super::pause_hook::paused_hook_stage(stage);
+    let stage = crate::definition::gate_hook::paused_hook_stage(stage);
     let hook_id = hook.hook_id().unwrap_or_default().to_owned();
     state.handled_hooks.insert(hook_id.clone());
     if until == WaitUntil::Paused {

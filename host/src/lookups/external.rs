@@ -98,7 +98,7 @@ impl External {
 
     /// Runs the command with `environment` (the process environment with the env files
     /// applied), as ecspresso's exported env files reach its external commands.
-    pub fn with_environment(mut self, environment: &crate::config::Environment) -> Self {
+    pub fn with_environment(mut self, environment: &crate::environment::Environment) -> Self {
         self.environment = environment
             .vars()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -231,8 +231,10 @@ mod tests {
 
     #[test]
     fn the_command_sees_the_env_file_variables() {
-        let environment =
-            crate::config::Environment::from_vars([("RISTRETTO_TEST_EXTERNAL", "from-envfile")]);
+        let environment = crate::environment::Environment::from_vars([(
+            "RISTRETTO_TEST_EXTERNAL",
+            "from-envfile",
+        )]);
         let command = json!({"name": "f", "command": ["sh", "-c", "printf %s \"$RISTRETTO_TEST_EXTERNAL\""], "parser": "string"});
         let with = external(command.clone()).with_environment(&environment);
         assert_eq!(with.call(&[]), Ok(json!("from-envfile")));

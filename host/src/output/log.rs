@@ -6,25 +6,7 @@
 use std::io::Write;
 use std::time::SystemTime;
 
-/// `--log-format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    #[default]
-    Text,
-    /// One JSON object per line.
-    Json,
-}
-
-impl LogFormat {
-    /// The flag value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Text => "text",
-            Self::Json => "json",
-        }
-    }
-}
+pub use crate::config::LogFormat;
 
 /// Writes log records to stderr.
 #[derive(Debug, Clone, Copy)]

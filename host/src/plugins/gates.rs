@@ -43,6 +43,12 @@ impl PluginSet {
         self.plugins.iter().any(|p| p.has("gate"))
     }
 
+    /// With gate plugins, the longest `limits.gate_timeout` among them (what the PAUSE hook
+    /// ristretto adds must outlast); `None` without gates.
+    pub fn gate_hook_timeout(&self) -> Option<Duration> {
+        self.has_gates().then(|| self.longest_gate_timeout())
+    }
+
     /// The longest `limits.gate_timeout` of the gate plugins (zero when there are none).
     pub fn longest_gate_timeout(&self) -> Duration {
         self.plugins

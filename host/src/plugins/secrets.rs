@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::Environment;
+use crate::environment::Environment;
 
 /// The resolved allow-listed secrets of one plugin.
 #[derive(Debug, Clone, Default)]

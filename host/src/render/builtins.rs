@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::{Function, FunctionRegistry};
-use crate::config::Environment;
+use crate::environment::Environment;
 
 /// Registers `env`, `must_env` and `json_escape` over `environment`. Built-ins are registered
 /// before anything else, so they cannot clash.

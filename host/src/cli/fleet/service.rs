@@ -88,9 +88,9 @@ pub(super) async fn run_one(
                             .map_err(|e| deploy::Error::Invalid(e.to_string()))
                     })
             } else {
-                crate::report::status(app, *events)
-                    .await
-                    .map(|report| serde_json::Value::String(deploy::status::to_text(&report)))
+                crate::report::status(app, *events).await.map(|report| {
+                    serde_json::Value::String(crate::output::status::to_text(&report))
+                })
             };
             match output {
                 Ok(output) => (

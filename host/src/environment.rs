@@ -5,7 +5,15 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::Error;
+/// An env file could not be read or parsed.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct EnvFileError {
+    /// The env file.
+    pub path: std::path::PathBuf,
+    /// What is wrong, with the line when known.
+    pub message: String,
+}
 
 /// Environment variables visible to templates, Jsonnet and settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,10 +64,10 @@ impl Environment {
     /// Loads dotenv files in order; later files and file values override earlier values.
     ///
     /// Errors name the file and, for syntax errors, the line.
-    pub fn load_env_files(&mut self, files: &[impl AsRef<Path>]) -> Result<(), Error> {
+    pub fn load_env_files(&mut self, files: &[impl AsRef<Path>]) -> Result<(), EnvFileError> {
         for file in files {
             let path = file.as_ref();
-            let text = std::fs::read_to_string(path).map_err(|error| Error::EnvFile {
+            let text = std::fs::read_to_string(path).map_err(|error| EnvFileError {
                 path: path.to_path_buf(),
                 message: format!(
                     "cannot read this env file (from --envfile, RISTRETTO_ENVFILE or ECSPRESSO_ENVFILE, or a fleet file's envfile): {error}"
@@ -67,7 +75,7 @@ impl Environment {
             })?;
             let iter = dotenvy::from_read_iter(text.as_bytes());
             for item in iter {
-                let (key, value) = item.map_err(|err| Error::EnvFile {
+                let (key, value) = item.map_err(|err| EnvFileError {
                     path: path.to_path_buf(),
                     message: describe_dotenv_error(&err, &text),
                 })?;

@@ -63,18 +63,18 @@ pub fn native_traffic_shift(definition: &Value) -> Option<&str> {
         .then_some(strategy)
 }
 
-/// With gate plugins in `plugins`, adds their PAUSE hook to a service definition (see
-/// `ensure_gate_hook`); every command that loads a service definition goes through this, so
-/// `render`, `diff` and `deploy` agree.
+/// With gate plugins (`gate_timeout`: the longest time one of them may stay pending), adds
+/// their PAUSE hook to a service definition (see `ensure_gate_hook`); every command that loads
+/// a service definition goes through this, so `render`, `diff` and `deploy` agree. Refuses PAUSE
+/// hooks at stages AWS does not allow them, with or without gates.
 pub fn apply_gate_hook(
-    plugins: &crate::plugins::PluginSet,
+    gate_timeout: Option<Duration>,
     definition: &mut Value,
     source: &str,
-) -> Result<(), super::Error> {
-    check_pause_stages(definition, source).map_err(super::Error::Invalid)?;
-    if plugins.has_gates() {
-        ensure_gate_hook(definition, plugins.longest_gate_timeout(), source)
-            .map_err(super::Error::Invalid)?;
+) -> Result<(), String> {
+    check_pause_stages(definition, source)?;
+    if let Some(timeout) = gate_timeout {
+        ensure_gate_hook(definition, timeout, source)?;
     }
     Ok(())
 }
