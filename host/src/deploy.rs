@@ -3,42 +3,37 @@
 //! definition revisions they use. It calls AWS through `aws::Clients`, reports through
 //! `events`, and never prints or reads flags.
 
-mod autoscaling;
-mod bake;
+pub(crate) mod autoscaling;
 pub mod codedeploy;
-mod codedeploy_run;
-mod continue_deployment;
-mod create;
-mod deploy_run;
-mod describe;
+pub(crate) mod continue_deployment;
+pub(crate) mod create;
 pub mod diff;
-mod follow;
-mod gates;
-mod interrupted;
+pub(crate) mod ecs_native;
+pub(crate) mod gates;
+pub mod poll;
 pub mod revisions;
-mod rollback;
-mod rollback_target;
-mod run_task;
-mod run_watch;
-mod service_input;
+pub(crate) mod rollback;
+pub(crate) mod run;
+pub mod service;
+pub(crate) mod service_input;
 pub mod split_deploy;
-mod strategy;
-mod tags;
-mod task_definition;
-mod wait;
-mod wait_until;
+pub(crate) mod strategy;
+pub(crate) mod tags;
+pub(crate) mod task_definition;
+pub(crate) mod wait;
+pub(crate) mod wait_until;
 
 pub use autoscaling::AutoScaling;
 pub use codedeploy::{RollbackEvents, appspec};
 pub use continue_deployment::{ContinueOptions, continue_deployment};
-pub use deploy_run::{DeployOptions, DesiredCount, TaskDefinitionSource, deploy};
-pub use describe::{describe_service, find_service};
-pub use interrupted::roll_back_undecided;
+pub use poll::format_time;
+pub use rollback::interrupted::roll_back_undecided;
 pub use rollback::{RollbackOptions, RollbackTarget, rollback};
-pub use run_task::{PropagateTags, RunOptions, RunWait, run as run_task};
-pub use strategy::early_success_problem;
+pub use run::{DeployOptions, DesiredCount, TaskDefinitionSource, deploy};
+pub use service::{describe_service, find_service, require_service};
+pub use strategy::{Strategy, early_success_problem};
 pub use task_definition::{latest_revision, register_task_definition};
-pub use wait::{format_time, wait};
+pub use wait::wait;
 pub use wait_until::{CODEDEPLOY_EVENTS, ECS_STAGES, WaitUntil};
 
 /// Lifecycle errors. Each says what was being done and, for AWS failures, what had already

@@ -25,6 +25,7 @@ pub mod plugins;
 pub mod render;
 pub mod report;
 pub mod source_text;
+pub mod task;
 pub mod verify;
 
 use std::ffi::OsString;

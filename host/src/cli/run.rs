@@ -1,4 +1,4 @@
-//! `ristretto run`: flags → `deploy::RunOptions` (overrides files are rendered like definitions).
+//! `ristretto run`: flags → `task::RunOptions` (overrides files are rendered like definitions).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::deploy::{self, PropagateTags, RunOptions, RunWait, TaskDefinitionSource};
+use crate::deploy::TaskDefinitionSource;
 use crate::render::SourceKind;
+use crate::task::{self, PropagateTags, RunOptions, RunWait};
 
 /// `--wait-until` of `run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -144,6 +145,6 @@ pub async fn run(args: RunArgs, app: &crate::app::App<'_>) -> anyhow::Result<Exi
         },
         ebs_delete_on_termination: args.ebs_delete_on_termination,
     };
-    deploy::run_task(app, options).await?;
+    task::run(app, options).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,8 +4,8 @@
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace, SuspendedState};
 
-use super::Error;
 use crate::app::App;
+use crate::deploy::Error;
 
 /// What to change on the scalable target.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub async fn apply(
 
 /// DescribeScalableTargets for the service's desired count (`resource` is
 /// `service/<cluster>/<service>`).
-pub(super) async fn describe_targets(
+pub(crate) async fn describe_targets(
     app: &App<'_>,
     resource: &str,
 ) -> Result<aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput, Error>{

@@ -3,6 +3,7 @@
 //! deployment with gates at READY and during the termination wait, and rollback.
 
 mod appspec;
+pub(crate) mod deploy;
 mod follow;
 mod group;
 mod in_flight;
@@ -21,8 +22,8 @@ use aws_sdk_codedeploy::types::{
     RevisionLocation, RevisionLocationType,
 };
 
-use super::{Error, aws_error, short_task_definition};
 use crate::app::App;
+use crate::deploy::{Error, aws_error, short_task_definition};
 use crate::events::Event;
 
 /// `--rollback-events`: which events make CodeDeploy roll the deployment back.

@@ -5,13 +5,13 @@
 
 use aws_sdk_ecs::types::DeploymentLifecycleHookAction;
 
-use super::follow::{PausePolicy, continue_hook};
-use super::rollback::active_deployment;
-use super::wait::wait_for_deployment;
-use super::wait_until::WaitUntil;
-use super::{Error, short_task_definition};
 use crate::app::App;
 use crate::definition::gate_hook::GATED_STAGES;
+use crate::deploy::ecs_native::follow::{PausePolicy, continue_hook};
+use crate::deploy::rollback::active_deployment;
+use crate::deploy::wait::wait_for_deployment;
+use crate::deploy::wait_until::WaitUntil;
+use crate::deploy::{Error, short_task_definition};
 use crate::interrupt::PendingDecision;
 
 /// Options of `continue`.
@@ -49,14 +49,13 @@ pub async fn continue_deployment(
     options: ContinueOptions,
 ) -> Result<Option<String>, Error> {
     let service = app.service()?.to_owned();
-    let current =
-        super::describe::find_service(app)
-            .await?
-            .ok_or_else(|| Error::ServiceNotFound {
-                cluster: app.cluster().to_owned(),
-                service: service.clone(),
-            })?;
-    if super::strategy::is_code_deploy(&current) {
+    let current = crate::deploy::service::find_service(app)
+        .await?
+        .ok_or_else(|| Error::ServiceNotFound {
+            cluster: app.cluster().to_owned(),
+            service: service.clone(),
+        })?;
+    if crate::deploy::strategy::is_code_deploy(&current) {
         return continue_codedeploy(app, &service, options).await;
     }
     let active = active_deployment(app, &service).await?.ok_or_else(|| {
@@ -86,7 +85,7 @@ pub async fn continue_deployment(
     let paused_at = crate::definition::gate_hook::paused_hook_stage(&active.stage);
     if GATED_STAGES.contains(&paused_at)
         && gates_decide(app, options, paused_at)
-        && let Err(failure) = super::gates::run_deciding(
+        && let Err(failure) = crate::deploy::gates::run_deciding(
             app,
             crate::plugins::Stage::BeforeTrafficShift,
             PendingDecision::EcsHook {
@@ -138,14 +137,14 @@ async fn continue_codedeploy(
     service: &str,
     options: ContinueOptions,
 ) -> Result<Option<String>, Error> {
-    let group = super::codedeploy::find_group(app, service).await?;
-    let Some(id) = super::codedeploy::active_deployment(app, &group).await? else {
+    let group = crate::deploy::codedeploy::find_group(app, service).await?;
+    let Some(id) = crate::deploy::codedeploy::active_deployment(app, &group).await? else {
         return Err(Error::Invalid(format!(
             "service {service} has no CodeDeploy deployment in progress: nothing to continue"
         )));
     };
     if gates_decide(app, options, "CodeDeploy's Ready wait")
-        && let Err(failure) = super::gates::run_deciding(
+        && let Err(failure) = crate::deploy::gates::run_deciding(
             app,
             crate::plugins::Stage::BeforeTrafficShift,
             PendingDecision::CodeDeployReady {
@@ -157,9 +156,9 @@ async fn continue_codedeploy(
         app.warn(format!(
             "stopping CodeDeploy deployment {id} with rollback: the gates did not pass"
         ));
-        super::codedeploy::stop_with_rollback(app, &id).await?;
+        crate::deploy::codedeploy::stop_with_rollback(app, &id).await?;
         if options.wait.is_some() {
-            super::codedeploy::follow_rollback_of(app, service, &id).await?;
+            crate::deploy::codedeploy::follow_rollback_of(app, service, &id).await?;
         }
         return Err(gate_failure_rolled_back(app, service, failure).await);
     }
@@ -167,18 +166,18 @@ async fn continue_codedeploy(
         app.info(format!(
             "CodeDeploy deployment {id}: stopping it with rollback"
         ));
-        super::codedeploy::stop_with_rollback(app, &id).await?;
+        crate::deploy::codedeploy::stop_with_rollback(app, &id).await?;
     } else {
         app.info(format!(
             "CodeDeploy deployment {id}: continuing (production traffic shifts)"
         ));
-        super::codedeploy::continue_deployment(app, &id).await?;
+        crate::deploy::codedeploy::continue_deployment(app, &id).await?;
     }
     let Some(until) = options.wait else {
         return Ok(None);
     };
     if options.rollback {
-        super::codedeploy::follow_rollback_of(app, service, &id).await?;
+        crate::deploy::codedeploy::follow_rollback_of(app, service, &id).await?;
         return Ok(Some("stopped with rollback".to_owned()));
     }
     let policy = if app.plugins.has_gates() {
@@ -186,7 +185,7 @@ async fn continue_codedeploy(
     } else {
         PausePolicy::Report
     };
-    super::codedeploy::follow(app, service, &id, until, policy)
+    crate::deploy::codedeploy::follow(app, service, &id, until, policy)
         .await
         .map(|()| None)
 }
@@ -201,7 +200,7 @@ async fn after_gate_rollback(
     failure: Error,
 ) -> Error {
     if options.wait.is_some()
-        && let Err(err) = super::wait::wait_for_deployment(
+        && let Err(err) = crate::deploy::wait::wait_for_deployment(
             app,
             service,
             arn,
@@ -226,11 +225,11 @@ async fn gate_failure_rolled_back(app: &App<'_>, service: &str, failure: Error) 
     else {
         return failure;
     };
-    let now_running = super::describe::find_service(app)
+    let now_running = crate::deploy::service::find_service(app)
         .await
         .ok()
         .flatten()
-        .and_then(|s| super::describe::primary_task_definition(&s))
+        .and_then(|s| crate::deploy::service::primary_task_definition(&s))
         .map(|t| short_task_definition(&t).to_owned());
-    super::gates::rolled_back(app, service, plugin, stage, reason, now_running).await
+    crate::deploy::gates::rolled_back(app, service, plugin, stage, reason, now_running).await
 }

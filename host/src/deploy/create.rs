@@ -7,15 +7,15 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use super::deploy_run::{
+use crate::app::App;
+use crate::deploy::run::{
     DeployOptions, DesiredCount, TaskDefinitionSource, confirm_primary, load_service_definition,
     register_from_file,
 };
-use super::service_input::{apply_create, create_input, describe_input};
-use super::task_definition::latest_revision;
-use super::wait::wait;
-use super::{Error, aws_error, short_task_definition};
-use crate::app::App;
+use crate::deploy::service_input::{apply_create, create_input, describe_input};
+use crate::deploy::task_definition::latest_revision;
+use crate::deploy::wait::wait;
+use crate::deploy::{Error, aws_error, short_task_definition};
 use crate::events::Event;
 
 /// Creates the service `name` and waits as `options` say.
@@ -54,23 +54,10 @@ pub async fn create(
         }
     };
 
-    let controller = definition
-        .value
-        .pointer("/deploymentController/type")
-        .and_then(serde_json::Value::as_str);
-    let strategy = match (
-        controller,
-        crate::definition::gate_hook::native_traffic_shift(&definition.value),
-    ) {
-        (Some("CODE_DEPLOY"), _) => "codedeploy",
-        (_, Some("BLUE_GREEN")) => "blue-green",
-        (_, Some("LINEAR")) => "linear",
-        (_, Some("CANARY")) => "canary",
-        _ => "rolling",
-    };
+    let strategy = crate::deploy::Strategy::of(Some(&definition.value), None);
     app.update_context(|c| {
-        c.revision = Some(super::short_task_definition(&task_definition).to_owned());
-        c.strategy = strategy.to_owned();
+        c.revision = Some(crate::deploy::short_task_definition(&task_definition).to_owned());
+        c.strategy = strategy.name().to_owned();
     });
     let mut input = create_input(&definition.value, &definition_source(app))?;
     let daemon = input
@@ -138,14 +125,14 @@ pub async fn create(
         Some(until) => {
             let rollback = wait(app, name, until, started).await?;
             confirm_primary(app, name, &task_definition, rollback).await?;
-            super::gates::post_deploy(app, name, &task_definition, None).await?;
+            crate::deploy::gates::post_deploy(app, name, &task_definition, None).await?;
         }
     }
     Ok(task_definition)
 }
 
 /// The `family` of the configured task definition file (transforms applied).
-pub(super) fn definition_family(app: &App<'_>) -> Result<String, Error> {
+pub(crate) fn definition_family(app: &App<'_>) -> Result<String, Error> {
     let path = app.config.task_definition_path().ok_or_else(|| {
         Error::Invalid(format!(
             "{}: `task_definition` is not set",

@@ -6,19 +6,20 @@
 
 mod normalize;
 
-use aws_sdk_ecs::types::{Service, TaskDefinitionField};
+use aws_sdk_ecs::types::TaskDefinitionField;
 use serde_json::Value;
 
+pub use crate::deploy::service::remote_service_json;
 pub use normalize::{
     drop_empty, service_for_diff, sort_task_definition, task_definition_for_diff,
     without_kept_when_omitted,
 };
 
-use super::describe::{find_service, primary_task_definition};
-use super::task_definition::latest_revision;
-use super::{Error, aws_error};
 use crate::app::App;
 use crate::definition::to_json;
+use crate::deploy::service::{find_service, primary_task_definition};
+use crate::deploy::task_definition::latest_revision;
+use crate::deploy::{Error, aws_error};
 
 /// One side-by-side comparison.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +70,7 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
         let local_has_count = local.value.get("desiredCount").is_some();
         let code_deploy = remote_service
             .as_ref()
-            .is_some_and(super::strategy::is_code_deploy);
+            .is_some_and(crate::deploy::strategy::is_code_deploy);
         comparisons.push(Comparison {
             what: "service",
             remote_name: remote_service
@@ -115,31 +116,6 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
         });
     }
     Ok(comparisons)
-}
-
-/// The service as JSON, with the deployment-level configurations (Service Connect, volume and
-/// VPC Lattice configurations) taken from the PRIMARY deployment, where ECS reports them.
-pub fn remote_service_json(service: &Service) -> Result<Value, Error> {
-    let mut json =
-        to_json(service).map_err(|e| Error::Invalid(format!("cannot read the service: {e}")))?;
-    if let Some(primary) = service
-        .deployments()
-        .iter()
-        .find(|d| d.status() == Some("PRIMARY"))
-    {
-        let deployment = to_json(primary)
-            .map_err(|e| Error::Invalid(format!("cannot read the deployment: {e}")))?;
-        for key in [
-            "serviceConnectConfiguration",
-            "volumeConfigurations",
-            "vpcLatticeConfigurations",
-        ] {
-            if let (Some(value), Value::Object(map)) = (deployment.get(key), &mut json) {
-                map.insert(key.to_owned(), value.clone());
-            }
-        }
-    }
-    Ok(json)
 }
 
 /// The task definition `arn` as JSON, with its tags.

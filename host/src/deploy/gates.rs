@@ -3,10 +3,12 @@
 //! the service back to the task definition it ran before). Each gate's verdict is reported and
 //! sent to notify plugins.
 
+pub(crate) mod bake;
+
 use serde_json::json;
 
-use super::{Error, aws_error, short_task_definition};
 use crate::app::App;
+use crate::deploy::{Error, aws_error, short_task_definition};
 use crate::plugins::{EventKind, Stage};
 
 /// Runs the gates at `stage`. On failure returns `Error::GateFailed` (without rollback).
@@ -49,7 +51,7 @@ pub async fn run_deciding(
 
 /// Reports a gate failure (warning + `gate-failed` notification) and returns it as an error
 /// (without rollback).
-pub(super) fn failed(app: &App<'_>, plugin: String, stage: &'static str, reason: String) -> Error {
+pub(crate) fn failed(app: &App<'_>, plugin: String, stage: &'static str, reason: String) -> Error {
     let message = format!("{stage} gate of plugin `{plugin}` failed: {reason}");
     app.warn(message.clone());
     app.notify(
@@ -135,7 +137,7 @@ async fn mark_rejected(app: &App<'_>, stage: &str, plugin: &str) {
 }
 
 /// Removes the rejected mark from `task_definition` (it has now served successfully).
-pub(super) async fn clear_rejected(app: &App<'_>, task_definition: &str) {
+pub(crate) async fn clear_rejected(app: &App<'_>, task_definition: &str) {
     let _ = app
         .clients
         .ecs
@@ -149,7 +151,7 @@ pub(super) async fn clear_rejected(app: &App<'_>, task_definition: &str) {
 /// A gate failed and the deployment was rolled back: marks the rejected revision, reports it
 /// (info and a `rolled-back` notification) and returns the `GateFailed` error naming the
 /// revision now running.
-pub(super) async fn rolled_back(
+pub(crate) async fn rolled_back(
     app: &App<'_>,
     service: &str,
     plugin: String,
@@ -181,7 +183,7 @@ pub(super) async fn rolled_back(
 
 /// Runs the post-deploy gates; on failure runs `roll_back(previous)` (when there is a
 /// previous task definition) and reports the rollback.
-pub(super) async fn post_deploy_with(
+pub(crate) async fn post_deploy_with(
     app: &App<'_>,
     service: &str,
     deployed: &str,
@@ -247,12 +249,12 @@ pub async fn post_deploy(
                     &[format!("deployed {}", short_task_definition(deployed))],
                 )
             })?;
-        super::wait::wait_with(
+        crate::deploy::wait::wait_with(
             app,
             service,
-            super::WaitUntil::Stable,
+            crate::deploy::WaitUntil::Stable,
             started,
-            super::follow::PausePolicy::Continue,
+            crate::deploy::ecs_native::follow::PausePolicy::Continue,
         )
         .await
         .map(|_| ())
@@ -263,23 +265,24 @@ pub async fn post_deploy(
 /// Warns, when a deploy returns before the end (`--no-wait`, `--wait-until paused` or a stage),
 /// that the before-traffic-shift gates still have to run: nobody answers ristretto's pause
 /// unless `ristretto wait` or `continue` does, and it rolls back when the wait times out.
-pub(super) fn warn_unattended(app: &App<'_>, strategy: &str, until: Option<super::WaitUntil>) {
-    use super::wait_until::{CODEDEPLOY_EVENTS, stage_index};
+pub(crate) fn warn_unattended(
+    app: &App<'_>,
+    strategy: crate::deploy::Strategy,
+    until: Option<crate::deploy::WaitUntil>,
+) {
+    use crate::deploy::wait_until::{CODEDEPLOY_EVENTS, stage_index};
     // Past production's traffic shift the gated pauses are behind.
     let past_the_gates = match until {
-        Some(super::WaitUntil::EcsStage(i)) => {
+        Some(crate::deploy::WaitUntil::EcsStage(i)) => {
             stage_index("PRODUCTION_TRAFFIC_SHIFT").is_some_and(|p| i > p)
         }
-        Some(super::WaitUntil::CodeDeployEvent(i)) => CODEDEPLOY_EVENTS
+        Some(crate::deploy::WaitUntil::CodeDeployEvent(i)) => CODEDEPLOY_EVENTS
             .iter()
             .position(|e| *e == "AllowTraffic")
             .is_some_and(|p| i >= p),
         _ => false,
     };
-    if app.plugins.has_gates()
-        && !past_the_gates
-        && matches!(strategy, "blue-green" | "linear" | "canary" | "codedeploy")
-    {
+    if app.plugins.has_gates() && !past_the_gates && strategy.pauses_for_gates() {
         app.warn(
             "the deployment goes on without this process: where ristretto's before-traffic-shift gates decide, it waits for `ristretto wait` (which runs them) or `ristretto continue`, and rolls back when that wait times out",
         );

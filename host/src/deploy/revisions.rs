@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use aws_sdk_ecs::types::DesiredStatus;
 use serde_json::Value;
 
-use super::describe::find_service;
-use super::task_definition::{active_revisions, family_of, revision_of};
-use super::{Error, aws_error, short_task_definition};
 use crate::app::App;
+use crate::deploy::service::find_service;
+use crate::deploy::task_definition::{active_revisions, family_of, revision_of};
+use crate::deploy::{Error, aws_error, short_task_definition};
 
 /// A revision and why it is in use.
 #[derive(Debug, Clone, PartialEq, Eq)]

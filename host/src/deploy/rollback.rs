@@ -3,6 +3,9 @@
 //! current one (skipping revisions whose deployments were rolled back), or `--revision N`. Then waits and, by default, deregisters the rolled-back
 //! revision.
 
+pub(crate) mod interrupted;
+pub(crate) mod target;
+
 use std::time::SystemTime;
 
 use aws_sdk_ecs::types::{
@@ -10,15 +13,15 @@ use aws_sdk_ecs::types::{
     DeploymentLifecycleHookTargetType, ServiceDeploymentStatus, StopServiceDeploymentStopType,
 };
 
-use super::describe::{find_service, primary_task_definition};
-use super::follow::PausePolicy;
-use super::revisions::{Revision, deregister};
-use super::rollback_target::previous_revision;
-use super::task_definition::family_of;
-use super::wait::wait_with;
-use super::wait_until::WaitUntil;
-use super::{Error, aws_error, short_task_definition};
 use crate::app::App;
+use crate::deploy::ecs_native::follow::PausePolicy;
+use crate::deploy::revisions::{Revision, deregister};
+use crate::deploy::rollback::target::previous_revision;
+use crate::deploy::service::{find_service, primary_task_definition};
+use crate::deploy::task_definition::family_of;
+use crate::deploy::wait::wait_with;
+use crate::deploy::wait_until::WaitUntil;
+use crate::deploy::{Error, aws_error, short_task_definition};
 
 /// Which revision to return to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +47,7 @@ pub struct RollbackOptions {
     /// What to wait for (`None`: do not wait).
     pub wait: Option<WaitUntil>,
     /// CodeDeploy services: events that roll the rollback deployment back.
-    pub rollback_events: super::codedeploy::RollbackEvents,
+    pub rollback_events: crate::deploy::codedeploy::RollbackEvents,
 }
 
 /// Rolls the service back. Returns the task definition it now runs. Notify plugins hear of a
@@ -83,17 +86,19 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         })?;
     let current = primary_task_definition(&service).unwrap_or_default();
     let started = SystemTime::now();
-    if super::strategy::is_code_deploy(&service) {
+    if crate::deploy::strategy::is_code_deploy(&service) {
         let family = family_of(&current).to_owned();
         let target = match options.target {
             RollbackTarget::Revision(n) => {
-                super::deploy_run::describe_revision(app, &format!("{family}:{n}")).await
+                crate::deploy::run::describe_revision(app, &format!("{family}:{n}")).await
             }
             RollbackTarget::Previous | RollbackTarget::PreviousTaskDefinition => {
                 previous_revision(app, &family, &current, None).await
             }
         };
-        let now = super::codedeploy_run::rollback(app, &name, &service, target, options).await?;
+        let now =
+            crate::deploy::codedeploy::deploy::rollback(app, &name, &service, target, options)
+                .await?;
         if !options.dry_run && now != current && !now.is_empty() {
             finish_deregister(app, options, &current).await?;
         }
@@ -121,7 +126,7 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         }
         match &active.paused_hook {
             Some(hook) => {
-                super::follow::continue_hook(
+                crate::deploy::ecs_native::follow::continue_hook(
                     app,
                     &active.arn,
                     hook,
@@ -147,7 +152,7 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
     let target = match options.target {
         RollbackTarget::Revision(n) => {
             // Checked before anything is said or done, as `deploy --revision` does.
-            super::deploy_run::describe_revision(app, &format!("{family}:{n}")).await?
+            crate::deploy::run::describe_revision(app, &format!("{family}:{n}")).await?
         }
         RollbackTarget::Previous | RollbackTarget::PreviousTaskDefinition => {
             previous_revision(app, &family, &current, Some(&name)).await?
@@ -190,7 +195,7 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         .map_or(target.clone(), str::to_owned);
     if let Some(until) = options.wait {
         wait_with(app, &name, until, started, PausePolicy::Continue).await?;
-        super::deploy_run::confirm_primary(app, &name, &target_arn, None).await?;
+        crate::deploy::run::confirm_primary(app, &name, &target_arn, None).await?;
     }
     finish_deregister(app, options, &current).await?;
     Ok(target_arn)
@@ -232,7 +237,7 @@ async fn finish_deregister(
 }
 
 /// An in-progress (or pending) service deployment.
-pub(super) struct ActiveDeployment {
+pub(crate) struct ActiveDeployment {
     /// Its ARN.
     pub arn: String,
     /// The task definition it deploys.
@@ -244,7 +249,7 @@ pub(super) struct ActiveDeployment {
 }
 
 /// The in-progress (or pending) service deployment of `service`, if any.
-pub(super) async fn active_deployment(
+pub(crate) async fn active_deployment(
     app: &App<'_>,
     service: &str,
 ) -> Result<Option<ActiveDeployment>, Error> {

@@ -11,8 +11,8 @@ use aws_sdk_ecs::operation::update_service::builders::UpdateServiceFluentBuilder
 use aws_sdk_ecs::types::{SchedulingStrategy, ServiceConnectConfiguration};
 use serde_json::Value;
 
-use super::Error;
 use crate::definition::{from_json, to_json};
+use crate::deploy::Error;
 
 /// Reads the service definition as a CreateService input.
 pub fn create_input(definition: &Value, source: &str) -> Result<CreateServiceInput, Error> {

@@ -5,10 +5,10 @@
 
 use serde_json::json;
 
-use super::describe::{find_service, primary_task_definition};
-use super::task_definition::family_of;
-use super::{Error, gates, short_task_definition};
 use crate::app::App;
+use crate::deploy::service::{find_service, primary_task_definition};
+use crate::deploy::task_definition::family_of;
+use crate::deploy::{Error, gates, short_task_definition};
 use crate::plugins::EventKind;
 
 /// Whether `service` has a deployment in flight (ECS service deployment or CodeDeploy
@@ -17,13 +17,13 @@ pub async fn in_flight(app: &App<'_>, service: &str) -> Result<bool, Error> {
     let Some(remote) = find_service(app).await? else {
         return Ok(false);
     };
-    if super::strategy::is_code_deploy(&remote) {
-        let group = super::codedeploy::find_group(app, service).await?;
-        Ok(super::codedeploy::active_deployment(app, &group)
+    if crate::deploy::strategy::is_code_deploy(&remote) {
+        let group = crate::deploy::codedeploy::find_group(app, service).await?;
+        Ok(crate::deploy::codedeploy::active_deployment(app, &group)
             .await?
             .is_some())
     } else {
-        Ok(super::rollback::active_deployment(app, service)
+        Ok(crate::deploy::rollback::active_deployment(app, service)
             .await?
             .is_some())
     }
@@ -37,7 +37,7 @@ pub async fn finish(app: &App<'_>, service: &str) -> Result<(), Error> {
             cluster: app.cluster().to_owned(),
             service: service.to_owned(),
         })?;
-    let code_deploy = super::strategy::is_code_deploy(&remote);
+    let code_deploy = crate::deploy::strategy::is_code_deploy(&remote);
     let current = if code_deploy {
         remote.task_definition().map(str::to_owned)
     } else {
@@ -47,7 +47,7 @@ pub async fn finish(app: &App<'_>, service: &str) -> Result<(), Error> {
     let name = short_task_definition(&current).to_owned();
     app.update_context(|c| c.revision = Some(name.clone()));
     if app.plugins.has_gates() {
-        let previous = super::rollback_target::previous_revision(
+        let previous = crate::deploy::rollback::target::previous_revision(
             app,
             family_of(&current),
             &current,
@@ -56,9 +56,9 @@ pub async fn finish(app: &App<'_>, service: &str) -> Result<(), Error> {
         .await
         .ok();
         if code_deploy {
-            let group = super::codedeploy::find_group(app, service).await?;
-            let service_json = super::strategy::service_json(None, &remote)?;
-            super::codedeploy_run::post_deploy(
+            let group = crate::deploy::codedeploy::find_group(app, service).await?;
+            let service_json = crate::deploy::strategy::service_json(None, &remote)?;
+            crate::deploy::codedeploy::deploy::post_deploy(
                 app,
                 service,
                 &group,

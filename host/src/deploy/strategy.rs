@@ -4,13 +4,105 @@
 use aws_sdk_ecs::types::Service;
 use serde_json::Value;
 
-use super::Error;
-use super::wait_until::WaitUntil;
 use crate::app::App;
 use crate::definition::Definition;
+use crate::deploy::Error;
+use crate::deploy::wait_until::WaitUntil;
+
+/// How a service's deployments are carried out: its deployment controller and, under the ECS
+/// controller, its deployment strategy. Hooks see it by `name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// ECS controller, ROLLING (the default).
+    Rolling,
+    /// ECS controller, BLUE_GREEN.
+    BlueGreen,
+    /// ECS controller, LINEAR.
+    Linear,
+    /// ECS controller, CANARY.
+    Canary,
+    /// The CODE_DEPLOY controller.
+    CodeDeploy,
+    /// The EXTERNAL controller (task sets managed outside ECS deployments).
+    External,
+}
+
+impl Strategy {
+    /// The strategy of deployment controller `controller` (`ECS`, `CODE_DEPLOY`, `EXTERNAL`) and
+    /// ECS deployment strategy `strategy` (`ROLLING`, `BLUE_GREEN`, `LINEAR`, `CANARY`).
+    pub fn from_names(controller: &str, strategy: &str) -> Self {
+        match (controller, strategy) {
+            ("CODE_DEPLOY", _) => Self::CodeDeploy,
+            ("EXTERNAL", _) => Self::External,
+            (_, "BLUE_GREEN") => Self::BlueGreen,
+            (_, "LINEAR") => Self::Linear,
+            (_, "CANARY") => Self::Canary,
+            _ => Self::Rolling,
+        }
+    }
+
+    /// The strategy a service definition asks for, falling back to the service in AWS for
+    /// what the definition leaves out.
+    pub fn of(local: Option<&Value>, remote: Option<&Service>) -> Self {
+        let (controller, strategy) = controller_and_strategy(local, remote);
+        Self::from_names(&controller, &strategy)
+    }
+
+    /// The name plugins' hook context and `--output json` use: `rolling`, `blue-green`,
+    /// `linear`, `canary`, `codedeploy` or `external`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rolling => "rolling",
+            Self::BlueGreen => "blue-green",
+            Self::Linear => "linear",
+            Self::Canary => "canary",
+            Self::CodeDeploy => "codedeploy",
+            Self::External => "external",
+        }
+    }
+
+    /// ECS-native traffic shifting (blue/green, linear, canary): ristretto's gates run at a
+    /// PAUSE lifecycle hook.
+    pub fn shifts_traffic_natively(self) -> bool {
+        matches!(self, Self::BlueGreen | Self::Linear | Self::Canary)
+    }
+
+    /// Whether the deployment waits for ristretto's before-traffic-shift gates (a PAUSE hook
+    /// or CodeDeploy's READY wait).
+    pub fn pauses_for_gates(self) -> bool {
+        self.shifts_traffic_natively() || self == Self::CodeDeploy
+    }
+}
+
+/// The deployment controller type and ECS deployment strategy names: the local definition's,
+/// else the service's, else `ECS` / `ROLLING`.
+fn controller_and_strategy(local: Option<&Value>, remote: Option<&Service>) -> (String, String) {
+    let controller = local
+        .and_then(|v| v.pointer("/deploymentController/type"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| {
+            remote
+                .and_then(|r| r.deployment_controller())
+                .map(|c| c.r#type().as_str().to_owned())
+        })
+        .unwrap_or_else(|| "ECS".to_owned());
+    let strategy = local
+        .and_then(|v| v.pointer("/deploymentConfiguration/strategy"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| {
+            remote
+                .and_then(|r| r.deployment_configuration())
+                .and_then(|c| c.strategy())
+                .map(|s| s.as_str().to_owned())
+        })
+        .unwrap_or_else(|| "ROLLING".to_owned());
+    (controller, strategy)
+}
 
 /// Whether the service uses the CODE_DEPLOY deployment controller.
-pub(super) fn is_code_deploy(service: &Service) -> bool {
+pub(crate) fn is_code_deploy(service: &Service) -> bool {
     service
         .deployment_controller()
         .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
@@ -18,7 +110,7 @@ pub(super) fn is_code_deploy(service: &Service) -> bool {
 
 /// Fields CodeDeploy owns on a CODE_DEPLOY service (changed only through a deployment), as
 /// ecspresso leaves them out of UpdateService.
-pub(super) fn without_codedeploy_managed_fields(
+pub(crate) fn without_codedeploy_managed_fields(
     input: &mut aws_sdk_ecs::operation::update_service::UpdateServiceInput,
 ) {
     input.network_configuration = None;
@@ -32,16 +124,13 @@ pub(super) fn without_codedeploy_managed_fields(
 }
 
 /// The service as JSON for the AppSpec: the local definition when loaded, else the service.
-pub(super) fn service_json(local: Option<&Definition>, remote: &Service) -> Result<Value, Error> {
+pub(crate) fn service_json(local: Option<&Definition>, remote: &Service) -> Result<Value, Error> {
     match local {
         Some(definition) => Ok(definition.value.clone()),
-        None => super::diff::remote_service_json(remote),
+        None => crate::deploy::service::remote_service_json(remote),
     }
 }
 
-/// The deployment strategy as hooks see it (`rolling`, `blue-green`, `linear`, `canary`,
-/// `codedeploy`), from the service definition when it is applied, else from the service.
-/// Rejects wait targets the strategy cannot reach before anything is changed.
 /// The lifecycle stages a ROLLING deployment goes through.
 const ROLLING_STAGES: [&str; 5] = [
     "RECONCILE_SERVICE",
@@ -116,41 +205,18 @@ pub fn early_success_problem(
     None
 }
 
-pub(super) fn check_wait_target(
+/// The deployment strategy (`Strategy`) from the service definition when it is applied, else
+/// from the service. Rejects wait targets the strategy cannot reach before anything is changed,
+/// and warns when `--wait-until stable` outwaits early success criteria.
+pub(crate) fn check_wait_target(
     app: &App<'_>,
     remote: &Service,
     local: Option<&Definition>,
     wait: Option<WaitUntil>,
-) -> Result<&'static str, Error> {
-    let remote_controller = remote
-        .deployment_controller()
-        .map(|c| c.r#type().as_str().to_owned());
+) -> Result<Strategy, Error> {
     let local_value = local.map(|d| &d.value);
-    let controller = local_value
-        .and_then(|v| v.pointer("/deploymentController/type"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or(remote_controller)
-        .unwrap_or_else(|| "ECS".to_owned());
-    let strategy = local_value
-        .and_then(|v| v.pointer("/deploymentConfiguration/strategy"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| {
-            remote
-                .deployment_configuration()
-                .and_then(|c| c.strategy())
-                .map(|s| s.as_str().to_owned())
-        })
-        .unwrap_or_else(|| "ROLLING".to_owned());
-    let name = match (controller.as_str(), strategy.as_str()) {
-        ("CODE_DEPLOY", _) => "codedeploy",
-        ("EXTERNAL", _) => "external",
-        (_, "BLUE_GREEN") => "blue-green",
-        (_, "LINEAR") => "linear",
-        (_, "CANARY") => "canary",
-        _ => "rolling",
-    };
+    let (controller, strategy) = controller_and_strategy(local_value, Some(remote));
+    let name = Strategy::from_names(&controller, &strategy);
     let service = app.config.file.service.clone().unwrap_or_default();
     if let Some(problem) =
         local_value.and_then(|v| early_success_problem(v, &controller, &strategy))
@@ -169,14 +235,16 @@ pub(super) fn check_wait_target(
         ));
     }
     match wait {
-        Some(WaitUntil::Paused) if name != "codedeploy" && !has_pause_hook(local_value, remote) => {
+        Some(WaitUntil::Paused)
+            if name != Strategy::CodeDeploy && !has_pause_hook(local_value, remote) =>
+        {
             Err(Error::Invalid(format!(
                 "--wait-until paused needs a PAUSE lifecycle hook, and service {service}'s definition has none (gate plugins add one for BLUE_GREEN, LINEAR and CANARY); nothing was changed"
             )))
         }
         Some(until @ WaitUntil::EcsStage(stage))
-            if name == "rolling"
-                && !super::wait_until::ECS_STAGES
+            if name == Strategy::Rolling
+                && !crate::deploy::wait_until::ECS_STAGES
                     .get(stage)
                     .is_some_and(|s| ROLLING_STAGES.contains(s)) =>
         {
@@ -185,12 +253,12 @@ pub(super) fn check_wait_target(
                 ROLLING_STAGES.join(", ")
             )))
         }
-        Some(until) if until.needs_ecs_controller() && name == "codedeploy" => {
+        Some(until) if until.needs_ecs_controller() && name == Strategy::CodeDeploy => {
             Err(Error::Invalid(format!(
                 "--wait-until {until} needs the ECS deployment controller; use codedeploy:<Event> for CODE_DEPLOY services (nothing was changed)"
             )))
         }
-        Some(until @ WaitUntil::CodeDeployEvent(_)) if name != "codedeploy" => {
+        Some(until @ WaitUntil::CodeDeployEvent(_)) if name != Strategy::CodeDeploy => {
             Err(Error::Invalid(format!(
                 "--wait-until {until} needs a CODE_DEPLOY service; use ecs:<STAGE> for the ECS deployment controller (nothing was changed)"
             )))

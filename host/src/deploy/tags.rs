@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use aws_sdk_ecs::types::Tag;
 use serde_json::Value;
 
-use super::{Error, aws_error};
 use crate::app::App;
+use crate::deploy::{Error, aws_error};
 
 /// What to change on the service's tags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub fn compare(remote: &[Tag], local: &[Tag], ignored: &[String]) -> TagChanges 
 }
 
 /// `ignore.tags` of the config.
-pub(super) fn ignored_tags(app: &App<'_>) -> Vec<String> {
+pub(crate) fn ignored_tags(app: &App<'_>) -> Vec<String> {
     app.config
         .file
         .ignore
@@ -63,7 +63,7 @@ pub(super) fn ignored_tags(app: &App<'_>) -> Vec<String> {
 }
 
 /// The `tags` of a service definition.
-pub(super) fn local_tags(definition: &Value) -> Vec<Tag> {
+pub(crate) fn local_tags(definition: &Value) -> Vec<Tag> {
     definition
         .get("tags")
         .and_then(Value::as_array)
@@ -81,7 +81,7 @@ pub(super) fn local_tags(definition: &Value) -> Vec<Tag> {
 }
 
 /// Reports the tag changes (applied, or would be with a dry run).
-pub(super) fn report_tag_changes(app: &App<'_>, changes: &TagChanges, dry_run: bool) {
+pub(crate) fn report_tag_changes(app: &App<'_>, changes: &TagChanges, dry_run: bool) {
     let suffix = if dry_run { " (dry run)" } else { "" };
     for (key, value) in &changes.set {
         app.info(format!("tag {key}={value} set on the service{suffix}"));
@@ -92,7 +92,7 @@ pub(super) fn report_tag_changes(app: &App<'_>, changes: &TagChanges, dry_run: b
 }
 
 /// TagResource / UntagResource on the service; records what was applied.
-pub(super) async fn apply_tags(
+pub(crate) async fn apply_tags(
     app: &App<'_>,
     arn: &str,
     changes: &TagChanges,

@@ -6,8 +6,8 @@ use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInpu
 use aws_sdk_ecs::types::{SortOrder, TaskDefinition, TaskDefinitionStatus};
 use serde_json::Value;
 
-use super::{Error, aws_error};
 use crate::definition::from_json;
+use crate::deploy::{Error, aws_error};
 
 /// Registers the task definition `definition` (normalized JSON) and returns what AWS stored.
 pub async fn register_task_definition(
@@ -88,7 +88,7 @@ pub async fn latest_revision(ecs: &aws_sdk_ecs::Client, family: &str) -> Result<
 
 /// `web` from `arn:…:task-definition/web:3` or `web:3`.
 pub fn family_of(arn: &str) -> &str {
-    let name = super::short_task_definition(arn);
+    let name = crate::deploy::short_task_definition(arn);
     name.rsplit_once(':').map_or(name, |(family, _)| family)
 }
 

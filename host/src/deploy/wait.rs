@@ -3,26 +3,15 @@
 //! `ecs:<STAGE>`; see `follow`). While waiting it reports new service events, deployment
 //! lines when they change, and task counts. On timeout the error says what was still pending.
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sdk_ecs::types::Service;
-
-use super::describe::describe_service;
-use super::follow::{PausePolicy, follow};
-use super::wait_until::WaitUntil;
-use super::{Error, aws_error};
 use crate::app::App;
+use crate::deploy::ecs_native::follow::{PausePolicy, follow};
+use crate::deploy::poll::{Watcher, sleep_or_timeout};
+use crate::deploy::service::require_service as describe;
+use crate::deploy::wait_until::WaitUntil;
+use crate::deploy::{Error, aws_error};
 use crate::events::Event;
-
-/// How often to poll: every 2 s for the first minute, then every 5 s.
-fn poll_interval(started: Instant) -> Duration {
-    if started.elapsed() < Duration::from_secs(60) {
-        Duration::from_secs(2)
-    } else {
-        Duration::from_secs(5)
-    }
-}
 
 /// Waits for `service` until `until`, reporting progress; PAUSE hooks are answered by the
 /// gates when gate plugins are configured, otherwise reported. `since` is when the command
@@ -44,11 +33,12 @@ pub async fn wait(
         // `ristretto wait` for a deployment started earlier: the revision its gates decide on
         // is the PRIMARY deployment's (so a rejection can be marked on it).
         let current = describe(app, service).await?;
-        if !super::strategy::is_code_deploy(&current)
-            && let Some(task_definition) = super::describe::primary_task_definition(&current)
+        if !crate::deploy::strategy::is_code_deploy(&current)
+            && let Some(task_definition) = crate::deploy::service::primary_task_definition(&current)
         {
             app.update_context(|c| {
-                c.revision = Some(super::short_task_definition(&task_definition).to_owned());
+                c.revision =
+                    Some(crate::deploy::short_task_definition(&task_definition).to_owned());
             });
         }
     }
@@ -56,7 +46,7 @@ pub async fn wait(
 }
 
 /// `wait` with an explicit answer to PAUSE hooks.
-pub(super) async fn wait_with(
+pub(crate) async fn wait_with(
     app: &App<'_>,
     service: &str,
     until: WaitUntil,
@@ -64,7 +54,7 @@ pub(super) async fn wait_with(
     policy: PausePolicy,
 ) -> Result<Option<String>, Error> {
     let current = describe(app, service).await?;
-    if super::strategy::is_code_deploy(&current) {
+    if crate::deploy::strategy::is_code_deploy(&current) {
         return wait_codedeploy(app, service, until, policy).await;
     }
     if let WaitUntil::CodeDeployEvent(_) = until {
@@ -124,7 +114,7 @@ async fn wait_codedeploy(
             "--wait-until {until} needs the ECS deployment controller; service {service} uses CODE_DEPLOY (use codedeploy:<Event>)"
         )));
     }
-    let group = match super::codedeploy::find_group(app, service).await {
+    let group = match crate::deploy::codedeploy::find_group(app, service).await {
         Ok(group) => group,
         Err(err) if matches!(until, WaitUntil::Stable | WaitUntil::Deployed) => {
             app.events.emit(Event::Debug(format!(
@@ -134,14 +124,14 @@ async fn wait_codedeploy(
         }
         Err(err) => return Err(err),
     };
-    let Some(id) = super::codedeploy::active_deployment(app, &group).await? else {
+    let Some(id) = crate::deploy::codedeploy::active_deployment(app, &group).await? else {
         app.info(format!(
             "no CodeDeploy deployment of service {service} is in progress; nothing to wait for"
         ));
         return Ok(None);
     };
     app.info(format!("waiting for service {service} to be {until}"));
-    let result = super::codedeploy::follow(app, service, &id, until, policy).await;
+    let result = crate::deploy::codedeploy::follow(app, service, &id, until, policy).await;
     app.events.emit(Event::WaitFinished);
     result.map(|()| None)
 }
@@ -177,7 +167,7 @@ async fn wait_task_set_stable(app: &App<'_>, service: &str) -> Result<(), Error>
 }
 
 /// Follows the service deployment `arn` (e.g. one resumed by `continue`) until `until`.
-pub(super) async fn wait_for_deployment(
+pub(crate) async fn wait_for_deployment(
     app: &App<'_>,
     service: &str,
     arn: &str,
@@ -256,124 +246,4 @@ async fn find_deployment(
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-}
-
-pub(super) async fn describe(app: &App<'_>, service: &str) -> Result<Service, Error> {
-    describe_service(&app.clients.ecs, app.cluster(), service)
-        .await?
-        .ok_or_else(|| Error::ServiceNotFound {
-            cluster: app.cluster().to_owned(),
-            service: service.to_owned(),
-        })
-}
-
-pub(super) async fn sleep_or_timeout(
-    app: &App<'_>,
-    service: &str,
-    until: WaitUntil,
-    started: Instant,
-    pending: impl FnOnce() -> String,
-) -> Result<(), Error> {
-    let interval = poll_interval(started);
-    if app.remaining() <= interval {
-        tokio::time::sleep(app.remaining()).await;
-        return Err(Error::Timeout {
-            service: service.to_owned(),
-            until: until.to_string(),
-            timeout: crate::config::format_duration(app.config.file.timeout),
-            pending: pending(),
-        });
-    }
-    tokio::time::sleep(interval).await;
-    Ok(())
-}
-
-/// The last part of an ARN (a task or deployment id).
-pub(super) fn short_id(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
-}
-
-/// Remembers what was already reported, so each poll reports only what is new.
-pub(super) struct Watcher {
-    since: aws_smithy_types::DateTime,
-    seen_events: BTreeSet<String>,
-    last_lines: Vec<String>,
-}
-
-impl Watcher {
-    pub(super) fn new(since: SystemTime) -> Self {
-        Self {
-            since: aws_smithy_types::DateTime::from(since),
-            seen_events: BTreeSet::new(),
-            last_lines: Vec::new(),
-        }
-    }
-
-    pub(super) fn report(&mut self, app: &App<'_>, service: &Service) {
-        let mut fresh: Vec<_> = service
-            .events()
-            .iter()
-            .filter(|e| {
-                e.created_at()
-                    .is_some_and(|t| t.as_nanos() >= self.since.as_nanos())
-            })
-            .filter(|e| e.id().is_some_and(|id| !self.seen_events.contains(id)))
-            .collect();
-        fresh.sort_by_key(|e| e.created_at().map(|t| t.as_nanos()).unwrap_or_default());
-        for event in fresh {
-            self.seen_events
-                .insert(event.id().unwrap_or_default().to_owned());
-            app.events.emit(Event::ServiceEvent {
-                at: event.created_at().map(format_time).unwrap_or_default(),
-                message: event.message().unwrap_or_default().to_owned(),
-            });
-        }
-        let lines = deployment_lines(service);
-        if lines != self.last_lines {
-            app.events.emit(Event::DeploymentsChanged(lines.clone()));
-            self.last_lines = lines;
-        }
-        if let Some(primary) = service
-            .deployments()
-            .iter()
-            .find(|d| d.status() == Some("PRIMARY"))
-        {
-            app.events.emit(Event::Progress {
-                running: i64::from(primary.running_count()),
-                desired: i64::from(primary.desired_count()),
-            });
-        }
-    }
-}
-
-/// ecspresso's deployment lines: `PRIMARY web:3 desired:2 pending:0 running:2 COMPLETED`.
-pub fn deployment_lines(service: &Service) -> Vec<String> {
-    service
-        .deployments()
-        .iter()
-        .map(|d| {
-            let rollout = d
-                .rollout_state()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default();
-            let reason = d
-                .rollout_state_reason()
-                .filter(|r| !r.is_empty())
-                .map_or_else(String::new, |r| format!("({r})"));
-            format!(
-                "{:>8} {} desired:{} pending:{} running:{} {rollout}{reason}",
-                d.status().unwrap_or_default(),
-                super::short_task_definition(d.task_definition().unwrap_or_default()),
-                d.desired_count(),
-                d.pending_count(),
-                d.running_count(),
-            )
-        })
-        .collect()
-}
-
-/// RFC 3339 text of an AWS timestamp.
-pub fn format_time(time: &aws_smithy_types::DateTime) -> String {
-    time.fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_default()
 }

@@ -14,9 +14,9 @@ use aws_sdk_codedeploy::types::{
 use serde_json::json;
 
 use crate::app::App;
-use crate::deploy::bake::BakeMonitor;
-use crate::deploy::follow::PausePolicy;
-use crate::deploy::wait::sleep_or_timeout;
+use crate::deploy::ecs_native::follow::PausePolicy;
+use crate::deploy::gates::bake::BakeMonitor;
+use crate::deploy::poll::sleep_or_timeout;
 use crate::deploy::wait_until::{CODEDEPLOY_EVENTS, WaitUntil};
 use crate::deploy::{Error, aws_error, gates, short_task_definition};
 use crate::interrupt::PendingDecision;
@@ -404,7 +404,7 @@ pub async fn rollback_deployment_of(app: &App<'_>, id: &str) -> Result<Option<St
     Ok(None)
 }
 
-pub(super) async fn get_deployment(app: &App<'_>, id: &str) -> Result<DeploymentInfo, Error> {
+pub(crate) async fn get_deployment(app: &App<'_>, id: &str) -> Result<DeploymentInfo, Error> {
     app.clients
         .codedeploy
         .get_deployment()

@@ -10,9 +10,9 @@
 
 use serde_json::Value;
 
-use super::follow::get_deployment;
-use super::{Group, active_deployment, follow_rollback_of, stop_with_rollback};
 use crate::app::App;
+use crate::deploy::codedeploy::follow::get_deployment;
+use crate::deploy::codedeploy::{Group, active_deployment, follow_rollback_of, stop_with_rollback};
 use crate::deploy::diff::task_definition_for_diff;
 use crate::deploy::tags::ignored_tags;
 use crate::deploy::{Error, short_task_definition};

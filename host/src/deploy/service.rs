@@ -3,9 +3,12 @@
 
 use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
 use aws_sdk_ecs::types::{Service, ServiceField};
+use serde_json::Value;
 
-use super::{Error, aws_error};
+use crate::definition::to_json;
+
 use crate::app::App;
+use crate::deploy::{Error, aws_error};
 
 /// The service, or `None` when it does not exist or is INACTIVE. DRAINING services are
 /// returned (callers warn).
@@ -49,4 +52,39 @@ pub fn primary_task_definition(service: &Service) -> Option<String> {
         .and_then(|d| d.task_definition())
         .or(service.task_definition())
         .map(str::to_owned)
+}
+
+/// The service `service` of the configured cluster; `ServiceNotFound` when it does not exist.
+pub async fn require_service(app: &App<'_>, service: &str) -> Result<Service, Error> {
+    describe_service(&app.clients.ecs, app.cluster(), service)
+        .await?
+        .ok_or_else(|| Error::ServiceNotFound {
+            cluster: app.cluster().to_owned(),
+            service: service.to_owned(),
+        })
+}
+
+/// The service as JSON, with the deployment-level configurations (Service Connect, volume and
+/// VPC Lattice configurations) taken from the PRIMARY deployment, where ECS reports them.
+pub fn remote_service_json(service: &Service) -> Result<Value, Error> {
+    let mut json =
+        to_json(service).map_err(|e| Error::Invalid(format!("cannot read the service: {e}")))?;
+    if let Some(primary) = service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+    {
+        let deployment = to_json(primary)
+            .map_err(|e| Error::Invalid(format!("cannot read the deployment: {e}")))?;
+        for key in [
+            "serviceConnectConfiguration",
+            "volumeConfigurations",
+            "vpcLatticeConfigurations",
+        ] {
+            if let (Some(value), Value::Object(map)) = (deployment.get(key), &mut json) {
+                map.insert(key.to_owned(), value.clone());
+            }
+        }
+    }
+    Ok(json)
 }

@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ecs::types::ServiceDeploymentStatus;
 
-use super::task_definition::{active_revisions, revision_of};
-use super::{Error, aws_error, short_task_definition};
 use crate::app::App;
+use crate::deploy::task_definition::{active_revisions, revision_of};
+use crate::deploy::{Error, aws_error, short_task_definition};
 use crate::events::Event;
 
 /// Pages of ListServiceDeployments read (100 deployments each, newest first).
@@ -19,7 +19,7 @@ const HISTORY_PAGES: usize = 3;
 
 /// The revision of `family` to roll `service` back to from `current` (`None` for a service
 /// without ECS deployment history, e.g. CodeDeploy).
-pub(super) async fn previous_revision(
+pub(crate) async fn previous_revision(
     app: &App<'_>,
     family: &str,
     current: &str,
@@ -74,7 +74,7 @@ async fn rejected_by(app: &App<'_>, arn: &str) -> Option<String> {
     output
         .tags()
         .iter()
-        .find(|t| t.key() == Some(super::gates::REJECTED_TAG))
+        .find(|t| t.key() == Some(crate::deploy::gates::REJECTED_TAG))
         .map(|t| t.value().unwrap_or("a gate").to_owned())
 }
 

@@ -14,12 +14,13 @@ use aws_sdk_ecs::types::{
 };
 use serde_json::json;
 
-use super::bake::BakeMonitor;
-use super::wait::{Watcher, describe, short_id, sleep_or_timeout};
-use super::wait_until::{WaitUntil, stage_index};
-use super::{Error, aws_error, gates, short_task_definition};
 use crate::app::App;
 use crate::definition::gate_hook::{GATED_STAGES, STEP_STAGE};
+use crate::deploy::gates::bake::BakeMonitor;
+use crate::deploy::poll::{Watcher, short_id, sleep_or_timeout};
+use crate::deploy::service::require_service as describe;
+use crate::deploy::wait_until::{WaitUntil, stage_index};
+use crate::deploy::{Error, aws_error, gates, short_task_definition};
 use crate::events::Event;
 use crate::interrupt::PendingDecision;
 use crate::plugins::{EventKind, Stage};
@@ -62,7 +63,7 @@ struct State {
 /// Follows the service deployment `arn` of `service`. Returns ECS's reason when the
 /// deployment was rolled back for another reason than a gate (the caller decides whether that
 /// is a failure); a gate failure is `Error::GateFailed` with the revision rolled back to.
-pub(super) async fn follow(
+pub(crate) async fn follow(
     app: &App<'_>,
     service: &str,
     arn: &str,
@@ -207,7 +208,7 @@ async fn answer_pauses(
         app.info(message.clone());
         let expires = hook
             .expires_at()
-            .map(super::wait::format_time)
+            .map(crate::deploy::poll::format_time)
             .unwrap_or_default();
         let action = hook
             .timeout_action()
@@ -300,7 +301,7 @@ async fn answer_pauses(
         _ => {
             let expires = hook
                 .expires_at()
-                .map(super::wait::format_time)
+                .map(crate::deploy::poll::format_time)
                 .unwrap_or_else(|| "(unknown)".to_owned());
             let action = hook
                 .timeout_action()
@@ -399,7 +400,7 @@ async fn terminal(
             let now_running = describe(app, service)
                 .await
                 .ok()
-                .and_then(|s| super::describe::primary_task_definition(&s))
+                .and_then(|s| crate::deploy::service::primary_task_definition(&s))
                 .map(|t| short_task_definition(&t).to_owned());
             Ok(Some(Err(gates::rolled_back(
                 app,
@@ -507,7 +508,7 @@ async fn describe_deployment(app: &App<'_>, arn: &str) -> Result<ServiceDeployme
 }
 
 /// ContinueServiceDeployment for a PAUSE hook.
-pub(super) async fn continue_hook(
+pub(crate) async fn continue_hook(
     app: &App<'_>,
     arn: &str,
     hook_id: &str,

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::Error;
 use crate::app::App;
+use crate::deploy::Error;
 use crate::plugins::{EventKind, GateCheck, Stage};
 
 /// How soon a bake gate that passed is asked again.
@@ -25,13 +25,13 @@ struct BakeGate {
 }
 
 /// Asks the bake gates whenever they are due.
-pub(super) struct BakeMonitor {
+pub(crate) struct BakeMonitor {
     gates: Vec<BakeGate>,
 }
 
 impl BakeMonitor {
     /// A monitor over the configured gate plugins; `None` when there are none.
-    pub(super) fn new(app: &App<'_>) -> Option<Self> {
+    pub(crate) fn new(app: &App<'_>) -> Option<Self> {
         let now = Instant::now();
         let gates: Vec<_> = app
             .plugins
@@ -51,7 +51,7 @@ impl BakeMonitor {
 
     /// Asks every gate that is due. Returns the first failure as `Error::GateFailed` (already
     /// reported and notified; the caller rolls back).
-    pub(super) async fn check(&mut self, app: &App<'_>) -> Result<(), Error> {
+    pub(crate) async fn check(&mut self, app: &App<'_>) -> Result<(), Error> {
         let stage = Stage::Bake;
         for gate in &mut self.gates {
             let now = Instant::now();
@@ -84,7 +84,7 @@ impl BakeMonitor {
                 GateCheck::Pending { retry_after, state } => {
                     let since = *gate.pending_since.get_or_insert(now);
                     if now.duration_since(since) + retry_after > gate.gate_timeout {
-                        return Err(super::gates::failed(
+                        return Err(crate::deploy::gates::failed(
                             app,
                             gate.plugin.clone(),
                             stage.name(),
@@ -98,7 +98,7 @@ impl BakeMonitor {
                     gate.next_check = now + retry_after;
                 }
                 GateCheck::Fail(reason) => {
-                    return Err(super::gates::failed(
+                    return Err(crate::deploy::gates::failed(
                         app,
                         gate.plugin.clone(),
                         stage.name(),

@@ -10,40 +10,50 @@ use std::time::{Duration, Instant};
 use aws_sdk_ecs::types::Task;
 use serde_json::Value;
 
-use super::Error;
-use super::run_task::RunWait;
-use super::wait::short_id;
 use crate::app::App;
+use crate::deploy::Error;
+use crate::deploy::poll::short_id;
 use crate::events::Event;
+
+/// Until when `run` waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunWait {
+    /// Do not wait.
+    No,
+    /// Until the tasks run.
+    Running,
+    /// Until the tasks stopped (the default).
+    Stopped,
+}
 
 /// One container of the task definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct PlannedContainer {
-    pub(super) name: String,
-    pub(super) essential: bool,
-    pub(super) logs: Option<LogStream>,
+pub(crate) struct PlannedContainer {
+    pub(crate) name: String,
+    pub(crate) essential: bool,
+    pub(crate) logs: Option<LogStream>,
 }
 
 /// Where an awslogs container writes: `group`, `prefix/CONTAINER/TASK-ID` in `region`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct LogStream {
-    pub(super) group: String,
-    pub(super) prefix: String,
-    pub(super) region: Option<String>,
+pub(crate) struct LogStream {
+    pub(crate) group: String,
+    pub(crate) prefix: String,
+    pub(crate) region: Option<String>,
 }
 
 /// The task definition as `run` needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Plan {
+pub(crate) struct Plan {
     /// `family:revision` or the file, for messages.
-    pub(super) label: String,
-    pub(super) containers: Vec<PlannedContainer>,
-    pub(super) network_mode: Option<String>,
+    pub(crate) label: String,
+    pub(crate) containers: Vec<PlannedContainer>,
+    pub(crate) network_mode: Option<String>,
 }
 
 impl Plan {
     /// Reads a task definition in API JSON shape (a local file or DescribeTaskDefinition).
-    pub(super) fn from_json(value: &Value, label: String) -> Self {
+    pub(crate) fn from_json(value: &Value, label: String) -> Self {
         let containers = value
             .get("containerDefinitions")
             .and_then(Value::as_array)
@@ -91,7 +101,7 @@ impl Plan {
     }
 
     /// The container to watch: `wanted`, else the first essential one.
-    pub(super) fn watched(&self, wanted: Option<&str>) -> Result<&PlannedContainer, Error> {
+    pub(crate) fn watched(&self, wanted: Option<&str>) -> Result<&PlannedContainer, Error> {
         match wanted {
             Some(name) => self.container(name).ok_or_else(|| {
                 Error::Invalid(format!(
@@ -110,20 +120,20 @@ impl Plan {
     }
 
     /// The container called `name`.
-    pub(super) fn container(&self, name: &str) -> Option<&PlannedContainer> {
+    pub(crate) fn container(&self, name: &str) -> Option<&PlannedContainer> {
         self.containers.iter().find(|c| c.name == name)
     }
 
     /// The container names, comma-separated.
-    pub(super) fn names(&self) -> String {
+    pub(crate) fn names(&self) -> String {
         let names: Vec<&str> = self.containers.iter().map(|c| c.name.as_str()).collect();
         names.join(", ")
     }
 }
 
 /// The watched container and a CloudWatch Logs client for its log region.
-pub(super) struct Watch {
-    pub(super) name: String,
+pub(crate) struct Watch {
+    pub(crate) name: String,
     logs: Option<(LogStream, aws_sdk_cloudwatchlogs::Client)>,
     /// Prefix log lines with the task id (several tasks).
     per_task: bool,
@@ -132,7 +142,7 @@ pub(super) struct Watch {
 impl Watch {
     /// Watches `container`; its logs are read in the awslogs region when it differs from the
     /// config's.
-    pub(super) fn new(app: &App<'_>, container: &PlannedContainer, tasks: usize) -> Self {
+    pub(crate) fn new(app: &App<'_>, container: &PlannedContainer, tasks: usize) -> Self {
         let logs = container.logs.clone().map(|stream| {
             let client = app.clients.logs_in(stream.region.as_deref());
             (stream, client)
@@ -147,7 +157,7 @@ impl Watch {
 
 /// Waits until every task runs (or stopped) or stopped, tailing the watched container's logs.
 /// A SIGINT/SIGTERM ends the wait at any point (mid-request too) with the tasks' last states.
-pub(super) async fn wait_tasks(
+pub(crate) async fn wait_tasks(
     app: &App<'_>,
     arns: &[String],
     until: RunWait,
@@ -211,7 +221,7 @@ async fn poll_tasks(
             .set_tasks(Some(arns.to_vec()))
             .send()
             .await
-            .map_err(|err| super::aws_error("DescribeTasks", &err, &[]))?;
+            .map_err(|err| crate::deploy::aws_error("DescribeTasks", &err, &[]))?;
         let tasks = output.tasks().to_vec();
         last.clone_from(&tasks);
         for task in &tasks {
@@ -322,7 +332,7 @@ async fn tail_logs(
 
 /// Fails when a task failed to start or the watched container exited non-zero (or stopped
 /// without an exit code); ECS's reasons are part of the error.
-pub(super) fn judge(tasks: &[Task], watched: &str) -> Result<(), Error> {
+pub(crate) fn judge(tasks: &[Task], watched: &str) -> Result<(), Error> {
     for task in tasks {
         let id = short_id(task.task_arn().unwrap_or_default()).to_owned();
         let stopped = task

@@ -7,27 +7,16 @@ use aws_sdk_ecs::operation::run_task::RunTaskInput;
 use aws_sdk_ecs::types::{Tag, TaskOverride};
 use serde_json::Value;
 
-use super::deploy_run::{TaskDefinitionSource, register_definition};
-use super::revisions::service_family;
-use super::run_watch::{Plan, Watch, judge, wait_tasks};
-use super::wait::short_id;
-use super::{Error, aws_error, short_task_definition, task_definition::latest_revision};
 use crate::app::App;
 use crate::definition::{
     Definition, check_task_override, from_json, overridden_containers, to_json,
 };
+use crate::deploy::poll::short_id;
+use crate::deploy::revisions::service_family;
+use crate::deploy::run::{TaskDefinitionSource, register_definition};
+use crate::deploy::{Error, aws_error, short_task_definition, task_definition::latest_revision};
 use crate::events::Event;
-
-/// Until when `run` waits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunWait {
-    /// Do not wait.
-    No,
-    /// Until the tasks run.
-    Running,
-    /// Until the tasks stopped (the default).
-    Stopped,
-}
+use crate::task::watch::{Plan, RunWait, Watch, judge, wait_tasks};
 
 /// `--propagate-tags` of `run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,7 +196,7 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
             .as_input()
             .clone()
             .build()
-            .map(|i| super::service_input::describe_input(&i))
+            .map(|i| crate::deploy::service_input::describe_input(&i))
             .unwrap_or_default();
         app.events.emit(Event::WouldSend {
             operation: "RunTask",
@@ -311,13 +300,13 @@ async fn plan(app: &App<'_>, options: &RunOptions) -> Result<(Plan, Source), Err
             latest_revision(&app.clients.ecs, &family).await?
         }
         TaskDefinitionSource::Current => {
-            let service = super::describe::find_service(app).await?.ok_or_else(|| {
-                Error::ServiceNotFound {
+            let service = crate::deploy::service::find_service(app)
+                .await?
+                .ok_or_else(|| Error::ServiceNotFound {
                     cluster: app.cluster().to_owned(),
                     service: app.config.file.service.clone().unwrap_or_default(),
-                }
-            })?;
-            super::describe::primary_task_definition(&service).unwrap_or_default()
+                })?;
+            crate::deploy::service::primary_task_definition(&service).unwrap_or_default()
         }
     };
     let described = app
@@ -347,13 +336,12 @@ async fn plan(app: &App<'_>, options: &RunOptions) -> Result<(Plan, Source), Err
 
 /// The tags of the config's service (ListTagsForResource), for `--propagate-tags SERVICE`.
 async fn service_tags(app: &App<'_>) -> Result<Vec<Tag>, Error> {
-    let service =
-        super::describe::find_service(app)
-            .await?
-            .ok_or_else(|| Error::ServiceNotFound {
-                cluster: app.cluster().to_owned(),
-                service: app.config.file.service.clone().unwrap_or_default(),
-            })?;
+    let service = crate::deploy::service::find_service(app)
+        .await?
+        .ok_or_else(|| Error::ServiceNotFound {
+            cluster: app.cluster().to_owned(),
+            service: app.config.file.service.clone().unwrap_or_default(),
+        })?;
     let arn = service.service_arn().ok_or_else(|| {
         Error::Invalid("DescribeServices returned a service without an ARN".to_owned())
     })?;

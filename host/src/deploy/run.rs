@@ -9,16 +9,20 @@ use std::time::SystemTime;
 use aws_sdk_ecs::types::{SchedulingStrategy, Service};
 use serde_json::Value;
 
-use super::autoscaling::{self, AutoScaling};
-use super::describe::{find_service, primary_task_definition};
-use super::service_input::{apply_update, describe_input, remove_absent_hooks, update_input};
-use super::tags::{TagChanges, apply_tags, compare, ignored_tags, local_tags, report_tag_changes};
-use super::task_definition::{family_of, latest_revision, register_task_definition};
-use super::wait::wait;
-use super::wait_until::WaitUntil;
-use super::{Error, aws_error, codedeploy, create, gates, short_task_definition};
 use crate::app::App;
 use crate::definition::Definition;
+use crate::deploy::autoscaling::{self, AutoScaling};
+use crate::deploy::service::{find_service, primary_task_definition};
+use crate::deploy::service_input::{
+    apply_update, describe_input, remove_absent_hooks, update_input,
+};
+use crate::deploy::tags::{
+    TagChanges, apply_tags, compare, ignored_tags, local_tags, report_tag_changes,
+};
+use crate::deploy::task_definition::{family_of, latest_revision, register_task_definition};
+use crate::deploy::wait::wait;
+use crate::deploy::wait_until::WaitUntil;
+use crate::deploy::{Error, aws_error, codedeploy, create, gates, short_task_definition};
 use crate::events::Event;
 use crate::plugins::EventKind;
 use serde_json::json;
@@ -80,7 +84,7 @@ pub struct DeployOptions {
     /// Auto scaling changes, applied before the update.
     pub auto_scaling: AutoScaling,
     /// CodeDeploy services: events that roll the deployment back (`--rollback-events`).
-    pub rollback_events: super::codedeploy::RollbackEvents,
+    pub rollback_events: crate::deploy::codedeploy::RollbackEvents,
 }
 
 /// Runs a deploy. Returns the deployed task definition ARN. Notify plugins hear that it
@@ -161,18 +165,22 @@ async fn deploy_service(
         } else {
             None
         };
-    let strategy =
-        super::strategy::check_wait_target(app, &remote, local_service.as_ref(), options.wait)?;
-    let group = if super::strategy::is_code_deploy(&remote) {
+    let strategy = crate::deploy::strategy::check_wait_target(
+        app,
+        &remote,
+        local_service.as_ref(),
+        options.wait,
+    )?;
+    let group = if crate::deploy::strategy::is_code_deploy(&remote) {
         let group = codedeploy::find_group(app, &service_name).await?;
         codedeploy::check_gates(app, &group)?;
         Some(group)
     } else {
         None
     };
-    app.update_context(|c| c.strategy = strategy.to_owned());
-    if app.plugins.has_gates() && matches!(strategy, "blue-green" | "linear" | "canary") {
-        let steps = if strategy == "blue-green" {
+    app.update_context(|c| c.strategy = strategy.name().to_owned());
+    if app.plugins.has_gates() && strategy.shifts_traffic_natively() {
+        let steps = if strategy == crate::deploy::Strategy::BlueGreen {
             String::new()
         } else {
             format!(
@@ -189,7 +197,8 @@ async fn deploy_service(
     // registered (CodeDeploy takes one deployment per group at a time).
     let in_flight = (&group, local_service.as_ref(), &remote);
     if let Some(done) =
-        super::codedeploy_run::resume_in_flight(app, &service_name, in_flight, options).await?
+        crate::deploy::codedeploy::deploy::resume_in_flight(app, &service_name, in_flight, options)
+            .await?
     {
         return Ok(done);
     }
@@ -253,7 +262,7 @@ async fn deploy_service(
     }
     if let Some(mut attributes) = attributes {
         if code_deploy {
-            super::strategy::without_codedeploy_managed_fields(&mut attributes);
+            crate::deploy::strategy::without_codedeploy_managed_fields(&mut attributes);
         }
         builder = apply_update(builder, attributes);
     }
@@ -272,7 +281,8 @@ async fn deploy_service(
         }
         report_tag_changes(app, &tag_changes, true);
         if let Some(group) = &group {
-            let service_json = super::strategy::service_json(local_service.as_ref(), &remote)?;
+            let service_json =
+                crate::deploy::strategy::service_json(local_service.as_ref(), &remote)?;
             codedeploy::create_deployment(
                 app,
                 group,
@@ -321,7 +331,7 @@ async fn deploy_service(
         return Ok(task_definition);
     }
     if let Some(group) = &group {
-        let service_json = super::strategy::service_json(local_service.as_ref(), &remote)?;
+        let service_json = crate::deploy::strategy::service_json(local_service.as_ref(), &remote)?;
         let only_scale = options.task_definition == TaskDefinitionSource::Current
             && !options.update_service
             && !options.force_new_deployment;
@@ -329,7 +339,7 @@ async fn deploy_service(
             return Ok(task_definition);
         }
         let previous = primary_task_definition(&remote);
-        super::codedeploy_run::deploy(
+        crate::deploy::codedeploy::deploy::deploy(
             app,
             &service_name,
             group,
@@ -389,7 +399,7 @@ fn with_applied(err: Error, applied: &[String]) -> Error {
 /// Whether the definition's updatable attributes (desired count and tags aside) differ from
 /// the service's, after diff normalization.
 fn attributes_differ(local: &Value, remote: &Service, ignored: &[String]) -> Result<bool, Error> {
-    let code_deploy = super::strategy::is_code_deploy(remote);
+    let code_deploy = crate::deploy::strategy::is_code_deploy(remote);
     let strip = |mut value: Value| {
         if let Value::Object(map) = &mut value {
             map.remove("desiredCount");
@@ -397,15 +407,17 @@ fn attributes_differ(local: &Value, remote: &Service, ignored: &[String]) -> Res
         }
         value
     };
-    let remote =
-        super::diff::without_kept_when_omitted(local, super::diff::remote_service_json(remote)?);
-    let remote = strip(super::diff::service_for_diff(
+    let remote = crate::deploy::diff::without_kept_when_omitted(
+        local,
+        crate::deploy::diff::remote_service_json(remote)?,
+    );
+    let remote = strip(crate::deploy::diff::service_for_diff(
         remote,
         ignored,
         false,
         code_deploy,
     ));
-    let local = strip(super::diff::service_for_diff(
+    let local = strip(crate::deploy::diff::service_for_diff(
         local.clone(),
         ignored,
         false,
@@ -415,7 +427,7 @@ fn attributes_differ(local: &Value, remote: &Service, ignored: &[String]) -> Res
 }
 
 /// Resolves the task definition ARN to deploy, registering the file when asked.
-pub(super) async fn resolve_task_definition(
+pub(crate) async fn resolve_task_definition(
     app: &App<'_>,
     remote: &Service,
     options: DeployOptions,
@@ -438,7 +450,7 @@ pub(super) async fn resolve_task_definition(
 }
 
 /// Loads the configured task definition file and registers it (dry run: reports it).
-pub(super) async fn register_from_file(
+pub(crate) async fn register_from_file(
     app: &App<'_>,
     dry_run: bool,
     applied: &mut Vec<String>,
@@ -453,7 +465,7 @@ pub(super) async fn register_from_file(
 }
 
 /// Loads the task definition file `path` and registers it (dry run: reports it).
-pub(super) async fn register_path(
+pub(crate) async fn register_path(
     app: &App<'_>,
     path: &std::path::Path,
     dry_run: bool,
@@ -464,7 +476,7 @@ pub(super) async fn register_path(
 }
 
 /// Registers the loaded task definition `definition` of file `path` (dry run: reports it).
-pub(super) async fn register_definition(
+pub(crate) async fn register_definition(
     app: &App<'_>,
     definition: &Definition,
     path: &std::path::Path,
@@ -512,7 +524,7 @@ pub(super) async fn register_definition(
 
 /// The ARN of the task definition `name` (`family:revision`), or an error saying it does not
 /// exist.
-pub(super) async fn describe_revision(app: &App<'_>, name: &str) -> Result<String, Error> {
+pub(crate) async fn describe_revision(app: &App<'_>, name: &str) -> Result<String, Error> {
     let output = app
         .clients
         .ecs
@@ -550,7 +562,7 @@ fn family(app: &App<'_>, current: Option<&str>) -> Result<String, Error> {
 }
 
 /// Loads the configured service definition, if any, reporting its warnings.
-pub(super) fn load_service_definition(app: &App<'_>) -> Result<Option<Definition>, Error> {
+pub(crate) fn load_service_definition(app: &App<'_>) -> Result<Option<Definition>, Error> {
     let Some(path) = app.config.service_definition_path() else {
         return Ok(None);
     };
@@ -574,18 +586,19 @@ fn source(app: &App<'_>) -> String {
 
 /// Fails unless the PRIMARY deployment runs `expected` (ecspresso's confirmPrimaryTD).
 /// `rollback` is the reason the wait saw for a rollback, if any.
-pub(super) async fn confirm_primary(
+pub(crate) async fn confirm_primary(
     app: &App<'_>,
     service: &str,
     expected: &str,
     rollback: Option<String>,
 ) -> Result<(), Error> {
-    let current = super::describe::describe_service(&app.clients.ecs, app.cluster(), service)
-        .await?
-        .ok_or_else(|| Error::ServiceNotFound {
-            cluster: app.cluster().to_owned(),
-            service: service.to_owned(),
-        })?;
+    let current =
+        crate::deploy::service::describe_service(&app.clients.ecs, app.cluster(), service)
+            .await?
+            .ok_or_else(|| Error::ServiceNotFound {
+                cluster: app.cluster().to_owned(),
+                service: service.to_owned(),
+            })?;
     let primary = current
         .deployments()
         .iter()

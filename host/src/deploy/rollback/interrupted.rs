@@ -3,10 +3,10 @@
 
 use aws_sdk_ecs::types::DeploymentLifecycleHookAction;
 
-use super::Error;
-use super::follow::continue_hook;
-use super::wait::short_id;
 use crate::app::App;
+use crate::deploy::Error;
+use crate::deploy::ecs_native::follow::continue_hook;
+use crate::deploy::poll::short_id;
 use crate::interrupt::PendingDecision;
 
 /// Rolls back the deployment `decision` names (ContinueServiceDeployment ROLLBACK of the hook,
@@ -33,7 +33,7 @@ pub async fn roll_back_undecided(
             ))
         }
         PendingDecision::CodeDeployReady { deployment_id } => {
-            super::codedeploy::stop_with_rollback(app, deployment_id).await?;
+            crate::deploy::codedeploy::stop_with_rollback(app, deployment_id).await?;
             Ok(format!(
                 "the before-traffic-shift gates had not decided, so CodeDeploy deployment {deployment_id} was stopped with rollback (`ristretto status` shows how it goes)"
             ))

@@ -4,15 +4,15 @@
 
 use serde_json::{Value, json};
 
-use super::codedeploy::{self, Group};
-use super::deploy_run::DeployOptions;
-use super::follow::PausePolicy;
-use super::{Error, gates, short_task_definition};
 use crate::app::App;
+use crate::deploy::codedeploy::{self, Group};
+use crate::deploy::ecs_native::follow::PausePolicy;
+use crate::deploy::run::DeployOptions;
+use crate::deploy::{Error, gates, short_task_definition};
 use crate::plugins::EventKind;
 
 /// Creates and follows the CodeDeploy deployment of `task_definition`.
-pub(super) async fn deploy(
+pub(crate) async fn deploy(
     app: &App<'_>,
     service: &str,
     group: &Group,
@@ -57,7 +57,7 @@ pub(super) async fn deploy(
 /// brings another (see `codedeploy::converge_in_flight`). Returns the task definition when the
 /// deploy was completed by resuming; `None` when the deploy goes on as usual. Nothing is
 /// registered before this.
-pub(super) async fn resume_in_flight(
+pub(crate) async fn resume_in_flight(
     app: &App<'_>,
     service: &str,
     (group, local_service, remote): (
@@ -70,9 +70,9 @@ pub(super) async fn resume_in_flight(
     let Some(group) = group else {
         return Ok(None);
     };
-    let service_json = &super::strategy::service_json(local_service, remote)?;
+    let service_json = &crate::deploy::strategy::service_json(local_service, remote)?;
     let wanted = match (options.task_definition, app.config.task_definition_path()) {
-        (super::TaskDefinitionSource::Register, Some(path)) => {
+        (crate::deploy::TaskDefinitionSource::Register, Some(path)) => {
             Some(app.load_task_definition(&path)?.value)
         }
         _ => None,
@@ -92,7 +92,7 @@ pub(super) async fn resume_in_flight(
     app.update_context(|c| {
         c.revision = Some(short_task_definition(&task_definition).to_owned());
     });
-    let previous = super::describe::primary_task_definition(remote);
+    let previous = crate::deploy::service::primary_task_definition(remote);
     follow_to_the_end(
         app,
         service,
@@ -125,7 +125,7 @@ async fn follow_to_the_end(
         app.info(format!(
             "CodeDeploy deployment {id} started; not waiting (--no-wait)"
         ));
-        gates::warn_unattended(app, "codedeploy", None);
+        gates::warn_unattended(app, crate::deploy::Strategy::CodeDeploy, None);
         return Ok(());
     };
     let policy = if app.plugins.has_gates() {
@@ -138,7 +138,7 @@ async fn follow_to_the_end(
     app.events.emit(crate::events::Event::WaitFinished);
     result?;
     if until.is_intermediate() {
-        gates::warn_unattended(app, "codedeploy", Some(until));
+        gates::warn_unattended(app, crate::deploy::Strategy::CodeDeploy, Some(until));
         return Ok(());
     }
     post_deploy(app, service, group, service_json, task_definition, previous).await
@@ -146,7 +146,7 @@ async fn follow_to_the_end(
 
 /// Runs the post-deploy gates of a CODE_DEPLOY service running `deployed`; on failure deploys
 /// `previous` again through CodeDeploy.
-pub(super) async fn post_deploy(
+pub(crate) async fn post_deploy(
     app: &App<'_>,
     service: &str,
     group: &Group,
@@ -168,7 +168,7 @@ pub(super) async fn post_deploy(
             app,
             service,
             &rollback_id,
-            super::WaitUntil::Deployed,
+            crate::deploy::WaitUntil::Deployed,
             PausePolicy::Continue,
         )
         .await
@@ -179,12 +179,12 @@ pub(super) async fn post_deploy(
 /// `rollback` of a CODE_DEPLOY service: stops the deployment in flight with rollback (and
 /// follows CodeDeploy's rollback deployment), or deploys `target` through CodeDeploy. Returns
 /// the task definition the service runs afterwards.
-pub(super) async fn rollback(
+pub(crate) async fn rollback(
     app: &App<'_>,
     service: &str,
     remote: &aws_sdk_ecs::types::Service,
     target: Result<String, Error>,
-    options: super::RollbackOptions,
+    options: crate::deploy::RollbackOptions,
 ) -> Result<String, Error> {
     let wait = options.wait.is_some();
     let dry_run = options.dry_run;
@@ -201,7 +201,7 @@ pub(super) async fn rollback(
         if wait {
             codedeploy::follow_rollback_of(app, service, &id).await?;
         }
-        let now = super::describe::find_service(app).await?;
+        let now = crate::deploy::service::find_service(app).await?;
         return Ok(now
             .as_ref()
             .and_then(|s| s.task_definition())
@@ -214,7 +214,7 @@ pub(super) async fn rollback(
         "rolling back service {service} to {} through CodeDeploy",
         short_task_definition(target)
     ));
-    let service_json = super::diff::remote_service_json(remote)?;
+    let service_json = crate::deploy::diff::remote_service_json(remote)?;
     let id = codedeploy::create_deployment(
         app,
         &group,
@@ -233,7 +233,7 @@ pub(super) async fn rollback(
             app,
             service,
             &id,
-            super::WaitUntil::Deployed,
+            crate::deploy::WaitUntil::Deployed,
             PausePolicy::Continue,
         )
         .await?;

@@ -1,0 +1,8 @@
+//! One-off tasks, not deploying: `run` (RunTask with the service's network settings, tags and
+//! overrides, then watching the tasks and their logs until they run or stop).
+
+pub(crate) mod run;
+pub(crate) mod watch;
+
+pub use run::{PropagateTags, RunOptions, run};
+pub use watch::RunWait;
