@@ -11,6 +11,8 @@ pub mod diff;
 pub(crate) mod ecs_native;
 pub(crate) mod gates;
 pub mod poll;
+pub(crate) mod post_deploy;
+pub(crate) mod rejected;
 pub mod revisions;
 pub(crate) mod rollback;
 pub(crate) mod run;

@@ -8,6 +8,7 @@ use aws_sdk_ecs::types::DeploymentLifecycleHookAction;
 use crate::app::App;
 use crate::definition::gate_hook::GATED_STAGES;
 use crate::deploy::ecs_native::follow::{PausePolicy, continue_hook};
+use crate::deploy::gates::{GateFailure, GateOutcome};
 use crate::deploy::rollback::active_deployment;
 use crate::deploy::wait::wait_for_deployment;
 use crate::deploy::wait_until::WaitUntil;
@@ -85,7 +86,7 @@ pub async fn continue_deployment(
     let paused_at = crate::definition::gate_hook::paused_hook_stage(&active.stage);
     if GATED_STAGES.contains(&paused_at)
         && gates_decide(app, options, paused_at)
-        && let Err(failure) = crate::deploy::gates::run_deciding(
+        && let GateOutcome::Fail(failure) = crate::deploy::gates::decide_paused(
             app,
             crate::plugins::Stage::BeforeTrafficShift,
             PendingDecision::EcsHook {
@@ -144,7 +145,7 @@ async fn continue_codedeploy(
         )));
     };
     if gates_decide(app, options, "CodeDeploy's Ready wait")
-        && let Err(failure) = crate::deploy::gates::run_deciding(
+        && let GateOutcome::Fail(failure) = crate::deploy::gates::decide_paused(
             app,
             crate::plugins::Stage::BeforeTrafficShift,
             PendingDecision::CodeDeployReady {
@@ -197,7 +198,7 @@ async fn after_gate_rollback(
     service: &str,
     arn: &str,
     options: ContinueOptions,
-    failure: Error,
+    failure: GateFailure,
 ) -> Error {
     if options.wait.is_some()
         && let Err(err) = crate::deploy::wait::wait_for_deployment(
@@ -215,21 +216,12 @@ async fn after_gate_rollback(
 }
 
 /// `failure` (a gate's) reported as rolled back, with the task definition the service runs.
-async fn gate_failure_rolled_back(app: &App<'_>, service: &str, failure: Error) -> Error {
-    let Error::GateFailed {
-        plugin,
-        stage,
-        reason,
-        ..
-    } = failure
-    else {
-        return failure;
-    };
+async fn gate_failure_rolled_back(app: &App<'_>, service: &str, failure: GateFailure) -> Error {
     let now_running = crate::deploy::service::find_service(app)
         .await
         .ok()
         .flatten()
         .and_then(|s| crate::deploy::service::primary_task_definition(&s))
         .map(|t| short_task_definition(&t).to_owned());
-    crate::deploy::gates::rolled_back(app, service, plugin, stage, reason, now_running).await
+    crate::deploy::rejected::rolled_back(app, service, failure, now_running).await
 }

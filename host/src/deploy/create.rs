@@ -125,7 +125,7 @@ pub async fn create(
         Some(until) => {
             let rollback = wait(app, name, until, started).await?;
             confirm_primary(app, name, &task_definition, rollback).await?;
-            crate::deploy::gates::post_deploy(app, name, &task_definition, None).await?;
+            crate::deploy::post_deploy::run(app, name, &task_definition, None).await?;
         }
     }
     Ok(task_definition)

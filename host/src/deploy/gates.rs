@@ -1,20 +1,49 @@
-//! Gates in the rolling lifecycle: `pre-deploy` before anything is written (a failure changes
-//! nothing), `post-deploy` once the service is steady on the new task definition (a failure rolls
-//! the service back to the task definition it ran before). Each gate's verdict is reported and
-//! sent to notify plugins.
+//! Gates decide; they never act. `decide` asks every gate plugin at a stage and returns a
+//! `GateOutcome` (pass, pending, or fail with the plugin and its reason), after reporting each
+//! verdict (a log line and a `gate-passed` / `gate-failed` notification). The controller that
+//! asked acts on the outcome: nothing written before `pre-deploy`, ContinueServiceDeployment
+//! or StopDeployment at a pause, a rollback after `post-deploy` or `bake`. No AWS calls here.
 
 pub(crate) mod bake;
 
 use serde_json::json;
 
 use crate::app::App;
-use crate::deploy::{Error, aws_error, short_task_definition};
+use crate::deploy::Error;
 use crate::plugins::{EventKind, Stage};
 
-/// Runs the gates at `stage`. On failure returns `Error::GateFailed` (without rollback).
-pub async fn run(app: &App<'_>, stage: Stage) -> Result<(), Error> {
+pub use crate::plugins::GateFailure;
+
+/// What the gates at one stage decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateOutcome {
+    /// Every gate passed (or there are none): go on.
+    Pass,
+    /// A gate has not decided yet (bake gates, asked again later); nothing failed so far.
+    Pending,
+    /// A gate failed: the controller stops or rolls back.
+    Fail(GateFailure),
+}
+
+impl GateFailure {
+    /// The failure as the command's error, naming the revision the service was rolled back
+    /// to when it was.
+    pub fn into_error(self, rolled_back_to: Option<String>) -> Error {
+        Error::GateFailed {
+            plugin: self.plugin,
+            stage: self.stage,
+            reason: self.reason,
+            rolled_back_to,
+        }
+    }
+}
+
+/// Asks the gates at `stage` and reports their verdicts. Gates answering `pending` are asked
+/// again until their deadline (`limits.gate_timeout`, or a few seconds before the command's
+/// timeout so the controller can still act), and fail after it: the outcome is never `Pending`.
+pub async fn decide(app: &App<'_>, stage: Stage) -> GateOutcome {
     if !app.plugins.has_gates() {
-        return Ok(());
+        return GateOutcome::Pass;
     }
     app.info(format!("running {} gates", stage.name()));
     // Leave a few seconds of the command's timeout to act on the verdict (roll back).
@@ -23,35 +52,47 @@ pub async fn run(app: &App<'_>, stage: Stage) -> Result<(), Error> {
     match app.plugins.run_gates(&app.context(), stage, deadline).await {
         Ok(passed) => {
             for plugin in passed {
-                let message = format!("{} gate of plugin `{plugin}` passed", stage.name());
-                app.info(message.clone());
-                app.notify(
-                    EventKind::GatePassed,
-                    &message,
-                    None,
-                    json!({"plugin": plugin, "stage": stage.name()}),
-                );
+                report_pass(app, &plugin, stage);
             }
-            Ok(())
+            GateOutcome::Pass
         }
-        Err(failure) => Err(failed(app, failure.plugin, failure.stage, failure.reason)),
+        Err(failure) => {
+            report_failure(app, &failure);
+            GateOutcome::Fail(failure)
+        }
     }
 }
 
-/// Runs the gates at `stage` for a deployment paused until they decide: while they run, a
-/// signal that stops ristretto answers `decision` with a rollback (see `crate::interrupt`).
-pub async fn run_deciding(
+/// `decide` for a deployment paused until the gates decide: while they run, a signal that
+/// stops ristretto answers `decision` with a rollback (see `crate::interrupt`).
+pub async fn decide_paused(
     app: &App<'_>,
     stage: Stage,
     decision: crate::interrupt::PendingDecision,
-) -> Result<(), Error> {
+) -> GateOutcome {
     let _owed = app.pending.owe(decision);
-    run(app, stage).await
+    decide(app, stage).await
 }
 
-/// Reports a gate failure (warning + `gate-failed` notification) and returns it as an error
-/// (without rollback).
-pub(crate) fn failed(app: &App<'_>, plugin: String, stage: &'static str, reason: String) -> Error {
+/// Reports that `plugin`'s gate passed at `stage`.
+fn report_pass(app: &App<'_>, plugin: &str, stage: Stage) {
+    let message = format!("{} gate of plugin `{plugin}` passed", stage.name());
+    app.info(message.clone());
+    app.notify(
+        EventKind::GatePassed,
+        &message,
+        None,
+        json!({"plugin": plugin, "stage": stage.name()}),
+    );
+}
+
+/// Reports a gate failure (warning + `gate-failed` notification).
+pub(crate) fn report_failure(app: &App<'_>, failure: &GateFailure) {
+    let GateFailure {
+        plugin,
+        stage,
+        reason,
+    } = failure;
     let message = format!("{stage} gate of plugin `{plugin}` failed: {reason}");
     app.warn(message.clone());
     app.notify(
@@ -60,206 +101,6 @@ pub(crate) fn failed(app: &App<'_>, plugin: String, stage: &'static str, reason:
         app.context().revision,
         json!({"plugin": plugin, "stage": stage, "reason": reason}),
     );
-    Error::GateFailed {
-        plugin,
-        stage,
-        reason,
-        rolled_back_to: None,
-    }
-}
-
-/// The tag ristretto puts on a task definition revision a gate rejected; `rollback` skips
-/// revisions that carry it.
-pub const REJECTED_TAG: &str = "ristretto:rejected";
-
-/// Tags the revision being deployed (the hook context's) as rejected by `plugin`'s `stage`
-/// gate, so a later `rollback` does not return production to it. Failures only warn.
-async fn mark_rejected(app: &App<'_>, stage: &str, plugin: &str) {
-    let Some(revision) = app.context().revision else {
-        return;
-    };
-    if app.plugins.gate_faulted(plugin, stage) {
-        app.info(format!(
-            "{revision} is not marked {REJECTED_TAG}: the {stage} gate of plugin `{plugin}` failed with a plugin error, not a verdict on the release"
-        ));
-        return;
-    }
-    let arn = match app
-        .clients
-        .ecs
-        .describe_task_definition()
-        .task_definition(&revision)
-        .send()
-        .await
-    {
-        Ok(output) => output
-            .task_definition()
-            .and_then(|t| t.task_definition_arn())
-            .map(str::to_owned),
-        Err(err) => {
-            app.warn(format!(
-                "cannot mark {revision} as rejected: {}",
-                crate::aws::describe_error(&err)
-            ));
-            return;
-        }
-    };
-    let Some(arn) = arn else {
-        return;
-    };
-    // Tag values take letters, digits, spaces and + - = . _ : / @ only.
-    let value: String = format!("{stage} gate of plugin {plugin}")
-        .chars()
-        .filter(|c| c.is_alphanumeric() || " +-=._:/@".contains(*c))
-        .take(256)
-        .collect();
-    let tag = aws_sdk_ecs::types::Tag::builder()
-        .key(REJECTED_TAG)
-        .value(value)
-        .build();
-    match app
-        .clients
-        .ecs
-        .tag_resource()
-        .resource_arn(&arn)
-        .tags(tag)
-        .send()
-        .await
-    {
-        Ok(_) => app.info(format!(
-            "{revision} is tagged {REJECTED_TAG}: `rollback` will not return to it"
-        )),
-        Err(err) => app.warn(format!(
-            "cannot mark {revision} as rejected: {}",
-            crate::aws::describe_error(&err)
-        )),
-    }
-}
-
-/// Removes the rejected mark from `task_definition` (it has now served successfully).
-pub(crate) async fn clear_rejected(app: &App<'_>, task_definition: &str) {
-    let _ = app
-        .clients
-        .ecs
-        .untag_resource()
-        .resource_arn(task_definition)
-        .tag_keys(REJECTED_TAG)
-        .send()
-        .await;
-}
-
-/// A gate failed and the deployment was rolled back: marks the rejected revision, reports it
-/// (info and a `rolled-back` notification) and returns the `GateFailed` error naming the
-/// revision now running.
-pub(crate) async fn rolled_back(
-    app: &App<'_>,
-    service: &str,
-    plugin: String,
-    stage: &'static str,
-    reason: String,
-    now_running: Option<String>,
-) -> Error {
-    mark_rejected(app, stage, &plugin).await;
-    let message = format!(
-        "service {service} rolled back{} after the {stage} gate of plugin `{plugin}` failed",
-        now_running
-            .as_deref()
-            .map_or_else(String::new, |t| format!(" to {t}"))
-    );
-    app.info(message.clone());
-    app.notify(
-        EventKind::RolledBack,
-        &message,
-        now_running.clone(),
-        json!({"reason": reason, "plugin": plugin, "stage": stage, "from": app.context().revision}),
-    );
-    Error::GateFailed {
-        plugin,
-        stage,
-        reason,
-        rolled_back_to: now_running.or_else(|| Some("the previous revision".to_owned())),
-    }
-}
-
-/// Runs the post-deploy gates; on failure runs `roll_back(previous)` (when there is a
-/// previous task definition) and reports the rollback.
-pub(crate) async fn post_deploy_with(
-    app: &App<'_>,
-    service: &str,
-    deployed: &str,
-    previous: Option<&str>,
-    roll_back: impl AsyncFnOnce(&str) -> Result<(), Error>,
-) -> Result<(), Error> {
-    let Err(Error::GateFailed {
-        plugin,
-        stage,
-        reason,
-        ..
-    }) = run(app, Stage::PostDeploy).await
-    else {
-        return Ok(());
-    };
-    let Some(previous) = previous.filter(|p| *p != deployed) else {
-        return Err(Error::GateFailed {
-            plugin,
-            stage,
-            reason: format!("{reason} (there is no previous task definition to roll back to)"),
-            rolled_back_to: None,
-        });
-    };
-    app.warn(format!(
-        "rolling service {service} back from {} to {}",
-        short_task_definition(deployed),
-        short_task_definition(previous)
-    ));
-    roll_back(previous).await?;
-    Err(rolled_back(
-        app,
-        service,
-        plugin,
-        stage,
-        reason,
-        Some(short_task_definition(previous).to_owned()),
-    )
-    .await)
-}
-
-/// Runs the post-deploy gates; on failure rolls `service` back to `previous` (if any) with
-/// UpdateService and waits for it to be stable.
-pub async fn post_deploy(
-    app: &App<'_>,
-    service: &str,
-    deployed: &str,
-    previous: Option<&str>,
-) -> Result<(), Error> {
-    post_deploy_with(app, service, deployed, previous, async |previous| {
-        let started = std::time::SystemTime::now();
-        app.clients
-            .ecs
-            .update_service()
-            .cluster(app.cluster())
-            .service(service)
-            .task_definition(previous)
-            .send()
-            .await
-            .map_err(|err| {
-                aws_error(
-                    "UpdateService",
-                    &err,
-                    &[format!("deployed {}", short_task_definition(deployed))],
-                )
-            })?;
-        crate::deploy::wait::wait_with(
-            app,
-            service,
-            crate::deploy::WaitUntil::Stable,
-            started,
-            crate::deploy::ecs_native::follow::PausePolicy::Continue,
-        )
-        .await
-        .map(|_| ())
-    })
-    .await
 }
 
 /// Warns, when a deploy returns before the end (`--no-wait`, `--wait-until paused` or a stage),

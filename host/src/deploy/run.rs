@@ -112,7 +112,7 @@ pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Err
         && options.task_definition != TaskDefinitionSource::Register
     {
         // A revision deployed again and now serving is no longer a rejected one.
-        gates::clear_rejected(app, task_definition).await;
+        crate::deploy::rejected::clear_rejected(app, task_definition).await;
     }
     match &result {
         Ok(task_definition) if !options.dry_run && waited_to_the_end => app.notify(
@@ -151,7 +151,7 @@ async fn deploy_service(
         app.update_context(|c| c.account = account.to_owned());
     }
     let Some(remote) = remote else {
-        gates::run(app, crate::plugins::Stage::PreDeploy).await?;
+        pre_deploy_gates(app).await?;
         return create::create(app, &service_name, options, started).await;
     };
     if remote.status() == Some("DRAINING") {
@@ -204,7 +204,7 @@ async fn deploy_service(
     }
     // After the checks that need no writes (definitions, wait target, CodeDeploy group), so a
     // definition error is not preceded by a gate's verdict; before anything is written.
-    gates::run(app, crate::plugins::Stage::PreDeploy).await?;
+    pre_deploy_gates(app).await?;
     let task_definition = resolve_task_definition(app, &remote, options, &mut applied).await?;
     app.update_context(|c| c.revision = Some(short_task_definition(&task_definition).to_owned()));
 
@@ -372,12 +372,25 @@ async fn deploy_service(
                 .await
                 .map_err(|err| with_applied(err, &applied))?;
             let previous = primary_task_definition(&remote);
-            gates::post_deploy(app, &service_name, &task_definition, previous.as_deref())
-                .await
-                .map_err(|err| with_applied(err, &applied))?;
+            crate::deploy::post_deploy::run(
+                app,
+                &service_name,
+                &task_definition,
+                previous.as_deref(),
+            )
+            .await
+            .map_err(|err| with_applied(err, &applied))?;
         }
     }
     Ok(task_definition)
+}
+
+/// Runs the pre-deploy gates; a failure stops the deploy before anything is written.
+async fn pre_deploy_gates(app: &App<'_>) -> Result<(), Error> {
+    match gates::decide(app, crate::plugins::Stage::PreDeploy).await {
+        gates::GateOutcome::Fail(failure) => Err(failure.into_error(None)),
+        gates::GateOutcome::Pass | gates::GateOutcome::Pending => Ok(()),
+    }
 }
 
 /// An AWS failure of a later step, with what this deploy had already applied by then.

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::deploy::service::{find_service, primary_task_definition};
 use crate::deploy::task_definition::family_of;
-use crate::deploy::{Error, gates, short_task_definition};
+use crate::deploy::{Error, short_task_definition};
 use crate::plugins::EventKind;
 
 /// Whether `service` has a deployment in flight (ECS service deployment or CodeDeploy
@@ -68,7 +68,7 @@ pub async fn finish(app: &App<'_>, service: &str) -> Result<(), Error> {
             )
             .await?;
         } else {
-            gates::post_deploy(app, service, &current, previous.as_deref()).await?;
+            crate::deploy::post_deploy::run(app, service, &current, previous.as_deref()).await?;
         }
     }
     app.notify(

@@ -154,7 +154,7 @@ pub(crate) async fn post_deploy(
     deployed: &str,
     previous: Option<&str>,
 ) -> Result<(), Error> {
-    gates::post_deploy_with(app, service, deployed, previous, async |previous| {
+    crate::deploy::post_deploy::run_with(app, service, deployed, previous, async |previous| {
         let rollback_id = codedeploy::create_deployment(
             app,
             group,

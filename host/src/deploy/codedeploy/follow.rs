@@ -16,18 +16,12 @@ use serde_json::json;
 use crate::app::App;
 use crate::deploy::ecs_native::follow::PausePolicy;
 use crate::deploy::gates::bake::BakeMonitor;
+use crate::deploy::gates::{GateFailure, GateOutcome};
 use crate::deploy::poll::sleep_or_timeout;
 use crate::deploy::wait_until::{CODEDEPLOY_EVENTS, WaitUntil};
 use crate::deploy::{Error, aws_error, gates, short_task_definition};
 use crate::interrupt::PendingDecision;
 use crate::plugins::{EventKind, Stage};
-
-/// A gate failure that stopped the deployment with rollback.
-struct GateRollback {
-    plugin: String,
-    stage: &'static str,
-    reason: String,
-}
 
 struct State {
     status: Option<DeploymentStatus>,
@@ -36,7 +30,7 @@ struct State {
     /// Following a rollback deployment (messages say so; no traffic-shifted events).
     rolling_back: bool,
     ready_handled: bool,
-    gate_rollback: Option<GateRollback>,
+    gate_rollback: Option<GateFailure>,
     bake: Option<BakeMonitor>,
 }
 
@@ -127,22 +121,13 @@ pub async fn follow(
                 if state.gate_rollback.is_none() && traffic_shifted(&state) =>
             {
                 if let Some(bake) = state.bake.as_mut()
-                    && let Err(Error::GateFailed {
-                        plugin,
-                        stage,
-                        reason,
-                        ..
-                    }) = bake.check(app).await
+                    && let GateOutcome::Fail(failure) = bake.check(app).await
                 {
                     app.warn(format!(
                         "stopping CodeDeploy deployment {id} with rollback: traffic returns to the previous task set"
                     ));
                     stop_with_rollback(app, id).await?;
-                    state.gate_rollback = Some(GateRollback {
-                        plugin,
-                        stage,
-                        reason,
-                    });
+                    state.gate_rollback = Some(failure);
                     continue;
                 }
             }
@@ -177,30 +162,17 @@ async fn answer_ready(
             let decision = PendingDecision::CodeDeployReady {
                 deployment_id: id.to_owned(),
             };
-            match gates::run_deciding(app, Stage::BeforeTrafficShift, decision).await {
-                Ok(()) => {
+            match gates::decide_paused(app, Stage::BeforeTrafficShift, decision).await {
+                GateOutcome::Pass | GateOutcome::Pending => {
                     continue_deployment(app, id).await?;
                     app.info("gates passed: production traffic shifts to the new task set");
                 }
-                Err(Error::GateFailed {
-                    plugin,
-                    stage,
-                    reason,
-                    ..
-                }) => {
+                GateOutcome::Fail(failure) => {
                     app.warn(format!(
                         "stopping CodeDeploy deployment {id} with rollback: production traffic stays on the current task set"
                     ));
                     stop_with_rollback(app, id).await?;
-                    state.gate_rollback = Some(GateRollback {
-                        plugin,
-                        stage,
-                        reason,
-                    });
-                }
-                Err(other) => {
-                    let _ = stop_with_rollback(app, id).await;
-                    return Err(other);
+                    state.gate_rollback = Some(failure);
                 }
             }
         }
@@ -256,15 +228,7 @@ async fn finish_failed(
         });
     match state.gate_rollback.take() {
         Some(failure) => {
-            gates::rolled_back(
-                app,
-                service,
-                failure.plugin,
-                failure.stage,
-                failure.reason,
-                now_running,
-            )
-            .await
+            crate::deploy::rejected::rolled_back(app, service, failure, now_running).await
         }
         None => {
             let mut reason = info.error_information().map(|e| {

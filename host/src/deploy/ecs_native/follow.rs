@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::definition::gate_hook::{GATED_STAGES, STEP_STAGE};
 use crate::deploy::gates::bake::BakeMonitor;
+use crate::deploy::gates::{GateFailure, GateOutcome};
 use crate::deploy::poll::{Watcher, short_id, sleep_or_timeout};
 use crate::deploy::service::require_service as describe;
 use crate::deploy::wait_until::{WaitUntil, stage_index};
@@ -37,20 +38,13 @@ pub enum PausePolicy {
     Report,
 }
 
-/// A gate that failed during the deployment, which was then rolled back.
-struct GateRollback {
-    plugin: String,
-    stage: &'static str,
-    reason: String,
-}
-
 /// What the follower remembers between polls.
 struct State {
     status: Option<ServiceDeploymentStatus>,
     stage: Option<String>,
     weights: Option<(Option<f64>, Option<f64>)>,
     handled_hooks: BTreeSet<String>,
-    gate_rollback: Option<GateRollback>,
+    gate_rollback: Option<GateFailure>,
     bake: Option<BakeMonitor>,
     /// The production traffic weight (%) of the new revision when the `before-traffic-shift`
     /// gates last passed: a pause before a step at the same weight needs no second run.
@@ -107,23 +101,14 @@ pub(crate) async fn follow(
             }
             if let Some(bake) = state.bake.as_mut()
                 && in_bake_window(&deployment, &stage)
-                && let Err(Error::GateFailed {
-                    plugin,
-                    stage: gate_stage,
-                    reason,
-                    ..
-                }) = bake.check(app).await
+                && let GateOutcome::Fail(failure) = bake.check(app).await
             {
                 app.warn(format!(
                     "stopping deployment {} with rollback: production traffic returns to the previous revision",
                     short_id(arn)
                 ));
                 stop_with_rollback(app, arn).await?;
-                state.gate_rollback = Some(GateRollback {
-                    plugin,
-                    stage: gate_stage,
-                    reason,
-                });
+                state.gate_rollback = Some(failure);
                 continue;
             }
             if let WaitUntil::EcsStage(target) = until
@@ -154,15 +139,13 @@ pub(crate) async fn follow(
             // Out of time while the rollback a gate asked for goes on: the gate's failure is
             // the news, not the timeout.
             return Err(match state.gate_rollback.take() {
-                Some(gate) => Error::GateFailed {
-                    plugin: gate.plugin,
-                    stage: gate.stage,
-                    reason: format!(
+                Some(mut failure) => {
+                    failure.reason = format!(
                         "{}; the rollback was started and goes on without this process (`ristretto wait` follows it)",
-                        gate.reason
-                    ),
-                    rolled_back_to: None,
-                },
+                        failure.reason
+                    );
+                    failure.into_error(None)
+                }
                 None => err,
             });
         }
@@ -251,19 +234,14 @@ async fn answer_pauses(
                 deployment_arn: arn.to_owned(),
                 hook_id: hook_id.clone(),
             };
-            match gates::run_deciding(app, Stage::BeforeTrafficShift, decision).await {
-                Ok(()) => {
+            match gates::decide_paused(app, Stage::BeforeTrafficShift, decision).await {
+                GateOutcome::Pass | GateOutcome::Pending => {
                     continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Continue)
                         .await?;
                     state.gates_passed_at = Some(production);
                     app.info(format!("gates passed: {next}"));
                 }
-                Err(Error::GateFailed {
-                    plugin,
-                    stage: gate_stage,
-                    reason,
-                    ..
-                }) => {
+                GateOutcome::Fail(failure) => {
                     let stays = if production > 0.0 {
                         "production traffic returns to the current revision"
                     } else {
@@ -275,17 +253,7 @@ async fn answer_pauses(
                     ));
                     continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Rollback)
                         .await?;
-                    state.gate_rollback = Some(GateRollback {
-                        plugin,
-                        stage: gate_stage,
-                        reason,
-                    });
-                }
-                Err(other) => {
-                    let _ =
-                        continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Rollback)
-                            .await;
-                    return Err(other);
+                    state.gate_rollback = Some(failure);
                 }
             }
             Ok(PauseOutcome::Acted)
@@ -402,12 +370,10 @@ async fn terminal(
                 .ok()
                 .and_then(|s| crate::deploy::service::primary_task_definition(&s))
                 .map(|t| short_task_definition(&t).to_owned());
-            Ok(Some(Err(gates::rolled_back(
+            Ok(Some(Err(crate::deploy::rejected::rolled_back(
                 app,
                 service,
-                failure.plugin,
-                failure.stage,
-                failure.reason,
+                failure,
                 now_running,
             )
             .await)))

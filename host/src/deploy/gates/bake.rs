@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::app::App;
-use crate::deploy::Error;
+use crate::deploy::gates::{GateFailure, GateOutcome, report_failure};
 use crate::plugins::{EventKind, GateCheck, Stage};
 
 /// How soon a bake gate that passed is asked again.
@@ -49,10 +49,11 @@ impl BakeMonitor {
         (!gates.is_empty()).then_some(Self { gates })
     }
 
-    /// Asks every gate that is due. Returns the first failure as `Error::GateFailed` (already
-    /// reported and notified; the caller rolls back).
-    pub(crate) async fn check(&mut self, app: &App<'_>) -> Result<(), Error> {
+    /// Asks every gate that is due. Returns the first failure (already reported and notified;
+    /// the caller rolls back), else `Pending` while a gate has not decided, else `Pass`.
+    pub(crate) async fn check(&mut self, app: &App<'_>) -> GateOutcome {
         let stage = Stage::Bake;
+        let mut outcome = GateOutcome::Pass;
         for gate in &mut self.gates {
             let now = Instant::now();
             if now < gate.next_check {
@@ -84,29 +85,35 @@ impl BakeMonitor {
                 GateCheck::Pending { retry_after, state } => {
                     let since = *gate.pending_since.get_or_insert(now);
                     if now.duration_since(since) + retry_after > gate.gate_timeout {
-                        return Err(crate::deploy::gates::failed(
+                        return fail(
                             app,
-                            gate.plugin.clone(),
-                            stage.name(),
+                            &gate.plugin,
                             format!(
                                 "still pending after {} (limits.gate_timeout)",
                                 crate::config::format_duration(gate.gate_timeout)
                             ),
-                        ));
+                        );
                     }
                     gate.state = Some(state);
                     gate.next_check = now + retry_after;
+                    outcome = GateOutcome::Pending;
                 }
                 GateCheck::Fail(reason) => {
-                    return Err(crate::deploy::gates::failed(
-                        app,
-                        gate.plugin.clone(),
-                        stage.name(),
-                        reason,
-                    ));
+                    return fail(app, &gate.plugin, reason);
                 }
             }
         }
-        Ok(())
+        outcome
     }
+}
+
+/// Reports the bake gate of `plugin` failed with `reason` and returns that outcome.
+fn fail(app: &App<'_>, plugin: &str, reason: String) -> GateOutcome {
+    let failure = GateFailure {
+        plugin: plugin.to_owned(),
+        stage: Stage::Bake.name(),
+        reason,
+    };
+    report_failure(app, &failure);
+    GateOutcome::Fail(failure)
 }

@@ -74,7 +74,7 @@ async fn rejected_by(app: &App<'_>, arn: &str) -> Option<String> {
     output
         .tags()
         .iter()
-        .find(|t| t.key() == Some(crate::deploy::gates::REJECTED_TAG))
+        .find(|t| t.key() == Some(crate::deploy::rejected::REJECTED_TAG))
         .map(|t| t.value().unwrap_or("a gate").to_owned())
 }
 
