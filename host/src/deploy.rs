@@ -3,6 +3,7 @@
 //! definition revisions they use. It calls AWS through `aws::Clients`, reports through
 //! `events`, and never prints or reads flags.
 
+pub(crate) mod apply;
 pub(crate) mod autoscaling;
 pub mod codedeploy;
 pub(crate) mod continue_deployment;
@@ -10,11 +11,14 @@ pub(crate) mod create;
 pub mod diff;
 pub(crate) mod ecs_native;
 pub(crate) mod gates;
+pub(crate) mod options;
+pub mod plan;
 pub mod poll;
 pub(crate) mod post_deploy;
 pub(crate) mod rejected;
 pub mod revisions;
 pub(crate) mod rollback;
+pub(crate) mod rolling;
 pub(crate) mod run;
 pub mod service;
 pub(crate) mod service_input;
@@ -28,10 +32,12 @@ pub(crate) mod wait_until;
 pub use autoscaling::AutoScaling;
 pub use codedeploy::{RollbackEvents, appspec};
 pub use continue_deployment::{ContinueOptions, continue_deployment};
+pub use options::{DeployOptions, DesiredCount, TaskDefinitionSource};
+pub use plan::Plan;
 pub use poll::format_time;
 pub use rollback::interrupted::roll_back_undecided;
 pub use rollback::{RollbackOptions, RollbackTarget, rollback};
-pub use run::{DeployOptions, DesiredCount, TaskDefinitionSource, deploy};
+pub use run::deploy;
 pub use service::{describe_service, find_service, require_service};
 pub use strategy::{Strategy, early_success_problem};
 pub use task_definition::{latest_revision, register_task_definition};

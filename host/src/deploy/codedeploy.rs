@@ -18,61 +18,14 @@ pub use group::{Group, find as find_group, find_with as find_group_with};
 pub use in_flight::{InFlight, converge as converge_in_flight};
 
 use aws_sdk_codedeploy::types::{
-    AppSpecContent, AutoRollbackConfiguration, AutoRollbackEvent, DeploymentStatus,
-    RevisionLocation, RevisionLocationType,
+    AppSpecContent, DeploymentStatus, RevisionLocation, RevisionLocationType,
 };
 
 use crate::app::App;
 use crate::deploy::{Error, aws_error, short_task_definition};
 use crate::events::Event;
 
-/// `--rollback-events`: which events make CodeDeploy roll the deployment back.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RollbackEvents {
-    /// `DEPLOYMENT_FAILURE`
-    pub failure: bool,
-    /// `DEPLOYMENT_STOP_ON_ALARM`
-    pub alarm: bool,
-    /// `DEPLOYMENT_STOP_ON_REQUEST`
-    pub request: bool,
-}
-
-impl RollbackEvents {
-    /// Parses a comma-separated list of CodeDeploy auto-rollback events.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let mut events = Self::default();
-        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            match item {
-                "DEPLOYMENT_FAILURE" => events.failure = true,
-                "DEPLOYMENT_STOP_ON_ALARM" => events.alarm = true,
-                "DEPLOYMENT_STOP_ON_REQUEST" => events.request = true,
-                other => {
-                    return Err(format!(
-                        "unknown rollback event `{other}`: use DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST"
-                    ));
-                }
-            }
-        }
-        Ok(events)
-    }
-
-    fn configuration(self) -> Option<AutoRollbackConfiguration> {
-        let events: Vec<_> = [
-            (self.failure, AutoRollbackEvent::DeploymentFailure),
-            (self.alarm, AutoRollbackEvent::DeploymentStopOnAlarm),
-            (self.request, AutoRollbackEvent::DeploymentStopOnRequest),
-        ]
-        .into_iter()
-        .filter_map(|(on, event)| on.then_some(event))
-        .collect();
-        (!events.is_empty()).then(|| {
-            AutoRollbackConfiguration::builder()
-                .enabled(true)
-                .set_events(Some(events))
-                .build()
-        })
-    }
-}
+pub use crate::deploy::options::RollbackEvents;
 
 /// With gate plugins, the group must hold deployments at READY (deploymentReadyOption
 /// STOP_DEPLOYMENT) so the gates can run before production traffic shifts. Checked before

@@ -8,12 +8,12 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use crate::app::App;
-use crate::deploy::run::{
-    DeployOptions, DesiredCount, TaskDefinitionSource, confirm_primary, load_service_definition,
-    register_from_file,
-};
+use crate::deploy::options::{DeployOptions, DesiredCount, TaskDefinitionSource};
+use crate::deploy::plan::load_service_definition;
+use crate::deploy::rolling::confirm_primary;
 use crate::deploy::service_input::{apply_create, create_input, describe_input};
 use crate::deploy::task_definition::latest_revision;
+use crate::deploy::task_definition::register_from_file;
 use crate::deploy::wait::wait;
 use crate::deploy::{Error, aws_error, short_task_definition};
 use crate::events::Event;
@@ -125,7 +125,7 @@ pub async fn create(
         Some(until) => {
             let rollback = wait(app, name, until, started).await?;
             confirm_primary(app, name, &task_definition, rollback).await?;
-            crate::deploy::post_deploy::run(app, name, &task_definition, None).await?;
+            crate::deploy::rolling::post_deploy(app, name, &task_definition, None).await?;
         }
     }
     Ok(task_definition)

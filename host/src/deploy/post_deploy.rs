@@ -4,7 +4,7 @@
 
 use crate::app::App;
 use crate::deploy::gates::{self, GateOutcome};
-use crate::deploy::{Error, aws_error, short_task_definition};
+use crate::deploy::{Error, short_task_definition};
 use crate::plugins::Stage;
 
 /// Runs the post-deploy gates; on failure runs `roll_back(previous)` (when there is a
@@ -39,42 +39,4 @@ pub(crate) async fn run_with(
         Some(short_task_definition(previous).to_owned()),
     )
     .await)
-}
-
-/// Runs the post-deploy gates of an ECS-controller service; on failure rolls `service` back to
-/// `previous` (if any) with UpdateService and waits for it to be stable.
-pub async fn run(
-    app: &App<'_>,
-    service: &str,
-    deployed: &str,
-    previous: Option<&str>,
-) -> Result<(), Error> {
-    run_with(app, service, deployed, previous, async |previous| {
-        let started = std::time::SystemTime::now();
-        app.clients
-            .ecs
-            .update_service()
-            .cluster(app.cluster())
-            .service(service)
-            .task_definition(previous)
-            .send()
-            .await
-            .map_err(|err| {
-                aws_error(
-                    "UpdateService",
-                    &err,
-                    &[format!("deployed {}", short_task_definition(deployed))],
-                )
-            })?;
-        crate::deploy::wait::wait_with(
-            app,
-            service,
-            crate::deploy::WaitUntil::Stable,
-            started,
-            crate::deploy::ecs_native::follow::PausePolicy::Continue,
-        )
-        .await
-        .map(|_| ())
-    })
-    .await
 }

@@ -90,7 +90,8 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         let family = family_of(&current).to_owned();
         let target = match options.target {
             RollbackTarget::Revision(n) => {
-                crate::deploy::run::describe_revision(app, &format!("{family}:{n}")).await
+                crate::deploy::task_definition::describe_revision(app, &format!("{family}:{n}"))
+                    .await
             }
             RollbackTarget::Previous | RollbackTarget::PreviousTaskDefinition => {
                 previous_revision(app, &family, &current, None).await
@@ -152,7 +153,7 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
     let target = match options.target {
         RollbackTarget::Revision(n) => {
             // Checked before anything is said or done, as `deploy --revision` does.
-            crate::deploy::run::describe_revision(app, &format!("{family}:{n}")).await?
+            crate::deploy::task_definition::describe_revision(app, &format!("{family}:{n}")).await?
         }
         RollbackTarget::Previous | RollbackTarget::PreviousTaskDefinition => {
             previous_revision(app, &family, &current, Some(&name)).await?
@@ -195,7 +196,7 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         .map_or(target.clone(), str::to_owned);
     if let Some(until) = options.wait {
         wait_with(app, &name, until, started, PausePolicy::Continue).await?;
-        crate::deploy::run::confirm_primary(app, &name, &target_arn, None).await?;
+        crate::deploy::rolling::confirm_primary(app, &name, &target_arn, None).await?;
     }
     finish_deregister(app, options, &current).await?;
     Ok(target_arn)

@@ -68,7 +68,8 @@ pub async fn finish(app: &App<'_>, service: &str) -> Result<(), Error> {
             )
             .await?;
         } else {
-            crate::deploy::post_deploy::run(app, service, &current, previous.as_deref()).await?;
+            crate::deploy::rolling::post_deploy(app, service, &current, previous.as_deref())
+                .await?;
         }
     }
     app.notify(

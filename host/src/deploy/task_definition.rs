@@ -6,8 +6,16 @@ use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInpu
 use aws_sdk_ecs::types::{SortOrder, TaskDefinition, TaskDefinitionStatus};
 use serde_json::Value;
 
-use crate::definition::from_json;
-use crate::deploy::{Error, aws_error};
+use aws_sdk_ecs::types::Service;
+
+use crate::app::App;
+use crate::definition::{Definition, from_json};
+use crate::deploy::options::{DeployOptions, TaskDefinitionSource};
+use crate::deploy::service::primary_task_definition;
+use crate::deploy::{Error, aws_error, short_task_definition};
+use crate::events::Event;
+use crate::plugins::EventKind;
+use serde_json::json;
 
 /// Registers the task definition `definition` (normalized JSON) and returns what AWS stored.
 pub async fn register_task_definition(
@@ -97,6 +105,148 @@ pub fn revision_of(arn: &str) -> u64 {
     arn.rsplit_once(':')
         .and_then(|(_, r)| r.parse().ok())
         .unwrap_or(0)
+}
+
+/// Resolves the task definition ARN to deploy, registering the file when asked.
+pub(crate) async fn resolve(
+    app: &App<'_>,
+    remote: &Service,
+    options: DeployOptions,
+    applied: &mut Vec<String>,
+) -> Result<String, Error> {
+    let current = primary_task_definition(remote);
+    match options.task_definition {
+        TaskDefinitionSource::Current => {
+            current.ok_or_else(|| Error::Invalid("the service has no task definition".to_owned()))
+        }
+        TaskDefinitionSource::Latest => {
+            latest_revision(&app.clients.ecs, &family_for(app, current.as_deref())?).await
+        }
+        TaskDefinitionSource::Revision(revision) => {
+            let name = format!("{}:{revision}", family_for(app, current.as_deref())?);
+            describe_revision(app, &name).await
+        }
+        TaskDefinitionSource::Register => register_from_file(app, options.dry_run, applied).await,
+    }
+}
+
+/// Loads the configured task definition file and registers it (dry run: reports it).
+pub(crate) async fn register_from_file(
+    app: &App<'_>,
+    dry_run: bool,
+    applied: &mut Vec<String>,
+) -> Result<String, Error> {
+    let path = app.config.task_definition_path().ok_or_else(|| {
+        Error::Invalid(format!(
+            "{}: `task_definition` is not set",
+            app.config.path.display()
+        ))
+    })?;
+    register_path(app, &path, dry_run, applied).await
+}
+
+/// Loads the task definition file `path` and registers it (dry run: reports it).
+pub(crate) async fn register_path(
+    app: &App<'_>,
+    path: &std::path::Path,
+    dry_run: bool,
+    applied: &mut Vec<String>,
+) -> Result<String, Error> {
+    let definition = app.load_task_definition(path)?;
+    register_definition(app, &definition, path, dry_run, applied).await
+}
+
+/// Registers the loaded task definition `definition` of file `path` (dry run: reports it).
+pub(crate) async fn register_definition(
+    app: &App<'_>,
+    definition: &Definition,
+    path: &std::path::Path,
+    dry_run: bool,
+    applied: &mut Vec<String>,
+) -> Result<String, Error> {
+    warn_all(app, definition);
+    if dry_run {
+        app.events.emit(Event::WouldSend {
+            operation: "RegisterTaskDefinition",
+            input: definition.value.clone(),
+        });
+        let family = definition
+            .value
+            .get("family")
+            .and_then(Value::as_str)
+            .unwrap_or("(family)");
+        return Ok(format!("{family} (new revision)"));
+    }
+    app.info("registering a new task definition");
+    let registered = register_task_definition(
+        &app.clients.ecs,
+        &definition.value,
+        &path.display().to_string(),
+    )
+    .await?;
+    let arn = registered
+        .task_definition_arn()
+        .unwrap_or_default()
+        .to_owned();
+    app.events
+        .emit(Event::TaskDefinitionRegistered { arn: arn.clone() });
+    app.notify(
+        EventKind::TaskDefinitionRegistered,
+        &format!("task definition {} registered", short_task_definition(&arn)),
+        Some(short_task_definition(&arn).to_owned()),
+        json!({}),
+    );
+    applied.push(format!(
+        "registered task definition {}",
+        short_task_definition(&arn)
+    ));
+    Ok(arn)
+}
+
+/// The ARN of the task definition `name` (`family:revision`), or an error saying it does not
+/// exist.
+pub(crate) async fn describe_revision(app: &App<'_>, name: &str) -> Result<String, Error> {
+    let output = app
+        .clients
+        .ecs
+        .describe_task_definition()
+        .task_definition(name)
+        .send()
+        .await
+        .map_err(|err| aws_error("DescribeTaskDefinition", &err, &[]))
+        .map_err(|err| match err {
+            Error::Aws { message, .. } => {
+                Error::Invalid(format!("task definition {name} not found ({message})"))
+            }
+            other => other,
+        })?;
+    output
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Invalid(format!("task definition {name} not found")))
+}
+
+/// The family: from the local task definition file when configured, else from `current`.
+pub(crate) fn family_for(app: &App<'_>, current: Option<&str>) -> Result<String, Error> {
+    if let Some(path) = app.config.task_definition_path() {
+        let definition = app.load_task_definition(&path)?;
+        if let Some(family) = definition.value.get("family").and_then(Value::as_str) {
+            return Ok(family.to_owned());
+        }
+    }
+    current.map(|arn| family_of(arn).to_owned()).ok_or_else(|| {
+        Error::Invalid(
+            "cannot tell the task definition family: no task_definition and no service".to_owned(),
+        )
+    })
+}
+
+/// Reports a loaded definition's warnings (once per command).
+pub(crate) fn warn_all(app: &App<'_>, definition: &Definition) {
+    for warning in &definition.warnings {
+        app.warn_once(warning);
+    }
 }
 
 #[cfg(test)]

@@ -11,9 +11,10 @@ use crate::app::App;
 use crate::definition::{
     Definition, check_task_override, from_json, overridden_containers, to_json,
 };
+use crate::deploy::TaskDefinitionSource;
 use crate::deploy::poll::short_id;
 use crate::deploy::revisions::service_family;
-use crate::deploy::run::{TaskDefinitionSource, register_definition};
+use crate::deploy::task_definition::register_definition;
 use crate::deploy::{Error, aws_error, short_task_definition, task_definition::latest_revision};
 use crate::events::Event;
 use crate::task::watch::{Plan, RunWait, Watch, judge, wait_tasks};

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::deploy::codedeploy::{self, Group};
 use crate::deploy::ecs_native::follow::PausePolicy;
-use crate::deploy::run::DeployOptions;
+use crate::deploy::options::DeployOptions;
 use crate::deploy::{Error, gates, short_task_definition};
 use crate::plugins::EventKind;
 
@@ -52,36 +52,25 @@ pub(crate) async fn deploy(
     .await
 }
 
-/// Resumes the group's deployment in flight when it brings the task definition this deploy
-/// would register (a killed run left it, usually at READY), or stops it with rollback when it
-/// brings another (see `codedeploy::converge_in_flight`). Returns the task definition when the
-/// deploy was completed by resuming; `None` when the deploy goes on as usual. Nothing is
-/// registered before this.
+/// Resumes the deployment of `group` in flight when it brings the task definition `wanted`
+/// (the one this deploy would register; a killed run left it, usually at READY), or stops it
+/// with rollback when it brings another (see `codedeploy::converge_in_flight`). Returns the task
+/// definition when the deploy was completed by resuming; `None` when the deploy goes on as
+/// usual. Nothing is registered before this.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn resume_in_flight(
     app: &App<'_>,
     service: &str,
-    (group, local_service, remote): (
-        &Option<Group>,
-        Option<&crate::definition::Definition>,
-        &aws_sdk_ecs::types::Service,
-    ),
+    group: &Group,
+    service_json: &Value,
+    wanted: Option<&Value>,
+    previous: Option<&str>,
     options: DeployOptions,
 ) -> Result<Option<String>, Error> {
-    let Some(group) = group else {
-        return Ok(None);
-    };
-    let service_json = &crate::deploy::strategy::service_json(local_service, remote)?;
-    let wanted = match (options.task_definition, app.config.task_definition_path()) {
-        (crate::deploy::TaskDefinitionSource::Register, Some(path)) => {
-            Some(app.load_task_definition(&path)?.value)
-        }
-        _ => None,
-    };
     let codedeploy::InFlight::Resume {
         id,
         task_definition,
-    } = codedeploy::converge_in_flight(app, service, group, wanted.as_ref(), options.dry_run)
-        .await?
+    } = codedeploy::converge_in_flight(app, service, group, wanted, options.dry_run).await?
     else {
         return Ok(None);
     };
@@ -92,14 +81,13 @@ pub(crate) async fn resume_in_flight(
     app.update_context(|c| {
         c.revision = Some(short_task_definition(&task_definition).to_owned());
     });
-    let previous = crate::deploy::service::primary_task_definition(remote);
     follow_to_the_end(
         app,
         service,
         group,
         service_json,
         &task_definition,
-        previous.as_deref(),
+        previous,
         &id,
         options,
     )
