@@ -4,8 +4,10 @@
 
 mod file;
 mod graph;
+mod plan;
 mod run;
 
 pub use file::{Error, FleetFile, FleetService};
 pub use graph::{Dependencies, ancestors, levels};
-pub use run::{Outcome, ServiceResult, run, table};
+pub use plan::{Selection, check_distinct, service_globals};
+pub use run::{Outcome, Progress, ServiceResult, interrupted_results, run, table};

@@ -18,7 +18,7 @@ struct Article {
 }
 
 /// The embedded documents, in reading order (`--article` takes these names).
-const ARTICLES: [Article; 8] = [
+const ARTICLES: [Article; 9] = [
     Article {
         name: "readme",
         text: include_str!("../../../README.md"),
@@ -50,6 +50,10 @@ const ARTICLES: [Article; 8] = [
     Article {
         name: "ci",
         text: include_str!("../../../docs/ci.md"),
+    },
+    Article {
+        name: "architecture",
+        text: include_str!("../../../docs/architecture.md"),
     },
 ];
 

@@ -17,7 +17,7 @@ use super::{Loaded, hook_context, load_app};
 use crate::app::App;
 use crate::config::{Environment, Globals};
 use crate::deploy;
-use crate::fleet::{self, Dependencies, FleetFile, Outcome};
+use crate::fleet::{self, Dependencies, FleetFile, Outcome, Progress, interrupted_results};
 use crate::output::{Logger, PrefixSink, TerminalSink, print_stdout, to_pretty_json};
 use service::run_one;
 use summary::{json_summary, progress_lines, send_fleet_summary};
@@ -113,107 +113,40 @@ pub fn run(
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let mut dependencies: Dependencies = fleet
-        .services
-        .iter()
-        .map(|(n, s)| (n.clone(), s.depends_on.clone()))
-        .collect();
-    let levels = fleet::levels(&dependencies)
-        .map_err(|m| anyhow::anyhow!("{}: {m}", args.file.display()))?;
-    if !args.only.is_empty() {
-        for name in &args.only {
-            anyhow::ensure!(
-                fleet.services.contains_key(name),
-                "--only: `{name}` is not in {}",
-                args.file.display()
-            );
-        }
-        dependencies.retain(|name, _| args.only.contains(name));
-        for needs in dependencies.values_mut() {
-            needs.retain(|n| args.only.contains(n));
-        }
-    }
-    if matches!(args.command, FleetCommand::Rollback { .. }) {
-        // Roll back dependents before what they depend on.
-        let reversed: Dependencies = dependencies
-            .keys()
-            .map(|name| {
-                let dependents = dependencies
-                    .iter()
-                    .filter(|(_, needs)| needs.contains(name))
-                    .map(|(n, _)| n.clone());
-                (name.clone(), dependents.collect())
-            })
-            .collect();
-        dependencies = reversed;
-    }
-    // The levels of what runs (with --only, the named services only).
-    let shown: Vec<String> = levels
-        .iter()
-        .map(|level| {
-            level
-                .iter()
-                .filter(|name| dependencies.contains_key(*name))
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-        .filter(|level| !level.is_empty())
-        .map(|level| level.join(", "))
-        .collect();
+    let rollback = matches!(args.command, FleetCommand::Rollback { .. });
+    let selection = fleet::Selection::new(&fleet, &args.file, &args.only, rollback)
+        .map_err(anyhow::Error::msg)?;
+    let dependencies = selection.dependencies;
     logger.info(&format!(
         "fleet {}: {} service(s) in {} level(s): {}",
         args.file.display(),
         dependencies.len(),
-        shown.len(),
-        shown.join(" | ")
+        selection.levels.len(),
+        selection.levels.join(" | ")
     ));
 
     // Load every config (and its plugins) before anything runs, so mistakes stop the fleet early.
     let mut loaded: BTreeMap<String, Loaded> = BTreeMap::new();
     for name in dependencies.keys() {
-        let service = &fleet.services[name];
-        let mut service_globals = globals.clone();
-        service_globals.config = Some(base.join(&service.config));
-        service_globals.envfile = fleet
-            .envfile
-            .iter()
-            .chain(&service.envfile)
-            .map(|p| base.join(p))
-            .chain(globals.envfile.clone())
-            .collect();
-        let mut ext_str = fleet.ext_str.clone();
-        ext_str.extend(service.ext_str.clone());
-        ext_str.extend(globals.ext_str.clone());
-        service_globals.ext_str = ext_str;
-        let mut ext_code = fleet.ext_code.clone();
-        ext_code.extend(service.ext_code.clone());
-        ext_code.extend(globals.ext_code.clone());
-        service_globals.ext_code = ext_code;
-        let service_loaded = load_app(&service_globals, environment.clone(), logger)
-            .with_context(|| format!("fleet service `{name}` ({})", service.config.display()))?;
+        let service_globals = fleet::service_globals(&fleet, name, globals, &base);
+        let service_loaded =
+            load_app(&service_globals, environment.clone(), logger).with_context(|| {
+                format!(
+                    "fleet service `{name}` ({})",
+                    service_globals
+                        .config
+                        .as_deref()
+                        .unwrap_or(Path::new(""))
+                        .display()
+                )
+            })?;
         loaded.insert(name.clone(), service_loaded);
     }
-    // Two entries for one ECS service would deploy it twice at once.
-    let mut targets: BTreeMap<(Option<String>, String, String), &str> = BTreeMap::new();
-    for (name, service) in &loaded {
-        let file = &service.config.file;
-        let key = (
-            file.region.clone(),
-            file.cluster.clone(),
-            file.service.clone().unwrap_or_default(),
-        );
-        if key.2.is_empty() {
-            continue;
-        }
-        if let Some(first) = targets.insert(key.clone(), name) {
-            anyhow::bail!(
-                "{}: `{first}` and `{name}` are the same service ({} in cluster {}); nothing was run",
-                args.file.display(),
-                key.2,
-                key.1
-            );
-        }
-    }
+    fleet::check_distinct(
+        loaded.iter().map(|(n, l)| (n.as_str(), &l.config.file)),
+        &args.file,
+    )
+    .map_err(anyhow::Error::msg)?;
 
     let concurrency = args
         .concurrency
@@ -461,42 +394,4 @@ pub fn run(
             ExitCode::SUCCESS
         })
     })
-}
-
-/// How far one service of a fleet got.
-#[derive(Debug, Clone)]
-enum Progress {
-    /// Started at this instant, not finished.
-    Running(std::time::Instant),
-    /// Finished with this outcome after this long.
-    Done(Outcome, std::time::Duration),
-}
-
-/// The fleet's results when `signal` stopped it: finished services as they ended, running ones
-/// failed, the rest skipped.
-fn interrupted_results<'n>(
-    names: impl Iterator<Item = &'n String>,
-    progress: &BTreeMap<String, Progress>,
-    signal: crate::interrupt::Signal,
-) -> Vec<fleet::ServiceResult> {
-    names
-        .map(|name| {
-            let (outcome, duration) = match progress.get(name) {
-                Some(Progress::Done(outcome, duration)) => (outcome.clone(), *duration),
-                Some(Progress::Running(started)) => (
-                    Outcome::Failed(format!("stopped by {} while running", signal.name())),
-                    started.elapsed(),
-                ),
-                None => (
-                    Outcome::Skipped(format!("not started: stopped by {}", signal.name())),
-                    std::time::Duration::ZERO,
-                ),
-            };
-            fleet::ServiceResult {
-                name: name.clone(),
-                outcome,
-                duration,
-            }
-        })
-        .collect()
 }

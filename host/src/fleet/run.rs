@@ -265,3 +265,41 @@ mod tests {
         );
     }
 }
+
+/// How far one service of a fleet got.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// Started at this instant, not finished.
+    Running(std::time::Instant),
+    /// Finished with this outcome after this long.
+    Done(Outcome, std::time::Duration),
+}
+
+/// The fleet's results when `signal` stopped it: finished services as they ended, running ones
+/// failed, the rest skipped.
+pub fn interrupted_results<'n>(
+    names: impl Iterator<Item = &'n String>,
+    progress: &BTreeMap<String, Progress>,
+    signal: crate::interrupt::Signal,
+) -> Vec<ServiceResult> {
+    names
+        .map(|name| {
+            let (outcome, duration) = match progress.get(name) {
+                Some(Progress::Done(outcome, duration)) => (outcome.clone(), *duration),
+                Some(Progress::Running(started)) => (
+                    Outcome::Failed(format!("stopped by {} while running", signal.name())),
+                    started.elapsed(),
+                ),
+                None => (
+                    Outcome::Skipped(format!("not started: stopped by {}", signal.name())),
+                    std::time::Duration::ZERO,
+                ),
+            };
+            ServiceResult {
+                name: name.clone(),
+                outcome,
+                duration,
+            }
+        })
+        .collect()
+}
