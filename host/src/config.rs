@@ -10,7 +10,7 @@ mod model;
 mod prelude;
 mod required_version;
 mod source_position;
-pub use source_position::find_key_line;
+pub use source_position::{SyntaxError, find_key_line};
 
 use std::path::PathBuf;
 
@@ -55,17 +55,8 @@ pub enum Error {
         error: std::io::Error,
     },
     /// A syntax or type error inside a file, at a known position.
-    #[error("{path}:{line}:{column}: {message}")]
-    Syntax {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What is wrong.
-        message: String,
-    },
+    #[error(transparent)]
+    Syntax(#[from] crate::config::SyntaxError),
     /// A key holds a value of the wrong type or an invalid value.
     #[error("{location}: invalid value for `{key}`: {message}")]
     InvalidKey {

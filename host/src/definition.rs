@@ -28,17 +28,8 @@ pub enum Error {
     #[error(transparent)]
     Render(#[from] crate::render::Error),
     /// The rendered text is not valid JSON.
-    #[error("{path}:{line}:{column}: {message}")]
-    Syntax {
-        /// The definition file.
-        path: PathBuf,
-        /// 1-based line (of the rendered output for Jsonnet files).
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What is wrong.
-        message: String,
-    },
+    #[error(transparent)]
+    Syntax(#[from] crate::config::SyntaxError),
     /// The document is not a JSON object.
     #[error("{path}: a {what} must be a JSON object, found {found}")]
     NotAnObject {

@@ -38,7 +38,7 @@ pub use poll::format_time;
 pub use rollback::interrupted::roll_back_undecided;
 pub use rollback::{RollbackOptions, RollbackTarget, rollback};
 pub use run::deploy;
-pub use service::{describe_service, find_service, require_service};
+pub use service::{describe_service, find_service, require_configured_service, require_service};
 pub use strategy::{Strategy, early_success_problem};
 pub use task_definition::{latest_revision, register_task_definition};
 pub use wait::wait;

@@ -1,11 +1,24 @@
 //! ristretto: deploys and manages AWS ECS services from files, the way kayac/ecspresso does
 //! (same config keys, same definition files), extensible with WebAssembly plugins.
 //!
-//! Data flows `cli → config → render → definition → (later: plan/diff → gates → apply → wait)`.
-//! Library modules never print; `output` renders results and logs. `source_text` checks raw
-//! file text before any parser sees it (byte order marks, absurd nesting); `aws::retry` decides
-//! which failed AWS calls are tried again; `plugins` runs every plugin call on its own thread
-//! under a deadline that host calls cannot escape; `interrupt` records signals for them.
+//! Data flows `cli → config → render → definition (+ plugin transforms) → deploy::Plan → gates
+//! → apply → controller (wait) → verdict`; docs/architecture.md is the map (one line per module,
+//! where each controller runs the gates). The modules, leaves first (a module only uses modules
+//! listed before it; `scripts/architecture --check` keeps it so):
+//!
+//! - `environment`, `source_text`, `interrupt`, `http_send`, `fetch`: the process environment
+//!   snapshot, raw-text checks, signals, outbound HTTP.
+//! - `render` (Go templates from the `gotemplate` crate, Jsonnet), `config`, `aws` (clients,
+//!   `aws::retry`), `plugins` (the wasmtime host; every call on its own thread under a
+//!   deadline), `definition` (load, check, normalize; `gate_hook`), `events`, `app` (the context
+//!   of a command on one service).
+//! - `deploy`: the lifecycle engine. `deploy::Plan` decides without writing; `deploy::apply`
+//!   carries it out; `deploy::gates` decides (`GateOutcome`) and never acts; the controllers
+//!   (`deploy::rolling`, `deploy::ecs_native`, `deploy::codedeploy`) act and wait, polling
+//!   through `deploy::poll`.
+//! - `task` (one-off tasks), `report` (what `status` reads), `verify`, `fleet`, `lookups`.
+//! - `output` renders results and logs; `cli` turns flags into options, calls the library and
+//!   prints. Library modules never print.
 
 pub mod app;
 pub mod aws;

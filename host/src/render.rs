@@ -6,7 +6,7 @@
 
 mod builtins;
 mod functions;
-pub mod gotemplate;
+pub use ::gotemplate;
 mod jsonnet;
 
 use std::collections::BTreeMap;

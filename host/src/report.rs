@@ -13,7 +13,7 @@ mod rollout;
 pub use rollout::{CodeDeployReport, PausedHookReport, RolloutReport, TaskSetReport};
 
 use crate::app::App;
-use crate::deploy::{Error, aws_error, find_service, short_task_definition};
+use crate::deploy::{Error, aws_error, short_task_definition};
 
 /// The service as `status --output json` reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -149,12 +149,7 @@ pub struct EventReport {
 /// does not exist, or an AWS call fails (naming the operation).
 pub async fn status(app: &App<'_>, events: usize) -> Result<StatusReport, Error> {
     let name = app.service()?.to_owned();
-    let service = find_service(app)
-        .await?
-        .ok_or_else(|| Error::ServiceNotFound {
-            cluster: app.cluster().to_owned(),
-            service: name.clone(),
-        })?;
+    let service = crate::deploy::require_configured_service(app).await?;
     let auto_scaling = auto_scaling(app, &name).await?;
     let mut report = report(app.cluster(), &name, &service, auto_scaling, events);
     if report.deployment_controller == "CODE_DEPLOY" {

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::deploy::{Error, find_service};
 
 /// Flags of `delete`.
 #[derive(Debug, Args)]
@@ -24,12 +23,7 @@ pub struct DeleteArgs {
 /// Runs `delete`.
 pub async fn run(args: DeleteArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
     let name = app.service()?.to_owned();
-    let service = find_service(app)
-        .await?
-        .ok_or_else(|| Error::ServiceNotFound {
-            cluster: app.cluster().to_owned(),
-            service: name.clone(),
-        })?;
+    let service = crate::deploy::require_configured_service(app).await?;
     if args.dry_run {
         app.info(format!(
             "would delete service {name} (desired {}, running {}) in cluster {} (dry run)",

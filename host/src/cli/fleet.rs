@@ -108,11 +108,6 @@ pub fn run(
     logger: &Logger,
 ) -> anyhow::Result<ExitCode> {
     let fleet = FleetFile::load(&args.file)?;
-    let base = args
-        .file
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
     let rollback = matches!(args.command, FleetCommand::Rollback { .. });
     let selection = fleet::Selection::new(&fleet, &args.file, &args.only, rollback)
         .map_err(anyhow::Error::msg)?;
@@ -125,28 +120,14 @@ pub fn run(
         selection.levels.join(" | ")
     ));
 
-    // Load every config (and its plugins) before anything runs, so mistakes stop the fleet early.
-    let mut loaded: BTreeMap<String, Loaded> = BTreeMap::new();
-    for name in dependencies.keys() {
-        let service_globals = fleet::service_globals(&fleet, name, globals, &base);
-        let service_loaded =
-            load_app(&service_globals, environment.clone(), logger).with_context(|| {
-                format!(
-                    "fleet service `{name}` ({})",
-                    service_globals
-                        .config
-                        .as_deref()
-                        .unwrap_or(Path::new(""))
-                        .display()
-                )
-            })?;
-        loaded.insert(name.clone(), service_loaded);
-    }
-    fleet::check_distinct(
-        loaded.iter().map(|(n, l)| (n.as_str(), &l.config.file)),
+    let loaded = load_services(
+        &fleet,
         &args.file,
-    )
-    .map_err(anyhow::Error::msg)?;
+        &dependencies,
+        globals,
+        &environment,
+        logger,
+    )?;
 
     let concurrency = args
         .concurrency
@@ -167,66 +148,16 @@ pub fn run(
     let color = globals.color && !json;
     runtime.block_on(async {
         crate::interrupt::watch();
-        let mut clients_by_region: BTreeMap<Option<String>, crate::aws::Clients> = BTreeMap::new();
-        let mut prefixes = Vec::new();
-        for name in loaded.keys() {
-            prefixes.push(PrefixSink {
+        let prefixes: Vec<PrefixSink<'_>> = loaded
+            .keys()
+            .map(|name| PrefixSink {
                 prefix: format!("[{name}]"),
                 inner: &sink,
                 line: std::sync::OnceLock::new(),
                 requests_on_stdout: !json,
-            });
-        }
-        let mut apps: BTreeMap<String, App<'_>> = BTreeMap::new();
-        for ((name, service), prefix) in loaded.into_iter().zip(prefixes.iter()) {
-            let region = service.config.file.region.clone();
-            if !clients_by_region.contains_key(&region) {
-                let clients = crate::aws::Clients::load_with(
-                    region.as_deref(),
-                    globals.assume_role_arn.as_deref(),
-                    true,
-                    Some(&environment),
-                )
-                .await;
-                clients_by_region.insert(region.clone(), clients);
-            }
-            let clients = clients_by_region.get(&region).cloned().context("clients")?;
-            let mut plugins = service.plugins;
-            if !plugins.is_empty() {
-                plugins
-                    .resolve_aws_secrets(
-                        &clients,
-                        &service.config.file.plugins,
-                        &service.environment,
-                    )
-                    .await;
-            }
-            let mut context = hook_context(&service.config, false);
-            if context.region.is_empty() {
-                context.region = clients.region.clone().unwrap_or_default();
-            }
-            let timeout = service.config.file.timeout;
-            plugins.set_command_deadline(std::time::Instant::now() + timeout);
-            crate::aws::retry::set_deadline(std::time::Instant::now() + timeout);
-            apps.insert(
-                name,
-                App {
-                    config: service.config,
-                    renderer: service.renderer,
-                    clients,
-                    events: prefix,
-                    deadline: std::time::Instant::now() + timeout,
-                    plugins: Arc::new(plugins),
-                    hook_context: Mutex::new(context),
-                    started: std::time::Instant::now(),
-                    filter_command: None,
-                    environment: service.environment,
-                    pending: crate::interrupt::Pending::default(),
-                    warned: Default::default(),
-                },
-            );
-        }
-        let outputs: Mutex<BTreeMap<String, serde_json::Value>> = Mutex::new(BTreeMap::new());
+            })
+            .collect();
+        let apps = build_apps(loaded, &prefixes, globals, &environment).await?;
         let command = &args.command;
         let lines = progress_lines(&apps, logger);
         for (prefix, name) in prefixes.iter().zip(apps.keys()) {
@@ -235,25 +166,7 @@ pub fn run(
             }
         }
         if matches!(command, FleetCommand::Deploy { .. }) {
-            // Every service's definitions are rendered and transformed (policy plugins
-            // included) before the first one is deployed: a local mistake in a later service
-            // must not leave the earlier ones deployed.
-            let problems: Vec<String> = apps
-                .iter()
-                .filter(|(name, _)| dependencies.contains_key(*name))
-                .filter_map(|(name, app)| {
-                    service::definition_problem(app).map(|e| format!("{name}: {e}"))
-                })
-                .collect();
-            if !problems.is_empty() {
-                for problem in &problems {
-                    logger.error(&anyhow::anyhow!("{problem}"));
-                }
-                anyhow::bail!(
-                    "fleet: {} service(s) have errors in their definitions; nothing was deployed",
-                    problems.len()
-                );
-            }
+            check_definitions(&apps, &dependencies, logger)?;
         }
         // Read-only commands look at every service, in any order, whatever another's result.
         let read_only = matches!(
@@ -268,53 +181,15 @@ pub fn run(
         } else {
             dependencies.clone()
         };
-        // Which services started and how each ended, for the summary when a signal stops the
-        // fleet part-way.
-        let progress: Mutex<BTreeMap<String, Progress>> = Mutex::new(BTreeMap::new());
-        let mut stopped: Option<anyhow::Error> = None;
-        let mut results = {
-            let run = fleet::run(&run_order, concurrency, read_only, |name| {
-                let app = &apps[&name];
-                let outputs = &outputs;
-                let progress = &progress;
-                let line = lines.get(&name).cloned();
-                async move {
-                    let started = std::time::Instant::now();
-                    if let Ok(mut progress) = progress.lock() {
-                        progress.insert(name.clone(), Progress::Running(started));
-                    }
-                    let (outcome, output) = run_one(app, command, color, json).await;
-                    if let Ok(mut progress) = progress.lock() {
-                        progress.insert(
-                            name.clone(),
-                            Progress::Done(outcome.clone(), started.elapsed()),
-                        );
-                    }
-                    if let Some(line) = line {
-                        line.finish_with_message(outcome.label("done"));
-                    }
-                    if let Some(output) = output
-                        && let Ok(mut outputs) = outputs.lock()
-                    {
-                        outputs.insert(name, output);
-                    }
-                    outcome
-                }
-            });
-            tokio::pin!(run);
-            tokio::select! {
-                biased;
-                results = &mut run => results,
-                signal = crate::interrupt::received() => {
-                    // Read what the services were doing before they are dropped (their guards
-                    // clear it).
-                    let running = apps.values().map(super::loading::StoppedCommand::of).collect();
-                    stopped = Some(super::loading::stopped_by(signal, running).await);
-                    let progress = progress.lock().map(|p| p.clone()).unwrap_or_default();
-                    interrupted_results(apps.keys(), &progress, signal)
-                }
-            }
+        let run = Run {
+            apps: &apps,
+            command,
+            lines: &lines,
+            color,
+            json,
         };
+        let (mut results, outputs, stopped) =
+            run_services(&run, &run_order, concurrency, read_only).await;
         if matches!(command, FleetCommand::Rollback { .. }) {
             // Rollbacks run dependents first: what a service waited for is its dependent.
             for result in &mut results {
@@ -323,75 +198,288 @@ pub fn run(
                 }
             }
         }
-        // Each service's own events first, then the fleet's summary (read-only commands and
-        // dry runs send none).
+        finish_notifications(command, &apps, &results);
+        report(command, &results, outputs, json, logger, stopped)
+    })
+}
+
+/// Loads every selected service's config and plugins before anything runs, so a mistake
+/// stops the fleet early; refuses two entries for one ECS service.
+fn load_services(
+    fleet: &FleetFile,
+    file: &Path,
+    dependencies: &Dependencies,
+    globals: &Globals,
+    environment: &Environment,
+    logger: &Logger,
+) -> anyhow::Result<BTreeMap<String, Loaded>> {
+    let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut loaded: BTreeMap<String, Loaded> = BTreeMap::new();
+    for name in dependencies.keys() {
+        let service_globals = fleet::service_globals(fleet, name, globals, &base);
+        let service_loaded =
+            load_app(&service_globals, environment.clone(), logger).with_context(|| {
+                format!(
+                    "fleet service `{name}` ({})",
+                    service_globals
+                        .config
+                        .as_deref()
+                        .unwrap_or(Path::new(""))
+                        .display()
+                )
+            })?;
+        loaded.insert(name.clone(), service_loaded);
+    }
+    fleet::check_distinct(
+        loaded.iter().map(|(n, l)| (n.as_str(), &l.config.file)),
+        file,
+    )
+    .map_err(anyhow::Error::msg)?;
+
+    Ok(loaded)
+}
+
+/// The `App` of each loaded service, writing its events through its prefix sink; AWS clients
+/// are shared by services in the same region.
+async fn build_apps<'a>(
+    loaded: BTreeMap<String, Loaded>,
+    prefixes: &'a [PrefixSink<'a>],
+    globals: &Globals,
+    environment: &Environment,
+) -> anyhow::Result<BTreeMap<String, App<'a>>> {
+    let mut clients_by_region: BTreeMap<Option<String>, crate::aws::Clients> = BTreeMap::new();
+    let mut apps: BTreeMap<String, App<'_>> = BTreeMap::new();
+    for ((name, service), prefix) in loaded.into_iter().zip(prefixes.iter()) {
+        let region = service.config.file.region.clone();
+        if !clients_by_region.contains_key(&region) {
+            let clients = crate::aws::Clients::load_with(
+                region.as_deref(),
+                globals.assume_role_arn.as_deref(),
+                true,
+                Some(environment),
+            )
+            .await;
+            clients_by_region.insert(region.clone(), clients);
+        }
+        let clients = clients_by_region.get(&region).cloned().context("clients")?;
+        let mut plugins = service.plugins;
+        if !plugins.is_empty() {
+            plugins
+                .resolve_aws_secrets(&clients, &service.config.file.plugins, &service.environment)
+                .await;
+        }
+        let mut context = hook_context(&service.config, false);
+        if context.region.is_empty() {
+            context.region = clients.region.clone().unwrap_or_default();
+        }
+        let timeout = service.config.file.timeout;
+        plugins.set_command_deadline(std::time::Instant::now() + timeout);
+        crate::aws::retry::set_deadline(std::time::Instant::now() + timeout);
+        apps.insert(
+            name,
+            App {
+                config: service.config,
+                renderer: service.renderer,
+                clients,
+                events: prefix,
+                deadline: std::time::Instant::now() + timeout,
+                plugins: Arc::new(plugins),
+                hook_context: Mutex::new(context),
+                started: std::time::Instant::now(),
+                filter_command: None,
+                environment: service.environment,
+                pending: crate::interrupt::Pending::default(),
+                warned: Default::default(),
+            },
+        );
+    }
+    Ok(apps)
+}
+
+/// Every service's definitions are rendered and transformed (policy plugins included) before
+/// the first one is deployed: a local mistake in a later service must not leave the earlier ones
+/// deployed.
+fn check_definitions(
+    apps: &BTreeMap<String, App<'_>>,
+    dependencies: &Dependencies,
+    logger: &Logger,
+) -> anyhow::Result<()> {
+    let problems: Vec<String> = apps
+        .iter()
+        .filter(|(name, _)| dependencies.contains_key(*name))
+        .filter_map(|(name, app)| service::definition_problem(app).map(|e| format!("{name}: {e}")))
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for problem in &problems {
+        logger.error(&anyhow::anyhow!("{problem}"));
+    }
+    anyhow::bail!(
+        "fleet: {} service(s) have errors in their definitions; nothing was deployed",
+        problems.len()
+    )
+}
+
+/// Prints each service's output and the summary (or the JSON document), logs what did not
+/// succeed, and returns the exit code: 1 when a service failed, 2 for `diff --exit-code` when
+/// one differs. `stopped` is the error of a signal that stopped the fleet.
+fn report(
+    command: &FleetCommand,
+    results: &[fleet::ServiceResult],
+    mut outputs: BTreeMap<String, serde_json::Value>,
+    json: bool,
+    logger: &Logger,
+    stopped: Option<anyhow::Error>,
+) -> anyhow::Result<ExitCode> {
+    let ok = match command {
+        FleetCommand::Deploy { dry_run: true, .. } => "planned",
+        FleetCommand::Deploy { .. } => "deployed",
+        FleetCommand::Rollback { .. } => "rolled back",
+        _ => "ok",
+    };
+    if json {
+        print_stdout(&to_pretty_json(&json_summary(
+            command,
+            results,
+            ok,
+            &mut outputs,
+        )))?;
+    } else {
+        for (name, output) in &outputs {
+            let text = match output {
+                serde_json::Value::String(text) => text.clone(),
+                value => to_pretty_json(value),
+            };
+            if !text.is_empty() {
+                print_stdout(&format!("=== {name}\n{text}"))?;
+            }
+        }
+        print_stdout(&fleet::table(results, ok))?;
+    }
+    let not_ok: Vec<String> = results
+        .iter()
+        .filter(|r| !r.outcome.succeeded())
+        .map(|r| format!("{} ({})", r.name, r.outcome.label(ok)))
+        .collect();
+    if !not_ok.is_empty() {
+        logger.error(&anyhow::anyhow!(
+            "fleet: {} of {} service(s) did not succeed: {}",
+            not_ok.len(),
+            results.len(),
+            not_ok.join(", ")
+        ));
+    }
+    if let Some(error) = stopped {
+        return Err(error);
+    }
+    let failed = !not_ok.is_empty();
+    let differs = results
+        .iter()
+        .any(|r| matches!(&r.outcome, Outcome::Succeeded { detail, .. } if detail == "differs"));
+    Ok(if failed {
+        ExitCode::from(1)
+    } else if differs && matches!(command, FleetCommand::Diff { exit_code: true }) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// What each service of a fleet run needs.
+struct Run<'r, 'a> {
+    apps: &'r BTreeMap<String, App<'a>>,
+    command: &'r FleetCommand,
+    lines: &'r BTreeMap<String, indicatif::ProgressBar>,
+    color: bool,
+    json: bool,
+}
+
+/// Runs the command on every service in `run_order` (up to `concurrency` at once) until all
+/// finished or a signal stopped the fleet. Returns each service's result, the outputs they
+/// printed, and the error of the signal if one stopped it.
+async fn run_services(
+    run: &Run<'_, '_>,
+    run_order: &Dependencies,
+    concurrency: usize,
+    read_only: bool,
+) -> (
+    Vec<fleet::ServiceResult>,
+    BTreeMap<String, serde_json::Value>,
+    Option<anyhow::Error>,
+) {
+    let outputs: Mutex<BTreeMap<String, serde_json::Value>> = Mutex::new(BTreeMap::new());
+    // Which services started and how each ended, for the summary when a signal stops the
+    // fleet part-way.
+    let progress: Mutex<BTreeMap<String, Progress>> = Mutex::new(BTreeMap::new());
+    let mut stopped: Option<anyhow::Error> = None;
+    let results = {
+        let running = fleet::run(run_order, concurrency, read_only, |name| {
+            let app = &run.apps[&name];
+            let outputs = &outputs;
+            let progress = &progress;
+            let line = run.lines.get(&name).cloned();
+            async move {
+                let started = std::time::Instant::now();
+                if let Ok(mut progress) = progress.lock() {
+                    progress.insert(name.clone(), Progress::Running(started));
+                }
+                let (outcome, output) = run_one(app, run.command, run.color, run.json).await;
+                if let Ok(mut progress) = progress.lock() {
+                    progress.insert(
+                        name.clone(),
+                        Progress::Done(outcome.clone(), started.elapsed()),
+                    );
+                }
+                if let Some(line) = line {
+                    line.finish_with_message(outcome.label("done"));
+                }
+                if let Some(output) = output
+                    && let Ok(mut outputs) = outputs.lock()
+                {
+                    outputs.insert(name, output);
+                }
+                outcome
+            }
+        });
+        tokio::pin!(running);
+        tokio::select! {
+            biased;
+            results = &mut running => results,
+            signal = crate::interrupt::received() => {
+                // Read what the services were doing before they are dropped (their guards
+                // clear it).
+                let running = run.apps.values().map(super::loading::StoppedCommand::of).collect();
+                stopped = Some(super::loading::stopped_by(signal, running).await);
+                let progress = progress.lock().map(|p| p.clone()).unwrap_or_default();
+                interrupted_results(run.apps.keys(), &progress, signal)
+            }
+        }
+    };
+    (results, outputs.into_inner().unwrap_or_default(), stopped)
+}
+
+/// Waits for each service's own notifications, then sends the fleet's summary (read-only
+/// commands and dry runs send none).
+fn finish_notifications(
+    command: &FleetCommand,
+    apps: &BTreeMap<String, App<'_>>,
+    results: &[fleet::ServiceResult],
+) {
+    // Each service's own events first, then the fleet's summary (read-only commands and
+    // dry runs send none).
+    for app in apps.values() {
+        app.plugins
+            .finish_notifications(std::time::Duration::from_secs(10));
+    }
+    if matches!(
+        command,
+        FleetCommand::Deploy { dry_run: false, .. } | FleetCommand::Rollback { dry_run: false, .. }
+    ) {
+        send_fleet_summary(apps, results);
         for app in apps.values() {
             app.plugins
                 .finish_notifications(std::time::Duration::from_secs(10));
         }
-        if matches!(
-            command,
-            FleetCommand::Deploy { dry_run: false, .. }
-                | FleetCommand::Rollback { dry_run: false, .. }
-        ) {
-            send_fleet_summary(&apps, &results);
-            for app in apps.values() {
-                app.plugins
-                    .finish_notifications(std::time::Duration::from_secs(10));
-            }
-        }
-        let ok = match command {
-            FleetCommand::Deploy { dry_run: true, .. } => "planned",
-            FleetCommand::Deploy { .. } => "deployed",
-            FleetCommand::Rollback { .. } => "rolled back",
-            _ => "ok",
-        };
-        let mut outputs = outputs.into_inner().unwrap_or_default();
-        if json {
-            print_stdout(&to_pretty_json(&json_summary(
-                command,
-                &results,
-                ok,
-                &mut outputs,
-            )))?;
-        } else {
-            for (name, output) in &outputs {
-                let text = match output {
-                    serde_json::Value::String(text) => text.clone(),
-                    value => to_pretty_json(value),
-                };
-                if !text.is_empty() {
-                    print_stdout(&format!("=== {name}\n{text}"))?;
-                }
-            }
-            print_stdout(&fleet::table(&results, ok))?;
-        }
-        let not_ok: Vec<String> = results
-            .iter()
-            .filter(|r| !r.outcome.succeeded())
-            .map(|r| format!("{} ({})", r.name, r.outcome.label(ok)))
-            .collect();
-        if !not_ok.is_empty() {
-            logger.error(&anyhow::anyhow!(
-                "fleet: {} of {} service(s) did not succeed: {}",
-                not_ok.len(),
-                results.len(),
-                not_ok.join(", ")
-            ));
-        }
-        if let Some(error) = stopped {
-            return Err(error);
-        }
-        let failed = !not_ok.is_empty();
-        let differs = results.iter().any(
-            |r| matches!(&r.outcome, Outcome::Succeeded { detail, .. } if detail == "differs"),
-        );
-        Ok(if failed {
-            ExitCode::from(1)
-        } else if differs && matches!(command, FleetCommand::Diff { exit_code: true }) {
-            ExitCode::from(2)
-        } else {
-            ExitCode::SUCCESS
-        })
-    })
+    }
 }

@@ -106,7 +106,10 @@ async fn init(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Res
                 .with_context(|| {
                     format!("service `{name}` not found in cluster `{}`", args.cluster)
                 })?;
-            let arn = service.task_definition().unwrap_or_default().to_owned();
+            let arn = service
+                .task_definition()
+                .with_context(|| format!("service `{name}` has no task definition"))?
+                .to_owned();
             let is_code_deploy = service
                 .deployment_controller()
                 .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY");

@@ -48,7 +48,9 @@ pub async fn run_register(
         &path.display().to_string(),
     )
     .await?;
-    let arn = registered.task_definition_arn().unwrap_or_default();
+    let arn = registered
+        .task_definition_arn()
+        .context("RegisterTaskDefinition answered without the task definition ARN")?;
     app.info(format!(
         "task definition {} is registered",
         short_task_definition(arn)

@@ -171,7 +171,10 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
                 .ecs
                 .stop_task()
                 .cluster(app.cluster())
-                .task(task.task_arn().unwrap_or_default())
+                .task(
+                    task.task_arn()
+                        .context("DescribeTasks answered a task without its ARN")?,
+                )
                 .reason(reason)
                 .send()
                 .await

@@ -157,20 +157,22 @@ pub fn load_config(
         }
         ConfigKind::Jsonnet => {
             let rendered = renderer.render_file(path, SourceKind::Jsonnet)?;
-            let value = serde_json::from_str(&rendered).map_err(|err| Error::Syntax {
-                path: path.to_path_buf(),
-                line: err.line(),
-                column: err.column(),
-                message: format!(
-                    "invalid JSON after rendering: {}",
-                    strip_position(&err.to_string())
-                ),
+            let value = serde_json::from_str(&rendered).map_err(|err| {
+                Error::Syntax(crate::config::SyntaxError {
+                    path: path.to_path_buf(),
+                    line: err.line(),
+                    column: err.column(),
+                    message: format!(
+                        "invalid JSON after rendering: {}",
+                        strip_position(&err.to_string())
+                    ),
+                })
             })?;
             (source.clone(), value)
         }
     };
     let serde_json::Value::Object(object) = &value else {
-        return Err(Error::Syntax {
+        return Err(Error::Syntax(crate::config::SyntaxError {
             path: path.to_path_buf(),
             line: 1,
             column: 1,
@@ -178,7 +180,7 @@ pub fn load_config(
                 "the config must be a mapping of keys, found {}",
                 json_type(&value)
             ),
-        });
+        }));
     };
 
     let mut warnings = Vec::new();
@@ -206,12 +208,12 @@ pub fn load_config(
                         "{}: a WebAssembly plugin's entry must be spelt exactly, or the plugin would run without the grants or limits meant for it",
                         problem.message.replace(" is ignored", "")
                     );
-                    return Err(Error::Syntax {
+                    return Err(Error::Syntax(crate::config::SyntaxError {
                         path: path.to_path_buf(),
                         line: find_key_line(&rendered, &problem.key).unwrap_or(1),
                         column: 1,
                         message: format!("plugins[{index}]: {message}"),
-                    });
+                    }));
                 }
                 warnings.push(Warning {
                     message: format!(
@@ -285,21 +287,23 @@ pub(super) fn config_kind(path: &Path) -> ConfigKind {
 
 fn parse_yaml(path: &Path, text: &str) -> Result<serde_json::Value, Error> {
     crate::source_text::check_nesting(text, crate::source_text::MAX_NESTING).map_err(
-        |too_deep| Error::Syntax {
-            path: path.to_path_buf(),
-            line: too_deep.line,
-            column: too_deep.column,
-            message: format!("invalid YAML: {too_deep}"),
+        |too_deep| {
+            Error::Syntax(crate::config::SyntaxError {
+                path: path.to_path_buf(),
+                line: too_deep.line,
+                column: too_deep.column,
+                message: format!("invalid YAML: {too_deep}"),
+            })
         },
     )?;
     let value: serde_json::Value = serde_yaml_ng::from_str(text).map_err(|err| {
         let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
-        Error::Syntax {
+        Error::Syntax(crate::config::SyntaxError {
             path: path.to_path_buf(),
             line,
             column,
             message: format!("invalid YAML: {}", strip_position(&err.to_string())),
-        }
+        })
     })?;
     // An empty YAML document is an empty config.
     Ok(if value.is_null() {

@@ -1,6 +1,22 @@
 //! Finds where a key is written in a config source, so that a type error found after parsing
 //! (when positions are gone) can still name a line. A best-effort textual search: it looks for
-//! the last segment of the key path written as a YAML, JSON or Jsonnet object key.
+//! the last segment of the key path written as a YAML, JSON or Jsonnet object key. Also the one
+//! `SyntaxError` (file, line, column) every file format reports.
+
+/// A syntax or type error inside a file, at a known position: `path:line:column: message`.
+/// Config files, definition files and fleet files report their syntax errors with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}:{line}:{column}: {message}")]
+pub struct SyntaxError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// 1-based line (of the rendered output for Jsonnet files).
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
 
 /// The 1-based line on which `key` (the last segment of a dotted path) is first written as an
 /// object key, or `None` when it cannot be found.

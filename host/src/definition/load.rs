@@ -76,20 +76,22 @@ pub fn load_express_definition(path: &Path, renderer: &Renderer) -> Result<Defin
 fn render_json(path: &Path, renderer: &Renderer) -> Result<(Value, String, SourceKind), Error> {
     let kind = SourceKind::for_definition(path);
     let text = renderer.render_file(path, kind)?;
-    let value = serde_json::from_str(&text).map_err(|err| Error::Syntax {
-        path: path.to_path_buf(),
-        line: err.line(),
-        column: err.column(),
-        message: match kind {
-            SourceKind::Jsonnet => format!(
-                "invalid JSON in the rendered output: {}",
-                crate::config::strip_position(&err.to_string())
-            ),
-            SourceKind::Template => format!(
-                "invalid JSON: {}",
-                crate::config::strip_position(&err.to_string())
-            ),
-        },
+    let value = serde_json::from_str(&text).map_err(|err| {
+        Error::Syntax(crate::config::SyntaxError {
+            path: path.to_path_buf(),
+            line: err.line(),
+            column: err.column(),
+            message: match kind {
+                SourceKind::Jsonnet => format!(
+                    "invalid JSON in the rendered output: {}",
+                    crate::config::strip_position(&err.to_string())
+                ),
+                SourceKind::Template => format!(
+                    "invalid JSON: {}",
+                    crate::config::strip_position(&err.to_string())
+                ),
+            },
+        })
     })?;
     Ok((value, text, kind))
 }

@@ -81,7 +81,14 @@ pub async fn create_deployment(
         .send()
         .await
         .map_err(|err| aws_error("CreateDeployment", &err, &[]))?;
-    let id = output.deployment_id().unwrap_or_default().to_owned();
+    let id = output
+        .deployment_id()
+        .ok_or_else(|| Error::Aws {
+            operation: "CreateDeployment",
+            message: "the answer names no deployment id".to_owned(),
+            applied: Vec::new(),
+        })?
+        .to_owned();
     let region = app.clients.region.clone().unwrap_or_default();
     app.info(format!(
         "CodeDeploy deployment {id} of {} created: https://{region}.console.aws.amazon.com/codesuite/codedeploy/deployments/{id}?region={region}",

@@ -50,12 +50,7 @@ pub async fn continue_deployment(
     options: ContinueOptions,
 ) -> Result<Option<String>, Error> {
     let service = app.service()?.to_owned();
-    let current = crate::deploy::service::find_service(app)
-        .await?
-        .ok_or_else(|| Error::ServiceNotFound {
-            cluster: app.cluster().to_owned(),
-            service: service.clone(),
-        })?;
+    let current = crate::deploy::require_configured_service(app).await?;
     if crate::deploy::strategy::is_code_deploy(&current) {
         return continue_codedeploy(app, &service, options).await;
     }

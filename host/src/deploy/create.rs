@@ -36,23 +36,7 @@ pub async fn create(
         ))
     })?;
     let mut applied = Vec::new();
-    let task_definition = match options.task_definition {
-        TaskDefinitionSource::Register => {
-            register_from_file(app, options.dry_run, &mut applied).await?
-        }
-        TaskDefinitionSource::Latest | TaskDefinitionSource::Revision(_) => {
-            let family = definition_family(app)?;
-            match options.task_definition {
-                TaskDefinitionSource::Revision(revision) => format!("{family}:{revision}"),
-                _ => latest_revision(&app.clients.ecs, &family).await?,
-            }
-        }
-        TaskDefinitionSource::Current => {
-            return Err(Error::Invalid(format!(
-                "service {name} does not exist, so it has no current task definition to keep (--skip-task-definition)"
-            )));
-        }
-    };
+    let task_definition = task_definition_to_create(app, name, options, &mut applied).await?;
 
     let strategy = crate::deploy::Strategy::of(Some(&definition.value), None);
     app.update_context(|c| {
@@ -118,17 +102,53 @@ pub async fn create(
         serde_json::json!({"created": true}),
     );
 
+    finish(app, name, &task_definition, options, started).await?;
+    Ok(task_definition)
+}
+
+/// The task definition a new service starts with: the file registered, or `--revision` /
+/// `--latest-task-definition` of its family.
+async fn task_definition_to_create(
+    app: &App<'_>,
+    name: &str,
+    options: DeployOptions,
+    applied: &mut Vec<String>,
+) -> Result<String, Error> {
+    match options.task_definition {
+        TaskDefinitionSource::Register => register_from_file(app, options.dry_run, applied).await,
+        TaskDefinitionSource::Latest | TaskDefinitionSource::Revision(_) => {
+            let family = definition_family(app)?;
+            match options.task_definition {
+                TaskDefinitionSource::Revision(revision) => Ok(format!("{family}:{revision}")),
+                _ => latest_revision(&app.clients.ecs, &family).await,
+            }
+        }
+        TaskDefinitionSource::Current => Err(Error::Invalid(format!(
+            "service {name} does not exist, so it has no current task definition to keep (--skip-task-definition)"
+        ))),
+    }
+}
+
+/// Waits for the new service as `options` say, confirms it runs `task_definition`, and runs the
+/// post-deploy gates (a failure has nothing to roll back to).
+async fn finish(
+    app: &App<'_>,
+    name: &str,
+    task_definition: &str,
+    options: DeployOptions,
+    started: SystemTime,
+) -> Result<(), Error> {
     match options.wait {
         None => app.info(format!(
             "service {name} is created; not waiting (--no-wait)"
         )),
         Some(until) => {
             let rollback = wait(app, name, until, started).await?;
-            confirm_primary(app, name, &task_definition, rollback).await?;
-            crate::deploy::rolling::post_deploy(app, name, &task_definition, None).await?;
+            confirm_primary(app, name, task_definition, rollback).await?;
+            crate::deploy::rolling::post_deploy(app, name, task_definition, None).await?;
         }
     }
-    Ok(task_definition)
+    Ok(())
 }
 
 /// The `family` of the configured task definition file (transforms applied).

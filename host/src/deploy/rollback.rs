@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::deploy::ecs_native::follow::PausePolicy;
 use crate::deploy::revisions::{Revision, deregister};
 use crate::deploy::rollback::target::previous_revision;
-use crate::deploy::service::{find_service, primary_task_definition};
+use crate::deploy::service::{find_service, primary_task_definition, require_service};
 use crate::deploy::task_definition::family_of;
 use crate::deploy::wait::wait_with;
 use crate::deploy::wait_until::WaitUntil;
@@ -78,103 +78,133 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         ));
     }
     let name = app.service()?.to_owned();
-    let service = find_service(app)
-        .await?
-        .ok_or_else(|| Error::ServiceNotFound {
-            cluster: app.cluster().to_owned(),
-            service: name.clone(),
-        })?;
-    let current = primary_task_definition(&service).unwrap_or_default();
+    let service = require_service(app, &name).await?;
+    let current = primary_task_definition(&service).ok_or_else(|| {
+        Error::Invalid(format!(
+            "service {name} has no task definition to roll back from"
+        ))
+    })?;
     let started = SystemTime::now();
     if crate::deploy::strategy::is_code_deploy(&service) {
-        let family = family_of(&current).to_owned();
-        let target = match options.target {
-            RollbackTarget::Revision(n) => {
-                crate::deploy::task_definition::describe_revision(app, &format!("{family}:{n}"))
-                    .await
-            }
-            RollbackTarget::Previous | RollbackTarget::PreviousTaskDefinition => {
-                previous_revision(app, &family, &current, None).await
-            }
-        };
-        let now =
-            crate::deploy::codedeploy::deploy::rollback(app, &name, &service, target, options)
-                .await?;
-        if !options.dry_run && now != current && !now.is_empty() {
-            finish_deregister(app, options, &current).await?;
-        }
-        return Ok(now);
+        return rollback_codedeploy(app, &name, &service, &current, options).await;
     }
-
     if options.target == RollbackTarget::Previous
         && let Some(active) = active_deployment(app, &name).await?
     {
-        let id = active.arn.rsplit('/').next().unwrap_or(&active.arn);
-        let task_definition = active.task_definition;
-        match &active.paused_hook {
-            Some(hook) => app.info(format!(
-                "deployment {id} of {} is paused at a PAUSE hook: rolling it back (ContinueServiceDeployment ROLLBACK, hook {hook})",
-                short_task_definition(&task_definition)
-            )),
-            None => app.info(format!(
-                "deployment {id} of {} is in progress: stopping it with rollback",
-                short_task_definition(&task_definition)
-            )),
-        }
-        if options.dry_run {
-            app.info("DRY RUN OK");
-            return Ok(task_definition);
-        }
-        match &active.paused_hook {
-            Some(hook) => {
-                crate::deploy::ecs_native::follow::continue_hook(
-                    app,
-                    &active.arn,
-                    hook,
-                    DeploymentLifecycleHookAction::Rollback,
-                )
-                .await?;
-            }
-            None => {
-                app.clients
-                    .ecs
-                    .stop_service_deployment()
-                    .service_deployment_arn(&active.arn)
-                    .stop_type(StopServiceDeploymentStopType::Rollback)
-                    .send()
-                    .await
-                    .map_err(|err| aws_error("StopServiceDeployment", &err, &[]))?;
-            }
-        }
-        return finish(app, &name, options, started, &task_definition).await;
+        return roll_back_active(app, &name, active, options, started).await;
     }
+    roll_back_to_revision(app, &name, &current, options, started).await
+}
 
-    let family = family_of(&current).to_owned();
+/// CODE_DEPLOY services: a CodeDeploy deployment of the target revision.
+async fn rollback_codedeploy(
+    app: &App<'_>,
+    name: &str,
+    service: &aws_sdk_ecs::types::Service,
+    current: &str,
+    options: RollbackOptions,
+) -> Result<String, Error> {
+    let family = family_of(current).to_owned();
+    let target = match options.target {
+        RollbackTarget::Revision(n) => {
+            crate::deploy::task_definition::describe_revision(app, &format!("{family}:{n}")).await
+        }
+        RollbackTarget::Previous | RollbackTarget::PreviousTaskDefinition => {
+            previous_revision(app, &family, current, None).await
+        }
+    };
+    let now =
+        crate::deploy::codedeploy::deploy::rollback(app, name, service, target, options).await?;
+    if !options.dry_run && now != current && !now.is_empty() {
+        finish_deregister(app, options, current).await?;
+    }
+    Ok(now)
+}
+
+/// A deployment still in flight is rolled back itself: ROLLBACK at its PAUSE hook, or
+/// StopServiceDeployment with rollback.
+async fn roll_back_active(
+    app: &App<'_>,
+    name: &str,
+    active: ActiveDeployment,
+    options: RollbackOptions,
+    started: SystemTime,
+) -> Result<String, Error> {
+    let id = active.arn.rsplit('/').next().unwrap_or(&active.arn);
+    let task_definition = active.task_definition;
+    match &active.paused_hook {
+        Some(hook) => app.info(format!(
+            "deployment {id} of {} is paused at a PAUSE hook: rolling it back (ContinueServiceDeployment ROLLBACK, hook {hook})",
+            short_task_definition(&task_definition)
+        )),
+        None => app.info(format!(
+            "deployment {id} of {} is in progress: stopping it with rollback",
+            short_task_definition(&task_definition)
+        )),
+    }
+    if options.dry_run {
+        app.info("DRY RUN OK");
+        return Ok(task_definition);
+    }
+    match &active.paused_hook {
+        Some(hook) => {
+            crate::deploy::ecs_native::follow::continue_hook(
+                app,
+                &active.arn,
+                hook,
+                DeploymentLifecycleHookAction::Rollback,
+            )
+            .await?;
+        }
+        None => {
+            app.clients
+                .ecs
+                .stop_service_deployment()
+                .service_deployment_arn(&active.arn)
+                .stop_type(StopServiceDeploymentStopType::Rollback)
+                .send()
+                .await
+                .map_err(|err| aws_error("StopServiceDeployment", &err, &[]))?;
+        }
+    }
+    finish(app, name, options, started, &task_definition).await
+}
+
+/// UpdateService back to the target revision (`--revision`, or the previous one), then wait
+/// and deregister the revision rolled back from.
+async fn roll_back_to_revision(
+    app: &App<'_>,
+    name: &str,
+    current: &str,
+    options: RollbackOptions,
+    started: SystemTime,
+) -> Result<String, Error> {
+    let family = family_of(current).to_owned();
     let target = match options.target {
         RollbackTarget::Revision(n) => {
             // Checked before anything is said or done, as `deploy --revision` does.
             crate::deploy::task_definition::describe_revision(app, &format!("{family}:{n}")).await?
         }
         RollbackTarget::Previous | RollbackTarget::PreviousTaskDefinition => {
-            previous_revision(app, &family, &current, Some(&name)).await?
+            previous_revision(app, &family, current, Some(name)).await?
         }
     };
-    if target == current || short_task_definition(&current) == target {
+    if target == current || short_task_definition(current) == target {
         return Err(Error::Invalid(format!(
             "the service already runs {}",
-            short_task_definition(&current)
+            short_task_definition(current)
         )));
     }
     app.info(format!(
         "rolling back service {name} from {} to {}",
-        short_task_definition(&current),
+        short_task_definition(current),
         short_task_definition(&target)
     ));
     if options.dry_run {
         if options.deregister {
             app.info(format!(
                 "{} would be deregistered",
-                short_task_definition(&current)
+                short_task_definition(current)
             ));
         }
         app.info("DRY RUN OK");
@@ -185,7 +215,7 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         .ecs
         .update_service()
         .cluster(app.cluster())
-        .service(&name)
+        .service(name)
         .task_definition(&target)
         .send()
         .await
@@ -195,10 +225,10 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         .and_then(|s| s.task_definition())
         .map_or(target.clone(), str::to_owned);
     if let Some(until) = options.wait {
-        wait_with(app, &name, until, started, PausePolicy::Continue).await?;
-        crate::deploy::rolling::confirm_primary(app, &name, &target_arn, None).await?;
+        wait_with(app, name, until, started, PausePolicy::Continue).await?;
+        crate::deploy::rolling::confirm_primary(app, name, &target_arn, None).await?;
     }
-    finish_deregister(app, options, &current).await?;
+    finish_deregister(app, options, current).await?;
     Ok(target_arn)
 }
 

@@ -17,6 +17,17 @@ pub async fn find_service(app: &App<'_>) -> Result<Option<Service>, Error> {
     describe_service(&app.clients.ecs, app.cluster(), service).await
 }
 
+/// The configured service; `ServiceNotFound` when it does not exist (or is INACTIVE).
+pub async fn require_configured_service(app: &App<'_>) -> Result<Service, Error> {
+    let service = app.service()?;
+    find_service(app)
+        .await?
+        .ok_or_else(|| Error::ServiceNotFound {
+            cluster: app.cluster().to_owned(),
+            service: service.to_owned(),
+        })
+}
+
 /// DescribeServices for one service with its tags.
 pub async fn describe_service(
     ecs: &aws_sdk_ecs::Client,

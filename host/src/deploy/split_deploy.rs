@@ -31,12 +31,7 @@ pub async fn in_flight(app: &App<'_>, service: &str) -> Result<bool, Error> {
 
 /// Finishes the deploy of `service`, which now runs its new revision.
 pub async fn finish(app: &App<'_>, service: &str) -> Result<(), Error> {
-    let remote = find_service(app)
-        .await?
-        .ok_or_else(|| Error::ServiceNotFound {
-            cluster: app.cluster().to_owned(),
-            service: service.to_owned(),
-        })?;
+    let remote = crate::deploy::service::require_service(app, service).await?;
     let code_deploy = crate::deploy::strategy::is_code_deploy(&remote);
     let current = if code_deploy {
         remote.task_definition().map(str::to_owned)

@@ -186,7 +186,11 @@ pub(crate) async fn register_definition(
     .await?;
     let arn = registered
         .task_definition_arn()
-        .unwrap_or_default()
+        .ok_or_else(|| Error::Aws {
+            operation: "RegisterTaskDefinition",
+            message: "the answer names no task definition ARN".to_owned(),
+            applied: applied.clone(),
+        })?
         .to_owned();
     app.events
         .emit(Event::TaskDefinitionRegistered { arn: arn.clone() });

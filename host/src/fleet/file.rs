@@ -69,17 +69,8 @@ pub enum Error {
         error: std::io::Error,
     },
     /// Invalid YAML or shape.
-    #[error("{path}:{line}:{column}: {message}")]
-    Syntax {
-        /// The file.
-        path: PathBuf,
-        /// Line.
-        line: usize,
-        /// Column.
-        column: usize,
-        /// What is wrong.
-        message: String,
-    },
+    #[error(transparent)]
+    Syntax(#[from] crate::config::SyntaxError),
     /// A dependency problem.
     #[error("{path}: {message}")]
     Graph {
@@ -99,12 +90,12 @@ impl FleetFile {
         })?;
         let fleet: Self = serde_yaml_ng::from_str(&text).map_err(|err| {
             let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
-            Error::Syntax {
+            Error::Syntax(crate::config::SyntaxError {
                 path: path.to_path_buf(),
                 line,
                 column,
                 message: crate::config::strip_position(&err.to_string()),
-            }
+            })
         })?;
         if fleet.services.is_empty() {
             return Err(Error::Graph {

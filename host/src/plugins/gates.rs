@@ -40,7 +40,7 @@ pub enum GateCheck {
 impl PluginSet {
     /// Whether any plugin gates deploys.
     pub fn has_gates(&self) -> bool {
-        self.plugins.iter().any(|p| p.has("gate"))
+        self.plugins.iter().any(|p| p.has(Hook::Gate))
     }
 
     /// With gate plugins, the longest `limits.gate_timeout` among them (what the PAUSE hook
@@ -53,7 +53,7 @@ impl PluginSet {
     pub fn longest_gate_timeout(&self) -> Duration {
         self.plugins
             .iter()
-            .filter(|p| p.has("gate"))
+            .filter(|p| p.has(Hook::Gate))
             .map(|p| p.limits.gate_timeout)
             .max()
             .unwrap_or_default()
@@ -63,7 +63,7 @@ impl PluginSet {
     pub fn gate_plugins(&self) -> Vec<(String, Duration)> {
         self.plugins
             .iter()
-            .filter(|p| p.has("gate"))
+            .filter(|p| p.has(Hook::Gate))
             .map(|p| (p.name.clone(), p.limits.gate_timeout))
             .collect()
     }
@@ -80,7 +80,7 @@ impl PluginSet {
         let Some(plugin) = self
             .plugins
             .iter()
-            .find(|p| p.name == name && p.has("gate"))
+            .find(|p| p.name == name && p.has(Hook::Gate))
         else {
             return GateCheck::Fail(format!("no gate plugin named `{name}`"));
         };

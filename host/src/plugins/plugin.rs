@@ -150,9 +150,9 @@ impl LoadedPlugin {
         Ok(plugin)
     }
 
-    /// Whether the plugin declared `capability`.
-    pub fn has(&self, capability: &str) -> bool {
-        self.info.capabilities.iter().any(|c| c == capability)
+    /// Whether the plugin declared the capability of `hook` (its WIT name, e.g. `gate`).
+    pub fn has(&self, hook: Hook) -> bool {
+        self.info.capabilities.iter().any(|c| c == hook.name())
     }
 
     /// Replaces the secrets (after AWS ones were resolved).

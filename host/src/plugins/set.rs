@@ -143,7 +143,7 @@ impl PluginSet {
                 log: log(&name),
             };
             let plugin = LoadedPlugin::load(runtime, &resolved, spec)?;
-            if plugin.has("gate")
+            if plugin.has(Hook::Gate)
                 && let Some(url) = super::http::first_uncovered_url(&entry.config, plugin.rules())
             {
                 // A gate whose probe its own allow.http refuses cannot decide anything: say
@@ -226,7 +226,7 @@ impl PluginSet {
         definition: Value,
     ) -> Result<Value, Error> {
         let mut current = definition;
-        for plugin in self.plugins.iter().filter(|p| p.has("transform")) {
+        for plugin in self.plugins.iter().filter(|p| p.has(Hook::Transform)) {
             let what = format!("transform, {}", kind.name());
             let input = current.to_string();
             let context = ctx.for_plugin(plugin);
@@ -253,7 +253,7 @@ impl PluginSet {
         ctx: &HookContext,
         registry: &mut FunctionRegistry,
     ) -> Result<(), Error> {
-        for plugin in self.plugins.iter().filter(|p| p.has("functions")) {
+        for plugin in self.plugins.iter().filter(|p| p.has(Hook::Functions)) {
             let context = ctx.for_plugin(plugin);
             let declare_context = context.clone();
             let declared = blocking(|| {
@@ -304,7 +304,7 @@ impl PluginSet {
         let notifiers: Vec<_> = self
             .plugins
             .iter()
-            .filter(|p| p.has("notify"))
+            .filter(|p| p.has(Hook::Notify))
             .cloned()
             .collect();
         if notifiers.is_empty() {
@@ -341,7 +341,7 @@ impl PluginSet {
     pub fn notify_identities(&self) -> Vec<String> {
         self.plugins
             .iter()
-            .filter(|p| p.has("notify"))
+            .filter(|p| p.has(Hook::Notify))
             .map(|p| format!("{}:{}", p.sha256, p.config_json))
             .collect()
     }

@@ -4,6 +4,7 @@
 //! failed to start or the watched container exited non-zero — so CI can trust its exit code.
 
 use aws_sdk_ecs::operation::run_task::RunTaskInput;
+use aws_sdk_ecs::operation::run_task::builders::RunTaskFluentBuilder;
 use aws_sdk_ecs::types::{Tag, TaskOverride};
 use serde_json::Value;
 
@@ -17,7 +18,7 @@ use crate::deploy::revisions::service_family;
 use crate::deploy::task_definition::register_definition;
 use crate::deploy::{Error, aws_error, short_task_definition, task_definition::latest_revision};
 use crate::events::Event;
-use crate::task::watch::{Plan, RunWait, Watch, judge, wait_tasks};
+use crate::task::watch::{Plan, PlannedContainer, RunWait, Watch, judge, wait_tasks};
 
 /// `--propagate-tags` of `run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,24 +92,7 @@ fn with_termination_policy(
 /// overridden names), the network settings awsvpc needs — is checked before a task definition
 /// is registered or a task runs.
 pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Error> {
-    let overrides = match &options.overrides {
-        Some((value, source)) => {
-            Some(check_task_override(value.clone(), source).map_err(Error::Invalid)?)
-        }
-        None => None,
-    };
-    let task_override: Option<TaskOverride> = match &overrides {
-        Some(value) => Some(from_json(value, TaskOverride::deserialize).map_err(|m| {
-            Error::Invalid(format!(
-                "{}: not a valid TaskOverride: {m}; nothing was run",
-                options
-                    .overrides
-                    .as_ref()
-                    .map_or("--overrides", |(_, s)| s.as_str())
-            ))
-        })?),
-        None => None,
-    };
+    let overrides = checked_overrides(&options)?;
     if options.tags.iter().any(|(key, _)| key.is_empty()) {
         return Err(Error::Invalid(
             "--tags: every tag needs a key (KEY=VALUE); nothing was run".to_owned(),
@@ -124,7 +108,69 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
 
     let (plan, source) = plan(app, &options).await?;
     let watched = plan.watched(options.watch_container.as_deref())?.clone();
-    if let Some(overrides) = &overrides {
+    check_against_plan(&plan, &options, overrides.as_ref().map(|(v, _)| v), &input)?;
+
+    let mut applied = Vec::new();
+    let task_definition = match source {
+        Source::File(definition, path) => {
+            register_definition(app, &definition, &path, options.dry_run, &mut applied).await?
+        }
+        Source::Registered(arn) => arn,
+    };
+    let mut tags: Vec<Tag> = options
+        .tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    if options.propagate_tags == PropagateTags::Service {
+        tags.extend(service_tags(app).await?);
+    }
+    let task_override = overrides.map(|(_, o)| o);
+    let request = run_task_call(app, &options, input, &task_definition, task_override, tags);
+    if options.dry_run {
+        let input = request
+            .as_input()
+            .clone()
+            .build()
+            .map(|i| crate::deploy::service_input::describe_input(&i))
+            .unwrap_or_default();
+        app.events.emit(Event::WouldSend {
+            operation: "RunTask",
+            input,
+        });
+        app.info("DRY RUN OK");
+        return Ok(Vec::new());
+    }
+    let arns = launch(app, request, &options, &task_definition, &applied).await?;
+    if options.wait == RunWait::No || arns.is_empty() {
+        return Ok(arns);
+    }
+    follow(app, &arns, &watched, options.wait).await?;
+    Ok(arns)
+}
+
+/// `--overrides` checked as ecspresso checks them, and as the SDK's TaskOverride.
+fn checked_overrides(options: &RunOptions) -> Result<Option<(Value, TaskOverride)>, Error> {
+    let Some((value, source)) = &options.overrides else {
+        return Ok(None);
+    };
+    let value = check_task_override(value.clone(), source).map_err(Error::Invalid)?;
+    let task_override = from_json(&value, TaskOverride::deserialize).map_err(|m| {
+        Error::Invalid(format!(
+            "{source}: not a valid TaskOverride: {m}; nothing was run"
+        ))
+    })?;
+    Ok(Some((value, task_override)))
+}
+
+/// Refuses overrides naming containers the task definition lacks, and awsvpc without subnets.
+fn check_against_plan(
+    plan: &Plan,
+    options: &RunOptions,
+    overrides: Option<&Value>,
+    input: &RunTaskInput,
+) -> Result<(), Error> {
+    if let Some(overrides) = overrides {
         for (index, name) in overridden_containers(overrides) {
             if plan.container(&name).is_none() {
                 return Err(Error::Invalid(format!(
@@ -150,28 +196,24 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
             plan.label
         )));
     }
+    Ok(())
+}
 
-    let mut applied = Vec::new();
-    let task_definition = match source {
-        Source::File(definition, path) => {
-            register_definition(app, &definition, &path, options.dry_run, &mut applied).await?
-        }
-        Source::Registered(arn) => arn,
-    };
-    let mut tags: Vec<Tag> = options
-        .tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
-    if options.propagate_tags == PropagateTags::Service {
-        tags.extend(service_tags(app).await?);
-    }
-    let request = app
-        .clients
+/// The RunTask call: the service definition's placement and network settings, the options'
+/// count, overrides, tags and client token.
+fn run_task_call(
+    app: &App<'_>,
+    options: &RunOptions,
+    input: RunTaskInput,
+    task_definition: &str,
+    task_override: Option<TaskOverride>,
+    tags: Vec<Tag>,
+) -> RunTaskFluentBuilder {
+    app.clients
         .ecs
         .run_task()
         .cluster(app.cluster())
-        .task_definition(&task_definition)
+        .task_definition(task_definition)
         .count(options.count)
         .set_launch_type(input.launch_type)
         .set_capacity_provider_strategy(input.capacity_provider_strategy)
@@ -191,21 +233,17 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
             (options.propagate_tags == PropagateTags::TaskDefinition)
                 .then_some(aws_sdk_ecs::types::PropagateTags::TaskDefinition),
         )
-        .set_client_token(options.client_token.clone());
-    if options.dry_run {
-        let input = request
-            .as_input()
-            .clone()
-            .build()
-            .map(|i| crate::deploy::service_input::describe_input(&i))
-            .unwrap_or_default();
-        app.events.emit(Event::WouldSend {
-            operation: "RunTask",
-            input,
-        });
-        app.info("DRY RUN OK");
-        return Ok(Vec::new());
-    }
+        .set_client_token(options.client_token.clone())
+}
+
+/// Sends RunTask and returns the ARNs of the tasks it started.
+async fn launch(
+    app: &App<'_>,
+    request: RunTaskFluentBuilder,
+    options: &RunOptions,
+    task_definition: &str,
+    applied: &[String],
+) -> Result<Vec<String>, Error> {
     // A client token makes a retried RunTask start its tasks once (see aws::retry).
     let request = match &options.client_token {
         Some(_) => request,
@@ -214,7 +252,7 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
     let output = request
         .send()
         .await
-        .map_err(|err| aws_error("RunTask", &err, &applied))?;
+        .map_err(|err| aws_error("RunTask", &err, applied))?;
     if let Some(failure) = output.failures().first() {
         return Err(Error::Invalid(format!(
             "RunTask failed: {} ({})",
@@ -231,21 +269,29 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
         app.info(format!(
             "task {} launched from {}",
             short_id(arn),
-            short_task_definition(&task_definition)
+            short_task_definition(task_definition)
         ));
     }
-    if options.wait == RunWait::No || arns.is_empty() {
-        return Ok(arns);
-    }
-    let watch = Watch::new(app, &watched, arns.len());
-    let tasks = wait_tasks(app, &arns, options.wait, &watch).await?;
+    Ok(arns)
+}
+
+/// Waits for the tasks `arns` until `until`, watching container `watched`; fails when the
+/// watched container of a stopped task did not exit 0.
+async fn follow(
+    app: &App<'_>,
+    arns: &[String],
+    watched: &PlannedContainer,
+    until: RunWait,
+) -> Result<(), Error> {
+    let watch = Watch::new(app, watched, arns.len());
+    let tasks = wait_tasks(app, arns, until, &watch).await?;
     let stopped: Vec<_> = tasks
         .iter()
         .filter(|t| t.last_status() == Some("STOPPED"))
         .cloned()
         .collect();
     judge(&stopped, &watch.name)?;
-    match options.wait {
+    match until {
         RunWait::Running => {
             for task in &tasks {
                 let id = short_id(task.task_arn().unwrap_or_default());
@@ -261,7 +307,7 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
         }
         _ => app.info("run task completed"),
     }
-    Ok(arns)
+    Ok(())
 }
 
 /// Where the task definition comes from: a file to register, or a registered revision.
@@ -301,12 +347,7 @@ async fn plan(app: &App<'_>, options: &RunOptions) -> Result<(Plan, Source), Err
             latest_revision(&app.clients.ecs, &family).await?
         }
         TaskDefinitionSource::Current => {
-            let service = crate::deploy::service::find_service(app)
-                .await?
-                .ok_or_else(|| Error::ServiceNotFound {
-                    cluster: app.cluster().to_owned(),
-                    service: app.config.file.service.clone().unwrap_or_default(),
-                })?;
+            let service = crate::deploy::require_configured_service(app).await?;
             crate::deploy::service::primary_task_definition(&service).unwrap_or_default()
         }
     };
@@ -337,12 +378,7 @@ async fn plan(app: &App<'_>, options: &RunOptions) -> Result<(Plan, Source), Err
 
 /// The tags of the config's service (ListTagsForResource), for `--propagate-tags SERVICE`.
 async fn service_tags(app: &App<'_>) -> Result<Vec<Tag>, Error> {
-    let service = crate::deploy::service::find_service(app)
-        .await?
-        .ok_or_else(|| Error::ServiceNotFound {
-            cluster: app.cluster().to_owned(),
-            service: app.config.file.service.clone().unwrap_or_default(),
-        })?;
+    let service = crate::deploy::require_configured_service(app).await?;
     let arn = service.service_arn().ok_or_else(|| {
         Error::Invalid("DescribeServices returned a service without an ARN".to_owned())
     })?;

@@ -177,11 +177,10 @@ async fn answer_pauses(
             && h.hook_id()
                 .is_some_and(|id| !state.handled_hooks.contains(id))
     });
-    let Some(hook) = waiting else {
+    let Some((hook, hook_id)) = waiting.and_then(|h| Some((h, h.hook_id()?.to_owned()))) else {
         return Ok(PauseOutcome::Nothing);
     };
     let stage = crate::definition::gate_hook::paused_hook_stage(stage);
-    let hook_id = hook.hook_id().unwrap_or_default().to_owned();
     state.handled_hooks.insert(hook_id.clone());
     if until == WaitUntil::Paused {
         let message = format!(
@@ -206,57 +205,7 @@ async fn answer_pauses(
     }
     match policy {
         PausePolicy::Gate if GATED_STAGES.contains(&stage) && app.plugins.has_gates() => {
-            let production = production_weight(deployment);
-            if stage == STEP_STAGE && state.gates_passed_at == Some(production) {
-                app.info(format!(
-                    "deployment {} paused at {stage}: the gates passed at {production}% production traffic and nothing has shifted since; continuing",
-                    short_id(arn)
-                ));
-                continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Continue).await?;
-                return Ok(PauseOutcome::Acted);
-            }
-            let (situation, next) = if production > 0.0 {
-                (
-                    format!("{production}% of production traffic is on the new revision"),
-                    "the next production traffic step goes ahead",
-                )
-            } else {
-                (
-                    "the new revision takes test traffic".to_owned(),
-                    "production traffic shifts to the new revision",
-                )
-            };
-            app.info(format!(
-                "deployment {} paused at {stage}: {situation}; running before-traffic-shift gates",
-                short_id(arn)
-            ));
-            let decision = PendingDecision::EcsHook {
-                deployment_arn: arn.to_owned(),
-                hook_id: hook_id.clone(),
-            };
-            match gates::decide_paused(app, Stage::BeforeTrafficShift, decision).await {
-                GateOutcome::Pass | GateOutcome::Pending => {
-                    continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Continue)
-                        .await?;
-                    state.gates_passed_at = Some(production);
-                    app.info(format!("gates passed: {next}"));
-                }
-                GateOutcome::Fail(failure) => {
-                    let stays = if production > 0.0 {
-                        "production traffic returns to the current revision"
-                    } else {
-                        "production traffic stays on the current revision"
-                    };
-                    app.warn(format!(
-                        "rolling back deployment {}: {stays}",
-                        short_id(arn)
-                    ));
-                    continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Rollback)
-                        .await?;
-                    state.gate_rollback = Some(failure);
-                }
-            }
-            Ok(PauseOutcome::Acted)
+            gate_pause(app, arn, &hook_id, deployment, stage, state).await
         }
         PausePolicy::Continue => {
             app.info(format!(
@@ -288,6 +237,67 @@ async fn answer_pauses(
             Ok(PauseOutcome::Nothing)
         }
     }
+}
+
+/// Runs the before-traffic-shift gates for the deployment paused at `stage` (hook `hook_id`):
+/// pass → CONTINUE, fail → ROLLBACK (remembered in `state` to report when it ends).
+async fn gate_pause(
+    app: &App<'_>,
+    arn: &str,
+    hook_id: &str,
+    deployment: &ServiceDeployment,
+    stage: &str,
+    state: &mut State,
+) -> Result<PauseOutcome, Error> {
+    let production = production_weight(deployment);
+    if stage == STEP_STAGE && state.gates_passed_at == Some(production) {
+        app.info(format!(
+            "deployment {} paused at {stage}: the gates passed at {production}% production traffic and nothing has shifted since; continuing",
+            short_id(arn)
+        ));
+        continue_hook(app, arn, hook_id, DeploymentLifecycleHookAction::Continue).await?;
+        return Ok(PauseOutcome::Acted);
+    }
+    let (situation, next) = if production > 0.0 {
+        (
+            format!("{production}% of production traffic is on the new revision"),
+            "the next production traffic step goes ahead",
+        )
+    } else {
+        (
+            "the new revision takes test traffic".to_owned(),
+            "production traffic shifts to the new revision",
+        )
+    };
+    app.info(format!(
+        "deployment {} paused at {stage}: {situation}; running before-traffic-shift gates",
+        short_id(arn)
+    ));
+    let decision = PendingDecision::EcsHook {
+        deployment_arn: arn.to_owned(),
+        hook_id: hook_id.to_owned(),
+    };
+    match gates::decide_paused(app, Stage::BeforeTrafficShift, decision).await {
+        GateOutcome::Pass | GateOutcome::Pending => {
+            continue_hook(app, arn, hook_id, DeploymentLifecycleHookAction::Continue).await?;
+            state.gates_passed_at = Some(production);
+            app.info(format!("gates passed: {next}"));
+        }
+        GateOutcome::Fail(failure) => {
+            let stays = if production > 0.0 {
+                "production traffic returns to the current revision"
+            } else {
+                "production traffic stays on the current revision"
+            };
+            app.warn(format!(
+                "rolling back deployment {}: {stays}",
+                short_id(arn)
+            ));
+            continue_hook(app, arn, hook_id, DeploymentLifecycleHookAction::Rollback).await?;
+            state.gate_rollback = Some(failure);
+        }
+    }
+    Ok(PauseOutcome::Acted)
 }
 
 /// The production traffic weight (%) the deployment gives its new revision.

@@ -4,6 +4,11 @@
 //! action. It never touches files or the environment: callable functions come
 //! from a [`FunctionSource`] supplied by the caller.
 
+/// The README's example, compiled and run by `cargo test --doc`.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 mod ast;
 mod builtins;
 mod exec;
