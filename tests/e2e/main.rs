@@ -21,6 +21,7 @@ mod interrupt;
 mod lifecycle;
 mod lookups;
 mod lookups_tf;
+mod oci;
 mod output;
 mod overreach;
 mod plugins;
