@@ -302,6 +302,23 @@ fn tfstate_from_google_cloud_storage_in_gcp_storage_emulator() {
             "cannot read state gs://states/env/none.tfstate: http://{host}/storage/v1/b/states/o/env%2Fnone.tfstate?alt=media answered 404 Not Found"
         ),
     );
+    // `optional: true`: a missing object is an empty state, with a warning.
+    write_config(
+        &context,
+        "gs://states/env/none.tfstate\n      optional: true",
+    );
+    let output = context.run(&["render", "taskdef"], &env);
+    assert_failure(
+        &output,
+        "`aws_iam_role.x.arn` not found in gs://states/env/none.tfstate: the state is empty",
+    );
+    assert!(
+        text(&output.stderr).contains(
+            "tfstate: gs://states/env/none.tfstate does not exist; `optional: true`, so it is read as an empty state"
+        ),
+        "{}",
+        text(&output.stderr)
+    );
     // Without the emulator, credentials come first; a credentials file that is not there is
     // the error, before any request.
     let output = render(

@@ -10,6 +10,8 @@
   put_state.py tfc BASE_URL CA_FILE TOKEN ORGANIZATION WORKSPACE FILE
       Terraform Cloud's Workspaces and State Versions APIs against tests/servers/tfc_server.py;
       creates the workspace.
+  put_state.py tfc-workspace BASE_URL CA_FILE TOKEN ORGANIZATION WORKSPACE FILE
+      Only creates the workspace (FILE is not read).
 """
 
 import base64
@@ -61,13 +63,20 @@ def gcs(endpoint, bucket, name, path):
                 {"Content-Type": "application/octet-stream"})
 
 
-def tfc(base_url, ca_file, token, organization, workspace, path):
+def tfc_workspace(base_url, ca_file, token, organization, workspace, _path):
+    """Creates the workspace; returns its id, the TLS context and the API headers."""
     context = ssl.create_default_context(cafile=ca_file)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/vnd.api+json"}
     created = request(
         "POST", f"{base_url}/api/v2/organizations/{organization}/workspaces",
         json.dumps({"data": {"type": "workspaces", "attributes": {"name": workspace}}}).encode(),
         headers, context)
+    return created["data"]["id"], context, headers
+
+
+def tfc(base_url, ca_file, token, organization, workspace, path):
+    workspace_id, context, headers = tfc_workspace(
+        base_url, ca_file, token, organization, workspace, path)
     with open(path, "rb") as f:
         state = f.read()
     attributes = {
@@ -76,10 +85,11 @@ def tfc(base_url, ca_file, token, organization, workspace, path):
         "state": base64.b64encode(state).decode(),
     }
     request(
-        "POST", f"{base_url}/api/v2/workspaces/{created['data']['id']}/state-versions",
+        "POST", f"{base_url}/api/v2/workspaces/{workspace_id}/state-versions",
         json.dumps({"data": {"type": "state-versions", "attributes": attributes}}).encode(),
         headers, context)
 
 
 if __name__ == "__main__":
-    {"azure": azure, "azure-sas": azure_sas, "gcs": gcs, "tfc": tfc}[sys.argv[1]](*sys.argv[2:])
+    {"azure": azure, "azure-sas": azure_sas, "gcs": gcs, "tfc": tfc,
+     "tfc-workspace": tfc_workspace}[sys.argv[1]](*sys.argv[2:])
