@@ -171,7 +171,14 @@ pub(super) fn read(blob: &Blob) -> Result<Fetched, String> {
         MAX_REMOTE_STATE_BYTES,
         REMOTE_TIMEOUT,
     )
-    .map_err(|err| err.message.replace(&request_url, &url))?;
+    // A SAS is a secret: messages name the blob's URL without it.
+    .map_err(|err| match &credential {
+        Credential::Sas(sas) => err
+            .message
+            .replace(&request_url, &url)
+            .replace(sas.trim_start_matches('?'), "***"),
+        _ => err.message,
+    })?;
     if (200..300).contains(&answer.status) {
         return Ok(Fetched::Bytes(answer.body));
     }
