@@ -1,10 +1,12 @@
 //! The HTTP(S) requests ristretto makes itself (`url:` and `oci:` plugins, `tfstate` states
 //! served over HTTP, registry checks): redirects of GET and HEAD followed, a size cap, 30 s
-//! connect/read timeouts, certificates checked against the web PKI roots, `user:password@` in
-//! the URL sent as basic auth (as Go's client does) and never shown in messages. Runs on a
-//! private runtime in its own thread, so callers may be synchronous or inside another runtime.
+//! connect/read timeouts, certificates checked against the web PKI roots (and those in the file
+//! `SSL_CERT_FILE` names, as Go's client and the AWS SDK trust them), `user:password@` in the URL
+//! sent as basic auth (as Go's client does) and never shown in messages. Runs on a private
+//! runtime in its own thread, so callers may be synchronous or inside another runtime.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -84,6 +86,27 @@ pub fn get_answer(
     )
 }
 
+/// POSTs `body` to `url` with extra `headers` (redirects are not followed) and returns whatever
+/// status the server answered; `timeout` as for `get_answer`.
+pub fn post_answer(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+    max_bytes: usize,
+    timeout: Duration,
+) -> Result<Answer, FetchError> {
+    send(
+        &Request {
+            method: http::Method::POST,
+            url,
+            headers,
+            body: Bytes::from(body),
+        },
+        max_bytes,
+        timeout,
+    )
+}
+
 /// One request: method, URL, extra headers and body (empty for GET and HEAD).
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
@@ -118,6 +141,28 @@ pub fn send(
     })
 }
 
+/// The web PKI roots, plus the certificates in `SSL_CERT_FILE` when it is set.
+fn roots() -> Result<rustls::RootCertStore, FetchError> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut roots = crate::http_send::web_pki_roots();
+    let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) else {
+        return Ok(roots);
+    };
+    let unreadable = |e: &dyn std::fmt::Display| {
+        FetchError::other(format!(
+            "cannot read the certificates in SSL_CERT_FILE ({}): {e}",
+            Path::new(&file).display()
+        ))
+    };
+    let pem = std::fs::read(&file).map_err(|e| unreadable(&e))?;
+    for certificate in CertificateDer::pem_slice_iter(&pem) {
+        roots
+            .add(certificate.map_err(|e| unreadable(&e))?)
+            .map_err(|e| unreadable(&e))?;
+    }
+    Ok(roots)
+}
+
 /// `404 Not Found` for 404.
 fn describe_status(status: u16) -> String {
     http::StatusCode::from_u16(status).map_or_else(|_| status.to_string(), |s| s.to_string())
@@ -131,6 +176,7 @@ async fn follow(
 ) -> Result<Answer, FetchError> {
     let url = request.url;
     let redirectable = matches!(request.method, http::Method::GET | http::Method::HEAD);
+    let roots = roots()?;
     let (mut current, credentials) = split_userinfo(url).map_err(FetchError::other)?;
     let first_host = current.host().map(str::to_owned);
     for _ in 0..=MAX_REDIRECTS {
@@ -138,7 +184,7 @@ async fn follow(
         let auth = credentials
             .as_deref()
             .filter(|_| current.host().map(str::to_owned) == first_host);
-        let response = send_once(request, &current, auth, timeout).await?;
+        let response = send_once(request, &current, auth, &roots, timeout).await?;
         let status = response.status();
         if redirectable && status.is_redirection() {
             let location = response
@@ -219,6 +265,7 @@ async fn send_once(
     request: &Request<'_>,
     uri: &http::Uri,
     authorization: Option<&str>,
+    roots: &rustls::RootCertStore,
     timeout: Duration,
 ) -> Result<http::Response<wasmtime_wasi_http::WasiBody>, FetchError> {
     let https = match uri.scheme_str() {
@@ -279,9 +326,10 @@ async fn send_once(
         first_byte_timeout: Some(timeout),
         between_bytes_timeout: Some(timeout),
     };
-    let (response, connection) = crate::http_send::send_to(outgoing, &host, &addresses, options)
-        .await
-        .map_err(|e| FetchError::other(format!("{uri}: {e}")))?;
+    let (response, connection) =
+        crate::http_send::send_with_roots(outgoing, &host, &addresses, options, roots.clone())
+            .await
+            .map_err(|e| FetchError::other(format!("{uri}: {e}")))?;
     tokio::spawn(Box::into_pin(connection));
     Ok(response)
 }

@@ -28,5 +28,6 @@ mod plugins;
 mod register_roundtrip;
 mod run;
 mod support;
+mod tfstate_backends;
 mod verify;
 mod wall_clock;
