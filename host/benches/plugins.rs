@@ -9,7 +9,9 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ristretto::config::{Environment, PluginEntry};
 use ristretto::plugins::tooling::{self, TestCall};
-use ristretto::plugins::{DefinitionKind, EventKind, HookContext, LogSink, PluginSet, Stage};
+use ristretto::plugins::{
+    DefinitionKind, EventKind, HookContext, LogSink, PluginSet, Sources, Stage,
+};
 use serde_json::json;
 
 fn build_test_plugins() -> PathBuf {
@@ -41,11 +43,18 @@ fn load(path: &Path, config: serde_json::Value, cache: Option<&Path>) -> PluginS
     let mut entry = PluginEntry::default_for(path);
     entry.config = config;
     let quiet = |_: &str| -> LogSink { Arc::new(|_, _| {}) };
+    let no_warnings = |_: &str| {};
+    let sources = Sources {
+        cache_dir: cache.map(Path::to_path_buf),
+        lock_dir: None,
+        locked: false,
+        warn: &no_warnings,
+    };
     match PluginSet::load(
         &[entry],
         Path::new(""),
         &Environment::default(),
-        cache,
+        &sources,
         &quiet,
     ) {
         Ok(set) => set,

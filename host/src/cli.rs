@@ -106,6 +106,10 @@ pub struct GlobalArgs {
     /// Log format [env: RISTRETTO_LOG_FORMAT, ECSPRESSO_LOG_FORMAT] [default: text]
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormatArg>,
+    /// Refuse `oci:` and `url:` plugins that ristretto.lock does not pin with the same digest,
+    /// and never write the lock file (for CI) [env: RISTRETTO_LOCKED]
+    #[arg(long, global = true)]
+    pub locked: bool,
 }
 
 /// `--log-format` values.
@@ -146,7 +150,7 @@ pub enum Command {
     Init(init::InitArgs),
     /// Print the man page
     Man,
-    /// Inspect, precompile or test a WebAssembly plugin
+    /// Inspect, precompile, test, push or pull a WebAssembly plugin
     Plugin(plugin::PluginArgs),
     /// Start a new deployment with the same task definition and settings
     Refresh(deploy::RefreshArgs),
@@ -196,6 +200,7 @@ impl GlobalArgs {
                 LogFormatArg::Text => LogFormat::Text,
                 LogFormatArg::Json => LogFormat::Json,
             }),
+            locked: self.locked.then_some(true),
         }
     }
 }

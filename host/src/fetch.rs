@@ -1,14 +1,16 @@
-//! HTTP(S) GET of what ristretto downloads itself (`url:` plugins, `tfstate` states served over
-//! HTTP): redirects followed, a size cap, 30 s connect/read timeouts, certificates checked
-//! against the web PKI roots, `user:password@` in the URL sent as basic auth (as Go's client
-//! does) and never shown in messages. Runs on a private runtime in its own thread, so callers
-//! may be synchronous or inside another runtime.
+//! The HTTP(S) requests ristretto makes itself (`url:` and `oci:` plugins, `tfstate` states
+//! served over HTTP, registry checks): redirects of GET and HEAD followed, a size cap, 30 s
+//! connect/read timeouts, certificates checked against the web PKI roots (and those in the file
+//! `SSL_CERT_FILE` names, as Go's client and the AWS SDK trust them), `user:password@` in the URL
+//! sent as basic auth (as Go's client does) and never shown in messages. Runs on a private
+//! runtime in its own thread, so callers may be synchronous or inside another runtime.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use wasmtime_wasi_http::RequestOptions;
 
 /// Redirects followed before giving up.
@@ -72,6 +74,59 @@ pub fn get_answer(
     max_bytes: usize,
     timeout: Duration,
 ) -> Result<Answer, FetchError> {
+    send(
+        &Request {
+            method: http::Method::GET,
+            url,
+            headers,
+            body: Bytes::new(),
+        },
+        max_bytes,
+        timeout,
+    )
+}
+
+/// POSTs `body` to `url` with extra `headers` (redirects are not followed) and returns whatever
+/// status the server answered; `timeout` as for `get_answer`.
+pub fn post_answer(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+    max_bytes: usize,
+    timeout: Duration,
+) -> Result<Answer, FetchError> {
+    send(
+        &Request {
+            method: http::Method::POST,
+            url,
+            headers,
+            body: Bytes::from(body),
+        },
+        max_bytes,
+        timeout,
+    )
+}
+
+/// One request: method, URL, extra headers and body (empty for GET and HEAD).
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// The method; redirects are followed for GET and HEAD only.
+    pub method: http::Method,
+    /// `https://` or `http://` URL.
+    pub url: &'a str,
+    /// Extra headers.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The body.
+    pub body: Bytes,
+}
+
+/// Sends `request` and returns whatever status the server answered (at most `max_bytes` of
+/// body); `timeout` bounds the connection, the first byte and each wait between bytes.
+pub fn send(
+    request: &Request<'_>,
+    max_bytes: usize,
+    timeout: Duration,
+) -> Result<Answer, FetchError> {
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -79,11 +134,33 @@ pub fn get_answer(
                     .enable_all()
                     .build()
                     .map_err(|e| FetchError::other(format!("cannot start a runtime: {e}")))?
-                    .block_on(follow(url, headers, max_bytes, timeout))
+                    .block_on(follow(request, max_bytes, timeout))
             })
             .join()
-            .map_err(|_| FetchError::other(format!("fetching {url} panicked")))?
+            .map_err(|_| FetchError::other(format!("fetching {} panicked", redact(request.url))))?
     })
+}
+
+/// The web PKI roots, plus the certificates in `SSL_CERT_FILE` when it is set.
+fn roots() -> Result<rustls::RootCertStore, FetchError> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut roots = crate::http_send::web_pki_roots();
+    let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) else {
+        return Ok(roots);
+    };
+    let unreadable = |e: &dyn std::fmt::Display| {
+        FetchError::other(format!(
+            "cannot read the certificates in SSL_CERT_FILE ({}): {e}",
+            Path::new(&file).display()
+        ))
+    };
+    let pem = std::fs::read(&file).map_err(|e| unreadable(&e))?;
+    for certificate in CertificateDer::pem_slice_iter(&pem) {
+        roots
+            .add(certificate.map_err(|e| unreadable(&e))?)
+            .map_err(|e| unreadable(&e))?;
+    }
+    Ok(roots)
 }
 
 /// `404 Not Found` for 404.
@@ -91,13 +168,15 @@ fn describe_status(status: u16) -> String {
     http::StatusCode::from_u16(status).map_or_else(|_| status.to_string(), |s| s.to_string())
 }
 
-/// GETs `url`, following redirects.
+/// Sends `request`, following redirects of GET and HEAD.
 async fn follow(
-    url: &str,
-    headers: &[(&str, &str)],
+    request: &Request<'_>,
     max_bytes: usize,
     timeout: Duration,
 ) -> Result<Answer, FetchError> {
+    let url = request.url;
+    let redirectable = matches!(request.method, http::Method::GET | http::Method::HEAD);
+    let roots = roots()?;
     let (mut current, credentials) = split_userinfo(url).map_err(FetchError::other)?;
     let first_host = current.host().map(str::to_owned);
     for _ in 0..=MAX_REDIRECTS {
@@ -105,9 +184,9 @@ async fn follow(
         let auth = credentials
             .as_deref()
             .filter(|_| current.host().map(str::to_owned) == first_host);
-        let response = request(&current, auth, headers, timeout).await?;
+        let response = send_once(request, &current, auth, &roots, timeout).await?;
         let status = response.status();
-        if status.is_redirection() {
+        if redirectable && status.is_redirection() {
             let location = response
                 .headers()
                 .get(http::header::LOCATION)
@@ -181,11 +260,12 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// One GET of `uri`.
-async fn request(
+/// One request to `uri`: `request`'s method, headers and body.
+async fn send_once(
+    request: &Request<'_>,
     uri: &http::Uri,
     authorization: Option<&str>,
-    headers: &[(&str, &str)],
+    roots: &rustls::RootCertStore,
     timeout: Duration,
 ) -> Result<http::Response<wasmtime_wasi_http::WasiBody>, FetchError> {
     let https = match uri.scheme_str() {
@@ -220,20 +300,23 @@ async fn request(
     let authority = uri
         .authority()
         .map_or_else(|| host.clone(), ToString::to_string);
-    let mut request = http::Request::get(uri.clone()).header(http::header::HOST, authority);
+    let mut builder = http::Request::builder()
+        .method(request.method.clone())
+        .uri(uri.clone())
+        .header(http::header::HOST, authority);
     if let Some(value) = authorization {
-        request = request.header(http::header::AUTHORIZATION, value);
+        builder = builder.header(http::header::AUTHORIZATION, value);
     }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
+    for (name, value) in request.headers {
+        builder = builder.header(*name, *value);
     }
-    let request = request
+    let outgoing = builder
         .header(
             http::header::USER_AGENT,
             concat!("ristretto/", env!("CARGO_PKG_VERSION")),
         )
         .body(
-            Empty::<Bytes>::new()
+            Full::new(request.body.clone())
                 .map_err(|never| match never {})
                 .boxed_unsync(),
         )
@@ -243,9 +326,10 @@ async fn request(
         first_byte_timeout: Some(timeout),
         between_bytes_timeout: Some(timeout),
     };
-    let (response, connection) = crate::http_send::send_to(request, &host, &addresses, options)
-        .await
-        .map_err(|e| FetchError::other(format!("{uri}: {e}")))?;
+    let (response, connection) =
+        crate::http_send::send_with_roots(outgoing, &host, &addresses, options, roots.clone())
+            .await
+            .map_err(|e| FetchError::other(format!("{uri}: {e}")))?;
     tokio::spawn(Box::into_pin(connection));
     Ok(response)
 }

@@ -28,12 +28,31 @@ trait Stream: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static {}
 impl<T: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static> Stream for T {}
 
 /// Sends `request` over a connection to one of `addresses` (tried in order). `host` is the
-/// request's host name, for TLS. Timeouts default to 600 s like wasmtime's own client.
+/// request's host name, for TLS, checked against the web PKI roots. Timeouts default to 600 s
+/// like wasmtime's own client.
 pub async fn send_to(
+    request: Request<WasiBody>,
+    host: &str,
+    addresses: &[SocketAddr],
+    options: RequestOptions,
+) -> Result<(Response<WasiBody>, Connection), Error> {
+    send_with_roots(request, host, addresses, options, web_pki_roots()).await
+}
+
+/// The web PKI roots (Mozilla's, compiled in).
+pub fn web_pki_roots() -> rustls::RootCertStore {
+    rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.into(),
+    }
+}
+
+/// `send_to` with the TLS server certificate checked against `roots`.
+pub async fn send_with_roots(
     mut request: Request<WasiBody>,
     host: &str,
     addresses: &[SocketAddr],
     options: RequestOptions,
+    roots: rustls::RootCertStore,
 ) -> Result<(Response<WasiBody>, Connection), Error> {
     let default = Duration::from_secs(600);
     let connect_timeout = options.connect_timeout.unwrap_or(default);
@@ -49,9 +68,6 @@ pub async fn send_to(
         Err(_) => return Err(Error::ConnectionTimeout),
     };
     let stream: Box<dyn Stream> = if use_tls {
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.into(),
-        };
         let config = rustls::ClientConfig::builder()
             .with_root_certificates(roots)
             .with_no_client_auth();

@@ -35,6 +35,7 @@ pub mod interrupt;
 pub mod lookups;
 pub mod output;
 pub mod plugins;
+pub mod registry;
 pub mod render;
 pub mod report;
 pub mod source_text;

@@ -13,8 +13,10 @@ mod gates;
 mod host;
 mod http;
 mod limits;
+mod lock;
 mod notifier;
 mod plugin;
+pub mod remote;
 mod runtime;
 mod secrets;
 mod set;
@@ -27,6 +29,7 @@ pub use gates::{GateCheck, GateFailure};
 pub use host::LogSink;
 pub use limits::Hook;
 pub use plugin::LoadedPlugin;
+pub use remote::Sources;
 pub use set::{BUILTIN_NAMES, PluginSet};
 
 /// Plugin faults and configuration errors; each names the plugin and, for faults, the hook
@@ -43,6 +46,9 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// `ristretto.lock` could not be read or written.
+    #[error("{0}")]
+    Lock(String),
     /// The plugin entry is invalid.
     #[error("plugin `{plugin}`: {message}")]
     Config {

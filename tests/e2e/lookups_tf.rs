@@ -233,11 +233,11 @@ async fn tfstate_errors_name_the_call_the_state_and_the_part_that_did_not_match(
     // A bad plugin entry is a config error, before anything renders.
     context.write(
         "ecspresso.yml",
-        &config("  - name: tfstate\n    config:\n      url: gs://bucket/key\n"),
+        &config("  - name: tfstate\n    config:\n      url: consul://host/key\n"),
     );
     assert_failure(
         &context.run(&["render", "config"], &[]),
-        "plugin `tfstate` (plugins[0]): `gs://bucket/key`: the gs:// scheme is not supported",
+        "plugin `tfstate` (plugins[0]): `consul://host/key`: the consul:// scheme is not supported",
     );
 }
 

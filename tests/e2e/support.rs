@@ -11,6 +11,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 mod gates;
+pub mod registry;
 mod servers;
 
 pub use gates::{notified_kinds, notify_recorder, runs, scripted_gate, web_config};

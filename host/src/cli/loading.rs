@@ -72,7 +72,7 @@ pub(crate) fn load_app(
     for warning in &config.warnings {
         logger.warn(&warning.message);
     }
-    let plugins = load_plugins(&config, &environment, logger)?;
+    let plugins = load_plugins(&config, &environment, globals.locked, logger)?;
     if !plugins.is_empty() {
         plugins.register_functions(&hook_context(&config, true), renderer.functions_mut())?;
     }
@@ -84,10 +84,12 @@ pub(crate) fn load_app(
     })
 }
 
-/// Loads the config's WebAssembly plugins (nothing is started when there are none).
+/// Loads the config's WebAssembly plugins (nothing is started when there are none); remote
+/// ones are pinned by the `ristretto.lock` next to the config.
 fn load_plugins(
     config: &crate::config::LoadedConfig,
     environment: &Environment,
+    locked: bool,
     logger: &Logger,
 ) -> anyhow::Result<crate::plugins::PluginSet> {
     if config.file.plugins.is_empty() {
@@ -106,11 +108,18 @@ fn load_plugins(
             }
         })
     };
+    let warn = |message: &str| log_logger.warn(message);
+    let sources = crate::plugins::Sources {
+        cache_dir: plugin_cache_dir(environment),
+        lock_dir: Some(config.dir().to_path_buf()),
+        locked,
+        warn: &warn,
+    };
     Ok(crate::plugins::PluginSet::load(
         &config.file.plugins,
         config.dir(),
         environment,
-        plugin_cache_dir(environment).as_deref(),
+        &sources,
         &factory,
     )?)
 }

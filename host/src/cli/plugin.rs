@@ -1,5 +1,5 @@
-//! `ristretto plugin inspect|compile|test`: look at, precompile, or exercise one WebAssembly
-//! plugin without a config file or AWS.
+//! `ristretto plugin inspect|compile|test|push|pull`: look at, precompile, or exercise one
+//! WebAssembly plugin without a config file or AWS, or share it through an OCI registry.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +12,8 @@ use crate::config::{Environment, PluginAllow, PluginEntry, PluginLimits};
 use crate::output::{Logger, print_stdout, to_pretty_json};
 use crate::plugins::tooling::{self, TestCall};
 use crate::plugins::{DefinitionKind, HookContext, Origin, PluginSet};
+use crate::registry::Reference;
+use crate::registry::artifact::ComponentInfo;
 
 /// Flags of `plugin`.
 #[derive(Debug, Args)]
@@ -37,6 +39,20 @@ pub enum PluginCommand {
     },
     /// Run one hook of a plugin and print its answer, time and peak memory
     Test(Box<TestArgs>),
+    /// Push a plugin to an OCI registry (wasm OCI artifact) and print the reference pinned by
+    /// digest, ready for a config's `oci:`; credentials come from the docker config
+    Push {
+        /// The component (.wasm)
+        path: PathBuf,
+        /// Where to push it: REGISTRY/REPOSITORY:TAG
+        reference: String,
+    },
+    /// Pull a plugin from an OCI registry into the plugin cache and print the reference pinned
+    /// by digest
+    Pull {
+        /// REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST
+        reference: String,
+    },
 }
 
 /// Hooks `plugin test` can run.
@@ -185,8 +201,53 @@ pub fn run(
                 outcome.peak_memory >> 10
             ));
         }
+        PluginCommand::Push { path, reference } => push(&path, &reference, &environment, logger)?,
+        PluginCommand::Pull { reference } => pull(&reference, &environment, logger)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `plugin push`: loads the plugin (so only a component ristretto runs is published), pushes
+/// it and prints the reference pinned by digest.
+fn push(
+    path: &std::path::Path,
+    reference: &str,
+    environment: &Environment,
+    logger: &Logger,
+) -> anyhow::Result<()> {
+    let reference = Reference::parse(reference).map_err(anyhow::Error::msg)?;
+    let set = load(path, PluginEntry::default_for(path), environment, logger)?;
+    let Some(plugin) = set.plugins().next() else {
+        anyhow::bail!("no plugin loaded")
+    };
+    let (imports, exports) = tooling::world(plugin);
+    let wasm = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let size = wasm.len();
+    let component = ComponentInfo { imports, exports };
+    let pinned = crate::plugins::remote::push(&reference, wasm, &component, environment)
+        .with_context(|| format!("cannot push {} to {reference}", path.display()))?;
+    logger.info(&format!(
+        "pushed {} ({size} bytes) as {pinned}",
+        path.display()
+    ));
+    print_stdout(&format!("{pinned}\n"))?;
+    Ok(())
+}
+
+/// `plugin pull`: fetches the artifact into the plugin cache and prints the reference pinned
+/// by digest.
+fn pull(reference: &str, environment: &Environment, logger: &Logger) -> anyhow::Result<()> {
+    let reference = Reference::parse(reference).map_err(anyhow::Error::msg)?;
+    let cache = super::plugin_cache_dir(environment);
+    let pulled = crate::plugins::remote::pull(&reference, cache.as_deref(), environment)
+        .with_context(|| format!("cannot pull {reference}"))?;
+    logger.info(&format!(
+        "{reference}: component {} in {}",
+        pulled.wasm,
+        pulled.path.display()
+    ));
+    print_stdout(&format!("{}\n", reference.with_digest(&pulled.digest)))?;
+    Ok(())
 }
 
 fn test_call(test: &TestArgs) -> anyhow::Result<TestCall> {
@@ -247,11 +308,18 @@ fn load(
         .unwrap_or_default();
     let mut entry = entry;
     entry.path = path.file_name().map(PathBuf::from);
+    let warn = |message: &str| log_logger.warn(message);
+    let sources = crate::plugins::Sources {
+        cache_dir: super::plugin_cache_dir(environment),
+        lock_dir: None,
+        locked: false,
+        warn: &warn,
+    };
     Ok(PluginSet::load(
         &[entry],
         &base,
         environment,
-        super::plugin_cache_dir(environment).as_deref(),
+        &sources,
         &factory,
     )?)
 }

@@ -36,6 +36,8 @@ pub struct GlobalFlags {
     pub color: Option<bool>,
     /// `--log-format`
     pub log_format: Option<LogFormat>,
+    /// `--locked`
+    pub locked: Option<bool>,
 }
 
 /// Resolved global settings.
@@ -61,10 +63,12 @@ pub struct Globals {
     pub color: bool,
     /// Log format.
     pub log_format: LogFormat,
+    /// Refuse remote plugins that `ristretto.lock` does not pin (and never write it).
+    pub locked: bool,
 }
 
 /// Setting names, as in `RISTRETTO_<NAME>` (upper-cased) and `--<name>` (dashed).
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "config",
     "envfile",
     "debug",
@@ -75,6 +79,7 @@ const KEYS: [&str; 10] = [
     "filter_command",
     "color",
     "log_format",
+    "locked",
 ];
 
 impl Globals {
@@ -151,6 +156,11 @@ impl Globals {
                 .filter(|s| !s.is_empty()),
             color,
             log_format,
+            locked: match layered.get("locked")? {
+                Some((text, origin)) => parse_bool(&text)
+                    .ok_or_else(|| invalid(origin, &text, "expected true or false"))?,
+                None => false,
+            },
         })
     }
 }
@@ -272,6 +282,7 @@ fn flag_layer(flags: &GlobalFlags) -> Dict {
     put("timeout", flags.timeout.clone());
     put("filter_command", flags.filter_command.clone());
     put("color", flags.color.map(|b| b.to_string()));
+    put("locked", flags.locked.map(|b| b.to_string()));
     put(
         "log_format",
         flags.log_format.map(|f| f.as_str().to_owned()),

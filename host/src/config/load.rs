@@ -404,12 +404,13 @@ pub fn did_you_mean(key: &str, known: &[&str]) -> String {
 }
 
 /// Keys of a `plugins:` entry, of its `allow:` and of its `limits:`.
-const PLUGIN_KEYS: [&str; 8] = [
+const PLUGIN_KEYS: [&str; 9] = [
     "name",
     "config",
     "func_prefix",
     "path",
     "url",
+    "oci",
     "sha256",
     "allow",
     "limits",

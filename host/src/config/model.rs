@@ -120,7 +120,7 @@ impl Default for ConfigFile {
 }
 
 /// One entry of `plugins:`: an ecspresso built-in (`name` only) or a WebAssembly plugin
-/// (`path`, or `url` with `sha256`).
+/// (`path`, `url` with `sha256`, or `oci`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginEntry {
     /// Plugin name (`tfstate`, `cloudformation`, `ssm`, `secretsmanager`, `external`, or the
@@ -136,9 +136,13 @@ pub struct PluginEntry {
     /// A WebAssembly component on disk, relative to the config file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
-    /// A WebAssembly component to download (not supported yet; use `path`).
+    /// A WebAssembly component to download over HTTPS (pinned by `sha256`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// A WebAssembly component in an OCI registry, `REGISTRY/REPOSITORY:TAG@sha256:DIGEST`
+    /// (a tag alone is pinned by `ristretto.lock`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oci: Option<String>,
     /// Expected sha256 of the component (hex); loading fails on a mismatch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
@@ -163,6 +167,7 @@ impl PluginEntry {
             func_prefix: String::new(),
             path: Some(path.to_path_buf()),
             url: None,
+            oci: None,
             sha256: None,
             allow: None,
             limits: None,

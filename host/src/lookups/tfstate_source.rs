@@ -1,14 +1,20 @@
 //! ecspresso's `tfstate` plugin: where its state lives (`config: {path: …}` relative to the
-//! config file, or `config: {url: s3://BUCKET/KEY | https://… | file://PATH | PATH}`), reading
-//! it once per run on first use (S3 through GetObject; HTTP(S) with a GET, as Terraform's
-//! `http` backend serves it), `optional: true` (a missing state is a warning and an empty
-//! state), and the `tfstate`/`tfstatef` functions over it. Address resolution is in
-//! `tfstate`.
+//! config file, or `config: {url: …}` with the URLs fujiwara/tfstate-lookup reads: `s3://`,
+//! `gs://`, `azurerm://`, `remote://` (Terraform Cloud / Enterprise), `https://`, `file://` or a
+//! path), reading it once per run on first use (S3 through GetObject; HTTP(S) with a GET, as
+//! Terraform's `http` backend serves it; the others in `tfstate_source/`), `optional: true` (a
+//! missing state is a warning and an empty state), and the `tfstate`/`tfstatef` functions over
+//! it. Address resolution is in `tfstate`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
+
+mod azure;
+mod gcs;
+mod google_auth;
+mod remote;
 
 use super::tfstate::State;
 use super::{AwsLookups, Warn, text_arg};
@@ -29,6 +35,19 @@ pub enum Location {
     },
     /// A state served over HTTP(S) (`https://…`, e.g. Terraform's `http` backend).
     Http(String),
+    /// A Google Cloud Storage object (`gs://BUCKET/KEY`).
+    Gcs {
+        /// The bucket.
+        bucket: String,
+        /// The object name.
+        key: String,
+    },
+    /// An Azure Storage blob
+    /// (`azurerm://[SUBSCRIPTION@]RESOURCE_GROUP/ACCOUNT/CONTAINER/BLOB`).
+    Azure(azure::Blob),
+    /// A Terraform Cloud / Enterprise workspace's current state
+    /// (`remote://HOST/ORGANIZATION/WORKSPACE`).
+    Remote(remote::Workspace),
 }
 
 /// The largest state read over HTTP.
@@ -36,9 +55,11 @@ const MAX_HTTP_STATE_BYTES: usize = 256 * 1024 * 1024;
 
 impl Location {
     /// Reads a `tfstate` entry's `config`: `path` (relative to `base`, the config file's
-    /// directory), else `url`: `s3://BUCKET/KEY`, `file://PATH` or a bare path (relative ones
-    /// also against `base`; ecspresso resolves a relative `url` against the working directory),
-    /// `https://…` or `http://…`. Other schemes (gs, azurerm, remote) are not supported.
+    /// directory), else `url`: `s3://BUCKET/KEY`, `gs://BUCKET/KEY`,
+    /// `azurerm://[SUBSCRIPTION@]RESOURCE_GROUP/ACCOUNT/CONTAINER/BLOB`,
+    /// `remote://HOST/ORGANIZATION/WORKSPACE`, `file://PATH` or a bare path (relative ones also
+    /// against `base`; ecspresso resolves a relative `url` against the working directory),
+    /// `https://…` or `http://…`. Other schemes are errors.
     pub fn from_config(config: &Value, base: &Path) -> Result<Self, String> {
         let text = |key: &str| match config.get(key) {
             None | Some(Value::Null) => Ok(None),
@@ -64,14 +85,29 @@ impl Location {
                     .to_owned(),
             );
         };
+        let bucket_and_key = |rest: &str, scheme: &str| match rest.split_once('/') {
+            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                Ok((bucket.to_owned(), key.to_owned()))
+            }
+            _ => Err(format!("`{url}` is not {scheme}://BUCKET/KEY")),
+        };
         if let Some(rest) = url.strip_prefix("s3://") {
-            return match rest.split_once('/') {
-                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(Self::S3 {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                }),
-                _ => Err(format!("`{url}` is not s3://BUCKET/KEY")),
-            };
+            let (bucket, key) = bucket_and_key(rest, "s3")?;
+            return Ok(Self::S3 { bucket, key });
+        }
+        if let Some(rest) = url.strip_prefix("gs://") {
+            let (bucket, key) = bucket_and_key(rest, "gs")?;
+            return Ok(Self::Gcs { bucket, key });
+        }
+        if let Some(rest) = url.strip_prefix("azurerm://") {
+            return azure::Blob::parse(rest)
+                .map(Self::Azure)
+                .ok_or_else(|| format!("`{url}` is not {}", azure::Blob::SYNTAX));
+        }
+        if let Some(rest) = url.strip_prefix("remote://") {
+            return remote::Workspace::parse(rest)
+                .map(Self::Remote)
+                .ok_or_else(|| format!("`{url}` is not {}", remote::Workspace::SYNTAX));
         }
         if let Some(path) = url.strip_prefix("file://") {
             return Ok(Self::File(local(path)));
@@ -81,7 +117,7 @@ impl Location {
         }
         match url.split_once("://") {
             Some((scheme, _)) => Err(format!(
-                "`{url}`: the {scheme}:// scheme is not supported (use s3://BUCKET/KEY, https://…, file://PATH or a path)"
+                "`{url}`: the {scheme}:// scheme is not supported (use s3://, gs://, azurerm://, remote://, https://, file:// or a path)"
             )),
             None => Ok(Self::File(local(&url))),
         }
@@ -94,6 +130,9 @@ impl std::fmt::Display for Location {
             Self::File(path) => write!(f, "{}", path.display()),
             Self::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
             Self::Http(url) => write!(f, "{}", crate::fetch::redact(url)),
+            Self::Gcs { bucket, key } => write!(f, "gs://{bucket}/{key}"),
+            Self::Azure(blob) => write!(f, "{blob}"),
+            Self::Remote(workspace) => write!(f, "{workspace}"),
         }
     }
 }
@@ -134,7 +173,10 @@ impl TfstateSource {
         let origin = self.location.to_string();
         let what = match &self.location {
             Location::File(_) => "state file",
-            Location::S3 { .. } | Location::Http(_) => "state",
+            _ => "state",
+        };
+        let wrap = |read: Result<Fetched, String>| {
+            read.map_err(|reason| format!("cannot read {what} {origin}: {reason}"))
         };
         let fetched = match &self.location {
             Location::File(path) => match std::fs::read(path) {
@@ -154,6 +196,9 @@ impl TfstateSource {
                 Err(err) if err.status == Some(404) => Fetched::Missing(err.message),
                 Err(err) => return Err(format!("cannot read {what} {origin}: {err}")),
             },
+            Location::Gcs { bucket, key } => wrap(gcs::read(bucket, key))?,
+            Location::Azure(blob) => wrap(azure::read(blob))?,
+            Location::Remote(workspace) => wrap(remote::read(workspace))?,
         };
         match fetched {
             Fetched::Bytes(bytes) => State::parse(&bytes, &origin).map_err(|err| err.to_string()),
@@ -199,8 +244,28 @@ impl TfstateSource {
 /// What reading a state gave.
 enum Fetched {
     Bytes(Vec<u8>),
-    /// It does not exist; why, in the words of the file system or S3.
+    /// It does not exist; why, in the words of the file system or the storage service.
     Missing(String),
+}
+
+/// How long a read from Azure, GCS or Terraform Cloud waits to connect, for the first byte and
+/// between bytes.
+const REMOTE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The largest state read from Azure, GCS or Terraform Cloud (as over HTTP).
+const MAX_REMOTE_STATE_BYTES: usize = MAX_HTTP_STATE_BYTES;
+
+/// The largest API answer (JSON, XML error bodies) read while looking for a state.
+const MAX_API_BYTES: usize = 1024 * 1024;
+
+/// Environment variable `name`, or `None` when it is unset or empty.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// `status` in words (`404 Not Found`).
+fn status_text(status: u16) -> String {
+    http::StatusCode::from_u16(status).map_or_else(|_| status.to_string(), |s| s.to_string())
 }
 
 /// Registers `tfstate ADDRESS` and `tfstatef FORMAT ARGS…` (Go's Sprintf into the address)
@@ -280,6 +345,34 @@ mod tests {
     }
 
     #[test]
+    fn remote_locations() {
+        let base = Path::new("/conf");
+        let location = |url: &str| Location::from_config(&json!({ "url": url }), base).unwrap();
+        for url in [
+            "gs://bucket/env/app.tfstate",
+            "azurerm://sub@rg/account/container/env/app.tfstate",
+            "remote://app.terraform.io/acme/web",
+        ] {
+            assert_eq!(location(url).to_string(), url, "shown as written");
+        }
+        assert_eq!(
+            location("gs://bucket/env/app.tfstate"),
+            Location::Gcs {
+                bucket: "bucket".to_owned(),
+                key: "env/app.tfstate".to_owned()
+            }
+        );
+        assert!(matches!(
+            location("azurerm://rg/account/container/key"),
+            Location::Azure(blob) if blob.account == "account" && blob.name == "key"
+        ));
+        assert!(matches!(
+            location("remote://tfe.example.com/acme/web"),
+            Location::Remote(workspace) if workspace.organization == "acme"
+        ));
+    }
+
+    #[test]
     fn bad_locations() {
         let base = Path::new("/conf");
         let err = |config: Value| Location::from_config(&config, base).unwrap_err();
@@ -287,7 +380,12 @@ mod tests {
         assert!(err(Value::Null).contains("needs `config.path`"));
         assert!(err(json!({"url": "s3://bucket"})).contains("not s3://BUCKET/KEY"));
         assert!(err(json!({"url": "s3:///key"})).contains("not s3://BUCKET/KEY"));
-        assert!(err(json!({"url": "gs://b/k"})).contains("gs:// scheme is not supported"));
+        assert!(err(json!({"url": "gs://bucket"})).contains("not gs://BUCKET/KEY"));
+        assert!(
+            err(json!({"url": "azurerm://rg/account/container"})).contains("is not azurerm://")
+        );
+        assert!(err(json!({"url": "remote://app.terraform.io/org"})).contains("is not remote://"));
+        assert!(err(json!({"url": "consul://a/b"})).contains("consul:// scheme is not supported"));
         assert!(err(json!({"path": 3})).contains("`config.path` must be a non-empty string"));
     }
 

@@ -16,6 +16,7 @@ use super::http::AllowRule;
 use super::limits::{Hook, Limits};
 use super::notifier::{Job, Notifier};
 use super::plugin::{LoadedPlugin, PluginSpec};
+use super::remote::{Resolver, Sources};
 use super::runtime::Runtime;
 use super::secrets::SecretStore;
 use super::{Error, HookContext};
@@ -48,55 +49,24 @@ pub struct PluginSet {
 }
 
 impl PluginSet {
-    /// Loads the `path:` entries of `entries` (paths relative to `base`) and the `url:` entries
-    /// (downloaded once into `cache_dir`, pinned by their `sha256:`). Built-in names are left to
-    /// the lookups; unknown names without `path:` or `url:` are errors.
+    /// Loads the `path:` entries of `entries` (paths relative to `base`) and the remote ones:
+    /// `url:` (pinned by `sha256:`) and `oci:` (pinned by digest or `ristretto.lock`), fetched
+    /// once into the cache of `sources` (see `remote`). Built-in names are left to the
+    /// lookups; unknown names without a source are errors.
     pub fn load(
         entries: &[PluginEntry],
         base: &Path,
         environment: &Environment,
-        cache_dir: Option<&Path>,
+        sources: &Sources<'_>,
         log: LogFactory<'_>,
     ) -> Result<Self, Error> {
+        let cache_dir = sources.cache_dir.as_deref();
+        let mut resolver = Resolver::new(sources, environment);
         let mut runtime: Option<Arc<Runtime>> = None;
         let mut plugins = Vec::new();
         let mut entry_indices = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
-            let resolved = match (&entry.path, &entry.url) {
-                (Some(_), Some(_)) => {
-                    return Err(Error::Config {
-                        plugin: display_name(entry, index),
-                        message: "give either `path:` or `url:`, not both".to_owned(),
-                    });
-                }
-                (Some(path), None) if path.is_absolute() => Some(path.clone()),
-                (Some(path), None) => Some(base.join(path)),
-                (None, Some(url)) => {
-                    let config_error = |message: String| Error::Config {
-                        plugin: display_name(entry, index),
-                        message,
-                    };
-                    let Some(sha256) = &entry.sha256 else {
-                        return Err(config_error(format!(
-                            "`url: {url}` needs `sha256:` (the component's SHA-256), so that what runs is pinned by the config"
-                        )));
-                    };
-                    Some(super::download::fetch(url, sha256, cache_dir).map_err(config_error)?)
-                }
-                (None, None) => None,
-            };
-            let Some(resolved) = resolved else {
-                // Built-in names are provided by ristretto's lookups (see
-                // `lookups::register_plugins`).
-                if !BUILTIN_NAMES.contains(&entry.name.as_str()) {
-                    return Err(Error::Config {
-                        plugin: display_name(entry, index),
-                        message: format!(
-                            "unknown built-in plugin (known: {}); a WebAssembly plugin needs `path:`",
-                            BUILTIN_NAMES.join(", ")
-                        ),
-                    });
-                }
+            let Some((resolved, sha256)) = resolve_entry(entry, index, base, &mut resolver)? else {
                 continue;
             };
             let name = display_name(entry, index);
@@ -130,7 +100,7 @@ impl PluginSet {
             };
             let spec = PluginSpec {
                 name: name.clone(),
-                sha256: entry.sha256.clone(),
+                sha256,
                 config_json: if entry.config.is_null() {
                     "{}".to_owned()
                 } else {
@@ -158,6 +128,7 @@ impl PluginSet {
             plugins.push(Arc::new(plugin));
             entry_indices.push(index);
         }
+        resolver.finish().map_err(Error::Lock)?;
         Ok(Self {
             plugins,
             entry_indices,
@@ -428,6 +399,50 @@ fn call_function(
     })
 }
 
+/// The component file of `entry` and the sha256 it must have, or `None` for a built-in name.
+fn resolve_entry(
+    entry: &PluginEntry,
+    index: usize,
+    base: &Path,
+    resolver: &mut Resolver<'_>,
+) -> Result<Option<(std::path::PathBuf, Option<String>)>, Error> {
+    let config_error = |message: String| Error::Config {
+        plugin: display_name(entry, index),
+        message,
+    };
+    match (&entry.path, &entry.url, &entry.oci) {
+        (Some(path), None, None) => Ok(Some((base.join(path), entry.sha256.clone()))),
+        (None, Some(url), None) => {
+            let Some(sha256) = &entry.sha256 else {
+                return Err(config_error(format!(
+                    "`url: {url}` needs `sha256:` (the component's SHA-256), so that what runs is pinned by the config"
+                )));
+            };
+            let path = resolver.url(url, sha256).map_err(config_error)?;
+            Ok(Some((path, Some(sha256.clone()))))
+        }
+        (None, None, Some(_)) if entry.sha256.is_some() => Err(config_error(
+            "`oci:` is pinned by the digest in its reference (`REGISTRY/REPOSITORY:TAG@sha256:…`), not by `sha256:`".to_owned(),
+        )),
+        (None, None, Some(reference)) => {
+            let (path, sha256) = resolver.oci(reference).map_err(config_error)?;
+            Ok(Some((path, Some(sha256))))
+        }
+        (None, None, None) if BUILTIN_NAMES.contains(&entry.name.as_str()) => {
+            // Built-in names are provided by ristretto's lookups (see
+            // `lookups::register_plugins`).
+            Ok(None)
+        }
+        (None, None, None) => Err(config_error(format!(
+            "unknown built-in plugin (known: {}); a WebAssembly plugin needs `path:`, `url:` or `oci:`",
+            BUILTIN_NAMES.join(", ")
+        ))),
+        _ => Err(config_error(
+            "give one of `path:`, `url:` and `oci:`, not several".to_owned(),
+        )),
+    }
+}
+
 fn display_name(entry: &PluginEntry, index: usize) -> String {
     if !entry.name.is_empty() {
         return entry.name.clone();
@@ -436,6 +451,18 @@ fn display_name(entry: &PluginEntry, index: usize) -> String {
         let path = url.split(['?', '#']).next().unwrap_or_default();
         Path::new(path.rsplit('/').next().unwrap_or_default()).to_path_buf()
     });
+    if let Some(reference) = &entry.oci {
+        // The repository's last segment: `ghcr.io/acme/policy:1@sha256:…` is `policy`.
+        let last = reference
+            .split('@')
+            .next()
+            .and_then(|r| r.rsplit('/').next())
+            .and_then(|r| r.split(':').next())
+            .unwrap_or_default();
+        if !last.is_empty() {
+            return last.to_owned();
+        }
+    }
     entry
         .path
         .clone()
