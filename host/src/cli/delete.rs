@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-
 /// Flags of `delete`.
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
