@@ -59,8 +59,9 @@ pub struct GlobalArgs {
     /// ecspresso.yaml, ecspresso.json, ecspresso.jsonnet in the current directory]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Environment files (dotenv) loaded before the config is read; comma-separated or repeated
-    /// [env: RISTRETTO_ENVFILE, ECSPRESSO_ENVFILE]
+    /// Environment files (dotenv) loaded before the config is read, as if exported: templates,
+    /// the AWS SDK (every AWS_* setting) and the commands ristretto starts see them;
+    /// comma-separated or repeated [env: RISTRETTO_ENVFILE, ECSPRESSO_ENVFILE]
     #[arg(long, global = true, value_name = "FILE", value_delimiter = ',')]
     pub envfile: Vec<PathBuf>,
     /// Debug log level [env: RISTRETTO_DEBUG, ECSPRESSO_DEBUG]
@@ -273,7 +274,7 @@ where
                 diff::run(args, app, color).await
             })
         }
-        Command::Init(args) => init::run(args, &globals, &logger),
+        Command::Init(args) => init::run(args, &globals, environment, &logger),
         Command::Completion(args) => completion::run(args),
         Command::Docs(args) => docs::run(args, &logger),
         Command::Man => completion::run_man(),

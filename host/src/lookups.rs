@@ -120,13 +120,13 @@ impl AwsLookups {
                         let clients = match existing {
                             Some(clients) => clients,
                             None => {
-                                let clients = Clients::load_with(
+                                let clients = Clients::load(
                                     region.as_deref(),
                                     self.assume_role_arn.as_deref(),
-                                    false,
-                                    Some(&self.environment),
+                                    &self.environment,
                                 )
-                                .await;
+                                .await
+                                .map_err(|e| e.to_string())?;
                                 if let Ok(mut all) = self.clients.lock() {
                                     all.insert(region.clone(), clients.clone());
                                 }

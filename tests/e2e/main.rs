@@ -12,6 +12,7 @@ mod compat;
 mod deadlines;
 mod deploy;
 mod emulator;
+mod envfile;
 mod faults;
 mod first_party;
 mod fleet;

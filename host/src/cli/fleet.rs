@@ -234,7 +234,8 @@ pub fn run(
     let color = globals.color && !json;
     runtime.block_on(async {
         crate::interrupt::watch();
-        let mut clients_by_region: BTreeMap<Option<String>, crate::aws::Clients> = BTreeMap::new();
+        let mut shared_clients: Vec<(Option<String>, Environment, crate::aws::Clients)> =
+            Vec::new();
         let mut prefixes = Vec::new();
         for name in loaded.keys() {
             prefixes.push(PrefixSink {
@@ -246,18 +247,28 @@ pub fn run(
         }
         let mut apps: BTreeMap<String, App<'_>> = BTreeMap::new();
         for ((name, service), prefix) in loaded.into_iter().zip(prefixes.iter()) {
+            // Services share clients (and the adaptive retry's rate limiter) when they have the
+            // same region and the same AWS settings; each service's env files are its own.
             let region = service.config.file.region.clone();
-            if !clients_by_region.contains_key(&region) {
-                let clients = crate::aws::Clients::load_with(
-                    region.as_deref(),
-                    globals.assume_role_arn.as_deref(),
-                    true,
-                    Some(&environment),
-                )
-                .await;
-                clients_by_region.insert(region.clone(), clients);
-            }
-            let clients = clients_by_region.get(&region).cloned().context("clients")?;
+            let shared = shared_clients
+                .iter()
+                .find(|(r, e, _)| *r == region && *e == service.environment)
+                .map(|(_, _, clients)| clients.clone());
+            let clients = match shared {
+                Some(clients) => clients,
+                None => {
+                    let clients = crate::aws::Clients::load_with(
+                        region.as_deref(),
+                        globals.assume_role_arn.as_deref(),
+                        true,
+                        &service.environment,
+                    )
+                    .await
+                    .with_context(|| format!("fleet service `{name}`"))?;
+                    shared_clients.push((region, service.environment.clone(), clients.clone()));
+                    clients
+                }
+            };
             let mut plugins = service.plugins;
             if !plugins.is_empty() {
                 plugins

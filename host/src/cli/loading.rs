@@ -266,13 +266,12 @@ where
         let deadline = std::time::Instant::now() + timeout;
         plugins.set_command_deadline(deadline);
         crate::aws::retry::set_deadline(deadline);
-        let clients = crate::aws::Clients::load_with(
+        let clients = crate::aws::Clients::load(
             config.file.region.as_deref(),
             globals.assume_role_arn.as_deref(),
-            false,
-            Some(&environment),
+            &environment,
         )
-        .await;
+        .await?;
         if !plugins.is_empty() {
             plugins
                 .resolve_aws_secrets(&clients, &config.file.plugins, &environment)
