@@ -85,8 +85,9 @@ pub struct GlobalArgs {
         value_delimiter = ';'
     )]
     pub ext_code: Vec<String>,
-    /// IAM role to assume for all AWS calls [env: RISTRETTO_ASSUME_ROLE_ARN,
-    /// ECSPRESSO_ASSUME_ROLE_ARN]
+    /// IAM role to assume for the command's AWS calls; template lookups (ssm, secretsmanager,
+    /// tfstate, cloudformation) keep the caller's credentials, as in ecspresso
+    /// [env: RISTRETTO_ASSUME_ROLE_ARN, ECSPRESSO_ASSUME_ROLE_ARN]
     #[arg(long, global = true, value_name = "ARN")]
     pub assume_role_arn: Option<String>,
     /// Overrides the config `timeout`, e.g. `5m`, `1h30m` [env: RISTRETTO_TIMEOUT,
