@@ -20,6 +20,7 @@ mod render;
 mod revisions;
 mod rollback;
 mod run;
+mod skills;
 mod status;
 mod tasks;
 mod verify;
@@ -164,6 +165,9 @@ pub enum Command {
     Run(run::RunArgs),
     /// Change the desired count and auto scaling of the service
     Scale(deploy::ScaleArgs),
+    /// Manage agent skills: install, list, update and remove the skill files that describe
+    /// ristretto to coding assistants (~/.agents/skills, or the repository's with --scope repo)
+    Skills(skills::SkillsArgs),
     /// Show the service, its deployments, auto scaling and recent events
     Status(status::StatusArgs),
     /// List, find, stop the service's tasks, or print a task's logs
@@ -278,6 +282,7 @@ where
         Command::Init(args) => init::run(args, &globals, environment, &logger),
         Command::Completion(args) => completion::run(args),
         Command::Docs(args) => docs::run(args, &logger),
+        Command::Skills(args) => skills::run(args, &environment),
         Command::Man => completion::run_man(),
         Command::Fleet(args) => fleet::run(args, &globals, environment, &logger),
         Command::Plugin(args) => plugin::run(args, environment, &logger),

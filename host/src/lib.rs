@@ -23,6 +23,7 @@ pub mod output;
 pub mod plugins;
 pub mod render;
 pub mod report;
+pub mod skills;
 pub mod source_text;
 pub mod verify;
 

@@ -27,6 +27,7 @@ mod overreach;
 mod plugins;
 mod register_roundtrip;
 mod run;
+mod skills;
 mod support;
 mod verify;
 mod wall_clock;
