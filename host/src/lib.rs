@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod choose;
 pub mod cli;
 pub mod config;
 pub mod definition;

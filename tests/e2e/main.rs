@@ -7,6 +7,7 @@ mod autoscaling;
 mod aws_corpus;
 mod bad_input;
 mod bluegreen;
+mod choose;
 mod codedeploy;
 mod compat;
 mod deadlines;
