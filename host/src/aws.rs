@@ -1,10 +1,14 @@
 //! AWS client construction, and nothing else: region (config `region`, else the SDK's own
 //! resolution), credentials from the standard chain, an optional role to assume
-//! (`--assume-role-arn`), endpoints from the standard settings (`AWS_ENDPOINT_URL`), the SDK's
+//! (`--assume-role-arn`), endpoints from the standard settings (`AWS_ENDPOINT_URL`), all read
+//! from the command's environment with its env files applied (`sdk_env`), the SDK's
 //! retry strategy with ristretto's budget of attempts (`retry`: reads until the deadline,
 //! writes only where safe). Loaded lazily, only by commands that call AWS.
 
 pub mod retry;
+mod sdk_env;
+
+pub use sdk_env::Error;
 
 use aws_config::BehaviorVersion;
 use aws_config::sts::AssumeRoleProvider;
@@ -30,76 +34,45 @@ pub struct Clients {
     pub region: Option<String>,
     /// The SDK config the clients were built from (for clients a single command needs).
     pub sdk_config: aws_config::SdkConfig,
-}
-
-/// The AWS settings an env file set to something else than the process environment has.
-fn env_file_setting<'e>(
-    environment: &'e crate::environment::Environment,
-    name: &str,
-) -> Option<&'e str> {
-    let value = environment.get(name).filter(|v| !v.is_empty())?;
-    (std::env::var(name).ok().as_deref() != Some(value)).then_some(value)
-}
-
-/// Applies region, profile, static credentials and endpoint set by env files to `loader`.
-fn apply_env_file_settings(
-    mut loader: aws_config::ConfigLoader,
-    environment: &crate::environment::Environment,
-) -> aws_config::ConfigLoader {
-    if let Some(region) = env_file_setting(environment, "AWS_REGION")
-        .or_else(|| env_file_setting(environment, "AWS_DEFAULT_REGION"))
-    {
-        loader = loader.region(aws_config::Region::new(region.to_owned()));
-    }
-    if let Some(profile) = env_file_setting(environment, "AWS_PROFILE") {
-        loader = loader.profile_name(profile);
-    }
-    let key = env_file_setting(environment, "AWS_ACCESS_KEY_ID");
-    let secret = env_file_setting(environment, "AWS_SECRET_ACCESS_KEY");
-    if key.is_some() || secret.is_some() {
-        let key = key.or_else(|| environment.get("AWS_ACCESS_KEY_ID"));
-        let secret = secret.or_else(|| environment.get("AWS_SECRET_ACCESS_KEY"));
-        if let (Some(key), Some(secret)) = (key, secret) {
-            loader = loader.credentials_provider(aws_sdk_ecs::config::Credentials::new(
-                key,
-                secret,
-                environment.get("AWS_SESSION_TOKEN").map(str::to_owned),
-                None,
-                "envfile",
-            ));
-        }
-    }
-    if let Some(endpoint) = env_file_setting(environment, "AWS_ENDPOINT_URL") {
-        loader = loader.endpoint_url(endpoint);
-    }
-    loader
+    /// The retry policy of these clients.
+    pub retry: retry::RetryPolicy,
 }
 
 impl Clients {
     /// Loads the SDK config and builds the clients. `region` overrides the SDK's resolution;
-    /// `assume_role_arn` switches credentials to that role (session `ristretto`).
-    pub async fn load(region: Option<&str>, assume_role_arn: Option<&str>) -> Self {
-        Self::load_with(region, assume_role_arn, false, None).await
+    /// `assume_role_arn` switches credentials to that role (session `ristretto`);
+    /// `environment` (the process environment overlaid with the command's env files) is what
+    /// the SDK reads its settings from (`sdk_env`).
+    pub async fn load(
+        region: Option<&str>,
+        assume_role_arn: Option<&str>,
+        environment: &crate::environment::Environment,
+    ) -> Result<Self, Error> {
+        Self::load_with(region, assume_role_arn, false, environment).await
     }
 
     /// Like `load`; with `adaptive`, the clients share the SDK's adaptive retry (a client-side
     /// rate limiter that slows every caller down when AWS throttles), for fleets that poll many
-    /// services at once. `environment` (the process environment overlaid with `--envfile`
-    /// files) supplies the AWS settings the env files changed, as if they were exported, the
-    /// way ecspresso exports env files to its process.
+    /// services at once.
+    ///
+    /// Errors: an unusable `AWS_CA_BUNDLE` or `AWS_MAX_ATTEMPTS`. No AWS call is made here
+    /// (credentials and the role are resolved on the first call).
     pub async fn load_with(
         region: Option<&str>,
         assume_role_arn: Option<&str>,
         adaptive: bool,
-        environment: Option<&crate::environment::Environment>,
-    ) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(environment) = environment {
-            loader = apply_env_file_settings(loader, environment);
+        environment: &crate::environment::Environment,
+    ) -> Result<Self, Error> {
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).env(sdk_env::sdk_env(environment));
+        if let Some(client) = sdk_env::http_client(environment)? {
+            loader = loader.http_client(client);
         }
+        let cap = sdk_env::max_attempts(environment)?;
         if adaptive {
-            loader = loader
-                .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(6));
+            loader = loader.retry_config(
+                aws_config::retry::RetryConfig::adaptive().with_max_attempts(cap.unwrap_or(6)),
+            );
         }
         if let Some(region) = region {
             loader = loader.region(aws_config::Region::new(region.to_owned()));
@@ -118,16 +91,17 @@ impl Clients {
                 ))
                 .build();
         }
+        let policy = retry::RetryPolicy { cap };
         macro_rules! client {
             ($sdk:ident) => {
                 $sdk::Client::from_conf(
                     $sdk::config::Builder::from(&sdk_config)
-                        .interceptor(retry::RetryPolicy)
+                        .interceptor(policy)
                         .build(),
                 )
             };
         }
-        Self {
+        Ok(Self {
             ecs: client!(aws_sdk_ecs),
             autoscaling: client!(aws_sdk_applicationautoscaling),
             ssm: client!(aws_sdk_ssm),
@@ -136,8 +110,9 @@ impl Clients {
             codedeploy: client!(aws_sdk_codedeploy),
             logs: client!(aws_sdk_cloudwatchlogs),
             region: sdk_config.region().map(ToString::to_string),
+            retry: policy,
             sdk_config: sdk_config.clone(),
-        }
+        })
     }
 }
 
@@ -148,7 +123,7 @@ impl Clients {
         match region {
             Some(region) if Some(region) != self.region.as_deref() => {
                 let config = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk_config)
-                    .interceptor(retry::RetryPolicy)
+                    .interceptor(self.retry)
                     .region(aws_sdk_cloudwatchlogs::config::Region::new(
                         region.to_owned(),
                     ))
@@ -198,5 +173,35 @@ where
         }
         SdkError::ResponseError(_) => "unreadable response from AWS".to_owned(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::environment::Environment;
+
+    #[tokio::test]
+    async fn the_sdk_reads_its_settings_from_the_environment_given() {
+        let environment = Environment::from_vars([
+            ("AWS_RETRY_MODE", "adaptive"),
+            ("AWS_MAX_ATTEMPTS", "2"),
+            ("AWS_REGION", "eu-west-3"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]);
+        let clients = Clients::load(None, None, &environment).await.unwrap();
+        let retry = clients.sdk_config.retry_config().unwrap();
+        assert_eq!(retry.mode(), aws_config::retry::RetryMode::Adaptive);
+        assert_eq!(retry.max_attempts(), 2);
+        assert_eq!(clients.retry.cap, Some(2));
+        assert_eq!(clients.region.as_deref(), Some("eu-west-3"));
+        let plain = Clients::load(None, None, &Environment::default())
+            .await
+            .unwrap();
+        assert_eq!(plain.retry.cap, None);
+        assert_eq!(
+            plain.sdk_config.retry_config().unwrap().mode(),
+            aws_config::retry::RetryMode::Standard
+        );
     }
 }

@@ -20,6 +20,7 @@ mod render;
 mod revisions;
 mod rollback;
 mod run;
+mod skills;
 mod status;
 mod tasks;
 mod verify;
@@ -59,8 +60,9 @@ pub struct GlobalArgs {
     /// ecspresso.yaml, ecspresso.json, ecspresso.jsonnet in the current directory]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Environment files (dotenv) loaded before the config is read; comma-separated or repeated
-    /// [env: RISTRETTO_ENVFILE, ECSPRESSO_ENVFILE]
+    /// Environment files (dotenv) loaded before the config is read, as if exported: templates,
+    /// the AWS SDK (every AWS_* setting) and the commands ristretto starts see them;
+    /// comma-separated or repeated [env: RISTRETTO_ENVFILE, ECSPRESSO_ENVFILE]
     #[arg(long, global = true, value_name = "FILE", value_delimiter = ',')]
     pub envfile: Vec<PathBuf>,
     /// Debug log level [env: RISTRETTO_DEBUG, ECSPRESSO_DEBUG]
@@ -84,8 +86,9 @@ pub struct GlobalArgs {
         value_delimiter = ';'
     )]
     pub ext_code: Vec<String>,
-    /// IAM role to assume for all AWS calls [env: RISTRETTO_ASSUME_ROLE_ARN,
-    /// ECSPRESSO_ASSUME_ROLE_ARN]
+    /// IAM role to assume for the command's AWS calls; template lookups (ssm, secretsmanager,
+    /// tfstate, cloudformation) keep the caller's credentials, as in ecspresso
+    /// [env: RISTRETTO_ASSUME_ROLE_ARN, ECSPRESSO_ASSUME_ROLE_ARN]
     #[arg(long, global = true, value_name = "ARN")]
     pub assume_role_arn: Option<String>,
     /// Overrides the config `timeout`, e.g. `5m`, `1h30m` [env: RISTRETTO_TIMEOUT,
@@ -166,6 +169,9 @@ pub enum Command {
     Run(run::RunArgs),
     /// Change the desired count and auto scaling of the service
     Scale(deploy::ScaleArgs),
+    /// Manage agent skills: install, list, update and remove the skill files that describe
+    /// ristretto to coding assistants (~/.agents/skills, or the repository's with --scope repo)
+    Skills(skills::SkillsArgs),
     /// Show the service, its deployments, auto scaling and recent events
     Status(status::StatusArgs),
     /// List, find, stop the service's tasks, or print a task's logs
@@ -278,9 +284,10 @@ where
                 diff::run(args, app, color).await
             })
         }
-        Command::Init(args) => init::run(args, &globals, &logger),
+        Command::Init(args) => init::run(args, &globals, environment, &logger),
         Command::Completion(args) => completion::run(args),
         Command::Docs(args) => docs::run(args, &logger),
+        Command::Skills(args) => skills::run(args, &environment),
         Command::Man => completion::run_man(),
         Command::Fleet(args) => fleet::run(args, &globals, environment, &logger),
         Command::Plugin(args) => plugin::run(args, environment, &logger),

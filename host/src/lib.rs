@@ -22,6 +22,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod choose;
 pub mod cli;
 pub mod config;
 pub mod definition;
@@ -38,6 +39,7 @@ pub mod plugins;
 pub mod registry;
 pub mod render;
 pub mod report;
+pub mod skills;
 pub mod source_text;
 pub mod task;
 pub mod verify;

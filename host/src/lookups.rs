@@ -48,7 +48,6 @@ pub enum Error {
 /// Shared state of the lookups of one command.
 pub struct AwsLookups {
     region: Mutex<Option<String>>,
-    assume_role_arn: Option<String>,
     environment: crate::environment::Environment,
     runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
     clients: Mutex<HashMap<Option<String>, Clients>>,
@@ -69,13 +68,14 @@ impl AwsLookups {
     /// Lookups using the SDK's default region until `set_region` is called. `environment` (the
     /// process environment with the env files applied) supplies the AWS settings env files
     /// change and is what `external` commands run with.
-    pub fn new(
-        assume_role_arn: Option<String>,
-        environment: crate::environment::Environment,
-    ) -> Arc<Self> {
+    ///
+    /// Lookups always use the caller's own credentials, never `--assume-role-arn`'s role: as in
+    /// ecspresso, whose ssm, secretsmanager, cloudformation and tfstate (S3) clients are built
+    /// from the AWS config before it assumes the role for ECS (config.go `Restrict` sets up the
+    /// plugins; `New` calls `AssumeRole` afterwards).
+    pub fn new(environment: crate::environment::Environment) -> Arc<Self> {
         Arc::new(Self {
             region: Mutex::new(None),
-            assume_role_arn,
             environment,
             runtime: OnceLock::new(),
             clients: Mutex::new(HashMap::new()),
@@ -120,13 +120,10 @@ impl AwsLookups {
                         let clients = match existing {
                             Some(clients) => clients,
                             None => {
-                                let clients = Clients::load_with(
-                                    region.as_deref(),
-                                    self.assume_role_arn.as_deref(),
-                                    false,
-                                    Some(&self.environment),
-                                )
-                                .await;
+                                let clients =
+                                    Clients::load(region.as_deref(), None, &self.environment)
+                                        .await
+                                        .map_err(|e| e.to_string())?;
                                 if let Ok(mut all) = self.clients.lock() {
                                     all.insert(region.clone(), clients.clone());
                                 }
@@ -460,7 +457,7 @@ mod tests {
         ];
         let mut registry = FunctionRegistry::default();
         let warn: Warn = Arc::new(|_: &str| {});
-        let lookups = AwsLookups::new(None, Default::default());
+        let lookups = AwsLookups::new(Default::default());
         register_plugins(&mut registry, &lookups, &entries, Path::new("."), &warn).unwrap();
         for name in [
             "tfstate",

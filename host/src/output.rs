@@ -24,6 +24,12 @@ pub fn print_stdout(text: &str) -> std::io::Result<()> {
     }
 }
 
+/// Writes a message that is not a log line (a command's own diagnostics) to stderr.
+pub fn print_stderr(text: &str) -> std::io::Result<()> {
+    let mut err = std::io::stderr().lock();
+    err.write_all(text.as_bytes()).and_then(|()| err.flush())
+}
+
 /// Formats a JSON value as ecspresso does: keys sorted, 2-space indent, trailing newline.
 pub fn to_pretty_json(value: &serde_json::Value) -> String {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());

@@ -7,7 +7,9 @@
 //! during the command, and AWS state read back with an independent client (boto3). The other
 //! files of the directory (and of `tests/compat/_fixtures/<base>/` when `base` is set) are the
 //! fixture, copied into the case's temp dir; `__SUBNET__` and `__SECURITY_GROUP__` in them
-//! become the emulator account's default network (`__SUBNET2__` its second subnet). One test runs every case and reports every
+//! become the emulator account's default network (`__SUBNET2__` its second subnet); `__ENDPOINT__`,
+//! `__ACCOUNT__`, `__ACCESS_KEY__` and `__DIR__` in fixtures, arguments and environment become
+//! the emulator's endpoint, the case's account, its access key and its temp dir. One test runs every case and reports every
 //! failing case by name; `RISTRETTO_COMPAT=NAME` runs only the cases whose name contains NAME.
 
 use std::collections::BTreeMap;
@@ -133,6 +135,10 @@ struct Expect {
     /// How many times each AWS operation was called during the command (emulator log).
     #[serde(default)]
     calls: BTreeMap<String, usize>,
+    /// Who signed every call of each operation during the command: `caller` (the case's own
+    /// access key) or `other` (another key, e.g. one STS AssumeRole issued); at least one call.
+    #[serde(default)]
+    signed_by: BTreeMap<String, String>,
 }
 
 #[test]
@@ -205,11 +211,11 @@ fn run_case(dir: &Path) -> Result<(), String> {
     if let Some(base) = &case.base {
         copy_fixture(
             &repo_root().join("tests/compat/_fixtures").join(base),
-            context.dir.path(),
+            &context,
             network.as_ref(),
         )?;
     }
-    copy_fixture(dir, context.dir.path(), network.as_ref())?;
+    copy_fixture(dir, &context, network.as_ref())?;
 
     for (index, step) in case.setup.iter().enumerate() {
         if let Some(args) = &step.ristretto {
@@ -241,8 +247,13 @@ fn run_case(dir: &Path) -> Result<(), String> {
     } else {
         BTreeMap::new()
     };
+    let calls_before = if case.emulator {
+        context.calls("").len()
+    } else {
+        0
+    };
     let mut command = command(&context, &case, true);
-    command.args(&case.args);
+    command.args(case.args.iter().map(|a| substitute(a, &context)));
     let output = command.output().map_err(|e| e.to_string())?;
     let stdout = text(&output.stdout);
     let stderr = text(&output.stderr);
@@ -328,6 +339,14 @@ fn run_case(dir: &Path) -> Result<(), String> {
             }
         }
     }
+    if !case.expect.signed_by.is_empty() {
+        let made: Vec<Value> = context.calls("").into_iter().skip(calls_before).collect();
+        problems.extend(signers(
+            &made,
+            &case.expect.signed_by,
+            &context.access_key_id(),
+        ));
+    }
     if !case.aws.is_empty() {
         let calls: Vec<AwsCall> = case.aws.iter().map(|c| c.call.clone()).collect();
         match boto3(&context, &calls) {
@@ -384,14 +403,23 @@ fn command(context: &TestContext, case: &Case, with_env: bool) -> Command {
     }
     for (key, value) in case.env.iter().filter(|_| with_env) {
         match value {
-            Some(value) => command.env(
-                key,
-                value.replace("__DIR__", &context.dir.path().display().to_string()),
-            ),
+            Some(value) => command.env(key, substitute(value, context)),
             None => command.env_remove(key),
         };
     }
     command
+}
+
+/// Replaces `__ENDPOINT__`, `__ACCOUNT__` and `__ACCESS_KEY__` (the emulator and the case's
+/// account) and `__DIR__` (the case's temp dir) in `text`.
+fn substitute(text: &str, context: &TestContext) -> String {
+    text.replace(
+        "__ENDPOINT__",
+        context.endpoint.as_deref().unwrap_or_default(),
+    )
+    .replace("__ACCESS_KEY__", &context.access_key_id())
+    .replace("__ACCOUNT__", &context.account)
+    .replace("__DIR__", &context.dir.path().display().to_string())
 }
 
 fn needs_network(dir: &Path, base: Option<&str>) -> bool {
@@ -424,9 +452,10 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 /// Copies the fixture files of `from` (all but case.json) into `to`.
 fn copy_fixture(
     from: &Path,
-    to: &Path,
+    context: &TestContext,
     network: Option<&(Vec<String>, String)>,
 ) -> Result<(), String> {
+    let to = context.dir.path();
     for file in walk(from) {
         let relative = file.strip_prefix(from).map_err(|e| e.to_string())?;
         if relative == Path::new("case.json") {
@@ -437,6 +466,9 @@ fn copy_fixture(
             std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
         }
         let mut content = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        if let Ok(text) = String::from_utf8(content.clone()) {
+            content = substitute(&text, context).into_bytes();
+        }
         if let Some((subnets, group)) = network
             && let Ok(text) = String::from_utf8(content.clone())
         {
@@ -504,6 +536,28 @@ fn boto3(context: &TestContext, calls: &[AwsCall]) -> Result<Vec<Value>, String>
         ));
     }
     serde_json::from_slice(&output.stdout).map_err(|e| format!("boto3 output: {e}"))
+}
+
+/// What differs from `expected` (operation → `caller`/`other`) in who signed the `made` calls.
+fn signers(made: &[Value], expected: &BTreeMap<String, String>, caller: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (operation, who) in expected {
+        let keys: Vec<&str> = made
+            .iter()
+            .filter(|c| c["operation"].as_str() == Some(operation.as_str()))
+            .map(|c| c["access_key"].as_str().unwrap_or_default())
+            .collect();
+        let wrong = keys.iter().any(|key| match who.as_str() {
+            "caller" => *key != caller,
+            _ => *key == caller || key.is_empty(),
+        });
+        if keys.is_empty() || wrong {
+            problems.push(format!(
+                "{operation} should be signed by the {who} key ({caller} is the caller's): {keys:?}"
+            ));
+        }
+    }
+    problems
 }
 
 /// How many times each operation was called in the case's account so far.

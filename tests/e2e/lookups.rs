@@ -262,3 +262,83 @@ async fn env_files_reach_lookups_and_external_commands() {
     let output = context.run(&["render", "taskdef"], &[]);
     assert_failure(&output, "ParameterNotFound");
 }
+
+/// `--assume-role-arn` is for ECS; lookups use the caller's own credentials, as ecspresso builds
+/// its ssm, secretsmanager, cloudformation and tfstate clients before assuming the role
+/// (config.go `Restrict` → `setupPlugins`, then `New` → `AssumeRole`). The role is in another
+/// account, whose own parameter the lookup must not read.
+#[tokio::test]
+async fn lookups_use_the_caller_and_ecs_uses_the_assumed_role() {
+    let caller = TestContext::with_aws();
+    let target = TestContext::with_aws();
+    target.create_cluster().await;
+    caller.boto3(
+        "client('ssm').put_parameter(Name='/app/tier', Value='from-the-caller', Type='String')\n\
+         client('secretsmanager').create_secret(Name='app/db', SecretString='x')",
+    );
+    target.boto3(
+        "client('ssm').put_parameter(Name='/app/tier', Value='from-the-role', Type='String')",
+    );
+    caller.write(
+        "ecspresso.yml",
+        "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\n",
+    );
+    caller.write(
+        "td.json",
+        r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx", "memory": 64,
+  "environment": [{"name": "TIER", "value": "{{ ssm `/app/tier` }}"}],
+  "secrets": [{"name": "DB", "valueFrom": "{{ secretsmanager_arn `app/db` }}"}]}]}"#,
+    );
+    caller.write("sd.json", r#"{"launchType": "EC2", "desiredCount": 1}"#);
+    let role = format!("arn:aws:iam::{}:role/deployer", target.account);
+    let output = caller.run(&["--assume-role-arn", &role, "deploy", "--no-wait"], &[]);
+    assert_success(&output);
+
+    let registered = target
+        .ecs()
+        .await
+        .describe_task_definition()
+        .task_definition("web")
+        .send()
+        .await
+        .expect("the task definition is in the role's account");
+    let container = &registered
+        .task_definition()
+        .expect("task definition")
+        .container_definitions()[0];
+    assert_eq!(
+        container.environment()[0].value(),
+        Some("from-the-caller"),
+        "the ssm lookup read the caller's account"
+    );
+    assert!(
+        container.secrets()[0]
+            .value_from()
+            .contains(&format!(":{}:secret:app/db", caller.account)),
+        "{:?}",
+        container.secrets()
+    );
+    let key = caller.access_key_id();
+    for operation in ["GetParameter", "DescribeSecret", "AssumeRole"] {
+        let calls = caller.calls(operation);
+        assert!(
+            !calls.is_empty() && calls.iter().all(|c| c["access_key"] == key.as_str()),
+            "{operation} is signed with the caller's key {key}: {calls:?}"
+        );
+    }
+    for operation in ["RegisterTaskDefinition", "CreateService"] {
+        let calls = target.calls(operation);
+        assert!(
+            !calls.is_empty()
+                && calls.iter().all(|c| {
+                    let signer = c["access_key"].as_str().unwrap_or_default();
+                    !signer.is_empty() && signer != key && signer != target.access_key_id()
+                }),
+            "{operation} is signed with the role's temporary key: {calls:?}"
+        );
+    }
+    assert!(
+        caller.calls("RegisterTaskDefinition").is_empty(),
+        "nothing registered with the caller's credentials"
+    );
+}

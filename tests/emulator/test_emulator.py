@@ -1192,6 +1192,10 @@ def test_call_log(emu, aws):
     assert all(before <= c["start"] <= c["end"] <= time.time() for c in calls)
     only = emu.ok("GET", f"/_emulator/calls?account={aws.account}&operation=ListClusters")["calls"]
     assert len(only) == 1
+    key = calls[0]["access_key"]
+    assert key.endswith(aws.account) and all(c["access_key"] == key for c in calls)
+    signed = emu.ok("GET", f"/_emulator/calls?account={aws.account}&access_key={key}")["calls"]
+    assert len(signed) == 3
 
 
 def test_unimplemented_operation_behaves_like_moto(emu, aws):

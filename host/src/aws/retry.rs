@@ -72,9 +72,13 @@ pub fn is_read(operation: &str) -> bool {
     .any(|prefix| operation.starts_with(prefix))
 }
 
-/// Sets each failed call's attempt budget (see the module doc).
+/// Sets each failed call's attempt budget (see the module doc), never above `cap` (the
+/// user's `AWS_MAX_ATTEMPTS`, which the SDK reads too).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RetryPolicy;
+pub struct RetryPolicy {
+    /// The most attempts a call may have, when the user set it.
+    pub cap: Option<u32>,
+}
 
 impl Intercept for RetryPolicy {
     fn name(&self) -> &'static str {
@@ -128,8 +132,10 @@ impl Intercept for RetryPolicy {
         } else {
             attempts
         };
+        let budget = budget.max(attempts);
+        let budget = self.cap.map_or(budget, |cap| budget.min(cap));
         cfg.interceptor_state()
-            .store_put(base.with_max_attempts(budget.max(attempts)));
+            .store_put(base.with_max_attempts(budget));
         Ok(())
     }
 }

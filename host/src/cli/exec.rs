@@ -15,7 +15,8 @@ pub struct ExecArgs {
     /// What to do (default: run)
     #[command(subcommand)]
     pub command: Option<ExecCommand>,
-    /// Task id (default: the first running task of the service)
+    /// Task id (default: the only running task of the service, else one picked with
+    /// --filter-command or asked for on the terminal)
     #[arg(long, global = true)]
     pub id: Option<String>,
     /// Container (default: the first)
@@ -161,16 +162,12 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
             if running.is_empty() {
                 anyhow::bail!("service `{service}` has no running task");
             }
-            match &app.filter_command {
-                Some(filter) => {
-                    let lines: Vec<String> = running
-                        .iter()
-                        .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned())
-                        .collect();
-                    super::pick::pick(filter, &lines, &app.environment)?
-                }
-                None => running[0].clone(),
-            }
+            let lines: Vec<String> = running
+                .iter()
+                .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned())
+                .collect();
+            let filter = app.filter_command.as_deref();
+            super::pick::choose(filter, &lines, "task ID", &app.environment)?
         }
     };
     let region = app.clients.region.clone().unwrap_or_default();

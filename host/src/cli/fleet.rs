@@ -157,7 +157,7 @@ pub fn run(
                 requests_on_stdout: !json,
             })
             .collect();
-        let apps = build_apps(loaded, &prefixes, globals, &environment).await?;
+        let apps = build_apps(loaded, &prefixes, globals).await?;
         let command = &args.command;
         let lines = progress_lines(&apps, logger);
         for (prefix, name) in prefixes.iter().zip(apps.keys()) {
@@ -245,23 +245,32 @@ async fn build_apps<'a>(
     loaded: BTreeMap<String, Loaded>,
     prefixes: &'a [PrefixSink<'a>],
     globals: &Globals,
-    environment: &Environment,
 ) -> anyhow::Result<BTreeMap<String, App<'a>>> {
-    let mut clients_by_region: BTreeMap<Option<String>, crate::aws::Clients> = BTreeMap::new();
+    let mut shared_clients: Vec<(Option<String>, Environment, crate::aws::Clients)> = Vec::new();
     let mut apps: BTreeMap<String, App<'_>> = BTreeMap::new();
     for ((name, service), prefix) in loaded.into_iter().zip(prefixes.iter()) {
+        // Services share clients (and the adaptive retry's rate limiter) when they have the
+        // same region and the same AWS settings; each service's env files are its own.
         let region = service.config.file.region.clone();
-        if !clients_by_region.contains_key(&region) {
-            let clients = crate::aws::Clients::load_with(
-                region.as_deref(),
-                globals.assume_role_arn.as_deref(),
-                true,
-                Some(environment),
-            )
-            .await;
-            clients_by_region.insert(region.clone(), clients);
-        }
-        let clients = clients_by_region.get(&region).cloned().context("clients")?;
+        let shared = shared_clients
+            .iter()
+            .find(|(r, e, _)| *r == region && *e == service.environment)
+            .map(|(_, _, clients)| clients.clone());
+        let clients = match shared {
+            Some(clients) => clients,
+            None => {
+                let clients = crate::aws::Clients::load_with(
+                    region.as_deref(),
+                    globals.assume_role_arn.as_deref(),
+                    true,
+                    &service.environment,
+                )
+                .await
+                .with_context(|| format!("fleet service `{name}`"))?;
+                shared_clients.push((region, service.environment.clone(), clients.clone()));
+                clients
+            }
+        };
         let mut plugins = service.plugins;
         if !plugins.is_empty() {
             plugins

@@ -88,16 +88,32 @@ async fn codedeploy_settings(
     }
 }
 
-/// Runs `init`.
-pub fn run(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Result<ExitCode> {
+/// Runs `init` with `environment` and the env files (`--envfile`) applied, as every command.
+pub fn run(
+    args: InitArgs,
+    globals: &Globals,
+    mut environment: crate::environment::Environment,
+    logger: &Logger,
+) -> anyhow::Result<ExitCode> {
+    environment.load_env_files(&globals.envfile)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(init(args, globals, logger))
+    runtime.block_on(init(args, globals, &environment, logger))
 }
 
-async fn init(args: InitArgs, globals: &Globals, logger: &Logger) -> anyhow::Result<ExitCode> {
-    let clients = Clients::load(args.region.as_deref(), globals.assume_role_arn.as_deref()).await;
+async fn init(
+    args: InitArgs,
+    globals: &Globals,
+    environment: &crate::environment::Environment,
+    logger: &Logger,
+) -> anyhow::Result<ExitCode> {
+    let clients = Clients::load(
+        args.region.as_deref(),
+        globals.assume_role_arn.as_deref(),
+        environment,
+    )
+    .await?;
     let mut codedeploy = None;
     let (service_json, task_definition_arn) = match &args.service {
         Some(name) => {

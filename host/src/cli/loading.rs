@@ -32,9 +32,8 @@ pub(crate) fn load_app(
         globals.ext_code.clone(),
     );
     // ssm and secretsmanager lookups are always available, as in ecspresso (AWS is reached only
-    // when one is called).
-    let lookups =
-        crate::lookups::AwsLookups::new(globals.assume_role_arn.clone(), environment.clone());
+    // when one is called), with the caller's credentials even under --assume-role-arn.
+    let lookups = crate::lookups::AwsLookups::new(environment.clone());
     crate::lookups::register(renderer.functions_mut(), &lookups, Some(""), Some(""), true)?;
     // Built-in plugin entries (tfstate, cloudformation, prefixed ssm/secretsmanager) are read
     // first, as in ecspresso v3, so their functions work in the config itself.
@@ -275,13 +274,12 @@ where
         let deadline = std::time::Instant::now() + timeout;
         plugins.set_command_deadline(deadline);
         crate::aws::retry::set_deadline(deadline);
-        let clients = crate::aws::Clients::load_with(
+        let clients = crate::aws::Clients::load(
             config.file.region.as_deref(),
             globals.assume_role_arn.as_deref(),
-            false,
-            Some(&environment),
+            &environment,
         )
-        .await;
+        .await?;
         if !plugins.is_empty() {
             plugins
                 .resolve_aws_secrets(&clients, &config.file.plugins, &environment)

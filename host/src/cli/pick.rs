@@ -6,6 +6,44 @@ use std::process::{Command, Stdio};
 
 use anyhow::Context;
 
+/// Chooses one of `lines` (each starting with the id) as ecspresso does through ecsta: the
+/// only one when there is one, with the filter command when one is set, else by asking on the terminal (`crate::choose`), else a
+/// clear error (ecsta would ask a terminal that is not there until the command times out).
+pub fn choose(
+    filter_command: Option<&str>,
+    lines: &[String],
+    title: &str,
+    environment: &crate::environment::Environment,
+) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    match lines {
+        [] => anyhow::bail!("there is no {title} to choose from"),
+        [only] => {
+            return Ok(only
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned());
+        }
+        _ => {}
+    }
+    if let Some(filter) = filter_command {
+        return pick(filter, lines, environment);
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        anyhow::bail!(
+            "{} candidates and no way to choose one: give --id, set --filter-command (or ECSPRESSO_FILTER_COMMAND, e.g. peco or fzf), or run on a terminal to be asked for a {title}",
+            lines.len()
+        );
+    }
+    Ok(crate::choose::prompt(
+        lines,
+        title,
+        &mut std::io::stdin().lock(),
+        &mut std::io::stderr().lock(),
+    )?)
+}
+
 /// Runs `filter_command` with `lines` on its stdin (the terminal stays its stderr/tty) and
 /// returns the first tab-separated field of the first line it prints. The command sees
 /// `environment` (the process environment with the env files applied).

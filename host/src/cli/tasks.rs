@@ -22,7 +22,7 @@ pub struct TasksArgs {
     #[arg(long, value_enum, default_value = "table", global = true)]
     pub output: TasksFormat,
     /// Task id (or ARN) for find, stop, logs and trace, before or after the subcommand;
-    /// default: picked with --filter-command
+    /// default: picked with --filter-command, else asked for on the terminal
     #[arg(long, global = true)]
     pub id: Option<String>,
     /// ecspresso v2's `tasks --find` (hidden): `tasks find`. With several of --find, --stop
@@ -350,20 +350,20 @@ fn short(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-/// The task named by `--id`, or the one picked with `--filter-command`.
+/// The task named by `--id`, or the one picked with `--filter-command` or on the terminal.
 fn choose<'t>(
     app: &App<'_>,
     tasks: &'t [aws_sdk_ecs::types::Task],
     id: Option<String>,
 ) -> anyhow::Result<&'t aws_sdk_ecs::types::Task> {
-    let id = match (id, &app.filter_command) {
-        (Some(id), _) => id,
-        (None, Some(filter)) => {
+    let id = match id {
+        Some(id) => id,
+        None => {
             let listing = format_list(tasks, TasksFormat::Tsv);
             let lines: Vec<String> = listing.lines().map(str::to_owned).collect();
-            super::pick::pick(filter, &lines, &app.environment)?
+            let filter = app.filter_command.as_deref();
+            super::pick::choose(filter, &lines, "task ID", &app.environment)?
         }
-        (None, None) => anyhow::bail!("give --id (or --filter-command to pick a task)"),
     };
     find(tasks, &id)
 }

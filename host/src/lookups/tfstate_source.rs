@@ -395,7 +395,7 @@ mod tests {
         let warnings = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = warnings.clone();
         let warn: Warn = Arc::new(move |m: &str| sink.lock().unwrap().push(m.to_owned()));
-        let lookups = AwsLookups::new(None, Default::default());
+        let lookups = AwsLookups::new(Default::default());
         let missing = Location::File(dir.path().join("none.tfstate"));
         let source = TfstateSource::new(missing.clone(), false, lookups.clone(), warn.clone());
         let message = source.lookup("aws_vpc.main.id").unwrap_err();

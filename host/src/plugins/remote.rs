@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::download::{self, Store};
 use super::lock::{LockFile, Locked};
-use crate::config::Environment;
+use crate::environment::Environment;
 use crate::registry::{self, Client, Reference, artifact};
 
 /// Where remote plugins are stored and how they are pinned.

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
-use crate::config::Environment;
+use crate::environment::Environment;
 
 /// Docker Hub's key in `auths` and the server URL its helpers are asked for.
 const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";

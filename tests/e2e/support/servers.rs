@@ -19,6 +19,30 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Starts a proxy forwarding to the shared emulator.
     pub fn start() -> Self {
+        Self::start_with("", "http")
+    }
+
+    /// Starts a proxy that speaks HTTPS with a certificate for 127.0.0.1 signed by a throwaway
+    /// CA written to `dir/ca.pem` (tests/emulator/test-cert), which nothing trusts by default.
+    pub fn start_tls(dir: &std::path::Path) -> Self {
+        let made = Command::new(repo_root().join("tests/emulator/test-cert"))
+            .arg(dir)
+            .output()
+            .expect("run tests/emulator/test-cert");
+        assert!(
+            made.status.success(),
+            "test-cert failed: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let tls = format!(
+            " --tls \"{}\" \"{}\"",
+            dir.join("cert.pem").display(),
+            dir.join("key.pem").display()
+        );
+        Self::start_with(&tls, "https")
+    }
+
+    fn start_with(extra: &str, scheme: &str) -> Self {
         let upstream = emulator()
             .endpoint
             .rsplit(':')
@@ -28,7 +52,7 @@ impl FaultProxy {
         let port = free_port().expect("free port");
         let proxy = repo_root().join("tests/emulator/fault-proxy");
         let script = format!(
-            "\"{}\" {port} {upstream} & proxy=$!; cat >/dev/null; kill $proxy 2>/dev/null; wait $proxy 2>/dev/null",
+            "\"{}\" {port} {upstream}{extra} & proxy=$!; cat >/dev/null; kill $proxy 2>/dev/null; wait $proxy 2>/dev/null",
             proxy.display()
         );
         let child = Command::new("sh")
@@ -46,7 +70,7 @@ impl FaultProxy {
             std::thread::sleep(Duration::from_millis(50));
         }
         Self {
-            endpoint: format!("http://127.0.0.1:{port}"),
+            endpoint: format!("{scheme}://127.0.0.1:{port}"),
             child,
         }
     }
@@ -59,6 +83,27 @@ impl FaultProxy {
             &serde_json::json!({"match": operation, "kind": kind, "times": times}),
         );
         assert_eq!(status, 200, "fault rule rejected: {body}");
+    }
+
+    /// How many requests the rules matching `operation` have answered with a fault so far.
+    pub fn hits(&self, operation: &str) -> usize {
+        let address = self.endpoint.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connect to fault proxy");
+        let request =
+            format!("GET /_fault/rules HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+        std::io::Write::write_all(&mut stream, request.as_bytes()).expect("send");
+        let mut response = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut response).expect("read");
+        let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        let rules: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        rules["rules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|rule| rule["match"].as_str() == Some(operation))
+            .filter_map(|rule| rule["hits"].as_u64())
+            .map(|hits| usize::try_from(hits).unwrap_or(usize::MAX))
+            .sum()
     }
 
     /// Removes every rule.

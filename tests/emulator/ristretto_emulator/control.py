@@ -179,6 +179,7 @@ def get_calls(body: dict[str, Any], query: dict[str, str]) -> Any:
     return {
         "calls": calls.query(
             account=query.get("account"),
+            access_key=query.get("access_key"),
             operation=query.get("operation"),
             service=query.get("service"),
             region=query.get("region"),

@@ -44,6 +44,7 @@ class EmulatorApp:
                     calls.clear()
                 return self.moto_app(environ, start_response)
 
+        access_key = accounts.parse_scope(environ)[0]
         account, region, service = accounts.apply(environ)
         if path.startswith("/service/GraniteServiceVersion20100801/operation/"):
             from . import cloudwatch_cbor
@@ -88,6 +89,7 @@ class EmulatorApp:
             calls.record(
                 {
                     "account": account,
+                    "access_key": access_key,
                     "region": region,
                     "service": service,
                     "operation": operation,

@@ -1,0 +1,158 @@
+//! The environment the AWS SDK reads its settings from: the process environment overlaid with
+//! the command's env files (`config::Environment`), handed to aws-config as its environment.
+//! Every `AWS_*` setting the SDK reads (region, profile, `AWS_CONFIG_FILE`,
+//! `AWS_SHARED_CREDENTIALS_FILE`, static and web-identity credentials, `AWS_ENDPOINT_URL` and
+//! `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE`, FIPS and dual-stack, …)
+//! then behaves as if the env files had been exported, as ecspresso exports them, while
+//! ristretto's own process environment stays as it was: a fleet loads services with different
+//! env files into one process. Also what Go's SDK reads and the Rust SDK does not:
+//! `AWS_CA_BUNDLE`. Client construction only; never prints.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+use crate::environment::Environment;
+
+/// Why the AWS settings of the environment cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `AWS_CA_BUNDLE` names a file that cannot be read or holds no usable certificate.
+    #[error("AWS_CA_BUNDLE {path}: {message}")]
+    CaBundle {
+        /// The bundle's path.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// `AWS_MAX_ATTEMPTS` is not a positive whole number.
+    #[error("AWS_MAX_ATTEMPTS `{value}` is not a whole number of at least 1")]
+    MaxAttempts {
+        /// The value given.
+        value: String,
+    },
+}
+
+/// `environment` as the SDK's process environment.
+pub(crate) fn sdk_env(environment: &Environment) -> aws_types::os_shim_internal::Env {
+    let vars: HashMap<String, String> = environment
+        .vars()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    aws_types::os_shim_internal::Env::from(vars)
+}
+
+/// `AWS_MAX_ATTEMPTS` when set: the most attempts any call may have, also where ristretto's
+/// retry policy would try longer (`retry`).
+pub(crate) fn max_attempts(environment: &Environment) -> Result<Option<u32>, Error> {
+    let Some(value) = environment
+        .get("AWS_MAX_ATTEMPTS")
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    match value.trim().parse::<u32>() {
+        Ok(attempts) if attempts >= 1 => Ok(Some(attempts)),
+        _ => Err(Error::MaxAttempts {
+            value: value.to_owned(),
+        }),
+    }
+}
+
+/// The HTTPS client for `AWS_CA_BUNDLE` when it is set: the SDK's default client (rustls with
+/// aws-lc, proxies from the environment) whose trust store is the bundle alone, as Go's SDK
+/// builds it. `None` leaves the SDK's default client.
+pub(crate) fn http_client(environment: &Environment) -> Result<Option<SharedHttpClient>, Error> {
+    let Some(path) = environment
+        .get("AWS_CA_BUNDLE")
+        .filter(|p| !p.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let path = PathBuf::from(path);
+    let pem = std::fs::read(&path).map_err(|e| Error::CaBundle {
+        path: path.clone(),
+        message: format!("cannot read it: {e}"),
+    })?;
+    check_bundle(&pem).map_err(|message| Error::CaBundle {
+        path: path.clone(),
+        message,
+    })?;
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
+        .build()
+        .map_err(|e| Error::CaBundle {
+            path,
+            message: e.to_string(),
+        })?;
+    let client = aws_smithy_http_client::Builder::new().build_with_connector_fn(
+        move |settings, components| {
+            let mut builder = aws_smithy_http_client::Connector::builder()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .tls_context(context.clone());
+            builder.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                builder.set_sleep_impl(components.sleep_impl());
+            }
+            builder.set_proxy_config(Some(ProxyConfig::from_env()));
+            builder.build()
+        },
+    );
+    Ok(Some(client))
+}
+
+/// Checks that `pem` holds at least one certificate rustls accepts as a root (the SDK's TLS
+/// provider panics on one it cannot parse).
+fn check_bundle(pem: &[u8]) -> Result<(), String> {
+    let certificates = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("not a PEM certificate bundle: {e}"))?;
+    if certificates.is_empty() {
+        return Err("holds no PEM certificate".to_owned());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in certificates {
+        roots
+            .add(certificate)
+            .map_err(|e| format!("a certificate cannot be used as a root: {e}"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_attempts_is_read_and_checked() {
+        let with = |v: &str| Environment::from_vars([("AWS_MAX_ATTEMPTS", v)]);
+        assert_eq!(max_attempts(&Environment::default()).unwrap(), None);
+        assert_eq!(max_attempts(&with("2")).unwrap(), Some(2));
+        assert!(max_attempts(&with("0")).is_err());
+        assert!(max_attempts(&with("many")).is_err());
+    }
+
+    #[test]
+    fn a_bundle_without_certificates_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("ca.pem");
+        std::fs::write(&bundle, "not a certificate\n").unwrap();
+        let environment = Environment::from_vars([("AWS_CA_BUNDLE", bundle.display().to_string())]);
+        let message = http_client(&environment).unwrap_err().to_string();
+        assert!(
+            message.contains("ca.pem") && message.contains("no PEM"),
+            "{message}"
+        );
+        let missing = Environment::from_vars([("AWS_CA_BUNDLE", "/nonexistent/ca.pem")]);
+        let message = http_client(&missing).unwrap_err().to_string();
+        assert!(message.contains("cannot read"), "{message}");
+        assert!(http_client(&Environment::default()).unwrap().is_none());
+    }
+}
