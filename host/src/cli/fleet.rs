@@ -129,16 +129,7 @@ pub fn run(
         logger,
     )?;
 
-    let concurrency = args
-        .concurrency
-        .map(usize::from)
-        .or(fleet.concurrency)
-        .unwrap_or(4);
-    anyhow::ensure!(
-        concurrency > 0,
-        "{}: `concurrency` must be at least 1",
-        args.file.display()
-    );
+    let concurrency = concurrency(&args, &fleet)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -201,6 +192,21 @@ pub fn run(
         finish_notifications(command, &apps, &results);
         report(command, &results, outputs, json, logger, stopped)
     })
+}
+
+/// How many services run at once: `--concurrency`, else the fleet file's, else 4.
+fn concurrency(args: &FleetArgs, fleet: &FleetFile) -> anyhow::Result<usize> {
+    let concurrency = args
+        .concurrency
+        .map(usize::from)
+        .or(fleet.concurrency)
+        .unwrap_or(4);
+    anyhow::ensure!(
+        concurrency > 0,
+        "{}: `concurrency` must be at least 1",
+        args.file.display()
+    );
+    Ok(concurrency)
 }
 
 /// Loads every selected service's config and plugins before anything runs, so a mistake

@@ -62,25 +62,8 @@ pub async fn follow(
         report(app, id, &info, target.as_ref(), &mut state);
         let status = info.status().cloned();
 
-        if let WaitUntil::CodeDeployEvent(index) = until {
-            let name = CODEDEPLOY_EVENTS.get(index).copied().unwrap_or_default();
-            match state.events.get(name).map(String::as_str) {
-                Some("Succeeded" | "Skipped") => {
-                    app.info(format!(
-                        "CodeDeploy deployment {id}: {name} done; not waiting for the rest (--wait-until {until})"
-                    ));
-                    return Ok(());
-                }
-                Some("Failed") => {
-                    return Err(failed(
-                        id,
-                        "Failed",
-                        Some(format!("lifecycle event {name} failed")),
-                        service,
-                    ));
-                }
-                _ => {}
-            }
+        if event_reached(app, id, service, until, &state)? {
+            return Ok(());
         }
 
         match status {
@@ -138,6 +121,36 @@ pub async fn follow(
             state.status.as_ref().map_or("Created", |s| s.as_str())
         );
         sleep_or_timeout(app, service, until, started, || pending).await?;
+    }
+}
+
+/// With `--wait-until codedeploy:<Event>`: whether that lifecycle event is done (the wait
+/// ends), or an error when it failed.
+fn event_reached(
+    app: &App<'_>,
+    id: &str,
+    service: &str,
+    until: WaitUntil,
+    state: &State,
+) -> Result<bool, Error> {
+    let WaitUntil::CodeDeployEvent(index) = until else {
+        return Ok(false);
+    };
+    let name = CODEDEPLOY_EVENTS.get(index).copied().unwrap_or_default();
+    match state.events.get(name).map(String::as_str) {
+        Some("Succeeded" | "Skipped") => {
+            app.info(format!(
+                "CodeDeploy deployment {id}: {name} done; not waiting for the rest (--wait-until {until})"
+            ));
+            Ok(true)
+        }
+        Some("Failed") => Err(failed(
+            id,
+            "Failed",
+            Some(format!("lifecycle event {name} failed")),
+            service,
+        )),
+        _ => Ok(false),
     }
 }
 

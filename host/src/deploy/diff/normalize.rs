@@ -87,53 +87,11 @@ pub fn service_for_diff(
     if launch_type.as_deref() == Some("FARGATE") {
         default(&mut out, "platformVersion", json!("LATEST"));
     }
-    let deployment = out
+    if let Value::Object(config) = out
         .entry("deploymentConfiguration")
-        .or_insert_with(|| json!({}));
-    if let Value::Object(config) = deployment {
-        if daemon {
-            default(config, "maximumPercent", json!(100));
-            default(config, "minimumHealthyPercent", json!(0));
-        } else {
-            default(config, "maximumPercent", json!(200));
-            default(config, "minimumHealthyPercent", json!(100));
-            default(config, "strategy", json!("ROLLING"));
-            default(config, "bakeTimeInMinutes", json!(0));
-        }
-        default(
-            config,
-            "deploymentCircuitBreaker",
-            json!({"enable": false, "rollback": false}),
-        );
-        // DescribeServices returns these defaults whatever the definition said (ecspresso
-        // v2.8.7, kayac/ecspresso#1082): filled on both sides, explicit values still differ.
-        if let Some(Value::Object(breaker)) = config.get_mut("deploymentCircuitBreaker") {
-            default(breaker, "resetOnHealthyTask", json!(true));
-            default(
-                breaker,
-                "thresholdConfiguration",
-                json!({"type": "BOUNDED_PERCENT", "value": 50}),
-            );
-        }
-        if let Some(Value::Object(early)) = config.get_mut("earlySuccessCriteria") {
-            default(early, "healthyPercent", json!(100));
-            default(early, "sourceServiceRevisionCleanup", json!("BLOCKING"));
-        }
-        default(
-            config,
-            "alarms",
-            json!({"enable": false, "rollback": false}),
-        );
-        if let Some(Value::Array(hooks)) = config.get_mut("lifecycleHooks") {
-            for hook in hooks.iter_mut().filter_map(Value::as_object_mut) {
-                default(hook, "targetType", json!("AWS_LAMBDA"));
-                default(
-                    hook,
-                    "timeoutConfiguration",
-                    json!({"action": "ROLLBACK", "timeoutInMinutes": 1440}),
-                );
-            }
-        }
+        .or_insert_with(|| json!({}))
+    {
+        deployment_configuration_defaults(config, daemon);
     }
     if let Some(Value::Object(network)) = out.get_mut("networkConfiguration")
         && let Some(Value::Object(vpc)) = network.get_mut("awsvpcConfiguration")
@@ -166,6 +124,53 @@ pub fn service_for_diff(
     sort_array(out.get_mut("vpcLatticeConfigurations"), by_key("portName"));
     normalize_tags(&mut out, ignored_tags);
     drop_empty(Value::Object(out))
+}
+
+/// The defaults DescribeServices reports in `deploymentConfiguration` (see `service_for_diff`).
+fn deployment_configuration_defaults(config: &mut Map<String, Value>, daemon: bool) {
+    if daemon {
+        default(config, "maximumPercent", json!(100));
+        default(config, "minimumHealthyPercent", json!(0));
+    } else {
+        default(config, "maximumPercent", json!(200));
+        default(config, "minimumHealthyPercent", json!(100));
+        default(config, "strategy", json!("ROLLING"));
+        default(config, "bakeTimeInMinutes", json!(0));
+    }
+    default(
+        config,
+        "deploymentCircuitBreaker",
+        json!({"enable": false, "rollback": false}),
+    );
+    // DescribeServices returns these defaults whatever the definition said (ecspresso
+    // v2.8.7, kayac/ecspresso#1082): filled on both sides, explicit values still differ.
+    if let Some(Value::Object(breaker)) = config.get_mut("deploymentCircuitBreaker") {
+        default(breaker, "resetOnHealthyTask", json!(true));
+        default(
+            breaker,
+            "thresholdConfiguration",
+            json!({"type": "BOUNDED_PERCENT", "value": 50}),
+        );
+    }
+    if let Some(Value::Object(early)) = config.get_mut("earlySuccessCriteria") {
+        default(early, "healthyPercent", json!(100));
+        default(early, "sourceServiceRevisionCleanup", json!("BLOCKING"));
+    }
+    default(
+        config,
+        "alarms",
+        json!({"enable": false, "rollback": false}),
+    );
+    if let Some(Value::Array(hooks)) = config.get_mut("lifecycleHooks") {
+        for hook in hooks.iter_mut().filter_map(Value::as_object_mut) {
+            default(hook, "targetType", json!("AWS_LAMBDA"));
+            default(
+                hook,
+                "timeoutConfiguration",
+                json!({"action": "ROLLBACK", "timeoutInMinutes": 1440}),
+            );
+        }
+    }
 }
 
 /// Service fields whose default differs between CreateService and UpdateService, so that a
