@@ -1,6 +1,8 @@
 //! One-off tasks, not deploying: `run` (RunTask with the service's network settings, tags and
-//! overrides, then watching the tasks and their logs until they run or stop).
+//! overrides, then watching the tasks and their logs until they run or stop), and the tasks of
+//! a service and its family (`tasks`, `exec`).
 
+pub mod list;
 pub(crate) mod run;
 pub(crate) mod watch;
 

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::definition::to_json;
 use crate::output::{print_stdout, to_pretty_json};
+use crate::task::list::{exit_codes, find, list, short, timeline};
 
 /// Flags of `tasks`.
 #[derive(Debug, Args)]
@@ -204,152 +205,6 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The service's tasks and the standalone tasks of its family (running and stopped).
-async fn list(app: &App<'_>) -> anyhow::Result<Vec<aws_sdk_ecs::types::Task>> {
-    let ecs = &app.clients.ecs;
-    let (family, _) = crate::deploy::revisions::service_family(app).await?;
-    let service = app.config.file.service.clone().filter(|s| !s.is_empty());
-    let mut arns = Vec::new();
-    for status in [
-        aws_sdk_ecs::types::DesiredStatus::Running,
-        aws_sdk_ecs::types::DesiredStatus::Stopped,
-    ] {
-        let mut request = ecs
-            .list_tasks()
-            .cluster(app.cluster())
-            .desired_status(status.clone())
-            .family(&family);
-        let output = request
-            .clone()
-            .send()
-            .await
-            .map_err(|err| crate::deploy::aws_error("ListTasks", &err, &[]))?;
-        arns.extend(output.task_arns().iter().cloned());
-        if let Some(service) = &service {
-            request = ecs
-                .list_tasks()
-                .cluster(app.cluster())
-                .desired_status(status)
-                .service_name(service);
-            if let Ok(output) = request.send().await {
-                arns.extend(output.task_arns().iter().cloned());
-            }
-        }
-    }
-    arns.sort();
-    arns.dedup();
-    let mut tasks = Vec::new();
-    for chunk in arns.chunks(100) {
-        let output = ecs
-            .describe_tasks()
-            .cluster(app.cluster())
-            .set_tasks(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|err| crate::deploy::aws_error("DescribeTasks", &err, &[]))?;
-        tasks.extend(output.tasks().iter().cloned());
-    }
-    // Tasks of other services sharing the family are not ours.
-    tasks.retain(|t| {
-        let group = t.group().unwrap_or_default();
-        !group.starts_with("service:")
-            || service
-                .as_deref()
-                .is_some_and(|s| group == format!("service:{s}"))
-    });
-    // Newest first: the task just run, or just started by a deployment, is on top.
-    tasks.sort_by_key(|t| {
-        std::cmp::Reverse(t.created_at().map(|c| c.as_nanos()).unwrap_or_default())
-    });
-    Ok(tasks)
-}
-
-/// The exit codes of the task's containers that have one (`app=0 sidecar=137`).
-fn exit_codes(task: &aws_sdk_ecs::types::Task) -> String {
-    task.containers()
-        .iter()
-        .filter_map(|c| Some(format!("{}={}", c.name()?, c.exit_code()?)))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn find<'t>(
-    tasks: &'t [aws_sdk_ecs::types::Task],
-    id: &str,
-) -> anyhow::Result<&'t aws_sdk_ecs::types::Task> {
-    tasks
-        .iter()
-        .find(|t| {
-            t.task_arn()
-                .is_some_and(|arn| arn == id || short(arn) == id)
-        })
-        .with_context(|| format!("no task `{id}` of this service or its family"))
-}
-
-/// The task's lifecycle as timestamped lines, oldest first, then each container's outcome.
-fn timeline(task: &aws_sdk_ecs::types::Task) -> String {
-    let time = |t: Option<&aws_smithy_types::DateTime>| t.map(crate::deploy::format_time);
-    let mut events: Vec<(String, String)> = [
-        (time(task.created_at()), "created".to_owned()),
-        (
-            time(task.pull_started_at()),
-            "image pull started".to_owned(),
-        ),
-        (
-            time(task.pull_stopped_at()),
-            "image pull finished".to_owned(),
-        ),
-        (time(task.started_at()), "started".to_owned()),
-        (time(task.stopping_at()), "stopping".to_owned()),
-        (
-            time(task.execution_stopped_at()),
-            "execution stopped".to_owned(),
-        ),
-        (
-            time(task.stopped_at()),
-            format!(
-                "stopped{}{}",
-                task.stop_code()
-                    .map_or_else(String::new, |c| format!(" ({})", c.as_str())),
-                task.stopped_reason()
-                    .map_or_else(String::new, |r| format!(": {r}"))
-            ),
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(at, what)| at.map(|at| (at, what)))
-    .collect();
-    // Stable: events at the same second keep their lifecycle order.
-    events.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut out = format!(
-        "task {} ({}) {}\n",
-        short(task.task_arn().unwrap_or_default()),
-        short(task.task_definition_arn().unwrap_or_default()),
-        task.last_status().unwrap_or_default()
-    );
-    for (at, what) in events {
-        out.push_str(&format!("{at} {what}\n"));
-    }
-    for container in task.containers() {
-        let exit = container
-            .exit_code()
-            .map_or_else(|| "no exit code".to_owned(), |c| format!("exit code {c}"));
-        let reason = container
-            .reason()
-            .map_or_else(String::new, |r| format!(": {r}"));
-        out.push_str(&format!(
-            "container {} {} {exit}{reason}\n",
-            container.name().unwrap_or_default(),
-            container.last_status().unwrap_or_default()
-        ));
-    }
-    out
-}
-
-fn short(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
-}
-
 /// The task named by `--id`, or the one picked with `--filter-command` or on the terminal.
 fn choose<'t>(
     app: &App<'_>,
@@ -365,7 +220,7 @@ fn choose<'t>(
             super::pick::choose(filter, &lines, "task ID", &app.environment)?
         }
     };
-    find(tasks, &id)
+    Ok(find(tasks, &id)?)
 }
 
 fn format_list(tasks: &[aws_sdk_ecs::types::Task], format: TasksFormat) -> String {
@@ -460,11 +315,100 @@ async fn logs(
     follow: bool,
     since_millis: Option<i64>,
 ) -> anyhow::Result<()> {
+    let LogSource {
+        group,
+        stream,
+        region,
+        container,
+    } = log_source(app, task, container).await?;
+    let logs = app.clients.logs_in(region.as_deref());
+    let task_arn = task.task_arn().context("the task has no ARN")?.to_owned();
+    let mut token: Option<String> = None;
+    let mut stopped = task.last_status() == Some("STOPPED");
+    loop {
+        let output = logs
+            .get_log_events()
+            .log_group_name(&group)
+            .log_stream_name(&stream)
+            .start_from_head(true)
+            .set_start_time(since_millis)
+            .set_next_token(token.clone())
+            .send()
+            .await;
+        let output = match output {
+            Ok(output) => output,
+            Err(err) if follow && !stopped && is_missing_stream(&err) => {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                stopped = task_stopped(app, &task_arn).await?;
+                continue;
+            }
+            Err(err) if token.is_none() && is_missing_stream(&err) => {
+                // A task that has not logged yet (or a container that never did) has no stream.
+                app.warn(format!(
+                    "no log events for container {} of task {} (log stream {stream} in {group}: {})",
+                    container,
+                    short(&task_arn),
+                    crate::aws::describe_error(&err)
+                ));
+                return Ok(());
+            }
+            Err(err) => anyhow::bail!(
+                "GetLogEvents {group} {stream}: {}",
+                crate::aws::describe_error(&err)
+            ),
+        };
+        if token.is_none() && output.events().is_empty() && !follow {
+            app.info(format!(
+                "no log events in {group} {stream}{}",
+                if since_millis.is_some() {
+                    " in the time asked for"
+                } else {
+                    ""
+                }
+            ));
+        }
+        let lines: String = output
+            .events()
+            .iter()
+            .map(|e| format!("{}\n", e.message().unwrap_or_default()))
+            .collect();
+        print_stdout(&lines)?;
+        let next = output.next_forward_token().map(str::to_owned);
+        let caught_up = next.is_none() || next == token;
+        token = next;
+        if !caught_up {
+            continue;
+        }
+        if !follow || stopped {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        stopped = task_stopped(app, &task_arn).await?;
+    }
+}
+
+/// Where the awslogs driver writes a container's log: group, stream and region.
+struct LogSource {
+    group: String,
+    stream: String,
+    region: Option<String>,
+    container: String,
+}
+
+/// The log stream of `container` (default: the first that logs with awslogs) of `task`.
+async fn log_source(
+    app: &App<'_>,
+    task: &aws_sdk_ecs::types::Task,
+    container: Option<&str>,
+) -> anyhow::Result<LogSource> {
     let described = app
         .clients
         .ecs
         .describe_task_definition()
-        .task_definition(task.task_definition_arn().unwrap_or_default())
+        .task_definition(
+            task.task_definition_arn()
+                .context("the task has no task definition ARN")?,
+        )
         .send()
         .await
         .map_err(|err| crate::deploy::aws_error("DescribeTaskDefinition", &err, &[]))?;
@@ -516,77 +460,14 @@ async fn logs(
     let prefix = options
         .get("awslogs-stream-prefix")
         .context("awslogs-stream-prefix missing")?;
-    let logs = app
-        .clients
-        .logs_in(options.get("awslogs-region").map(String::as_str));
-    let stream = format!(
-        "{prefix}/{}/{}",
-        chosen.name().unwrap_or_default(),
-        short(task.task_arn().unwrap_or_default())
-    );
-    let task_arn = task.task_arn().unwrap_or_default().to_owned();
-    let mut token: Option<String> = None;
-    let mut stopped = task.last_status() == Some("STOPPED");
-    loop {
-        let output = logs
-            .get_log_events()
-            .log_group_name(group)
-            .log_stream_name(&stream)
-            .start_from_head(true)
-            .set_start_time(since_millis)
-            .set_next_token(token.clone())
-            .send()
-            .await;
-        let output = match output {
-            Ok(output) => output,
-            Err(err) if follow && !stopped && is_missing_stream(&err) => {
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-                stopped = task_stopped(app, &task_arn).await?;
-                continue;
-            }
-            Err(err) if token.is_none() && is_missing_stream(&err) => {
-                // A task that has not logged yet (or a container that never did) has no stream.
-                app.warn(format!(
-                    "no log events for container {} of task {} (log stream {stream} in {group}: {})",
-                    chosen.name().unwrap_or_default(),
-                    short(&task_arn),
-                    crate::aws::describe_error(&err)
-                ));
-                return Ok(());
-            }
-            Err(err) => anyhow::bail!(
-                "GetLogEvents {group} {stream}: {}",
-                crate::aws::describe_error(&err)
-            ),
-        };
-        if token.is_none() && output.events().is_empty() && !follow {
-            app.info(format!(
-                "no log events in {group} {stream}{}",
-                if since_millis.is_some() {
-                    " in the time asked for"
-                } else {
-                    ""
-                }
-            ));
-        }
-        let lines: String = output
-            .events()
-            .iter()
-            .map(|e| format!("{}\n", e.message().unwrap_or_default()))
-            .collect();
-        print_stdout(&lines)?;
-        let next = output.next_forward_token().map(str::to_owned);
-        let caught_up = next.is_none() || next == token;
-        token = next;
-        if !caught_up {
-            continue;
-        }
-        if !follow || stopped {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-        stopped = task_stopped(app, &task_arn).await?;
-    }
+    let name = chosen.name().unwrap_or_default().to_owned();
+    let task_id = short(task.task_arn().context("the task has no ARN")?);
+    Ok(LogSource {
+        stream: format!("{prefix}/{name}/{task_id}"),
+        group: group.clone(),
+        region: options.get("awslogs-region").cloned(),
+        container: name,
+    })
 }
 
 fn is_missing_stream<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> bool
