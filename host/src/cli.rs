@@ -225,16 +225,12 @@ fn json_logs_asked(argv: &[OsString]) -> bool {
     flag || env
 }
 
-/// Parses `argv`, runs the command and reports errors. Returns the process exit code.
-pub fn main<I, T>(argv: I) -> ExitCode
-where
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
-    let argv = help_as_flag(argv.into_iter().map(Into::into).collect());
-    let cli = match Cli::try_parse_from(&argv) {
-        Ok(cli) => cli,
-        Err(err) if err.use_stderr() && json_logs_asked(&argv) => {
+/// Parses `argv`; on a usage error (or `--help`, `--version`) prints what clap has to say
+/// (as a JSON log line when JSON logs were asked for) and returns the exit code.
+fn parse(argv: &[OsString]) -> Result<Cli, ExitCode> {
+    match Cli::try_parse_from(argv) {
+        Ok(cli) => Ok(cli),
+        Err(err) if err.use_stderr() && json_logs_asked(argv) => {
             // A usage error, reported as the JSON log line the caller asked for.
             // clap's message without its usage and help lines, on one line.
             let message = err.render().to_string();
@@ -247,14 +243,101 @@ where
             let text = detail.join(" ");
             Logger::new(LogFormat::Json, false, false)
                 .error(&anyhow::anyhow!("{}", text.trim_start_matches("error: ")));
-            return ExitCode::from(1);
+            Err(ExitCode::from(1))
         }
         Err(err) => {
             let code = if err.use_stderr() { 1 } else { 0 };
             // clap prints help/version to stdout and usage errors to stderr.
             let _ = err.print();
-            return ExitCode::from(code);
+            Err(ExitCode::from(code))
         }
+    }
+}
+
+/// Runs `command`.
+fn dispatch(
+    command: Command,
+    globals: &Globals,
+    environment: Environment,
+    logger: &Logger,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Render(args) => render::run(args, globals, environment, logger),
+        Command::Version(args) => version::run(args, logger),
+        Command::Deploy(args) => with_app(globals, environment, logger, async |app| {
+            deploy::run(args, app).await
+        }),
+        Command::Scale(args) => with_app(globals, environment, logger, async |app| {
+            deploy::run_scale(args, app).await
+        }),
+        Command::Refresh(args) => with_app(globals, environment, logger, async |app| {
+            deploy::run_refresh(args, app).await
+        }),
+        Command::Diff(args) => {
+            let color = globals.color;
+            with_app(globals, environment, logger, async |app| {
+                diff::run(args, app, color).await
+            })
+        }
+        Command::Init(args) => init::run(args, globals, environment, logger),
+        Command::Completion(args) => completion::run(args),
+        Command::Docs(args) => docs::run(args, logger),
+        Command::Skills(args) => skills::run(args, &environment),
+        Command::Man => completion::run_man(),
+        Command::Fleet(args) => fleet::run(args, globals, environment, logger),
+        Command::Plugin(args) => plugin::run(args, environment, logger),
+        Command::Delete(args) => with_app(globals, environment, logger, async |app| {
+            delete::run(args, app).await
+        }),
+        Command::Register(args) => with_app(globals, environment, logger, async |app| {
+            revisions::run_register(args, app).await
+        }),
+        Command::Revisions(args) => with_app(globals, environment, logger, async |app| {
+            revisions::run_revisions(args, app).await
+        }),
+        Command::Deregister(args) => with_app(globals, environment, logger, async |app| {
+            revisions::run_deregister(args, app).await
+        }),
+        Command::Rollback(args) => with_app(globals, environment, logger, async |app| {
+            rollback::run(args, app).await
+        }),
+        Command::Appspec(args) => with_app(globals, environment, logger, async |app| {
+            appspec::run(args, app).await
+        }),
+        Command::Exec(args) => with_app(globals, environment, logger, async |app| {
+            exec::run(args, app).await
+        }),
+        Command::Tasks(args) => with_app(globals, environment, logger, async |app| {
+            tasks::run(args, app).await
+        }),
+        Command::Run(args) => with_app(globals, environment, logger, async |app| {
+            run::run(args, app).await
+        }),
+        Command::Status(args) => with_app(globals, environment, logger, async |app| {
+            status::run(args, app).await
+        }),
+        Command::Wait(args) => with_app(globals, environment, logger, async |app| {
+            wait::run(args, app).await
+        }),
+        Command::Verify(args) => with_app(globals, environment, logger, async |app| {
+            verify::run(args, app).await
+        }),
+        Command::Continue(args) => with_app(globals, environment, logger, async |app| {
+            continue_cmd::run(args, app).await
+        }),
+    }
+}
+
+/// Parses `argv`, runs the command and reports errors. Returns the process exit code.
+pub fn main<I, T>(argv: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let argv = help_as_flag(argv.into_iter().map(Into::into).collect());
+    let cli = match parse(&argv) {
+        Ok(cli) => cli,
+        Err(code) => return code,
     };
     let environment = Environment::from_process();
     let flags = cli.global.into_flags();
@@ -266,71 +349,7 @@ where
         }
     };
     let logger = Logger::new(globals.log_format, globals.debug, globals.color);
-    let result = match cli.command {
-        Command::Render(args) => render::run(args, &globals, environment, &logger),
-        Command::Version(args) => version::run(args, &logger),
-        Command::Deploy(args) => with_app(&globals, environment, &logger, async |app| {
-            deploy::run(args, app).await
-        }),
-        Command::Scale(args) => with_app(&globals, environment, &logger, async |app| {
-            deploy::run_scale(args, app).await
-        }),
-        Command::Refresh(args) => with_app(&globals, environment, &logger, async |app| {
-            deploy::run_refresh(args, app).await
-        }),
-        Command::Diff(args) => {
-            let color = globals.color;
-            with_app(&globals, environment, &logger, async |app| {
-                diff::run(args, app, color).await
-            })
-        }
-        Command::Init(args) => init::run(args, &globals, environment, &logger),
-        Command::Completion(args) => completion::run(args),
-        Command::Docs(args) => docs::run(args, &logger),
-        Command::Skills(args) => skills::run(args, &environment),
-        Command::Man => completion::run_man(),
-        Command::Fleet(args) => fleet::run(args, &globals, environment, &logger),
-        Command::Plugin(args) => plugin::run(args, environment, &logger),
-        Command::Delete(args) => with_app(&globals, environment, &logger, async |app| {
-            delete::run(args, app).await
-        }),
-        Command::Register(args) => with_app(&globals, environment, &logger, async |app| {
-            revisions::run_register(args, app).await
-        }),
-        Command::Revisions(args) => with_app(&globals, environment, &logger, async |app| {
-            revisions::run_revisions(args, app).await
-        }),
-        Command::Deregister(args) => with_app(&globals, environment, &logger, async |app| {
-            revisions::run_deregister(args, app).await
-        }),
-        Command::Rollback(args) => with_app(&globals, environment, &logger, async |app| {
-            rollback::run(args, app).await
-        }),
-        Command::Appspec(args) => with_app(&globals, environment, &logger, async |app| {
-            appspec::run(args, app).await
-        }),
-        Command::Exec(args) => with_app(&globals, environment, &logger, async |app| {
-            exec::run(args, app).await
-        }),
-        Command::Tasks(args) => with_app(&globals, environment, &logger, async |app| {
-            tasks::run(args, app).await
-        }),
-        Command::Run(args) => with_app(&globals, environment, &logger, async |app| {
-            run::run(args, app).await
-        }),
-        Command::Status(args) => with_app(&globals, environment, &logger, async |app| {
-            status::run(args, app).await
-        }),
-        Command::Wait(args) => with_app(&globals, environment, &logger, async |app| {
-            wait::run(args, app).await
-        }),
-        Command::Verify(args) => with_app(&globals, environment, &logger, async |app| {
-            verify::run(args, app).await
-        }),
-        Command::Continue(args) => with_app(&globals, environment, &logger, async |app| {
-            continue_cmd::run(args, app).await
-        }),
-    };
+    let result = dispatch(cli.command, &globals, environment, &logger);
     match result {
         Ok(code) => code,
         Err(err) => {
