@@ -173,29 +173,7 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
     let region = app.clients.region.clone().unwrap_or_default();
     let (session, parameters) = match command {
         ExecCommand::Run { command } => {
-            let output = app
-                .clients
-                .ecs
-                .execute_command()
-                .cluster(app.cluster())
-                .task(&task)
-                .set_container(args.container.clone())
-                .interactive(true)
-                .command(&command)
-                .send()
-                .await
-                .map_err(|err| crate::deploy::aws_error("ExecuteCommand", &err, &[]))?;
-            let session = output
-                .session()
-                .context("ExecuteCommand returned no session")?;
-            let runtime = runtime_id(app, &task, args.container.as_deref()).await?;
-            let target = session_target(app.cluster(), &task, runtime.as_deref());
-            let session = serde_json::json!({
-                "SessionId": session.session_id(),
-                "StreamUrl": session.stream_url(),
-                "TokenValue": session.token_value(),
-            });
-            (session, serde_json::json!({"Target": target}))
+            command_session(app, &task, args.container.as_deref(), &command).await?
         }
         ExecCommand::Portforward {
             port,
@@ -207,41 +185,8 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
                 Some((local, host, port)) => (local, Some(host), port),
                 None => (local_port, host, port.unwrap_or_default()),
             };
-            let runtime = runtime_id(app, &task, args.container.as_deref()).await?;
-            let target = session_target(app.cluster(), &task, runtime.as_deref());
-            let (document, parameters) = port_forwarding(port, local_port, host.as_deref());
-            let mut request = app
-                .clients
-                .ssm
-                .start_session()
-                .target(&target)
-                .document_name(document);
-            for (key, values) in parameters.as_object().into_iter().flatten() {
-                let values = values
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect();
-                request = request.parameters(key, values);
-            }
-            let output = request.send().await.map_err(|err| {
-                anyhow::anyhow!("StartSession failed: {}", crate::aws::describe_error(&err))
-            })?;
-            app.info(format!(
-                "forwarding localhost:{local_port} to {}:{port} through task {}",
-                host.as_deref().unwrap_or("the task"),
-                task.rsplit('/').next().unwrap_or(&task)
-            ));
-            let session = serde_json::json!({
-                "SessionId": output.session_id(),
-                "StreamUrl": output.stream_url(),
-                "TokenValue": output.token_value(),
-            });
-            (
-                session,
-                serde_json::json!({"Target": target, "DocumentName": document, "Parameters": parameters}),
-            )
+            let forward = (local_port, host.as_deref(), port);
+            forwarding_session(app, &task, args.container.as_deref(), forward).await?
         }
     };
     let status = Command::new(plugin)
@@ -259,6 +204,83 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// ExecuteCommand `command` in `task` (`container`): the session and the plugin's parameters.
+async fn command_session(
+    app: &App<'_>,
+    task: &str,
+    container: Option<&str>,
+    command: &str,
+) -> anyhow::Result<(serde_json::Value, serde_json::Value)> {
+    let output = app
+        .clients
+        .ecs
+        .execute_command()
+        .cluster(app.cluster())
+        .task(task)
+        .set_container(container.map(str::to_owned))
+        .interactive(true)
+        .command(command)
+        .send()
+        .await
+        .map_err(|err| crate::deploy::aws_error("ExecuteCommand", &err, &[]))?;
+    let session = output
+        .session()
+        .context("ExecuteCommand returned no session")?;
+    let runtime = runtime_id(app, task, container).await?;
+    let target = session_target(app.cluster(), task, runtime.as_deref());
+    let session = serde_json::json!({
+        "SessionId": session.session_id(),
+        "StreamUrl": session.stream_url(),
+        "TokenValue": session.token_value(),
+    });
+    Ok((session, serde_json::json!({"Target": target})))
+}
+
+/// A port-forwarding session through `task` for `(local_port, host, port)`: the session and the
+/// plugin's parameters.
+async fn forwarding_session(
+    app: &App<'_>,
+    task: &str,
+    container: Option<&str>,
+    (local_port, host, port): (u16, Option<&str>, u16),
+) -> anyhow::Result<(serde_json::Value, serde_json::Value)> {
+    let runtime = runtime_id(app, task, container).await?;
+    let target = session_target(app.cluster(), task, runtime.as_deref());
+    let (document, parameters) = port_forwarding(port, local_port, host);
+    let mut request = app
+        .clients
+        .ssm
+        .start_session()
+        .target(&target)
+        .document_name(document);
+    for (key, values) in parameters.as_object().into_iter().flatten() {
+        let values = values
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        request = request.parameters(key, values);
+    }
+    let output = request.send().await.map_err(|err| {
+        anyhow::anyhow!("StartSession failed: {}", crate::aws::describe_error(&err))
+    })?;
+    app.info(format!(
+        "forwarding localhost:{local_port} to {}:{port} through task {}",
+        host.unwrap_or("the task"),
+        task.rsplit('/').next().unwrap_or(task)
+    ));
+    let session = serde_json::json!({
+        "SessionId": output.session_id(),
+        "StreamUrl": output.stream_url(),
+        "TokenValue": output.token_value(),
+    });
+    Ok((
+        session,
+        serde_json::json!({"Target": target, "DocumentName": document, "Parameters": parameters}),
+    ))
 }
 
 /// The runtime id of the chosen container (by name, else the first) of `task`.
