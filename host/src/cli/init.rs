@@ -114,58 +114,12 @@ async fn init(
         environment,
     )
     .await?;
-    let mut codedeploy = None;
-    let (service_json, task_definition_arn) = match &args.service {
-        Some(name) => {
-            let service = describe_service(&clients.ecs, &args.cluster, name)
-                .await?
-                .with_context(|| {
-                    format!("service `{name}` not found in cluster `{}`", args.cluster)
-                })?;
-            let arn = service
-                .task_definition()
-                .with_context(|| format!("service `{name}` has no task definition"))?
-                .to_owned();
-            let is_code_deploy = service
-                .deployment_controller()
-                .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY");
-            if is_code_deploy {
-                codedeploy = codedeploy_settings(&clients, &args.cluster, name, logger).await;
-            }
-            (
-                Some(service_definition(remote_service_json(&service)?)),
-                arn,
-            )
-        }
-        None => (None, args.task_definition.clone().unwrap_or_default()),
-    };
-    let described = clients
-        .ecs
-        .describe_task_definition()
-        .task_definition(&task_definition_arn)
-        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
-        .send()
-        .await
-        .map_err(|err| aws_error("DescribeTaskDefinition", &err, &[]))?;
-    let mut task_json = described
-        .task_definition()
-        .map(to_json)
-        .transpose()
-        .map_err(anyhow::Error::msg)?
-        .context("DescribeTaskDefinition returned no task definition")?;
-    if !described.tags().is_empty() {
-        task_json["tags"] = Value::Array(
-            described
-                .tags()
-                .iter()
-                .map(|t| serde_json::json!({"key": t.key(), "value": t.value()}))
-                .collect(),
-        );
-    }
-    let mut task_json = normalize_from_aws(task_json, DefinitionKind::Task);
-    if args.sort {
-        crate::deploy::diff::sort_task_definition(&mut task_json);
-    }
+    let Imported {
+        service_json,
+        task_json,
+        task_definition_arn,
+        codedeploy,
+    } = import(&clients, &args, logger).await?;
 
     let extension = |path: &Path| {
         if args.jsonnet {
@@ -226,30 +180,113 @@ async fn init(
     };
     files.push((config_path, config_text));
 
+    write_files(&files, &config_dir, args.force_overwrite, logger)?;
+    logger.info(&format!(
+        "imported task definition {}",
+        short_task_definition(&task_definition_arn)
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `init` read from AWS.
+struct Imported {
+    service_json: Option<Value>,
+    task_json: Value,
+    task_definition_arn: String,
+    codedeploy: Option<crate::config::CodeDeployConfig>,
+}
+
+/// Reads the service (when `--service` is given), its task definition (or `--task-definition`)
+/// and its CodeDeploy settings, as definition files would hold them.
+async fn import(clients: &Clients, args: &InitArgs, logger: &Logger) -> anyhow::Result<Imported> {
+    let mut codedeploy = None;
+    let (service_json, task_definition_arn) = match &args.service {
+        Some(name) => {
+            let service = describe_service(&clients.ecs, &args.cluster, name)
+                .await?
+                .with_context(|| {
+                    format!("service `{name}` not found in cluster `{}`", args.cluster)
+                })?;
+            let arn = service
+                .task_definition()
+                .with_context(|| format!("service `{name}` has no task definition"))?
+                .to_owned();
+            let is_code_deploy = service
+                .deployment_controller()
+                .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY");
+            if is_code_deploy {
+                codedeploy = codedeploy_settings(clients, &args.cluster, name, logger).await;
+            }
+            (
+                Some(service_definition(remote_service_json(&service)?)),
+                arn,
+            )
+        }
+        None => (None, args.task_definition.clone().unwrap_or_default()),
+    };
+    let described = clients
+        .ecs
+        .describe_task_definition()
+        .task_definition(&task_definition_arn)
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+        .map_err(|err| aws_error("DescribeTaskDefinition", &err, &[]))?;
+    let mut task_json = described
+        .task_definition()
+        .map(to_json)
+        .transpose()
+        .map_err(anyhow::Error::msg)?
+        .context("DescribeTaskDefinition returned no task definition")?;
+    if !described.tags().is_empty() {
+        task_json["tags"] = Value::Array(
+            described
+                .tags()
+                .iter()
+                .map(|t| serde_json::json!({"key": t.key(), "value": t.value()}))
+                .collect(),
+        );
+    }
+    let mut task_json = normalize_from_aws(task_json, DefinitionKind::Task);
+    if args.sort {
+        crate::deploy::diff::sort_task_definition(&mut task_json);
+    }
+
+    Ok(Imported {
+        service_json,
+        task_json,
+        task_definition_arn,
+        codedeploy,
+    })
+}
+
+/// Writes `files` (creating `config_dir`), refusing to overwrite any without `force_overwrite`.
+fn write_files(
+    files: &[(PathBuf, String)],
+    config_dir: &Path,
+    force_overwrite: bool,
+    logger: &Logger,
+) -> anyhow::Result<()> {
     let existing: Vec<String> = files
         .iter()
         .filter(|(path, _)| path.exists())
         .map(|(path, _)| path.display().to_string())
         .collect();
-    if !existing.is_empty() && !args.force_overwrite {
+    if !existing.is_empty() && !force_overwrite {
         anyhow::bail!(
             "{} already exist(s); nothing was written (use --force-overwrite)",
             existing.join(", ")
         );
     }
     if !config_dir.as_os_str().is_empty() {
-        std::fs::create_dir_all(&config_dir)
+        std::fs::create_dir_all(config_dir)
             .with_context(|| format!("cannot create {}", config_dir.display()))?;
     }
-    for (path, text) in &files {
+    for (path, text) in files {
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
         logger.info(&format!("{} is written", path.display()));
     }
-    logger.info(&format!(
-        "imported task definition {}",
-        short_task_definition(&task_definition_arn)
-    ));
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// A described service as a service definition file: read-only and per-call fields removed,
