@@ -183,48 +183,7 @@ pub fn load_config(
         }));
     };
 
-    let mut warnings = Vec::new();
-    for key in object.keys().filter(|k| !KNOWN_KEYS.contains(&k.as_str())) {
-        let hint = did_you_mean(key, &KNOWN_KEYS);
-        warnings.push(Warning {
-            message: format!(
-                "{}: unknown config key `{key}` is ignored{hint}",
-                location(path, &rendered, key)
-            ),
-        });
-    }
-
-    if let Some(serde_json::Value::Array(entries)) = object.get("plugins") {
-        for (index, entry) in entries.iter().enumerate() {
-            // A WebAssembly plugin runs with exactly its grants and limits: a misspelt
-            // `allow:` or `limits:` key would run it without them, so it is an error; built-in
-            // entries keep ecspresso's leniency (a warning).
-            let webassembly = ["path", "url", "oci"]
-                .iter()
-                .any(|k| entry.get(k).is_some());
-            for problem in plugin_entry_problems(entry) {
-                if webassembly && problem.unknown_key {
-                    let message = format!(
-                        "{}: a WebAssembly plugin's entry must be spelt exactly, or the plugin would run without the grants or limits meant for it",
-                        problem.message.replace(" is ignored", "")
-                    );
-                    return Err(Error::Syntax(crate::config::SyntaxError {
-                        path: path.to_path_buf(),
-                        line: find_key_line(&rendered, &problem.key).unwrap_or(1),
-                        column: 1,
-                        message: format!("plugins[{index}]: {message}"),
-                    }));
-                }
-                warnings.push(Warning {
-                    message: format!(
-                        "{}: plugins[{index}]: {}",
-                        location(path, &rendered, &problem.key),
-                        problem.message
-                    ),
-                });
-            }
-        }
-    }
+    let mut warnings = key_warnings(path, &rendered, object)?;
 
     let mut figment = Figment::from(figment::providers::Serialized::defaults(
         ConfigFile::default(),
@@ -269,6 +228,59 @@ pub fn load_config(
         file,
         warnings,
     })
+}
+
+/// Warnings for unknown config keys and unknown keys of built-in plugin entries; an unknown
+/// key in a WebAssembly plugin's entry is an error.
+fn key_warnings(
+    path: &Path,
+    rendered: &str,
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<Warning>, Error> {
+    let mut warnings = Vec::new();
+    for key in object.keys().filter(|k| !KNOWN_KEYS.contains(&k.as_str())) {
+        let hint = did_you_mean(key, &KNOWN_KEYS);
+        warnings.push(Warning {
+            message: format!(
+                "{}: unknown config key `{key}` is ignored{hint}",
+                location(path, rendered, key)
+            ),
+        });
+    }
+
+    if let Some(serde_json::Value::Array(entries)) = object.get("plugins") {
+        for (index, entry) in entries.iter().enumerate() {
+            // A WebAssembly plugin runs with exactly its grants and limits: a misspelt
+            // `allow:` or `limits:` key would run it without them, so it is an error; built-in
+            // entries keep ecspresso's leniency (a warning).
+            let webassembly = ["path", "url", "oci"]
+                .iter()
+                .any(|k| entry.get(k).is_some());
+            for problem in plugin_entry_problems(entry) {
+                if webassembly && problem.unknown_key {
+                    let message = format!(
+                        "{}: a WebAssembly plugin's entry must be spelt exactly, or the plugin would run without the grants or limits meant for it",
+                        problem.message.replace(" is ignored", "")
+                    );
+                    return Err(Error::Syntax(crate::config::SyntaxError {
+                        path: path.to_path_buf(),
+                        line: find_key_line(rendered, &problem.key).unwrap_or(1),
+                        column: 1,
+                        message: format!("plugins[{index}]: {message}"),
+                    }));
+                }
+                warnings.push(Warning {
+                    message: format!(
+                        "{}: plugins[{index}]: {}",
+                        location(path, rendered, &problem.key),
+                        problem.message
+                    ),
+                });
+            }
+        }
+    }
+
+    Ok(warnings)
 }
 
 pub(super) enum ConfigKind {
