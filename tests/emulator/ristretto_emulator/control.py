@@ -121,9 +121,12 @@ def health(body: dict[str, Any], query: dict[str, str]) -> Any:
 def reset(body: dict[str, Any], query: dict[str, str]) -> Any:
     from moto.moto_api._internal.models import moto_api_backend
 
+    from . import throttling
+
     moto_api_backend.reset()
     state.reset()
     calls.clear()
+    throttling.clear()
     return {"status": "ok"}
 
 
@@ -191,6 +194,41 @@ def get_calls(body: dict[str, Any], query: dict[str, str]) -> Any:
 def clear_calls(body: dict[str, Any], query: dict[str, str]) -> Any:
     calls.clear()
     return {"status": "ok"}
+
+
+# -- ECS request throttling (throttling.py) ---------------------------------
+@route("GET", "/_emulator/throttling")
+def get_throttling(body: dict[str, Any], query: dict[str, str]) -> Any:
+    from . import throttling
+
+    account = account_of({"account": query["account"]}) if query.get("account") else None
+    return throttling.report(account, query.get("region") or None)
+
+
+@route("POST", "/_emulator/throttling")
+def set_throttling(body: dict[str, Any], query: dict[str, str]) -> Any:
+    from . import throttling
+
+    unknown = set(body) - {"account", "enabled", "scale", "reset", "inherit"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ControlError(400, f"unknown field '{name}'", name)
+    account = account_of(body) if body.get("account") is not None else None
+    enabled = field(body, "enabled", bool, None)
+    scale = positive_number(body, "scale")
+    reset = field(body, "reset", bool, False)
+    inherit = field(body, "inherit", bool, False)
+    if inherit:
+        if account is None:
+            raise ControlError(400, "field 'inherit' needs 'account'", "inherit")
+        if enabled is not None or scale is not None:
+            raise ControlError(400, "field 'inherit' cannot be combined with 'enabled' or 'scale'", "inherit")
+        throttling.forget_account(account)
+    throttling.configure(enabled, scale, account, reset)
+    out = {"status": "ok", **throttling.settings(account)}
+    if account is not None:
+        out["account"] = account
+    return out
 
 
 # -- ECS services -----------------------------------------------------------

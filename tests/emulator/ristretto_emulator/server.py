@@ -21,7 +21,7 @@ class EmulatorApp:
         self.moto_app = moto_app
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        from . import accounts, answers, calls, control, replay, shape_check, state
+        from . import accounts, answers, calls, control, replay, shape_check, state, throttling
 
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_emulator"):
@@ -42,6 +42,7 @@ class EmulatorApp:
                 if path.rstrip("/") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                     state.reset()
                     calls.clear()
+                    throttling.clear()
                 return self.moto_app(environ, start_response)
 
         access_key = accounts.parse_scope(environ)[0]
@@ -52,6 +53,15 @@ class EmulatorApp:
             with state.LOCK:
                 return cloudwatch_cbor.handle(environ, start_response, body, account, region)
         operation = calls.operation_of(environ, body, service)
+        # AWS's token buckets (throttling.py) come first, as at AWS's front door: a throttled
+        # request does nothing, and it waits for no other request
+        if not throttling.admit(account, region or state.DEFAULT_REGION, service, operation):
+            now = time.time()
+            calls.record({"account": account, "access_key": access_key, "region": region, "service": service,
+                          "operation": operation, "start": now, "end": now, "status": 400, "throttled": True})
+            if os.environ.get("RISTRETTO_EMULATOR_VERBOSE") == "1":
+                log.info("%s %s %s/%s -> 400 ThrottlingException", account, region, service, operation)
+            return throttling.throttled_answer(start_response)
         status_holder: dict[str, int] = {}
 
         # start_response is deferred until the body is final (answers.tidy may rewrite it)
@@ -125,10 +135,27 @@ def main(argv: list[str]) -> int:
         format="[emulator] %(message)s",
     )
     logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.ERROR)
-    if len(argv) != 2 or not argv[1].isdigit():
-        print("usage: python -m ristretto_emulator PORT", file=sys.stderr)
+    usage = "usage: python -m ristretto_emulator PORT [--throttling] [--throttling-scale X]"
+    args = argv[1:]
+    if not args or not args[0].isdigit():
+        print(usage, file=sys.stderr)
         return 2
-    port = int(argv[1])
+    port = int(args.pop(0))
+    from . import throttling
+
+    while args:
+        arg = args.pop(0)
+        if arg == "--throttling":
+            throttling.configure(True, None)
+        elif arg == "--throttling-scale" and args:
+            try:
+                throttling.configure(None, throttling.parse_scale(args.pop(0)))
+            except ValueError as exc:
+                print(f"[emulator] {exc}", file=sys.stderr)
+                return 2
+        else:
+            print(usage, file=sys.stderr)
+            return 2
     host = os.environ.get("RISTRETTO_EMULATOR_HOST", "127.0.0.1")
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -153,6 +180,9 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     print(f"[emulator] listening on http://{host}:{port}", file=sys.stderr, flush=True)
+    cfg = throttling.settings()
+    if cfg["enabled"]:
+        print(f"[emulator] ECS request throttling on (scale {cfg['scale']:g})", file=sys.stderr, flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
