@@ -205,6 +205,32 @@ impl LoadedPlugin {
             .map(|(result, report)| (result, report.peak))
     }
 
+    /// The store state of one call: the entry's HTTP grants (a refused request is logged as a
+    /// warning and kept in `denials`), memory limit, secrets, log and alarms.
+    fn host_state(&self, deadline: Instant, denials: Arc<Mutex<Vec<String>>>) -> HostState {
+        let denied_log = self.log.clone();
+        let policy = HttpPolicy {
+            rules: self.rules.clone(),
+            deadline,
+            on_denied: Arc::new(move |denial| {
+                denied_log(
+                    super::bindings::ristretto::plugin::log::Level::Warn,
+                    &denial.to_string(),
+                );
+                if let Ok(mut list) = denials.lock() {
+                    list.push(denial.to_string());
+                }
+            }),
+        };
+        HostState::new(
+            policy,
+            MemoryLimiter::new(self.limits.memory),
+            self.secrets.clone(),
+            self.log.clone(),
+            self.alarms.clone(),
+        )
+    }
+
     /// Like `call`, also reporting the peak memory and the requests `allow.http` refused.
     ///
     /// The call runs on its own thread, in a fresh store, and ends at its deadline whatever
@@ -230,29 +256,8 @@ impl LoadedPlugin {
         let by_command = command_deadline.is_some_and(|d| d < own_deadline);
         let deadline = command_deadline.map_or(own_deadline, |d| d.min(own_deadline));
         let name = self.name.clone();
-        let denied_log = self.log.clone();
         let denials = Arc::new(Mutex::new(Vec::new()));
-        let denied = denials.clone();
-        let policy = HttpPolicy {
-            rules: self.rules.clone(),
-            deadline,
-            on_denied: Arc::new(move |denial| {
-                denied_log(
-                    super::bindings::ristretto::plugin::log::Level::Warn,
-                    &denial.to_string(),
-                );
-                if let Ok(mut list) = denied.lock() {
-                    list.push(denial.to_string());
-                }
-            }),
-        };
-        let state = HostState::new(
-            policy,
-            MemoryLimiter::new(self.limits.memory),
-            self.secrets.clone(),
-            self.log.clone(),
-            self.alarms.clone(),
-        );
+        let state = self.host_state(deadline, denials.clone());
         let job = CallJob {
             engine: self.runtime.engine.clone(),
             pre: self.pre.clone(),

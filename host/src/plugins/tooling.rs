@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::bindings::{DefinitionKind, EventKind, LifecycleEvent, Stage, Verdict};
+use super::bindings::{DefinitionKind, DeployContext, EventKind, LifecycleEvent, Stage, Verdict};
 use super::limits::Hook;
 use super::plugin::LoadedPlugin;
 use super::{Error, HookContext};
@@ -60,11 +60,7 @@ pub fn run(
 ) -> Result<TestOutcome, Error> {
     let ctx = context.for_plugin(plugin);
     let started = Instant::now();
-    let fail = |hook: &str, message: String| Error::Failed {
-        plugin: plugin.name.clone(),
-        hook: hook.to_owned(),
-        message,
-    };
+    let fail = |hook: &str, message: String| failed(plugin, hook, message);
     let (output, peak) = match call {
         TestCall::Info => {
             let (info, peak) =
@@ -122,39 +118,9 @@ pub fn run(
                 peak,
             )
         }
-        TestCall::Gate(stage, state) => {
-            let what = format!("gate, {}", stage.name());
-            let (result, peak) = plugin.call_measured(Hook::Gate, &what, async move |p, s| {
-                p.ristretto_plugin_gate()
-                    .call_check(s, &ctx, stage, state.as_deref())
-                    .await
-            })?;
-            let verdict = match result.map_err(|m| fail(&what, m))? {
-                Verdict::Pass => json!({"verdict": "pass"}),
-                Verdict::Fail(reason) => json!({"verdict": "fail", "reason": reason}),
-                Verdict::Pending(p) => {
-                    json!({"verdict": "pending", "retry_after_ms": p.retry_after_ms, "state": p.state})
-                }
-            };
-            (verdict, peak)
-        }
+        TestCall::Gate(stage, state) => test_gate(plugin, ctx, stage, state)?,
         TestCall::Notify(kind, message) => {
-            let event = LifecycleEvent {
-                kind,
-                message,
-                task_definition: context.revision.clone(),
-                at_ms: 0,
-                elapsed_ms: 0,
-                details: "{}".to_owned(),
-            };
-            let what = format!("notify, {}", kind.name());
-            let (result, peak) = plugin.call_measured(Hook::Notify, &what, async move |p, s| {
-                p.ristretto_plugin_notify()
-                    .call_notify(s, &ctx, &event)
-                    .await
-            })?;
-            result.map_err(|m| fail(&what, m))?;
-            (json!({"notified": true}), peak)
+            test_notify(plugin, ctx, kind, message, context.revision.clone())?
         }
     };
     Ok(TestOutcome {
@@ -162,6 +128,66 @@ pub fn run(
         elapsed: started.elapsed(),
         peak_memory: peak,
     })
+}
+
+/// The failure of `hook` of `plugin` with the guest's `message`.
+fn failed(plugin: &LoadedPlugin, hook: &str, message: String) -> Error {
+    Error::Failed {
+        plugin: plugin.name.clone(),
+        hook: hook.to_owned(),
+        message,
+    }
+}
+
+/// One `gate` call at `stage` with `state`: the verdict as JSON and the peak memory.
+fn test_gate(
+    plugin: &LoadedPlugin,
+    ctx: DeployContext,
+    stage: Stage,
+    state: Option<String>,
+) -> Result<(Value, usize), Error> {
+    let fail = |hook: &str, message: String| failed(plugin, hook, message);
+    let what = format!("gate, {}", stage.name());
+    let (result, peak) = plugin.call_measured(Hook::Gate, &what, async move |p, s| {
+        p.ristretto_plugin_gate()
+            .call_check(s, &ctx, stage, state.as_deref())
+            .await
+    })?;
+    let verdict = match result.map_err(|m| fail(&what, m))? {
+        Verdict::Pass => json!({"verdict": "pass"}),
+        Verdict::Fail(reason) => json!({"verdict": "fail", "reason": reason}),
+        Verdict::Pending(p) => {
+            json!({"verdict": "pending", "retry_after_ms": p.retry_after_ms, "state": p.state})
+        }
+    };
+    Ok((verdict, peak))
+}
+
+/// One `notify` call of `kind` with `message` about `revision`.
+fn test_notify(
+    plugin: &LoadedPlugin,
+    ctx: DeployContext,
+    kind: EventKind,
+    message: String,
+    revision: Option<String>,
+) -> Result<(Value, usize), Error> {
+    let fail = |hook: &str, message: String| failed(plugin, hook, message);
+    let event = LifecycleEvent {
+        kind,
+        message,
+        task_definition: revision,
+        at_ms: 0,
+        elapsed_ms: 0,
+        details: "{}".to_owned(),
+    };
+    let what = format!("notify, {}", kind.name());
+    let (result, peak) = plugin.call_measured(Hook::Notify, &what, async move |p, s| {
+        p.ristretto_plugin_notify()
+            .call_notify(s, &ctx, &event)
+            .await
+    })?;
+    result.map_err(|m| fail(&what, m))?;
+    Ok((json!({"notified": true}), peak))
 }
 
 /// Parses a stage name (`pre-deploy`, …).
