@@ -294,6 +294,11 @@ def list_services(self: EC2ContainerServiceResponse) -> ActionResult:
     cluster = backend._get_cluster(self._get_param("cluster", "default"))
     strategy = self._get_param("schedulingStrategy")
     launch_type = self._get_param("launchType")
+    # botocore ListServicesRequest.resourceManagementType (ECS | CUSTOMER): Express services are
+    # managed by ECS (Service.resourceManagementType), every other service by the customer
+    rmt = self._get_param("resourceManagementType")
+    if rmt is not None and rmt not in ("ECS", "CUSTOMER"):
+        raise InvalidParameter(f"Invalid resourceManagementType: {rmt}")
     arns = sorted(
         s.arn
         for s in backend.services.values()
@@ -301,6 +306,7 @@ def list_services(self: EC2ContainerServiceResponse) -> ActionResult:
         and s.status == "ACTIVE"
         and (strategy is None or s.scheduling_strategy == strategy)
         and (launch_type is None or s.launch_type == launch_type)
+        and (rmt is None or (getattr(s, "resource_management_type", None) or "CUSTOMER") == rmt)
     )
     max_results = self._get_param("maxResults")
     if max_results is not None and not 1 <= max_results <= 100:

@@ -8,10 +8,11 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import autoscaling, codedeploy, ecs_service_deployments, ecs_services, task_definitions, tasks
+    from . import autoscaling, codedeploy, ecs_express, ecs_service_deployments, ecs_services, task_definitions, tasks
 
     ecs_services.install()
     ecs_service_deployments.install()
+    ecs_express.install()  # after ecs_services: wraps its DescribeServices
     tasks.install()
     task_definitions.install()
     codedeploy.install()
