@@ -6,17 +6,18 @@
 //! where each controller runs the gates). The modules, leaves first (a module only uses modules
 //! listed before it; `scripts/architecture --check` keeps it so):
 //!
-//! - `environment`, `source_text`, `interrupt`, `http_send`, `fetch`: the process environment
-//!   snapshot, raw-text checks, signals, outbound HTTP.
-//! - `render` (Go templates from the `gotemplate` crate, Jsonnet), `config`, `aws` (clients,
-//!   `aws::retry`), `plugins` (the wasmtime host; every call on its own thread under a
-//!   deadline), `definition` (load, check, normalize; `gate_hook`), `events`, `app` (the context
-//!   of a command on one service).
+//! - `environment`, `source_text`, `interrupt`, `http_send`: the process environment snapshot,
+//!   raw-text checks, signals, one HTTP exchange.
+//! - `render` (Go templates from the `gotemplate` crate, Jsonnet), `config`, `fetch`
+//!   (downloads), `registry` (OCI), `aws` (clients, `aws::retry`), `plugins` (the wasmtime host;
+//!   every call on its own thread under a deadline), `definition` (load, check, normalize;
+//!   `gate_hook`), `events`, `app` (the context of a command on one service).
 //! - `deploy`: the lifecycle engine. `deploy::Plan` decides without writing; `deploy::apply`
 //!   carries it out; `deploy::gates` decides (`GateOutcome`) and never acts; the controllers
 //!   (`deploy::rolling`, `deploy::ecs_native`, `deploy::codedeploy`) act and wait, polling
 //!   through `deploy::poll`.
-//! - `task` (one-off tasks), `report` (what `status` reads), `verify`, `fleet`, `lookups`.
+//! - `task` (one-off tasks, task listing), `report` (what `status` reads), `verify`, `fleet`,
+//!   `lookups`, `skills`, `choose`.
 //! - `output` renders results and logs; `cli` turns flags into options, calls the library and
 //!   prints. Library modules never print.
 
