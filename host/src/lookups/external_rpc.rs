@@ -231,7 +231,7 @@ for line in sys.stdin:
         print("oops", flush=True)
         continue
     if params and params[0] == "slow":
-        time.sleep(2)
+        time.sleep(30)
     print(json.dumps({"jsonrpc": "2.0", "result": {"params": params, "pid": os.getpid(), "served": served}, "id": request["id"]}), flush=True)
 "#;
 
@@ -285,7 +285,8 @@ for line in sys.stdin:
 
     #[test]
     fn a_call_past_the_timeout_fails_and_the_next_call_starts_over() {
-        let session = session(Some(Duration::from_millis(500)));
+        // Generous enough for Python to start on a loaded machine; the slow call sleeps 30 s.
+        let session = session(Some(Duration::from_secs(5)));
         let before = call(&session, &["x"]).unwrap();
         let slow = call(&session, &["slow"]).unwrap_err();
         assert!(slow.contains("did not answer within"), "{slow}");
