@@ -113,23 +113,12 @@ async fn task_task_definitions(app: &App<'_>, family: &str) -> Result<BTreeSet<S
             .map_err(|err| aws_error("ListTasks", &err, &[]))?;
         arns.extend(output.task_arns().iter().cloned());
     }
-    let mut in_use = BTreeSet::new();
-    for chunk in arns.chunks(100) {
-        let output = ecs
-            .describe_tasks()
-            .cluster(app.cluster())
-            .set_tasks(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|err| aws_error("DescribeTasks", &err, &[]))?;
-        in_use.extend(
-            output
-                .tasks()
-                .iter()
-                .filter(|t| t.last_status() != Some("STOPPED"))
-                .filter_map(|t| t.task_definition_arn().map(str::to_owned)),
-        );
-    }
+    let in_use = crate::deploy::service::describe_tasks(app, &arns)
+        .await?
+        .iter()
+        .filter(|t| t.last_status() != Some("STOPPED"))
+        .filter_map(|t| t.task_definition_arn().map(str::to_owned))
+        .collect();
     Ok(in_use)
 }
 

@@ -99,3 +99,24 @@ pub fn remote_service_json(service: &Service) -> Result<Value, Error> {
     }
     Ok(json)
 }
+
+/// DescribeTasks for `arns`, 100 at a time (the API's limit).
+pub async fn describe_tasks(
+    app: &App<'_>,
+    arns: &[String],
+) -> Result<Vec<aws_sdk_ecs::types::Task>, Error> {
+    let mut tasks = Vec::new();
+    for chunk in arns.chunks(100) {
+        let output = app
+            .clients
+            .ecs
+            .describe_tasks()
+            .cluster(app.cluster())
+            .set_tasks(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|err| aws_error("DescribeTasks", &err, &[]))?;
+        tasks.extend(output.tasks().iter().cloned());
+    }
+    Ok(tasks)
+}

@@ -40,17 +40,7 @@ pub async fn list(app: &App<'_>) -> Result<Vec<Task>, Error> {
     }
     arns.sort();
     arns.dedup();
-    let mut tasks = Vec::new();
-    for chunk in arns.chunks(100) {
-        let output = ecs
-            .describe_tasks()
-            .cluster(app.cluster())
-            .set_tasks(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|err| aws_error("DescribeTasks", &err, &[]))?;
-        tasks.extend(output.tasks().iter().cloned());
-    }
+    let mut tasks = crate::deploy::service::describe_tasks(app, &arns).await?;
     // Tasks of other services sharing the family are not ours.
     tasks.retain(|t| {
         let group = t.group().unwrap_or_default();
