@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use crate::aws::Clients;
 use crate::config::LoadedConfig;
 use crate::definition::{self, Definition};
-use crate::events::{Event, EventSink};
-use crate::plugins::{DefinitionKind, EventKind, HookContext, PluginSet};
+use crate::events::{Event, EventSink, Lifecycle};
+use crate::plugins::{DefinitionKind, HookContext, PluginSet};
 use crate::render::Renderer;
 
 /// Why the configured service or its definitions cannot be used.
@@ -40,7 +40,8 @@ pub struct App<'a> {
     pub renderer: Renderer,
     /// AWS clients.
     pub clients: Clients,
-    /// Where events go.
+    /// Where events go for the output (logs, progress, JSON); use [`App::emit`], which also
+    /// tells the notify plugins.
     pub events: &'a dyn EventSink,
     /// When the command must be done (config `timeout` from the start of the command).
     pub deadline: Instant,
@@ -86,12 +87,12 @@ impl App<'_> {
 
     /// Emits an info message.
     pub fn info(&self, message: impl Into<String>) {
-        self.events.emit(Event::Info(message.into()));
+        self.emit(Event::Info(message.into()));
     }
 
     /// Emits a warning.
     pub fn warn(&self, message: impl Into<String>) {
-        self.events.emit(Event::Warning(message.into()));
+        self.emit(Event::Warning(message.into()));
     }
 
     /// Warns about a loaded definition's problem, once per command.
@@ -160,21 +161,24 @@ impl App<'_> {
         Ok(loaded)
     }
 
-    /// Tells notify plugins about a lifecycle event (in the background).
-    pub fn notify(
-        &self,
-        kind: EventKind,
-        message: &str,
-        task_definition: Option<String>,
-        details: serde_json::Value,
-    ) {
-        self.plugins.notify(
-            &self.context(),
-            kind,
-            message,
-            task_definition,
-            details,
-            self.started,
-        );
+    /// Sends `event` to the command's subscribers: the output (log, progress, JSON, dry-run
+    /// requests) and, for a lifecycle event, every notify plugin (in the background).
+    pub fn emit(&self, event: Event) {
+        if let Event::Lifecycle(lifecycle) = &event {
+            self.plugins.notify(
+                &self.context(),
+                lifecycle.kind,
+                &lifecycle.message,
+                lifecycle.task_definition.clone(),
+                lifecycle.details.clone(),
+                self.started,
+            );
+        }
+        self.events.emit(event);
+    }
+
+    /// Reports a step of the deploy's life to the log and the notify plugins.
+    pub fn lifecycle(&self, event: Lifecycle) {
+        self.emit(Event::Lifecycle(event));
     }
 }

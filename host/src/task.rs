@@ -1,8 +1,9 @@
 //! One-off tasks, not deploying: `run` (RunTask with the service's network settings, tags and
 //! overrides, then watching the tasks and their logs until they run or stop), and the tasks of
-//! a service and its family (`tasks`, `exec`).
+//! a service and its family (`tasks`, `exec`), and their container logs (`task::logs`).
 
 pub mod list;
+pub mod logs;
 pub(crate) mod run;
 pub(crate) mod watch;
 

@@ -14,6 +14,7 @@ mod deadlines;
 mod deploy;
 mod emulator;
 mod envfile;
+mod event_stream;
 mod faults;
 mod first_party;
 mod fleet;

@@ -226,14 +226,16 @@ pub(crate) async fn stopped_by(
     let what = what.join("; ");
     for s in stopped.iter().filter(|s| s.deploying) {
         let service = s.app.service().unwrap_or_default().to_owned();
-        s.app.notify(
-            crate::plugins::EventKind::DeployFailed,
-            &format!(
-                "deploy of service {service} was stopped by {}: {what}",
-                signal.name()
-            ),
-            s.app.context().revision,
-            serde_json::json!({"reason": what, "signal": signal.name()}),
+        s.app.lifecycle(
+            crate::events::Lifecycle::new(
+                crate::plugins::EventKind::DeployFailed,
+                format!(
+                    "deploy of service {service} was stopped by {}: {what}",
+                    signal.name()
+                ),
+            )
+            .task_definition(s.app.context().revision)
+            .details(serde_json::json!({"reason": what, "signal": signal.name()})),
         );
         s.app
             .plugins

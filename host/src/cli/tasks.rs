@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
@@ -155,7 +154,7 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
             let task = choose(app, &tasks, args.id.clone())?;
             print_stdout(&timeline(task))?;
             if !no_logs {
-                logs(app, task, None, false, None).await?;
+                crate::task::logs::follow_logs(app, task, None, false, None).await?;
             }
         }
         TasksCommand::Stop { reason, force } => {
@@ -168,22 +167,7 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
             if !force && !super::revisions::confirm(&format!("stop task {name}"))? {
                 anyhow::bail!("cancelled: task {name} keeps running");
             }
-            app.clients
-                .ecs
-                .stop_task()
-                .cluster(app.cluster())
-                .task(
-                    task.task_arn()
-                        .context("DescribeTasks answered a task without its ARN")?,
-                )
-                .reason(reason)
-                .send()
-                .await
-                .map_err(|err| crate::deploy::aws_error("StopTask", &err, &[]))?;
-            app.info(format!(
-                "task {} is stopping",
-                short(task.task_arn().unwrap_or_default())
-            ));
+            crate::task::list::stop(app, task, &reason).await?;
         }
         TasksCommand::Logs {
             container,
@@ -199,7 +183,7 @@ pub async fn run(args: TasksArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
                 Some(i64::try_from(now.saturating_sub(duration).as_millis()).unwrap_or_default())
             });
             let task = choose(app, &tasks, args.id.clone())?;
-            logs(app, task, container.as_deref(), follow, since).await?;
+            crate::task::logs::follow_logs(app, task, container.as_deref(), follow, since).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -303,193 +287,4 @@ fn format_list(tasks: &[aws_sdk_ecs::types::Task], format: TasksFormat) -> Strin
             out
         }
     }
-}
-
-/// Prints the task's awslogs lines, page by page (GetLogEvents forward tokens); with `follow`,
-/// keeps polling every 2 s until the task has stopped and every line is printed;
-/// `since_millis` skips older lines.
-async fn logs(
-    app: &App<'_>,
-    task: &aws_sdk_ecs::types::Task,
-    container: Option<&str>,
-    follow: bool,
-    since_millis: Option<i64>,
-) -> anyhow::Result<()> {
-    let LogSource {
-        group,
-        stream,
-        region,
-        container,
-    } = log_source(app, task, container).await?;
-    let logs = app.clients.logs_in(region.as_deref());
-    let task_arn = task.task_arn().context("the task has no ARN")?.to_owned();
-    let mut token: Option<String> = None;
-    let mut stopped = task.last_status() == Some("STOPPED");
-    loop {
-        let output = logs
-            .get_log_events()
-            .log_group_name(&group)
-            .log_stream_name(&stream)
-            .start_from_head(true)
-            .set_start_time(since_millis)
-            .set_next_token(token.clone())
-            .send()
-            .await;
-        let output = match output {
-            Ok(output) => output,
-            Err(err) if follow && !stopped && is_missing_stream(&err) => {
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-                stopped = task_stopped(app, &task_arn).await?;
-                continue;
-            }
-            Err(err) if token.is_none() && is_missing_stream(&err) => {
-                // A task that has not logged yet (or a container that never did) has no stream.
-                app.warn(format!(
-                    "no log events for container {} of task {} (log stream {stream} in {group}: {})",
-                    container,
-                    short(&task_arn),
-                    crate::aws::describe_error(&err)
-                ));
-                return Ok(());
-            }
-            Err(err) => anyhow::bail!(
-                "GetLogEvents {group} {stream}: {}",
-                crate::aws::describe_error(&err)
-            ),
-        };
-        if token.is_none() && output.events().is_empty() && !follow {
-            app.info(format!(
-                "no log events in {group} {stream}{}",
-                if since_millis.is_some() {
-                    " in the time asked for"
-                } else {
-                    ""
-                }
-            ));
-        }
-        let lines: String = output
-            .events()
-            .iter()
-            .map(|e| format!("{}\n", e.message().unwrap_or_default()))
-            .collect();
-        print_stdout(&lines)?;
-        let next = output.next_forward_token().map(str::to_owned);
-        let caught_up = next.is_none() || next == token;
-        token = next;
-        if !caught_up {
-            continue;
-        }
-        if !follow || stopped {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-        stopped = task_stopped(app, &task_arn).await?;
-    }
-}
-
-/// Where the awslogs driver writes a container's log: group, stream and region.
-struct LogSource {
-    group: String,
-    stream: String,
-    region: Option<String>,
-    container: String,
-}
-
-/// The log stream of `container` (default: the first that logs with awslogs) of `task`.
-async fn log_source(
-    app: &App<'_>,
-    task: &aws_sdk_ecs::types::Task,
-    container: Option<&str>,
-) -> anyhow::Result<LogSource> {
-    let described = app
-        .clients
-        .ecs
-        .describe_task_definition()
-        .task_definition(
-            task.task_definition_arn()
-                .context("the task has no task definition ARN")?,
-        )
-        .send()
-        .await
-        .map_err(|err| crate::deploy::aws_error("DescribeTaskDefinition", &err, &[]))?;
-    let definitions = described
-        .task_definition()
-        .map(|t| t.container_definitions())
-        .unwrap_or_default();
-    let awslogs = |c: &&aws_sdk_ecs::types::ContainerDefinition| {
-        c.log_configuration()
-            .is_some_and(|l| l.log_driver().as_str() == "awslogs")
-    };
-    let names = || {
-        definitions
-            .iter()
-            .filter_map(|c| c.name())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let chosen = match container {
-        Some(name) => {
-            let found = definitions
-                .iter()
-                .find(|c| c.name() == Some(name))
-                .with_context(|| {
-                    format!(
-                        "no container `{name}` in the task (containers: {})",
-                        names()
-                    )
-                })?;
-            if !awslogs(&found) {
-                anyhow::bail!("container `{name}` does not log with the awslogs driver");
-            }
-            found
-        }
-        None => definitions.iter().find(awslogs).with_context(|| {
-            format!(
-                "no container of the task logs with the awslogs driver (containers: {})",
-                names()
-            )
-        })?,
-    };
-    let options = chosen
-        .log_configuration()
-        .and_then(|l| l.options())
-        .context("awslogs options missing")?;
-    let group = options
-        .get("awslogs-group")
-        .context("awslogs-group missing")?;
-    let prefix = options
-        .get("awslogs-stream-prefix")
-        .context("awslogs-stream-prefix missing")?;
-    let name = chosen.name().unwrap_or_default().to_owned();
-    let task_id = short(task.task_arn().context("the task has no ARN")?);
-    Ok(LogSource {
-        stream: format!("{prefix}/{name}/{task_id}"),
-        group: group.clone(),
-        region: options.get("awslogs-region").cloned(),
-        container: name,
-    })
-}
-
-fn is_missing_stream<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> bool
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
-{
-    use aws_smithy_types::error::metadata::ProvideErrorMetadata as _;
-    err.code() == Some("ResourceNotFoundException")
-}
-
-async fn task_stopped(app: &App<'_>, task_arn: &str) -> anyhow::Result<bool> {
-    let output = app
-        .clients
-        .ecs
-        .describe_tasks()
-        .cluster(app.cluster())
-        .tasks(task_arn)
-        .send()
-        .await
-        .map_err(|err| crate::deploy::aws_error("DescribeTasks", &err, &[]))?;
-    Ok(output
-        .tasks()
-        .first()
-        .is_none_or(|t| t.last_status() == Some("STOPPED")))
 }

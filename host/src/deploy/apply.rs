@@ -4,14 +4,13 @@
 //! what it would send instead.
 
 use aws_sdk_ecs::operation::update_service::builders::UpdateServiceFluentBuilder;
-use serde_json::json;
 
 use crate::app::App;
 use crate::deploy::plan::{Plan, PlannedTaskDefinition};
 use crate::deploy::service_input::{apply_update, describe_input};
 use crate::deploy::tags::{apply_tags, report_tag_changes};
 use crate::deploy::{Error, autoscaling, aws_error, short_task_definition};
-use crate::events::Event;
+use crate::events::{Event, Lifecycle};
 use crate::plugins::EventKind;
 
 /// How far applying a plan went.
@@ -60,7 +59,7 @@ pub async fn apply(app: &App<'_>, plan: &Plan, dry_run: bool) -> Result<Applied,
 
     if dry_run {
         if needs_update {
-            app.events.emit(Event::WouldSend {
+            app.emit(Event::WouldSend {
                 operation: "UpdateService",
                 input: builder
                     .as_input()
@@ -105,14 +104,15 @@ pub async fn apply(app: &App<'_>, plan: &Plan, dry_run: bool) -> Result<Applied,
             "service {service} updated to {}",
             short_task_definition(&task_definition)
         ));
-        app.notify(
-            EventKind::ServiceUpdated,
-            &format!(
-                "service {service} updated to {}",
-                short_task_definition(&task_definition)
-            ),
-            Some(short_task_definition(&task_definition).to_owned()),
-            json!({}),
+        app.lifecycle(
+            Lifecycle::new(
+                EventKind::ServiceUpdated,
+                format!(
+                    "service {service} updated to {}",
+                    short_task_definition(&task_definition)
+                ),
+            )
+            .task_definition(Some(short_task_definition(&task_definition).to_owned())),
         );
     } else if !code_deploy {
         app.info(format!("service {service} needs no update"));

@@ -54,7 +54,7 @@ pub async fn create_deployment(
     let content = serde_yaml_ng::to_string(&spec)
         .map_err(|e| Error::Invalid(format!("cannot write the AppSpec: {e}")))?;
     if dry_run {
-        app.events.emit(Event::WouldSend {
+        app.emit(Event::WouldSend {
             operation: "CreateDeployment",
             input: json!({
                 "applicationName": group.application,

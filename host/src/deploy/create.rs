@@ -8,35 +8,92 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use crate::app::App;
+use crate::definition::Definition;
 use crate::deploy::options::{DeployOptions, DesiredCount, TaskDefinitionSource};
 use crate::deploy::plan::load_service_definition;
 use crate::deploy::rolling::confirm_primary;
 use crate::deploy::service_input::{apply_create, create_input, describe_input};
 use crate::deploy::task_definition::latest_revision;
-use crate::deploy::task_definition::register_from_file;
+use crate::deploy::task_definition::register_definition;
 use crate::deploy::wait::wait;
 use crate::deploy::{Error, aws_error, short_task_definition};
-use crate::events::Event;
+use crate::events::{Event, Lifecycle};
 
-/// Creates the service `name` and waits as `options` say.
-pub async fn create(
-    app: &App<'_>,
-    name: &str,
-    options: DeployOptions,
-    started: SystemTime,
-) -> Result<String, Error> {
+/// The definitions a new service is created from, loaded and transformed (policy plugins
+/// included) before the pre-deploy gates and before anything is written.
+pub struct Prepared {
+    /// The service definition.
+    service_definition: Definition,
+    /// Where the service's task definition comes from.
+    task_definition: StartWith,
+}
+
+/// The task definition a new service starts with.
+enum StartWith {
+    /// The file, registered.
+    File(std::path::PathBuf, Definition),
+    /// `--revision N` of the file's family.
+    Revision(String),
+    /// `--latest-task-definition`: the family's latest revision.
+    Latest,
+}
+
+/// Loads what creating the service `name` needs; writes nothing.
+pub fn prepare(app: &App<'_>, name: &str, options: DeployOptions) -> Result<Prepared, Error> {
     app.info(format!(
         "service {name} not found in cluster {}: creating it",
         app.cluster()
     ));
-    let definition = load_service_definition(app)?.ok_or_else(|| {
+    let service_definition = load_service_definition(app)?.ok_or_else(|| {
         Error::Invalid(format!(
             "service {name} does not exist and {} has no `service_definition` to create it from",
             app.config.path.display()
         ))
     })?;
+    let task_definition = match options.task_definition {
+        TaskDefinitionSource::Register => {
+            let path = app.config.task_definition_path().ok_or_else(|| {
+                Error::Invalid(format!(
+                    "{}: `task_definition` is not set",
+                    app.config.path.display()
+                ))
+            })?;
+            let definition = app.load_task_definition(&path)?;
+            StartWith::File(path, definition)
+        }
+        TaskDefinitionSource::Revision(revision) => {
+            StartWith::Revision(format!("{}:{revision}", definition_family(app)?))
+        }
+        TaskDefinitionSource::Latest => StartWith::Latest,
+        TaskDefinitionSource::Current => {
+            return Err(Error::Invalid(format!(
+                "service {name} does not exist, so it has no current task definition to keep (--skip-task-definition)"
+            )));
+        }
+    };
+    Ok(Prepared {
+        service_definition,
+        task_definition,
+    })
+}
+
+/// Creates the service `name` from `prepared` and waits as `options` say.
+pub async fn create(
+    app: &App<'_>,
+    name: &str,
+    prepared: Prepared,
+    options: DeployOptions,
+    started: SystemTime,
+) -> Result<String, Error> {
+    let definition = prepared.service_definition;
     let mut applied = Vec::new();
-    let task_definition = task_definition_to_create(app, name, options, &mut applied).await?;
+    let task_definition = match &prepared.task_definition {
+        StartWith::File(path, file) => {
+            register_definition(app, file, path, options.dry_run, &mut applied).await?
+        }
+        StartWith::Revision(name) => name.clone(),
+        StartWith::Latest => latest_revision(&app.clients.ecs, &definition_family(app)?).await?,
+    };
 
     let strategy = crate::deploy::Strategy::of(Some(&definition.value), None);
     app.update_context(|c| {
@@ -72,7 +129,7 @@ pub async fn create(
             .build()
             .map(|i| describe_input(&i))
             .unwrap_or_default();
-        app.events.emit(Event::WouldSend {
+        app.emit(Event::WouldSend {
             operation: "CreateService",
             input,
         });
@@ -88,45 +145,20 @@ pub async fn create(
         .send()
         .await
         .map_err(|err| aws_error("CreateService", &err, &applied))?;
-    app.info(format!(
-        "service {name} created with task definition {}",
-        short_task_definition(&task_definition)
-    ));
-    app.notify(
-        crate::plugins::EventKind::ServiceUpdated,
-        &format!(
-            "service {name} created with {}",
-            short_task_definition(&task_definition)
-        ),
-        Some(short_task_definition(&task_definition).to_owned()),
-        serde_json::json!({"created": true}),
+    app.lifecycle(
+        Lifecycle::new(
+            crate::plugins::EventKind::ServiceUpdated,
+            format!(
+                "service {name} created with task definition {}",
+                short_task_definition(&task_definition)
+            ),
+        )
+        .task_definition(Some(short_task_definition(&task_definition).to_owned()))
+        .details(serde_json::json!({"created": true})),
     );
 
     finish(app, name, &task_definition, options, started).await?;
     Ok(task_definition)
-}
-
-/// The task definition a new service starts with: the file registered, or `--revision` /
-/// `--latest-task-definition` of its family.
-async fn task_definition_to_create(
-    app: &App<'_>,
-    name: &str,
-    options: DeployOptions,
-    applied: &mut Vec<String>,
-) -> Result<String, Error> {
-    match options.task_definition {
-        TaskDefinitionSource::Register => register_from_file(app, options.dry_run, applied).await,
-        TaskDefinitionSource::Latest | TaskDefinitionSource::Revision(_) => {
-            let family = definition_family(app)?;
-            match options.task_definition {
-                TaskDefinitionSource::Revision(revision) => Ok(format!("{family}:{revision}")),
-                _ => latest_revision(&app.clients.ecs, &family).await,
-            }
-        }
-        TaskDefinitionSource::Current => Err(Error::Invalid(format!(
-            "service {name} does not exist, so it has no current task definition to keep (--skip-task-definition)"
-        ))),
-    }
 }
 
 /// Waits for the new service as `options` say, confirms it runs `task_definition`, and runs the

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::deploy::Error;
+use crate::events::Lifecycle;
 use crate::plugins::{EventKind, Stage};
 
 pub use crate::plugins::GateFailure;
@@ -42,17 +43,29 @@ impl GateFailure {
 /// again until their deadline (`limits.gate_timeout`, or a few seconds before the command's
 /// timeout so the controller can still act), and fail after it: the outcome is never `Pending`.
 pub async fn decide(app: &App<'_>, stage: Stage) -> GateOutcome {
-    if !app.plugins.has_gates() {
+    // Every gate is asked at pre-deploy (its config is checked there); elsewhere only the
+    // gates that watch the stage.
+    let watchers = app.plugins.gate_plugins_at(stage);
+    if !app.plugins.has_gates() || (watchers.is_empty() && stage != Stage::PreDeploy) {
         return GateOutcome::Pass;
     }
-    app.info(format!("running {} gates", stage.name()));
+    if !watchers.is_empty() {
+        app.info(format!("running {} gates", stage.name()));
+    }
     // Leave a few seconds of the command's timeout to act on the verdict (roll back).
     let margin = std::time::Duration::from_secs(3).min(app.remaining() / 2);
     let deadline = app.deadline.checked_sub(margin).unwrap_or(app.deadline);
     match app.plugins.run_gates(&app.context(), stage, deadline).await {
         Ok(passed) => {
-            for plugin in passed {
-                report_pass(app, &plugin, stage);
+            for (plugin, watched) in passed {
+                if watched {
+                    report_pass(app, &plugin, stage);
+                } else {
+                    app.emit(crate::events::Event::Debug(format!(
+                        "gate of plugin `{plugin}` checked its config at {} (it does not watch that stage)",
+                        stage.name()
+                    )));
+                }
             }
             GateOutcome::Pass
         }
@@ -74,15 +87,20 @@ pub async fn decide_paused(
     decide(app, stage).await
 }
 
+/// Runs the pre-deploy gates: a failure is the deploy's error, before anything is written.
+pub(crate) async fn pre_deploy(app: &App<'_>) -> Result<(), Error> {
+    match decide(app, Stage::PreDeploy).await {
+        GateOutcome::Fail(failure) => Err(failure.into_error(None)),
+        GateOutcome::Pass | GateOutcome::Pending => Ok(()),
+    }
+}
+
 /// Reports that `plugin`'s gate passed at `stage`.
 fn report_pass(app: &App<'_>, plugin: &str, stage: Stage) {
     let message = format!("{} gate of plugin `{plugin}` passed", stage.name());
-    app.info(message.clone());
-    app.notify(
-        EventKind::GatePassed,
-        &message,
-        None,
-        json!({"plugin": plugin, "stage": stage.name()}),
+    app.lifecycle(
+        Lifecycle::new(EventKind::GatePassed, message)
+            .details(json!({"plugin": plugin, "stage": stage.name()})),
     );
 }
 
@@ -94,12 +112,11 @@ pub(crate) fn report_failure(app: &App<'_>, failure: &GateFailure) {
         reason,
     } = failure;
     let message = format!("{stage} gate of plugin `{plugin}` failed: {reason}");
-    app.warn(message.clone());
-    app.notify(
-        EventKind::GateFailed,
-        &message,
-        app.context().revision,
-        json!({"plugin": plugin, "stage": stage, "reason": reason}),
+    app.lifecycle(
+        Lifecycle::new(EventKind::GateFailed, message)
+            .warning()
+            .task_definition(app.context().revision)
+            .details(json!({"plugin": plugin, "stage": stage, "reason": reason})),
     );
 }
 

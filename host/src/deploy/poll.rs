@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sdk_ecs::types::Service;
+use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service};
 
 use crate::app::App;
 use crate::deploy::Error;
@@ -52,6 +52,10 @@ pub(crate) struct Watcher {
     since: aws_smithy_types::DateTime,
     seen_events: BTreeSet<String>,
     last_lines: Vec<String>,
+    /// The task definition of the first PRIMARY deployment seen: the one being deployed.
+    deploying: Option<String>,
+    /// Whether ECS replaced it with a rollback (told once).
+    rolling_back: bool,
 }
 
 impl Watcher {
@@ -60,6 +64,8 @@ impl Watcher {
             since: aws_smithy_types::DateTime::from(since),
             seen_events: BTreeSet::new(),
             last_lines: Vec::new(),
+            deploying: None,
+            rolling_back: false,
         }
     }
 
@@ -77,14 +83,14 @@ impl Watcher {
         for event in fresh {
             self.seen_events
                 .insert(event.id().unwrap_or_default().to_owned());
-            app.events.emit(Event::ServiceEvent {
+            app.emit(Event::ServiceEvent {
                 at: event.created_at().map(format_time).unwrap_or_default(),
                 message: event.message().unwrap_or_default().to_owned(),
             });
         }
         let lines = deployment_lines(service);
         if lines != self.last_lines {
-            app.events.emit(Event::DeploymentsChanged(lines.clone()));
+            app.emit(Event::DeploymentsChanged(lines.clone()));
             self.last_lines = lines;
         }
         if let Some(primary) = service
@@ -92,15 +98,53 @@ impl Watcher {
             .iter()
             .find(|d| d.status() == Some("PRIMARY"))
         {
-            app.events.emit(Event::Progress {
+            let activity = self.activity(app, service, primary);
+            app.emit(Event::Progress {
+                activity,
                 running: i64::from(primary.running_count()),
                 desired: i64::from(primary.desired_count()),
             });
         }
     }
+
+    /// What the PRIMARY deployment does: `deploying web:2`, or `rolling back to web:1` once
+    /// ECS (its circuit breaker, an alarm) replaced the deployment this wait began with by
+    /// one of an earlier revision; the rollback is logged once, with the failed deployment's
+    /// reason.
+    fn activity(&mut self, app: &App<'_>, service: &Service, primary: &Deployment) -> String {
+        let running =
+            crate::deploy::short_task_definition(primary.task_definition().unwrap_or_default())
+                .to_owned();
+        let deploying = self
+            .deploying
+            .get_or_insert_with(|| running.clone())
+            .clone();
+        if deploying == running {
+            return format!("deploying {running}");
+        }
+        if !self.rolling_back {
+            self.rolling_back = true;
+            let reason = service
+                .deployments()
+                .iter()
+                .find(|d| {
+                    d.rollout_state() == Some(&DeploymentRolloutState::Failed)
+                        && d.task_definition()
+                            .is_some_and(|t| crate::deploy::short_task_definition(t) == deploying)
+                })
+                .and_then(|d| d.rollout_state_reason())
+                .filter(|r| !r.is_empty())
+                .map_or_else(String::new, |r| format!(": {r}"));
+            app.warn(format!(
+                "ECS is rolling back to {running}; the deployment of {deploying} failed{reason}"
+            ));
+        }
+        format!("rolling back to {running}")
+    }
 }
 
-/// ecspresso's deployment lines: `PRIMARY web:3 desired:2 pending:0 running:2 COMPLETED`.
+/// ecspresso's deployment lines: `PRIMARY web:3 desired:2 pending:0 running:2 COMPLETED`
+/// (without ecspresso's padding of the status, so each log line starts at its message).
 pub fn deployment_lines(service: &Service) -> Vec<String> {
     service
         .deployments()
@@ -115,7 +159,7 @@ pub fn deployment_lines(service: &Service) -> Vec<String> {
                 .filter(|r| !r.is_empty())
                 .map_or_else(String::new, |r| format!("({r})"));
             format!(
-                "{:>8} {} desired:{} pending:{} running:{} {rollout}{reason}",
+                "{} {} desired:{} pending:{} running:{} {rollout}{reason}",
                 d.status().unwrap_or_default(),
                 crate::deploy::short_task_definition(d.task_definition().unwrap_or_default()),
                 d.desired_count(),

@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::deploy::Error;
 use crate::deploy::gates::GateFailure;
+use crate::events::Lifecycle;
 use crate::plugins::EventKind;
 
 /// The tag ristretto puts on a task definition revision a gate rejected; `rollback` skips
@@ -110,12 +111,10 @@ pub(crate) async fn rolled_back(
             .as_deref()
             .map_or_else(String::new, |t| format!(" to {t}"))
     );
-    app.info(message.clone());
-    app.notify(
-        EventKind::RolledBack,
-        &message,
-        now_running.clone(),
-        json!({"reason": reason, "plugin": plugin, "stage": stage, "from": app.context().revision}),
+    app.lifecycle(
+        Lifecycle::new(EventKind::RolledBack, message)
+        .task_definition(now_running.clone())
+        .details(json!({"reason": reason, "plugin": plugin, "stage": stage, "from": app.context().revision})),
     );
     GateFailure {
         plugin,

@@ -22,6 +22,7 @@ use crate::deploy::task_definition::family_of;
 use crate::deploy::wait::wait_with;
 use crate::deploy::wait_until::WaitUntil;
 use crate::deploy::{Error, aws_error, short_task_definition};
+use crate::events::Lifecycle;
 
 /// Which revision to return to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,15 +58,17 @@ pub async fn rollback(app: &App<'_>, options: RollbackOptions) -> Result<String,
     if let Ok(task_definition) = &result
         && !options.dry_run
     {
-        app.notify(
-            crate::plugins::EventKind::RolledBack,
-            &format!(
-                "service {} rolled back to {}",
-                app.config.file.service.clone().unwrap_or_default(),
-                short_task_definition(task_definition)
-            ),
-            Some(short_task_definition(task_definition).to_owned()),
-            serde_json::json!({"by": "rollback command"}),
+        app.lifecycle(
+            Lifecycle::new(
+                crate::plugins::EventKind::RolledBack,
+                format!(
+                    "service {} rolled back to {}",
+                    app.config.file.service.clone().unwrap_or_default(),
+                    short_task_definition(task_definition)
+                ),
+            )
+            .task_definition(Some(short_task_definition(task_definition).to_owned()))
+            .details(serde_json::json!({"by": "rollback command"})),
         );
     }
     result

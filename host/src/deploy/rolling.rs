@@ -94,10 +94,12 @@ pub(crate) async fn confirm_primary(
         .or(current.task_definition())
         .unwrap_or_default();
     if actual == expected {
-        app.info(format!(
-            "service {service} runs {}",
+        // Debug only: the deploy's `deploy-succeeded` (or the rollback's `rolled-back`) event
+        // says it to the user.
+        app.emit(crate::events::Event::Debug(format!(
+            "service {service}: the PRIMARY deployment runs {}",
             short_task_definition(expected)
-        ));
+        )));
         return Ok(());
     }
     let failed_rollout = current

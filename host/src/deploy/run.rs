@@ -14,6 +14,7 @@ use crate::deploy::options::{DeployOptions, TaskDefinitionSource};
 use crate::deploy::plan::{Plan, PlannedTaskDefinition};
 use crate::deploy::service::find_service;
 use crate::deploy::{Error, codedeploy, create, gates, short_task_definition};
+use crate::events::Lifecycle;
 use crate::plugins::EventKind;
 
 /// Runs a deploy. Returns the deployed task definition ARN. Notify plugins hear that it
@@ -22,15 +23,6 @@ pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Err
     let service_name = app.service()?.to_owned();
     let _in_flight = app.pending.deploy_in_flight();
     app.update_context(|c| c.dry_run = options.dry_run);
-    app.notify(
-        EventKind::DeployStarted,
-        &format!(
-            "deploy of service {service_name} to cluster {} started",
-            app.cluster()
-        ),
-        None,
-        json!({"dry_run": options.dry_run}),
-    );
     let result = deploy_service(app, &service_name, options).await;
     // Without waiting to the end (--no-wait, --wait-until paused or a stage) nothing has
     // succeeded yet: notify plugins heard `service-updated`, and the deployment goes on.
@@ -44,21 +36,24 @@ pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Err
         crate::deploy::rejected::clear_rejected(app, task_definition).await;
     }
     match &result {
-        Ok(task_definition) if !options.dry_run && waited_to_the_end => app.notify(
-            EventKind::DeploySucceeded,
-            &format!(
-                "service {service_name} runs {}",
-                short_task_definition(task_definition)
-            ),
-            Some(short_task_definition(task_definition).to_owned()),
-            json!({}),
+        Ok(task_definition) if !options.dry_run && waited_to_the_end => app.lifecycle(
+            Lifecycle::new(
+                EventKind::DeploySucceeded,
+                format!(
+                    "service {service_name} runs {}",
+                    short_task_definition(task_definition)
+                ),
+            )
+            .task_definition(Some(short_task_definition(task_definition).to_owned())),
         ),
         Ok(_) => {}
-        Err(err) => app.notify(
-            EventKind::DeployFailed,
-            &format!("deploy of service {service_name} failed: {err}"),
-            app.context().revision,
-            json!({"reason": err.to_string()}),
+        Err(err) => app.lifecycle(
+            Lifecycle::new(
+                EventKind::DeployFailed,
+                format!("deploy of service {service_name} failed: {err}"),
+            )
+            .task_definition(app.context().revision)
+            .details(json!({"reason": err.to_string()})),
         ),
     }
     result
@@ -71,8 +66,10 @@ async fn deploy_service(
 ) -> Result<String, Error> {
     let started = SystemTime::now();
     let Some(remote) = find_service(app).await? else {
-        pre_deploy_gates(app).await?;
-        return create::create(app, service, options, started).await;
+        let prepared = create::prepare(app, service, options)?;
+        announce_start(app, service, options.dry_run);
+        gates::pre_deploy(app).await?;
+        return create::create(app, service, prepared, options, started).await;
     };
     if let Some(account) = remote.service_arn().and_then(|arn| arn.split(':').nth(4)) {
         app.update_context(|c| c.account = account.to_owned());
@@ -81,6 +78,9 @@ async fn deploy_service(
         app.warn(format!("service {service} is DRAINING"));
     }
     let plan = Plan::decide(app, service, &remote, options).await?;
+    // After the definitions are loaded and transformed (policy plugins included): a deploy
+    // they refuse never started.
+    announce_start(app, service, options.dry_run);
     // CodeDeploy takes one deployment per group at a time: one a stopped run left in flight is
     // resumed or replaced before anything is registered.
     if let Some(done) = resume_in_flight(app, &plan, options).await? {
@@ -88,7 +88,7 @@ async fn deploy_service(
     }
     // After the checks that need no writes (definitions, wait target, CodeDeploy group), so a
     // definition error is not preceded by a gate's verdict; before anything is written.
-    pre_deploy_gates(app).await?;
+    gates::pre_deploy(app).await?;
     let (task_definition, changes) = match apply(app, &plan, options.dry_run).await? {
         Applied::Done(task_definition) => return Ok(task_definition),
         Applied::Updated {
@@ -160,13 +160,18 @@ fn only_scales(options: DeployOptions) -> bool {
         && !options.update_service
         && !options.force_new_deployment
 }
-
-/// Runs the pre-deploy gates; a failure stops the deploy before anything is written.
-async fn pre_deploy_gates(app: &App<'_>) -> Result<(), Error> {
-    match gates::decide(app, crate::plugins::Stage::PreDeploy).await {
-        gates::GateOutcome::Fail(failure) => Err(failure.into_error(None)),
-        gates::GateOutcome::Pass | gates::GateOutcome::Pending => Ok(()),
-    }
+/// Tells the log and the notify plugins that the deploy of `service` starts.
+fn announce_start(app: &App<'_>, service: &str, dry_run: bool) {
+    app.lifecycle(
+        Lifecycle::new(
+            EventKind::DeployStarted,
+            format!(
+                "deploy of service {service} to cluster {} started",
+                app.cluster()
+            ),
+        )
+        .details(json!({"dry_run": dry_run})),
+    );
 }
 
 /// An AWS failure of a later step, with what this deploy had already applied by then.

@@ -3,12 +3,11 @@
 //! gates run (a failure rolls back, as in `deploy`) and notify plugins hear `deploy-succeeded`,
 //! so splitting a deploy skips neither.
 
-use serde_json::json;
-
 use crate::app::App;
 use crate::deploy::service::{find_service, primary_task_definition};
 use crate::deploy::task_definition::family_of;
 use crate::deploy::{Error, short_task_definition};
+use crate::events::Lifecycle;
 use crate::plugins::EventKind;
 
 /// Whether `service` has a deployment in flight (ECS service deployment or CodeDeploy
@@ -67,11 +66,12 @@ pub async fn finish(app: &App<'_>, service: &str) -> Result<(), Error> {
                 .await?;
         }
     }
-    app.notify(
-        EventKind::DeploySucceeded,
-        &format!("service {service} runs {name}"),
-        Some(name.clone()),
-        json!({}),
+    app.lifecycle(
+        Lifecycle::new(
+            EventKind::DeploySucceeded,
+            format!("service {service} runs {name}"),
+        )
+        .task_definition(Some(name.clone())),
     );
     Ok(())
 }

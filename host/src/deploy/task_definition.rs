@@ -13,7 +13,7 @@ use crate::definition::{Definition, from_json};
 use crate::deploy::options::{DeployOptions, TaskDefinitionSource};
 use crate::deploy::service::primary_task_definition;
 use crate::deploy::{Error, aws_error, short_task_definition};
-use crate::events::Event;
+use crate::events::{Event, Lifecycle};
 use crate::plugins::EventKind;
 use serde_json::json;
 
@@ -166,7 +166,7 @@ pub(crate) async fn register_definition(
 ) -> Result<String, Error> {
     warn_all(app, definition);
     if dry_run {
-        app.events.emit(Event::WouldSend {
+        app.emit(Event::WouldSend {
             operation: "RegisterTaskDefinition",
             input: definition.value.clone(),
         });
@@ -192,13 +192,16 @@ pub(crate) async fn register_definition(
             applied: applied.clone(),
         })?
         .to_owned();
-    app.events
-        .emit(Event::TaskDefinitionRegistered { arn: arn.clone() });
-    app.notify(
-        EventKind::TaskDefinitionRegistered,
-        &format!("task definition {} registered", short_task_definition(&arn)),
-        Some(short_task_definition(&arn).to_owned()),
-        json!({}),
+    app.lifecycle(
+        Lifecycle::new(
+            EventKind::TaskDefinitionRegistered,
+            format!(
+                "task definition {} is registered",
+                short_task_definition(&arn)
+            ),
+        )
+        .task_definition(Some(short_task_definition(&arn).to_owned()))
+        .details(json!({"arn": arn})),
     );
     applied.push(format!(
         "registered task definition {}",

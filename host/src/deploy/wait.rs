@@ -98,7 +98,7 @@ pub(crate) async fn wait_with(
             }
         },
     };
-    app.events.emit(Event::WaitFinished);
+    app.emit(Event::WaitFinished);
     result
 }
 
@@ -117,7 +117,7 @@ async fn wait_codedeploy(
     let group = match crate::deploy::codedeploy::find_group(app, service).await {
         Ok(group) => group,
         Err(err) if matches!(until, WaitUntil::Stable | WaitUntil::Deployed) => {
-            app.events.emit(Event::Debug(format!(
+            app.emit(Event::Debug(format!(
                 "no CodeDeploy deployment to follow: {err}"
             )));
             return wait_task_set_stable(app, service).await.map(|()| None);
@@ -132,7 +132,7 @@ async fn wait_codedeploy(
     };
     app.info(format!("waiting for service {service} to be {until}"));
     let result = crate::deploy::codedeploy::follow(app, service, &id, until, policy).await;
-    app.events.emit(Event::WaitFinished);
+    app.emit(Event::WaitFinished);
     result.map(|()| None)
 }
 
@@ -183,7 +183,7 @@ pub(crate) async fn wait_for_deployment(
         }
         _ => follow(app, service, arn, until, policy, &mut watcher).await,
     };
-    app.events.emit(Event::WaitFinished);
+    app.emit(Event::WaitFinished);
     result
 }
 

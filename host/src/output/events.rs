@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{LogFormat, Logger, print_stdout, to_pretty_json};
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventSink, Lifecycle, Severity};
 
 /// Writes events to the terminal.
 pub struct TerminalSink {
@@ -37,7 +37,7 @@ impl TerminalSink {
         }
     }
 
-    fn progress(&self, running: i64, desired: i64) {
+    fn progress(&self, activity: &str, running: i64, desired: i64) {
         if !self.interactive {
             return;
         }
@@ -47,13 +47,14 @@ impl TerminalSink {
         let bar = guard.get_or_insert_with(|| {
             let bar = ProgressBar::new(0);
             if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} tasks running {pos}/{len} [{bar:30}] {elapsed}",
+                "{spinner} {msg}: tasks running {pos}/{len} [{bar:30}] {elapsed}",
             ) {
                 bar.set_style(style.progress_chars("=> "));
             }
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar
         });
+        bar.set_message(activity.to_owned());
         bar.set_length(u64::try_from(desired).unwrap_or(0));
         bar.set_position(u64::try_from(running).unwrap_or(0));
     }
@@ -73,9 +74,10 @@ impl EventSink for TerminalSink {
             Event::Info(message) => self.log(|l| l.info(&message)),
             Event::Warning(message) => self.log(|l| l.warn(&message)),
             Event::Debug(message) => self.log(|l| l.debug(&message)),
-            Event::TaskDefinitionRegistered { arn } => {
-                let name = crate::deploy::short_task_definition(&arn).to_owned();
-                self.log(|l| l.info(&format!("task definition {name} is registered")));
+            Event::Lifecycle(event) => {
+                if event.logged() {
+                    self.log(|l| l.lifecycle(&event));
+                }
             }
             Event::WouldSend { operation, input } => {
                 self.log(|l| {
@@ -85,15 +87,17 @@ impl EventSink for TerminalSink {
                 });
                 let _ = print_stdout(&to_pretty_json(&input));
             }
-            Event::ServiceEvent { at, message } => {
-                self.log(|l| l.info(&format!("event {at} {message}")))
-            }
+            Event::ServiceEvent { at, message } => self.log(|l| l.service_event(&at, &message)),
             Event::DeploymentsChanged(lines) => {
                 for line in lines {
                     self.log(|l| l.info(&line));
                 }
             }
-            Event::Progress { running, desired } => self.progress(running, desired),
+            Event::Progress {
+                activity,
+                running,
+                desired,
+            } => self.progress(&activity, running, desired),
             Event::WaitFinished => self.finish_progress(),
             Event::TaskLog(line) => {
                 let guard = self.bar.lock().ok();
@@ -137,12 +141,12 @@ impl EventSink for PrefixSink<'_> {
                         line.set_message(first.trim().to_owned());
                     }
                 }
-                Event::TaskDefinitionRegistered { arn } => {
-                    line.set_message(format!(
-                        "registered {}",
-                        crate::deploy::short_task_definition(&arn)
-                    ));
-                }
+                Event::Lifecycle(event) if event.logged() => match event.severity {
+                    Severity::Info => line.set_message(event.message),
+                    Severity::Warning => {
+                        line.println(format!("warning: {}", prefixed(event.message)))
+                    }
+                },
                 Event::WouldSend { operation, input } => {
                     if self.requests_on_stdout {
                         line.println(prefixed(format!(
@@ -152,7 +156,10 @@ impl EventSink for PrefixSink<'_> {
                     self.print_would_send(operation, input);
                 }
                 Event::TaskLog(text) => line.println(prefixed(text)),
-                Event::Debug(_) | Event::Progress { .. } | Event::WaitFinished => {}
+                Event::Lifecycle(_)
+                | Event::Debug(_)
+                | Event::Progress { .. }
+                | Event::WaitFinished => {}
             }
             return;
         }
@@ -160,20 +167,19 @@ impl EventSink for PrefixSink<'_> {
             Event::Info(message) => self.inner.emit(Event::Info(prefixed(message))),
             Event::Warning(message) => self.inner.emit(Event::Warning(prefixed(message))),
             Event::Debug(message) => self.inner.emit(Event::Debug(prefixed(message))),
-            Event::ServiceEvent { at, message } => self
-                .inner
-                .emit(Event::Info(prefixed(format!("event {at} {message}")))),
+            Event::ServiceEvent { at, message } => self.inner.emit(Event::ServiceEvent {
+                at,
+                message: prefixed(message),
+            }),
             Event::DeploymentsChanged(lines) => {
                 self.inner.emit(Event::DeploymentsChanged(
                     lines.into_iter().map(prefixed).collect(),
                 ));
             }
-            Event::TaskDefinitionRegistered { arn } => {
-                self.inner.emit(Event::Info(prefixed(format!(
-                    "task definition {} is registered",
-                    crate::deploy::short_task_definition(&arn)
-                ))))
-            }
+            Event::Lifecycle(event) => self.inner.emit(Event::Lifecycle(Lifecycle {
+                message: prefixed(event.message),
+                ..event
+            })),
             Event::WouldSend { operation, input } => {
                 if self.requests_on_stdout {
                     self.inner.emit(Event::Info(prefixed(format!(

@@ -104,6 +104,27 @@ impl Logger {
         self.write(Level::Warning, message, &[]);
     }
 
+    /// Logs a lifecycle event: its message at info or warning level; JSON records carry the
+    /// event's name (`"event": "gate-passed"`) so a machine can follow the deploy's steps.
+    pub fn lifecycle(&self, event: &crate::events::Lifecycle) {
+        let level = match event.severity {
+            crate::events::Severity::Info => Level::Info,
+            crate::events::Severity::Warning => Level::Warning,
+        };
+        match self.format {
+            LogFormat::Json => {
+                self.write_record(level, &event.message, &[], &[("event", event.kind.name())])
+            }
+            LogFormat::Text => self.write(level, &event.message, &[]),
+        }
+    }
+
+    /// Logs a service event of ECS at info level: one timestamp per line in text (the log's),
+    /// ECS's own time as the `event_at` field in JSON.
+    pub fn service_event(&self, at: &str, message: &str) {
+        self.write_record(Level::Info, message, &[], &[("event_at", at)]);
+    }
+
     /// Reports a command's failure: the error, then each cause.
     pub fn error(&self, error: &anyhow::Error) {
         let causes: Vec<String> = error.chain().skip(1).map(ToString::to_string).collect();
@@ -123,6 +144,17 @@ impl Logger {
     }
 
     fn write(&self, level: Level, message: &str, causes: &[String]) {
+        self.write_record(level, message, causes, &[]);
+    }
+
+    /// Writes one record; `fields` are extra JSON fields (text shows only the message).
+    fn write_record(
+        &self,
+        level: Level,
+        message: &str,
+        causes: &[String],
+        fields: &[(&str, &str)],
+    ) {
         let time = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
         let line = match self.format {
             LogFormat::Json => {
@@ -137,6 +169,9 @@ impl Logger {
                 }
                 if !causes.is_empty() {
                     record["causes"] = serde_json::json!(causes);
+                }
+                for (name, value) in fields {
+                    record[*name] = serde_json::json!(value);
                 }
                 format!("{record}\n")
             }

@@ -37,6 +37,36 @@ pub enum GateCheck {
     Fail(String),
 }
 
+/// The stages a gate watches: its config's `stages` list (the key the first-party gates take),
+/// or every stage when the config has none. A `stages` that is not a list of stage names is an
+/// error naming the bad entry.
+pub fn watched_stages(config: &serde_json::Value) -> Result<Vec<Stage>, String> {
+    let Some(stages) = config.get("stages") else {
+        return Ok(Stage::ALL.to_vec());
+    };
+    let names = || {
+        Stage::ALL
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let list = stages.as_array().ok_or_else(|| {
+        format!(
+            "config.stages must be a list of stages ({}), not {stages}",
+            names()
+        )
+    })?;
+    list.iter()
+        .map(|entry| {
+            entry
+                .as_str()
+                .and_then(|text| Stage::ALL.into_iter().find(|s| s.name() == text))
+                .ok_or_else(|| format!("config.stages: {entry} is not one of {}", names()))
+        })
+        .collect()
+}
+
 impl PluginSet {
     /// Whether any plugin gates deploys.
     pub fn has_gates(&self) -> bool {
@@ -59,12 +89,25 @@ impl PluginSet {
             .unwrap_or_default()
     }
 
-    /// Names and `limits.gate_timeout` of the gate plugins, in config order.
-    pub fn gate_plugins(&self) -> Vec<(String, Duration)> {
+    /// Names and `limits.gate_timeout` of the gate plugins that watch `stage`, in config order.
+    pub fn gate_plugins_at(&self, stage: Stage) -> Vec<(String, Duration)> {
+        self.plugins
+            .iter()
+            .filter(|p| p.has(Hook::Gate) && watches(p, stage))
+            .map(|p| (p.name.clone(), p.limits.gate_timeout))
+            .collect()
+    }
+
+    /// The gates asked at `stage`, with whether each watches it: the gates that watch it, and
+    /// at `pre-deploy` every gate, so a gate's config mistake stops the deploy before anything
+    /// changes (a gate that does not watch `pre-deploy` passes there without being reported).
+    fn gates_asked_at(&self, stage: Stage) -> Vec<(String, Duration, bool)> {
         self.plugins
             .iter()
             .filter(|p| p.has(Hook::Gate))
-            .map(|p| (p.name.clone(), p.limits.gate_timeout))
+            .map(|p| (p, watches(p, stage)))
+            .filter(|(_, watched)| *watched || stage == Stage::PreDeploy)
+            .map(|(p, watched)| (p.name.clone(), p.limits.gate_timeout, watched))
             .collect()
     }
 
@@ -148,15 +191,16 @@ impl PluginSet {
     /// Runs every gate at `stage`, polling `pending` verdicts until each gate's deadline
     /// (`limits.gate_timeout`, or `command_deadline` when that comes first: a gate still pending
     /// then fails, so the caller can roll back before its own timeout cuts it off).
-    /// Returns the names of the gates that passed, or the first failure (a fault is a failure).
+    /// Returns the gates that passed (with whether each watches `stage`, see
+    /// [`PluginSet::gates_asked_at`]), or the first failure (a fault is a failure).
     pub async fn run_gates(
         &self,
         ctx: &HookContext,
         stage: Stage,
         command_deadline: Instant,
-    ) -> Result<Vec<String>, GateFailure> {
+    ) -> Result<Vec<(String, bool)>, GateFailure> {
         let mut passed = Vec::new();
-        for (name, gate_timeout) in self.gate_plugins() {
+        for (name, gate_timeout, watched) in self.gates_asked_at(stage) {
             let own_deadline = Instant::now() + gate_timeout;
             let deadline = own_deadline.min(command_deadline);
             let mut state: Option<String> = None;
@@ -168,7 +212,7 @@ impl PluginSet {
             loop {
                 match self.check_gate(ctx, stage, &name, state.take()).await {
                     GateCheck::Pass => {
-                        passed.push(name.clone());
+                        passed.push((name.clone(), watched));
                         break;
                     }
                     GateCheck::Fail(reason) => return Err(fail(reason)),
@@ -193,5 +237,54 @@ impl PluginSet {
             }
         }
         Ok(passed)
+    }
+}
+
+/// Whether `plugin` (a gate) watches `stage` (its config was checked when it was loaded).
+fn watches(plugin: &super::plugin::LoadedPlugin, stage: Stage) -> bool {
+    serde_json::from_str(&plugin.config_json)
+        .ok()
+        .and_then(|config| watched_stages(&config).ok())
+        .is_none_or(|stages| stages.contains(&stage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_gate_watches_its_config_stages_or_every_stage() {
+        assert_eq!(watched_stages(&json!({})), Ok(Stage::ALL.to_vec()));
+        assert_eq!(
+            watched_stages(&json!({"stages": ["post-deploy", "bake"]})),
+            Ok(vec![Stage::PostDeploy, Stage::Bake])
+        );
+        assert_eq!(
+            watched_stages(&json!({"stages": ["post-deply"]})),
+            Err("config.stages: \"post-deply\" is not one of pre-deploy, before-traffic-shift, post-deploy, bake".to_owned())
+        );
+        assert!(
+            watched_stages(&json!({"stages": "bake"}))
+                .is_err_and(|e| e.starts_with("config.stages must be a list"))
+        );
+    }
+
+    #[test]
+    fn stage_and_event_names_are_the_contracts() {
+        assert_eq!(Stage::BeforeTrafficShift.name(), "before-traffic-shift");
+        assert_eq!(
+            crate::plugins::EventKind::ALL.map(crate::plugins::EventKind::name)[0],
+            "deploy-started"
+        );
+        let wit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit/types.wit"))
+            .expect("read wit/types.wit");
+        for kind in crate::plugins::EventKind::ALL {
+            assert!(
+                wit.contains(&format!("        {},", kind.name())),
+                "{}",
+                kind.name()
+            );
+        }
     }
 }

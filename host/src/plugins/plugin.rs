@@ -373,6 +373,11 @@ impl LoadedPlugin {
     pub fn log_sink(&self) -> LogSink {
         self.log.clone()
     }
+
+    /// Replaces the log sink (once the plugin's own name replaced the file's).
+    pub(super) fn set_log_sink(&mut self, log: LogSink) {
+        self.log = log;
+    }
 }
 
 /// Whether `name` is only the file stem (no `name:` in the entry), so the plugin's own name

@@ -112,7 +112,13 @@ impl PluginSet {
                 secrets: SecretStore::new(&allow.secrets, environment),
                 log: log(&name),
             };
-            let plugin = LoadedPlugin::load(runtime, &resolved, spec)?;
+            let mut plugin = LoadedPlugin::load(runtime, &resolved, spec)?;
+            // Without `name:` in the entry the plugin goes by its own name (`webhook-notify`,
+            // not the file's `webhook_notify`): its log lines too.
+            let name = plugin.name.clone();
+            if name != display_name(entry, index) {
+                plugin.set_log_sink(log(&name));
+            }
             if plugin.has(Hook::Gate)
                 && let Some(url) = super::http::first_uncovered_url(&entry.config, plugin.rules())
             {
@@ -124,6 +130,12 @@ impl PluginSet {
                         "its config names {url}, which its allow.http does not cover, so the gate's requests there would be refused; add the host to allow.http"
                     ),
                 });
+            }
+            if plugin.has(Hook::Gate) {
+                super::gates::watched_stages(&entry.config).map_err(|message| Error::Config {
+                    plugin: name.clone(),
+                    message,
+                })?;
             }
             plugins.push(Arc::new(plugin));
             entry_indices.push(index);

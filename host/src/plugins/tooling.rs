@@ -192,31 +192,10 @@ fn test_notify(
 
 /// Parses a stage name (`pre-deploy`, …).
 pub fn parse_stage(text: &str) -> Option<Stage> {
-    Some(match text {
-        "pre-deploy" => Stage::PreDeploy,
-        "before-traffic-shift" => Stage::BeforeTrafficShift,
-        "post-deploy" => Stage::PostDeploy,
-        "bake" => Stage::Bake,
-        _ => return None,
-    })
+    Stage::ALL.into_iter().find(|s| s.name() == text)
 }
 
 /// Parses an event name (`deploy-succeeded`, …).
 pub fn parse_event(text: &str) -> Option<EventKind> {
-    use EventKind as K;
-    [
-        K::DeployStarted,
-        K::TaskDefinitionRegistered,
-        K::ServiceUpdated,
-        K::GatePassed,
-        K::GateFailed,
-        K::TrafficShifted,
-        K::WaitingAtPause,
-        K::DeploySucceeded,
-        K::DeployFailed,
-        K::RolledBack,
-        K::FleetFinished,
-    ]
-    .into_iter()
-    .find(|k| k.name() == text)
+    EventKind::ALL.into_iter().find(|k| k.name() == text)
 }

@@ -140,3 +140,24 @@ pub fn timeline(task: &Task) -> String {
 pub fn short(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
+
+/// Stops `task` with `reason` (StopTask) and says so.
+pub async fn stop(app: &App<'_>, task: &Task, reason: &str) -> Result<(), Error> {
+    let arn = task.task_arn().ok_or_else(|| {
+        Error::Invalid("DescribeTasks answered a task without its ARN".to_owned())
+    })?;
+    app.clients
+        .ecs
+        .stop_task()
+        .cluster(app.cluster())
+        .task(arn)
+        .reason(reason)
+        .send()
+        .await
+        .map_err(|err| aws_error("StopTask", &err, &[]))?;
+    app.info(format!(
+        "task {} is stopping",
+        crate::deploy::poll::short_id(arn)
+    ));
+    Ok(())
+}

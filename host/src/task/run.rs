@@ -134,7 +134,7 @@ pub async fn run(app: &App<'_>, options: RunOptions) -> Result<Vec<String>, Erro
             .build()
             .map(|i| crate::deploy::service_input::describe_input(&i))
             .unwrap_or_default();
-        app.events.emit(Event::WouldSend {
+        app.emit(Event::WouldSend {
             operation: "RunTask",
             input,
         });

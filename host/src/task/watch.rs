@@ -303,7 +303,7 @@ async fn tail_logs(
         Ok(output) => {
             for event in output.events() {
                 let message = event.message().unwrap_or_default();
-                app.events.emit(Event::TaskLog(if watch.per_task {
+                app.emit(Event::TaskLog(if watch.per_task {
                     format!("[{label}] {message}")
                 } else {
                     message.to_owned()
@@ -321,7 +321,7 @@ async fn tail_logs(
                 crate::aws::describe_error(&err)
             );
             if not_yet || *warned {
-                app.events.emit(Event::Debug(message));
+                app.emit(Event::Debug(message));
             } else {
                 *warned = true;
                 app.warn(message);

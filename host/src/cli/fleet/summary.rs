@@ -102,11 +102,9 @@ pub(super) fn send_fleet_summary(
             continue;
         }
         seen.extend(identities);
-        app.notify(
-            crate::plugins::EventKind::FleetFinished,
-            &message,
-            None,
-            serde_json::json!({"results": summary}),
+        app.lifecycle(
+            crate::events::Lifecycle::new(crate::plugins::EventKind::FleetFinished, &message)
+                .details(serde_json::json!({"results": summary})),
         );
     }
 }

@@ -9,6 +9,7 @@ use crate::deploy::codedeploy::{self, Group};
 use crate::deploy::ecs_native::follow::PausePolicy;
 use crate::deploy::options::DeployOptions;
 use crate::deploy::{Error, gates, short_task_definition};
+use crate::events::Lifecycle;
 use crate::plugins::EventKind;
 
 /// Creates and follows the CodeDeploy deployment of `task_definition`.
@@ -30,14 +31,16 @@ pub(crate) async fn deploy(
         false,
     )
     .await?;
-    app.notify(
-        EventKind::ServiceUpdated,
-        &format!(
-            "CodeDeploy deployment {id} of {} to service {service} started",
-            short_task_definition(task_definition)
-        ),
-        Some(short_task_definition(task_definition).to_owned()),
-        json!({"deployment_id": id}),
+    app.lifecycle(
+        Lifecycle::new(
+            EventKind::ServiceUpdated,
+            format!(
+                "CodeDeploy deployment {id} of {} to service {service} started",
+                short_task_definition(task_definition)
+            ),
+        )
+        .task_definition(Some(short_task_definition(task_definition).to_owned()))
+        .details(json!({"deployment_id": id})),
     );
     follow_to_the_end(
         app,
@@ -123,7 +126,7 @@ async fn follow_to_the_end(
     };
     app.info(format!("waiting for service {service} to be {until}"));
     let result = codedeploy::follow(app, service, &id, until, policy).await;
-    app.events.emit(crate::events::Event::WaitFinished);
+    app.emit(crate::events::Event::WaitFinished);
     result?;
     if until.is_intermediate() {
         gates::warn_unattended(app, crate::deploy::Strategy::CodeDeploy, Some(until));

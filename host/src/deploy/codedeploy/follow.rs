@@ -20,6 +20,7 @@ use crate::deploy::gates::{GateFailure, GateOutcome};
 use crate::deploy::poll::sleep_or_timeout;
 use crate::deploy::wait_until::{CODEDEPLOY_EVENTS, WaitUntil};
 use crate::deploy::{Error, aws_error, gates, short_task_definition};
+use crate::events::Lifecycle;
 use crate::interrupt::PendingDecision;
 use crate::plugins::{EventKind, Stage};
 
@@ -72,12 +73,10 @@ pub async fn follow(
                     let message = format!(
                         "CodeDeploy deployment {id} is ready: the new task set takes test traffic"
                     );
-                    app.info(message.clone());
-                    app.notify(
-                        EventKind::WaitingAtPause,
-                        &message,
-                        app.context().revision,
-                        json!({"stage": "Ready", "deployment_id": id}),
+                    app.lifecycle(
+                        Lifecycle::new(EventKind::WaitingAtPause, message)
+                            .task_definition(app.context().revision)
+                            .details(json!({"stage": "Ready", "deployment_id": id})),
                     );
                     return Ok(());
                 }
@@ -197,12 +196,11 @@ async fn answer_ready(
             let message = format!(
                 "CodeDeploy deployment {id} is ready (test traffic on the new task set) and waits: run `ristretto continue` to shift production traffic or `ristretto rollback`; the deployment group's wait time applies"
             );
-            app.warn(message.clone());
-            app.notify(
-                EventKind::WaitingAtPause,
-                &message,
-                app.context().revision,
-                json!({"deployment_id": id, "stage": "Ready"}),
+            app.lifecycle(
+                Lifecycle::new(EventKind::WaitingAtPause, message)
+                    .warning()
+                    .task_definition(app.context().revision)
+                    .details(json!({"deployment_id": id, "stage": "Ready"})),
             );
         }
     }
@@ -332,14 +330,14 @@ fn report(
             } else {
                 format!("traffic on the new task set: {weight}%")
             };
-            app.info(message.clone());
             if weight > 0.0 && !state.rolling_back {
-                app.notify(
-                    EventKind::TrafficShifted,
-                    &message,
-                    app.context().revision,
-                    json!({"production_weight": weight}),
+                app.lifecycle(
+                    Lifecycle::new(EventKind::TrafficShifted, message)
+                        .task_definition(app.context().revision)
+                        .details(json!({"production_weight": weight})),
                 );
+            } else {
+                app.info(message);
             }
             state.green_weight = Some(weight);
         }
@@ -411,7 +409,7 @@ async fn get_target(app: &App<'_>, id: &str, target_id: &str) -> Option<EcsTarge
             .and_then(|t| t.ecs_target())
             .cloned(),
         Err(err) => {
-            app.events.emit(crate::events::Event::Debug(format!(
+            app.emit(crate::events::Event::Debug(format!(
                 "GetDeploymentTarget: {}",
                 crate::aws::describe_error(&err)
             )));

@@ -22,7 +22,7 @@ use crate::deploy::poll::{Watcher, short_id, sleep_or_timeout};
 use crate::deploy::service::require_service as describe;
 use crate::deploy::wait_until::{WaitUntil, stage_index};
 use crate::deploy::{Error, aws_error, gates, short_task_definition};
-use crate::events::Event;
+use crate::events::{Event, Lifecycle};
 use crate::interrupt::PendingDecision;
 use crate::plugins::{EventKind, Stage};
 
@@ -105,7 +105,7 @@ pub(crate) async fn follow(
             {
                 app.warn(format!(
                     "stopping deployment {} with rollback: production traffic returns to the previous revision",
-                    short_id(arn)
+                    named(app, arn)
                 ));
                 stop_with_rollback(app, arn).await?;
                 state.gate_rollback = Some(failure);
@@ -116,7 +116,7 @@ pub(crate) async fn follow(
             {
                 app.info(format!(
                     "deployment {} reached {stage}; not waiting for the rest (--wait-until {until})",
-                    short_id(arn)
+                    named(app, arn)
                 ));
                 return Ok(None);
             }
@@ -127,7 +127,7 @@ pub(crate) async fn follow(
         }
         let pending = format!(
             "deployment {} is {} at {}",
-            short_id(arn),
+            named(app, arn),
             status.as_ref().map_or("PENDING", |s| s.as_str()),
             if stage.is_empty() {
                 "(no stage yet)"
@@ -185,9 +185,8 @@ async fn answer_pauses(
     if until == WaitUntil::Paused {
         let message = format!(
             "deployment {} is paused at {stage} (hook {hook_id})",
-            short_id(arn)
+            named(app, arn)
         );
-        app.info(message.clone());
         let expires = hook
             .expires_at()
             .map(crate::deploy::poll::format_time)
@@ -195,11 +194,10 @@ async fn answer_pauses(
         let action = hook
             .timeout_action()
             .map_or("ROLLBACK", DeploymentLifecycleHookAction::as_str);
-        app.notify(
-            EventKind::WaitingAtPause,
-            &message,
-            app.context().revision,
-            json!({"stage": stage, "hook_id": hook_id, "expires_at": expires, "timeout_action": action}),
+        app.lifecycle(
+            Lifecycle::new(EventKind::WaitingAtPause, message)
+                .task_definition(app.context().revision)
+                .details(json!({"stage": stage, "hook_id": hook_id, "expires_at": expires, "timeout_action": action})),
         );
         return Ok(PauseOutcome::StopHere);
     }
@@ -210,7 +208,7 @@ async fn answer_pauses(
         PausePolicy::Continue => {
             app.info(format!(
                 "deployment {} paused at {stage}: continuing (rollbacks are not gated)",
-                short_id(arn)
+                named(app, arn)
             ));
             continue_hook(app, arn, &hook_id, DeploymentLifecycleHookAction::Continue).await?;
             Ok(PauseOutcome::Acted)
@@ -225,14 +223,12 @@ async fn answer_pauses(
                 .map_or("ROLLBACK", DeploymentLifecycleHookAction::as_str);
             let message = format!(
                 "deployment {} is paused at {stage} (hook {hook_id}); run `ristretto continue` to go on or `ristretto rollback` to roll back; the hook times out at {expires} with {action}",
-                short_id(arn)
+                named(app, arn)
             );
-            app.warn(message.clone());
-            app.notify(
-                EventKind::WaitingAtPause,
-                &message,
-                app.context().revision,
-                json!({"stage": stage, "hook_id": hook_id, "expires_at": expires, "timeout_action": action}),
+            app.lifecycle(
+                Lifecycle::new(EventKind::WaitingAtPause, message).warning()
+                .task_definition(app.context().revision)
+                .details(json!({"stage": stage, "hook_id": hook_id, "expires_at": expires, "timeout_action": action})),
             );
             Ok(PauseOutcome::Nothing)
         }
@@ -253,7 +249,7 @@ async fn gate_pause(
     if stage == STEP_STAGE && state.gates_passed_at == Some(production) {
         app.info(format!(
             "deployment {} paused at {stage}: the gates passed at {production}% production traffic and nothing has shifted since; continuing",
-            short_id(arn)
+            named(app, arn)
         ));
         continue_hook(app, arn, hook_id, DeploymentLifecycleHookAction::Continue).await?;
         return Ok(PauseOutcome::Acted);
@@ -271,7 +267,7 @@ async fn gate_pause(
     };
     app.info(format!(
         "deployment {} paused at {stage}: {situation}; running before-traffic-shift gates",
-        short_id(arn)
+        named(app, arn)
     ));
     let decision = PendingDecision::EcsHook {
         deployment_arn: arn.to_owned(),
@@ -291,7 +287,7 @@ async fn gate_pause(
             };
             app.warn(format!(
                 "rolling back deployment {}: {stays}",
-                short_id(arn)
+                named(app, arn)
             ));
             continue_hook(app, arn, hook_id, DeploymentLifecycleHookAction::Rollback).await?;
             state.gate_rollback = Some(failure);
@@ -331,11 +327,14 @@ async fn terminal(
             if until == WaitUntil::Paused {
                 app.info(format!(
                     "deployment {} finished without pausing",
-                    short_id(arn)
+                    named(app, arn)
                 ));
             }
             if let Some(reason) = &reason {
-                app.info(format!("deployment {} completed: {reason}", short_id(arn)));
+                app.info(format!(
+                    "deployment {} completed: {reason}",
+                    named(app, arn)
+                ));
             }
             if let Some(early) = deployment
                 .deployment_configuration()
@@ -344,7 +343,7 @@ async fn terminal(
             {
                 app.info(format!(
                     "deployment {} met its early success criteria ({}% healthy); {}",
-                    short_id(arn),
+                    named(app, arn),
                     early.healthy_percent().unwrap_or(100),
                     match early.source_service_revision_cleanup().map(|c| c.as_str()) {
                         Some("DEFERRED") => "ECS goes on scaling the new revision to its desired count and draining the previous one in the background (sourceServiceRevisionCleanup DEFERRED); `ristretto wait --wait-until stable` waits for that",
@@ -366,7 +365,7 @@ async fn terminal(
                 };
                 report(format!(
                     "deployment {} was rolled back{}",
-                    short_id(arn),
+                    named(app, arn),
                     reason
                         .as_deref()
                         .map_or_else(String::new, |r| format!(": {r}"))
@@ -421,7 +420,7 @@ fn report_changes(app: &App<'_>, arn: &str, deployment: &ServiceDeployment, stat
         if let Some(status) = &status {
             app.info(format!(
                 "deployment {} is {}",
-                short_id(arn),
+                named(app, arn),
                 status.as_str()
             ));
         }
@@ -430,7 +429,7 @@ fn report_changes(app: &App<'_>, arn: &str, deployment: &ServiceDeployment, stat
     let stage = deployment.lifecycle_stage().map(|s| s.as_str().to_owned());
     if stage != state.stage {
         if let Some(stage) = &stage {
-            app.info(format!("deployment {}: stage {stage}", short_id(arn)));
+            app.info(format!("deployment {}: stage {stage}", named(app, arn)));
         }
         state.stage = stage;
     }
@@ -446,22 +445,38 @@ fn report_changes(app: &App<'_>, arn: &str, deployment: &ServiceDeployment, stat
         let test = weights.1.unwrap_or(0.0);
         let message =
             format!("traffic on the new revision: production {production}%, test {test}%");
-        app.info(message.clone());
         let production_moved = state
             .weights
             .is_some_and(|(before, _)| before.unwrap_or(0.0) != production)
             || (state.weights.is_none() && production > 0.0);
         if production_moved {
-            app.notify(
-                EventKind::TrafficShifted,
-                &message,
-                app.context().revision,
-                json!({"production_weight": production, "test_weight": test}),
+            app.lifecycle(
+                Lifecycle::new(EventKind::TrafficShifted, message)
+                    .task_definition(app.context().revision)
+                    .details(json!({"production_weight": production, "test_weight": test})),
             );
+        } else {
+            app.info(message);
         }
         state.weights = Some(weights);
     }
-    app.events.emit(Event::Progress {
+    let rolling_back = deployment.status().is_some_and(|s| {
+        matches!(
+            s,
+            ServiceDeploymentStatus::RollbackRequested
+                | ServiceDeploymentStatus::RollbackInProgress
+        )
+    });
+    let revision = app
+        .context()
+        .revision
+        .unwrap_or_else(|| "the new revision".to_owned());
+    app.emit(Event::Progress {
+        activity: if rolling_back {
+            format!("rolling back from {revision}")
+        } else {
+            format!("deploying {revision}")
+        },
         running: i64::from(target.running_task_count()),
         desired: i64::from(target.requested_task_count()),
     });
@@ -512,4 +527,14 @@ async fn stop_with_rollback(app: &App<'_>, arn: &str) -> Result<(), Error> {
         .await
         .map_err(|err| aws_error("StopServiceDeployment", &err, &[]))?;
     Ok(())
+}
+
+/// How log lines name the deployment `arn`: by the revision it deploys (`of web:2`), as the
+/// deployment lines and the progress bar do, so a person sees one name per deployment; by the
+/// service deployment's id only when the command does not know the revision.
+fn named(app: &App<'_>, arn: &str) -> String {
+    match app.context().revision {
+        Some(revision) => format!("of {revision}"),
+        None => short_id(arn).to_owned(),
+    }
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::deploy::gates::{GateFailure, GateOutcome, report_failure};
+use crate::events::Lifecycle;
 use crate::plugins::{EventKind, GateCheck, Stage};
 
 /// How soon a bake gate that passed is asked again.
@@ -35,7 +36,7 @@ impl BakeMonitor {
         let now = Instant::now();
         let gates: Vec<_> = app
             .plugins
-            .gate_plugins()
+            .gate_plugins_at(Stage::Bake)
             .into_iter()
             .map(|(plugin, gate_timeout)| BakeGate {
                 plugin,
@@ -73,12 +74,10 @@ impl BakeMonitor {
                             "bake gate of plugin `{}` passed (asked again while baking)",
                             gate.plugin
                         );
-                        app.info(message.clone());
-                        app.notify(
-                            EventKind::GatePassed,
-                            &message,
-                            app.context().revision,
-                            json!({"plugin": gate.plugin, "stage": stage.name()}),
+                        app.lifecycle(
+                            Lifecycle::new(EventKind::GatePassed, message)
+                                .task_definition(app.context().revision)
+                                .details(json!({"plugin": gate.plugin, "stage": stage.name()})),
                         );
                     }
                 }

@@ -29,7 +29,7 @@ pub(crate) async fn previous_revision(
         Some(service) => match rolled_back_revisions(app, service).await {
             Ok(rejected) => rejected,
             Err(err) => {
-                app.events.emit(Event::Debug(format!(
+                app.emit(Event::Debug(format!(
                     "deployment history of {service} unavailable ({err}); using the revision before the current one"
                 )));
                 BTreeSet::new()
