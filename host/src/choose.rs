@@ -1,8 +1,8 @@
 //! Choosing one of several items on a terminal, as ecsta's built-in filter does for ecspresso's
 //! `exec` and `tasks` when no filter command is set: the candidate lines are shown, then
-//! `Enter <title>: ` asks for the first field of one of them (a unique prefix is enough). The
-//! caller checks that it runs on a terminal; this module only reads and writes the streams it
-//! is given.
+//! `Enter <title>: ` asks for the first field of one of them (a unique prefix is enough); and
+//! yes/no questions as ecspresso's `init` asks them (Songmu/prompter's `YN`). The caller checks
+//! that it runs on a terminal; this module only reads and writes the streams it is given.
 
 use std::io::{BufRead, Write};
 
@@ -77,6 +77,34 @@ pub fn prompt(
     }
 }
 
+/// Asks `question (y/n) [n]: ` until the answer is `y`/`yes` (true), `n`/`no` or empty
+/// (false, the default), case-insensitively, as prompter's `YN(question, false)`; the end of
+/// input answers no.
+pub fn confirm(
+    question: &str,
+    input: &mut impl BufRead,
+    output: &mut impl Write,
+) -> Result<bool, Error> {
+    let io = |source| Error::Io {
+        title: "answer".to_owned(),
+        source,
+    };
+    loop {
+        write!(output, "{question} (y/n) [n]: ").map_err(io)?;
+        output.flush().map_err(io)?;
+        let mut answer = String::new();
+        if input.read_line(&mut answer).map_err(io)? == 0 {
+            writeln!(output).map_err(io)?;
+            return Ok(false);
+        }
+        match answer.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => return Ok(true),
+            "" | "n" | "no" => return Ok(false),
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +135,30 @@ mod tests {
     fn the_end_of_input_chooses_nothing() {
         let (chosen, _) = ask("nope\n");
         assert_eq!(chosen.unwrap_err().to_string(), "no task ID was chosen");
+    }
+
+    #[test]
+    fn yes_no_questions_default_to_no_and_ask_again_on_other_answers() {
+        let ask = |typed: &str| {
+            let mut output = Vec::new();
+            let answer = confirm(
+                "Overwrite existing file a.json?",
+                &mut typed.as_bytes(),
+                &mut output,
+            );
+            (answer.unwrap(), String::from_utf8(output).unwrap())
+        };
+        assert!(ask("y\n").0);
+        assert!(ask("YES\n").0);
+        assert!(!ask("\n").0);
+        assert!(!ask("").0);
+        let (answer, shown) = ask("maybe\nn\n");
+        assert!(!answer);
+        assert_eq!(
+            shown
+                .matches("Overwrite existing file a.json? (y/n) [n]: ")
+                .count(),
+            2
+        );
     }
 }

@@ -248,8 +248,8 @@ fn pick(value: Value, index: Option<usize>, name: &str) -> Result<Value, String>
     }
 }
 
-/// Registers `ssm`, `ssm_list` (with `ssm_prefix`) and `secretsmanager_arn` (with
-/// `secretsmanager_prefix`). `implicit` registrations yield to existing names, as ecspresso's
+/// Registers `ssm`, `ssm_list` (with `ssm_prefix`) and `secretsmanager_arn`,
+/// `secretsmanager_arnf` (with `secretsmanager_prefix`). `implicit` registrations yield to existing names, as ecspresso's
 /// implicit plugins do.
 pub fn register(
     registry: &mut FunctionRegistry,
@@ -289,6 +289,23 @@ pub fn register(
                 let name = text_arg(args, 0, "secretsmanager_arn")?;
                 l.secretsmanager_arn(&name)
             })
+            .with_origin("plugin `secretsmanager`"),
+        ));
+        let l = lookups.clone();
+        functions.push((
+            prefix,
+            // ecspresso's `secretsmanager_arnf FORMAT ARGS...`: the ARN of the secret named
+            // Sprintf(FORMAT, ARGS...); Jsonnet's takes one argument after the format, as
+            // ecspresso's native function (params `format`, `args`).
+            Function::new("secretsmanager_arnf", &["format", "args"], move |args| {
+                let format = text_arg(args, 0, "secretsmanager_arnf")?;
+                l.secretsmanager_arn(&crate::render::gotemplate::sprintf(
+                    &format,
+                    args.get(1..).unwrap_or_default(),
+                ))
+            })
+            .with_required(1)
+            .variadic()
             .with_origin("plugin `secretsmanager`"),
         ));
     }

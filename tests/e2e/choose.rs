@@ -14,6 +14,16 @@ const SERVICE_DEFINITION: &str = r#"{"launchType": "EC2", "desiredCount": 2}"#;
 
 /// `ristretto ARGS` on a pseudo-terminal, typing `typed`; returns what the terminal showed.
 fn on_a_terminal(context: &TestContext, args: &str, typed: &str) -> (bool, String) {
+    on_a_terminal_with(context, args, typed, &[])
+}
+
+/// `on_a_terminal` with extra environment.
+fn on_a_terminal_with(
+    context: &TestContext,
+    args: &str,
+    typed: &str,
+    env: &[(&str, &str)],
+) -> (bool, String) {
     let ristretto = context.ristretto();
     let mut command = Command::new("script");
     command
@@ -32,6 +42,7 @@ fn on_a_terminal(context: &TestContext, args: &str, typed: &str) -> (bool, Strin
             command.env(key, value);
         }
     }
+    command.envs(env.iter().copied());
     let mut child = command.spawn().expect("run script(1)");
     if let Some(mut stdin) = child.stdin.take() {
         stdin.write_all(typed.as_bytes()).expect("type");
@@ -106,4 +117,156 @@ async fn a_task_is_asked_for_on_a_terminal_and_refused_clearly_elsewhere() {
         "the filter command chose a task and ECS Exec was asked: {}",
         text(&picked.stderr)
     );
+}
+
+/// `init` without `--force-overwrite` asks per existing file on a terminal, as ecspresso's
+/// `Overwrite existing file PATH? (y/n) [n]` (Songmu/prompter): `n` keeps the file (logged
+/// `skip PATH`), `y` overwrites it. Off a terminal it refuses and writes nothing.
+#[tokio::test]
+async fn init_asks_per_existing_file_on_a_terminal() {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", CONFIG);
+    context.write("td.json", TASK_DEFINITION);
+    context.write("sd.json", SERVICE_DEFINITION);
+    context.create_cluster().await;
+    assert_success(&context.run(&["deploy"], &[]));
+    context.write("td.json", r#"{"marker": "old td"}"#);
+    context.write("sd.json", r#"{"marker": "old sd"}"#);
+    let init = "init --cluster e2e --service web --task-definition-path td.json --service-definition-path sd.json";
+
+    let refused = context.run(&init.split(' ').collect::<Vec<_>>(), &[]);
+    assert_failure(&refused, "nothing was written (use --force-overwrite");
+    let read = |file: &str| std::fs::read_to_string(context.path(file)).expect("read");
+    assert!(read("sd.json").contains("old sd"));
+
+    let (ok, shown) = on_a_terminal(&context, init, "n\nmaybe\ny\n\n");
+    assert!(ok, "{shown}");
+    assert!(
+        shown.contains("Overwrite existing file td.json? (y/n) [n]: "),
+        "{shown}"
+    );
+    assert!(shown.contains("skip td.json"), "{shown}");
+    assert_eq!(
+        shown
+            .matches("Overwrite existing file sd.json? (y/n) [n]: ")
+            .count(),
+        2,
+        "an answer other than y/n asks again: {shown}"
+    );
+    assert!(read("td.json").contains("old td"), "kept");
+    let service = read("sd.json");
+    assert!(
+        !service.contains("old sd") && service.contains("\"desiredCount\": 2"),
+        "overwritten: {service}"
+    );
+    assert!(
+        shown.contains("skip ecspresso.yml"),
+        "empty answer is no: {shown}"
+    );
+    assert_eq!(read("ecspresso.yml"), CONFIG);
+}
+
+/// `exec` into a task with several containers and no `--container`, as ecsta's
+/// `findContainerName` for ecspresso: the filter command picks one (or the terminal asks
+/// `Enter container name: `); off a terminal without either, a clear error before ECS Exec is
+/// asked. The session-manager-plugin here records its arguments: the SSM target names the
+/// chosen container's runtime id.
+#[tokio::test]
+async fn exec_chooses_among_several_containers() {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", CONFIG);
+    context.write(
+        "td.json",
+        r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:1", "memory": 64}, {"name": "sidecar", "image": "busybox:1", "memory": 32}]}"#,
+    );
+    context.write("sd.json", r#"{"launchType": "EC2", "desiredCount": 1}"#);
+    context.create_cluster().await;
+    assert_success(&context.run(&["deploy"], &[]));
+    let recorded = context.path("plugin-args");
+    context.write(
+        "bin/session-manager-plugin",
+        &format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n",
+            recorded.display()
+        ),
+    );
+    std::fs::set_permissions(
+        context.path("bin/session-manager-plugin"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    let path = format!(
+        "{}:{}",
+        context.path("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let ecs = context.ecs().await;
+    let arns = ecs
+        .list_tasks()
+        .cluster("e2e")
+        .service_name("web")
+        .send()
+        .await
+        .expect("list tasks");
+    let described = ecs
+        .describe_tasks()
+        .cluster("e2e")
+        .set_tasks(Some(arns.task_arns().to_vec()))
+        .send()
+        .await
+        .expect("describe tasks");
+    let task = described.tasks().first().expect("one task");
+    let task_id = task
+        .task_arn()
+        .and_then(|a| a.rsplit('/').next())
+        .expect("id");
+    let target_of = |name: &str| {
+        let runtime = task
+            .containers()
+            .iter()
+            .find(|c| c.name() == Some(name))
+            .and_then(|c| c.runtime_id())
+            .expect("runtime id");
+        format!(r#"{{"Target":"ecs:e2e_{task_id}_{runtime}"}}"#)
+    };
+    let recorded_target = || std::fs::read_to_string(&recorded).unwrap_or_default();
+
+    let refused = context.run(&["exec", "--command", "sh"], &[("PATH", path.as_str())]);
+    assert_failure(
+        &refused,
+        "2 candidates and no way to choose one: give --container, set --filter-command (or ECSPRESSO_FILTER_COMMAND, e.g. peco or fzf), or run on a terminal to be asked for a container name",
+    );
+    assert!(context.calls("ExecuteCommand").is_empty());
+
+    let picked = context.run(
+        &["exec", "--command", "sh", "--filter-command", "grep side"],
+        &[("PATH", path.as_str())],
+    );
+    assert_success(&picked);
+    assert!(
+        recorded_target().contains(&target_of("sidecar")),
+        "{}",
+        recorded_target()
+    );
+
+    let named = context.run(
+        &["exec", "--command", "sh", "--container", "app"],
+        &[("PATH", path.as_str())],
+    );
+    assert_success(&named);
+    assert!(recorded_target().contains(&target_of("app")));
+
+    std::fs::remove_file(&recorded).expect("rm");
+    let (ok, shown) = on_a_terminal_with(
+        &context,
+        &format!("exec --command sh --id {task_id}"),
+        "x\nsi\n",
+        &[("PATH", path.as_str())],
+    );
+    assert!(ok, "{shown}");
+    assert!(shown.contains("app\r\nsidecar\r\n"), "{shown}");
+    assert!(shown.contains("Enter container name: "), "{shown}");
+    assert!(shown.contains("no such item x"), "{shown}");
+    assert!(shown.contains("container name=sidecar"), "{shown}");
+    assert!(recorded_target().contains(&target_of("sidecar")));
 }

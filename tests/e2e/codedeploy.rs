@@ -297,3 +297,68 @@ async fn rollback_skips_a_revision_a_gate_rejected() {
     );
     assert!(runs(&context.service("web").await, "web:1"));
 }
+
+/// ecspresso #673/#679: `rollback` while a CodeDeploy deployment is in flight stops it with
+/// rollback and deregisters the revision *that deployment* brought (read from its AppSpec with
+/// GetApplicationRevision), not the one the service still runs; before traffic shifted the two
+/// differ. `--dry-run` names it and changes nothing.
+#[tokio::test]
+async fn issue_15_rollback_in_flight_before_traffic_shift_deregisters_the_stopped_revision() {
+    let context = codedeploy_service(true, 0).await;
+    assert_success(&context.run(&["deploy", "--wait-until", "paused"], &[("TAG", "2")]));
+    assert!(
+        runs(&context.service("web").await, "web:1"),
+        "traffic has not shifted"
+    );
+
+    let output = context.run(&["rollback", "--dry-run"], &[]);
+    assert_success_saying(&output, "web:2 would be deregistered");
+    assert!(context.calls("StopDeployment").is_empty());
+    assert_eq!(
+        context.task_definition_status("web:2").await.as_deref(),
+        Some("ACTIVE")
+    );
+
+    let output = context.run(&["rollback"], &[]);
+    assert_success_saying(&output, "is in progress: stopping it with rollback");
+    assert!(!context.calls("GetApplicationRevision").is_empty());
+    assert_eq!(context.calls("StopDeployment").len(), 1);
+    assert!(runs(&context.service("web").await, "web:1"));
+    assert_eq!(
+        context.task_definition_status("web:2").await.as_deref(),
+        Some("INACTIVE"),
+        "the stopped deployment's revision is deregistered: {}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        context.task_definition_status("web:1").await.as_deref(),
+        Some("ACTIVE"),
+        "the revision the service runs stays"
+    );
+}
+
+/// The same after production traffic shifted (the deployment waits out its termination time):
+/// the stopped deployment's revision is the one the service ran, and it is deregistered once
+/// CodeDeploy's rollback deployment put web:1 back.
+#[tokio::test]
+async fn issue_15_rollback_in_flight_after_traffic_shift_deregisters_the_stopped_revision() {
+    let context = codedeploy_service(false, 30).await;
+    assert_success(&context.run(
+        &["deploy", "--wait-until", "codedeploy:AfterAllowTraffic"],
+        &[("TAG", "2")],
+    ));
+    assert!(runs(&context.service("web").await, "web:2"), "shifted");
+    assert_success_saying(
+        &context.run(&["rollback"], &[]),
+        "is in progress: stopping it with rollback",
+    );
+    assert!(runs(&context.service("web").await, "web:1"));
+    assert_eq!(
+        context.task_definition_status("web:2").await.as_deref(),
+        Some("INACTIVE")
+    );
+    assert_eq!(
+        context.task_definition_status("web:1").await.as_deref(),
+        Some("ACTIVE")
+    );
+}

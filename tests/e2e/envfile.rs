@@ -197,3 +197,69 @@ async fn each_fleet_service_deploys_with_its_own_env_files() {
         "nothing ran with the process's own credentials"
     );
 }
+
+/// `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` from an env file route the AWS calls as ecspresso's
+/// exported variables do, with Go's rules: the endpoint here is a name only the proxy (a
+/// forwarding proxy in front of the emulator) can reach, so a call succeeds only through it;
+/// `NO_PROXY` for that name sends the calls direct (and they fail); loopback endpoints are never
+/// proxied, even with a proxy that refuses connections.
+#[tokio::test]
+async fn proxy_variables_from_an_env_file_route_the_aws_calls() {
+    let context = TestContext::with_aws();
+    write_project(&context);
+    context.create_cluster().await;
+    let proxy = FaultProxy::start();
+    // Counts the proxied calls without changing them.
+    let (status, body) = control_delay(&proxy, "DescribeServices");
+    assert_eq!(status, 200, "{body}");
+    let port = context
+        .endpoint
+        .clone()
+        .unwrap_or_default()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let unresolvable = format!("http://aws-emulator.invalid:{port}");
+    context.write(
+        "proxy.env",
+        &format!(
+            "AWS_ENDPOINT_URL={unresolvable}\nHTTP_PROXY={}\nHTTPS_PROXY=http://127.0.0.1:9\nAWS_MAX_ATTEMPTS=1\n",
+            proxy.endpoint
+        ),
+    );
+    assert_success(&context.run(&["--envfile", "proxy.env", "deploy", "--no-wait"], &[]));
+    assert!(
+        proxy.hits("DescribeServices") >= 1,
+        "the calls went through the proxy"
+    );
+    assert_eq!(context.service("web").await.desired_count(), 1);
+
+    context.write("bypass.env", "NO_PROXY=.invalid\n");
+    let direct = context.run(
+        &[
+            "--envfile",
+            "proxy.env",
+            "--envfile",
+            "bypass.env",
+            "status",
+        ],
+        &[],
+    );
+    assert_failure(&direct, "could not reach AWS");
+
+    context.write(
+        "loopback.env",
+        "HTTP_PROXY=http://127.0.0.1:9\nHTTPS_PROXY=http://127.0.0.1:9\nAWS_MAX_ATTEMPTS=1\n",
+    );
+    assert_success(&context.run(&["--envfile", "loopback.env", "status"], &[]));
+}
+
+/// A `delay` rule of 1 ms on `operation`: the proxy counts its hits and forwards the call.
+fn control_delay(proxy: &FaultProxy, operation: &str) -> (u16, String) {
+    crate::support::control(
+        &proxy.endpoint,
+        "/_fault/add",
+        &serde_json::json!({"match": operation, "kind": "delay", "times": 0, "delay_ms": 1}),
+    )
+}

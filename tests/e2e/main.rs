@@ -10,6 +10,7 @@ mod bluegreen;
 mod choose;
 mod codedeploy;
 mod compat;
+mod compat_table;
 mod deadlines;
 mod deploy;
 mod emulator;

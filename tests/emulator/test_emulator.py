@@ -932,6 +932,29 @@ def test_task_exit_control_list_tasks_and_stop_task(emu, aws):
     assert status == 400 and body["field"] == "exitCode"
 
 
+def test_execute_command_session_and_container_choice(emu, aws):
+    ecs, _ = make_service(aws, desired=1)
+    settle(emu, aws)
+    task = ecs.list_tasks(cluster="prod", serviceName="web")["taskArns"][0]
+    out = ecs.execute_command(cluster="prod", task=task.split("/")[-1], interactive=True, command="sh")
+    assert out["containerName"] == "app" and out["taskArn"] == task and out["interactive"] is True
+    session = out["session"]
+    assert session["sessionId"] and session["streamUrl"].startswith("wss://ssmmessages.") and session["tokenValue"]
+    two = register(ecs, family="two", containerDefinitions=[{"name": "app", "image": "nginx:1"}, {"name": "sidecar", "image": "busybox:1"}])
+    t = ecs.run_task(cluster="prod", taskDefinition=two, launchType="FARGATE", networkConfiguration=network(aws))["tasks"][0]
+    ecs.describe_tasks(cluster="prod", tasks=[t["taskArn"]])  # PROVISIONING -> RUNNING
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.execute_command(cluster="prod", task=t["taskArn"], interactive=True, command="sh")
+    assert error_code(exc.value) == "InvalidParameterException"
+    assert ecs.execute_command(cluster="prod", task=t["taskArn"], container="sidecar", interactive=True, command="sh")["containerName"] == "sidecar"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.execute_command(cluster="prod", task=t["taskArn"], container="nope", interactive=True, command="sh")
+    assert error_code(exc.value) == "InvalidParameterException"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.execute_command(cluster="prod", task="0123456789abcdef0123456789abcdef", interactive=True, command="sh")
+    assert error_code(exc.value) == "InvalidParameterException"
+
+
 # ---------------------------------------------------------------------------
 # 6. ListTaskDefinitions
 # ---------------------------------------------------------------------------

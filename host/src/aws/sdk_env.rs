@@ -6,7 +6,9 @@
 //! then behaves as if the env files had been exported, as ecspresso exports them, while
 //! ristretto's own process environment stays as it was: a fleet loads services with different
 //! env files into one process. Also what Go's SDK reads and the Rust SDK does not:
-//! `AWS_CA_BUNDLE`. Client construction only; never prints.
+//! `AWS_CA_BUNDLE`; and the proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, either
+//! case) read from that same environment with Go's rules, so an env file's proxy is used as
+//! ecspresso uses it. Client construction only; never prints.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,6 +29,16 @@ pub enum Error {
     CaBundle {
         /// The bundle's path.
         path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A proxy variable holds no usable URL.
+    #[error("{name} `{value}` is not a usable proxy URL: {message}")]
+    Proxy {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
         /// What is wrong.
         message: String,
     },
@@ -64,10 +76,37 @@ pub(crate) fn max_attempts(environment: &Environment) -> Result<Option<u32>, Err
     }
 }
 
-/// The HTTPS client for `AWS_CA_BUNDLE` when it is set: the SDK's default client (rustls with
-/// aws-lc, proxies from the environment) whose trust store is the bundle alone, as Go's SDK
-/// builds it. `None` leaves the SDK's default client.
+/// The HTTPS client when `AWS_CA_BUNDLE` or a proxy variable is set: the SDK's default client
+/// (rustls with aws-lc) whose trust store is the bundle alone, as Go's SDK builds it, and whose
+/// proxy is `proxy_config`'s. `None` leaves the SDK's default client (nothing to change).
 pub(crate) fn http_client(environment: &Environment) -> Result<Option<SharedHttpClient>, Error> {
+    let context = ca_bundle(environment)?;
+    let proxy = proxy_config(environment)?;
+    if context.is_none() && proxy.is_none() {
+        return Ok(None);
+    }
+    let proxy = proxy.unwrap_or_else(ProxyConfig::disabled);
+    let client = aws_smithy_http_client::Builder::new().build_with_connector_fn(
+        move |settings, components| {
+            let mut builder = aws_smithy_http_client::Connector::builder().tls_provider(
+                tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc),
+            );
+            if let Some(context) = &context {
+                builder = builder.tls_context(context.clone());
+            }
+            builder.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                builder.set_sleep_impl(components.sleep_impl());
+            }
+            builder.set_proxy_config(Some(proxy.clone()));
+            builder.build()
+        },
+    );
+    Ok(Some(client))
+}
+
+/// The TLS context trusting `AWS_CA_BUNDLE` alone, when it is set.
+fn ca_bundle(environment: &Environment) -> Result<Option<TlsContext>, Error> {
     let Some(path) = environment
         .get("AWS_CA_BUNDLE")
         .filter(|p| !p.trim().is_empty())
@@ -83,29 +122,72 @@ pub(crate) fn http_client(environment: &Environment) -> Result<Option<SharedHttp
         path: path.clone(),
         message,
     })?;
-    let context = TlsContext::builder()
+    TlsContext::builder()
         .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
         .build()
+        .map(Some)
         .map_err(|e| Error::CaBundle {
             path,
             message: e.to_string(),
-        })?;
-    let client = aws_smithy_http_client::Builder::new().build_with_connector_fn(
-        move |settings, components| {
-            let mut builder = aws_smithy_http_client::Connector::builder()
-                .tls_provider(tls::Provider::Rustls(
-                    tls::rustls_provider::CryptoMode::AwsLc,
-                ))
-                .tls_context(context.clone());
-            builder.set_connector_settings(settings.cloned());
-            if let Some(components) = components {
-                builder.set_sleep_impl(components.sleep_impl());
-            }
-            builder.set_proxy_config(Some(ProxyConfig::from_env()));
-            builder.build()
-        },
-    );
-    Ok(Some(client))
+        })
+}
+
+/// Hosts Go's `http.ProxyFromEnvironment` never sends through a proxy.
+const LOOPBACK: &str = "localhost,127.0.0.0/8,::1";
+
+/// The proxy of `environment` with Go's rules (golang.org/x/net/http/httpproxy, what
+/// ecspresso's SDK uses): `HTTPS_PROXY` for https endpoints and `HTTP_PROXY` for http ones
+/// (upper case first, `HTTP_PROXY` ignored under CGI's `REQUEST_METHOD`), a URL without a
+/// scheme taken as `http://`, `NO_PROXY` bypassed and loopback hosts never proxied. One client
+/// serves every AWS service, so when both proxies are set and differ, the scheme of
+/// `AWS_ENDPOINT_URL` (https when unset) picks one. `None` when no proxy is set.
+pub(crate) fn proxy_config(environment: &Environment) -> Result<Option<ProxyConfig>, Error> {
+    let read = |upper: &'static str, lower: &str| {
+        environment
+            .get(upper)
+            .filter(|v| !v.is_empty())
+            .or_else(|| environment.get(lower).filter(|v| !v.is_empty()))
+            .map(|v| (upper, v.to_owned()))
+    };
+    let https = read("HTTPS_PROXY", "https_proxy");
+    let http =
+        read("HTTP_PROXY", "http_proxy").filter(|_| environment.get("REQUEST_METHOD").is_none());
+    let plain_endpoint = environment
+        .get("AWS_ENDPOINT_URL")
+        .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("http://"));
+    let build = |(name, value): (&'static str, String),
+                 make: fn(
+        String,
+    )
+        -> Result<ProxyConfig, aws_smithy_http_client::proxy::ProxyError>| {
+        let url = if value.contains("://") {
+            value.clone()
+        } else {
+            format!("http://{value}")
+        };
+        make(url).map_err(|e| Error::Proxy {
+            name,
+            value,
+            message: e.to_string(),
+        })
+    };
+    let config = match (https, http) {
+        (None, None) => return Ok(None),
+        (Some(https), Some(http)) if https.1 == http.1 => build(https, ProxyConfig::all)?,
+        (Some(_), Some(http)) if plain_endpoint => build(http, ProxyConfig::http)?,
+        (Some(https), _) => build(https, ProxyConfig::https)?,
+        (None, Some(http)) => build(http, ProxyConfig::http)?,
+    };
+    let no_proxy = environment
+        .get("NO_PROXY")
+        .filter(|v| !v.is_empty())
+        .or_else(|| environment.get("no_proxy"))
+        .unwrap_or_default();
+    Ok(Some(config.no_proxy(if no_proxy.is_empty() {
+        LOOPBACK.to_owned()
+    } else {
+        format!("{no_proxy},{LOOPBACK}")
+    })))
 }
 
 /// Checks that `pem` holds at least one certificate rustls accepts as a root (the SDK's TLS
@@ -154,5 +236,24 @@ mod tests {
         let message = http_client(&missing).unwrap_err().to_string();
         assert!(message.contains("cannot read"), "{message}");
         assert!(http_client(&Environment::default()).unwrap().is_none());
+    }
+
+    #[test]
+    fn proxies_are_read_with_gos_rules() {
+        assert!(proxy_config(&Environment::default()).unwrap().is_none());
+        let https = Environment::from_vars([("https_proxy", "proxy.corp:3128")]);
+        assert!(proxy_config(&https).unwrap().is_some());
+        let cgi = Environment::from_vars([("HTTP_PROXY", "http://p:1"), ("REQUEST_METHOD", "GET")]);
+        assert!(
+            proxy_config(&cgi).unwrap().is_none(),
+            "HTTP_PROXY is ignored under CGI"
+        );
+        let bad = Environment::from_vars([("HTTPS_PROXY", "http://[::1")]);
+        let message = proxy_config(&bad).unwrap_err().to_string();
+        assert!(
+            message.starts_with("HTTPS_PROXY `http://[::1`"),
+            "{message}"
+        );
+        assert!(http_client(&https).unwrap().is_some());
     }
 }

@@ -19,7 +19,8 @@ pub struct ExecArgs {
     /// --filter-command or asked for on the terminal)
     #[arg(long, global = true)]
     pub id: Option<String>,
-    /// Container (default: the first)
+    /// Container (default: the only one of the task, else one picked with --filter-command or
+    /// asked for on the terminal)
     #[arg(long, global = true)]
     pub container: Option<String>,
     /// The command of the default `run`, as ecspresso's `exec --command` (same as `exec run
@@ -167,14 +168,13 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
                 .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned())
                 .collect();
             let filter = app.filter_command.as_deref();
-            super::pick::choose(filter, &lines, "task ID", &app.environment)?
+            super::pick::choose(filter, &lines, super::pick::TASK, &app.environment)?
         }
     };
     let region = app.clients.region.clone().unwrap_or_default();
+    let container = choose_container(app, &task, args.container.as_deref()).await?;
     let (session, parameters) = match command {
-        ExecCommand::Run { command } => {
-            command_session(app, &task, args.container.as_deref(), &command).await?
-        }
+        ExecCommand::Run { command } => command_session(app, &task, &container, &command).await?,
         ExecCommand::Portforward {
             port,
             local_port,
@@ -186,7 +186,7 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
                 None => (local_port, host, port.unwrap_or_default()),
             };
             let forward = (local_port, host.as_deref(), port);
-            forwarding_session(app, &task, args.container.as_deref(), forward).await?
+            forwarding_session(app, &task, &container, forward).await?
         }
     };
     let status = Command::new(plugin)
@@ -206,11 +206,17 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// ExecuteCommand `command` in `task` (`container`): the session and the plugin's parameters.
+/// A container of the task: its name and runtime id.
+struct Container {
+    name: String,
+    runtime_id: Option<String>,
+}
+
+/// ExecuteCommand `command` in `container` of `task`: the session and the plugin's parameters.
 async fn command_session(
     app: &App<'_>,
     task: &str,
-    container: Option<&str>,
+    container: &Container,
     command: &str,
 ) -> anyhow::Result<(serde_json::Value, serde_json::Value)> {
     let output = app
@@ -219,7 +225,7 @@ async fn command_session(
         .execute_command()
         .cluster(app.cluster())
         .task(task)
-        .set_container(container.map(str::to_owned))
+        .container(&container.name)
         .interactive(true)
         .command(command)
         .send()
@@ -228,8 +234,7 @@ async fn command_session(
     let session = output
         .session()
         .context("ExecuteCommand returned no session")?;
-    let runtime = runtime_id(app, task, container).await?;
-    let target = session_target(app.cluster(), task, runtime.as_deref());
+    let target = session_target(app.cluster(), task, container.runtime_id.as_deref());
     let session = serde_json::json!({
         "SessionId": session.session_id(),
         "StreamUrl": session.stream_url(),
@@ -243,11 +248,10 @@ async fn command_session(
 async fn forwarding_session(
     app: &App<'_>,
     task: &str,
-    container: Option<&str>,
+    container: &Container,
     (local_port, host, port): (u16, Option<&str>, u16),
 ) -> anyhow::Result<(serde_json::Value, serde_json::Value)> {
-    let runtime = runtime_id(app, task, container).await?;
-    let target = session_target(app.cluster(), task, runtime.as_deref());
+    let target = session_target(app.cluster(), task, container.runtime_id.as_deref());
     let (document, parameters) = port_forwarding(port, local_port, host);
     let mut request = app
         .clients
@@ -283,12 +287,14 @@ async fn forwarding_session(
     ))
 }
 
-/// The runtime id of the chosen container (by name, else the first) of `task`.
-async fn runtime_id(
+/// The container of `task` to enter: `--container` when given, else as ecsta's
+/// `findContainerName` does for ecspresso: the only one, else one picked with the filter
+/// command or asked for on the terminal (title `container name`).
+async fn choose_container(
     app: &App<'_>,
     task: &str,
     container: Option<&str>,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Container> {
     let output = app
         .clients
         .ecs
@@ -303,14 +309,25 @@ async fn runtime_id(
         .first()
         .map(|t| t.containers().to_vec())
         .with_context(|| format!("task {task} not found"))?;
-    let chosen = match container {
-        Some(name) => containers
-            .iter()
-            .find(|c| c.name() == Some(name))
-            .with_context(|| format!("task {task} has no container `{name}`"))?,
-        None => containers.first().context("the task has no containers")?,
+    let name = match container {
+        Some(name) => name.to_owned(),
+        None => {
+            let names: Vec<String> = containers
+                .iter()
+                .filter_map(|c| c.name().map(str::to_owned))
+                .collect();
+            let filter = app.filter_command.as_deref();
+            super::pick::choose(filter, &names, super::pick::CONTAINER, &app.environment)?
+        }
     };
-    Ok(chosen.runtime_id().map(str::to_owned))
+    let chosen = containers
+        .iter()
+        .find(|c| c.name() == Some(name.as_str()))
+        .with_context(|| format!("task {task} has no container `{name}`"))?;
+    Ok(Container {
+        runtime_id: chosen.runtime_id().map(str::to_owned),
+        name,
+    })
 }
 
 fn find_on_path(name: &str) -> Option<std::path::PathBuf> {

@@ -1,6 +1,6 @@
 //! `ristretto init`: writes a config and definition files from a live service (or a task
 //! definition), so that `diff` right after shows nothing. Existing files are kept unless
-//! `--force-overwrite`.
+//! `--force-overwrite` or, on a terminal, the user answers yes for that file (as ecspresso).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -260,21 +260,26 @@ async fn import(clients: &Clients, args: &InitArgs, logger: &Logger) -> anyhow::
     })
 }
 
-/// Writes `files` (creating `config_dir`), refusing to overwrite any without `force_overwrite`.
+/// Writes `files` (creating `config_dir`). A file that exists is overwritten with
+/// `force_overwrite`; otherwise, on a terminal, ecspresso's question `Overwrite existing file
+/// PATH? (y/n) [n]` decides per file (a skipped file is logged), and elsewhere nothing is
+/// written and the error names the files (ecspresso's prompt would silently skip them).
 fn write_files(
     files: &[(PathBuf, String)],
     config_dir: &Path,
     force_overwrite: bool,
     logger: &Logger,
 ) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
     let existing: Vec<String> = files
         .iter()
         .filter(|(path, _)| path.exists())
         .map(|(path, _)| path.display().to_string())
         .collect();
-    if !existing.is_empty() && !force_overwrite {
+    let on_a_terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !existing.is_empty() && !force_overwrite && !on_a_terminal {
         anyhow::bail!(
-            "{} already exist(s); nothing was written (use --force-overwrite)",
+            "{} already exist(s); nothing was written (use --force-overwrite, or run on a terminal to be asked per file)",
             existing.join(", ")
         );
     }
@@ -283,6 +288,18 @@ fn write_files(
             .with_context(|| format!("cannot create {}", config_dir.display()))?;
     }
     for (path, text) in files {
+        if path.exists() && !force_overwrite {
+            let question = format!("Overwrite existing file {}?", path.display());
+            let yes = crate::choose::confirm(
+                &question,
+                &mut std::io::stdin().lock(),
+                &mut std::io::stderr().lock(),
+            )?;
+            if !yes {
+                logger.info(&format!("skip {}", path.display()));
+                continue;
+            }
+        }
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
         logger.info(&format!("{} is written", path.display()));
     }

@@ -6,15 +6,37 @@ use std::process::{Command, Stdio};
 
 use anyhow::Context;
 
+/// What is chosen: the title asked for (`task ID`) and the flag that names one (`--id`).
+#[derive(Debug, Clone, Copy)]
+pub struct Choice {
+    /// Asked for as `Enter <title>: `.
+    pub title: &'static str,
+    /// The flag that makes the choice unnecessary.
+    pub flag: &'static str,
+}
+
+/// A task, by `--id`.
+pub const TASK: Choice = Choice {
+    title: "task ID",
+    flag: "--id",
+};
+
+/// A container of a task, by `--container`.
+pub const CONTAINER: Choice = Choice {
+    title: "container name",
+    flag: "--container",
+};
+
 /// Chooses one of `lines` (each starting with the id) as ecspresso does through ecsta: the
 /// only one when there is one, with the filter command when one is set, else by asking on the terminal (`crate::choose`), else a
 /// clear error (ecsta would ask a terminal that is not there until the command times out).
 pub fn choose(
     filter_command: Option<&str>,
     lines: &[String],
-    title: &str,
+    choice: Choice,
     environment: &crate::environment::Environment,
 ) -> anyhow::Result<String> {
+    let title = choice.title;
     use std::io::IsTerminal;
     match lines {
         [] => anyhow::bail!("there is no {title} to choose from"),
@@ -32,8 +54,9 @@ pub fn choose(
     }
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         anyhow::bail!(
-            "{} candidates and no way to choose one: give --id, set --filter-command (or ECSPRESSO_FILTER_COMMAND, e.g. peco or fzf), or run on a terminal to be asked for a {title}",
-            lines.len()
+            "{} candidates and no way to choose one: give {}, set --filter-command (or ECSPRESSO_FILTER_COMMAND, e.g. peco or fzf), or run on a terminal to be asked for a {title}",
+            lines.len(),
+            choice.flag
         );
     }
     Ok(crate::choose::prompt(

@@ -201,7 +201,7 @@ fn choose<'t>(
             let listing = format_list(tasks, TasksFormat::Tsv);
             let lines: Vec<String> = listing.lines().map(str::to_owned).collect();
             let filter = app.filter_command.as_deref();
-            super::pick::choose(filter, &lines, "task ID", &app.environment)?
+            super::pick::choose(filter, &lines, super::pick::TASK, &app.environment)?
         }
     };
     Ok(find(tasks, &id)?)

@@ -184,6 +184,16 @@ pub fn load_config(
     };
 
     let mut warnings = key_warnings(path, &rendered, object)?;
+    if let Some(seconds) = object.get("timeout").and_then(bare_seconds)
+        && seconds > LARGE_TIMEOUT_SECONDS
+    {
+        warnings.push(Warning {
+            message: format!(
+                "{}: `timeout` {seconds} is a number of seconds, which is unusually large (over 30 days); ecspresso v2 read a bare number as nanoseconds: write the unit, e.g. `10m`",
+                location(path, &rendered, "timeout")
+            ),
+        });
+    }
 
     let mut figment = Figment::from(figment::providers::Serialized::defaults(
         ConfigFile::default(),
@@ -228,6 +238,20 @@ pub fn load_config(
         file,
         warnings,
     })
+}
+
+/// Past this many seconds a bare-number `timeout` is warned about, as ecspresso v3's duration
+/// decoder does (30 days).
+const LARGE_TIMEOUT_SECONDS: f64 = 30.0 * 24.0 * 3600.0;
+
+/// The seconds a bare-number duration (a JSON number or a string of digits) stands for; `None`
+/// for a duration written with units.
+fn bare_seconds(value: &serde_json::Value) -> Option<f64> {
+    match value {
+        serde_json::Value::Number(number) => number.as_f64(),
+        serde_json::Value::String(text) => text.trim().parse::<f64>().ok(),
+        _ => None,
+    }
 }
 
 /// Warnings for unknown config keys and unknown keys of built-in plugin entries; an unknown

@@ -6,7 +6,7 @@ mod appspec;
 pub(crate) mod deploy;
 mod follow;
 mod group;
-mod in_flight;
+pub(crate) mod in_flight;
 
 use serde_json::{Value, json};
 

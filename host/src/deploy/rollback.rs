@@ -116,12 +116,20 @@ async fn rollback_codedeploy(
             previous_revision(app, &family, current, None).await
         }
     };
-    let now =
+    let rolled =
         crate::deploy::codedeploy::deploy::rollback(app, name, service, target, options).await?;
-    if !options.dry_run && now != current && !now.is_empty() {
-        finish_deregister(app, options, current).await?;
+    if options.dry_run {
+        if options.deregister && !rolled.from.is_empty() {
+            app.info(format!(
+                "{} would be deregistered",
+                short_task_definition(&rolled.from)
+            ));
+        }
+        app.info("DRY RUN OK");
+    } else if rolled.from != rolled.now {
+        finish_deregister(app, options, &rolled.from).await?;
     }
-    Ok(now)
+    Ok(rolled.now)
 }
 
 /// A deployment still in flight is rolled back itself: ROLLBACK at its PAUSE hook, or

@@ -9,7 +9,9 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
 
-use super::parse::{EcrImage, ecr_image, is_secrets_manager, role_name, secret_reference, trusts};
+use super::parse::{
+    EcrImage, ecr_image, is_secrets_manager, role_arn_problem, role_name, secret_reference, trusts,
+};
 use super::{Report, Status};
 use crate::app::App;
 use crate::deploy::Error;
@@ -187,6 +189,10 @@ impl Run<'_, '_> {
         service: &'static str,
     ) {
         let name = format!("{label}[{}]", role_name(arn));
+        if let Some(problem) = role_arn_problem(arn) {
+            self.report.record(depth, name, Status::Ng, problem, false);
+            return;
+        }
         let key = (role_name(arn).to_owned(), service);
         if let Some((status, message)) = self
             .roles

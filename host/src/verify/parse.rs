@@ -76,6 +76,25 @@ pub fn role_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
+/// Why `arn` is not a role ARN, as ecspresso's `extractRoleName` decides: an ARN must be
+/// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`. `None` for a role ARN, and for a bare role
+/// name (no `arn:`), which ECS accepts in `taskRoleArn` (ecspresso reports it NG).
+pub fn role_arn_problem(arn: &str) -> Option<String> {
+    if !arn.starts_with("arn:") {
+        return None;
+    }
+    match arn.splitn(6, ':').collect::<Vec<_>>().as_slice() {
+        ["arn", partition, "iam", _, _, resource]
+            if !partition.is_empty() && resource.starts_with("role/") =>
+        {
+            None
+        }
+        _ => Some(format!(
+            "`{arn}` is not a valid role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
+        )),
+    }
+}
+
 /// Whether a trust policy (JSON, possibly URL-encoded as IAM returns it) lets `service`
 /// assume the role with `sts:AssumeRole`.
 pub fn trusts(policy: &str, service: &str) -> Result<bool, String> {
@@ -160,5 +179,25 @@ mod tests {
             role_name("arn:aws:iam::1:role/service/app-exec"),
             "app-exec"
         );
+    }
+
+    #[test]
+    fn role_arns_are_checked_as_ecspresso_checks_them() {
+        for ok in [
+            "arn:aws:iam::123456789012:role/ecsTaskRole",
+            "arn:aws:iam::123456789012:role/path/to/ecsTaskRole",
+            "arn:aws-cn:iam::123456789012:role/app",
+            "ecsTaskRole",
+        ] {
+            assert_eq!(role_arn_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "arn:aws:iam::123456789012:foo",
+            "arn:aws:iam::123456789012:policy/ecsTaskRole",
+            "arn:aws:ec2::123456789012:foo/bar",
+            "arn:aws:iam::role/x",
+        ] {
+            assert!(role_arn_problem(bad).is_some(), "{bad}");
+        }
     }
 }

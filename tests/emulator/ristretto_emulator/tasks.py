@@ -395,6 +395,41 @@ def stop_task(self: EC2ContainerServiceResponse) -> ActionResult:
     return ActionResult({"task": task})
 
 
+def execute_command(self: EC2ContainerServiceResponse) -> ActionResult:
+    """ExecuteCommand: the session the session-manager-plugin would open (no agent runs). As
+    AWS: a task with several containers needs `container`; an unknown task or container, or a
+    task that is not running, is an InvalidParameterException."""
+    backend = self.ecs_backend
+    cluster = backend._get_cluster(self._get_param("cluster", "default"))
+    task = find_task(backend, cluster.name, self._get_param("task") or "")
+    if task is None:
+        raise InvalidParameter("The referenced task was not found.")
+    if task.status != "RUNNING":
+        raise InvalidParameter("The execute command failed because the task is not running.")
+    name = self._get_param("container")
+    containers = [c for c in task.containers if name is None or c.name == name]
+    if not containers:
+        raise InvalidParameter(f"The container {name} was not found in the task.")
+    if len(containers) > 1:
+        raise InvalidParameter("The task has more than one container; specify the container name.")
+    container = containers[0]
+    session_id = f"ecs-execute-command-{task.id}"
+    return ActionResult(
+        {
+            "clusterArn": cluster.arn,
+            "containerArn": container.container_arn,
+            "containerName": container.name,
+            "interactive": bool(self._get_param("interactive")),
+            "session": {
+                "sessionId": session_id,
+                "streamUrl": f"wss://ssmmessages.{self.region}.amazonaws.com/v1/data-channel/{session_id}",
+                "tokenValue": "emulator-token",
+            },
+            "taskArn": task.task_arn,
+        }
+    )
+
+
 def find_task(backend: Any, cluster: str, wanted: str) -> Task | None:
     for t in backend.tasks.get(cluster, {}).values():
         if _matches(t, wanted):
@@ -417,3 +452,4 @@ def install() -> None:
     R.describe_tasks = describe_tasks
     R.list_tasks = list_tasks
     R.stop_task = stop_task
+    R.execute_command = execute_command

@@ -167,37 +167,52 @@ pub(crate) async fn post_deploy(
     .await
 }
 
+/// What `rollback` of a CODE_DEPLOY service did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RolledBack {
+    /// The task definition the service runs afterwards.
+    pub now: String,
+    /// The revision rolled back from, to deregister: the task definition of the stopped
+    /// in-flight deployment (whether or not its traffic had shifted), else the one the service
+    /// ran (ecspresso #673).
+    pub from: String,
+}
+
 /// `rollback` of a CODE_DEPLOY service: stops the deployment in flight with rollback (and
-/// follows CodeDeploy's rollback deployment), or deploys `target` through CodeDeploy. Returns
-/// the task definition the service runs afterwards.
+/// follows CodeDeploy's rollback deployment), or deploys `target` through CodeDeploy.
 pub(crate) async fn rollback(
     app: &App<'_>,
     service: &str,
     remote: &aws_sdk_ecs::types::Service,
     target: Result<String, Error>,
     options: crate::deploy::RollbackOptions,
-) -> Result<String, Error> {
+) -> Result<RolledBack, Error> {
     let wait = options.wait.is_some();
     let dry_run = options.dry_run;
+    let current = crate::deploy::service::primary_task_definition(remote).unwrap_or_default();
     let group = codedeploy::find_group(app, service).await?;
     if let Some(id) = codedeploy::active_deployment(app, &group).await? {
+        let from = codedeploy::in_flight::deployed_task_definition(app, &id).await?;
         app.info(format!(
-            "CodeDeploy deployment {id} is in progress: stopping it with rollback"
+            "CodeDeploy deployment {id} of {} is in progress: stopping it with rollback",
+            short_task_definition(&from)
         ));
         if dry_run {
-            app.info("DRY RUN OK");
-            return Ok(String::new());
+            return Ok(RolledBack { now: current, from });
         }
         codedeploy::stop_with_rollback(app, &id).await?;
         if wait {
+            // A rollback deployment that already finished (or never showed) is no reason to
+            // keep the stopped revision registered (ecspresso #679).
             codedeploy::follow_rollback_of(app, service, &id).await?;
         }
         let now = crate::deploy::service::find_service(app).await?;
-        return Ok(now
+        let now = now
             .as_ref()
             .and_then(|s| s.task_definition())
             .unwrap_or_default()
-            .to_owned());
+            .to_owned();
+        return Ok(RolledBack { now, from });
     }
     let target = target?;
     let target = target.as_str();
@@ -215,11 +230,7 @@ pub(crate) async fn rollback(
         dry_run,
     )
     .await?;
-    if dry_run {
-        app.info("DRY RUN OK");
-        return Ok(target.to_owned());
-    }
-    if wait {
+    if !dry_run && wait {
         codedeploy::follow(
             app,
             service,
@@ -229,5 +240,8 @@ pub(crate) async fn rollback(
         )
         .await?;
     }
-    Ok(target.to_owned())
+    Ok(RolledBack {
+        now: target.to_owned(),
+        from: current,
+    })
 }

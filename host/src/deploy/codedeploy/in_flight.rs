@@ -15,7 +15,7 @@ use crate::deploy::codedeploy::follow::get_deployment;
 use crate::deploy::codedeploy::{Group, active_deployment, follow_rollback_of, stop_with_rollback};
 use crate::deploy::diff::task_definition_for_diff;
 use crate::deploy::tags::ignored_tags;
-use crate::deploy::{Error, short_task_definition};
+use crate::deploy::{Error, aws_error, short_task_definition};
 
 /// What `deploy` found in flight and did about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,11 +52,7 @@ pub async fn converge(
     let status = info
         .status()
         .map_or_else(|| "in flight".to_owned(), |s| s.as_str().to_owned());
-    let in_flight = info
-        .revision()
-        .and_then(|r| r.app_spec_content())
-        .and_then(|c| c.content())
-        .and_then(task_definition_of_appspec);
+    let in_flight = task_definition_of(&info);
     let same = match (wanted, &in_flight) {
         (Some(wanted), Some(arn)) => {
             let remote = crate::deploy::diff::remote_task_definition_json(app, arn).await?;
@@ -91,6 +87,41 @@ pub async fn converge(
     stop_with_rollback(app, &id).await?;
     follow_rollback_of(app, service, &id).await?;
     Ok(InFlight::Replaced)
+}
+
+/// The task definition CodeDeploy deployment `info` deploys, read from the AppSpec it carries;
+/// `None` when it names none.
+fn task_definition_of(info: &aws_sdk_codedeploy::types::DeploymentInfo) -> Option<String> {
+    info.revision()
+        .and_then(|r| r.app_spec_content())
+        .and_then(|c| c.content())
+        .and_then(task_definition_of_appspec)
+}
+
+/// The task definition deployment `id` brings, read as ecspresso's
+/// `findTaskDefinitionOfDeployment` reads it: GetDeployment, then GetApplicationRevision of its
+/// revision, then `Resources[0].TargetService.Properties.TaskDefinition` of that AppSpec.
+pub(crate) async fn deployed_task_definition(app: &App<'_>, id: &str) -> Result<String, Error> {
+    let info = get_deployment(app, id).await?;
+    let revision = app
+        .clients
+        .codedeploy
+        .get_application_revision()
+        .set_application_name(info.application_name().map(str::to_owned))
+        .set_revision(info.revision().cloned())
+        .send()
+        .await
+        .map_err(|err| aws_error("GetApplicationRevision", &err, &[]))?;
+    revision
+        .revision()
+        .and_then(|r| r.app_spec_content())
+        .and_then(|c| c.content())
+        .and_then(task_definition_of_appspec)
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "CodeDeploy deployment {id}: its AppSpec names no task definition"
+            ))
+        })
 }
 
 /// The task definition an ECS AppSpec (YAML or JSON) deploys:
