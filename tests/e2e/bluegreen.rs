@@ -596,7 +596,7 @@ async fn rollback_skips_a_revision_a_gate_rejected() {
     assert_success(&context.run(&["deploy"], &[("TAG", "good")]));
     assert!(runs(&context.service("web").await, "web:3"));
 
-    let output = context.run(&["revisions", "--output", "json"], &[]);
+    let output = context.run(&["revisions", "--output", "json"], &[("TAG", "good")]);
     assert_success(&output);
     let list: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let skipped = |name: &str| {

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
@@ -80,6 +81,14 @@ impl Storable for Started {
     type Storer = StoreReplace<Self>;
 }
 
+/// Where the last attempt was sent (scheme and authority).
+#[derive(Debug, Clone)]
+struct Endpoint(String);
+
+impl Storable for Endpoint {
+    type Storer = StoreReplace<Self>;
+}
+
 /// The interceptor that measures calls for the observer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CallLog;
@@ -100,6 +109,25 @@ impl Intercept for CallLog {
         Ok(())
     }
 
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if OBSERVER.get().is_none() {
+            return Ok(());
+        }
+        let uri: Option<http::Uri> = context.request().uri().parse().ok();
+        if let Some(uri) = uri
+            && let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority())
+        {
+            cfg.interceptor_state()
+                .store_put(Endpoint(format!("{scheme}://{authority}")));
+        }
+        Ok(())
+    }
+
     fn read_after_execution(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
@@ -110,17 +138,13 @@ impl Intercept for CallLog {
             return Ok(());
         };
         let metadata = cfg.load::<Metadata>();
-        let endpoint = context.request().and_then(|request| {
-            let uri: http::Uri = request.uri().parse().ok()?;
-            Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
-        });
         let call = AwsCall {
             service: metadata.map(|m| m.service().to_owned()).unwrap_or_default(),
             operation: metadata.map(|m| m.name().to_owned()).unwrap_or_default(),
             region: cfg
                 .load::<aws_types::region::Region>()
                 .map(ToString::to_string),
-            endpoint,
+            endpoint: cfg.load::<Endpoint>().map(|e| e.0.clone()),
             status: context.response().map(|r| r.status().as_u16()),
             failed: matches!(context.output_or_error(), Some(Err(_))),
             duration: started.0.elapsed(),
