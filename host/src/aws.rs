@@ -3,8 +3,10 @@
 //! (`--assume-role-arn`), endpoints from the standard settings (`AWS_ENDPOINT_URL`), all read
 //! from the command's environment with its env files applied (`sdk_env`), the SDK's
 //! retry strategy with ristretto's budget of attempts (`retry`: reads until the deadline,
-//! writes only where safe). Loaded lazily, only by commands that call AWS.
+//! writes only where safe), and `--debug`'s record of each call (`call_log`). Loaded lazily,
+//! only by commands that call AWS.
 
+pub mod call_log;
 pub mod retry;
 mod sdk_env;
 
@@ -97,6 +99,7 @@ impl Clients {
                 $sdk::Client::from_conf(
                     $sdk::config::Builder::from(&sdk_config)
                         .interceptor(policy)
+                        .interceptor(call_log::CallLog)
                         .build(),
                 )
             };
@@ -124,6 +127,7 @@ impl Clients {
             Some(region) if Some(region) != self.region.as_deref() => {
                 let config = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk_config)
                     .interceptor(self.retry)
+                    .interceptor(call_log::CallLog)
                     .region(aws_sdk_cloudwatchlogs::config::Region::new(
                         region.to_owned(),
                     ))

@@ -349,6 +349,9 @@ where
         }
     };
     let logger = Logger::new(globals.log_format, globals.debug, globals.color);
+    if globals.debug {
+        crate::aws::call_log::observe(Box::new(move |call| logger.debug(&call.to_string())));
+    }
     let result = dispatch(cli.command, &globals, environment, &logger);
     match result {
         Ok(code) => code,

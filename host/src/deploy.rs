@@ -103,7 +103,10 @@ pub enum Error {
     #[error("{0}")]
     NothingToRollBackTo(String),
     /// The deadline passed while waiting.
-    #[error("timed out after {timeout} waiting for service `{service}` to be {until}: {pending}")]
+    #[error(
+        "timed out after {timeout} waiting for service `{service}` to be {until}: {pending}; {}",
+        crate::interrupt::GOES_ON_IN_AWS
+    )]
     Timeout {
         /// The service.
         service: String,

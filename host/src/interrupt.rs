@@ -86,6 +86,10 @@ pub async fn received() -> Signal {
     signal
 }
 
+/// What goes on after ristretto stops following AWS (Ctrl-C, SIGTERM or `--timeout`), and what
+/// a user can do about it.
+pub const GOES_ON_IN_AWS: &str = "what ristretto had already asked of AWS goes on without it: `ristretto status` shows the service, `ristretto wait` follows a deployment, `ristretto rollback` undoes one";
+
 /// The command was stopped by a signal; the exit status follows the signal.
 #[derive(Debug, thiserror::Error)]
 #[error("stopped by {}: {what}", signal.name())]

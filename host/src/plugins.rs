@@ -9,6 +9,7 @@ mod bindings;
 mod cache;
 mod call;
 mod download;
+mod fake;
 mod gates;
 mod host;
 mod http;

@@ -1,40 +1,43 @@
 //! The SDK for ristretto plugins: WebAssembly components (`wasm32-wasip2`) that transform task
 //! and service definitions, add template functions, gate deploys and send notifications.
 //!
-//! Implement [`Plugin`] (every hook has an inert default) and register the type with
-//! [`register_plugin!`], listing the hooks you implemented; ristretto calls only those.
+//! Implement [`Plugin`] (every hook has an inert default) in an impl block marked
+//! [`#[plugin]`](plugin): the hooks the block defines are the plugin's capabilities, and
+//! ristretto calls only those.
 //!
 //! ```no_run
-//! use ristretto_plugin_sdk::{Context, Event, Plugin, register_plugin};
+//! use ristretto_plugin_sdk::{Context, Event, Plugin, plugin};
 //!
 //! struct Hello;
 //!
+//! #[plugin(description = "logs every event")]
 //! impl Plugin for Hello {
 //!     fn notify(ctx: &Context, event: &Event) -> Result<(), String> {
 //!         ristretto_plugin_sdk::log::info(&format!("{}: {}", ctx.service, event.message));
 //!         Ok(())
 //!     }
 //! }
-//!
-//! register_plugin!(Hello, capabilities: [notify], description: "logs every event");
 //! ```
 //!
 //! Build with `cargo build --release --target wasm32-wasip2`; the `.wasm` in
 //! `target/wasm32-wasip2/release/` is the component to list under `plugins:` with `path:`.
 #![deny(missing_docs)]
 
+mod config;
 pub mod http;
 mod types;
 #[doc(hidden)]
 pub mod wit;
 
+pub use ristretto_plugin_sdk_macros::plugin;
 pub use serde_json::{self, Value, json};
 pub use types::{Context, DefinitionKind, Event, EventKind, FunctionDecl, Stage, Verdict};
 
 /// The SDK's version, reported to the host in `plugin-info`.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// A ristretto plugin. Implement the hooks you need; list them in [`register_plugin!`].
+/// A ristretto plugin. Implement the hooks you need in an impl block marked
+/// [`#[plugin]`](plugin); the hooks it defines become the plugin's capabilities.
 pub trait Plugin {
     /// Rewrites a definition (JSON in AWS API shape). An error aborts the command before
     /// anything is sent to AWS. Default: returns the definition unchanged.
@@ -70,7 +73,7 @@ pub trait Plugin {
     }
 }
 
-/// Compile-time facts about a registered plugin (filled in by [`register_plugin!`]).
+/// Compile-time facts about a registered plugin (filled in by [`#[plugin]`](plugin)).
 #[doc(hidden)]
 pub trait Registered {
     const NAME: &'static str;
@@ -143,27 +146,7 @@ pub mod secrets {
     }
 }
 
-/// Registers `$plugin` as the component's implementation, with the hooks it implements
-/// (`transform`, `functions`, `gate`, `notify`) and an optional description. The plugin's name
-/// and version come from its Cargo package.
-#[macro_export]
-macro_rules! register_plugin {
-    ($plugin:ty, capabilities: [$($capability:ident),* $(,)?] $(, description: $description:expr)? $(,)?) => {
-        impl $crate::Registered for $plugin {
-            const NAME: &'static str = env!("CARGO_PKG_NAME");
-            const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-            const DESCRIPTION: &'static str = $crate::register_plugin!(@description $($description)?);
-            const CAPABILITIES: &'static [&'static str] = &[$(stringify!($capability)),*];
-        }
-        #[doc(hidden)]
-        type __RistrettoPluginAdapter = $crate::Adapter<$plugin>;
-        $crate::wit::export_plugin!(__RistrettoPluginAdapter with_types_in $crate::wit);
-    };
-    (@description $description:expr) => { $description };
-    (@description) => { "" };
-}
-
-/// Connects a [`Plugin`] to the generated exports. Used by [`register_plugin!`].
+/// Connects a [`Plugin`] to the generated exports. Used by [`#[plugin]`](plugin).
 #[doc(hidden)]
 pub struct Adapter<T>(std::marker::PhantomData<T>);
 

@@ -78,6 +78,24 @@ pub enum Stage {
     Bake,
 }
 
+impl Stage {
+    /// The stage as spelled in the contract and in configs (`post-deploy`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PreDeploy => "pre-deploy",
+            Self::BeforeTrafficShift => "before-traffic-shift",
+            Self::PostDeploy => "post-deploy",
+            Self::Bake => "bake",
+        }
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl From<w::Stage> for Stage {
     fn from(s: w::Stage) -> Self {
         match s {
@@ -161,6 +179,12 @@ impl EventKind {
             Self::RolledBack => "rolled-back",
             Self::FleetFinished => "fleet-finished",
         }
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

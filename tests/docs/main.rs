@@ -7,7 +7,9 @@
 //! - docs/config-reference.md lists every key of the config model, and nothing else;
 //! - a code block preceded by `<!-- file: PATH -->` equals that repository file (the plugin
 //!   guide quotes its example plugin whole);
-//! - relative links between the documents point at files that exist.
+//! - relative links between the documents point at files that exist;
+//! - each Japanese translation (docs/ja/) has the sections (heading levels, in order) and the
+//!   `ristretto` command lines of its English original.
 
 mod reference;
 mod shell;
@@ -43,7 +45,89 @@ fn documents() -> Vec<String> {
         .collect();
     docs.sort();
     documents.extend(docs);
+    documents.extend(japanese_documents().into_iter().map(|(ja, _)| ja));
     documents
+}
+
+/// The Japanese translations, each with its English original (relative to the repository).
+fn japanese_documents() -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = std::fs::read_dir(repo_root().join("docs/ja"))
+        .expect("docs/ja/ exists")
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| {
+            let english = if name == "README.md" {
+                "README.md".to_owned()
+            } else {
+                format!("docs/{name}")
+            };
+            (format!("docs/ja/{name}"), english)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// The levels of a document's headings outside code fences, in order.
+fn heading_levels(markdown: &str) -> Vec<usize> {
+    let mut in_fence = false;
+    let mut levels = Vec::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        let hashes = line.chars().take_while(|c| *c == '#').count();
+        if !in_fence && (1..=6).contains(&hashes) && line[hashes..].starts_with(' ') {
+            levels.push(hashes);
+        }
+    }
+    levels
+}
+
+#[test]
+fn japanese_docs_have_the_sections_and_commands_of_the_english_ones() {
+    let pairs = japanese_documents();
+    assert!(
+        pairs.len() >= 5,
+        "expected the Japanese docs, found {pairs:?}"
+    );
+    let mut problems = Vec::new();
+    for (japanese, english) in pairs {
+        assert!(
+            repo_root().join(&english).exists(),
+            "{japanese} has no English original {english}"
+        );
+        let (ja, en) = (read(&japanese), read(&english));
+        if heading_levels(&ja) != heading_levels(&en) {
+            problems.push(format!(
+                "{japanese}: heading levels {:?} differ from {english}'s {:?}",
+                heading_levels(&ja),
+                heading_levels(&en)
+            ));
+        }
+        let commands = |text: &str| {
+            let mut all: Vec<String> = shell::invocations(text)
+                .into_iter()
+                .map(|i| i.words.join(" "))
+                .collect();
+            all.sort();
+            all
+        };
+        let (ja_commands, en_commands) = (commands(&ja), commands(&en));
+        for missing in en_commands.iter().filter(|c| !ja_commands.contains(c)) {
+            problems.push(format!("{japanese}: lacks `{missing}` of {english}"));
+        }
+        for extra in ja_commands.iter().filter(|c| !en_commands.contains(c)) {
+            problems.push(format!("{japanese}: has `{extra}`, which {english} lacks"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the Japanese docs are out of step with the English ones:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -448,6 +532,30 @@ fn the_docs_command_serves_the_documents_of_this_checkout() {
                 && s["content"]
                     .as_str()
                     .is_some_and(|c| c.contains("PRE_PRODUCTION_TRAFFIC_SHIFT")))),
+        "{sections}"
+    );
+    let japanese = run(&["docs", "--lang", "ja", "blue-green"]);
+    assert!(japanese.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&japanese.stdout),
+        read("docs/ja/blue-green.md")
+    );
+    let fallback = run(&["docs", "--lang", "ja", "ci"]);
+    assert_eq!(
+        String::from_utf8_lossy(&fallback.stdout),
+        read("docs/ci.md")
+    );
+    assert!(
+        String::from_utf8_lossy(&fallback.stderr).contains("not translated into Japanese"),
+        "{}",
+        String::from_utf8_lossy(&fallback.stderr)
+    );
+    let listed = run(&["docs", "--lang", "ja", "--list"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("はじめに"));
+    let found = run(&["docs", "--lang", "ja", "--search", "ロールバック", "--json"]);
+    let sections: serde_json::Value = serde_json::from_slice(&found.stdout).expect("JSON");
+    assert!(
+        sections.as_array().is_some_and(|all| all.len() > 3),
         "{sections}"
     );
     let missing = run(&["docs", "--search", "no-such-words-anywhere"]);

@@ -143,6 +143,12 @@ async fn timeout_says_what_is_pending() {
         "timed out after 3s waiting for service `web` to be deployed: deployment",
     );
     assert_failure(&output, "IN_PROGRESS");
+    // The same guidance as a Ctrl-C: what goes on in AWS, and how to follow or undo it.
+    assert_failure(
+        &output,
+        "what ristretto had already asked of AWS goes on without it: `ristretto status` shows the service, `ristretto wait` follows a deployment, `ristretto rollback` undoes one",
+    );
     let output = context.run(&["scale", "--tasks", "5", "--timeout", "3s"], &[]);
     assert_failure(&output, "to be stable: 1 deployment(s),");
+    assert_failure(&output, "`ristretto wait` follows a deployment");
 }

@@ -596,6 +596,20 @@ async fn rollback_skips_a_revision_a_gate_rejected() {
     assert_success(&context.run(&["deploy"], &[("TAG", "good")]));
     assert!(runs(&context.service("web").await, "web:3"));
 
+    let output = context.run(&["revisions", "--output", "json"], &[("TAG", "good")]);
+    assert_success(&output);
+    let list: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let skipped = |name: &str| {
+        list.as_array()
+            .and_then(|l| l.iter().find(|r| r["name"] == name))
+            .map(|r| r["skipped_by_rollback"].clone())
+    };
+    assert_eq!(
+        skipped("web:2"),
+        Some(serde_json::json!("rolled back, never served"))
+    );
+    assert_eq!(skipped("web:1"), Some(serde_json::Value::Null));
+
     let output = context.run(&["rollback", "--no-deregister-task-definition"], &[]);
     assert_success(&output);
     let stderr = text(&output.stderr);

@@ -194,7 +194,18 @@ async fn no_wait_scale_refresh_and_wait() {
     let context = setup().await;
     assert_success(&context.run(&["deploy", "--no-wait"], &[("TAG", "1")]));
     assert_success(&context.run(&["wait"], &[]));
-    assert_success(&context.run(&["scale", "--tasks", "4"], &[]));
+    let before = service(&context).await.desired_count();
+    let scaled = context.run(&["scale", "--tasks", "4"], &[]);
+    assert_success(&scaled);
+    // It states the change, not the task definition it keeps.
+    let stderr = String::from_utf8_lossy(&scaled.stderr);
+    let updating = stderr.lines().find(|l| l.contains("updating service web"));
+    assert!(
+        updating.is_some_and(
+            |l| l.ends_with(&format!("updating service web: desired count {before} → 4"))
+        ),
+        "{stderr}"
+    );
     assert_eq!(service(&context).await.desired_count(), 4);
     let before = service(&context).await;
     assert_success(&context.run(&["refresh"], &[]));

@@ -145,7 +145,12 @@ async fn create_diff_deploy_rollback_deregister_delete() {
         Some("ACTIVE")
     );
 
-    // delete asks for the name; a wrong answer deletes nothing.
+    // delete asks for the name; a wrong answer deletes nothing. Without a terminal and without
+    // input it says to pass --force.
+    assert_failure(
+        &context.run(&["delete", "--terminate"], &[("TAG", "3")]),
+        "pass --force to delete without asking (nothing was deleted)",
+    );
     let mut command = context.ristretto();
     command.args(["delete", "--terminate"]).env("TAG", "3");
     let wrong = run_with_stdin(command, "not-web\n");

@@ -28,6 +28,7 @@ mod lookups_tf;
 mod oci;
 mod output;
 mod overreach;
+mod plugin_test;
 mod plugins;
 mod register_roundtrip;
 mod run;

@@ -285,3 +285,91 @@ async fn usage_errors_honour_json_logs() {
     let plain = context.run(&["deploy", "--bogus"], &[]);
     assert!(text(&plain.stderr).starts_with("error: unexpected argument '--bogus' found"));
 }
+
+#[tokio::test]
+async fn debug_shows_each_aws_call() {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", CONFIG);
+    context.write("td.json", TASK_DEFINITION);
+    context.write("sd.json", SERVICE_DEFINITION);
+    context.create_cluster().await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "1")]));
+
+    let output = context.run(&["status", "--debug"], &[("TAG", "1")]);
+    assert_success(&output);
+    let stderr = text(&output.stderr);
+    let endpoint = format!(
+        "endpoint={}",
+        context
+            .endpoint
+            .as_deref()
+            .unwrap_or_default()
+            .trim_end_matches('/')
+    );
+    let call = stderr
+        .lines()
+        .find(|l| l.contains("AWS ECS.DescribeServices"))
+        .unwrap_or_else(|| panic!("no DescribeServices record:\n{stderr}"));
+    assert!(
+        call.contains("region=ap-northeast-1")
+            && call.contains(&endpoint)
+            && call.contains("status=200")
+            && call.contains("duration=")
+            && call.contains("retries=0"),
+        "{call}"
+    );
+
+    // Without --debug there are no call records.
+    let quiet = context.run(&["status"], &[("TAG", "1")]);
+    assert_success(&quiet);
+    assert!(
+        !text(&quiet.stderr).contains("AWS ECS."),
+        "{}",
+        text(&quiet.stderr)
+    );
+}
+
+#[test]
+fn help_man_page_and_completions_are_specific() {
+    let context = TestContext::offline();
+    let appspec = context.run(&["appspec", "--help"], &[]);
+    assert_success(&appspec);
+    let help = text(&appspec.stdout);
+    assert!(
+        help.contains("--no-update-service")
+            && help.contains("Build the AppSpec from the service as it is in AWS"),
+        "{help}"
+    );
+    let deploy = text(&context.run(&["deploy", "--help"], &[]).stdout);
+    assert!(
+        deploy.contains("--no-update-service") && !deploy.contains("AppSpec"),
+        "{deploy}"
+    );
+
+    let man = context.run(&["man"], &[]);
+    assert_success(&man);
+    let page = text(&man.stdout);
+    assert!(
+        !page.contains("(1)"),
+        "the man page points to pages that do not exist"
+    );
+    assert!(page.contains(".SH \"RISTRETTO PLUGIN TEST\""), "{page}");
+
+    for shell in ["bash", "zsh", "fish"] {
+        let completion = context.run(&["completion", shell], &[]);
+        assert_success(&completion);
+        let script = text(&completion.stdout);
+        for value in [
+            "PRE_SCALE_UP",
+            "AfterAllowTestTraffic",
+            "tsv",
+            "inspect",
+            "before-traffic-shift",
+        ] {
+            assert!(
+                script.contains(value),
+                "{value} missing from the {shell} completion"
+            );
+        }
+    }
+}

@@ -495,6 +495,30 @@ async fn rollback_skips_a_revision_a_post_deploy_gate_rejected() {
     context.write("ecspresso.yml", &config(&gate("{}")));
     assert_success(&context.run(&["deploy"], &[("TAG", "3")]));
 
+    // `revisions` says which revision `rollback` skips, and why.
+    let output = context.run(&["revisions"], &[("TAG", "3")]);
+    assert_success(&output);
+    let table = text(&output.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines
+            .first()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["NAME", "IN", "USE", "SKIPPED", "BY", "ROLLBACK"]),
+        "{table}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("web:2")
+            && l.ends_with("rejected by the post-deploy gate of plugin scripted-gate")),
+        "{table}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("web:3") && l.contains("current")),
+        "{table}"
+    );
+
     let output = context.run(&["rollback", "--dry-run"], &[("TAG", "3")]);
     assert_success(&output);
     let stderr = text(&output.stderr);

@@ -17,15 +17,23 @@ pub struct AppspecArgs {
     /// `family:revision` or an ARN (must be registered)
     #[arg(long, default_value = "latest")]
     pub task_definition: String,
-    /// `--no-update-service` / `--update-service`
-    #[command(flatten)]
-    pub update_service: super::flags::UpdateServiceFlag,
+    /// Build the AppSpec from the service as it is in AWS, not from the local service
+    /// definition (ecspresso's `--no-update-service`)
+    #[arg(long = "no-update-service", action = clap::ArgAction::SetFalse, overrides_with = "update_service_flag")]
+    pub update_service: bool,
+    /// `--update-service`: build from the local service definition (the default)
+    #[arg(
+        long = "update-service",
+        hide = true,
+        overrides_with = "update_service"
+    )]
+    pub update_service_flag: bool,
 }
 
 /// Runs `appspec`.
 pub async fn run(args: AppspecArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
     let remote = deploy::find_service(app).await?;
-    let service = if args.update_service.update_service {
+    let service = if args.update_service {
         let path = app.config.service_definition_path().with_context(|| {
             format!(
                 "{}: `service_definition` is not set",

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::deploy::parse_wait_until;
+use super::deploy::WaitUntilParser;
 use crate::deploy::{self, ContinueOptions, WaitUntil};
 
 /// Flags of `continue`.
@@ -22,7 +22,7 @@ pub struct ContinueArgs {
     pub wait: super::flags::WaitFlag,
     /// What to wait for: deployed, stable, paused (the next pause, e.g. the next linear step)
     /// or ecs:<STAGE>
-    #[arg(long, default_value = "deployed", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
+    #[arg(long, default_value = "deployed", alias = "until", value_name = "TARGET", value_parser = WaitUntilParser, hide_possible_values = true)]
     pub wait_until: WaitUntil,
 }
 

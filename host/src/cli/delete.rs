@@ -1,6 +1,7 @@
-//! `ristretto delete`: deletes the service after the user types its name (or `--force`).
+//! `ristretto delete`: deletes the service after the user types its name (or `--force`;
+//! without a terminal and without input it asks for `--force`).
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Args;
@@ -33,9 +34,19 @@ pub async fn run(args: DeleteArgs, app: &crate::app::App<'_>) -> anyhow::Result<
         return Ok(ExitCode::SUCCESS);
     }
     if !args.force {
-        eprint!("Enter the service name to delete it ({name}): ");
+        // A name piped in confirms as one typed would; no input at all (CI, cron) asks for
+        // --force rather than reading as a wrong name.
+        let terminal = std::io::stdin().is_terminal();
+        if terminal {
+            eprint!("Enter the service name to delete it ({name}): ");
+        }
         let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
+        let read = std::io::stdin().lock().read_line(&mut answer)?;
+        if read == 0 || (!terminal && answer.trim().is_empty()) {
+            anyhow::bail!(
+                "deleting service {name} needs its name typed on a terminal, and there is none: pass --force to delete without asking (nothing was deleted)"
+            );
+        }
         if answer.trim() != name {
             anyhow::bail!("cancelled: the name did not match, nothing was deleted");
         }

@@ -2,16 +2,52 @@
 
 use std::process::ExitCode;
 
+use std::sync::OnceLock;
+
 use clap::Args;
+use clap::builder::{PossibleValue, TypedValueParser};
 
 use crate::deploy::{
-    self, AutoScaling, DeployOptions, DesiredCount, RollbackEvents, TaskDefinitionSource, WaitUntil,
+    self, AutoScaling, CODEDEPLOY_EVENTS, DeployOptions, DesiredCount, ECS_STAGES, RollbackEvents,
+    TaskDefinitionSource, WaitUntil,
 };
 
 /// Parses `--wait-until`: `stable`, `deployed`, `paused`, `ecs:<STAGE>` or
 /// `codedeploy:<Event>`.
 pub fn parse_wait_until(text: &str) -> Result<WaitUntil, String> {
     text.parse()
+}
+
+/// `--wait-until`'s value parser: [`parse_wait_until`], with every target as a possible value
+/// so shell completion offers them (help keeps its short description: the args set
+/// `hide_possible_values`).
+#[derive(Debug, Clone, Copy)]
+pub struct WaitUntilParser;
+
+impl TypedValueParser for WaitUntilParser {
+    type Value = WaitUntil;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<WaitUntil, clap::Error> {
+        TypedValueParser::parse_ref(&parse_wait_until, cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        static TARGETS: OnceLock<Vec<String>> = OnceLock::new();
+        let targets = TARGETS.get_or_init(|| {
+            let plain = ["stable", "deployed", "paused"].map(str::to_owned);
+            let stages = ECS_STAGES.iter().map(|s| format!("ecs:{s}"));
+            let events = CODEDEPLOY_EVENTS.iter().map(|e| format!("codedeploy:{e}"));
+            plain.into_iter().chain(stages).chain(events).collect()
+        });
+        Some(Box::new(
+            targets.iter().map(|t| PossibleValue::new(t.as_str())),
+        ))
+    }
 }
 
 /// Auto scaling flags shared by `deploy` and `scale`.
@@ -73,7 +109,7 @@ pub struct DeployArgs {
     pub wait: super::flags::WaitFlag,
     /// What to wait for: stable, deployed, paused (a PAUSE hook awaits action),
     /// ecs:<STAGE> (e.g. ecs:BAKE_TIME) or codedeploy:<Event> (e.g. codedeploy:AllowTraffic)
-    #[arg(long, default_value = "deployed", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
+    #[arg(long, default_value = "deployed", alias = "until", value_name = "TARGET", value_parser = WaitUntilParser, hide_possible_values = true)]
     pub wait_until: WaitUntil,
     /// `--no-update-service` / `--update-service`
     #[command(flatten)]

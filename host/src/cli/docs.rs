@@ -1,11 +1,12 @@
 //! `ristretto docs`: the README and the guides of `docs/`, embedded in the binary, so that the
 //! documentation of the version you run is at hand offline (ecspresso's `docs` command): print
 //! an article, list them, show an article's section index, or search every section; `--json`
-//! for machines. Needs no config and no AWS.
+//! for machines; `--lang ja` for the Japanese translations (docs/ja/), falling back to English
+//! for an article not translated. Needs no config and no AWS.
 
 use std::process::ExitCode;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde_json::json;
 
 use crate::output::{Logger, print_stdout, to_pretty_json};
@@ -57,6 +58,59 @@ const ARTICLES: [Article; 9] = [
     },
 ];
 
+/// The Japanese translations (docs/ja/), under the names of their English originals.
+const JA_ARTICLES: [Article; 5] = [
+    Article {
+        name: "readme",
+        text: include_str!("../../../docs/ja/README.md"),
+    },
+    Article {
+        name: "getting-started",
+        text: include_str!("../../../docs/ja/getting-started.md"),
+    },
+    Article {
+        name: "migrating-from-ecspresso",
+        text: include_str!("../../../docs/ja/migrating-from-ecspresso.md"),
+    },
+    Article {
+        name: "blue-green",
+        text: include_str!("../../../docs/ja/blue-green.md"),
+    },
+    Article {
+        name: "plugin-guide",
+        text: include_str!("../../../docs/ja/plugin-guide.md"),
+    },
+];
+
+/// `--lang` of `docs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Lang {
+    /// English
+    #[default]
+    En,
+    /// Japanese (日本語): README, getting-started, migrating-from-ecspresso, blue-green,
+    /// plugin-guide; other articles in English
+    Ja,
+}
+
+impl Lang {
+    /// The articles written in this language.
+    fn articles(self) -> &'static [Article] {
+        match self {
+            Self::En => &ARTICLES,
+            Self::Ja => &JA_ARTICLES,
+        }
+    }
+
+    /// The language's English name.
+    fn label(self) -> &'static str {
+        match self {
+            Self::En => "English",
+            Self::Ja => "Japanese",
+        }
+    }
+}
+
 /// Flags of `docs`.
 #[derive(Debug, Args)]
 pub struct DocsArgs {
@@ -79,6 +133,10 @@ pub struct DocsArgs {
     /// Print JSON (sections with article, level, title, line and content)
     #[arg(long)]
     pub json: bool,
+    /// The language of the documents: `ja` for the Japanese translations (articles without one
+    /// are shown in English)
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: Lang,
 }
 
 /// A heading and the text up to the next heading.
@@ -146,6 +204,22 @@ fn find(name: &str) -> anyhow::Result<&'static Article> {
         })
 }
 
+/// The article `name` in `lang`, else (saying so) in English.
+fn find_in(name: &str, lang: Lang, logger: &Logger) -> anyhow::Result<&'static Article> {
+    let english = find(name)?;
+    match lang.articles().iter().find(|a| a.name == english.name) {
+        Some(translated) => Ok(translated),
+        None => {
+            logger.info(&format!(
+                "`{}` is not translated into {}; showing the English article",
+                english.name,
+                lang.label()
+            ));
+            Ok(english)
+        }
+    }
+}
+
 fn section_json(article: &Article, section: &Section, with_content: bool) -> serde_json::Value {
     let mut value = json!({
         "article": article.name,
@@ -165,12 +239,20 @@ pub fn run(mut args: DocsArgs, logger: &Logger) -> anyhow::Result<ExitCode> {
         args.article = args.name.take();
     }
     if args.list {
-        return list(args.json);
+        return list(args.lang.articles(), args.json);
     }
     if let Some(keyword) = &args.search {
-        return search(keyword, args.article.as_deref(), args.json, logger);
+        let articles: Vec<&Article> = match args.article.as_deref() {
+            Some(name) => vec![find_in(name, args.lang, logger)?],
+            None => args.lang.articles().iter().collect(),
+        };
+        return search(keyword, &articles, args.json, logger);
     }
-    let article = find(args.article.as_deref().unwrap_or("readme"))?;
+    let article = find_in(
+        args.article.as_deref().unwrap_or("readme"),
+        args.lang,
+        logger,
+    )?;
     match (args.index, args.json) {
         (false, false) => print_stdout(article.text)?,
         (true, false) => {
@@ -193,16 +275,16 @@ pub fn run(mut args: DocsArgs, logger: &Logger) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn list(json: bool) -> anyhow::Result<ExitCode> {
+fn list(articles: &[Article], json: bool) -> anyhow::Result<ExitCode> {
     if json {
-        let all: Vec<_> = ARTICLES
+        let all: Vec<_> = articles
             .iter()
             .map(|a| json!({"name": a.name, "title": title(a), "lines": a.text.lines().count()}))
             .collect();
         print_stdout(&to_pretty_json(&json!(all)))?;
     } else {
-        let width = ARTICLES.iter().map(|a| a.name.len()).max().unwrap_or(0);
-        let text: String = ARTICLES
+        let width = articles.iter().map(|a| a.name.len()).max().unwrap_or(0);
+        let text: String = articles
             .iter()
             .map(|a| format!("{:width$}  {}\n", a.name, title(a)))
             .collect();
@@ -214,7 +296,7 @@ fn list(json: bool) -> anyhow::Result<ExitCode> {
 /// Prints the matching sections; exit code 1 when none matches (as grep).
 fn search(
     keyword: &str,
-    only: Option<&str>,
+    articles: &[&Article],
     json: bool,
     logger: &Logger,
 ) -> anyhow::Result<ExitCode> {
@@ -222,12 +304,8 @@ fn search(
     if needle.trim().is_empty() {
         anyhow::bail!("--search needs a keyword");
     }
-    let articles: Vec<&Article> = match only {
-        Some(name) => vec![find(name)?],
-        None => ARTICLES.iter().collect(),
-    };
     let mut hits = Vec::new();
-    for article in articles {
+    for article in articles.iter().copied() {
         for section in sections(article.text) {
             let in_title = section.title.to_lowercase().contains(&needle);
             let lines: Vec<&str> = section
@@ -308,6 +386,29 @@ mod tests {
         embedded.sort();
         assert_eq!(embedded, on_disk, "add new docs/*.md files to ARTICLES");
         for article in &ARTICLES {
+            assert!(!title(article).is_empty());
+        }
+    }
+
+    #[test]
+    fn every_japanese_document_is_embedded_under_its_english_name() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/ja");
+        let on_disk = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".md"))
+            .count();
+        assert_eq!(
+            JA_ARTICLES.len(),
+            on_disk,
+            "add new docs/ja/*.md files to JA_ARTICLES"
+        );
+        for article in &JA_ARTICLES {
+            assert!(
+                find(article.name).is_ok(),
+                "{} has no English original",
+                article.name
+            );
             assert!(!title(article).is_empty());
         }
     }

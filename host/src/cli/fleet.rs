@@ -48,13 +48,11 @@ pub struct FleetArgs {
 }
 
 /// Parses fleet `--wait-until`: only `stable` and `deployed` make sense for many services.
-fn parse_fleet_wait(text: &str) -> Result<deploy::WaitUntil, String> {
-    match text.parse()? {
-        until @ (deploy::WaitUntil::Stable | deploy::WaitUntil::Deployed) => Ok(until),
-        other => Err(format!(
-            "a fleet waits until stable or deployed, not {other}"
-        )),
-    }
+/// `fleet --wait-until`: `stable` or `deployed` (the targets every service of a fleet reaches).
+fn fleet_wait_parser() -> impl clap::builder::TypedValueParser<Value = deploy::WaitUntil> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["stable", "deployed"])
+        .try_map(|s| s.parse::<deploy::WaitUntil>())
 }
 
 /// `--output` of `fleet`.
@@ -75,7 +73,7 @@ pub enum FleetCommand {
         #[arg(long)]
         dry_run: bool,
         /// What to wait for: stable or deployed
-        #[arg(long, default_value = "deployed", value_name = "TARGET", value_parser = parse_fleet_wait)]
+        #[arg(long, default_value = "deployed", value_name = "TARGET", value_parser = fleet_wait_parser())]
         wait_until: deploy::WaitUntil,
     },
     /// Diff every service (--exit-code: 2 when any differs)

@@ -95,18 +95,7 @@ fn load_plugins(
         return Ok(crate::plugins::PluginSet::default());
     }
     let log_logger = *logger;
-    let factory = move |name: &str| -> crate::plugins::LogSink {
-        let name = name.to_owned();
-        std::sync::Arc::new(move |level, message: &str| {
-            use crate::plugins::LogLevel;
-            let line = format!("plugin `{name}`: {message}");
-            match level {
-                LogLevel::Trace | LogLevel::Debug => log_logger.debug(&line),
-                LogLevel::Info => log_logger.info(&line),
-                LogLevel::Warn | LogLevel::Error => log_logger.warn(&line),
-            }
-        })
-    };
+    let factory = plugin_log_factory(log_logger);
     let warn = |message: &str| log_logger.warn(message);
     let sources = crate::plugins::Sources {
         cache_dir: plugin_cache_dir(environment),
@@ -158,6 +147,23 @@ pub(crate) fn hook_context(
         dry_run,
         revision: None,
         strategy: "rolling".to_owned(),
+    }
+}
+
+/// Makes each plugin's log sink: records named after the plugin, at the level the plugin gave
+/// (trace and debug show with `--debug`; errors are warnings, since they do not fail the command).
+pub(crate) fn plugin_log_factory(logger: Logger) -> impl Fn(&str) -> crate::plugins::LogSink {
+    move |name: &str| -> crate::plugins::LogSink {
+        let name = name.to_owned();
+        std::sync::Arc::new(move |level, message: &str| {
+            use crate::plugins::LogLevel;
+            let line = format!("plugin `{name}`: {message}");
+            match level {
+                LogLevel::Trace | LogLevel::Debug => logger.debug(&line),
+                LogLevel::Info => logger.info(&line),
+                LogLevel::Warn | LogLevel::Error => logger.warn(&line),
+            }
+        })
     }
 }
 
@@ -221,7 +227,7 @@ pub(crate) async fn stopped_by(
         }
     }
     if what.is_empty() {
-        what.push("what ristretto had already asked of AWS goes on without it: `ristretto status` shows the service, `ristretto wait` follows a deployment, `ristretto rollback` undoes one".to_owned());
+        what.push(crate::interrupt::GOES_ON_IN_AWS.to_owned());
     }
     let what = what.join("; ");
     for s in stopped.iter().filter(|s| s.deploying) {
@@ -319,8 +325,9 @@ where
             finished = &mut command => match finished {
                 Ok(result) => result,
                 Err(_) => Err(anyhow::anyhow!(
-                    "timed out after {} (config `timeout` or --timeout)",
-                    crate::config::format_duration(timeout)
+                    "timed out after {} (config `timeout` or --timeout); {}",
+                    crate::config::format_duration(timeout),
+                    crate::interrupt::GOES_ON_IN_AWS
                 )),
             },
             signal = crate::interrupt::received() => {

@@ -37,7 +37,8 @@ pub enum PluginCommand {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Run one hook of a plugin and print its answer, time and peak memory
+    /// Run one hook of a plugin and print its answer and what it did (requests sent, secrets
+    /// and alarms read), its time and peak memory
     Test(Box<TestArgs>),
     /// Push a plugin to an OCI registry (wasm OCI artifact) and print the reference pinned by
     /// digest, ready for a config's `oci:`; credentials come from the docker config
@@ -88,7 +89,7 @@ pub struct TestArgs {
     #[arg(long = "plugin-config", default_value = "{}", value_name = "JSON")]
     pub plugin_config: String,
     /// Gate stage
-    #[arg(long, default_value = "pre-deploy")]
+    #[arg(long, default_value = "pre-deploy", value_parser = tooling::STAGE_NAMES)]
     pub stage: String,
     /// Gate state from a previous `pending`
     #[arg(long)]
@@ -100,7 +101,7 @@ pub struct TestArgs {
     #[arg(long, default_value = "[]", value_name = "JSON")]
     pub args: String,
     /// Event kind (notify hook)
-    #[arg(long, default_value = "deploy-succeeded")]
+    #[arg(long, default_value = "deploy-succeeded", value_parser = tooling::EVENT_NAMES)]
     pub event: String,
     /// Hosts outbound HTTP may reach (allow.http)
     #[arg(long = "allow-http", value_name = "HOST")]
@@ -108,6 +109,13 @@ pub struct TestArgs {
     /// Secrets the plugin may read (allow.secrets)
     #[arg(long = "allow-secret", value_name = "NAME")]
     pub allow_secret: Vec<String>,
+    /// Alarms the plugin may read (allow.alarms: names or `prefix*`; with --fake, default: all)
+    #[arg(long = "allow-alarm", value_name = "NAME")]
+    pub allow_alarm: Vec<String>,
+    /// Answer the host imports from FILE instead of AWS (YAML or JSON): `secrets: {NAME:
+    /// VALUE}` (granted) and `alarms: {NAME: STATE}` or `{NAME: {state, reason}}`
+    #[arg(long, value_name = "FILE")]
+    pub fake: Option<PathBuf>,
     /// limits.timeout
     #[arg(long = "limit-timeout", value_name = "DURATION")]
     pub limit_timeout: Option<String>,
@@ -162,49 +170,66 @@ pub fn run(
                 ));
             }
         }
-        PluginCommand::Test(test) => {
-            let test = *test;
-            let mut entry = PluginEntry::default_for(&test.path);
-            entry.config =
-                serde_json::from_str(&test.plugin_config).context("--plugin-config is not JSON")?;
-            entry.allow = Some(PluginAllow {
-                http: test.allow_http.clone(),
-                secrets: test.allow_secret.clone(),
-                alarms: Vec::new(),
-            });
-            entry.limits = Some(PluginLimits {
-                timeout: test.limit_timeout.clone(),
-                gate_timeout: None,
-                memory: test.limit_memory.clone(),
-            });
-            let set = load(&test.path, entry, &environment, logger)?;
-            let Some(plugin) = set.plugins().next() else {
-                anyhow::bail!("no plugin loaded")
-            };
-            let call = test_call(&test)?;
-            let context = HookContext {
-                cluster: "test-cluster".to_owned(),
-                service: "test-service".to_owned(),
-                config_name: "(plugin test)".to_owned(),
-                strategy: "rolling".to_owned(),
-                ..HookContext::default()
-            };
-            let outcome = tooling::run(plugin, &context, call)?;
-            print_stdout(&to_pretty_json(&outcome.output))?;
-            logger.info(&format!(
-                "{} took {:.3} ms (fresh instance), peak memory {} KiB",
-                test.hook
-                    .to_possible_value()
-                    .map(|v| v.get_name().to_owned())
-                    .unwrap_or_default(),
-                outcome.elapsed.as_secs_f64() * 1000.0,
-                outcome.peak_memory >> 10
-            ));
-        }
+        PluginCommand::Test(test) => run_test(*test, &environment, logger)?,
         PluginCommand::Push { path, reference } => push(&path, &reference, &environment, logger)?,
         PluginCommand::Pull { reference } => pull(&reference, &environment, logger)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `plugin test`: loads the plugin with the flags' grants and limits (and `--fake` host
+/// imports), runs one hook and prints its answer and what it did.
+fn run_test(test: TestArgs, environment: &Environment, logger: &Logger) -> anyhow::Result<()> {
+    let mut entry = PluginEntry::default_for(&test.path);
+    entry.config =
+        serde_json::from_str(&test.plugin_config).context("--plugin-config is not JSON")?;
+    entry.allow = Some(PluginAllow {
+        http: test.allow_http.clone(),
+        secrets: test.allow_secret.clone(),
+        alarms: test.allow_alarm.clone(),
+    });
+    entry.limits = Some(PluginLimits {
+        timeout: test.limit_timeout.clone(),
+        gate_timeout: None,
+        memory: test.limit_memory.clone(),
+    });
+    let mut set = load(&test.path, entry, environment, logger)?;
+    if let Some(path) = &test.fake {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let fake: tooling::FakeHost = serde_yaml_ng::from_str(&text)
+            .with_context(|| format!("{}: not a --fake file", path.display()))?;
+        let alarms = if test.allow_alarm.is_empty() {
+            vec!["*".to_owned()]
+        } else {
+            test.allow_alarm.clone()
+        };
+        set.fake_host(&fake, alarms, &test.allow_secret, environment);
+    }
+    let Some(plugin) = set.plugins().next() else {
+        anyhow::bail!("no plugin loaded")
+    };
+    let call = test_call(&test)?;
+    let context = HookContext {
+        cluster: "test-cluster".to_owned(),
+        service: "test-service".to_owned(),
+        config_name: "(plugin test)".to_owned(),
+        strategy: "rolling".to_owned(),
+        ..HookContext::default()
+    };
+    let outcome = tooling::run(plugin, &context, call)?;
+    print_stdout(&to_pretty_json(&outcome.output))?;
+    report_activity(&outcome.activity, test.hook, logger);
+    logger.info(&format!(
+        "{} took {:.3} ms (fresh instance), peak memory {} KiB",
+        test.hook
+            .to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default(),
+        outcome.elapsed.as_secs_f64() * 1000.0,
+        outcome.peak_memory >> 10
+    ));
+    Ok(())
 }
 
 /// `plugin push`: loads the plugin (so only a component ristretto runs is published), pushes
@@ -248,6 +273,23 @@ fn pull(reference: &str, environment: &Environment, logger: &Logger) -> anyhow::
     ));
     print_stdout(&format!("{}\n", reference.with_digest(&pulled.digest)))?;
     Ok(())
+}
+
+/// Says on stderr what the call did through the host, and that a notify sent nothing when it
+/// did not (the JSON on stdout has the same lists).
+fn report_activity(activity: &tooling::Activity, hook: HookArg, logger: &Logger) {
+    for request in &activity.requests {
+        logger.info(&format!("sent {request}"));
+    }
+    for secret in &activity.secrets {
+        logger.info(&format!("read secret {secret}"));
+    }
+    for alarm in &activity.alarms {
+        logger.info(&format!("read alarm {alarm}"));
+    }
+    if hook == HookArg::Notify && activity.requests.is_empty() {
+        logger.info("the plugin sent nothing for this event");
+    }
 }
 
 fn test_call(test: &TestArgs) -> anyhow::Result<TestCall> {
@@ -296,12 +338,7 @@ fn load(
     logger: &Logger,
 ) -> anyhow::Result<PluginSet> {
     let log_logger = *logger;
-    let factory = move |name: &str| -> crate::plugins::LogSink {
-        let name = name.to_owned();
-        std::sync::Arc::new(move |_level, message: &str| {
-            log_logger.info(&format!("plugin `{name}`: {message}"))
-        })
-    };
+    let factory = super::loading::plugin_log_factory(log_logger);
     let base = path
         .parent()
         .map(std::path::Path::to_path_buf)

@@ -116,27 +116,50 @@ pub async fn run_revisions(
         )))?;
         return Ok(ExitCode::SUCCESS);
     }
+    let mut list = list;
+    crate::deploy::rollback::target::mark_skipped(app, &mut list).await;
     let text = match args.output {
         RevisionsFormat::Json => to_pretty_json(&serde_json::Value::Array(
             list.iter()
-                .map(|r| serde_json::json!({"name": r.name, "arn": r.arn, "in_use": r.in_use}))
+                .map(|r| {
+                    serde_json::json!({"name": r.name, "arn": r.arn, "in_use": r.in_use,
+                        "skipped_by_rollback": r.skipped})
+                })
                 .collect(),
         )),
         RevisionsFormat::Tsv => list
             .iter()
-            .map(|r| format!("{}\t{}\n", r.name, r.in_use))
+            .map(|r| {
+                let skipped = r.skipped.as_deref().unwrap_or("");
+                format!("{}\t{}\t{skipped}\n", r.name, r.in_use)
+            })
             .collect(),
-        RevisionsFormat::Table => {
-            let width = list.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
-            let mut text = format!("{:<width$}  IN USE\n", "NAME");
-            for r in &list {
-                text.push_str(&format!("{:<width$}  {}\n", r.name, r.in_use));
-            }
-            text
-        }
+        RevisionsFormat::Table => table(&list),
     };
     print_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `revisions` table: name, in-use marks, and why `rollback` skips a revision.
+fn table(list: &[revisions::Revision]) -> String {
+    let width = list.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    let in_use = list
+        .iter()
+        .map(|r| r.in_use.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let mut text = format!(
+        "{:<width$}  {:<in_use$}  SKIPPED BY ROLLBACK\n",
+        "NAME", "IN USE"
+    );
+    for r in list {
+        let skipped = r.skipped.as_deref().unwrap_or("");
+        let line = format!("{:<width$}  {:<in_use$}  {skipped}", r.name, r.in_use);
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
 }
 
 /// Flags of `deregister`.

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::deploy::parse_wait_until;
+use super::deploy::WaitUntilParser;
 use crate::deploy::{self, RollbackOptions, RollbackTarget};
 
 /// Flags of `rollback`.
@@ -35,7 +35,7 @@ pub struct RollbackArgs {
     #[command(flatten)]
     pub wait: super::flags::WaitFlag,
     /// What to wait for
-    #[arg(long, default_value = "stable", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
+    #[arg(long, default_value = "stable", alias = "until", value_name = "TARGET", value_parser = WaitUntilParser, hide_possible_values = true)]
     pub wait_until: deploy::WaitUntil,
     /// CodeDeploy only: comma-separated events that roll the rollback deployment back
     /// (DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST)

@@ -5,14 +5,14 @@ use std::time::SystemTime;
 
 use clap::Args;
 
-use super::deploy::parse_wait_until;
+use super::deploy::WaitUntilParser;
 use crate::deploy;
 
 /// Flags of `wait`.
 #[derive(Debug, Args)]
 pub struct WaitArgs {
     /// What to wait for: stable, deployed, paused, ecs:<STAGE> or codedeploy:<Event>
-    #[arg(long, default_value = "stable", alias = "until", value_name = "TARGET", value_parser = parse_wait_until)]
+    #[arg(long, default_value = "stable", alias = "until", value_name = "TARGET", value_parser = WaitUntilParser, hide_possible_values = true)]
     pub wait_until: deploy::WaitUntil,
 }
 

@@ -93,8 +93,8 @@ pub async fn apply(app: &App<'_>, plan: &Plan, dry_run: bool) -> Result<Applied,
 
     if needs_update {
         app.info(format!(
-            "updating service {service} with task definition {}",
-            short_task_definition(&task_definition)
+            "updating service {service}: {}",
+            describe_update(plan, &task_definition)
         ));
         builder
             .send()
@@ -122,6 +122,42 @@ pub async fn apply(app: &App<'_>, plan: &Plan, dry_run: bool) -> Result<Applied,
         task_definition,
         changes: applied,
     })
+}
+
+/// What the UpdateService call of `plan` changes, for people: `task definition web:1 → web:2`,
+/// `desired count 2 → 4`, `service attributes`, `a new deployment of web:2`.
+fn describe_update(plan: &Plan, task_definition: &str) -> String {
+    let new = short_task_definition(task_definition);
+    let mut changes = Vec::new();
+    if plan.code_deploy.is_none()
+        && plan.previous_task_definition.as_deref() != Some(task_definition)
+    {
+        changes.push(match plan.previous_task_definition.as_deref() {
+            Some(previous) => format!(
+                "task definition {} → {new}",
+                short_task_definition(previous)
+            ),
+            None => format!("task definition {new}"),
+        });
+    }
+    if let Some(count) = plan.desired_count {
+        let previous = plan.previous_desired_count;
+        changes.push(if count == previous {
+            format!("desired count {count} (unchanged)")
+        } else {
+            format!("desired count {previous} → {count}")
+        });
+    }
+    if plan.attributes.is_some() {
+        changes.push("service attributes".to_owned());
+    }
+    if plan.force_new_deployment && plan.code_deploy.is_none() {
+        changes.push(format!("a new deployment of {new}"));
+    }
+    if changes.is_empty() {
+        changes.push(format!("task definition {new}"));
+    }
+    changes.join(", ")
 }
 
 /// The UpdateService call of `plan` deploying `task_definition`. CodeDeploy services get the

@@ -67,6 +67,8 @@ pub struct Plan {
     pub previous_task_definition: Option<String>,
     /// The desired count to set (`None`: unchanged).
     pub desired_count: Option<i32>,
+    /// The service's desired count now (what `desired_count` changes).
+    pub previous_desired_count: i32,
     /// The service attributes to send, when they differ from the service's.
     pub attributes: Option<UpdateServiceInput>,
     /// Tag changes on the service.
@@ -173,6 +175,7 @@ impl Plan {
             task_definition,
             previous_task_definition: primary_task_definition(remote),
             desired_count,
+            previous_desired_count: remote.desired_count(),
             attributes,
             tags,
             auto_scaling: options.auto_scaling,

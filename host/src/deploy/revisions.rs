@@ -21,6 +21,9 @@ pub struct Revision {
     pub name: String,
     /// e.g. `current`, `deployment`, `task`; empty when unused.
     pub in_use: String,
+    /// Why `rollback` skips it (rejected by a gate, or rolled back), when it does; filled in
+    /// by `rollback::target::mark_skipped`.
+    pub skipped: Option<String>,
 }
 
 /// The family: the local task definition's, else the service's current one.
@@ -75,6 +78,7 @@ pub async fn list(app: &App<'_>) -> Result<Vec<Revision>, Error> {
                 name: short_task_definition(&arn).to_owned(),
                 in_use: marks.join(","),
                 arn,
+                skipped: None,
             }
         })
         .collect())
@@ -218,6 +222,7 @@ mod tests {
             arn: format!("arn:aws:ecs:r:1:task-definition/web:{n}"),
             name: format!("web:{n}"),
             in_use: in_use.to_owned(),
+            skipped: None,
         }
     }
 

@@ -274,6 +274,7 @@ async fn finish_deregister(
         arn: rolled_back.to_owned(),
         name: short_task_definition(rolled_back).to_owned(),
         in_use: String::new(),
+        skipped: None,
     };
     deregister(app, &[revision], false).await
 }

@@ -1,15 +1,26 @@
 //! The `alarms` host import: CloudWatch DescribeAlarms made by the host with its own
 //! credentials, for alarm names the plugin's `allow.alarms` grants (exact or `prefix*`). Plugins
 //! call it synchronously; the host runs the SDK call on the command's runtime (whose HTTP
-//! connections it shares) and awaits it from the plugin call's own runtime.
+//! connections it shares) and awaits it from the plugin call's own runtime. `plugin test` can
+//! give fixed states instead (`--fake`), so a gate is testable without AWS.
 
 use super::bindings::ristretto::plugin::alarms::AlarmState;
 
+/// Where alarm states come from.
+enum Source {
+    /// CloudWatch DescribeAlarms, run on the command's runtime.
+    Aws {
+        client: aws_sdk_cloudwatch::Client,
+        handle: tokio::runtime::Handle,
+    },
+    /// Fixed states (`plugin test --fake`).
+    Fixed(Vec<AlarmState>),
+}
+
 /// Reads alarm states for one plugin.
 pub struct AlarmReader {
-    client: aws_sdk_cloudwatch::Client,
+    source: Source,
     allowed: Vec<String>,
-    handle: tokio::runtime::Handle,
 }
 
 impl AlarmReader {
@@ -20,9 +31,17 @@ impl AlarmReader {
         handle: tokio::runtime::Handle,
     ) -> Self {
         Self {
-            client,
+            source: Source::Aws { client, handle },
             allowed,
-            handle,
+        }
+    }
+
+    /// A reader that answers `states` (alarms not among them do not exist), limited to
+    /// `allowed`.
+    pub fn fixed(states: Vec<AlarmState>, allowed: Vec<String>) -> Self {
+        Self {
+            source: Source::Fixed(states),
+            allowed,
         }
     }
 
@@ -42,13 +61,21 @@ impl AlarmReader {
                 "alarm `{denied}` is not allowed; add it to the plugin's allow.alarms"
             ));
         }
-        let request = self
-            .client
+        let (client, handle) = match &self.source {
+            Source::Aws { client, handle } => (client, handle),
+            Source::Fixed(states) => {
+                return Ok(states
+                    .iter()
+                    .filter(|s| names.contains(&s.name))
+                    .cloned()
+                    .collect());
+            }
+        };
+        let request = client
             .describe_alarms()
             .set_alarm_names(Some(names.to_vec()))
             .send();
-        let output = self
-            .handle
+        let output = handle
             .spawn(request)
             .await
             .map_err(|err| format!("DescribeAlarms did not finish: {err}"))?

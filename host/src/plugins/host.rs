@@ -2,7 +2,7 @@
 //! environment, no files, no sockets, output discarded), the HTTP policy, the memory limiter, and
 //! the implementations of the contract's host imports (`log`, `secrets`).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -34,6 +34,28 @@ struct LogBudget {
     dropped_bytes: usize,
 }
 
+/// What one call did through the host: the requests it sent, the secrets and alarms it read.
+/// `plugin test` prints it, so a notify that sent nothing reads as such.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Outbound HTTP requests and how each ended: `POST https://hooks.slack.com/… → 200`.
+    pub requests: Vec<String>,
+    /// Secrets asked for: the name, and `(not available: …)` when it was not given.
+    pub secrets: Vec<String>,
+    /// Alarms read: each name with the state returned, or why the read failed.
+    pub alarms: Vec<String>,
+}
+
+/// The activity of one call, shared with the HTTP hooks.
+pub type ActivityLog = Arc<Mutex<Activity>>;
+
+/// Adds to the call's activity (a poisoned lock only loses the record).
+pub fn record(activity: &ActivityLog, add: impl FnOnce(&mut Activity)) {
+    if let Ok(mut activity) = activity.lock() {
+        add(&mut activity);
+    }
+}
+
 /// Store data of one plugin call.
 pub struct HostState {
     wasi: WasiCtx,
@@ -46,16 +68,19 @@ pub struct HostState {
     log: LogSink,
     log_budget: LogBudget,
     alarms: Option<Arc<AlarmReader>>,
+    activity: ActivityLog,
 }
 
 impl HostState {
-    /// State with nothing granted but `http`, `secrets` and `alarms`.
+    /// State with nothing granted but `http`, `secrets` and `alarms`; what the call does
+    /// through them is recorded in `activity`.
     pub fn new(
         http: HttpPolicy,
         limiter: MemoryLimiter,
         secrets: Arc<SecretStore>,
         log: LogSink,
         alarms: Option<Arc<AlarmReader>>,
+        activity: ActivityLog,
     ) -> Self {
         Self {
             wasi: WasiCtx::builder().build(),
@@ -67,6 +92,7 @@ impl HostState {
             log,
             log_budget: LogBudget::default(),
             alarms,
+            activity,
         }
     }
 
@@ -125,17 +151,34 @@ impl log::Host for HostState {
 
 impl secrets::Host for HostState {
     fn get(&mut self, name: String) -> Result<String, String> {
-        self.secrets.get(&name)
+        let value = self.secrets.get(&name);
+        record(&self.activity, |a| match &value {
+            Ok(_) => a.secrets.push(name.clone()),
+            Err(reason) => a.secrets.push(format!("{name} (not available: {reason})")),
+        });
+        value
     }
 }
 
 impl alarms::Host for HostState {
     async fn states(&mut self, names: Vec<String>) -> Result<Vec<alarms::AlarmState>, String> {
-        match &self.alarms {
+        let states = match &self.alarms {
             Some(reader) => reader.states(&names).await,
             None => {
                 Err("alarm states need AWS access, which this command does not have".to_owned())
             }
-        }
+        };
+        record(&self.activity, |a| match &states {
+            Ok(states) => a.alarms.extend(names.iter().map(|name| {
+                match states.iter().find(|s| &s.name == name) {
+                    Some(state) => format!("{name}: {}", state.state),
+                    None => format!("{name}: does not exist"),
+                }
+            })),
+            Err(reason) => a
+                .alarms
+                .push(format!("{} (failed: {reason})", names.join(", "))),
+        });
+        states
     }
 }

@@ -225,6 +225,8 @@ pub struct HttpPolicy {
     pub deadline: Instant,
     /// Called with each refusal (to log it in the plugin's name).
     pub on_denied: Arc<dyn Fn(&Denial) + Send + Sync>,
+    /// Called with each request sent and how it ended (`POST https://… → 200`).
+    pub on_sent: Arc<dyn Fn(String) + Send + Sync>,
 }
 
 impl WasiHttpHooks for HttpPolicy {
@@ -247,9 +249,11 @@ impl WasiHttpHooks for HttpPolicy {
         drop(fut);
         let rules = self.rules.clone();
         let on_denied = self.on_denied.clone();
+        let on_sent = self.on_sent.clone();
         let limit = self.deadline.saturating_duration_since(Instant::now());
         Box::new(async move {
             let uri = request.uri();
+            let line = format!("{} {uri}", request.method());
             let host = uri.host().unwrap_or_default().to_owned();
             let port = uri
                 .port_u16()
@@ -265,6 +269,7 @@ impl WasiHttpHooks for HttpPolicy {
                     .collect(),
                 Err(denial) => {
                     on_denied(&denial);
+                    on_sent(format!("{line} → denied by allow.http"));
                     return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
                 }
             };
@@ -275,7 +280,12 @@ impl WasiHttpHooks for HttpPolicy {
                 first_byte_timeout: bound(options.first_byte_timeout),
                 between_bytes_timeout: bound(options.between_bytes_timeout),
             };
-            crate::http_send::send_to(request, &host, &addresses, options).await
+            let answer = crate::http_send::send_to(request, &host, &addresses, options).await;
+            on_sent(match &answer {
+                Ok((response, _)) => format!("{line} → {}", response.status().as_u16()),
+                Err(err) => format!("{line} → failed: {err}"),
+            });
+            answer
         })
     }
 }

@@ -29,6 +29,8 @@ pub struct CallReport {
     pub peak: usize,
     /// The requests `allow.http` refused, as the warnings put them.
     pub denials: Vec<String>,
+    /// What the call did through the host's imports.
+    pub activity: super::host::Activity,
 }
 
 /// A plugin ready to be called.
@@ -207,8 +209,14 @@ impl LoadedPlugin {
 
     /// The store state of one call: the entry's HTTP grants (a refused request is logged as a
     /// warning and kept in `denials`), memory limit, secrets, log and alarms.
-    fn host_state(&self, deadline: Instant, denials: Arc<Mutex<Vec<String>>>) -> HostState {
+    fn host_state(
+        &self,
+        deadline: Instant,
+        denials: Arc<Mutex<Vec<String>>>,
+        activity: super::host::ActivityLog,
+    ) -> HostState {
         let denied_log = self.log.clone();
+        let sent = activity.clone();
         let policy = HttpPolicy {
             rules: self.rules.clone(),
             deadline,
@@ -221,6 +229,7 @@ impl LoadedPlugin {
                     list.push(denial.to_string());
                 }
             }),
+            on_sent: Arc::new(move |line| super::host::record(&sent, |a| a.requests.push(line))),
         };
         HostState::new(
             policy,
@@ -228,6 +237,7 @@ impl LoadedPlugin {
             self.secrets.clone(),
             self.log.clone(),
             self.alarms.clone(),
+            activity,
         )
     }
 
@@ -257,7 +267,8 @@ impl LoadedPlugin {
         let deadline = command_deadline.map_or(own_deadline, |d| d.min(own_deadline));
         let name = self.name.clone();
         let denials = Arc::new(Mutex::new(Vec::new()));
-        let state = self.host_state(deadline, denials.clone());
+        let activity = super::host::ActivityLog::default();
+        let state = self.host_state(deadline, denials.clone(), activity.clone());
         let job = CallJob {
             engine: self.runtime.engine.clone(),
             pre: self.pre.clone(),
@@ -290,6 +301,7 @@ impl LoadedPlugin {
                 CallReport {
                     peak,
                     denials: denials.lock().map(|l| l.clone()).unwrap_or_default(),
+                    activity: activity.lock().map(|a| a.clone()).unwrap_or_default(),
                 },
             )),
             CallEnd::Finished {

@@ -76,6 +76,14 @@ impl SecretStore {
         }
     }
 
+    /// Gives `values` as the values of their names, which become allowed (`plugin test
+    /// --fake`: what the host would have resolved).
+    pub fn fake(&mut self, values: &BTreeMap<String, String>) {
+        for (name, value) in values {
+            self.values.insert(name.clone(), Ok(value.clone()));
+        }
+    }
+
     /// The value of `name`, or why it cannot be had.
     pub fn get(&self, name: &str) -> Result<String, String> {
         match self.values.get(name) {

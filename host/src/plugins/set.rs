@@ -201,6 +201,29 @@ impl PluginSet {
         }
     }
 
+    /// Answers the `secrets` and `alarms` imports of every plugin from `fake` (`plugin test
+    /// --fake`); alarm reads are limited to `allowed_alarms`. Call before any hook runs.
+    pub fn fake_host(
+        &mut self,
+        fake: &super::fake::FakeHost,
+        allowed_alarms: Vec<String>,
+        allowed_secrets: &[String],
+        environment: &Environment,
+    ) {
+        for plugin in &mut self.plugins {
+            let Some(plugin) = Arc::get_mut(plugin) else {
+                continue;
+            };
+            let mut secrets = SecretStore::new(allowed_secrets, environment);
+            secrets.fake(&fake.secrets);
+            plugin.set_secrets(secrets);
+            plugin.set_alarms(super::alarms::AlarmReader::fixed(
+                fake.alarm_states(),
+                allowed_alarms.clone(),
+            ));
+        }
+    }
+
     /// Runs every `transform` plugin over `definition`, in config order.
     pub fn transform(
         &self,

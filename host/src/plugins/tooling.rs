@@ -1,13 +1,16 @@
 //! Support for `ristretto plugin inspect|compile|test`: the component's imports and exports,
-//! and running one hook of one plugin with measured time and peak memory.
+//! running one hook of one plugin with measured time, peak memory and what it did through the
+//! host, and the fake host imports (`--fake`) that let every hook be tested without AWS.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use super::bindings::{DefinitionKind, DeployContext, EventKind, LifecycleEvent, Stage, Verdict};
+pub use super::fake::{FakeAlarm, FakeHost};
+pub use super::host::Activity;
 use super::limits::Hook;
-use super::plugin::LoadedPlugin;
+use super::plugin::{CallReport, LoadedPlugin};
 use super::{Error, HookContext};
 
 /// The interfaces a component imports and exports.
@@ -25,6 +28,24 @@ pub fn world(plugin: &LoadedPlugin) -> (Vec<String>, Vec<String>) {
         .collect();
     (imports, exports)
 }
+
+/// The stages `plugin test --stage` takes, in lifecycle order.
+pub const STAGE_NAMES: [&str; 4] = ["pre-deploy", "before-traffic-shift", "bake", "post-deploy"];
+
+/// The events `plugin test --event` takes, in lifecycle order.
+pub const EVENT_NAMES: [&str; 11] = [
+    "deploy-started",
+    "task-definition-registered",
+    "service-updated",
+    "gate-passed",
+    "gate-failed",
+    "traffic-shifted",
+    "waiting-at-pause",
+    "deploy-succeeded",
+    "deploy-failed",
+    "rolled-back",
+    "fleet-finished",
+];
 
 /// What `plugin test` asks for.
 #[derive(Debug, Clone)]
@@ -50,6 +71,8 @@ pub struct TestOutcome {
     pub elapsed: Duration,
     /// The largest linear memory the instance had, in bytes.
     pub peak_memory: usize,
+    /// What the call did through the host (requests, secrets, alarms).
+    pub activity: Activity,
 }
 
 /// Runs `call` against `plugin` once.
@@ -61,21 +84,21 @@ pub fn run(
     let ctx = context.for_plugin(plugin);
     let started = Instant::now();
     let fail = |hook: &str, message: String| failed(plugin, hook, message);
-    let (output, peak) = match call {
+    let (output, report) = match call {
         TestCall::Info => {
-            let (info, peak) =
-                plugin.call_measured(Hook::Info, "info", async |p, s| p.call_info(s).await)?;
+            let (info, report) =
+                plugin.call_reporting(Hook::Info, "info", async |p, s| p.call_info(s).await)?;
             (
                 json!({"name": info.name, "version": info.version, "sdk_version": info.sdk_version,
                        "description": info.description, "capabilities": info.capabilities}),
-                peak,
+                report,
             )
         }
         TestCall::Transform(kind, definition) => {
             let input = definition.to_string();
             let ctx = ctx.clone();
-            let (result, peak) =
-                plugin.call_measured(Hook::Transform, "transform", async move |p, s| {
+            let (result, report) =
+                plugin.call_reporting(Hook::Transform, "transform", async move |p, s| {
                     p.ristretto_plugin_transform()
                         .call_transform(s, &ctx, kind, &input)
                         .await
@@ -88,10 +111,10 @@ pub fn run(
                 &definition,
                 &text,
             )?;
-            (value, peak)
+            (value, report)
         }
         TestCall::Functions(None) => {
-            let (declared, peak) = plugin.call_measured(
+            let (declared, report) = plugin.call_reporting(
                 Hook::Functions,
                 "functions, declare",
                 async move |p, s| p.ristretto_plugin_functions().call_declare(s, &ctx).await,
@@ -100,14 +123,14 @@ pub fn run(
                 .into_iter()
                 .map(|d| json!({"name": d.name, "params": d.params, "required": d.required}))
                 .collect();
-            (Value::Array(list), peak)
+            (Value::Array(list), report)
         }
         TestCall::Functions(Some((name, args))) => {
             let args: Vec<String> = args.iter().map(Value::to_string).collect();
             let what = format!("functions, {name}");
             let function = name.clone();
-            let (result, peak) =
-                plugin.call_measured(Hook::Functions, &what, async move |p, s| {
+            let (result, report) =
+                plugin.call_reporting(Hook::Functions, &what, async move |p, s| {
                     p.ristretto_plugin_functions()
                         .call_call(s, &ctx, &function, &args)
                         .await
@@ -115,7 +138,7 @@ pub fn run(
             let text = result.map_err(|m| fail(&what, m))?;
             (
                 serde_json::from_str(&text).unwrap_or(Value::String(text)),
-                peak,
+                report,
             )
         }
         TestCall::Gate(stage, state) => test_gate(plugin, ctx, stage, state)?,
@@ -126,7 +149,8 @@ pub fn run(
     Ok(TestOutcome {
         output,
         elapsed: started.elapsed(),
-        peak_memory: peak,
+        peak_memory: report.peak,
+        activity: report.activity,
     })
 }
 
@@ -145,22 +169,23 @@ fn test_gate(
     ctx: DeployContext,
     stage: Stage,
     state: Option<String>,
-) -> Result<(Value, usize), Error> {
+) -> Result<(Value, CallReport), Error> {
     let fail = |hook: &str, message: String| failed(plugin, hook, message);
     let what = format!("gate, {}", stage.name());
-    let (result, peak) = plugin.call_measured(Hook::Gate, &what, async move |p, s| {
+    let (result, report) = plugin.call_reporting(Hook::Gate, &what, async move |p, s| {
         p.ristretto_plugin_gate()
             .call_check(s, &ctx, stage, state.as_deref())
             .await
     })?;
-    let verdict = match result.map_err(|m| fail(&what, m))? {
+    let mut verdict = match result.map_err(|m| fail(&what, m))? {
         Verdict::Pass => json!({"verdict": "pass"}),
         Verdict::Fail(reason) => json!({"verdict": "fail", "reason": reason}),
         Verdict::Pending(p) => {
             json!({"verdict": "pending", "retry_after_ms": p.retry_after_ms, "state": p.state})
         }
     };
-    Ok((verdict, peak))
+    verdict["did"] = did(&report.activity);
+    Ok((verdict, report))
 }
 
 /// One `notify` call of `kind` with `message` about `revision`.
@@ -170,7 +195,7 @@ fn test_notify(
     kind: EventKind,
     message: String,
     revision: Option<String>,
-) -> Result<(Value, usize), Error> {
+) -> Result<(Value, CallReport), Error> {
     let fail = |hook: &str, message: String| failed(plugin, hook, message);
     let event = LifecycleEvent {
         kind,
@@ -181,13 +206,26 @@ fn test_notify(
         details: "{}".to_owned(),
     };
     let what = format!("notify, {}", kind.name());
-    let (result, peak) = plugin.call_measured(Hook::Notify, &what, async move |p, s| {
+    let (result, report) = plugin.call_reporting(Hook::Notify, &what, async move |p, s| {
         p.ristretto_plugin_notify()
             .call_notify(s, &ctx, &event)
             .await
     })?;
     result.map_err(|m| fail(&what, m))?;
-    Ok((json!({"notified": true}), peak))
+    Ok((
+        json!({"result": "ok", "did": did(&report.activity)}),
+        report,
+    ))
+}
+
+/// What a call did through the host, as `plugin test` prints it: the requests it sent, the
+/// secrets and alarms it read (empty lists when it did nothing outside).
+fn did(activity: &Activity) -> Value {
+    json!({
+        "requests": activity.requests,
+        "secrets": activity.secrets,
+        "alarms": activity.alarms,
+    })
 }
 
 /// Parses a stage name (`pre-deploy`, …).

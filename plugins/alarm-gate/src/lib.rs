@@ -17,36 +17,39 @@
 
 use std::time::Duration;
 
-use ristretto_plugin_sdk::{Context, Plugin, Stage, Value, Verdict, alarms, register_plugin};
+use ristretto_plugin_sdk::{Context, Plugin, Stage, Value, Verdict, alarms, plugin};
 
 struct AlarmGate;
 
-fn stage_name(stage: Stage) -> &'static str {
-    match stage {
-        Stage::PreDeploy => "pre-deploy",
-        Stage::BeforeTrafficShift => "before-traffic-shift",
-        Stage::PostDeploy => "post-deploy",
-        Stage::Bake => "bake",
-    }
-}
-
+#[plugin(description = "passes while CloudWatch alarms are OK")]
 impl Plugin for AlarmGate {
     fn gate(ctx: &Context, stage: Stage, state: Option<String>) -> Result<Verdict, String> {
         let config = &ctx.config;
         // The config and the alarms' grants are checked at every stage, so a mistake shows at
         // pre-deploy, before anything changes, rather than after the deploy.
-        let names: Vec<&str> = config["alarms"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let names: Vec<&str> = config["alarms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         if names.is_empty() {
             return Err("config.alarms must name at least one alarm".to_owned());
         }
         const STAGES: [&str; 4] = ["pre-deploy", "before-traffic-shift", "post-deploy", "bake"];
-        if let Some(bad) =
-            config["stages"].as_array().into_iter().flatten().find(|s| !s.as_str().is_some_and(|s| STAGES.contains(&s)))
+        if let Some(bad) = config["stages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| !s.as_str().is_some_and(|s| STAGES.contains(&s)))
         {
-            return Err(format!("config.stages: {bad} is not one of {}", STAGES.join(", ")));
+            return Err(format!(
+                "config.stages: {bad} is not one of {}",
+                STAGES.join(", ")
+            ));
         }
         let active = match config["stages"].as_array() {
-            Some(stages) => stages.iter().any(|s| s == stage_name(stage)),
+            Some(stages) => stages.iter().any(|s| s == stage.as_str()),
             None => stage != Stage::PreDeploy,
         };
         // Reading the alarms is what needs the grants (allow.alarms): done at every stage.
@@ -61,10 +64,19 @@ impl Plugin for AlarmGate {
             };
             match alarm.state.as_str() {
                 "OK" => {}
-                "ALARM" => return Ok(Verdict::Fail(format!("alarm `{name}` is in ALARM: {}", alarm.reason))),
+                "ALARM" => {
+                    return Ok(Verdict::Fail(format!(
+                        "alarm `{name}` is in ALARM: {}",
+                        alarm.reason
+                    )));
+                }
                 _ => match config["insufficient_data"].as_str().unwrap_or("pending") {
                     "pass" => {}
-                    "fail" => return Ok(Verdict::Fail(format!("alarm `{name}` has insufficient data"))),
+                    "fail" => {
+                        return Ok(Verdict::Fail(format!(
+                            "alarm `{name}` has insufficient data"
+                        )));
+                    }
                     _ => waiting.push(*name),
                 },
             }
@@ -79,5 +91,3 @@ impl Plugin for AlarmGate {
         })
     }
 }
-
-register_plugin!(AlarmGate, capabilities: [gate], description: "passes while CloudWatch alarms are OK");

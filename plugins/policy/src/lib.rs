@@ -20,7 +20,7 @@
 //! wrong kind is an error, never a silently disabled rule. Flags and limits may be strings
 //! (`"true"`, `"4096"`), as a templated config renders them.
 
-use ristretto_plugin_sdk::{Context, DefinitionKind, Plugin, Value, json, register_plugin};
+use ristretto_plugin_sdk::{Context, DefinitionKind, Plugin, Value, json, plugin};
 
 struct Policy;
 
@@ -42,7 +42,9 @@ fn flag(config: &Value, key: &str) -> Result<bool, String> {
         Value::Null => Ok(false),
         Value::Bool(b) => Ok(*b),
         Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Ok(true),
-        Value::String(s) if s.trim().eq_ignore_ascii_case("false") || s.trim().is_empty() => Ok(false),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("false") || s.trim().is_empty() => {
+            Ok(false)
+        }
         other => Err(format!("`{key}` must be true or false, got {other}")),
     }
 }
@@ -51,7 +53,9 @@ fn flag(config: &Value, key: &str) -> Result<bool, String> {
 fn limit(config: &Value, key: &str) -> Result<Option<u64>, String> {
     match &config[key] {
         Value::Null => Ok(None),
-        value => number(value).map(Some).ok_or_else(|| format!("`{key}` must be a whole number, got {value}")),
+        value => number(value)
+            .map(Some)
+            .ok_or_else(|| format!("`{key}` must be a whole number, got {value}")),
     }
 }
 
@@ -69,7 +73,10 @@ fn check_config(config: &Value) -> Result<(), String> {
                 && k.chars().zip(key.chars()).filter(|(a, b)| a == b).count() + 2 >= k.len()
         });
         let hint = near.map_or_else(String::new, |k| format!(" (did you mean `{k}`?)"));
-        return Err(format!("policy config: unknown key `{key}`{hint}; known: {}", KEYS.join(", ")));
+        return Err(format!(
+            "policy config: unknown key `{key}`{hint}; known: {}",
+            KEYS.join(", ")
+        ));
     }
     for key in ["forbid_latest", "require_awslogs", "require_readonly_root"] {
         flag(config, key).map_err(|e| format!("policy config: {e}"))?;
@@ -81,14 +88,28 @@ fn check_config(config: &Value) -> Result<(), String> {
         (
             "required_tags",
             config["required_tags"].is_null()
-                || config["required_tags"].as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+                || config["required_tags"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().all(Value::is_string)),
         ),
-        ("default_tags", config["default_tags"].is_null() || config["default_tags"].is_object()),
-        ("default_ulimits", config["default_ulimits"].is_null() || config["default_ulimits"].is_array()),
-        ("default_labels", config["default_labels"].is_null() || config["default_labels"].is_object()),
+        (
+            "default_tags",
+            config["default_tags"].is_null() || config["default_tags"].is_object(),
+        ),
+        (
+            "default_ulimits",
+            config["default_ulimits"].is_null() || config["default_ulimits"].is_array(),
+        ),
+        (
+            "default_labels",
+            config["default_labels"].is_null() || config["default_labels"].is_object(),
+        ),
     ] {
         if !ok {
-            return Err(format!("policy config: `{key}` has the wrong kind of value: {}", config[key]));
+            return Err(format!(
+                "policy config: `{key}` has the wrong kind of value: {}",
+                config[key]
+            ));
         }
     }
     Ok(())
@@ -98,7 +119,9 @@ fn apply_tags(definition: &mut Value, config: &Value, violations: &mut Vec<Strin
     if !definition["tags"].is_array() {
         definition["tags"] = json!([]);
     }
-    let Some(tags) = definition["tags"].as_array_mut() else { return };
+    let Some(tags) = definition["tags"].as_array_mut() else {
+        return;
+    };
     if let Some(defaults) = config["default_tags"].as_object() {
         for (key, value) in defaults {
             if !tags.iter().any(|t| t["key"] == *key) {
@@ -108,7 +131,12 @@ fn apply_tags(definition: &mut Value, config: &Value, violations: &mut Vec<Strin
             }
         }
     }
-    for key in config["required_tags"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+    for key in config["required_tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
         if !tags.iter().any(|t| t["key"] == key) {
             violations.push(format!("tags: required tag `{key}` is missing"));
         }
@@ -116,21 +144,40 @@ fn apply_tags(definition: &mut Value, config: &Value, violations: &mut Vec<Strin
 }
 
 fn number(value: &Value) -> Option<u64> {
-    value.as_u64().or_else(|| value.as_str()?.trim().parse().ok())
+    value
+        .as_u64()
+        .or_else(|| value.as_str()?.trim().parse().ok())
 }
 
 fn check_container(container: &mut Value, config: &Value, violations: &mut Vec<String>) {
     let name = container["name"].as_str().unwrap_or("(unnamed)").to_owned();
     let image = container["image"].as_str().unwrap_or_default().to_owned();
-    let tag = image.rsplit('/').next().and_then(|last| last.split_once(':')).map(|(_, tag)| tag);
-    if flag(config, "forbid_latest") == Ok(true) && !image.contains('@') && matches!(tag, None | Some("latest")) {
-        violations.push(format!("container `{name}` image: `{image}` must be pinned to a tag other than latest"));
+    let tag = image
+        .rsplit('/')
+        .next()
+        .and_then(|last| last.split_once(':'))
+        .map(|(_, tag)| tag);
+    if flag(config, "forbid_latest") == Ok(true)
+        && !image.contains('@')
+        && matches!(tag, None | Some("latest"))
+    {
+        violations.push(format!(
+            "container `{name}` image: `{image}` must be pinned to a tag other than latest"
+        ));
     }
-    if flag(config, "require_awslogs") == Ok(true) && container["logConfiguration"]["logDriver"] != "awslogs" {
-        violations.push(format!("container `{name}` logConfiguration.logDriver: must be awslogs"));
+    if flag(config, "require_awslogs") == Ok(true)
+        && container["logConfiguration"]["logDriver"] != "awslogs"
+    {
+        violations.push(format!(
+            "container `{name}` logConfiguration.logDriver: must be awslogs"
+        ));
     }
-    if flag(config, "require_readonly_root") == Ok(true) && container["readonlyRootFilesystem"] != true {
-        violations.push(format!("container `{name}` readonlyRootFilesystem: must be true"));
+    if flag(config, "require_readonly_root") == Ok(true)
+        && container["readonlyRootFilesystem"] != true
+    {
+        violations.push(format!(
+            "container `{name}` readonlyRootFilesystem: must be true"
+        ));
     }
     if let Some(defaults) = config["default_ulimits"].as_array() {
         if !container["ulimits"].is_array() {
@@ -156,15 +203,21 @@ fn check_container(container: &mut Value, config: &Value, violations: &mut Vec<S
     }
 }
 
+#[plugin(description = "organisation policy on definitions")]
 impl Plugin for Policy {
-    fn transform(ctx: &Context, kind: DefinitionKind, mut definition: Value) -> Result<Value, String> {
+    fn transform(
+        ctx: &Context,
+        kind: DefinitionKind,
+        mut definition: Value,
+    ) -> Result<Value, String> {
         let config = &ctx.config;
         check_config(config)?;
         let mut violations = Vec::new();
         apply_tags(&mut definition, config, &mut violations);
         if kind == DefinitionKind::TaskDefinition {
             for (field, limit) in [("cpu", "max_cpu"), ("memory", "max_memory")] {
-                if let (Some(value), Ok(Some(max))) = (number(&definition[field]), self::limit(config, limit))
+                if let (Some(value), Ok(Some(max))) =
+                    (number(&definition[field]), self::limit(config, limit))
                     && value > max
                 {
                     violations.push(format!("{field}: {value} exceeds the limit of {max}"));
@@ -179,10 +232,16 @@ impl Plugin for Policy {
         if violations.is_empty() {
             Ok(definition)
         } else {
-            let what = if kind == DefinitionKind::TaskDefinition { "task definition" } else { "service definition" };
-            Err(format!("{} policy violation(s) in the {what}: {}", violations.len(), violations.join("; ")))
+            let what = if kind == DefinitionKind::TaskDefinition {
+                "task definition"
+            } else {
+                "service definition"
+            };
+            Err(format!(
+                "{} policy violation(s) in the {what}: {}",
+                violations.len(),
+                violations.join("; ")
+            ))
         }
     }
 }
-
-register_plugin!(Policy, capabilities: [transform], description: "organisation policy on definitions");

@@ -1,38 +1,64 @@
 //! Posts lifecycle events to a Slack incoming webhook as Block Kit messages.
-use ristretto_plugin_sdk::{Context, Event, Plugin, Value, http, json, register_plugin, secrets};
+use ristretto_plugin_sdk::{Context, Event, EventKind, Plugin, http, json, plugin, secrets};
+use serde::Deserialize;
 
 struct SlackNotify;
 
+/// The plugin's `config:`.
+#[derive(Deserialize)]
+struct Settings {
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
+    channel: Option<String>,
+    /// Secrets shown in the footer (e.g. `env:GITHUB_SHA`).
+    #[serde(default)]
+    trigger: Vec<String>,
+}
+
+#[plugin(description = "Slack Block Kit notifications")]
 impl Plugin for SlackNotify {
     fn notify(ctx: &Context, event: &Event) -> Result<(), String> {
-        let setting = |key: &str| ctx.config.get(key).and_then(Value::as_str);
-        let url = match (setting("webhook_url"), setting("webhook_secret")) {
-            (Some(url), _) => url.to_owned(),
-            (None, Some(name)) => secrets::get(name)?,
+        let settings: Settings = ctx.config()?;
+        let url = match (settings.webhook_url, settings.webhook_secret) {
+            (Some(url), _) => url,
+            (None, Some(name)) => secrets::get(&name)?,
             (None, None) => return Err("set config.webhook_url or config.webhook_secret".into()),
         };
-        let trigger: Vec<String> = ctx
-            .config
-            .get("trigger")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|name| secrets::get(name.as_str()?).ok())
+        let trigger: Vec<String> = settings
+            .trigger
+            .iter()
+            .filter_map(|name| secrets::get(name).ok())
             .collect();
-        let field = |label: &str, text: &str| json!({"type": "mrkdwn", "text": format!("*{label}*\n{text}")});
+        let footer = if trigger.is_empty() {
+            "ristretto".to_owned()
+        } else {
+            trigger.join(" · ")
+        };
         let console = format!(
             "https://{0}.console.aws.amazon.com/ecs/v2/clusters/{1}/services/{2}?region={0}",
             ctx.region, ctx.cluster, ctx.service
         );
-        let blocks = json!([
-            {"type": "header", "text": {"type": "plain_text", "text": format!("{} {}", icon(event.kind.as_str()), event.kind.as_str())}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": event.message}, "fields": [
-                field("Cluster", &ctx.cluster), field("Service", &ctx.service),
-                field("Task definition", event.task_definition.as_deref().or(ctx.revision.as_deref()).unwrap_or("-")),
-                field("Duration", &format!("{:.1}s", event.elapsed_ms as f64 / 1000.0))]},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("{} · <{console}|ECS console>", if trigger.is_empty() { "ristretto".into() } else { trigger.join(" · ") })}]}
-        ]);
-        let body = json!({"text": format!("{}: {}", ctx.service, event.message), "blocks": blocks, "channel": setting("channel")});
+        let revision = event.task_definition.as_deref().or(ctx.revision.as_deref());
+        let duration = format!("{:.1}s", event.elapsed_ms as f64 / 1000.0);
+        let fields = [
+            ("Cluster", ctx.cluster.clone()),
+            ("Service", ctx.service.clone()),
+            ("Task definition", revision.unwrap_or("-").to_owned()),
+            ("Duration", duration),
+        ]
+        .map(|(label, text)| json!({"type": "mrkdwn", "text": format!("*{label}*\n{text}")}));
+        let header = format!("{} {}", icon(event.kind), event.kind);
+        let context = format!("{footer} · <{console}|ECS console>");
+        let summary = json!({"type": "mrkdwn", "text": event.message});
+        let body = json!({
+            "text": format!("{}: {}", ctx.service, event.message),
+            "channel": settings.channel,
+            "blocks": [
+                {"type": "header", "text": {"type": "plain_text", "text": header}},
+                {"type": "section", "text": summary, "fields": fields},
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
+            ],
+        });
         let response = http::post_json(&url, &body)?;
         match response.status {
             200..=299 => Ok(()),
@@ -41,14 +67,12 @@ impl Plugin for SlackNotify {
     }
 }
 
-fn icon(kind: &str) -> &'static str {
+fn icon(kind: EventKind) -> &'static str {
     match kind {
-        "deploy-succeeded" | "gate-passed" => "✅",
-        "deploy-failed" | "gate-failed" => "❌",
-        "rolled-back" => "↩️",
-        "waiting-at-pause" => "⏸️",
+        EventKind::DeploySucceeded | EventKind::GatePassed => "✅",
+        EventKind::DeployFailed | EventKind::GateFailed => "❌",
+        EventKind::RolledBack => "↩️",
+        EventKind::WaitingAtPause => "⏸️",
         _ => "🚀",
     }
 }
-
-register_plugin!(SlackNotify, capabilities: [notify], description: "Slack Block Kit notifications");

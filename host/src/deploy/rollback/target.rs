@@ -61,6 +61,47 @@ pub(crate) async fn previous_revision(
     )))
 }
 
+/// Marks the revisions of `list` that `rollback` skips when it picks the previous revision:
+/// those a gate rejected (`ristretto:rejected`) and those whose deployments to the service were
+/// all rolled back. One ListTagsForResource per revision, plus the service's deployment
+/// history.
+pub(crate) async fn mark_skipped(app: &App<'_>, list: &mut [crate::deploy::revisions::Revision]) {
+    let service = app.config.file.service.as_deref().filter(|s| !s.is_empty());
+    let arns: Vec<String> = list.iter().map(|r| r.arn.clone()).collect();
+    let reasons = skip_reasons(app, &arns, service).await;
+    for revision in list {
+        revision.skipped = reasons.get(&revision.name).cloned();
+    }
+}
+
+/// Why `rollback` would skip each of `arns` (task definition ARNs of one family), keyed by
+/// `family:revision`: rejected by a gate (its `ristretto:rejected` tag) or rolled back each time
+/// it was deployed to `service`. Reads ListServiceDeployments (when a service is named) and
+/// one ListTagsForResource per revision; a history that cannot be read leaves those marks out.
+async fn skip_reasons(
+    app: &App<'_>,
+    arns: &[String],
+    service: Option<&str>,
+) -> BTreeMap<String, String> {
+    let rolled_back = match service {
+        Some(service) => rolled_back_revisions(app, service)
+            .await
+            .unwrap_or_default(),
+        None => BTreeSet::new(),
+    };
+    let mut reasons = BTreeMap::new();
+    for arn in arns {
+        let name = short_task_definition(arn).to_owned();
+        // In the order `previous_revision` checks them, so both say the same.
+        if rolled_back.contains(&name) {
+            reasons.insert(name, "rolled back, never served".to_owned());
+        } else if let Some(by) = rejected_by(app, arn).await {
+            reasons.insert(name, format!("rejected by the {by}"));
+        }
+    }
+    reasons
+}
+
 /// The `ristretto:rejected` tag of the task definition `arn` (what rejected it), if any.
 async fn rejected_by(app: &App<'_>, arn: &str) -> Option<String> {
     let output = app

@@ -1,8 +1,9 @@
 //! Test plugin (functions): `upper(text)`, `join(sep, a, b)` and `setting(key)` (from config).
-use ristretto_plugin_sdk::{Context, FunctionDecl, Plugin, Value, register_plugin};
+use ristretto_plugin_sdk::{Context, FunctionDecl, Plugin, Value, plugin};
 
 struct DemoFunctions;
 
+#[plugin]
 impl Plugin for DemoFunctions {
     fn functions(_ctx: &Context) -> Vec<FunctionDecl> {
         vec![
@@ -37,5 +38,3 @@ impl Plugin for DemoFunctions {
         }
     }
 }
-
-register_plugin!(DemoFunctions, capabilities: [functions]);

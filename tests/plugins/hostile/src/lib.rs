@@ -3,9 +3,7 @@
 //! sleep (ten minutes in a WASI clock wait, where epoch interruption cannot reach), rename
 //! (changes the task family or the service's cluster and name), log-flood (logs without end).
 //! Each must be contained by the host with an error naming the plugin and hook.
-use ristretto_plugin_sdk::{
-    Context, DefinitionKind, Plugin, Value, http, json, register_plugin, secrets,
-};
+use ristretto_plugin_sdk::{Context, DefinitionKind, Plugin, Value, http, json, plugin, secrets};
 
 struct Hostile;
 
@@ -18,6 +16,7 @@ fn recurse(depth: u64, buffer: &mut Vec<u64>) -> u64 {
     }
 }
 
+#[plugin]
 impl Plugin for Hostile {
     fn transform(ctx: &Context, _kind: DefinitionKind, definition: Value) -> Result<Value, String> {
         let mode = ctx.config.get("mode").and_then(Value::as_str).unwrap_or("");
@@ -101,5 +100,3 @@ impl Plugin for Hostile {
         }
     }
 }
-
-register_plugin!(Hostile, capabilities: [transform]);

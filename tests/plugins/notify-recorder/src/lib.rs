@@ -1,9 +1,10 @@
 //! Test plugin (notify): POSTs every event as JSON to `config.url`, with the secret
 //! `config.secret` (read through the host) in the body.
-use ristretto_plugin_sdk::{Context, Event, Plugin, Value, http, json, register_plugin, secrets};
+use ristretto_plugin_sdk::{Context, Event, Plugin, Value, http, json, plugin, secrets};
 
 struct NotifyRecorder;
 
+#[plugin]
 impl Plugin for NotifyRecorder {
     fn notify(ctx: &Context, event: &Event) -> Result<(), String> {
         let url = ctx
@@ -32,5 +33,3 @@ impl Plugin for NotifyRecorder {
         Ok(())
     }
 }
-
-register_plugin!(NotifyRecorder, capabilities: [notify]);

@@ -7,7 +7,7 @@
 //! error as its own.
 use std::time::Duration;
 
-use ristretto_plugin_sdk::{Context, Plugin, Stage, Value, Verdict, http, register_plugin};
+use ristretto_plugin_sdk::{Context, Plugin, Stage, Value, Verdict, http, plugin};
 
 struct ScriptedGate;
 
@@ -20,6 +20,7 @@ fn stage_name(stage: Stage) -> &'static str {
     }
 }
 
+#[plugin]
 impl Plugin for ScriptedGate {
     fn gate(ctx: &Context, stage: Stage, state: Option<String>) -> Result<Verdict, String> {
         let sleep_here = ctx
@@ -68,5 +69,3 @@ impl Plugin for ScriptedGate {
         Ok(Verdict::Pass)
     }
 }
-
-register_plugin!(ScriptedGate, capabilities: [gate]);

@@ -1,9 +1,10 @@
 //! Test plugin (transform): adds the tags in `config.tags` to task and service definitions,
 //! keeping tags that are already there.
-use ristretto_plugin_sdk::{Context, DefinitionKind, Plugin, Value, json, register_plugin};
+use ristretto_plugin_sdk::{Context, DefinitionKind, Plugin, Value, json, plugin};
 
 struct TagTransform;
 
+#[plugin(description = "adds tags")]
 impl Plugin for TagTransform {
     fn transform(
         ctx: &Context,
@@ -27,5 +28,3 @@ impl Plugin for TagTransform {
         Ok(definition)
     }
 }
-
-register_plugin!(TagTransform, capabilities: [transform], description: "adds tags");
