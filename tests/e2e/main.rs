@@ -20,6 +20,7 @@ mod fleet;
 mod golden;
 mod guide;
 mod interrupt;
+mod languages;
 mod lifecycle;
 mod lookups;
 mod lookups_tf;
