@@ -143,7 +143,7 @@ async fn python_gate_is_refused_a_host_it_was_not_granted() {
         )),
     );
     let output = deploy(&context, "1.27");
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_failure(&output, "which its allow.http does not cover");
     assert!(freeze.request_lines().is_empty());
     assert_eq!(context.task_definition_status("hello:1").await, None);
 }

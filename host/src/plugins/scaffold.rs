@@ -480,7 +480,7 @@ mod tests {
         }
         let cargo = files(&new(Language::Rust, HookKind::Notify)).unwrap();
         let manifest = &cargo.iter().find(|f| f.path == "Cargo.toml").unwrap().text;
-        assert!(manifest.contains(r#"name = "acme_check""#), "{manifest}");
+        assert!(manifest.contains(r#"name = "acme-check""#), "{manifest}");
         assert!(manifest.contains(r#"ristretto-plugin-sdk = { path = "/src/plugin-sdk" }"#));
     }
 
