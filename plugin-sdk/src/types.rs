@@ -78,6 +78,18 @@ pub enum Stage {
     Bake,
 }
 
+impl Stage {
+    /// The stage as spelled in the contract and in `plugin test --stage` (`pre-deploy`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PreDeploy => "pre-deploy",
+            Self::BeforeTrafficShift => "before-traffic-shift",
+            Self::PostDeploy => "post-deploy",
+            Self::Bake => "bake",
+        }
+    }
+}
+
 impl From<w::Stage> for Stage {
     fn from(s: w::Stage) -> Self {
         match s {
