@@ -153,7 +153,7 @@ pub enum Command {
     Init(init::InitArgs),
     /// Print the man page
     Man,
-    /// Inspect, precompile, test, push or pull a WebAssembly plugin
+    /// Inspect, precompile, test, push, pull or create a WebAssembly plugin
     Plugin(plugin::PluginArgs),
     /// Start a new deployment with the same task definition and settings
     Refresh(deploy::RefreshArgs),

@@ -19,6 +19,7 @@ mod notifier;
 mod plugin;
 pub mod remote;
 mod runtime;
+pub mod scaffold;
 mod secrets;
 mod set;
 pub mod tooling;

@@ -10,7 +10,7 @@ mod shell;
 use crate::support::{HttpSink, TestContext, assert_success, first_party_plugin, repo_root, text};
 
 /// Copies examples/hello into the test's directory and creates its cluster.
-async fn hello(context: &TestContext) {
+pub(crate) async fn hello(context: &TestContext) {
     for file in ["ecspresso.yml", "ecs-task-def.json", "ecs-service-def.json"] {
         let source = repo_root().join("examples/hello").join(file);
         let content = std::fs::read_to_string(&source).expect("examples/hello file");

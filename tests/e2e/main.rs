@@ -22,6 +22,7 @@ mod fleet;
 mod golden;
 mod guide;
 mod interrupt;
+mod languages;
 mod lifecycle;
 mod lookups;
 mod lookups_tf;

@@ -1,5 +1,6 @@
-//! `ristretto plugin inspect|compile|test|push|pull`: look at, precompile, or exercise one
-//! WebAssembly plugin without a config file or AWS, or share it through an OCI registry.
+//! `ristretto plugin inspect|compile|test|push|pull|new`: look at, precompile, or exercise one
+//! WebAssembly plugin without a config file or AWS, share it through an OCI registry, or start
+//! a new one.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use crate::config::{Environment, PluginAllow, PluginEntry, PluginLimits};
 use crate::output::{Logger, print_stdout, to_pretty_json};
+use crate::plugins::scaffold;
 use crate::plugins::tooling::{self, TestCall};
 use crate::plugins::{DefinitionKind, HookContext, Origin, PluginSet};
 use crate::registry::Reference;
@@ -54,6 +56,51 @@ pub enum PluginCommand {
         /// REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST
         reference: String,
     },
+    /// Create a plugin project (build script, README, test.sh) in Rust, Python or JavaScript
+    New(NewArgs),
+}
+
+/// Flags of `plugin new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The plugin's name (lowercase letters, digits and -)
+    pub name: String,
+    /// The language
+    #[arg(long, value_enum)]
+    pub lang: LangArg,
+    /// The hook it implements
+    #[arg(long, value_enum)]
+    pub hook: NewHookArg,
+    /// The directory to create (default: ./NAME)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Rust: use the SDK from this local checkout (ristretto's plugin-sdk/) instead of git
+    #[arg(long = "sdk-path", value_name = "DIR")]
+    pub sdk_path: Option<PathBuf>,
+}
+
+/// Languages of `plugin new`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    /// Rust with ristretto-plugin-sdk (cargo, wasm32-wasip2)
+    Rust,
+    /// Python (componentize-py)
+    Python,
+    /// JavaScript (componentize-js)
+    Js,
+}
+
+/// Hooks of `plugin new`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NewHookArg {
+    /// Rewrites task and service definitions
+    Transform,
+    /// Template functions
+    Functions,
+    /// A deploy gate
+    Gate,
+    /// Lifecycle notifications
+    Notify,
 }
 
 /// Hooks `plugin test` can run.
@@ -173,6 +220,7 @@ pub fn run(
         PluginCommand::Test(test) => run_test(*test, &environment, logger)?,
         PluginCommand::Push { path, reference } => push(&path, &reference, &environment, logger)?,
         PluginCommand::Pull { reference } => pull(&reference, &environment, logger)?,
+        PluginCommand::New(new) => create(new, logger)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -290,6 +338,37 @@ fn report_activity(activity: &tooling::Activity, hook: HookArg, logger: &Logger)
     if hook == HookArg::Notify && activity.requests.is_empty() {
         logger.info("the plugin sent nothing for this event");
     }
+}
+
+/// `plugin new`: writes the project and says how to build and test it.
+fn create(args: NewArgs, logger: &Logger) -> anyhow::Result<()> {
+    let new = scaffold::NewPlugin {
+        dir: args.dir.unwrap_or_else(|| PathBuf::from(&args.name)),
+        name: args.name,
+        language: match args.lang {
+            LangArg::Rust => scaffold::Language::Rust,
+            LangArg::Python => scaffold::Language::Python,
+            LangArg::Js => scaffold::Language::JavaScript,
+        },
+        hook: match args.hook {
+            NewHookArg::Transform => scaffold::HookKind::Transform,
+            NewHookArg::Functions => scaffold::HookKind::Functions,
+            NewHookArg::Gate => scaffold::HookKind::Gate,
+            NewHookArg::Notify => scaffold::HookKind::Notify,
+        },
+        sdk: match args.sdk_path {
+            Some(path) => scaffold::SdkSource::Path(std::path::absolute(&path)?),
+            None => scaffold::SdkSource::Git,
+        },
+    };
+    let written = scaffold::create(&new)?;
+    logger.info(&format!(
+        "created {} ({} files): cd {} && ./build.sh && ./test.sh",
+        new.dir.display(),
+        written.len(),
+        new.dir.display()
+    ));
+    Ok(())
 }
 
 fn test_call(test: &TestArgs) -> anyhow::Result<TestCall> {

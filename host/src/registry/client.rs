@@ -11,7 +11,7 @@ use super::credentials::Credential;
 use super::{Error, Reference};
 use crate::fetch::{Answer, Request};
 
-/// How long a registry gets to connect and to send each part of an answer.
+/// How long a registry gets, by default, to connect and to send each part of an answer.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Manifests, configs, tokens and error bodies are small.
@@ -32,6 +32,8 @@ pub struct Client {
     authorization: Option<String>,
     /// `pull` or `pull,push`: what a token is asked for when the challenge names no scope.
     actions: &'static str,
+    /// How long the registry (and its token service) gets to connect and to answer.
+    timeout: std::time::Duration,
 }
 
 impl Client {
@@ -42,7 +44,13 @@ impl Client {
             credential,
             authorization: None,
             actions: if push { "pull,push" } else { "pull" },
+            timeout: TIMEOUT,
         }
+    }
+
+    /// The same session with another timeout (e.g. shorter, for a check that must not hang).
+    pub fn with_timeout(self, timeout: std::time::Duration) -> Self {
+        Self { timeout, ..self }
     }
 
     /// The manifest named by `name` (tag or digest), as the registry sent it.
@@ -196,7 +204,7 @@ impl Client {
                 body,
             },
             max_bytes,
-            TIMEOUT,
+            self.timeout,
         )
         .map_err(|e| Error::Unreachable {
             registry: self.reference.registry.clone(),
@@ -259,12 +267,13 @@ impl Client {
             .as_deref()
             .map(|b| vec![("Authorization", b)])
             .unwrap_or_default();
-        let answer = crate::fetch::get_answer(&url, &headers, SMALL, TIMEOUT).map_err(|e| {
-            Error::Unreachable {
-                registry: self.reference.registry.clone(),
-                message: format!("token service {realm}: {}", e.message),
-            }
-        })?;
+        let answer =
+            crate::fetch::get_answer(&url, &headers, SMALL, self.timeout).map_err(|e| {
+                Error::Unreachable {
+                    registry: self.reference.registry.clone(),
+                    message: format!("token service {realm}: {}", e.message),
+                }
+            })?;
         if !(200..300).contains(&answer.status) {
             return Err(Error::Denied {
                 registry: self.reference.registry.clone(),

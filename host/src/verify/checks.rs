@@ -482,8 +482,9 @@ impl Run<'_, '_> {
 /// An image outside Amazon ECR, asked of its registry anonymously (Docker Hub, ghcr.io, …):
 /// NG when the registry has no such tag, WARN when it cannot tell (private, unreachable).
 async fn other_registry(image: &str) -> (Status, String) {
-    let Some(reference) = super::registry::ImageRef::parse(image) else {
-        return (Status::Ng, format!("`{image}` is not an image reference"));
+    let reference = match crate::registry::Reference::parse(image) {
+        Ok(reference) => reference,
+        Err(why) => return (Status::Ng, why),
     };
     let found = tokio::task::spawn_blocking(move || super::registry::find(&reference)).await;
     match found {

@@ -1,0 +1,2 @@
+expect '"greet"' --hook functions
+expect '"hello, world"' --hook functions --call greet --args '["world"]'

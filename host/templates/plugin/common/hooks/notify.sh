@@ -1,0 +1,1 @@
+expect '"notified": true' --hook notify --event deploy-succeeded

@@ -1,0 +1,1 @@
+expect '"managed-by"' --hook transform --input task-definition.json

@@ -1,0 +1,5 @@
+export const gate = {
+  check(ctx, stage, state) {
+    return { tag: 'pass' };
+  },
+};

@@ -1,0 +1,5 @@
+export const transform = {
+  transform(ctx, kind, definition) {
+    return definition;
+  },
+};

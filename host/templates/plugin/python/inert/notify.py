@@ -1,0 +1,3 @@
+class Notify(exports.Notify):
+    def notify(self, ctx, event):
+        return None

@@ -1,0 +1,3 @@
+class Transform(exports.Transform):
+    def transform(self, ctx, kind, definition):
+        return definition
