@@ -10,6 +10,7 @@ pub(crate) mod continue_deployment;
 pub(crate) mod create;
 pub mod diff;
 pub(crate) mod ecs_native;
+pub mod express;
 pub(crate) mod gates;
 pub(crate) mod options;
 pub mod plan;

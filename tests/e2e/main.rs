@@ -14,6 +14,7 @@ mod deadlines;
 mod deploy;
 mod emulator;
 mod envfile;
+mod express;
 mod faults;
 mod first_party;
 mod fleet;

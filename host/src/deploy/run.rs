@@ -13,7 +13,7 @@ use crate::deploy::apply::{Applied, apply};
 use crate::deploy::options::{DeployOptions, TaskDefinitionSource};
 use crate::deploy::plan::{Plan, PlannedTaskDefinition};
 use crate::deploy::service::find_service;
-use crate::deploy::{Error, codedeploy, create, gates, short_task_definition};
+use crate::deploy::{Error, codedeploy, create, express, gates, short_task_definition};
 use crate::plugins::EventKind;
 
 /// Runs a deploy. Returns the deployed task definition ARN. Notify plugins hear that it
@@ -70,6 +70,9 @@ async fn deploy_service(
     options: DeployOptions,
 ) -> Result<String, Error> {
     let started = SystemTime::now();
+    if express::is_configured(app) {
+        return express::deploy(app, service, options, started).await;
+    }
     let Some(remote) = find_service(app).await? else {
         pre_deploy_gates(app).await?;
         return create::create(app, service, options, started).await;
@@ -162,7 +165,7 @@ fn only_scales(options: DeployOptions) -> bool {
 }
 
 /// Runs the pre-deploy gates; a failure stops the deploy before anything is written.
-async fn pre_deploy_gates(app: &App<'_>) -> Result<(), Error> {
+pub(crate) async fn pre_deploy_gates(app: &App<'_>) -> Result<(), Error> {
     match gates::decide(app, crate::plugins::Stage::PreDeploy).await {
         gates::GateOutcome::Fail(failure) => Err(failure.into_error(None)),
         gates::GateOutcome::Pass | gates::GateOutcome::Pending => Ok(()),
@@ -170,7 +173,7 @@ async fn pre_deploy_gates(app: &App<'_>) -> Result<(), Error> {
 }
 
 /// An AWS failure of a later step, with what this deploy had already applied by then.
-fn with_applied(err: Error, applied: &[String]) -> Error {
+pub(crate) fn with_applied(err: Error, applied: &[String]) -> Error {
     match err {
         Error::Aws {
             operation,
