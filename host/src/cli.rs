@@ -290,18 +290,22 @@ fn dispatch(
             delete::run(args, app).await
         }),
         Command::Register(args) => with_app(globals, environment, logger, async |app| {
+            crate::deploy::express::refuse(app, "register")?;
             revisions::run_register(args, app).await
         }),
         Command::Revisions(args) => with_app(globals, environment, logger, async |app| {
+            crate::deploy::express::refuse(app, "revisions")?;
             revisions::run_revisions(args, app).await
         }),
         Command::Deregister(args) => with_app(globals, environment, logger, async |app| {
+            crate::deploy::express::refuse(app, "deregister")?;
             revisions::run_deregister(args, app).await
         }),
         Command::Rollback(args) => with_app(globals, environment, logger, async |app| {
             rollback::run(args, app).await
         }),
         Command::Appspec(args) => with_app(globals, environment, logger, async |app| {
+            crate::deploy::express::refuse(app, "appspec")?;
             appspec::run(args, app).await
         }),
         Command::Exec(args) => with_app(globals, environment, logger, async |app| {
@@ -311,6 +315,7 @@ fn dispatch(
             tasks::run(args, app).await
         }),
         Command::Run(args) => with_app(globals, environment, logger, async |app| {
+            crate::deploy::express::refuse(app, "run")?;
             run::run(args, app).await
         }),
         Command::Status(args) => with_app(globals, environment, logger, async |app| {

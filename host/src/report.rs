@@ -54,6 +54,9 @@ pub struct StatusReport {
     /// Application Auto Scaling of the desired count; `null` when the service has no scalable
     /// target.
     pub auto_scaling: Option<AutoScalingReport>,
+    /// Express services: the Express service's status and endpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub express: Option<crate::deploy::express::ExpressReport>,
     /// The most recent service events, oldest first (as many as `status --events` asks for).
     pub events: Vec<EventReport>,
 }
@@ -158,6 +161,11 @@ pub async fn status(app: &App<'_>, events: usize) -> Result<StatusReport, Error>
     } else {
         report.rollout = rollout::ecs_rollout(app, &name).await?;
     }
+    if crate::deploy::express::is_express(&service)
+        && let Some(arn) = service.service_arn()
+    {
+        report.express = Some(crate::deploy::express::report(&app.clients.ecs, arn).await?);
+    }
     Ok(report)
 }
 
@@ -195,6 +203,7 @@ fn report(
         task_sets: Vec::new(),
         code_deploy: None,
         auto_scaling,
+        express: None,
         events: recent
             .into_iter()
             .map(|e| EventReport {

@@ -16,6 +16,7 @@ mod deploy;
 mod emulator;
 mod envfile;
 mod event_stream;
+mod express;
 mod faults;
 mod first_party;
 mod fleet;

@@ -1,5 +1,6 @@
 //! `ristretto delete`: deletes the service after the user types its name (or `--force`;
-//! without a terminal and without input it asks for `--force`).
+//! without a terminal and without input it asks for `--force`); an Express service with
+//! DeleteExpressGatewayService.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -50,6 +51,11 @@ pub async fn run(args: DeleteArgs, app: &crate::app::App<'_>) -> anyhow::Result<
         if answer.trim() != name {
             anyhow::bail!("cancelled: the name did not match, nothing was deleted");
         }
+    }
+    if crate::deploy::express::is_configured(app) || crate::deploy::express::is_express(&service) {
+        let status = crate::deploy::express::delete(app, &service).await?;
+        app.info(format!("Express service {name} is deleted ({status})"));
+        return Ok(ExitCode::SUCCESS);
     }
     app.clients
         .ecs

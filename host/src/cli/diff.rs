@@ -146,10 +146,10 @@ fn external_diff(
 fn render(comparison: &Comparison, jsonnet: bool, unified: bool, color: bool) -> String {
     let format = |value: &serde_json::Value| format(value, jsonnet);
     let remote_name = comparison.remote_name.clone().unwrap_or_else(|| {
-        let action = if comparison.what == "service" {
-            "created"
-        } else {
+        let action = if comparison.what == "task definition" {
             "registered"
+        } else {
+            "created"
         };
         format!("(no {} yet: it will be {action})", comparison.what)
     });

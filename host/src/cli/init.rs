@@ -1,6 +1,7 @@
 //! `ristretto init`: writes a config and definition files from a live service (or a task
-//! definition), so that `diff` right after shows nothing. Existing files are kept unless
-//! `--force-overwrite` or, on a terminal, the user answers yes for that file (as ecspresso).
+//! definition), so that `diff` right after shows nothing; an Express service becomes an
+//! express definition (`--[no-]express`). Existing files are kept unless `--force-overwrite` or,
+//! on a terminal, the user answers yes for that file (as ecspresso).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -42,6 +43,17 @@ pub struct InitArgs {
     /// Where to write the service definition
     #[arg(long, default_value = "ecs-service-def.json")]
     pub service_definition_path: PathBuf,
+    /// Where to write the express definition (Express services)
+    #[arg(long, default_value = "ecs-express-def.json")]
+    pub express_definition_path: PathBuf,
+    /// Import the service as an Express service (an error if it is not one; by default an
+    /// Express service is detected)
+    #[arg(long, requires = "service", overrides_with = "no_express")]
+    pub express: bool,
+    /// `--no-express`: import an Express service as a plain service (task and service
+    /// definitions)
+    #[arg(long, overrides_with = "express")]
+    pub no_express: bool,
     /// Overwrite existing files
     #[arg(long)]
     pub force_overwrite: bool,
@@ -119,6 +131,7 @@ async fn init(
         task_json,
         task_definition_arn,
         codedeploy,
+        express_json,
     } = import(&clients, &args, logger).await?;
 
     let extension = |path: &Path| {
@@ -130,6 +143,7 @@ async fn init(
     };
     let task_path = extension(&args.task_definition_path);
     let service_path = extension(&args.service_definition_path);
+    let express_path = extension(&args.express_definition_path);
     let config_path = globals.config.clone().unwrap_or_else(|| {
         PathBuf::from(if args.jsonnet {
             "ecspresso.jsonnet"
@@ -142,8 +156,15 @@ async fn init(
         cluster: args.cluster.clone(),
         service: args.service.clone(),
         service_definition: service_json.as_ref().map(|_| service_path.clone()),
-        task_definition: Some(task_path.clone()),
+        task_definition: task_json.as_ref().map(|_| task_path.clone()),
+        express_definition: express_json.as_ref().map(|_| express_path.clone()),
         codedeploy,
+        // Express services deploy by canary (two bake times of minutes), as ecspresso's init.
+        timeout: if express_json.is_some() {
+            std::time::Duration::from_secs(20 * 60)
+        } else {
+            ConfigFile::default().timeout
+        },
         ..ConfigFile::default()
     };
     let format = |value: &Value| {
@@ -166,7 +187,13 @@ async fn init(
             config_dir.join(path)
         }
     };
-    let mut files = vec![(beside_config(&task_path), format(&task_json))];
+    let mut files = Vec::new();
+    if let Some(task_json) = &task_json {
+        files.push((beside_config(&task_path), format(task_json)));
+    }
+    if let Some(express_json) = &express_json {
+        files.push((beside_config(&express_path), format(express_json)));
+    }
     if let Some(service_json) = &service_json {
         files.push((beside_config(&service_path), format(service_json)));
     }
@@ -181,8 +208,13 @@ async fn init(
     files.push((config_path, config_text));
 
     write_files(&files, &config_dir, args.force_overwrite, logger)?;
+    let what = if express_json.is_some() {
+        "Express service running"
+    } else {
+        "task definition"
+    };
     logger.info(&format!(
-        "imported task definition {}",
+        "imported {what} {}",
         short_task_definition(&task_definition_arn)
     ));
     Ok(ExitCode::SUCCESS)
@@ -191,9 +223,11 @@ async fn init(
 /// What `init` read from AWS.
 struct Imported {
     service_json: Option<Value>,
-    task_json: Value,
+    task_json: Option<Value>,
     task_definition_arn: String,
     codedeploy: Option<crate::config::CodeDeployConfig>,
+    /// The express definition, for an Express service (then no task or service definition).
+    express_json: Option<Value>,
 }
 
 /// Reads the service (when `--service` is given), its task definition (or `--task-definition`)
@@ -211,6 +245,17 @@ async fn import(clients: &Clients, args: &InitArgs, logger: &Logger) -> anyhow::
                 .task_definition()
                 .with_context(|| format!("service `{name}` has no task definition"))?
                 .to_owned();
+            if express_import(&service, args)? {
+                return Ok(Imported {
+                    service_json: None,
+                    task_json: None,
+                    task_definition_arn: arn,
+                    codedeploy: None,
+                    express_json: Some(
+                        crate::deploy::express::import(&clients.ecs, &service).await?,
+                    ),
+                });
+            }
             let is_code_deploy = service
                 .deployment_controller()
                 .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY");
@@ -254,10 +299,24 @@ async fn import(clients: &Clients, args: &InitArgs, logger: &Logger) -> anyhow::
 
     Ok(Imported {
         service_json,
-        task_json,
+        task_json: Some(task_json),
         task_definition_arn,
         codedeploy,
+        express_json: None,
     })
+}
+
+/// Whether to import `service` as an Express service: detected, unless `--express` or
+/// `--no-express` says (`--express` on a plain service is an error).
+fn express_import(service: &aws_sdk_ecs::types::Service, args: &InitArgs) -> anyhow::Result<bool> {
+    let express = crate::deploy::express::is_express(service);
+    if args.express && !express {
+        anyhow::bail!(
+            "--express: service `{}` is not an Express service",
+            service.service_name().unwrap_or_default()
+        );
+    }
+    Ok(express && !args.no_express)
 }
 
 /// Writes `files` (creating `config_dir`). A file that exists is overwritten with

@@ -24,7 +24,7 @@ use crate::deploy::{Error, aws_error};
 /// One side-by-side comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
-    /// What is compared: `service` or `task definition`.
+    /// What is compared: `service`, `task definition` or `express service`.
     pub what: &'static str,
     /// The remote name (ARN), or `None` when it does not exist yet.
     pub remote_name: Option<String>,
@@ -44,8 +44,12 @@ impl Comparison {
 }
 
 /// Compares the service (unless `with_service` is false or no service/definition is
-/// configured) and the task definition.
+/// configured) and the task definition; with `express_definition`, the Express service
+/// (`express::diff`).
 pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, Error> {
+    if crate::deploy::express::is_configured(app) {
+        return Ok(vec![crate::deploy::express::diff(app).await?]);
+    }
     let mut comparisons = Vec::new();
     let remote_service = match app.config.file.service.as_deref().filter(|s| !s.is_empty()) {
         Some(_) => find_service(app).await?,

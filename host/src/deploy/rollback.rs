@@ -1,7 +1,7 @@
 //! `rollback`: stops an in-flight service deployment with rollback
 //! (StopServiceDeployment ROLLBACK) when there is one; otherwise deploys the revision before the
 //! current one (skipping revisions whose deployments were rolled back), or `--revision N`. Then waits and, by default, deregisters the rolled-back
-//! revision.
+//! revision. Express services roll back only a deployment in flight (`express::check_rollback`).
 
 pub(crate) mod interrupted;
 pub(crate) mod target;
@@ -88,6 +88,14 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
         ))
     })?;
     let started = SystemTime::now();
+    if crate::deploy::express::is_configured(app) || crate::deploy::express::is_express(&service) {
+        // As ecspresso's RollbackExpressService: only a deployment in flight is rolled back.
+        let active = active_deployment(app, &name).await?;
+        crate::deploy::express::check_rollback(&name, options.target, active.is_some())?;
+        if let Some(active) = active {
+            return roll_back_active(app, &name, active, options, started).await;
+        }
+    }
     if crate::deploy::strategy::is_code_deploy(&service) {
         return rollback_codedeploy(app, &name, &service, &current, options).await;
     }

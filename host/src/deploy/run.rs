@@ -13,7 +13,7 @@ use crate::deploy::apply::{Applied, apply};
 use crate::deploy::options::{DeployOptions, TaskDefinitionSource};
 use crate::deploy::plan::{Plan, PlannedTaskDefinition};
 use crate::deploy::service::find_service;
-use crate::deploy::{Error, codedeploy, create, gates, short_task_definition};
+use crate::deploy::{Error, codedeploy, create, express, gates, short_task_definition};
 use crate::events::Lifecycle;
 use crate::plugins::EventKind;
 
@@ -65,9 +65,12 @@ async fn deploy_service(
     options: DeployOptions,
 ) -> Result<String, Error> {
     let started = SystemTime::now();
+    if express::is_configured(app) {
+        return express::deploy(app, service, options, started).await;
+    }
     let Some(remote) = find_service(app).await? else {
         let prepared = create::prepare(app, service, options)?;
-        announce_start(app, service, options.dry_run);
+        crate::deploy::started::announce(app, service, options.dry_run);
         gates::pre_deploy(app).await?;
         return create::create(app, service, prepared, options, started).await;
     };
@@ -80,7 +83,7 @@ async fn deploy_service(
     let plan = Plan::decide(app, service, &remote, options).await?;
     // After the definitions are loaded and transformed (policy plugins included): a deploy
     // they refuse never started.
-    announce_start(app, service, options.dry_run);
+    crate::deploy::started::announce(app, service, options.dry_run);
     // CodeDeploy takes one deployment per group at a time: one a stopped run left in flight is
     // resumed or replaced before anything is registered.
     if let Some(done) = resume_in_flight(app, &plan, options).await? {
@@ -160,22 +163,9 @@ fn only_scales(options: DeployOptions) -> bool {
         && !options.update_service
         && !options.force_new_deployment
 }
-/// Tells the log and the notify plugins that the deploy of `service` starts.
-fn announce_start(app: &App<'_>, service: &str, dry_run: bool) {
-    app.lifecycle(
-        Lifecycle::new(
-            EventKind::DeployStarted,
-            format!(
-                "deploy of service {service} to cluster {} started",
-                app.cluster()
-            ),
-        )
-        .details(json!({"dry_run": dry_run})),
-    );
-}
 
 /// An AWS failure of a later step, with what this deploy had already applied by then.
-fn with_applied(err: Error, applied: &[String]) -> Error {
+pub(crate) fn with_applied(err: Error, applied: &[String]) -> Error {
     match err {
         Error::Aws {
             operation,

@@ -76,6 +76,17 @@ pub fn to_text(report: &StatusReport) -> String {
             code_deploy.deployment_id, code_deploy.status
         ));
     }
+    if let Some(express) = &report.express {
+        let reason = express
+            .status_reason
+            .as_deref()
+            .map_or_else(String::new, |r| format!(" ({r})"));
+        out.push_str(&format!("Express:\n  Status: {}{reason}\n", express.status));
+        out.push_str("  IngressPaths:\n");
+        for path in &express.ingress_paths {
+            out.push_str(&format!("    {path}\n"));
+        }
+    }
     if let Some(scaling) = &report.auto_scaling {
         out.push_str("AutoScaling:\n");
         for target in &scaling.targets {

@@ -29,10 +29,6 @@ pub struct VerifyOptions {
 
 /// Runs every check of the configured definitions and returns the report.
 pub async fn verify(app: &App<'_>, options: VerifyOptions) -> Result<Report, Error> {
-    let task_definition = match app.config.task_definition_path() {
-        Some(path) => Some(app.load_task_definition(&path)?.value),
-        None => None,
-    };
     let mut run = Run {
         app,
         options,
@@ -41,29 +37,93 @@ pub async fn verify(app: &App<'_>, options: VerifyOptions) -> Result<Report, Err
         images: BTreeMap::new(),
         as_task: app.clients.sdk_config.clone(),
     };
-    run.report.section(0, "TaskDefinition");
-    if let Some(role) = task_definition
-        .as_ref()
-        .and_then(|td| td["executionRoleArn"].as_str())
-    {
-        run.assume_execution_role(role).await;
-    }
-    match &task_definition {
-        Some(td) => run.task_definition(td).await,
-        None => run.skip(1, "TaskDefinition", "task_definition is not set"),
-    }
-    run.report.section(0, "ServiceDefinition");
-    match app.config.service_definition_path() {
-        Some(path) => {
-            let service = app.load_service_definition(&path)?.value;
-            run.service_definition(&service, task_definition.as_ref())
-                .await;
+    if crate::deploy::express::is_configured(app) {
+        // ecspresso's order for Express services: ExpressDefinition, then Cluster.
+        let express = crate::deploy::express::definition::load(app)?.value;
+        run.report.section(0, "ExpressDefinition");
+        if let Some(role) = express["executionRoleArn"].as_str() {
+            run.assume_execution_role(role).await;
         }
-        None => run.skip(1, "ServiceDefinition", "service_definition is not set"),
+        run.express_definition(&express).await;
+    } else {
+        run.definitions().await?;
     }
     run.report.section(0, "Cluster");
     run.cluster().await;
     Ok(run.report)
+}
+
+impl Run<'_, '_> {
+    /// The TaskDefinition and ServiceDefinition sections.
+    async fn definitions(&mut self) -> Result<(), Error> {
+        let app = self.app;
+        let task_definition = match app.config.task_definition_path() {
+            Some(path) => Some(app.load_task_definition(&path)?.value),
+            None => None,
+        };
+        self.report.section(0, "TaskDefinition");
+        if let Some(role) = task_definition
+            .as_ref()
+            .and_then(|td| td["executionRoleArn"].as_str())
+        {
+            self.assume_execution_role(role).await;
+        }
+        match &task_definition {
+            Some(td) => self.task_definition(td).await,
+            None => self.skip(1, "TaskDefinition", "task_definition is not set"),
+        }
+        self.report.section(0, "ServiceDefinition");
+        match app.config.service_definition_path() {
+            Some(path) => {
+                let service = app.load_service_definition(&path)?.value;
+                self.service_definition(&service, task_definition.as_ref())
+                    .await;
+            }
+            None => self.skip(1, "ServiceDefinition", "service_definition is not set"),
+        }
+        Ok(())
+    }
+
+    /// An express definition, as ecspresso's `verifyExpressDefinition`: the execution and
+    /// task roles (trusting ecs-tasks), the infrastructure role (trusting ECS), then the
+    /// primary container's image, secrets and awsLogs log group (a test event in it).
+    async fn express_definition(&mut self, express: &Value) {
+        for (key, label, service) in [
+            (
+                "executionRoleArn",
+                "ExecutionRole",
+                "ecs-tasks.amazonaws.com",
+            ),
+            ("taskRoleArn", "TaskRole", "ecs-tasks.amazonaws.com"),
+            (
+                "infrastructureRoleArn",
+                "InfrastructureRole",
+                "ecs.amazonaws.com",
+            ),
+        ] {
+            if let Some(arn) = express[key].as_str() {
+                self.role(1, label, arn, service).await;
+            }
+        }
+        let container = &express["primaryContainer"];
+        if container.is_null() {
+            return;
+        }
+        self.report.section(1, "PrimaryContainer");
+        self.image(container).await;
+        for secret in container["secrets"].as_array().into_iter().flatten() {
+            self.secret(secret).await;
+        }
+        if let Some(group) = container["awsLogsConfiguration"]["logGroup"].as_str() {
+            let region = self.app.clients.region.clone().unwrap_or_default();
+            let prefix = container["awsLogsConfiguration"]["logStreamPrefix"]
+                .as_str()
+                .unwrap_or("ristretto");
+            let as_awslogs = serde_json::json!({"logDriver": "awslogs", "options": {
+                "awslogs-group": group, "awslogs-region": region, "awslogs-stream-prefix": prefix}});
+            self.log_configuration("Main", &as_awslogs).await;
+        }
+    }
 }
 
 pub(super) struct Run<'a, 'b> {
