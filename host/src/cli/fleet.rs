@@ -77,6 +77,10 @@ pub enum FleetCommand {
         /// What to wait for: stable or deployed
         #[arg(long, default_value = "deployed", value_name = "TARGET", value_parser = parse_fleet_wait)]
         wait_until: deploy::WaitUntil,
+        /// Save every service's plan, dependencies first, in one plan file for
+        /// `ristretto apply`; change nothing in AWS
+        #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+        plan_out: Option<PathBuf>,
     },
     /// Diff every service (--exit-code: 2 when any differs)
     Diff {
@@ -159,6 +163,22 @@ pub fn run(
         if matches!(command, FleetCommand::Deploy { .. }) {
             check_definitions(&apps, &dependencies, logger)?;
         }
+        if let FleetCommand::Deploy {
+            plan_out: Some(path),
+            wait_until,
+            ..
+        } = command
+        {
+            let settings = |name: &str| {
+                let base = args
+                    .file
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                fleet::service_globals(&fleet, name, globals, &base)
+            };
+            return plan_fleet(&apps, &dependencies, *wait_until, path, settings, logger).await;
+        }
         // Read-only commands look at every service, in any order, whatever another's result.
         let read_only = matches!(
             command,
@@ -192,6 +212,49 @@ pub fn run(
         finish_notifications(command, &apps, &results);
         report(command, &results, outputs, json, logger, stopped)
     })
+}
+
+/// `fleet deploy --plan-out`: every service's plan, dependencies first, in one file; AWS is
+/// only read. `settings` gives each service's env files and ext vars (used again by `apply`).
+async fn plan_fleet(
+    apps: &BTreeMap<String, App<'_>>,
+    dependencies: &Dependencies,
+    wait_until: deploy::WaitUntil,
+    path: &Path,
+    settings: impl Fn(&str) -> Globals,
+    logger: &Logger,
+) -> anyhow::Result<ExitCode> {
+    let order: Vec<String> = fleet::levels(dependencies)
+        .map_err(anyhow::Error::msg)?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut services = Vec::new();
+    for name in &order {
+        let app = &apps[name];
+        let options = service::deploy_options(false, wait_until);
+        let after = dependencies.get(name).cloned().unwrap_or_default();
+        let mut planned = deploy::saved_plan::plan_service(app, options, after)
+            .await
+            .with_context(|| format!("fleet service `{name}`"))?;
+        let settings = settings(name);
+        planned.envfile = settings
+            .envfile
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        planned.ext_str = settings.ext_str;
+        planned.ext_code = settings.ext_code;
+        services.push(planned);
+    }
+    deploy::saved_plan::plan_file(services).write(path)?;
+    logger.info(&format!(
+        "plan of {} service(s) written to {}: {}; nothing was changed in AWS",
+        order.len(),
+        path.display(),
+        order.join(", ")
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// How many services run at once: `--concurrency`, else the fleet file's, else 4.
