@@ -26,6 +26,7 @@ mod lookups_tf;
 mod oci;
 mod output;
 mod overreach;
+mod plans;
 mod plugins;
 mod register_roundtrip;
 mod run;
