@@ -160,24 +160,11 @@ pub fn run(
                 let _ = prefix.line.set(line.clone());
             }
         }
-        if matches!(command, FleetCommand::Deploy { .. }) {
+        if let FleetCommand::Deploy { plan_out, .. } = command {
             check_definitions(&apps, &dependencies, logger)?;
-        }
-        if let FleetCommand::Deploy {
-            plan_out: Some(path),
-            wait_until,
-            ..
-        } = command
-        {
-            let settings = |name: &str| {
-                let base = args
-                    .file
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default();
-                fleet::service_globals(&fleet, name, globals, &base)
-            };
-            return plan_fleet(&apps, &dependencies, *wait_until, path, settings, logger).await;
+            if plan_out.is_some() {
+                return plan_fleet(&apps, &dependencies, &args, &fleet, globals, logger).await;
+            }
         }
         // Read-only commands look at every service, in any order, whatever another's result.
         let read_only = matches!(
@@ -215,15 +202,28 @@ pub fn run(
 }
 
 /// `fleet deploy --plan-out`: every service's plan, dependencies first, in one file; AWS is
-/// only read. `settings` gives each service's env files and ext vars (used again by `apply`).
+/// only read. Each service's env files and ext vars are saved for `apply`.
 async fn plan_fleet(
     apps: &BTreeMap<String, App<'_>>,
     dependencies: &Dependencies,
-    wait_until: deploy::WaitUntil,
-    path: &Path,
-    settings: impl Fn(&str) -> Globals,
+    args: &FleetArgs,
+    fleet_file: &FleetFile,
+    globals: &Globals,
     logger: &Logger,
 ) -> anyhow::Result<ExitCode> {
+    let FleetCommand::Deploy {
+        plan_out: Some(path),
+        wait_until,
+        ..
+    } = &args.command
+    else {
+        anyhow::bail!("only `fleet deploy --plan-out` writes a plan");
+    };
+    let base = args
+        .file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let order: Vec<String> = fleet::levels(dependencies)
         .map_err(anyhow::Error::msg)?
         .into_iter()
@@ -232,12 +232,12 @@ async fn plan_fleet(
     let mut services = Vec::new();
     for name in &order {
         let app = &apps[name];
-        let options = service::deploy_options(false, wait_until);
+        let options = service::deploy_options(false, *wait_until);
         let after = dependencies.get(name).cloned().unwrap_or_default();
         let mut planned = deploy::saved_plan::plan_service(app, options, after)
             .await
             .with_context(|| format!("fleet service `{name}`"))?;
-        let settings = settings(name);
+        let settings = fleet::service_globals(fleet_file, name, globals, &base);
         planned.envfile = settings
             .envfile
             .iter()
