@@ -2,6 +2,7 @@
 //! This layer parses and translates flags into library options; it never decides behaviour.
 //! clap types appear only here and in `cli/`.
 
+mod apply;
 mod appspec;
 mod completion;
 mod continue_cmd;
@@ -15,6 +16,7 @@ mod fleet;
 mod init;
 mod loading;
 mod pick;
+mod plan;
 mod plugin;
 mod render;
 mod revisions;
@@ -127,6 +129,9 @@ pub enum LogFormatArg {
 /// The commands. Commands of ecspresso that are not listed here are not implemented yet.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Carry out a saved plan (`deploy --plan-out`) exactly, refusing it when AWS changed
+    /// since it was made (exit status 3)
+    Apply(apply::ApplyArgs),
     /// Print the CodeDeploy AppSpec for the service
     Appspec(appspec::AppspecArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
@@ -153,6 +158,8 @@ pub enum Command {
     Init(init::InitArgs),
     /// Print the man page
     Man,
+    /// Show a saved plan (`deploy --plan-out`): unified diffs, or markdown for a pull request
+    Plan(plan::PlanArgs),
     /// Inspect, precompile, test, push, pull or create a WebAssembly plugin
     Plugin(plugin::PluginArgs),
     /// Start a new deployment with the same task definition and settings
@@ -286,6 +293,8 @@ fn dispatch(
         Command::Man => completion::run_man(),
         Command::Fleet(args) => fleet::run(args, globals, environment, logger),
         Command::Plugin(args) => plugin::run(args, environment, logger),
+        Command::Apply(args) => apply::run(args, globals, environment, logger),
+        Command::Plan(args) => plan::run(args, globals.color),
         Command::Delete(args) => with_app(globals, environment, logger, async |app| {
             delete::run(args, app).await
         }),
@@ -362,7 +371,11 @@ where
         Ok(code) => code,
         Err(err) => {
             logger.error(&err);
-            ExitCode::from(stopped_by_signal(&err).map_or(1, crate::interrupt::Signal::exit_code))
+            let code = match stopped_by_signal(&err) {
+                Some(signal) => signal.exit_code(),
+                None => saved_plan_refusal(&err).unwrap_or(1),
+            };
+            ExitCode::from(code)
         }
     }
 }
@@ -379,6 +392,13 @@ fn help_as_flag(mut argv: Vec<OsString>) -> Vec<OsString> {
         Some(_) => {}
     }
     argv
+}
+
+/// The exit status of a saved plan's refusal (3 when AWS drifted), when the error is one.
+fn saved_plan_refusal(err: &anyhow::Error) -> Option<u8> {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<crate::deploy::saved_plan::Error>())
+        .map(crate::deploy::saved_plan::Error::exit_code)
 }
 
 /// The signal that stopped the command, when one did (its exit status is 128 + the signal).

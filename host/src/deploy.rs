@@ -21,6 +21,7 @@ pub mod revisions;
 pub(crate) mod rollback;
 pub(crate) mod rolling;
 pub(crate) mod run;
+pub mod saved_plan;
 pub mod service;
 pub(crate) mod service_input;
 pub mod split_deploy;

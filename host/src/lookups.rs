@@ -52,6 +52,7 @@ pub struct AwsLookups {
     runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
     clients: Mutex<HashMap<Option<String>, Clients>>,
     cache: Mutex<HashMap<String, Result<Value, String>>>,
+    secure: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Drop for AwsLookups {
@@ -80,6 +81,7 @@ impl AwsLookups {
             runtime: OnceLock::new(),
             clients: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
+            secure: Mutex::new(std::collections::BTreeSet::new()),
         })
     }
 
@@ -170,6 +172,11 @@ impl AwsLookups {
                     .parameter()
                     .ok_or_else(|| format!("parameter {name} not found"))?;
                 let value = parameter.value().unwrap_or_default().to_owned();
+                if parameter.r#type().map(|t| t.as_str()) == Some("SecureString")
+                    && let Ok(mut secure) = self.secure.lock()
+                {
+                    secure.insert(name.to_owned());
+                }
                 Ok(match parameter.r#type().map(|t| t.as_str()) {
                     Some("StringList") => Value::Array(
                         value
@@ -181,6 +188,21 @@ impl AwsLookups {
                 })
             })
         })
+    }
+
+    /// `ssm NAME [INDEX]`; a SecureString's value is recorded in `secrets` as `ssm:NAME`.
+    fn ssm_value(
+        &self,
+        name: &str,
+        index: Option<usize>,
+        secrets: &crate::render::SecretValues,
+    ) -> Result<Value, String> {
+        let value = pick(self.ssm(name)?, index, name)?;
+        let secure = self.secure.lock().is_ok_and(|s| s.contains(name));
+        if secure && let Some(text) = value.as_str() {
+            secrets.record(format!("ssm:{name}"), text.to_owned());
+        }
+        Ok(value)
     }
 
     fn secretsmanager_arn(&self, name: &str) -> Result<Value, String> {
@@ -261,22 +283,24 @@ pub fn register(
     let mut functions = Vec::new();
     if let Some(prefix) = ssm_prefix {
         let l = lookups.clone();
+        let secrets = registry.secret_values().clone();
         functions.push((
             prefix,
             Function::new("ssm", &["name", "index"], move |args| {
                 let name = text_arg(args, 0, "ssm")?;
-                pick(l.ssm(&name)?, index_arg(args, 1)?, &name)
+                l.ssm_value(&name, index_arg(args, 1)?, &secrets)
             })
             .with_required(1)
             .with_origin("plugin `ssm`"),
         ));
         let l = lookups.clone();
+        let secrets = registry.secret_values().clone();
         functions.push((
             prefix,
             Function::new("ssm_list", &["name", "index"], move |args| {
                 let name = text_arg(args, 0, "ssm_list")?;
                 let index = index_arg(args, 1)?.ok_or("ssm_list: missing index")?;
-                pick(l.ssm(&name)?, Some(index), &name)
+                l.ssm_value(&name, Some(index), &secrets)
             })
             .with_origin("plugin `ssm`"),
         ));

@@ -5,6 +5,7 @@ mod diff;
 mod events;
 mod jsonnet_format;
 mod log;
+mod plan;
 
 pub mod status;
 
@@ -12,6 +13,7 @@ pub use diff::{full_diff, unified_diff};
 pub use events::{PrefixSink, TerminalSink};
 pub use jsonnet_format::to_jsonnet;
 pub use log::{LogFormat, Logger};
+pub use plan::{plan_markdown, plan_text};
 
 use std::io::Write;
 

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use builtins::register_builtins;
-pub use functions::{Callable, Function, FunctionRegistry};
+pub use functions::{Callable, Function, FunctionRegistry, SecretValues};
 
 use crate::environment::Environment;
 

@@ -30,6 +30,7 @@ mod lookups_tf;
 mod oci;
 mod output;
 mod overreach;
+mod plans;
 mod plugin_test;
 mod plugins;
 mod register_roundtrip;

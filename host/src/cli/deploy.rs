@@ -121,6 +121,10 @@ pub struct DeployArgs {
     /// (DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST)
     #[arg(long, value_name = "EVENTS")]
     pub rollback_events: Option<String>,
+    /// Decide everything this deploy would do and save it as a plan file (for review and
+    /// `ristretto apply`); change nothing in AWS
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    pub plan_out: Option<std::path::PathBuf>,
 }
 
 impl DeployArgs {
@@ -179,7 +183,18 @@ pub struct RefreshArgs {
 
 /// Runs `deploy`.
 pub async fn run(args: DeployArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
-    deploy::deploy(app, args.into_options()?).await?;
+    let plan_out = args.plan_out.clone();
+    let options = args.into_options()?;
+    match plan_out {
+        Some(path) => {
+            let service = deploy::saved_plan::plan_service(app, options, Vec::new()).await?;
+            let file = deploy::saved_plan::plan_file(vec![service]);
+            deploy::saved_plan::write(app, &file, &path)?;
+        }
+        None => {
+            deploy::deploy(app, options).await?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -75,6 +75,10 @@ pub enum FleetCommand {
         /// What to wait for: stable or deployed
         #[arg(long, default_value = "deployed", value_name = "TARGET", value_parser = fleet_wait_parser())]
         wait_until: deploy::WaitUntil,
+        /// Save every service's plan, dependencies first, in one plan file for
+        /// `ristretto apply`; change nothing in AWS
+        #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+        plan_out: Option<PathBuf>,
     },
     /// Diff every service (--exit-code: 2 when any differs)
     Diff {
@@ -154,8 +158,11 @@ pub fn run(
                 let _ = prefix.line.set(line.clone());
             }
         }
-        if matches!(command, FleetCommand::Deploy { .. }) {
+        if let FleetCommand::Deploy { plan_out, .. } = command {
             check_definitions(&apps, &dependencies, logger)?;
+            if plan_out.is_some() {
+                return plan_fleet(&apps, &dependencies, &args, &fleet, globals, logger).await;
+            }
         }
         // Read-only commands look at every service, in any order, whatever another's result.
         let read_only = matches!(
@@ -190,6 +197,62 @@ pub fn run(
         finish_notifications(command, &apps, &results);
         report(command, &results, outputs, json, logger, stopped)
     })
+}
+
+/// `fleet deploy --plan-out`: every service's plan, dependencies first, in one file; AWS is
+/// only read. Each service's env files and ext vars are saved for `apply`.
+async fn plan_fleet(
+    apps: &BTreeMap<String, App<'_>>,
+    dependencies: &Dependencies,
+    args: &FleetArgs,
+    fleet_file: &FleetFile,
+    globals: &Globals,
+    logger: &Logger,
+) -> anyhow::Result<ExitCode> {
+    let FleetCommand::Deploy {
+        plan_out: Some(path),
+        wait_until,
+        ..
+    } = &args.command
+    else {
+        anyhow::bail!("only `fleet deploy --plan-out` writes a plan");
+    };
+    let base = args
+        .file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let order: Vec<String> = fleet::levels(dependencies)
+        .map_err(anyhow::Error::msg)?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut services = Vec::new();
+    for name in &order {
+        let app = &apps[name];
+        let options = service::deploy_options(false, *wait_until);
+        let after = dependencies.get(name).cloned().unwrap_or_default();
+        let mut planned = deploy::saved_plan::plan_service(app, options, after)
+            .await
+            .with_context(|| format!("fleet service `{name}`"))?;
+        let settings = fleet::service_globals(fleet_file, name, globals, &base);
+        planned.envfile = settings
+            .envfile
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        planned.ext_str = settings.ext_str;
+        planned.ext_code = settings.ext_code;
+        services.push(planned);
+    }
+    deploy::saved_plan::plan_file(services).write(path)?;
+    logger.info(&format!(
+        "plan of {} service(s) written to {}: {}; nothing was changed in AWS",
+        order.len(),
+        path.display(),
+        order.join(", ")
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// How many services run at once: `--concurrency`, else the fleet file's, else 4.

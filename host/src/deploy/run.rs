@@ -21,9 +21,20 @@ use crate::plugins::EventKind;
 /// started and how it ended (`deploy-succeeded` only once the deploy waited to the end).
 pub async fn deploy(app: &App<'_>, options: DeployOptions) -> Result<String, Error> {
     let service_name = app.service()?.to_owned();
+    notified(app, options, deploy_service(app, &service_name, options)).await
+}
+
+/// Runs `work`, the deploy of `options` (or the apply of a saved plan), telling notify plugins
+/// how it ended (`deploy::started` tells them it started, once the definitions are loaded).
+pub(crate) async fn notified(
+    app: &App<'_>,
+    options: DeployOptions,
+    work: impl Future<Output = Result<String, Error>>,
+) -> Result<String, Error> {
+    let service_name = app.service()?.to_owned();
     let _in_flight = app.pending.deploy_in_flight();
     app.update_context(|c| c.dry_run = options.dry_run);
-    let result = deploy_service(app, &service_name, options).await;
+    let result = work.await;
     // Without waiting to the end (--no-wait, --wait-until paused or a stage) nothing has
     // succeeded yet: notify plugins heard `service-updated`, and the deployment goes on.
     let waited_to_the_end = options.wait.is_some_and(|until| !until.is_intermediate());
@@ -81,18 +92,31 @@ async fn deploy_service(
         app.warn(format!("service {service} is DRAINING"));
     }
     let plan = Plan::decide(app, service, &remote, options).await?;
+    execute(app, &plan, options, started).await
+}
+
+/// Carries out a decided `plan` (a deploy's, or a saved plan's): converges a CodeDeploy
+/// deployment in flight, runs the pre-deploy gates, applies the plan and hands over to the
+/// controller. Returns the deployed task definition ARN.
+pub(crate) async fn execute(
+    app: &App<'_>,
+    plan: &Plan,
+    options: DeployOptions,
+    started: SystemTime,
+) -> Result<String, Error> {
+    let service = plan.service.as_str();
     // After the definitions are loaded and transformed (policy plugins included): a deploy
     // they refuse never started.
     crate::deploy::started::announce(app, service, options.dry_run);
     // CodeDeploy takes one deployment per group at a time: one a stopped run left in flight is
     // resumed or replaced before anything is registered.
-    if let Some(done) = resume_in_flight(app, &plan, options).await? {
+    if let Some(done) = resume_in_flight(app, plan, options).await? {
         return Ok(done);
     }
     // After the checks that need no writes (definitions, wait target, CodeDeploy group), so a
     // definition error is not preceded by a gate's verdict; before anything is written.
     gates::pre_deploy(app).await?;
-    let (task_definition, changes) = match apply(app, &plan, options.dry_run).await? {
+    let (task_definition, changes) = match apply(app, plan, options.dry_run).await? {
         Applied::Done(task_definition) => return Ok(task_definition),
         Applied::Updated {
             task_definition,

@@ -124,6 +124,26 @@ impl Function {
 #[derive(Debug, Clone, Default)]
 pub struct FunctionRegistry {
     functions: BTreeMap<String, Function>,
+    secrets: SecretValues,
+}
+
+/// The secret values functions returned during a command (an SSM SecureString, say), by
+/// reference (`ssm:NAME`): what a saved plan stores as reference and hash, never in clear.
+#[derive(Debug, Clone, Default)]
+pub struct SecretValues(Arc<std::sync::Mutex<BTreeMap<String, String>>>);
+
+impl SecretValues {
+    /// Records that `reference` resolved to the secret `value`.
+    pub fn record(&self, reference: String, value: String) {
+        if let Ok(mut values) = self.0.lock() {
+            values.insert(reference, value);
+        }
+    }
+
+    /// The secret values read so far, by reference.
+    pub fn snapshot(&self) -> BTreeMap<String, String> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
 }
 
 impl FunctionRegistry {
@@ -173,6 +193,11 @@ impl FunctionRegistry {
     /// All functions, by name.
     pub fn iter(&self) -> impl Iterator<Item = &Function> {
         self.functions.values()
+    }
+
+    /// Where functions record the secret values they return.
+    pub fn secret_values(&self) -> &SecretValues {
+        &self.secrets
     }
 }
 

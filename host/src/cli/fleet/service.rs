@@ -21,6 +21,7 @@ pub(super) async fn run_one(
         FleetCommand::Deploy {
             dry_run,
             wait_until,
+            ..
         } => deploy_one(app, *dry_run, *wait_until, color).await,
         FleetCommand::Diff { .. } => diff_one(app, color).await,
         FleetCommand::Status { events } => status_one(app, *events, json).await,
@@ -32,6 +33,20 @@ pub(super) async fn run_one(
 /// A service that succeeded, with its revision and a note for the summary.
 fn succeeded(revision: Option<String>, detail: String) -> Outcome {
     Outcome::Succeeded { revision, detail }
+}
+
+/// What `fleet deploy` does to each service.
+pub(super) fn deploy_options(dry_run: bool, wait_until: deploy::WaitUntil) -> DeployOptions {
+    DeployOptions {
+        dry_run,
+        task_definition: TaskDefinitionSource::Register,
+        desired_count: DesiredCount::FromDefinition,
+        force_new_deployment: false,
+        update_service: true,
+        wait: Some(wait_until),
+        auto_scaling: deploy::AutoScaling::default(),
+        rollback_events: deploy::RollbackEvents::default(),
+    }
 }
 
 /// `fleet deploy` of one service (with `--dry-run`, its diff is the output).
@@ -50,17 +65,7 @@ async fn deploy_one(
                 .unwrap_or_else(|e| format!("diff failed: {e}\n")),
         ));
     }
-    let options = DeployOptions {
-        dry_run,
-        task_definition: TaskDefinitionSource::Register,
-        desired_count: DesiredCount::FromDefinition,
-        force_new_deployment: false,
-        update_service: true,
-        wait: Some(wait_until),
-        auto_scaling: deploy::AutoScaling::default(),
-        rollback_events: deploy::RollbackEvents::default(),
-    };
-    let outcome = match deploy::deploy(app, options).await {
+    let outcome = match deploy::deploy(app, deploy_options(dry_run, wait_until)).await {
         Ok(td) => succeeded(
             Some(deploy::short_task_definition(&td).to_owned()),
             String::new(),
