@@ -64,15 +64,21 @@ pub(crate) fn max_attempts(environment: &Environment) -> Result<Option<u32>, Err
     }
 }
 
-/// The HTTPS client for `AWS_CA_BUNDLE` when it is set: the SDK's default client (rustls with
+/// The HTTP client the SDK uses: for `AWS_CA_BUNDLE`, the SDK's default client (rustls with
 /// aws-lc, proxies from the environment) whose trust store is the bundle alone, as Go's SDK
-/// builds it. `None` leaves the SDK's default client.
-pub(crate) fn http_client(environment: &Environment) -> Result<Option<SharedHttpClient>, Error> {
+/// builds it; when every AWS endpoint is plain HTTP (`AWS_ENDPOINT_URL=http://…`, as against a
+/// local emulator) and no proxy speaks TLS, a client without TLS, so the command never loads
+/// the system's trust roots; otherwise the SDK's default client.
+pub(crate) fn http_client(environment: &Environment) -> Result<SharedHttpClient, Error> {
     let Some(path) = environment
         .get("AWS_CA_BUNDLE")
         .filter(|p| !p.trim().is_empty())
     else {
-        return Ok(None);
+        return Ok(if plain_http_only(environment) {
+            plain_http_client()
+        } else {
+            default_client(None)
+        });
     };
     let path = PathBuf::from(path);
     let pem = std::fs::read(&path).map_err(|e| Error::CaBundle {
@@ -90,22 +96,70 @@ pub(crate) fn http_client(environment: &Environment) -> Result<Option<SharedHttp
             path,
             message: e.to_string(),
         })?;
-    let client = aws_smithy_http_client::Builder::new().build_with_connector_fn(
-        move |settings, components| {
-            let mut builder = aws_smithy_http_client::Connector::builder()
-                .tls_provider(tls::Provider::Rustls(
-                    tls::rustls_provider::CryptoMode::AwsLc,
-                ))
-                .tls_context(context.clone());
-            builder.set_connector_settings(settings.cloned());
-            if let Some(components) = components {
-                builder.set_sleep_impl(components.sleep_impl());
-            }
-            builder.set_proxy_config(Some(ProxyConfig::from_env()));
-            builder.build()
-        },
-    );
-    Ok(Some(client))
+    Ok(default_client(Some(context)))
+}
+
+/// The SDK's default HTTPS client (as aws-smithy-runtime's `default_https_client` builds it),
+/// with `context`'s trust store when given.
+fn default_client(context: Option<TlsContext>) -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut builder = aws_smithy_http_client::Connector::builder().tls_provider(
+            tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc),
+        );
+        if let Some(context) = &context {
+            builder = builder.tls_context(context.clone());
+        }
+        builder.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            builder.set_sleep_impl(components.sleep_impl());
+        }
+        builder.set_proxy_config(Some(ProxyConfig::from_env()));
+        builder.build()
+    })
+}
+
+/// A client without TLS (see `http_client`).
+fn plain_http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut builder = aws_smithy_http_client::Connector::builder();
+        builder.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            builder.set_sleep_impl(components.sleep_impl());
+        }
+        builder.set_proxy_config(Some(ProxyConfig::from_env()));
+        builder.build_http()
+    })
+}
+
+/// Whether every endpoint the SDK may call is plain HTTP: `AWS_ENDPOINT_URL` is `http://…`, no
+/// `AWS_ENDPOINT_URL_<SERVICE>` names an `https://` one, and no proxy is `https://`.
+fn plain_http_only(environment: &Environment) -> bool {
+    let http = |value: &str| value.trim().to_ascii_lowercase().starts_with("http://");
+    let https = |value: &str| value.trim().to_ascii_lowercase().starts_with("https://");
+    environment.get("AWS_ENDPOINT_URL").is_some_and(http)
+        && !environment.vars().any(|(key, value)| {
+            (key.starts_with("AWS_ENDPOINT_URL_") && https(value))
+                || (key.to_ascii_uppercase().ends_with("_PROXY") && https(value))
+        })
+}
+
+/// What names the account and region of the clients: the budget's key (`budget`).
+pub(crate) fn account_key(
+    environment: &Environment,
+    region: Option<&str>,
+    assume_role_arn: Option<&str>,
+) -> String {
+    let var = |name: &str| environment.get(name).unwrap_or_default().to_owned();
+    [
+        region.map_or_else(|| var("AWS_REGION"), str::to_owned),
+        var("AWS_DEFAULT_REGION"),
+        var("AWS_PROFILE"),
+        var("AWS_ACCESS_KEY_ID"),
+        var("AWS_ENDPOINT_URL"),
+        var("AWS_ENDPOINT_URL_ECS"),
+        assume_role_arn.unwrap_or_default().to_owned(),
+    ]
+    .join("|")
 }
 
 /// Checks that `pem` holds at least one certificate rustls accepts as a root (the SDK's TLS
@@ -153,6 +207,23 @@ mod tests {
         let missing = Environment::from_vars([("AWS_CA_BUNDLE", "/nonexistent/ca.pem")]);
         let message = http_client(&missing).unwrap_err().to_string();
         assert!(message.contains("cannot read"), "{message}");
-        assert!(http_client(&Environment::default()).unwrap().is_none());
+    }
+
+    #[test]
+    fn plain_http_is_used_only_when_every_endpoint_is_http() {
+        let with = |pairs: &[(&str, &str)]| {
+            plain_http_only(&Environment::from_vars(pairs.iter().copied()))
+        };
+        assert!(with(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")]));
+        assert!(!with(&[]));
+        assert!(!with(&[("AWS_ENDPOINT_URL", "https://ecs.example")]));
+        assert!(!with(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+            ("AWS_ENDPOINT_URL_STS", "https://sts.amazonaws.com"),
+        ]));
+        assert!(!with(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+            ("HTTPS_PROXY", "https://proxy.example:3128"),
+        ]));
     }
 }

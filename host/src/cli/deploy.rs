@@ -143,7 +143,10 @@ pub struct RefreshArgs {
 
 /// Runs `deploy`.
 pub async fn run(args: DeployArgs, app: &crate::app::App<'_>) -> anyhow::Result<ExitCode> {
-    deploy::deploy(app, args.into_options()?).await?;
+    let result = deploy::deploy(app, args.into_options()?).await;
+    app.events
+        .emit(crate::events::Event::Debug(app.clients.usage()));
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
