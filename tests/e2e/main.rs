@@ -27,6 +27,7 @@ mod oci;
 mod output;
 mod overreach;
 mod plugins;
+mod poller;
 mod register_roundtrip;
 mod run;
 mod skills;
