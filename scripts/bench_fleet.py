@@ -27,8 +27,18 @@ import boto3
 
 REGION = "ap-northeast-1"
 CLUSTER = "bench"
+# About 10 s; the draining phase varies by round (`phases`) so that rollout ends do not fall on
+# whole seconds after the start, where a 1 s poll would meet them exactly.
 PHASES = {"task_start": 4.0, "health_check": 4.0, "draining": 2.0, "bake": 0.0}
-ROLLOUT = PHASES["task_start"] + PHASES["health_check"] + PHASES["draining"]
+
+
+def phases(round_: int) -> dict[str, float]:
+    return {**PHASES, "draining": PHASES["draining"] + (0.13 + round_ * 0.37) % 1.0}
+
+
+def rollout(round_: int) -> float:
+    p = phases(round_)
+    return p["task_start"] + p["health_check"] + p["draining"]
 USAGE = re.compile(
     r"ECS requests: (\d+) sent, (\d+) waited for the request budget, (\d+) throttled; poller: (\d+) rounds, "
     r"(\d+) DescribeServices naming (\d+) services, (\d+) DescribeServiceDeployments"
@@ -83,7 +93,7 @@ def setup(emulator: Emulator, count: int) -> tuple[dict[str, str], str]:
         if all(len(s["deployments"]) == 1 and s["runningCount"] == 1 for s in describe(ecs, names)):
             break
         time.sleep(0.2)
-    emulator.control("/_emulator/config", {"account": account, "rollout_mode": "time", "phase_seconds": PHASES})
+    emulator.control("/_emulator/config", {"account": account, "rollout_mode": "time", "phase_seconds": phases(0)})
     emulator.control("/_emulator/throttling", {"enabled": True, "account": account, "reset": True})
     return env, account
 
@@ -95,13 +105,13 @@ def describe(ecs, names: list[str]) -> list[dict]:
     return services
 
 
-def rollout_ends(env: dict[str, str], count: int) -> list[float]:
+def rollout_ends(env: dict[str, str], count: int, round_: int) -> list[float]:
     """When each service's latest rollout ended on the emulator's clock (its start + phases)."""
     ecs = ecs_client(env)
     ends = []
     for service in describe(ecs, [f"svc{i}" for i in range(1, count + 1)]):
         primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
-        ends.append(primary["createdAt"].astimezone(timezone.utc).timestamp() + ROLLOUT)
+        ends.append(primary["createdAt"].astimezone(timezone.utc).timestamp() + rollout(round_))
     return ends
 
 
@@ -150,13 +160,15 @@ def bench_ristretto(emulator: Emulator, ristretto: str, count: int, rounds: int,
     figures: dict = {}
     for round_ in range(rounds if count == 1 else 1):
         tag = str(round_ + 2)
+        emulator.control("/_emulator/config", {"account": account, "rollout_mode": "time",
+                                               "phase_seconds": phases(round_)})
         if count == 1:
             command = [ristretto, "--debug", "--config", "service.jsonnet", "--ext-str", "SERVICE=svc1",
                        "--ext-str", f"TAG={tag}", "deploy"]
         else:
             command = [ristretto, "--debug", "fleet", "deploy"]
         result = run(command, env, work, work / f"ristretto-{count}.log")
-        delays.append(result["exited"] - max(rollout_ends(env, count)))
+        delays.append(result["exited"] - max(rollout_ends(env, count, round_)))
         walls.append(result["wall"])
         figures = result
     usage = USAGE.search((work / f"ristretto-{count}.log").read_text())
@@ -188,7 +200,7 @@ def bench_ecs_deploy(emulator: Emulator, ecs_deploy: str, count: int, work: Path
         rss = max(rss, usage.ru_maxrss / 1024)
     exited = time.time()
     return {"wall": exited - started, "cpu": cpu, "rss": rss, "failed": failed,
-            "delays": [exited - max(rollout_ends(env, count))], "per_poll": "-", "budget_waits": "-",
+            "delays": [exited - max(rollout_ends(env, count, 0))], "per_poll": "-", "budget_waits": "-",
             **throttling_figures(emulator, account)}
 
 
@@ -210,7 +222,7 @@ def main() -> None:
     args = parser.parse_args()
     emulator = Emulator(os.environ["AWS_ENDPOINT_URL"])
     counts = [int(c) for c in args.counts.split(",")]
-    print(f"rollouts of {ROLLOUT:g} s on the emulator's clock, ECS throttling on; "
+    print(f"rollouts of {rollout(0):.2f} s (N = 1: {rollout(0):.2f}-{max(rollout(r) for r in range(args.rounds)):.2f} s) on the emulator's clock, ECS throttling on; "
           "delay = rollout end -> reported (N = 1: median/max of the rounds; fleets: from the last rollout's end)")
     print(f"{'tool':<10} {'N':>4} {'wall s':>7} {'ratio':>7} {'req/poll':>8} {'reads/s':>10} "
           f"{'busiest bucket peak/s vs burst':<34} {'thr.':>5} {'cpu s':>6} {'rss MiB':>7} {'delay s':>11}", flush=True)

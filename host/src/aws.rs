@@ -120,6 +120,14 @@ impl Clients {
                     inner: http_client,
                     budget: budget.clone(),
                 })
+                // A request waiting for its budget token has not started to upload: the
+                // upload stall check would count that wait as a stalled upload (ECS's request
+                // bodies are small JSON; downloads are still checked).
+                .stalled_stream_protection(
+                    aws_sdk_ecs::config::StalledStreamProtectionConfig::enabled()
+                        .upload_enabled(false)
+                        .build(),
+                )
                 .build(),
         );
         Ok(Self {
