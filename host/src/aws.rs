@@ -3,10 +3,13 @@
 //! (`--assume-role-arn`), endpoints from the standard settings (`AWS_ENDPOINT_URL`), all read
 //! from the command's environment with its env files applied (`sdk_env`), the SDK's
 //! retry strategy with ristretto's budget of attempts (`retry`: reads until the deadline,
-//! writes only where safe), and `--debug`'s record of each call (`call_log`). Loaded lazily,
-//! only by commands that call AWS.
+//! writes only where safe), `--debug`'s record of each call (`call_log`), the ECS request
+//! budget every ECS call waits for (`budget`) and the shared poller waiters ask (`poller`).
+//! Loaded lazily, only by commands that call AWS.
 
+pub mod budget;
 pub mod call_log;
+pub mod poller;
 pub mod retry;
 mod sdk_env;
 
@@ -38,6 +41,11 @@ pub struct Clients {
     pub sdk_config: aws_config::SdkConfig,
     /// The retry policy of these clients.
     pub retry: retry::RetryPolicy,
+    /// The ECS request budget of the account and region, shared by every client of the
+    /// process that uses them.
+    pub budget: std::sync::Arc<budget::Budget>,
+    /// The poller waiters ask for services and service deployments (shared by clones).
+    pub poller: poller::Poller,
 }
 
 impl Clients {
@@ -67,9 +75,8 @@ impl Clients {
     ) -> Result<Self, Error> {
         let mut loader =
             aws_config::defaults(BehaviorVersion::latest()).env(sdk_env::sdk_env(environment));
-        if let Some(client) = sdk_env::http_client(environment)? {
-            loader = loader.http_client(client);
-        }
+        let http_client = sdk_env::http_client(environment)?;
+        loader = loader.http_client(http_client.clone());
         let cap = sdk_env::max_attempts(environment)?;
         if adaptive {
             loader = loader.retry_config(
@@ -104,8 +111,32 @@ impl Clients {
                 )
             };
         }
+        let budget =
+            budget::Budget::shared(&sdk_env::account_key(environment, region, assume_role_arn));
+        let ecs = aws_sdk_ecs::Client::from_conf(
+            aws_sdk_ecs::config::Builder::from(&sdk_config)
+                .interceptor(policy)
+                .interceptor(retry::ThrottleWatch {
+                    budget: budget.clone(),
+                })
+                .http_client(budget::Budgeted {
+                    inner: http_client,
+                    budget: budget.clone(),
+                })
+                // A request waiting for its budget token has not started to upload: the
+                // upload stall check would count that wait as a stalled upload (ECS's request
+                // bodies are small JSON; downloads are still checked).
+                .stalled_stream_protection(
+                    aws_sdk_ecs::config::StalledStreamProtectionConfig::enabled()
+                        .upload_enabled(false)
+                        .build(),
+                )
+                .build(),
+        );
         Ok(Self {
-            ecs: client!(aws_sdk_ecs),
+            poller: poller::Poller::new(ecs.clone()),
+            budget,
+            ecs,
             autoscaling: client!(aws_sdk_applicationautoscaling),
             ssm: client!(aws_sdk_ssm),
             secretsmanager: client!(aws_sdk_secretsmanager),
@@ -120,6 +151,24 @@ impl Clients {
 }
 
 impl Clients {
+    /// One line on the ECS requests of the command so far (debug output, benchmarks): the
+    /// budget's requests, delays and throttles, and the poller's rounds and batched calls.
+    pub fn usage(&self) -> String {
+        let budget = self.budget.stats();
+        let poller = self.poller.stats();
+        format!(
+            "ECS requests: {} sent, {} waited for the request budget, {} throttled; poller: {} rounds, {} DescribeServices naming {} services, {} DescribeServiceDeployments naming {} deployments",
+            budget.requests,
+            budget.delayed,
+            budget.throttled,
+            poller.rounds,
+            poller.describe_services,
+            poller.services_described,
+            poller.describe_deployments,
+            poller.deployments_described,
+        )
+    }
+
     /// A CloudWatch Logs client for `region` (an awslogs container's `awslogs-region`), which
     /// may differ from the config's; the usual client when it does not.
     pub fn logs_in(&self, region: Option<&str>) -> aws_sdk_cloudwatchlogs::Client {

@@ -33,6 +33,7 @@ mod overreach;
 mod plans;
 mod plugin_test;
 mod plugins;
+mod poller;
 mod register_roundtrip;
 mod run;
 mod skills;

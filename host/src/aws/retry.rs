@@ -16,7 +16,7 @@ use std::time::Instant;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata};
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -102,23 +102,9 @@ impl Intercept for RetryPolicy {
             .map(|m| m.name().to_owned())
             .unwrap_or_default();
         let attempts = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
-        let not_processed = context.response().is_some_and(|response| {
-            let status = response.status().as_u16();
-            let error_type = response
-                .headers()
-                .get("x-amzn-errortype")
-                .unwrap_or_default();
-            let body = response
-                .body()
-                .bytes()
-                .map(String::from_utf8_lossy)
-                .unwrap_or_default();
-            status == 429
-                || status == 503
-                || THROTTLING_CODES
-                    .iter()
-                    .any(|code| error_type.starts_with(code) || body.contains(code))
-        });
+        let not_processed = context
+            .response()
+            .is_some_and(|response| response.status().as_u16() == 503 || is_throttling(response));
         let ambiguous = error.is_timeout_error() || error.as_connector_error().is_some() || {
             context
                 .response()
@@ -136,6 +122,51 @@ impl Intercept for RetryPolicy {
         let budget = self.cap.map_or(budget, |cap| budget.min(cap));
         cfg.interceptor_state()
             .store_put(base.with_max_attempts(budget));
+        Ok(())
+    }
+}
+
+/// Whether AWS answered "slow down": HTTP 429 or a throttling error code (header or body).
+pub(crate) fn is_throttling(response: &HttpResponse) -> bool {
+    let error_type = response
+        .headers()
+        .get("x-amzn-errortype")
+        .unwrap_or_default();
+    let body = response
+        .body()
+        .bytes()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    response.status().as_u16() == 429
+        || THROTTLING_CODES
+            .iter()
+            .any(|code| error_type.starts_with(code) || body.contains(code))
+}
+
+/// Tells the ECS request budget when AWS throttled a request anyway (`budget`).
+#[derive(Debug, Clone)]
+pub struct ThrottleWatch {
+    /// The budget to slow down.
+    pub budget: std::sync::Arc<crate::aws::budget::Budget>,
+}
+
+impl Intercept for ThrottleWatch {
+    fn name(&self) -> &'static str {
+        "ristretto throttle watch"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(Err(_)) = context.output_or_error()
+            && context.response().is_some_and(is_throttling)
+        {
+            let operation = cfg.load::<Metadata>().map(|m| m.name()).unwrap_or_default();
+            self.budget.throttled(operation);
+        }
         Ok(())
     }
 }

@@ -76,17 +76,18 @@ pub(crate) fn max_attempts(environment: &Environment) -> Result<Option<u32>, Err
     }
 }
 
-/// The HTTPS client when `AWS_CA_BUNDLE` or a proxy variable is set: the SDK's default client
-/// (rustls with aws-lc) whose trust store is the bundle alone, as Go's SDK builds it, and whose
-/// proxy is `proxy_config`'s. `None` leaves the SDK's default client (nothing to change).
-pub(crate) fn http_client(environment: &Environment) -> Result<Option<SharedHttpClient>, Error> {
+/// The HTTP client the SDK uses: the SDK's default client (rustls with aws-lc) whose trust
+/// store is `AWS_CA_BUNDLE` alone when it is set, as Go's SDK builds it, and whose proxy is
+/// `proxy_config`'s; when every AWS endpoint is plain HTTP (`AWS_ENDPOINT_URL=http://…`, as
+/// against a local emulator), no proxy speaks TLS and no bundle is set, a client without TLS,
+/// so the command never loads the system's trust roots.
+pub(crate) fn http_client(environment: &Environment) -> Result<SharedHttpClient, Error> {
     let context = ca_bundle(environment)?;
-    let proxy = proxy_config(environment)?;
-    if context.is_none() && proxy.is_none() {
-        return Ok(None);
+    let proxy = proxy_config(environment)?.unwrap_or_else(ProxyConfig::disabled);
+    if context.is_none() && plain_http_only(environment) {
+        return Ok(plain_http_client(proxy));
     }
-    let proxy = proxy.unwrap_or_else(ProxyConfig::disabled);
-    let client = aws_smithy_http_client::Builder::new().build_with_connector_fn(
+    Ok(aws_smithy_http_client::Builder::new().build_with_connector_fn(
         move |settings, components| {
             let mut builder = aws_smithy_http_client::Connector::builder().tls_provider(
                 tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc),
@@ -101,8 +102,20 @@ pub(crate) fn http_client(environment: &Environment) -> Result<Option<SharedHttp
             builder.set_proxy_config(Some(proxy.clone()));
             builder.build()
         },
-    );
-    Ok(Some(client))
+    ))
+}
+
+/// A client without TLS (see `http_client`).
+fn plain_http_client(proxy: ProxyConfig) -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut builder = aws_smithy_http_client::Connector::builder();
+        builder.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            builder.set_sleep_impl(components.sleep_impl());
+        }
+        builder.set_proxy_config(Some(proxy.clone()));
+        builder.build_http()
+    })
 }
 
 /// The TLS context trusting `AWS_CA_BUNDLE` alone, when it is set.
@@ -188,6 +201,37 @@ pub(crate) fn proxy_config(environment: &Environment) -> Result<Option<ProxyConf
     } else {
         format!("{no_proxy},{LOOPBACK}")
     })))
+}
+
+/// Whether every endpoint the SDK may call is plain HTTP: `AWS_ENDPOINT_URL` is `http://…`, no
+/// `AWS_ENDPOINT_URL_<SERVICE>` names an `https://` one, and no proxy is `https://`.
+fn plain_http_only(environment: &Environment) -> bool {
+    let http = |value: &str| value.trim().to_ascii_lowercase().starts_with("http://");
+    let https = |value: &str| value.trim().to_ascii_lowercase().starts_with("https://");
+    environment.get("AWS_ENDPOINT_URL").is_some_and(http)
+        && !environment.vars().any(|(key, value)| {
+            (key.starts_with("AWS_ENDPOINT_URL_") && https(value))
+                || (key.to_ascii_uppercase().ends_with("_PROXY") && https(value))
+        })
+}
+
+/// What names the account and region of the clients: the budget's key (`budget`).
+pub(crate) fn account_key(
+    environment: &Environment,
+    region: Option<&str>,
+    assume_role_arn: Option<&str>,
+) -> String {
+    let var = |name: &str| environment.get(name).unwrap_or_default().to_owned();
+    [
+        region.map_or_else(|| var("AWS_REGION"), str::to_owned),
+        var("AWS_DEFAULT_REGION"),
+        var("AWS_PROFILE"),
+        var("AWS_ACCESS_KEY_ID"),
+        var("AWS_ENDPOINT_URL"),
+        var("AWS_ENDPOINT_URL_ECS"),
+        assume_role_arn.unwrap_or_default().to_owned(),
+    ]
+    .join("|")
 }
 
 /// Checks that `pem` holds at least one certificate rustls accepts as a root (the SDK's TLS

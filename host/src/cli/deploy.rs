@@ -192,7 +192,9 @@ pub async fn run(args: DeployArgs, app: &crate::app::App<'_>) -> anyhow::Result<
             deploy::saved_plan::write(app, &file, &path)?;
         }
         None => {
-            deploy::deploy(app, options).await?;
+            let result = deploy::deploy(app, options).await;
+            app.emit(crate::events::Event::Debug(app.clients.usage()));
+            result?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -195,6 +195,13 @@ pub fn run(
             }
         }
         finish_notifications(command, &apps, &results);
+        let mut budgets: Vec<&std::sync::Arc<crate::aws::budget::Budget>> = Vec::new();
+        for app in apps.values() {
+            if !budgets.iter().any(|b| Arc::ptr_eq(b, &app.clients.budget)) {
+                budgets.push(&app.clients.budget);
+                logger.debug(&app.clients.usage());
+            }
+        }
         report(command, &results, outputs, json, logger, stopped)
     })
 }

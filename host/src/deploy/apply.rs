@@ -96,10 +96,11 @@ pub async fn apply(app: &App<'_>, plan: &Plan, dry_run: bool) -> Result<Applied,
             "updating service {service}: {}",
             describe_update(plan, &task_definition)
         ));
-        builder
+        let output = builder
             .send()
             .await
             .map_err(|err| aws_error("UpdateService", &err, &applied))?;
+        crate::deploy::service::remember_update(app, output.service());
         applied.push(format!(
             "service {service} updated to {}",
             short_task_definition(&task_definition)

@@ -1,9 +1,10 @@
-//! What every controller's waiting shares: the poll schedule, sleeping until the next poll or
+//! What every controller's waiting shares: the poll schedule (every second, on the shared
+//! poller's ticks), sleeping until the next poll or
 //! the command's deadline, and reporting what is new in the service (events, deployment lines,
 //! task counts) once per poll.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service};
 
@@ -12,23 +13,18 @@ use crate::deploy::Error;
 use crate::deploy::wait_until::WaitUntil;
 use crate::events::Event;
 
-/// How often to poll: every 2 s for the first minute, then every 5 s.
-pub fn poll_interval(started: Instant) -> Duration {
-    if started.elapsed() < Duration::from_secs(60) {
-        Duration::from_secs(2)
-    } else {
-        Duration::from_secs(5)
-    }
-}
-
+/// Sleeps until the next poll: the next whole second of the shared poller's clock, where every
+/// waiter of the command polls (`aws::poller` batches their questions and the request budget
+/// spaces the rounds out when ECS's quotas call for it), so the end of a rollout is seen within
+/// about a second. Out of time before then: the wait's timeout error.
 pub(crate) async fn sleep_or_timeout(
     app: &App<'_>,
     service: &str,
     until: WaitUntil,
-    started: Instant,
     pending: impl FnOnce() -> String,
 ) -> Result<(), Error> {
-    let interval = poll_interval(started);
+    let next = app.clients.poller.next_tick();
+    let interval = next.saturating_duration_since(Instant::now());
     if app.remaining() <= interval {
         tokio::time::sleep(app.remaining()).await;
         return Err(Error::Timeout {
@@ -38,7 +34,7 @@ pub(crate) async fn sleep_or_timeout(
             pending: pending(),
         });
     }
-    tokio::time::sleep(interval).await;
+    tokio::time::sleep_until(next.into()).await;
     Ok(())
 }
 

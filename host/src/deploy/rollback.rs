@@ -239,6 +239,7 @@ async fn roll_back_to_revision(
         .send()
         .await
         .map_err(|err| aws_error("UpdateService", &err, &[]))?;
+    crate::deploy::service::remember_update(app, output.service());
     let target_arn = output
         .service()
         .and_then(|s| s.task_definition())

@@ -48,7 +48,8 @@ pub(crate) async fn post_deploy(
 ) -> Result<(), Error> {
     crate::deploy::post_deploy::run_with(app, service, deployed, previous, async |previous| {
         let started = std::time::SystemTime::now();
-        app.clients
+        let output = app
+            .clients
             .ecs
             .update_service()
             .cluster(app.cluster())
@@ -63,6 +64,7 @@ pub(crate) async fn post_deploy(
                     &[format!("deployed {}", short_task_definition(deployed))],
                 )
             })?;
+        crate::deploy::service::remember_update(app, output.service());
         crate::deploy::wait::wait_with(
             app,
             service,
@@ -84,7 +86,7 @@ pub(crate) async fn confirm_primary(
     expected: &str,
     rollback: Option<String>,
 ) -> Result<(), Error> {
-    let current = crate::deploy::service::require_service(app, service).await?;
+    let current = crate::deploy::service::current_service(app, service).await?;
     let primary = current
         .deployments()
         .iter()

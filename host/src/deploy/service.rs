@@ -75,6 +75,56 @@ pub async fn require_service(app: &App<'_>, service: &str) -> Result<Service, Er
         })
 }
 
+/// The service `service` as the shared poller's next round reads it (`aws::poller`: one
+/// DescribeServices for up to 10 services of the command); `ServiceNotFound` when it does not
+/// exist. What waiters poll.
+pub(crate) async fn poll_service(app: &App<'_>, service: &str) -> Result<Service, Error> {
+    app.clients
+        .poller
+        .service(app.cluster(), service)
+        .await
+        .map_err(from_poll_error)?
+        .ok_or_else(|| Error::ServiceNotFound {
+            cluster: app.cluster().to_owned(),
+            service: service.to_owned(),
+        })
+}
+
+/// The service as read less than a second ago (by a poll, or UpdateService's answer), else as
+/// `poll_service` reads it: for decisions on the state a wait just saw, without describing the
+/// service again. Its tags may be missing.
+pub(crate) async fn current_service(app: &App<'_>, service: &str) -> Result<Service, Error> {
+    match app
+        .clients
+        .poller
+        .recent(app.cluster(), service, std::time::Duration::from_secs(1))
+    {
+        Some(current) => Ok(current),
+        None => poll_service(app, service).await,
+    }
+}
+
+/// Keeps UpdateService's answer for the wait that follows (`current_service`).
+pub(crate) fn remember_update(app: &App<'_>, updated: Option<&Service>) {
+    if let Some(service) = updated {
+        app.clients.poller.remember(app.cluster(), service);
+    }
+}
+
+/// A poller error as the deploy reports AWS errors.
+pub(crate) fn from_poll_error(err: crate::aws::poller::PollError) -> Error {
+    match err {
+        crate::aws::poller::PollError::ClusterNotFound { cluster } => {
+            Error::ClusterNotFound { cluster }
+        }
+        crate::aws::poller::PollError::Aws { operation, message } => Error::Aws {
+            operation,
+            message,
+            applied: Vec::new(),
+        },
+    }
+}
+
 /// The service as JSON, with the deployment-level configurations (Service Connect, volume and
 /// VPC Lattice configurations) taken from the PRIMARY deployment, where ECS reports them.
 pub fn remote_service_json(service: &Service) -> Result<Value, Error> {

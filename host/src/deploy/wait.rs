@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::app::App;
 use crate::deploy::ecs_native::follow::{PausePolicy, follow};
 use crate::deploy::poll::{Watcher, sleep_or_timeout};
-use crate::deploy::service::require_service as describe;
+use crate::deploy::service::{current_service, poll_service as describe};
 use crate::deploy::wait_until::WaitUntil;
 use crate::deploy::{Error, aws_error};
 use crate::events::Event;
@@ -53,7 +53,7 @@ pub(crate) async fn wait_with(
     since: SystemTime,
     policy: PausePolicy,
 ) -> Result<Option<String>, Error> {
-    let current = describe(app, service).await?;
+    let current = current_service(app, service).await?;
     if crate::deploy::strategy::is_code_deploy(&current) {
         return wait_codedeploy(app, service, until, policy).await;
     }
@@ -139,7 +139,6 @@ async fn wait_codedeploy(
 /// A CODE_DEPLOY service without a deployment to follow (e.g. just created): waits until it
 /// has one PRIMARY task set in STEADY_STATE running the desired count.
 async fn wait_task_set_stable(app: &App<'_>, service: &str) -> Result<(), Error> {
-    let started = Instant::now();
     loop {
         let current = describe(app, service).await?;
         let primary: Vec<_> = current
@@ -154,7 +153,7 @@ async fn wait_task_set_stable(app: &App<'_>, service: &str) -> Result<(), Error>
             app.info(format!("service {service} is stable"));
             return Ok(());
         }
-        sleep_or_timeout(app, service, WaitUntil::Stable, started, || {
+        sleep_or_timeout(app, service, WaitUntil::Stable, || {
             format!(
                 "{} task set(s), {} of {} tasks running",
                 current.task_sets().len(),
@@ -190,9 +189,15 @@ pub(crate) async fn wait_for_deployment(
 /// Waits until one deployment is left and all desired tasks run (a traffic-shifting
 /// deployment is followed before, by the caller).
 async fn wait_steady(app: &App<'_>, service: &str, watcher: &mut Watcher) -> Result<(), Error> {
-    let started = Instant::now();
+    // The first look may be the service as just read (UpdateService's answer, or the last
+    // poll of the wait before): no second DescribeServices for the same state.
+    let mut first = true;
     loop {
-        let current = describe(app, service).await?;
+        let current = if std::mem::take(&mut first) {
+            current_service(app, service).await?
+        } else {
+            describe(app, service).await?
+        };
         watcher.report(app, &current);
         let running = i64::from(current.running_count());
         let desired = i64::from(current.desired_count());
@@ -200,7 +205,7 @@ async fn wait_steady(app: &App<'_>, service: &str, watcher: &mut Watcher) -> Res
             app.info(format!("service {service} is stable"));
             return Ok(());
         }
-        sleep_or_timeout(app, service, WaitUntil::Stable, started, || {
+        sleep_or_timeout(app, service, WaitUntil::Stable, || {
             format!(
                 "{} deployment(s), {running} of {desired} tasks running",
                 current.deployments().len()

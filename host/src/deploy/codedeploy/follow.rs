@@ -5,7 +5,7 @@
 //! `--wait-until codedeploy:<Event>` returns once that event succeeded.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_codedeploy::types::{
     DeploymentInfo, DeploymentStatus, DeploymentWaitType, EcsTarget, LifecycleEventStatus,
@@ -43,7 +43,6 @@ pub async fn follow(
     until: WaitUntil,
     policy: PausePolicy,
 ) -> Result<(), Error> {
-    let started = Instant::now();
     let target_id = format!("{}:{service}", app.cluster());
     let mut state = State {
         status: None,
@@ -119,7 +118,7 @@ pub async fn follow(
             "CodeDeploy deployment {id} is {}",
             state.status.as_ref().map_or("Created", |s| s.as_str())
         );
-        sleep_or_timeout(app, service, until, started, || pending).await?;
+        sleep_or_timeout(app, service, until, || pending).await?;
     }
 }
 

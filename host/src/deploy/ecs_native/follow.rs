@@ -5,7 +5,6 @@
 //! bake windows asks the `bake` gates, stopping the deployment with rollback when one fails.
 
 use std::collections::BTreeSet;
-use std::time::Instant;
 
 use aws_sdk_ecs::types::{
     DeploymentLifecycleHookAction, DeploymentLifecycleHookStatus,
@@ -19,7 +18,7 @@ use crate::definition::gate_hook::{GATED_STAGES, STEP_STAGE};
 use crate::deploy::gates::bake::BakeMonitor;
 use crate::deploy::gates::{GateFailure, GateOutcome};
 use crate::deploy::poll::{Watcher, short_id, sleep_or_timeout};
-use crate::deploy::service::require_service as describe;
+use crate::deploy::service::{current_service, poll_service as describe};
 use crate::deploy::wait_until::{WaitUntil, stage_index};
 use crate::deploy::{Error, aws_error, gates, short_task_definition};
 use crate::events::{Event, Lifecycle};
@@ -65,7 +64,6 @@ pub(crate) async fn follow(
     policy: PausePolicy,
     watcher: &mut Watcher,
 ) -> Result<Option<String>, Error> {
-    let started = Instant::now();
     let mut state = State {
         status: None,
         stage: None,
@@ -78,8 +76,15 @@ pub(crate) async fn follow(
         gates_passed_at: None,
         rollback_expected: policy == PausePolicy::Continue,
     };
+    // The first look may be the service as just read (UpdateService's answer, or the last
+    // poll of the wait before): no second DescribeServices for the same state.
+    let mut first = true;
     loop {
-        let current = describe(app, service).await?;
+        let current = if std::mem::take(&mut first) {
+            current_service(app, service).await?
+        } else {
+            describe(app, service).await?
+        };
         watcher.report(app, &current);
         let deployment = describe_deployment(app, arn).await?;
         report_changes(app, arn, &deployment, &mut state);
@@ -135,7 +140,7 @@ pub(crate) async fn follow(
                 &stage
             }
         );
-        if let Err(err) = sleep_or_timeout(app, service, until, started, || pending).await {
+        if let Err(err) = sleep_or_timeout(app, service, until, || pending).await {
             // Out of time while the rollback a gate asked for goes on: the gate's failure is
             // the news, not the timeout.
             return Err(match state.gate_rollback.take() {
@@ -482,19 +487,14 @@ fn report_changes(app: &App<'_>, arn: &str, deployment: &ServiceDeployment, stat
     });
 }
 
+/// The deployment as the shared poller's next round reads it (one DescribeServiceDeployments
+/// for up to 20 deployments of the command).
 async fn describe_deployment(app: &App<'_>, arn: &str) -> Result<ServiceDeployment, Error> {
-    let output = app
-        .clients
-        .ecs
-        .describe_service_deployments()
-        .service_deployment_arns(arn)
-        .send()
+    app.clients
+        .poller
+        .deployment(arn)
         .await
-        .map_err(|err| aws_error("DescribeServiceDeployments", &err, &[]))?;
-    output
-        .service_deployments()
-        .first()
-        .cloned()
+        .map_err(crate::deploy::service::from_poll_error)?
         .ok_or_else(|| Error::Invalid(format!("service deployment {arn} not found")))
 }
 
