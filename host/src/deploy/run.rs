@@ -71,10 +71,10 @@ async fn deploy_service(
 ) -> Result<String, Error> {
     let started = SystemTime::now();
     if express::is_configured(app) {
-        return express::deploy(app, service, options, started).await;
+        return deploy_express(app, service, options, started).await;
     }
     let Some(remote) = find_service(app).await? else {
-        pre_deploy_gates(app).await?;
+        gates::pre_deploy(app).await?;
         return create::create(app, service, options, started).await;
     };
     if let Some(account) = remote.service_arn().and_then(|arn| arn.split(':').nth(4)) {
@@ -91,7 +91,7 @@ async fn deploy_service(
     }
     // After the checks that need no writes (definitions, wait target, CodeDeploy group), so a
     // definition error is not preceded by a gate's verdict; before anything is written.
-    pre_deploy_gates(app).await?;
+    gates::pre_deploy(app).await?;
     let (task_definition, changes) = match apply(app, &plan, options.dry_run).await? {
         Applied::Done(task_definition) => return Ok(task_definition),
         Applied::Updated {
@@ -127,8 +127,42 @@ async fn deploy_service(
             .await
         }
     };
-    finished.map_err(|err| with_applied(err, &changes))?;
+    finished.map_err(|err| crate::deploy::with_applied(err, &changes))?;
     Ok(task_definition)
+}
+
+/// An Express service: the Express controller creates or updates it, then, as `options` say,
+/// the canary deployment of the service underneath is followed (bake gates decide during its
+/// bake times), its PRIMARY deployment must run the new task definition, and the Express
+/// service must be ACTIVE.
+async fn deploy_express(
+    app: &App<'_>,
+    service: &str,
+    options: DeployOptions,
+    started: SystemTime,
+) -> Result<String, Error> {
+    let Some(deployed) = express::deploy(app, service, options).await? else {
+        return Ok(String::new());
+    };
+    let finished = async {
+        let Some(until) = options.wait else {
+            app.info(format!(
+                "Express service {service} is deploying; not waiting (--no-wait)"
+            ));
+            return Ok(());
+        };
+        let rollback = crate::deploy::wait::wait(app, service, until, started).await?;
+        if until.is_intermediate() && rollback.is_none() {
+            return Ok(());
+        }
+        let task_definition = &deployed.task_definition;
+        crate::deploy::rolling::confirm_primary(app, service, task_definition, rollback).await?;
+        express::wait_active(app, service, &deployed.arn, until).await
+    };
+    finished
+        .await
+        .map_err(|err| crate::deploy::with_applied(err, &deployed.applied))?;
+    Ok(deployed.task_definition)
 }
 
 /// CODE_DEPLOY services: converges the group's deployment in flight (see
@@ -162,28 +196,4 @@ fn only_scales(options: DeployOptions) -> bool {
     options.task_definition == TaskDefinitionSource::Current
         && !options.update_service
         && !options.force_new_deployment
-}
-
-/// Runs the pre-deploy gates; a failure stops the deploy before anything is written.
-pub(crate) async fn pre_deploy_gates(app: &App<'_>) -> Result<(), Error> {
-    match gates::decide(app, crate::plugins::Stage::PreDeploy).await {
-        gates::GateOutcome::Fail(failure) => Err(failure.into_error(None)),
-        gates::GateOutcome::Pass | gates::GateOutcome::Pending => Ok(()),
-    }
-}
-
-/// An AWS failure of a later step, with what this deploy had already applied by then.
-pub(crate) fn with_applied(err: Error, applied: &[String]) -> Error {
-    match err {
-        Error::Aws {
-            operation,
-            message,
-            applied: earlier,
-        } if earlier.is_empty() => Error::Aws {
-            operation,
-            message,
-            applied: applied.to_vec(),
-        },
-        other => other,
-    }
 }
