@@ -18,7 +18,7 @@ pub use load::{
     Definition, DefinitionKind, load_express_definition, load_service_definition,
     load_task_definition, normalize_from_aws,
 };
-pub use normalize::lower_first;
+pub use normalize::{drop_empty, lower_first};
 pub use overrides::{check_task_override, check_task_override_in, overridden_containers};
 
 /// Definition errors; each names the file and the line or field at fault.

@@ -217,3 +217,19 @@ where
 pub fn short_task_definition(arn: &str) -> &str {
     arn.rsplit_once('/').map_or(arn, |(_, name)| name)
 }
+
+/// An AWS failure of a later step, with what this deploy had already applied by then.
+pub(crate) fn with_applied(err: Error, applied: &[String]) -> Error {
+    match err {
+        Error::Aws {
+            operation,
+            message,
+            applied: earlier,
+        } if earlier.is_empty() => Error::Aws {
+            operation,
+            message,
+            applied: applied.to_vec(),
+        },
+        other => other,
+    }
+}

@@ -87,22 +87,24 @@ pub(crate) fn http_client(environment: &Environment) -> Result<SharedHttpClient,
     if context.is_none() && plain_http_only(environment) {
         return Ok(plain_http_client(proxy));
     }
-    Ok(aws_smithy_http_client::Builder::new().build_with_connector_fn(
-        move |settings, components| {
-            let mut builder = aws_smithy_http_client::Connector::builder().tls_provider(
-                tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc),
-            );
-            if let Some(context) = &context {
-                builder = builder.tls_context(context.clone());
-            }
-            builder.set_connector_settings(settings.cloned());
-            if let Some(components) = components {
-                builder.set_sleep_impl(components.sleep_impl());
-            }
-            builder.set_proxy_config(Some(proxy.clone()));
-            builder.build()
-        },
-    ))
+    Ok(
+        aws_smithy_http_client::Builder::new().build_with_connector_fn(
+            move |settings, components| {
+                let mut builder = aws_smithy_http_client::Connector::builder().tls_provider(
+                    tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc),
+                );
+                if let Some(context) = &context {
+                    builder = builder.tls_context(context.clone());
+                }
+                builder.set_connector_settings(settings.cloned());
+                if let Some(components) = components {
+                    builder.set_sleep_impl(components.sleep_impl());
+                }
+                builder.set_proxy_config(Some(proxy.clone()));
+                builder.build()
+            },
+        ),
+    )
 }
 
 /// A client without TLS (see `http_client`).

@@ -160,11 +160,11 @@ async fn init(
         express_definition: express_json.as_ref().map(|_| express_path.clone()),
         codedeploy,
         // Express services deploy by canary (two bake times of minutes), as ecspresso's init.
-        timeout: if express_json.is_some() {
-            std::time::Duration::from_secs(20 * 60)
-        } else {
-            ConfigFile::default().timeout
-        },
+        timeout: express_json
+            .as_ref()
+            .map_or(ConfigFile::default().timeout, |_| {
+                std::time::Duration::from_secs(20 * 60)
+            }),
         ..ConfigFile::default()
     };
     let format = |value: &Value| {
@@ -187,37 +187,38 @@ async fn init(
             config_dir.join(path)
         }
     };
-    let mut files = Vec::new();
-    if let Some(task_json) = &task_json {
-        files.push((beside_config(&task_path), format(task_json)));
-    }
-    if let Some(express_json) = &express_json {
-        files.push((beside_config(&express_path), format(express_json)));
-    }
-    if let Some(service_json) = &service_json {
-        files.push((beside_config(&service_path), format(service_json)));
-    }
-    let config_text = if config_path
-        .extension()
-        .is_some_and(|e| e == "jsonnet" || e == "json")
-    {
-        to_jsonnet(&serde_json::to_value(&config)?)
-    } else {
-        serde_yaml_ng::to_string(&config)?
-    };
-    files.push((config_path, config_text));
+    let definitions = [
+        (&task_json, &task_path),
+        (&express_json, &express_path),
+        (&service_json, &service_path),
+    ];
+    let mut files: Vec<_> = definitions
+        .iter()
+        .filter_map(|(json, path)| json.as_ref().map(|j| (beside_config(path), format(j))))
+        .collect();
+    files.push((config_path.clone(), config_text(&config_path, &config)?));
 
     write_files(&files, &config_dir, args.force_overwrite, logger)?;
-    let what = if express_json.is_some() {
-        "Express service running"
-    } else {
-        "task definition"
-    };
+    let what = express_json
+        .as_ref()
+        .map_or("task definition", |_| "Express service running");
     logger.info(&format!(
         "imported {what} {}",
         short_task_definition(&task_definition_arn)
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The config as Jsonnet (for a `.jsonnet` or `.json` path) or YAML.
+fn config_text(path: &Path, config: &ConfigFile) -> anyhow::Result<String> {
+    if path
+        .extension()
+        .is_some_and(|e| e == "jsonnet" || e == "json")
+    {
+        Ok(to_jsonnet(&serde_json::to_value(config)?))
+    } else {
+        Ok(serde_yaml_ng::to_string(config)?)
+    }
 }
 
 /// What `init` read from AWS.

@@ -56,7 +56,7 @@ pub async fn run_register(
         short_task_definition(arn)
     ));
     if args.output {
-        print_stdout(&to_pretty_json(&crate::deploy::diff::drop_empty(
+        print_stdout(&to_pretty_json(&crate::definition::drop_empty(
             remote_task_definition_json(app, arn).await?,
         )))?;
     }
@@ -111,7 +111,7 @@ pub async fn run_revisions(
             }
         };
         // As ecspresso prints API shapes: without nulls and empty lists.
-        print_stdout(&to_pretty_json(&crate::deploy::diff::drop_empty(
+        print_stdout(&to_pretty_json(&crate::definition::drop_empty(
             remote_task_definition_json(app, &arn).await?,
         )))?;
         return Ok(ExitCode::SUCCESS);

@@ -238,6 +238,31 @@ fn suggest(key: &str, fields: &[Field]) -> Option<&'static str> {
         .map(|(_, name)| name)
 }
 
+/// Drops nulls, empty lists and empty objects everywhere: none of them carries information
+/// AWS keeps.
+pub fn drop_empty(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter_map(|(k, v)| match drop_empty(v) {
+                    Value::Null => None,
+                    Value::Array(a) if a.is_empty() => None,
+                    Value::Object(o) if o.is_empty() => None,
+                    v => Some((k, v)),
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(drop_empty)
+                .filter(|v| !v.is_null())
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -11,8 +11,7 @@ use serde_json::Value;
 
 pub use crate::deploy::service::remote_service_json;
 pub use normalize::{
-    drop_empty, service_for_diff, sort_task_definition, task_definition_for_diff,
-    without_kept_when_omitted,
+    service_for_diff, sort_task_definition, task_definition_for_diff, without_kept_when_omitted,
 };
 
 use crate::app::App;
@@ -48,7 +47,14 @@ impl Comparison {
 /// (`express::diff`).
 pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, Error> {
     if crate::deploy::express::is_configured(app) {
-        return Ok(vec![crate::deploy::express::diff(app).await?]);
+        let express = crate::deploy::express::diff(app).await?;
+        return Ok(vec![Comparison {
+            what: "express service",
+            remote_name: express.remote_name,
+            local_name: express.local_name,
+            remote: express.remote,
+            local: express.local,
+        }]);
     }
     let mut comparisons = Vec::new();
     let remote_service = match app.config.file.service.as_deref().filter(|s| !s.is_empty()) {

@@ -13,12 +13,10 @@ mod remote;
 use aws_sdk_ecs::types::Service;
 use serde_json::Value;
 
-pub use deploy::deploy;
+pub use deploy::{Deployed, deploy, wait_active};
 pub use remote::{ExpressReport, describe, is_express, report};
 
 use crate::app::App;
-use crate::deploy::diff::Comparison;
-use crate::deploy::rollback::RollbackTarget;
 use crate::deploy::service::find_service;
 use crate::deploy::tags::ignored_tags;
 use crate::deploy::{Error, aws_error};
@@ -40,9 +38,23 @@ pub fn refuse(app: &App<'_>, command: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Both sides of the `diff` of an Express service, normalized.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpressDiff {
+    /// The Express service's ARN, or `None` when it does not exist yet.
+    pub remote_name: Option<String>,
+    /// The express definition file.
+    pub local_name: String,
+    /// The service's newest active configuration as an express definition (`Null` when
+    /// missing).
+    pub remote: Value,
+    /// The local express definition.
+    pub local: Value,
+}
+
 /// The `diff` of an Express service: the local express definition against the service's
 /// newest active configuration, normalized by `definition::for_diff`.
-pub async fn diff(app: &App<'_>) -> Result<Comparison, Error> {
+pub async fn diff(app: &App<'_>) -> Result<ExpressDiff, Error> {
     let local = definition::load(app)?;
     let local_name = app
         .config
@@ -60,8 +72,7 @@ pub async fn diff(app: &App<'_>) -> Result<Comparison, Error> {
     };
     let (remote_json, local_json) =
         definition::for_diff(remote_json, local.value, &ignored_tags(app));
-    Ok(Comparison {
-        what: "express service",
+    Ok(ExpressDiff {
         remote_name: remote
             .as_ref()
             .and_then(|e| e.service_arn())
@@ -102,13 +113,10 @@ fn not_express(service: &str) -> Error {
 
 /// Express rollback, as ecspresso's `RollbackExpressService`: only the service deployment in
 /// flight can be rolled back (StopServiceDeployment ROLLBACK, by the caller). Errors, before
-/// any write, for `--revision` / `--previous-task-def` and when no deployment is in flight.
-pub(crate) fn check_rollback(
-    service: &str,
-    target: RollbackTarget,
-    active: bool,
-) -> Result<(), Error> {
-    if target != RollbackTarget::Previous {
+/// any write, when a revision was asked for (`to_revision`: `--revision`,
+/// `--previous-task-def`) and when no deployment is in flight (`active` false).
+pub(crate) fn check_rollback(service: &str, to_revision: bool, active: bool) -> Result<(), Error> {
+    if to_revision {
         return Err(Error::Invalid(format!(
             "service {service} is an Express service: only its deployment in progress can be rolled back (--revision and --previous-task-def choose task definitions, which ECS manages for Express services)"
         )));

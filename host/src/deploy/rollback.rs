@@ -91,7 +91,8 @@ async fn rollback_service(app: &App<'_>, options: RollbackOptions) -> Result<Str
     if crate::deploy::express::is_configured(app) || crate::deploy::express::is_express(&service) {
         // As ecspresso's RollbackExpressService: only a deployment in flight is rolled back.
         let active = active_deployment(app, &name).await?;
-        crate::deploy::express::check_rollback(&name, options.target, active.is_some())?;
+        let to_revision = options.target != RollbackTarget::Previous;
+        crate::deploy::express::check_rollback(&name, to_revision, active.is_some())?;
         if let Some(active) = active {
             return roll_back_active(app, &name, active, options, started).await;
         }

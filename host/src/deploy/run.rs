@@ -77,7 +77,7 @@ async fn deploy_service(
 ) -> Result<String, Error> {
     let started = SystemTime::now();
     if express::is_configured(app) {
-        return express::deploy(app, service, options, started).await;
+        return deploy_express(app, service, options, started).await;
     }
     let Some(remote) = find_service(app).await? else {
         let prepared = create::prepare(app, service, options)?;
@@ -151,8 +151,42 @@ pub(crate) async fn execute(
             .await
         }
     };
-    finished.map_err(|err| with_applied(err, &changes))?;
+    finished.map_err(|err| crate::deploy::with_applied(err, &changes))?;
     Ok(task_definition)
+}
+
+/// An Express service: the Express controller creates or updates it, then, as `options` say,
+/// the canary deployment of the service underneath is followed (bake gates decide during its
+/// bake times), its PRIMARY deployment must run the new task definition, and the Express
+/// service must be ACTIVE.
+async fn deploy_express(
+    app: &App<'_>,
+    service: &str,
+    options: DeployOptions,
+    started: SystemTime,
+) -> Result<String, Error> {
+    let Some(deployed) = express::deploy(app, service, options).await? else {
+        return Ok(String::new());
+    };
+    let finished = async {
+        let Some(until) = options.wait else {
+            app.info(format!(
+                "Express service {service} is deploying; not waiting (--no-wait)"
+            ));
+            return Ok(());
+        };
+        let rollback = crate::deploy::wait::wait(app, service, until, started).await?;
+        if until.is_intermediate() && rollback.is_none() {
+            return Ok(());
+        }
+        let task_definition = &deployed.task_definition;
+        crate::deploy::rolling::confirm_primary(app, service, task_definition, rollback).await?;
+        express::wait_active(app, service, &deployed.arn, until).await
+    };
+    finished
+        .await
+        .map_err(|err| crate::deploy::with_applied(err, &deployed.applied))?;
+    Ok(deployed.task_definition)
 }
 
 /// CODE_DEPLOY services: converges the group's deployment in flight (see
@@ -186,20 +220,4 @@ fn only_scales(options: DeployOptions) -> bool {
     options.task_definition == TaskDefinitionSource::Current
         && !options.update_service
         && !options.force_new_deployment
-}
-
-/// An AWS failure of a later step, with what this deploy had already applied by then.
-pub(crate) fn with_applied(err: Error, applied: &[String]) -> Error {
-    match err {
-        Error::Aws {
-            operation,
-            message,
-            applied: earlier,
-        } if earlier.is_empty() => Error::Aws {
-            operation,
-            message,
-            applied: applied.to_vec(),
-        },
-        other => other,
-    }
 }

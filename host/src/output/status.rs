@@ -76,41 +76,59 @@ pub fn to_text(report: &StatusReport) -> String {
             code_deploy.deployment_id, code_deploy.status
         ));
     }
-    if let Some(express) = &report.express {
-        let reason = express
-            .status_reason
-            .as_deref()
-            .map_or_else(String::new, |r| format!(" ({r})"));
-        out.push_str(&format!("Express:\n  Status: {}{reason}\n", express.status));
-        out.push_str("  IngressPaths:\n");
-        for path in &express.ingress_paths {
-            out.push_str(&format!("    {path}\n"));
-        }
-    }
+    out.push_str(
+        &report
+            .express
+            .as_ref()
+            .map_or_else(String::new, express_block),
+    );
     if let Some(scaling) = &report.auto_scaling {
-        out.push_str("AutoScaling:\n");
-        for target in &scaling.targets {
-            out.push_str(&format!(
-                "  Capacity min:{} max:{}\n",
-                target.min_capacity, target.max_capacity
-            ));
-            out.push_str(&format!(
-                "  Suspended in:{} out:{} scheduled:{}\n",
-                target.suspended.dynamic_scaling_in,
-                target.suspended.dynamic_scaling_out,
-                target.suspended.scheduled_scaling
-            ));
-        }
-        for policy in &scaling.policies {
-            out.push_str(&format!(
-                "  Policy name:{} type:{}\n",
-                policy.name, policy.policy_type
-            ));
-        }
+        out.push_str(&auto_scaling_block(scaling));
     }
     out.push_str("Events:\n");
     for event in &report.events {
         out.push_str(&format!("  {} {}\n", event.created_at, event.message));
+    }
+    out
+}
+
+/// The `AutoScaling:` block: each scalable target's capacity and suspended state, the policies.
+fn auto_scaling_block(scaling: &crate::report::AutoScalingReport) -> String {
+    let mut out = String::new();
+    out.push_str("AutoScaling:\n");
+    for target in &scaling.targets {
+        out.push_str(&format!(
+            "  Capacity min:{} max:{}\n",
+            target.min_capacity, target.max_capacity
+        ));
+        out.push_str(&format!(
+            "  Suspended in:{} out:{} scheduled:{}\n",
+            target.suspended.dynamic_scaling_in,
+            target.suspended.dynamic_scaling_out,
+            target.suspended.scheduled_scaling
+        ));
+    }
+    for policy in &scaling.policies {
+        out.push_str(&format!(
+            "  Policy name:{} type:{}\n",
+            policy.name, policy.policy_type
+        ));
+    }
+    out
+}
+
+/// ecspresso's `Express:` block: the Express service's status and ingress paths.
+fn express_block(express: &crate::deploy::express::ExpressReport) -> String {
+    let reason = express
+        .status_reason
+        .as_deref()
+        .map_or_else(String::new, |r| format!(" ({r})"));
+    let mut out = format!(
+        "Express:\n  Status: {}{reason}\n  IngressPaths:\n",
+        express.status
+    );
+    for path in &express.ingress_paths {
+        out.push_str(&format!("    {path}\n"));
     }
     out
 }

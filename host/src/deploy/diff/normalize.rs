@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 
+use crate::definition::drop_empty;
 use serde_json::{Map, Value, json};
 
 /// Fields of a service definition that UpdateService takes, plus tags: the only ones diffed.
@@ -328,31 +329,6 @@ fn by_key(key: &'static str) -> impl Fn(&Value, &Value) -> Ordering {
 
 fn compare_json(a: &Value, b: &Value) -> Ordering {
     a.to_string().cmp(&b.to_string())
-}
-
-/// Drops nulls, empty lists and empty objects everywhere: none of them carries information
-/// AWS keeps.
-pub fn drop_empty(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter_map(|(k, v)| match drop_empty(v) {
-                    Value::Null => None,
-                    Value::Array(a) if a.is_empty() => None,
-                    Value::Object(o) if o.is_empty() => None,
-                    v => Some((k, v)),
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(drop_empty)
-                .filter(|v| !v.is_null())
-                .collect(),
-        ),
-        other => other,
-    }
 }
 
 #[cfg(test)]

@@ -9,9 +9,8 @@ use aws_sdk_ecs::types::EcsExpressGatewayService;
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
-use crate::definition::{Definition, from_json, to_json};
+use crate::definition::{Definition, drop_empty, from_json, to_json};
 use crate::deploy::Error;
-use crate::deploy::diff::drop_empty;
 use crate::plugins::Hook;
 
 /// The members an express definition holds, as CreateExpressGatewayService names them (minus

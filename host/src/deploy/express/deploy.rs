@@ -2,10 +2,10 @@
 //! `DeployExpressGatewayService`: check the flags, load the express definition, pre-deploy
 //! gates, then CreateExpressGatewayService (no service yet) or UpdateExpressGatewayService and
 //! the tag changes; ECS registers the task definition and starts a canary deployment of the
-//! service underneath, which is followed like any ECS service deployment; then the Express
-//! service itself is waited for until it is ACTIVE.
+//! service underneath. `deploy::run` then follows that deployment like any ECS service
+//! deployment and waits here (`wait_active`) until the Express service is ACTIVE.
 
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use aws_sdk_ecs::types::{ExpressGatewayServiceStatusCode, Service};
 use serde_json::{Value, json};
@@ -23,15 +23,26 @@ use crate::deploy::{Error, aws_error, short_task_definition};
 use crate::events::{Event, Lifecycle};
 use crate::plugins::EventKind;
 
+/// What a deploy changed: the Express service, the task definition ECS registered for it and
+/// what was applied (for errors of the wait that follows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployed {
+    /// The Express service's ARN.
+    pub arn: String,
+    /// The task definition ECS registered for the new configuration.
+    pub task_definition: String,
+    /// What this deploy changed in AWS.
+    pub applied: Vec<String>,
+}
+
 /// Deploys the configured express definition as `service`, creating the Express service when
-/// it does not exist. Returns the task definition ECS registered for it. Flags that do not
-/// apply to Express services are refused before anything is read from AWS.
+/// it does not exist; `None` with `--dry-run`. Flags that do not apply to Express services
+/// are refused before anything is read from AWS. The caller waits (see `deploy::run`).
 pub async fn deploy(
     app: &App<'_>,
     service: &str,
     options: DeployOptions,
-    started: SystemTime,
-) -> Result<String, Error> {
+) -> Result<Option<Deployed>, Error> {
     check_options(service, options)?;
     app.update_context(|c| c.strategy = "canary".to_owned());
     let loaded = definition::load(app)?;
@@ -41,19 +52,8 @@ pub async fn deploy(
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     match find_service(app).await? {
-        None => create(app, service, &loaded.value, &source, options, started).await,
-        Some(remote) => {
-            update(
-                app,
-                service,
-                &remote,
-                &loaded.value,
-                &source,
-                options,
-                started,
-            )
-            .await
-        }
+        None => create(app, service, &loaded.value, &source, options).await,
+        Some(remote) => update(app, service, &remote, &loaded.value, &source, options).await,
     }
 }
 
@@ -105,8 +105,7 @@ async fn create(
     definition: &Value,
     source: &str,
     options: DeployOptions,
-    started: SystemTime,
-) -> Result<String, Error> {
+) -> Result<Option<Deployed>, Error> {
     let input = definition::create_input(definition, app.cluster(), service, source)?;
     crate::deploy::started::announce(app, service, options.dry_run);
     crate::deploy::gates::pre_deploy(app).await?;
@@ -120,7 +119,7 @@ async fn create(
             input: describe_input(&input),
         });
         app.info("DRY RUN OK");
-        return Ok(String::new());
+        return Ok(None);
     }
     let output = app
         .clients
@@ -153,12 +152,12 @@ async fn create(
         .and_then(|c| c.task_definition_arn())
         .ok_or_else(|| missing("CreateExpressGatewayService", "taskDefinitionArn"))?
         .to_owned();
-    let applied = vec![format!("Express service {service} created")];
     announce(app, service, &task_definition, "created");
-    finish(app, service, &arn, &task_definition, options, started)
-        .await
-        .map_err(|err| crate::deploy::run::with_applied(err, &applied))?;
-    Ok(task_definition)
+    Ok(Some(Deployed {
+        arn,
+        task_definition,
+        applied: vec![format!("Express service {service} created")],
+    }))
 }
 
 async fn update(
@@ -168,8 +167,7 @@ async fn update(
     definition: &Value,
     source: &str,
     options: DeployOptions,
-    started: SystemTime,
-) -> Result<String, Error> {
+) -> Result<Option<Deployed>, Error> {
     let arn = super::arn_of(remote)?.to_owned();
     if remote.status() != Some("ACTIVE") {
         return Err(Error::Invalid(format!(
@@ -189,7 +187,7 @@ async fn update(
         });
         report_tag_changes(app, &tags, true);
         app.info("DRY RUN OK");
-        return Ok(remote.task_definition().unwrap_or_default().to_owned());
+        return Ok(None);
     }
     let output = app
         .clients
@@ -221,10 +219,11 @@ async fn update(
     )];
     announce(app, service, &task_definition, "updated");
     apply_tags(app, &arn, &tags, &mut applied).await?;
-    finish(app, service, &arn, &task_definition, options, started)
-        .await
-        .map_err(|err| crate::deploy::run::with_applied(err, &applied))?;
-    Ok(task_definition)
+    Ok(Some(Deployed {
+        arn,
+        task_definition,
+        applied,
+    }))
 }
 
 fn missing(operation: &str, member: &str) -> Error {
@@ -243,33 +242,8 @@ fn announce(app: &App<'_>, service: &str, task_definition: &str, what: &str) {
     );
 }
 
-/// Waits as `options` say: the canary deployment of the underlying service (followed like any
-/// ECS service deployment, so bake gates decide during its bake times), the PRIMARY deployment
-/// running `task_definition`, then the Express service ACTIVE.
-async fn finish(
-    app: &App<'_>,
-    service: &str,
-    arn: &str,
-    task_definition: &str,
-    options: DeployOptions,
-    started: SystemTime,
-) -> Result<(), Error> {
-    let Some(until) = options.wait else {
-        app.info(format!(
-            "Express service {service} is deploying; not waiting (--no-wait)"
-        ));
-        return Ok(());
-    };
-    let rollback = crate::deploy::wait::wait(app, service, until, started).await?;
-    if until.is_intermediate() && rollback.is_none() {
-        return Ok(());
-    }
-    crate::deploy::rolling::confirm_primary(app, service, task_definition, rollback).await?;
-    wait_active(app, service, arn, until).await
-}
-
 /// Polls DescribeExpressGatewayService until the Express service is ACTIVE.
-async fn wait_active(
+pub async fn wait_active(
     app: &App<'_>,
     service: &str,
     arn: &str,
