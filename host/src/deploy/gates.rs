@@ -146,10 +146,3 @@ pub(crate) fn warn_unattended(
         );
     }
 }
-/// Runs the pre-deploy gates; a failure stops the deploy before anything is written.
-pub(crate) async fn pre_deploy(app: &App<'_>) -> Result<(), Error> {
-    match decide(app, Stage::PreDeploy).await {
-        GateOutcome::Fail(failure) => Err(failure.into_error(None)),
-        GateOutcome::Pass | GateOutcome::Pending => Ok(()),
-    }
-}

@@ -5,8 +5,6 @@
 //! service underneath. `deploy::run` then follows that deployment like any ECS service
 //! deployment and waits here (`wait_active`) until the Express service is ACTIVE.
 
-use std::time::Instant;
-
 use aws_sdk_ecs::types::{ExpressGatewayServiceStatusCode, Service};
 use serde_json::{Value, json};
 
@@ -249,7 +247,6 @@ pub async fn wait_active(
     arn: &str,
     until: WaitUntil,
 ) -> Result<(), Error> {
-    let polling = Instant::now();
     loop {
         let express = describe(&app.clients.ecs, arn).await?;
         let status = express.status().and_then(|s| s.status_code()).cloned();
@@ -269,7 +266,7 @@ pub async fn wait_active(
             ));
             return Ok(());
         }
-        sleep_or_timeout(app, service, until, polling, || {
+        sleep_or_timeout(app, service, until, || {
             format!(
                 "the Express service is {}",
                 status.as_ref().map_or("without a status", |s| s.as_str())

@@ -127,6 +127,7 @@ pub(super) fn save_plan(plan: &Plan) -> Result<SavedPlan, Error> {
         },
         previous_task_definition: plan.previous_task_definition.clone(),
         desired_count: plan.desired_count,
+        previous_desired_count: plan.previous_desired_count,
         attributes,
         tags_set: plan.tags.set.clone(),
         tags_remove: plan.tags.remove.clone(),
@@ -185,6 +186,7 @@ pub(super) fn load_plan(
         },
         previous_task_definition: saved.previous_task_definition.clone(),
         desired_count: saved.desired_count,
+        previous_desired_count: saved.previous_desired_count,
         attributes,
         tags: TagChanges {
             set: saved.tags_set.clone(),

@@ -163,6 +163,8 @@ pub struct SavedPlan {
     pub previous_task_definition: Option<String>,
     /// The desired count to set.
     pub desired_count: Option<i32>,
+    /// The service's desired count when the plan was made (what `scale` reports a change from).
+    pub previous_desired_count: i32,
     /// The UpdateService attributes, as AWS API JSON.
     pub attributes: Option<Value>,
     /// Tags to add or update.
