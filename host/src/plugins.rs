@@ -22,6 +22,7 @@ mod runtime;
 pub mod scaffold;
 mod secrets;
 mod set;
+mod stages;
 pub mod tooling;
 
 pub use bindings::ristretto::plugin::log::Level as LogLevel;

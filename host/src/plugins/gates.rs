@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::bindings::{Stage, Verdict};
 use super::limits::Hook;
 use super::set::{PluginSet, blocking};
+use super::stages::watched_stages;
 use super::{Error, HookContext};
 
 /// A gate that did not pass.
@@ -35,36 +36,6 @@ pub enum GateCheck {
     },
     /// Stop; the reason (or the fault).
     Fail(String),
-}
-
-/// The stages a gate watches: its config's `stages` list (the key the first-party gates take),
-/// or every stage when the config has none. A `stages` that is not a list of stage names is an
-/// error naming the bad entry.
-pub fn watched_stages(config: &serde_json::Value) -> Result<Vec<Stage>, String> {
-    let Some(stages) = config.get("stages") else {
-        return Ok(Stage::ALL.to_vec());
-    };
-    let names = || {
-        Stage::ALL
-            .iter()
-            .map(|s| s.name())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let list = stages.as_array().ok_or_else(|| {
-        format!(
-            "config.stages must be a list of stages ({}), not {stages}",
-            names()
-        )
-    })?;
-    list.iter()
-        .map(|entry| {
-            entry
-                .as_str()
-                .and_then(|text| Stage::ALL.into_iter().find(|s| s.name() == text))
-                .ok_or_else(|| format!("config.stages: {entry} is not one of {}", names()))
-        })
-        .collect()
 }
 
 impl PluginSet {

@@ -132,7 +132,7 @@ impl PluginSet {
                 });
             }
             if plugin.has(Hook::Gate) {
-                super::gates::watched_stages(&entry.config).map_err(|message| Error::Config {
+                super::stages::watched_stages(&entry.config).map_err(|message| Error::Config {
                     plugin: name.clone(),
                     message,
                 })?;
