@@ -119,6 +119,7 @@ impl Clients {
                 .interceptor(retry::ThrottleWatch {
                     budget: budget.clone(),
                 })
+                .interceptor(call_log::CallLog)
                 .http_client(budget::Budgeted {
                     inner: http_client,
                     budget: budget.clone(),

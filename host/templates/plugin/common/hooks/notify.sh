@@ -1,1 +1,1 @@
-expect '"notified": true' --hook notify --event deploy-succeeded
+expect '"result": "ok"' --hook notify --event deploy-succeeded

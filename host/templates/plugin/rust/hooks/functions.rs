@@ -1,9 +1,10 @@
 //! {{name}}: ristretto template functions. It provides `greet(name)`, called as
 //! `{{ greet "world" }}` in Go templates (plus the entry's `func_prefix`).
-use ristretto_plugin_sdk::{Context, FunctionDecl, Plugin, Value, register_plugin};
+use ristretto_plugin_sdk::{Context, FunctionDecl, Plugin, Value, plugin};
 
 struct Functions;
 
+#[plugin(description = "{{name}} template functions")]
 impl Plugin for Functions {
     fn functions(_ctx: &Context) -> Vec<FunctionDecl> {
         vec![FunctionDecl::new("greet", &["name"])]
@@ -22,5 +23,3 @@ impl Plugin for Functions {
         }
     }
 }
-
-register_plugin!(Functions, capabilities: [functions], description: "{{name}} template functions");

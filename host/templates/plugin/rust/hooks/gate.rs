@@ -1,9 +1,10 @@
 //! {{name}}: a ristretto gate. It passes every stage unless the entry's config says
 //! `block: REASON`, which fails the gate with that reason.
-use ristretto_plugin_sdk::{Context, Plugin, Stage, Value, Verdict, log, register_plugin};
+use ristretto_plugin_sdk::{Context, Plugin, Stage, Value, Verdict, log, plugin};
 
 struct Gate;
 
+#[plugin(description = "{{name}} gate")]
 impl Plugin for Gate {
     fn gate(ctx: &Context, stage: Stage, _state: Option<String>) -> Result<Verdict, String> {
         if let Some(reason) = ctx.config.get("block").and_then(Value::as_str) {
@@ -13,5 +14,3 @@ impl Plugin for Gate {
         Ok(Verdict::Pass)
     }
 }
-
-register_plugin!(Gate, capabilities: [gate], description: "{{name}} gate");

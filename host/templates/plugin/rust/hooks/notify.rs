@@ -1,9 +1,10 @@
 //! {{name}}: a ristretto notify plugin. It writes every lifecycle event to ristretto's log;
 //! `ristretto_plugin_sdk::http::post_json` sends it elsewhere (grant the host in `allow.http`).
-use ristretto_plugin_sdk::{Context, Event, Plugin, log, register_plugin};
+use ristretto_plugin_sdk::{Context, Event, Plugin, log, plugin};
 
 struct Notify;
 
+#[plugin(description = "{{name}} notifications")]
 impl Plugin for Notify {
     fn notify(ctx: &Context, event: &Event) -> Result<(), String> {
         log::info(&format!(
@@ -16,5 +17,3 @@ impl Plugin for Notify {
         Ok(())
     }
 }
-
-register_plugin!(Notify, capabilities: [notify], description: "{{name}} notifications");

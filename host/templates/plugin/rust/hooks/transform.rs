@@ -1,9 +1,10 @@
 //! {{name}}: a ristretto transform. It tags every task and service definition with
 //! `managed-by: {{name}}` unless the definition sets that tag itself.
-use ristretto_plugin_sdk::{Context, DefinitionKind, Plugin, Value, json, register_plugin};
+use ristretto_plugin_sdk::{Context, DefinitionKind, Plugin, Value, json, plugin};
 
 struct Transform;
 
+#[plugin(description = "{{name}} transform")]
 impl Plugin for Transform {
     fn transform(
         _ctx: &Context,
@@ -21,5 +22,3 @@ impl Plugin for Transform {
         Ok(definition)
     }
 }
-
-register_plugin!(Transform, capabilities: [transform], description: "{{name}} transform");
