@@ -1224,7 +1224,10 @@ def test_call_log(emu, aws):
 def test_unimplemented_operation_behaves_like_moto(emu, aws):
     ecs = aws("ecs")
     with pytest.raises(botocore.exceptions.ClientError) as exc:
-        ecs.execute_command(cluster="c", task="t", command="ls", interactive=True)
+        # ExecuteCommand is answered now (tasks.py); moto has no SubmitAttachmentStateChanges.
+        ecs.submit_attachment_state_changes(
+            attachments=[{"attachmentArn": "arn:aws:ecs:x:1:attachment/a", "status": "ATTACHED"}]
+        )
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
 
 
