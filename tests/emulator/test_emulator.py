@@ -1473,11 +1473,15 @@ def test_time_rollout_mode_config_and_errors(emu, acct):
         assert status == 400 and body["field"] == list(bad)[0], (bad, body)
 
 
-def _timeline(ecs: Any, until: Any, timeout: float = 20.0) -> list[tuple[float, dict[str, Any]]]:
-    start, seen = time.monotonic(), []
-    while time.monotonic() - start < timeout:
+def _timeline(ecs: Any, until: Any, origin: float, timeout: float = 20.0) -> list[tuple[float, dict[str, Any]]]:
+    """Describes the service until `until` holds.  Each sample's time is taken after its answer
+    and counted from `origin`, a time.time() read before the call that started the rollout, so
+    it is never less than the emulator's own elapsed time behind that answer: "nothing before
+    t" and "done no earlier than t" hold however slow the machine is."""
+    seen: list[tuple[float, dict[str, Any]]] = []
+    while time.time() - origin < timeout:
         s = describe(ecs)
-        seen.append((time.monotonic() - start, s))
+        seen.append((time.time() - origin, s))
         if until(s):
             return seen
         time.sleep(0.05)
@@ -1487,27 +1491,30 @@ def _timeline(ecs: Any, until: Any, timeout: float = 20.0) -> list[tuple[float, 
 def test_time_rollout_mode_follows_the_clock(emu, aws):
     phases = {"task_start": 0.4, "health_check": 0.4, "draining": 0.4, "bake": 0.3}
     emu.ok("POST", "/_emulator/config", {"account": aws.account, "rollout_mode": "time", "phase_seconds": phases, "ecs_steps": 2})
+    origin = time.time()
     ecs, td1 = make_service(aws, desired=2)
-    seen = _timeline(ecs, lambda s: s["deployments"][0]["rolloutState"] == "COMPLETED")
+    seen = _timeline(ecs, lambda s: s["deployments"][0]["rolloutState"] == "COMPLETED", origin)
     assert len(seen) > 5, "polls do not move a time-mode rollout; only the clock does"
     assert all(s["runningCount"] == 0 for t, s in seen if t < 0.35)
     done_at = seen[-1][0]
-    assert done_at >= 1.4, done_at  # 0.4 + 0.4 + 0.4 + 0.3 (the first describe came right after create)
+    assert done_at >= 1.5, done_at  # 0.4 + 0.4 + 0.4 + 0.3
     assert seen[-1][1]["runningCount"] == 2
     # an update: the old deployment keeps its tasks until the new ones pass the health check
     td2 = register(ecs, image="nginx:2")
+    origin = time.time()
     ecs.update_service(cluster="prod", service="web", taskDefinition=td2)
-    seen = _timeline(ecs, lambda s: len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED")
+    seen = _timeline(ecs, lambda s: len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED", origin)
     both = [(t, s) for t, s in seen if len(s["deployments"]) == 2]
     early = [s for t, s in both if t < 0.75]
     assert early and all(s["deployments"][1]["runningCount"] == 2 for s in early)
-    assert any(s["deployments"][0]["runningCount"] == 2 and s["deployments"][1]["runningCount"] == 2 for t, s in both if 0.45 < t < 0.75)
-    assert seen[-1][0] >= 1.4 and seen[-1][1]["taskDefinition"] == td2
+    assert any(s["deployments"][0]["runningCount"] == 2 and s["deployments"][1]["runningCount"] == 2 for t, s in both)
+    assert seen[-1][0] >= 1.5 and seen[-1][1]["taskDefinition"] == td2
     sd = ecs.describe_service_deployments(serviceDeploymentArns=[latest_sd(ecs)])["serviceDeployments"][0]
     assert sd["status"] == "SUCCESSFUL" and sd["lifecycleStage"] == "CLEAN_UP"
     # a desiredCount-only update scales when the phases have passed
+    origin = time.time()
     ecs.update_service(cluster="prod", service="web", desiredCount=4)
-    seen = _timeline(ecs, lambda s: s["runningCount"] == 4)
+    seen = _timeline(ecs, lambda s: s["runningCount"] == 4, origin)
     assert seen[-1][0] >= 0.75 and all(s["runningCount"] == 2 for t, s in seen if t < 0.7)
 
 
@@ -1518,10 +1525,12 @@ def test_time_rollout_mode_failure_and_settle(emu, aws):
     emu.ok("POST", "/_emulator/ecs/settle", {"account": aws.account, "cluster": "prod", "service": "web"})
     assert describe(ecs)["deployments"][0]["rolloutState"] == "COMPLETED"
     emu.ok("POST", "/_emulator/ecs/outcome", {"account": aws.account, "cluster": "prod", "service": "web", "outcome": "fail"})
-    ecs.update_service(cluster="prod", service="web", taskDefinition=register(ecs, image="nginx:broken"))
+    broken = register(ecs, image="nginx:broken")
+    origin = time.time()
+    ecs.update_service(cluster="prod", service="web", taskDefinition=broken)
     assert describe(ecs)["deployments"][0]["rolloutState"] == "IN_PROGRESS"
-    seen = _timeline(ecs, lambda s: s["deployments"][0]["rolloutState"] == "FAILED" or s["taskDefinition"] == td1 and len(s["deployments"]) == 1)
-    assert seen[-1][0] >= 0.25
+    seen = _timeline(ecs, lambda s: s["deployments"][0]["rolloutState"] == "FAILED" or s["taskDefinition"] == td1 and len(s["deployments"]) == 1, origin)
+    assert seen[-1][0] >= 0.3
 
 
 def test_emulator_answers_have_the_members_of_corpus_answers(emu, aws):
@@ -1694,46 +1703,54 @@ def test_without_early_success_nothing_changes(emu, aws):
 
 
 def test_early_success_deferred_time_mode(emu, aws):
-    phases = {"task_start": 0.4, "health_check": 0.4, "draining": 1.2, "bake": 0.0}
+    # Times count from the deployment's startedAt; each sample is the window [before, after] of
+    # its requests, so the emulator's elapsed time behind it lies within that window.
+    phases = {"task_start": 0.4, "health_check": 0.4, "draining": 2.0, "bake": 0.0}
     ecs, arn = _esc_service(emu, aws, "DEFERRED", rollout_mode="time", phase_seconds=phases)
-    t0 = time.monotonic()
+    started = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]["startedAt"].timestamp()
     seen = []
-    while time.monotonic() - t0 < 4:
+    while time.time() - started < 6:
+        before = time.time() - started
         svc = describe(ecs)
         sd = _ctl_service(emu, aws)["serviceDeployment"]
-        seen.append((time.monotonic() - t0, sd["status"], _deps(svc)))
+        seen.append((before, time.time() - started, sd["status"], _deps(svc)))
         if len(svc["deployments"]) == 1 and sd["status"] == "SUCCESSFUL":
             break
         time.sleep(0.1)
-    done = [s for s in seen if s[1] == "SUCCESSFUL"]
-    # SUCCESSFUL once the new tasks are healthy (0.8 s), while the old revision still drains
-    assert done and done[0][0] < 1.6
-    assert done[0][2][0] == ("PRIMARY", "COMPLETED", 4) and done[0][2][1][0] == "ACTIVE" and done[0][2][1][2] > 0
-    # the old deployment leaves deployments[] once it has no task left: 4 tasks drained over 1.2 s
-    # from 0.8 s reach 0 (rounded) after 7/8 of it, 1.85 s after UpdateService
-    assert seen[-1][2] == [("PRIMARY", "COMPLETED", 4)] and seen[-1][0] >= 1.7
+    # SUCCESSFUL once the new tasks are healthy (0.8 s), while the old revision still drains:
+    # 4 tasks drained over 2.0 s from 0.8 s reach 0 (rounded down) after 3/4 of it, at 2.3 s
+    draining = [s for s in seen if s[0] > 0.8 and s[1] < 2.3]
+    assert draining and all(s[2] == "SUCCESSFUL" for s in draining)
+    assert all(s[3][0] == ("PRIMARY", "COMPLETED", 4) and s[3][1][0] == "ACTIVE" and s[3][1][2] > 0 for s in draining)
+    assert all(s[2] == "IN_PROGRESS" for s in seen if s[1] < 0.8)
+    assert seen[-1][3] == [("PRIMARY", "COMPLETED", 4)] and seen[-1][1] >= 2.3
     d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
     assert d["status"] == "SUCCESSFUL" and "DEFERRED" in d["statusReason"]
 
 
 def test_early_success_blocking_time_mode(emu, aws):
-    phases = {"task_start": 0.4, "health_check": 0.4, "draining": 0.8, "bake": 0.4}
+    # Times are measured from the deployment's own startedAt, and each sample is placed in the
+    # window [before its requests, after them], so a slow machine cannot misplace a state.
+    phases = {"task_start": 0.4, "health_check": 0.4, "draining": 1.6, "bake": 0.8}
     ecs, arn = _esc_service(emu, aws, "BLOCKING", rollout_mode="time", phase_seconds=phases)
-    t0 = time.monotonic()
+    started = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]["startedAt"].timestamp()
     seen = []
-    while time.monotonic() - t0 < 4:
+    while time.time() - started < 6:
+        before = time.time() - started
         svc = describe(ecs)
         sd = _ctl_service(emu, aws)["serviceDeployment"]
-        seen.append((time.monotonic() - t0, sd["status"], sd["lifecycleStage"], _deps(svc)))
+        seen.append((before, time.time() - started, sd["status"], sd["lifecycleStage"], _deps(svc)))
         if sd["status"] == "SUCCESSFUL":
             break
         time.sleep(0.1)
-    # healthy at 0.8 s, bake until 1.2 s (SCALE_UP, both revisions full), then CLEAN_UP, SUCCESSFUL at 2.0 s
-    assert seen[-1][1] == "SUCCESSFUL" and seen[-1][3] == [("PRIMARY", "COMPLETED", 4)] and seen[-1][0] >= 1.9
-    baking = [s for s in seen if 0.9 < s[0] < 1.1]
-    assert baking and all(s[2] == "SCALE_UP" and s[3][1][2] == 4 for s in baking)
-    assert any(s[2] == "CLEAN_UP" and s[1] == "IN_PROGRESS" for s in seen)
+    # healthy at 0.8 s, bake until 1.6 s (SCALE_UP, both revisions full), then CLEAN_UP, SUCCESSFUL at 3.2 s
+    assert seen[-1][2] == "SUCCESSFUL" and seen[-1][4] == [("PRIMARY", "COMPLETED", 4)]
     d = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert (d["finishedAt"].timestamp() - started) >= 3.2 - 0.01
+    baking = [s for s in seen if 0.8 < s[0] and s[1] < 1.6]
+    assert all(s[3] == "SCALE_UP" and s[4][1][2] == 4 for s in baking)
+    assert any(s[3] == "SCALE_UP" and len(s[4]) == 2 and s[4][1][2] == 4 and s[4][0][2] == 4 for s in seen)
+    assert any(s[3] == "CLEAN_UP" and s[2] == "IN_PROGRESS" for s in seen)
     assert "BLOCKING" in d["statusReason"]
 
 
