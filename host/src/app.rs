@@ -1,5 +1,8 @@
 //! The context of a command that works on one service: the loaded config, the renderer, the
-//! AWS clients, the event sink and the command's deadline. Built once per command by `cli`.
+//! AWS clients, the event sink and the command's deadline. Built once per command by
+//! [`App::start`] from what `cli` loaded ([`Loaded`]).
+
+mod start;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -11,6 +14,8 @@ use crate::definition::{self, Definition};
 use crate::events::{Event, EventSink, Lifecycle};
 use crate::plugins::{DefinitionKind, HookContext, PluginSet};
 use crate::render::Renderer;
+
+pub use start::{Loaded, hook_context};
 
 /// Why the configured service or its definitions cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -16,8 +16,8 @@
 //!   carries it out; `deploy::gates` decides (`GateOutcome`) and never acts; the controllers
 //!   (`deploy::rolling`, `deploy::ecs_native`, `deploy::codedeploy`) act and wait, polling
 //!   through `deploy::poll`.
-//! - `task` (one-off tasks, task listing), `report` (what `status` reads), `verify`, `fleet`,
-//!   `lookups`, `skills`, `choose`.
+//! - `task` (one-off tasks, task listing, ECS Exec sessions), `report` (what `status` reads),
+//!   `verify`, `fleet`, `lookups`, `skills`, `choose`.
 //! - `output` renders results and logs; `cli` turns flags into options, calls the library and
 //!   prints. Library modules never print.
 

@@ -1,7 +1,9 @@
 //! One-off tasks, not deploying: `run` (RunTask with the service's network settings, tags and
 //! overrides, then watching the tasks and their logs until they run or stop), and the tasks of
-//! a service and its family (`tasks`, `exec`), and their container logs (`task::logs`).
+//! a service and its family (`tasks`), their container logs (`task::logs`), and ECS Exec sessions
+//! into them (`task::exec`: a command or port forwarding through `session-manager-plugin`).
 
+pub mod exec;
 pub mod list;
 pub mod logs;
 pub(crate) mod run;

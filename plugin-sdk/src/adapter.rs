@@ -25,7 +25,7 @@ impl<T: Plugin + Registered> transform::Guest for Adapter<T> {
     ) -> Result<String, String> {
         let value = serde_json::from_str(&definition)
             .map_err(|e| format!("the host sent invalid JSON: {e}"))?;
-        let out = T::transform(&ctx.into(), kind.into(), value)?;
+        let out = T::transform(&ctx.into(), kind, value)?;
         Ok(out.to_string())
     }
 }
@@ -55,7 +55,7 @@ impl<T: Plugin + Registered> gate::Guest for Adapter<T> {
         stage: w::Stage,
         state: Option<String>,
     ) -> Result<w::Verdict, String> {
-        T::gate(&ctx.into(), stage.into(), state).map(Into::into)
+        T::gate(&ctx.into(), stage, state).map(Into::into)
     }
 }
 

@@ -1,5 +1,7 @@
 //! Rust-friendly forms of the contract's types (`serde_json::Value` for JSON, `Duration` for
-//! delays) and their conversions from and to the generated bindings.
+//! delays) and their conversions from and to the generated bindings. The contract's enums
+//! (`Stage`, `EventKind`, `DefinitionKind`) are the generated ones, with their WIT names
+//! (`as_str()`, `ALL`, `Display`) generated from wit/ by build.rs.
 
 use std::time::Duration;
 
@@ -47,65 +49,9 @@ impl From<w::DeployContext> for Context {
     }
 }
 
-/// Which definition a transform receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DefinitionKind {
-    /// A task definition (RegisterTaskDefinition shape).
-    TaskDefinition,
-    /// A service definition (CreateService shape).
-    ServiceDefinition,
-}
+pub use w::{DefinitionKind, Stage};
 
-impl From<w::DefinitionKind> for DefinitionKind {
-    fn from(k: w::DefinitionKind) -> Self {
-        match k {
-            w::DefinitionKind::TaskDefinition => Self::TaskDefinition,
-            w::DefinitionKind::ServiceDefinition => Self::ServiceDefinition,
-        }
-    }
-}
-
-/// When a gate is asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// Before anything changes in AWS.
-    PreDeploy,
-    /// Blue/green: test traffic on the new tasks, production not moved yet.
-    BeforeTrafficShift,
-    /// The service is steady on the new task definition.
-    PostDeploy,
-    /// During a bake period.
-    Bake,
-}
-
-impl Stage {
-    /// The stage as spelled in the contract and in configs (`post-deploy`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PreDeploy => "pre-deploy",
-            Self::BeforeTrafficShift => "before-traffic-shift",
-            Self::PostDeploy => "post-deploy",
-            Self::Bake => "bake",
-        }
-    }
-}
-
-impl std::fmt::Display for Stage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl From<w::Stage> for Stage {
-    fn from(s: w::Stage) -> Self {
-        match s {
-            w::Stage::PreDeploy => Self::PreDeploy,
-            w::Stage::BeforeTrafficShift => Self::BeforeTrafficShift,
-            w::Stage::PostDeploy => Self::PostDeploy,
-            w::Stage::Bake => Self::Bake,
-        }
-    }
-}
+include!(concat!(env!("OUT_DIR"), "/wit_names.rs"));
 
 /// A gate's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,75 +82,7 @@ impl From<Verdict> for w::Verdict {
     }
 }
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    /// A deploy began.
-    DeployStarted,
-    /// A task definition was registered.
-    TaskDefinitionRegistered,
-    /// UpdateService/CreateService was called.
-    ServiceUpdated,
-    /// A gate passed.
-    GatePassed,
-    /// A gate failed.
-    GateFailed,
-    /// Production traffic moved.
-    TrafficShifted,
-    /// A deployment waits at a pause.
-    WaitingAtPause,
-    /// The deploy finished successfully.
-    DeploySucceeded,
-    /// The deploy failed.
-    DeployFailed,
-    /// The service was rolled back.
-    RolledBack,
-    /// A fleet command finished (`details.results` has one entry per service).
-    FleetFinished,
-}
-
-impl EventKind {
-    /// The event as spelled in the contract (`deploy-succeeded`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DeployStarted => "deploy-started",
-            Self::TaskDefinitionRegistered => "task-definition-registered",
-            Self::ServiceUpdated => "service-updated",
-            Self::GatePassed => "gate-passed",
-            Self::GateFailed => "gate-failed",
-            Self::TrafficShifted => "traffic-shifted",
-            Self::WaitingAtPause => "waiting-at-pause",
-            Self::DeploySucceeded => "deploy-succeeded",
-            Self::DeployFailed => "deploy-failed",
-            Self::RolledBack => "rolled-back",
-            Self::FleetFinished => "fleet-finished",
-        }
-    }
-}
-
-impl std::fmt::Display for EventKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl From<w::EventKind> for EventKind {
-    fn from(k: w::EventKind) -> Self {
-        match k {
-            w::EventKind::DeployStarted => Self::DeployStarted,
-            w::EventKind::TaskDefinitionRegistered => Self::TaskDefinitionRegistered,
-            w::EventKind::ServiceUpdated => Self::ServiceUpdated,
-            w::EventKind::GatePassed => Self::GatePassed,
-            w::EventKind::GateFailed => Self::GateFailed,
-            w::EventKind::TrafficShifted => Self::TrafficShifted,
-            w::EventKind::WaitingAtPause => Self::WaitingAtPause,
-            w::EventKind::DeploySucceeded => Self::DeploySucceeded,
-            w::EventKind::DeployFailed => Self::DeployFailed,
-            w::EventKind::RolledBack => Self::RolledBack,
-            w::EventKind::FleetFinished => Self::FleetFinished,
-        }
-    }
-}
+pub use w::EventKind;
 
 /// A lifecycle event.
 #[derive(Debug, Clone, PartialEq)]
@@ -226,7 +104,7 @@ pub struct Event {
 impl From<w::LifecycleEvent> for Event {
     fn from(e: w::LifecycleEvent) -> Self {
         Self {
-            kind: e.kind.into(),
+            kind: e.kind,
             message: e.message,
             task_definition: e.task_definition,
             at_ms: e.at_ms,

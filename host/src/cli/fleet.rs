@@ -13,7 +13,7 @@ use clap::{Args, Subcommand, ValueEnum};
 mod service;
 mod summary;
 
-use super::{Loaded, hook_context, load_app};
+use super::{Loaded, load_app};
 use crate::app::App;
 use crate::config::{Environment, Globals};
 use crate::deploy;
@@ -138,19 +138,11 @@ pub fn run(
         .build()?;
     let sink = TerminalSink::new(*logger);
     let json = args.output == FleetFormat::Json;
-    let color = globals.color && !json;
     runtime.block_on(async {
         crate::interrupt::watch();
-        let prefixes: Vec<PrefixSink<'_>> = loaded
-            .keys()
-            .map(|name| PrefixSink {
-                prefix: format!("[{name}]"),
-                inner: &sink,
-                line: std::sync::OnceLock::new(),
-                requests_on_stdout: !json,
-            })
-            .collect();
-        let apps = build_apps(loaded, &prefixes, globals).await?;
+        let prefixes = prefix_sinks(loaded.keys(), &sink, json);
+        let sinks = prefixes.iter().map(|p| p as &dyn crate::events::EventSink);
+        let apps = fleet::build_apps(loaded, sinks, globals.assume_role_arn.as_deref()).await?;
         let command = &args.command;
         let lines = progress_lines(&apps, logger);
         for (prefix, name) in prefixes.iter().zip(apps.keys()) {
@@ -181,29 +173,54 @@ pub fn run(
             apps: &apps,
             command,
             lines: &lines,
-            color,
+            color: globals.color && !json,
             json,
         };
         let (mut results, outputs, stopped) =
             run_services(&run, &run_order, concurrency, read_only).await;
         if matches!(command, FleetCommand::Rollback { .. }) {
-            // Rollbacks run dependents first: what a service waited for is its dependent.
-            for result in &mut results {
-                if let Outcome::Skipped(reason) = &mut result.outcome {
-                    *reason = reason.replace("its dependency", "its dependent (rolled back first)");
-                }
-            }
+            relabel_rollback_skips(&mut results);
         }
         finish_notifications(command, &apps, &results);
-        let mut budgets: Vec<&std::sync::Arc<crate::aws::budget::Budget>> = Vec::new();
-        for app in apps.values() {
-            if !budgets.iter().any(|b| Arc::ptr_eq(b, &app.clients.budget)) {
-                budgets.push(&app.clients.budget);
-                logger.debug(&app.clients.usage());
-            }
-        }
+        log_request_usage(&apps, logger);
         report(command, &results, outputs, json, logger, stopped)
     })
+}
+
+/// Each service's sink: its events prefixed with `[name]`, forwarded to `sink`.
+fn prefix_sinks<'n, 's>(
+    names: impl Iterator<Item = &'n String>,
+    sink: &'s TerminalSink,
+    json: bool,
+) -> Vec<PrefixSink<'s>> {
+    names
+        .map(|name| PrefixSink {
+            prefix: format!("[{name}]"),
+            inner: sink,
+            line: std::sync::OnceLock::new(),
+            requests_on_stdout: !json,
+        })
+        .collect()
+}
+
+/// Rollbacks run dependents first: what a skipped service waited for is its dependent.
+fn relabel_rollback_skips(results: &mut [fleet::ServiceResult]) {
+    for result in results {
+        if let Outcome::Skipped(reason) = &mut result.outcome {
+            *reason = reason.replace("its dependency", "its dependent (rolled back first)");
+        }
+    }
+}
+
+/// With `--debug`: the AWS requests of each set of shared clients (their request budget).
+fn log_request_usage(apps: &BTreeMap<String, App<'_>>, logger: &Logger) {
+    let mut budgets: Vec<&Arc<crate::aws::budget::Budget>> = Vec::new();
+    for app in apps.values() {
+        if !budgets.iter().any(|b| Arc::ptr_eq(b, &app.clients.budget)) {
+            budgets.push(&app.clients.budget);
+            logger.debug(&app.clients.usage());
+        }
+    }
 }
 
 /// `fleet deploy --plan-out`: every service's plan, dependencies first, in one file; AWS is
@@ -311,72 +328,6 @@ fn load_services(
     .map_err(anyhow::Error::msg)?;
 
     Ok(loaded)
-}
-
-/// The `App` of each loaded service, writing its events through its prefix sink; AWS clients
-/// are shared by services in the same region.
-async fn build_apps<'a>(
-    loaded: BTreeMap<String, Loaded>,
-    prefixes: &'a [PrefixSink<'a>],
-    globals: &Globals,
-) -> anyhow::Result<BTreeMap<String, App<'a>>> {
-    let mut shared_clients: Vec<(Option<String>, Environment, crate::aws::Clients)> = Vec::new();
-    let mut apps: BTreeMap<String, App<'_>> = BTreeMap::new();
-    for ((name, service), prefix) in loaded.into_iter().zip(prefixes.iter()) {
-        // Services share clients (and the adaptive retry's rate limiter) when they have the
-        // same region and the same AWS settings; each service's env files are its own.
-        let region = service.config.file.region.clone();
-        let shared = shared_clients
-            .iter()
-            .find(|(r, e, _)| *r == region && *e == service.environment)
-            .map(|(_, _, clients)| clients.clone());
-        let clients = match shared {
-            Some(clients) => clients,
-            None => {
-                let clients = crate::aws::Clients::load_with(
-                    region.as_deref(),
-                    globals.assume_role_arn.as_deref(),
-                    true,
-                    &service.environment,
-                )
-                .await
-                .with_context(|| format!("fleet service `{name}`"))?;
-                shared_clients.push((region, service.environment.clone(), clients.clone()));
-                clients
-            }
-        };
-        let mut plugins = service.plugins;
-        if !plugins.is_empty() {
-            plugins
-                .resolve_aws_secrets(&clients, &service.config.file.plugins, &service.environment)
-                .await;
-        }
-        let mut context = hook_context(&service.config, false);
-        if context.region.is_empty() {
-            context.region = clients.region.clone().unwrap_or_default();
-        }
-        let timeout = service.config.file.timeout;
-        plugins.set_command_deadline(std::time::Instant::now() + timeout);
-        crate::aws::retry::set_deadline(std::time::Instant::now() + timeout);
-        apps.insert(
-            name,
-            App {
-                config: service.config,
-                renderer: service.renderer,
-                clients,
-                events: prefix,
-                deadline: std::time::Instant::now() + timeout,
-                plugins: Arc::new(plugins),
-                hook_context: Mutex::new(context),
-                started: std::time::Instant::now(),
-                filter_command: None,
-                environment: service.environment,
-                pending: crate::interrupt::Pending::default(),
-                warned: Default::default(),
-            },
-        );
-    }
-    Ok(apps)
 }
 
 /// Every service's definitions are rendered and transformed (policy plugins included) before

@@ -6,13 +6,7 @@ use std::process::ExitCode;
 use crate::config::{Environment, Globals};
 use crate::output::Logger;
 
-/// What every config-reading command starts from.
-pub(crate) struct Loaded {
-    pub(crate) config: crate::config::LoadedConfig,
-    pub(crate) renderer: crate::render::Renderer,
-    pub(crate) plugins: crate::plugins::PluginSet,
-    pub(crate) environment: Environment,
-}
+pub(crate) use crate::app::{Loaded, hook_context};
 
 /// Loads env files, builds the renderer, loads the config and its WebAssembly plugins (whose
 /// template functions are registered in the renderer): the prologue of every command that
@@ -133,23 +127,6 @@ pub(crate) fn plugin_cache_dir(environment: &Environment) -> Option<std::path::P
     Some(base.join("ristretto").join("plugins"))
 }
 
-/// The hook context of a command before it has talked to AWS.
-pub(crate) fn hook_context(
-    config: &crate::config::LoadedConfig,
-    dry_run: bool,
-) -> crate::plugins::HookContext {
-    crate::plugins::HookContext {
-        cluster: config.file.cluster.clone(),
-        service: config.file.service.clone().unwrap_or_default(),
-        region: config.file.region.clone().unwrap_or_default(),
-        account: String::new(),
-        config_name: config.path.display().to_string(),
-        dry_run,
-        revision: None,
-        strategy: "rolling".to_owned(),
-    }
-}
-
 /// Makes each plugin's log sink: records named after the plugin, at the level the plugin gave
 /// (trace and debug show with `--debug`; errors are warnings, since they do not fail the command).
 pub(crate) fn plugin_log_factory(logger: Logger) -> impl Fn(&str) -> crate::plugins::LogSink {
@@ -261,61 +238,34 @@ pub(crate) fn with_app<F>(
 where
     F: AsyncFnOnce(&crate::app::App<'_>) -> anyhow::Result<ExitCode>,
 {
-    let Loaded {
-        config,
-        renderer,
-        mut plugins,
-        environment,
-    } = load_app(globals, environment, logger)?;
+    let loaded = load_app(globals, environment, logger)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let config = &loaded.config;
     let logger = &logger.with_context(
         config.file.service.as_deref().unwrap_or_default(),
         &config.file.cluster,
     );
     let sink = crate::output::TerminalSink::new(*logger);
     let timeout = config.file.timeout;
+    let filter_command = globals
+        .filter_command
+        .clone()
+        .or_else(|| config.file.filter_command.clone())
+        .filter(|c| !c.trim().is_empty());
     runtime.block_on(async {
         crate::interrupt::watch();
         let deadline = std::time::Instant::now() + timeout;
-        plugins.set_command_deadline(deadline);
         crate::aws::retry::set_deadline(deadline);
         let clients = crate::aws::Clients::load(
-            config.file.region.as_deref(),
+            loaded.config.file.region.as_deref(),
             globals.assume_role_arn.as_deref(),
-            &environment,
+            &loaded.environment,
         )
         .await?;
-        if !plugins.is_empty() {
-            plugins
-                .resolve_aws_secrets(&clients, &config.file.plugins, &environment)
-                .await;
-        }
-        let mut context = hook_context(&config, false);
-        if context.region.is_empty() {
-            context.region = clients.region.clone().unwrap_or_default();
-        }
-        let filter_command = globals
-            .filter_command
-            .clone()
-            .or_else(|| config.file.filter_command.clone())
-            .filter(|c| !c.trim().is_empty());
-        let app = crate::app::App {
-            filter_command,
-            config,
-            renderer,
-            clients,
-            events: &sink,
-            deadline: std::time::Instant::now() + timeout,
-            plugins: std::sync::Arc::new(plugins),
-            hook_context: std::sync::Mutex::new(context),
-            started: std::time::Instant::now(),
-            environment,
-            pending: crate::interrupt::Pending::default(),
-            warned: Default::default(),
-        };
+        let app = crate::app::App::start(loaded, clients, &sink, filter_command, deadline).await;
         // The waits report their own timeouts with what was pending; this bounds everything else.
         let grace = std::time::Duration::from_secs(5);
         let command = tokio::time::timeout(timeout + grace, command(&app));

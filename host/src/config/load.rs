@@ -143,34 +143,7 @@ pub fn load_config(
     renderer: &Renderer,
     globals: &Globals,
 ) -> Result<LoadedConfig, Error> {
-    let source = std::fs::read_to_string(path).map_err(|error| Error::Read {
-        path: path.to_path_buf(),
-        error,
-    })?;
-    let source = crate::source_text::strip_bom(&source).to_owned();
-    let kind = config_kind(path);
-    let (rendered, value) = match kind {
-        ConfigKind::Yaml => {
-            let rendered = renderer.render_template_text(path, &source)?;
-            let value = parse_yaml(path, &rendered)?;
-            (rendered, value)
-        }
-        ConfigKind::Jsonnet => {
-            let rendered = renderer.render_file(path, SourceKind::Jsonnet)?;
-            let value = serde_json::from_str(&rendered).map_err(|err| {
-                Error::Syntax(crate::config::SyntaxError {
-                    path: path.to_path_buf(),
-                    line: err.line(),
-                    column: err.column(),
-                    message: format!(
-                        "invalid JSON after rendering: {}",
-                        strip_position(&err.to_string())
-                    ),
-                })
-            })?;
-            (source.clone(), value)
-        }
-    };
+    let (rendered, value) = render_config(path, renderer)?;
     let serde_json::Value::Object(object) = &value else {
         return Err(Error::Syntax(crate::config::SyntaxError {
             path: path.to_path_buf(),
@@ -195,25 +168,7 @@ pub fn load_config(
         });
     }
 
-    let mut figment = Figment::from(figment::providers::Serialized::defaults(
-        ConfigFile::default(),
-    ))
-    .merge(FileLayer::new(path, object));
-    if let Some(timeout) = globals.timeout {
-        figment = figment.merge(figment::providers::Serialized::global(
-            "timeout",
-            format_duration(timeout),
-        ));
-    }
-    let file: ConfigFile = figment.extract().map_err(|err| {
-        let key = err.path.join(".");
-        Error::InvalidKey {
-            location: location(path, &rendered, &key),
-            key,
-            message: err.kind.to_string(),
-        }
-    })?;
-
+    let file = extract(path, &rendered, object, globals)?;
     if let Some(constraint) = &file.required_version {
         check_required_version(
             constraint,
@@ -237,6 +192,66 @@ pub fn load_config(
         path: path.to_path_buf(),
         file,
         warnings,
+    })
+}
+
+/// The config rendered (Go templates for YAML/JSON, Jsonnet evaluated) and parsed: the text
+/// that positions refer to (the source for Jsonnet) and its value.
+fn render_config(path: &Path, renderer: &Renderer) -> Result<(String, serde_json::Value), Error> {
+    let source = std::fs::read_to_string(path).map_err(|error| Error::Read {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let source = crate::source_text::strip_bom(&source).to_owned();
+    match config_kind(path) {
+        ConfigKind::Yaml => {
+            let rendered = renderer.render_template_text(path, &source)?;
+            let value = parse_yaml(path, &rendered)?;
+            Ok((rendered, value))
+        }
+        ConfigKind::Jsonnet => {
+            let rendered = renderer.render_file(path, SourceKind::Jsonnet)?;
+            let value = serde_json::from_str(&rendered).map_err(|err| {
+                Error::Syntax(crate::config::SyntaxError {
+                    path: path.to_path_buf(),
+                    line: err.line(),
+                    column: err.column(),
+                    message: format!(
+                        "invalid JSON after rendering: {}",
+                        strip_position(&err.to_string())
+                    ),
+                })
+            })?;
+            Ok((source, value))
+        }
+    }
+}
+
+/// The config's keys over the defaults, with `--timeout` over them; a key of the wrong shape
+/// is an error at its line in `rendered`.
+fn extract(
+    path: &Path,
+    rendered: &str,
+    object: &serde_json::Map<String, serde_json::Value>,
+    globals: &Globals,
+) -> Result<ConfigFile, Error> {
+    let mut figment = Figment::from(figment::providers::Serialized::defaults(
+        ConfigFile::default(),
+    ))
+    .merge(FileLayer::new(path, object));
+    if let Some(timeout) = globals.timeout {
+        figment = figment.merge(figment::providers::Serialized::global(
+            "timeout",
+            format_duration(timeout),
+        ));
+    }
+    figment.extract().map_err(|err| {
+        let key = err.path.join(".");
+        Error::InvalidKey {
+            location: location(path, rendered, &key),
+            key,
+            message: err.kind.to_string(),
+        }
     })
 }
 
