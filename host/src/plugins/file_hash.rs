@@ -1,5 +1,5 @@
 //! The sha256 of a plugin file without hashing it on every command: the cache dir remembers
-//! the hash of each plugin file under the file's identity (device, inode, size, modification
+//! the hash of each plugin file (`file-<hash of its path>.sha256`) under the file's identity (device, inode, size, modification
 //! and change times in nanoseconds). Any write to the file changes its change time, which no
 //! one can set back, so an identity that still matches means the same content. A hash is
 //! remembered only for files left untouched for `SETTLED`, so that a write in the same clock
@@ -46,9 +46,7 @@ impl Memo {
         let metadata = std::fs::metadata(path).ok()?;
         let (identity, settled) = identity(&metadata);
         Some(Self {
-            file: cache_dir
-                .join("files")
-                .join(format!("{}.sha256", &key[..32])),
+            file: cache_dir.join(format!("file-{}.sha256", &key[..32])),
             identity,
             settled,
         })
