@@ -10,6 +10,7 @@ mod cache;
 mod call;
 mod download;
 mod fake;
+mod file_hash;
 mod gates;
 mod host;
 mod http;

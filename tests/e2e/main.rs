@@ -31,6 +31,7 @@ mod oci;
 mod output;
 mod overreach;
 mod plans;
+mod plugin_loading;
 mod plugin_test;
 mod plugins;
 mod poller;

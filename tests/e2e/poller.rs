@@ -80,3 +80,58 @@ async fn a_fleet_polls_in_shared_batched_rounds_within_the_quotas() {
         assert_eq!(service.deployments().len(), 1, "svc{i}");
     }
 }
+
+/// A plain rolling fleet's waits read each service deployment only when the service shows it
+/// moved (tasks started, old tasks drained, the rollout completed), not on every poll: with
+/// rollouts on the wall clock (three 5 s phases), the emulator sees far fewer
+/// DescribeServiceDeployments than DescribeServices, and every wait still reports its
+/// deployment's status and stages.
+#[tokio::test]
+async fn a_rolling_fleet_reads_service_deployments_only_when_a_service_moved() {
+    const FLEET: usize = 3;
+    let context = TestContext::with_aws();
+    context.write("service.jsonnet", SERVICE_CONFIG);
+    context.write(
+        "td.jsonnet",
+        "{ family: std.extVar('SERVICE'), containerDefinitions: [{ name: 'app', image: 'nginx:' + std.native('must_env')('TAG'), memory: 64 }] }\n",
+    );
+    context.write("sd.json", r#"{"launchType": "EC2", "desiredCount": 1}"#);
+    let mut fleet = format!("concurrency: {FLEET}\nservices:\n");
+    for i in 1..=FLEET {
+        fleet.push_str(&format!(
+            "  svc{i}: {{config: service.jsonnet, ext_str: {{SERVICE: svc{i}}}}}\n"
+        ));
+    }
+    context.write("ristretto-fleet.yml", &fleet);
+    context.create_cluster().await;
+    assert_success(&context.run(&["fleet", "deploy"], &[("TAG", "1")]));
+    context.control(
+        "/_emulator/config",
+        serde_json::json!({
+            "rollout_mode": "time",
+            "phase_seconds": {"task_start": 5.0, "health_check": 5.0, "draining": 5.0, "bake": 0},
+        }),
+    );
+    let (services_before, deployments_before) = (
+        context.calls("DescribeServices").len(),
+        context.calls("DescribeServiceDeployments").len(),
+    );
+
+    let output = context.run(&["fleet", "deploy"], &[("TAG", "2")]);
+    assert_success(&output);
+    let stderr = text(&output.stderr);
+    let polls = context.calls("DescribeServices").len() - services_before;
+    let looks = context.calls("DescribeServiceDeployments").len() - deployments_before;
+    println!("{polls} DescribeServices, {looks} DescribeServiceDeployments");
+    assert!(
+        looks * 2 <= polls,
+        "{looks} DescribeServiceDeployments for {polls} DescribeServices:\n{stderr}"
+    );
+    for line in ["stage SCALE_UP", "stage CLEAN_UP", "is SUCCESSFUL"] {
+        assert_eq!(
+            stderr.matches(line).count(),
+            FLEET,
+            "`{line}` once per service:\n{stderr}"
+        );
+    }
+}

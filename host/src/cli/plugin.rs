@@ -183,7 +183,8 @@ pub fn run(
             let Some(plugin) = set.plugins().next() else {
                 anyhow::bail!("no plugin loaded")
             };
-            let (imports, exports) = tooling::world(plugin);
+            let (imports, exports) = tooling::world(plugin)?;
+            let (origin, load_time) = plugin.load_report()?;
             let report = serde_json::json!({
                 "path": path.display().to_string(),
                 "sha256": plugin.sha256,
@@ -195,8 +196,8 @@ pub fn run(
                 "capabilities": plugin.info.capabilities,
                 "imports": imports,
                 "exports": exports,
-                "loaded_from_cache": plugin.load.0 == Origin::Cached,
-                "load_ms": plugin.load.1.as_secs_f64() * 1000.0,
+                "loaded_from_cache": origin == Origin::Cached,
+                "load_ms": load_time.as_secs_f64() * 1000.0,
             });
             print_stdout(&to_pretty_json(&report))?;
         }
@@ -204,7 +205,10 @@ pub fn run(
             for path in paths {
                 let started = Instant::now();
                 let set = load(&path, PluginEntry::default_for(&path), &environment, logger)?;
-                let origin = set.plugins().next().map(|p| p.load.0);
+                let origin = match set.plugins().next() {
+                    Some(plugin) => Some(plugin.load_report()?.0),
+                    None => None,
+                };
                 let state = if origin == Some(Origin::Cached) {
                     "already cached"
                 } else {
@@ -293,7 +297,7 @@ fn push(
     let Some(plugin) = set.plugins().next() else {
         anyhow::bail!("no plugin loaded")
     };
-    let (imports, exports) = tooling::world(plugin);
+    let (imports, exports) = tooling::world(plugin)?;
     let wasm = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let size = wasm.len();
     let component = ComponentInfo { imports, exports };

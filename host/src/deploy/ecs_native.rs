@@ -3,3 +3,4 @@
 //! PAUSE hooks ristretto's gates decide, and stopping a deployment with rollback.
 
 pub(crate) mod follow;
+mod looks;

@@ -171,7 +171,9 @@ impl PluginSet {
         command_deadline: Instant,
     ) -> Result<Vec<(String, bool)>, GateFailure> {
         let mut passed = Vec::new();
-        for (name, gate_timeout, watched) in self.gates_asked_at(stage) {
+        let asked = self.gates_asked_at(stage);
+        self.prepare(|p| asked.iter().any(|(name, ..)| *name == p.name));
+        for (name, gate_timeout, watched) in asked {
             let own_deadline = Instant::now() + gate_timeout;
             let deadline = own_deadline.min(command_deadline);
             let mut state: Option<String> = None;

@@ -4,7 +4,7 @@
 //! memory, bad output) turned into an error naming the plugin and the hook.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use wasmtime::Store;
@@ -49,14 +49,21 @@ pub struct LoadedPlugin {
     pub func_prefix: String,
     /// Resolved limits.
     pub limits: Limits,
-    /// Whether the component came from the cache, and how long loading took.
-    pub load: (Origin, Duration),
-    pre: PluginPre<HostState>,
+    /// The compiled component, loaded when the plugin is first called (or compiled at once
+    /// when its `info` was not cached): a command pays only for the plugins it calls.
+    ready: OnceLock<Result<Ready, String>>,
     runtime: Arc<Runtime>,
     rules: Arc<Vec<AllowRule>>,
     secrets: Arc<SecretStore>,
     log: LogSink,
     alarms: Option<Arc<super::alarms::AlarmReader>>,
+}
+
+/// A plugin's component, ready to instantiate.
+struct Ready {
+    pre: PluginPre<HostState>,
+    /// Whether the component came from the cache, and how long loading it took.
+    load: (Origin, Duration),
 }
 
 /// What a loaded plugin needs besides the file.
@@ -80,17 +87,19 @@ pub struct PluginSpec {
 }
 
 impl LoadedPlugin {
-    /// Reads, verifies, compiles (or loads from the cache) and pre-instantiates `path`, then
-    /// asks the plugin for its `info`.
+    /// Reads and verifies `path` and learns what the plugin says about itself: from the cache
+    /// when this build of ristretto asked it before (the component is then loaded only when a
+    /// hook is called), otherwise by compiling (or loading the cached artifact),
+    /// pre-instantiating and asking its `info`.
     pub fn load(runtime: Arc<Runtime>, path: &Path, spec: PluginSpec) -> Result<Self, Error> {
+        let label = spec.name.clone();
         let fail = |message: String| Error::Load {
-            plugin: spec.name.clone(),
+            plugin: label.clone(),
             path: path.display().to_string(),
             message,
         };
-        let started = Instant::now();
-        let wasm = std::fs::read(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
-        let sha256 = cache::sha256_hex(&wasm);
+        let (sha256, wasm) = super::file_hash::sha256_of(path, runtime.cache_dir())
+            .map_err(|e| fail(format!("cannot read it: {e}")))?;
         if let Some(expected) = &spec.sha256
             && !expected.eq_ignore_ascii_case(&sha256)
         {
@@ -98,30 +107,7 @@ impl LoadedPlugin {
                 "sha256 is {sha256}, but the config pins {expected}"
             )));
         }
-        let (component, origin) = cache::load(
-            &runtime.engine,
-            &wasm,
-            &sha256,
-            runtime.cache_dir.as_deref(),
-        )
-        .map_err(|e| {
-            fail(format!(
-                "not a valid WebAssembly component: {}",
-                root_cause(&e)
-            ))
-        })?;
-        let instance_pre = runtime.linker.instantiate_pre(&component).map_err(|e| {
-            fail(format!(
-                "it needs imports ristretto does not provide: {}",
-                root_cause(&e)
-            ))
-        })?;
-        let pre = PluginPre::new(instance_pre).map_err(|e| {
-            fail(format!(
-                "it does not implement the ristretto:plugin@0.1.0 world: {}",
-                root_cause(&e)
-            ))
-        })?;
+        let cached_info = cache::cached_info(runtime.cache_dir(), &sha256);
         let mut plugin = Self {
             name: spec.name,
             path: path.to_path_buf(),
@@ -136,20 +122,108 @@ impl LoadedPlugin {
             config_json: spec.config_json,
             func_prefix: spec.func_prefix,
             limits: spec.limits,
-            load: (origin, Duration::ZERO),
-            pre,
+            ready: OnceLock::new(),
             runtime,
             rules: Arc::new(spec.rules),
             secrets: Arc::new(spec.secrets),
             log: spec.log,
             alarms: None,
         };
-        plugin.info = plugin.call(Hook::Info, "info", async |p, s| p.call_info(s).await)?;
+        match cached_info {
+            Some(info) => plugin.info = info,
+            None => {
+                let wasm = match wasm {
+                    Some(wasm) => wasm,
+                    None => read_verified(path, &plugin.sha256).map_err(fail)?,
+                };
+                let ready = plugin.load_component(Some(&wasm));
+                let ready = plugin.ready.get_or_init(|| ready);
+                ready.as_ref().map_err(|message| fail(message.clone()))?;
+                plugin.info = plugin.call(Hook::Info, "info", async |p, s| p.call_info(s).await)?;
+                cache::remember_info(plugin.runtime.cache_dir(), &plugin.sha256, &plugin.info);
+            }
+        }
         if spec_name_defaulted(&plugin.name, path) && !plugin.info.name.is_empty() {
             plugin.name = plugin.info.name.clone();
         }
-        plugin.load.1 = started.elapsed();
         Ok(plugin)
+    }
+
+    /// Loads the component (from the cache, or compiled from `wasm` or from the file, which
+    /// must still have the sha256 it had) and pre-instantiates it.
+    fn load_component(&self, wasm: Option<&[u8]>) -> Result<Ready, String> {
+        let started = Instant::now();
+        let runtime = self.runtime.started()?;
+        let cache_dir = self.runtime.cache_dir();
+        let (component, origin) = match cache::cached(&runtime.engine, &self.sha256, cache_dir) {
+            Some(component) => (component, Origin::Cached),
+            None => {
+                let read;
+                let wasm = match wasm {
+                    Some(wasm) => wasm,
+                    None => {
+                        read = read_verified(&self.path, &self.sha256)?;
+                        &read
+                    }
+                };
+                let component = cache::compile(&runtime.engine, wasm, &self.sha256, cache_dir)
+                    .map_err(|e| {
+                        format!("not a valid WebAssembly component: {}", root_cause(&e))
+                    })?;
+                (component, Origin::Compiled)
+            }
+        };
+        let instance_pre = runtime.linker.instantiate_pre(&component).map_err(|e| {
+            format!(
+                "it needs imports ristretto does not provide: {}",
+                root_cause(&e)
+            )
+        })?;
+        let pre = PluginPre::new(instance_pre).map_err(|e| {
+            format!(
+                "it does not implement the ristretto:plugin@0.1.0 world: {}",
+                root_cause(&e)
+            )
+        })?;
+        let took = started.elapsed();
+        (self.log)(
+            super::bindings::ristretto::plugin::log::Level::Debug,
+            &format!(
+                "component {} in {:.1} ms",
+                match origin {
+                    Origin::Cached => "loaded from the cache",
+                    Origin::Compiled => "compiled",
+                },
+                took.as_secs_f64() * 1000.0
+            ),
+        );
+        Ok(Ready {
+            pre,
+            load: (origin, took),
+        })
+    }
+
+    /// The component, loaded now if no call loaded it yet.
+    fn ready(&self) -> Result<&Ready, Error> {
+        self.ready
+            .get_or_init(|| self.load_component(None))
+            .as_ref()
+            .map_err(|message| Error::Load {
+                plugin: self.name.clone(),
+                path: self.path.display().to_string(),
+                message: message.clone(),
+            })
+    }
+
+    /// Loads the component now, if no call loaded it yet.
+    pub fn prepare(&self) -> Result<(), Error> {
+        self.ready().map(|_| ())
+    }
+
+    /// Whether the component came from the cache, and how long loading it took (loading it
+    /// now if no call did).
+    pub fn load_report(&self) -> Result<(Origin, Duration), Error> {
+        self.ready().map(|ready| ready.load)
     }
 
     /// Whether the plugin declared the capability of `hook` (its WIT name, e.g. `gate`).
@@ -177,14 +251,21 @@ impl LoadedPlugin {
         self.call_measured(hook, what, f).map(|(result, _)| result)
     }
 
-    /// The compiled component.
-    pub fn component(&self) -> &wasmtime::component::Component {
-        self.pre.instance_pre().component()
+    /// The compiled component and the engine it runs on (loading it now if no call did).
+    pub fn component(&self) -> Result<(&wasmtime::component::Component, &wasmtime::Engine), Error> {
+        let (pre, engine) = self.component_ready()?;
+        Ok((pre.instance_pre().component(), engine))
     }
 
-    /// The engine it runs on.
-    pub fn engine(&self) -> &wasmtime::Engine {
-        &self.runtime.engine
+    /// The pre-instantiated component and its engine (loading it now if no call did).
+    fn component_ready(&self) -> Result<(&PluginPre<HostState>, &wasmtime::Engine), Error> {
+        let ready = self.ready()?;
+        let started = self.runtime.started().map_err(|message| Error::Load {
+            plugin: self.name.clone(),
+            path: self.path.display().to_string(),
+            message,
+        })?;
+        Ok((&ready.pre, &started.engine))
     }
 
     /// Its `allow.http` rules.
@@ -259,6 +340,8 @@ impl LoadedPlugin {
         R: Send + 'static,
         F: AsyncFnOnce(&Plugin, &mut Store<HostState>) -> wasmtime::Result<R> + Send + 'static,
     {
+        // Loading the component (on the first call) is not the hook's time.
+        let (pre, engine) = self.component_ready()?;
         let own_limit = self.limits.deadline(hook);
         let started = Instant::now();
         let own_deadline = started + own_limit;
@@ -270,8 +353,8 @@ impl LoadedPlugin {
         let activity = super::host::ActivityLog::default();
         let state = self.host_state(deadline, denials.clone(), activity.clone());
         let job = CallJob {
-            engine: self.runtime.engine.clone(),
-            pre: self.pre.clone(),
+            engine: engine.clone(),
+            pre: pre.clone(),
             state,
             deadline,
         };
@@ -358,6 +441,18 @@ impl LoadedPlugin {
         }
         Ok(())
     }
+}
+
+/// The bytes of `path`, which must still have the sha256 `expected`.
+fn read_verified(path: &Path, expected: &str) -> Result<Vec<u8>, String> {
+    let wasm = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let sha256 = cache::sha256_hex(&wasm);
+    if sha256 != expected {
+        return Err(format!(
+            "it changed while ristretto ran (sha256 {sha256}, was {expected})"
+        ));
+    }
+    Ok(wasm)
 }
 
 fn describe_trap(trap: wasmtime::Trap) -> String {

@@ -60,59 +60,25 @@ impl PluginSet {
         sources: &Sources<'_>,
         log: LogFactory<'_>,
     ) -> Result<Self, Error> {
-        let cache_dir = sources.cache_dir.as_deref();
+        let runtime = Arc::new(Runtime::new(sources.cache_dir.clone()));
         let mut resolver = Resolver::new(sources, environment);
-        let mut runtime: Option<Arc<Runtime>> = None;
+        // Each entry's config first (in config order), then the files, all at once: a plugin
+        // whose `info` is cached costs a read and a hash; the others compile in parallel.
+        let prepared: Vec<_> = entries
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| {
+                prepare_entry(entry, index, base, environment, &mut resolver, log)
+            })
+            .collect();
+        let loaded = load_parallel(&runtime, prepared);
         let mut plugins = Vec::new();
         let mut entry_indices = Vec::new();
-        for (index, entry) in entries.iter().enumerate() {
-            let Some((resolved, sha256)) = resolve_entry(entry, index, base, &mut resolver)? else {
+        for (index, loaded) in loaded.into_iter().enumerate() {
+            let Some(mut plugin) = loaded? else {
                 continue;
             };
-            let name = display_name(entry, index);
-            let limits = Limits::parse(entry.limits.as_ref()).map_err(|message| Error::Config {
-                plugin: name.clone(),
-                message,
-            })?;
-            let allow = entry.allow.clone().unwrap_or_default();
-            let rules = allow
-                .http
-                .iter()
-                .map(|e| AllowRule::parse(e))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|message| Error::Config {
-                    plugin: name.clone(),
-                    message,
-                })?;
-            let runtime = match &runtime {
-                Some(runtime) => runtime.clone(),
-                None => {
-                    let created =
-                        Arc::new(Runtime::new(cache_dir.map(Path::to_path_buf)).map_err(|e| {
-                            Error::Config {
-                                plugin: name.clone(),
-                                message: format!("cannot start the WebAssembly runtime: {e}"),
-                            }
-                        })?);
-                    runtime = Some(created.clone());
-                    created
-                }
-            };
-            let spec = PluginSpec {
-                name: name.clone(),
-                sha256,
-                config_json: if entry.config.is_null() {
-                    "{}".to_owned()
-                } else {
-                    entry.config.to_string()
-                },
-                func_prefix: entry.func_prefix.clone(),
-                limits,
-                rules,
-                secrets: SecretStore::new(&allow.secrets, environment),
-                log: log(&name),
-            };
-            let mut plugin = LoadedPlugin::load(runtime, &resolved, spec)?;
+            let entry = &entries[index];
             // Without `name:` in the entry the plugin goes by its own name (`webhook-notify`,
             // not the file's `webhook_notify`): its log lines too.
             let name = plugin.name.clone();
@@ -147,6 +113,23 @@ impl PluginSet {
             notifier: Mutex::new(BTreeMap::new()),
             gate_faults: Mutex::default(),
         })
+    }
+
+    /// Loads the components of the plugins `pick` chooses, in parallel, so that their calls
+    /// (one plugin after another) do not load them one at a time. A plugin that fails to load
+    /// says so when it is called.
+    pub(super) fn prepare(&self, pick: impl Fn(&LoadedPlugin) -> bool) {
+        let plugins: Vec<_> = self.plugins.iter().filter(|p| pick(p)).collect();
+        if plugins.len() < 2 {
+            return;
+        }
+        blocking(|| {
+            std::thread::scope(|scope| {
+                for plugin in plugins {
+                    scope.spawn(move || plugin.prepare());
+                }
+            });
+        });
     }
 
     /// Whether no WebAssembly plugin is loaded.
@@ -231,6 +214,7 @@ impl PluginSet {
         kind: DefinitionKind,
         definition: Value,
     ) -> Result<Value, Error> {
+        self.prepare(|p| p.has(Hook::Transform));
         let mut current = definition;
         for plugin in self.plugins.iter().filter(|p| p.has(Hook::Transform)) {
             let what = format!("transform, {}", kind.name());
@@ -259,6 +243,7 @@ impl PluginSet {
         ctx: &HookContext,
         registry: &mut FunctionRegistry,
     ) -> Result<(), Error> {
+        self.prepare(|p| p.has(Hook::Functions));
         for plugin in self.plugins.iter().filter(|p| p.has(Hook::Functions)) {
             let context = ctx.for_plugin(plugin);
             let declare_context = context.clone();
@@ -431,6 +416,83 @@ fn call_function(
             "plugin `{}` returned a value that is not JSON: {e}",
             plugin.name
         )
+    })
+}
+
+/// What loading one entry needs: the component file and the plugin's spec (`None` for a
+/// built-in name).
+type Prepared = Result<Option<(std::path::PathBuf, PluginSpec)>, Error>;
+
+/// Checks the config of `entry` (its source, limits and `allow.http`) and makes its spec.
+fn prepare_entry(
+    entry: &PluginEntry,
+    index: usize,
+    base: &Path,
+    environment: &Environment,
+    resolver: &mut Resolver<'_>,
+    log: LogFactory<'_>,
+) -> Prepared {
+    let Some((resolved, sha256)) = resolve_entry(entry, index, base, resolver)? else {
+        return Ok(None);
+    };
+    let name = display_name(entry, index);
+    let config_error = |message: String| Error::Config {
+        plugin: name.clone(),
+        message,
+    };
+    let limits = Limits::parse(entry.limits.as_ref()).map_err(config_error)?;
+    let allow = entry.allow.clone().unwrap_or_default();
+    let rules = allow
+        .http
+        .iter()
+        .map(|e| AllowRule::parse(e))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(config_error)?;
+    let spec = PluginSpec {
+        name: name.clone(),
+        sha256,
+        config_json: if entry.config.is_null() {
+            "{}".to_owned()
+        } else {
+            entry.config.to_string()
+        },
+        func_prefix: entry.func_prefix.clone(),
+        limits,
+        rules,
+        secrets: SecretStore::new(&allow.secrets, environment),
+        log: log(&name),
+    };
+    Ok(Some((resolved, spec)))
+}
+
+/// Loads the prepared entries, each on its own thread when there are several; the results
+/// stay in config order.
+fn load_parallel(
+    runtime: &Arc<Runtime>,
+    prepared: Vec<Prepared>,
+) -> Vec<Result<Option<LoadedPlugin>, Error>> {
+    let load = |prepared: Prepared| -> Result<Option<LoadedPlugin>, Error> {
+        match prepared? {
+            Some((path, spec)) => LoadedPlugin::load(runtime.clone(), &path, spec).map(Some),
+            None => Ok(None),
+        }
+    };
+    let files = prepared.iter().filter(|p| matches!(p, Ok(Some(_)))).count();
+    if files < 2 {
+        return prepared.into_iter().map(load).collect();
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = prepared
+            .into_iter()
+            .map(|p| scope.spawn(move || load(p)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| match handle.join() {
+                Ok(result) => result,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
     })
 }
 

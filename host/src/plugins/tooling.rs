@@ -13,10 +13,9 @@ use super::limits::Hook;
 use super::plugin::{CallReport, LoadedPlugin};
 use super::{Error, HookContext};
 
-/// The interfaces a component imports and exports.
-pub fn world(plugin: &LoadedPlugin) -> (Vec<String>, Vec<String>) {
-    let component = plugin.component();
-    let engine = plugin.engine();
+/// The interfaces a component imports and exports (loading the component if no call did).
+pub fn world(plugin: &LoadedPlugin) -> Result<(Vec<String>, Vec<String>), Error> {
+    let (component, engine) = plugin.component()?;
     let ty = component.component_type();
     let imports = ty
         .imports(engine)
@@ -26,7 +25,7 @@ pub fn world(plugin: &LoadedPlugin) -> (Vec<String>, Vec<String>) {
         .exports(engine)
         .map(|(name, _)| name.to_owned())
         .collect();
-    (imports, exports)
+    Ok((imports, exports))
 }
 
 /// The stages `plugin test --stage` takes, in lifecycle order.

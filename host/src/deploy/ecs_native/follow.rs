@@ -3,6 +3,7 @@
 //! and traffic-weight changes, answers PAUSE hooks awaiting action (ristretto's
 //! `before-traffic-shift` gates → ContinueServiceDeployment CONTINUE or ROLLBACK), and during
 //! bake windows asks the `bake` gates, stopping the deployment with rollback when one fails.
+//! A plain rolling deployment is read again only when the service shows it moved (`looks`).
 
 use std::collections::BTreeSet;
 
@@ -13,6 +14,7 @@ use aws_sdk_ecs::types::{
 };
 use serde_json::json;
 
+use super::looks::DeploymentLooks;
 use crate::app::App;
 use crate::definition::gate_hook::{GATED_STAGES, STEP_STAGE};
 use crate::deploy::gates::bake::BakeMonitor;
@@ -79,6 +81,7 @@ pub(crate) async fn follow(
     // The first look may be the service as just read (UpdateService's answer, or the last
     // poll of the wait before): no second DescribeServices for the same state.
     let mut first = true;
+    let mut looks = DeploymentLooks::new(until);
     loop {
         let current = if std::mem::take(&mut first) {
             current_service(app, service).await?
@@ -86,7 +89,14 @@ pub(crate) async fn follow(
             describe(app, service).await?
         };
         watcher.report(app, &current);
-        let deployment = describe_deployment(app, arn).await?;
+        let deployment = match looks.unchanged(&current) {
+            Some(deployment) => deployment,
+            None => {
+                let deployment = describe_deployment(app, arn).await?;
+                looks.read(&current, &deployment);
+                deployment
+            }
+        };
         report_changes(app, arn, &deployment, &mut state);
         let status = deployment.status().cloned();
         let stage = deployment
