@@ -109,31 +109,10 @@ pub(crate) async fn follow(
         );
 
         if in_flight && state.gate_rollback.is_none() {
-            match answer_pauses(app, arn, &deployment, &stage, until, policy, &mut state).await? {
+            match act_in_flight(app, arn, &deployment, &stage, until, policy, &mut state).await? {
                 PauseOutcome::StopHere => return Ok(None),
                 PauseOutcome::Acted => continue,
                 PauseOutcome::Nothing => {}
-            }
-            if let Some(bake) = state.bake.as_mut()
-                && in_bake_window(&deployment, &stage)
-                && let GateOutcome::Fail(failure) = bake.check(app).await
-            {
-                app.warn(format!(
-                    "stopping deployment {} with rollback: production traffic returns to the previous revision",
-                    named(app, arn)
-                ));
-                stop_with_rollback(app, arn).await?;
-                state.gate_rollback = Some(failure);
-                continue;
-            }
-            if let WaitUntil::EcsStage(target) = until
-                && stage_index(&stage).is_some_and(|i| i >= target)
-            {
-                app.info(format!(
-                    "deployment {} reached {stage}; not waiting for the rest (--wait-until {until})",
-                    named(app, arn)
-                ));
-                return Ok(None);
             }
         }
 
@@ -165,6 +144,45 @@ pub(crate) async fn follow(
             });
         }
     }
+}
+
+/// What a poll does while the deployment is in flight: answer its pauses, check the bake
+/// gates (a failure stops the deployment with rollback) and stop at an `ecs:*` wait target.
+async fn act_in_flight(
+    app: &App<'_>,
+    arn: &str,
+    deployment: &ServiceDeployment,
+    stage: &str,
+    until: WaitUntil,
+    policy: PausePolicy,
+    state: &mut State,
+) -> Result<PauseOutcome, Error> {
+    match answer_pauses(app, arn, deployment, stage, until, policy, state).await? {
+        PauseOutcome::Nothing => {}
+        acted_or_stop => return Ok(acted_or_stop),
+    }
+    if let Some(bake) = state.bake.as_mut()
+        && in_bake_window(deployment, stage)
+        && let GateOutcome::Fail(failure) = bake.check(app).await
+    {
+        app.warn(format!(
+            "stopping deployment {} with rollback: production traffic returns to the previous revision",
+            named(app, arn)
+        ));
+        stop_with_rollback(app, arn).await?;
+        state.gate_rollback = Some(failure);
+        return Ok(PauseOutcome::Acted);
+    }
+    if let WaitUntil::EcsStage(target) = until
+        && stage_index(stage).is_some_and(|i| i >= target)
+    {
+        app.info(format!(
+            "deployment {} reached {stage}; not waiting for the rest (--wait-until {until})",
+            named(app, arn)
+        ));
+        return Ok(PauseOutcome::StopHere);
+    }
+    Ok(PauseOutcome::Nothing)
 }
 
 /// What answering the pauses of one poll led to.
