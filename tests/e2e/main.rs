@@ -34,6 +34,7 @@ mod plans;
 mod plugin_test;
 mod plugins;
 mod poller;
+mod progress;
 mod register_roundtrip;
 mod run;
 mod skills;

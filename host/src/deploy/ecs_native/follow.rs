@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use aws_sdk_ecs::types::{
     DeploymentLifecycleHookAction, DeploymentLifecycleHookStatus,
-    DeploymentLifecycleHookTargetType, ServiceDeployment, ServiceDeploymentStatus,
+    DeploymentLifecycleHookTargetType, Service, ServiceDeployment, ServiceDeploymentStatus,
     StopServiceDeploymentStopType,
 };
 use serde_json::json;
@@ -88,6 +88,7 @@ pub(crate) async fn follow(
         watcher.report(app, &current);
         let deployment = describe_deployment(app, arn).await?;
         report_changes(app, arn, &deployment, &mut state);
+        progress(app, &current, &deployment);
         let status = deployment.status().cloned();
         let stage = deployment
             .lifecycle_stage()
@@ -418,7 +419,7 @@ async fn terminal(
     }
 }
 
-/// Reports status, lifecycle stage and traffic weight changes, and task progress.
+/// Reports status, lifecycle stage and traffic weight changes.
 fn report_changes(app: &App<'_>, arn: &str, deployment: &ServiceDeployment, state: &mut State) {
     let status = deployment.status().cloned();
     if status != state.status {
@@ -465,6 +466,15 @@ fn report_changes(app: &App<'_>, arn: &str, deployment: &ServiceDeployment, stat
         }
         state.weights = Some(weights);
     }
+}
+
+/// The progress line: `deploying web:2`; during a rollback `rolling back to web:1` with the
+/// tasks of the service's PRIMARY deployment once that runs an earlier revision (the one ECS
+/// returns to), else `rolling back from web:2`.
+fn progress(app: &App<'_>, service: &Service, deployment: &ServiceDeployment) {
+    let Some(target) = deployment.target_service_revision() else {
+        return;
+    };
     let rolling_back = deployment.status().is_some_and(|s| {
         matches!(
             s,
@@ -476,15 +486,34 @@ fn report_changes(app: &App<'_>, arn: &str, deployment: &ServiceDeployment, stat
         .context()
         .revision
         .unwrap_or_else(|| "the new revision".to_owned());
-    app.emit(Event::Progress {
-        activity: if rolling_back {
-            format!("rolling back from {revision}")
-        } else {
-            format!("deploying {revision}")
+    let returning_to = service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .map(|d| {
+            (
+                short_task_definition(d.task_definition().unwrap_or_default()),
+                d,
+            )
+        })
+        .filter(|(primary, _)| rolling_back && !primary.is_empty() && *primary != revision);
+    let event = match returning_to {
+        Some((primary, d)) => Event::Progress {
+            activity: format!("rolling back to {primary}"),
+            running: i64::from(d.running_count()),
+            desired: i64::from(d.desired_count()),
         },
-        running: i64::from(target.running_task_count()),
-        desired: i64::from(target.requested_task_count()),
-    });
+        None => Event::Progress {
+            activity: if rolling_back {
+                format!("rolling back from {revision}")
+            } else {
+                format!("deploying {revision}")
+            },
+            running: i64::from(target.running_task_count()),
+            desired: i64::from(target.requested_task_count()),
+        },
+    };
+    app.emit(event);
 }
 
 /// The deployment as the shared poller's next round reads it (one DescribeServiceDeployments
