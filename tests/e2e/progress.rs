@@ -1,8 +1,8 @@
 //! The progress display as a person sees it on a terminal (a real pseudo-terminal): while a
 //! rolling deploy waits, one line says what happens (`deploying web:2: tasks running 1/2`);
 //! log lines print above it whole, and it is gone when the wait ends. During a
-//! circuit-breaker rollback it says `rolling back to web:1`. Only text is asserted, never
-//! how long anything took.
+//! circuit-breaker rollback, and during `rollback`, it says `rolling back to web:1`. Only
+//! text is asserted, never how long anything took.
 
 use crate::support::terminal::{on_a_terminal_of_width, screen};
 use crate::support::{TestContext, assert_success};
@@ -87,6 +87,27 @@ async fn a_circuit_breaker_rollback_says_rolling_back_to_the_revision() {
     assert!(
         lines.last().is_some_and(|l| l
             .starts_with("error: service `web` is not running the deployed task definition web:2")),
+        "{}",
+        lines.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn the_rollback_command_says_rolling_back_to_the_revision() {
+    let context = setup().await;
+    assert_success(&context.run(&["deploy"], &[("TAG", "2")]));
+    let (ok, received) = on_a_terminal_of_width(&context, 120, "rollback", &[("TAG", "2")]);
+    assert!(ok, "{received}");
+    assert!(
+        received.contains("rolling back to web:1: tasks running "),
+        "the progress line did not say it rolls back:\n{received}"
+    );
+    assert!(!received.contains("deploying web:1"), "{received}");
+    let lines = assert_only_whole_log_lines(&received);
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.ends_with("] [web/e2e] service web rolled back to web:1")),
         "{}",
         lines.join("\n")
     );

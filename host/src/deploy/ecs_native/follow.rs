@@ -88,7 +88,7 @@ pub(crate) async fn follow(
         watcher.report(app, &current);
         let deployment = describe_deployment(app, arn).await?;
         report_changes(app, arn, &deployment, &mut state);
-        progress(app, &current, &deployment);
+        progress(app, &current, &deployment, state.rollback_expected);
         let status = deployment.status().cloned();
         let stage = deployment
             .lifecycle_stage()
@@ -469,9 +469,15 @@ fn report_changes(app: &App<'_>, arn: &str, deployment: &ServiceDeployment, stat
 }
 
 /// The progress line: `deploying web:2`; during a rollback `rolling back to web:1` with the
-/// tasks of the service's PRIMARY deployment once that runs an earlier revision (the one ECS
-/// returns to), else `rolling back from web:2`.
-fn progress(app: &App<'_>, service: &Service, deployment: &ServiceDeployment) {
+/// tasks of the service's PRIMARY deployment: at once when this deployment is a rollback
+/// (`rollback_expected`: it returns to an earlier revision), once PRIMARY runs an earlier
+/// revision when ECS rolls this deployment back; until then `rolling back from web:2`.
+fn progress(
+    app: &App<'_>,
+    service: &Service,
+    deployment: &ServiceDeployment,
+    rollback_expected: bool,
+) {
     let Some(target) = deployment.target_service_revision() else {
         return;
     };
@@ -482,11 +488,8 @@ fn progress(app: &App<'_>, service: &Service, deployment: &ServiceDeployment) {
                 | ServiceDeploymentStatus::RollbackInProgress
         )
     });
-    let revision = app
-        .context()
-        .revision
-        .unwrap_or_else(|| "the new revision".to_owned());
-    let returning_to = service
+    let revision = app.context().revision;
+    let primary = service
         .deployments()
         .iter()
         .find(|d| d.status() == Some("PRIMARY"))
@@ -496,7 +499,15 @@ fn progress(app: &App<'_>, service: &Service, deployment: &ServiceDeployment) {
                 d,
             )
         })
-        .filter(|(primary, _)| rolling_back && !primary.is_empty() && *primary != revision);
+        .filter(|(primary, _)| !primary.is_empty());
+    let returning_to = primary.filter(|(primary, _)| {
+        if rolling_back {
+            revision.as_deref().is_some_and(|r| r != *primary)
+        } else {
+            rollback_expected
+        }
+    });
+    let revision = revision.unwrap_or_else(|| "the new revision".to_owned());
     let event = match returning_to {
         Some((primary, d)) => Event::Progress {
             activity: format!("rolling back to {primary}"),
