@@ -101,16 +101,6 @@ impl Clients {
                 .build();
         }
         let policy = retry::RetryPolicy { cap };
-        macro_rules! client {
-            ($sdk:ident) => {
-                $sdk::Client::from_conf(
-                    $sdk::config::Builder::from(&sdk_config)
-                        .interceptor(policy)
-                        .interceptor(call_log::CallLog)
-                        .build(),
-                )
-            };
-        }
         let budget =
             budget::Budget::shared(&sdk_env::account_key(environment, region, assume_role_arn));
         let ecs = aws_sdk_ecs::Client::from_conf(
@@ -138,12 +128,12 @@ impl Clients {
             poller: poller::Poller::new(ecs.clone()),
             budget,
             ecs,
-            autoscaling: client!(aws_sdk_applicationautoscaling),
-            ssm: client!(aws_sdk_ssm),
-            secretsmanager: client!(aws_sdk_secretsmanager),
-            cloudwatch: client!(aws_sdk_cloudwatch),
-            codedeploy: client!(aws_sdk_codedeploy),
-            logs: client!(aws_sdk_cloudwatchlogs),
+            autoscaling: Build::build(&sdk_config, policy, None),
+            ssm: Build::build(&sdk_config, policy, None),
+            secretsmanager: Build::build(&sdk_config, policy, None),
+            cloudwatch: Build::build(&sdk_config, policy, None),
+            codedeploy: Build::build(&sdk_config, policy, None),
+            logs: Build::build(&sdk_config, policy, None),
             region: sdk_config.region().map(ToString::to_string),
             retry: policy,
             sdk_config: sdk_config.clone(),
@@ -152,6 +142,22 @@ impl Clients {
 }
 
 impl Clients {
+    /// A client of another AWS service (IAM, ECR, S3, …) from the command's SDK config, built
+    /// as the command's own clients are (`Build`).
+    pub fn client<C: Build>(&self) -> C {
+        C::build(&self.sdk_config, self.retry, None)
+    }
+
+    /// A client from `sdk_config` (e.g. with a task role's credentials), in `region` when
+    /// given, built as the command's own clients are (`Build`).
+    pub fn client_with<C: Build>(
+        &self,
+        sdk_config: &aws_config::SdkConfig,
+        region: Option<&str>,
+    ) -> C {
+        C::build(sdk_config, self.retry, region)
+    }
+
     /// One line on the ECS requests of the command so far (debug output, benchmarks): the
     /// budget's requests, delays and throttles, and the poller's rounds and batched calls.
     pub fn usage(&self) -> String {
@@ -175,19 +181,60 @@ impl Clients {
     pub fn logs_in(&self, region: Option<&str>) -> aws_sdk_cloudwatchlogs::Client {
         match region {
             Some(region) if Some(region) != self.region.as_deref() => {
-                let config = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk_config)
-                    .interceptor(self.retry)
-                    .interceptor(call_log::CallLog)
-                    .region(aws_sdk_cloudwatchlogs::config::Region::new(
-                        region.to_owned(),
-                    ))
-                    .build();
-                aws_sdk_cloudwatchlogs::Client::from_conf(config)
+                Build::build(&self.sdk_config, self.retry, Some(region))
             }
             _ => self.logs.clone(),
         }
     }
 }
+
+/// The one way ristretto builds an AWS SDK client (all but ECS's, which adds its request
+/// budget): from an SDK config, with the retry policy (`retry`) and `--debug`'s call log
+/// (`call_log`), in another region when one is given.
+pub trait Build {
+    /// The client for `sdk_config` with `retry`, in `region` when given.
+    fn build(
+        sdk_config: &aws_config::SdkConfig,
+        retry: retry::RetryPolicy,
+        region: Option<&str>,
+    ) -> Self;
+}
+
+/// `Build` for the SDK crates named.
+macro_rules! build_clients {
+    ($($sdk:ident),* $(,)?) => {$(
+        impl Build for $sdk::Client {
+            fn build(
+                sdk_config: &aws_config::SdkConfig,
+                retry: retry::RetryPolicy,
+                region: Option<&str>,
+            ) -> Self {
+                let mut builder = $sdk::config::Builder::from(sdk_config)
+                    .interceptor(retry)
+                    .interceptor(call_log::CallLog);
+                if let Some(region) = region {
+                    builder = builder.region($sdk::config::Region::new(region.to_owned()));
+                }
+                $sdk::Client::from_conf(builder.build())
+            }
+        }
+    )*};
+}
+
+build_clients!(
+    aws_sdk_applicationautoscaling,
+    aws_sdk_cloudformation,
+    aws_sdk_cloudwatch,
+    aws_sdk_cloudwatchlogs,
+    aws_sdk_codedeploy,
+    aws_sdk_ecr,
+    aws_sdk_elasticloadbalancingv2,
+    aws_sdk_iam,
+    aws_sdk_s3,
+    aws_sdk_secretsmanager,
+    aws_sdk_ssm,
+    aws_sdk_vpclattice,
+);
 
 /// A readable description of an SDK error: the service's error code and message when there is
 /// one, otherwise the transport problem.

@@ -3,53 +3,12 @@
 //! (`Enter task ID: `, a unique prefix is enough), else a clear error instead of ecsta's
 //! endless question to a terminal that is not there. The terminal is a real pty (`script`).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
+use crate::support::terminal::{on_a_terminal, on_a_terminal_with};
 use crate::support::{TestContext, assert_failure, assert_success, text};
 
 const CONFIG: &str = "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\n";
 const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:1", "memory": 64}]}"#;
 const SERVICE_DEFINITION: &str = r#"{"launchType": "EC2", "desiredCount": 2}"#;
-
-/// `ristretto ARGS` on a pseudo-terminal, typing `typed`; returns what the terminal showed.
-fn on_a_terminal(context: &TestContext, args: &str, typed: &str) -> (bool, String) {
-    on_a_terminal_with(context, args, typed, &[])
-}
-
-/// `on_a_terminal` with extra environment.
-fn on_a_terminal_with(
-    context: &TestContext,
-    args: &str,
-    typed: &str,
-    env: &[(&str, &str)],
-) -> (bool, String) {
-    let ristretto = context.ristretto();
-    let mut command = Command::new("script");
-    command
-        .args([
-            "-qec",
-            &format!("{} {args}", env!("CARGO_BIN_EXE_ristretto")),
-            "/dev/null",
-        ])
-        .current_dir(context.dir.path())
-        .env_clear()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (key, value) in ristretto.get_envs() {
-        if let Some(value) = value {
-            command.env(key, value);
-        }
-    }
-    command.envs(env.iter().copied());
-    let mut child = command.spawn().expect("run script(1)");
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(typed.as_bytes()).expect("type");
-    }
-    let output = child.wait_with_output().expect("script output");
-    (output.status.success(), text(&output.stdout))
-}
 
 #[tokio::test]
 async fn a_task_is_asked_for_on_a_terminal_and_refused_clearly_elsewhere() {

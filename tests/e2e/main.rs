@@ -35,6 +35,7 @@ mod plugin_loading;
 mod plugin_test;
 mod plugins;
 mod poller;
+mod progress;
 mod register_roundtrip;
 mod run;
 mod skills;

@@ -329,6 +329,50 @@ async fn debug_shows_each_aws_call() {
     );
 }
 
+/// The clients a single command builds for itself (S3 for a tfstate lookup, IAM and ECR for
+/// `verify`) log their calls under `--debug` as the command's own clients do.
+#[tokio::test]
+async fn debug_shows_the_calls_of_lookups_and_verify() {
+    let context = TestContext::with_aws();
+    let account = context.account.clone();
+    let bucket = format!("tfstate-debug-{account}");
+    context.boto3(&format!(
+        "client('s3').create_bucket(Bucket='{bucket}', CreateBucketConfiguration={{'LocationConstraint': 'ap-northeast-1'}})
+client('s3').put_object(Bucket='{bucket}', Key='terraform.tfstate', Body='{{\"version\": 4, \"outputs\": {{\"tag\": {{\"value\": \"v1\", \"type\": \"string\"}}}}, \"resources\": []}}')
+client('iam').create_role(RoleName='exec', AssumeRolePolicyDocument='{{\"Version\": \"2012-10-17\", \"Statement\": [{{\"Effect\": \"Allow\", \"Principal\": {{\"Service\": \"ecs-tasks.amazonaws.com\"}}, \"Action\": \"sts:AssumeRole\"}}]}}')
+client('ecr').create_repository(repositoryName='web')
+client('ecr').put_image(repositoryName='web', imageManifest='{{\"schemaVersion\": 2, \"mediaType\": \"application/vnd.docker.distribution.manifest.v2+json\"}}', imageTag='v1')"
+    ));
+    context.write(
+        "ecspresso.yml",
+        &format!("{CONFIG}plugins:\n  - name: tfstate\n    config:\n      url: s3://{bucket}/terraform.tfstate\n"),
+    );
+    context.write(
+        "td.json",
+        &format!(
+            r#"{{"family": "web", "executionRoleArn": "arn:aws:iam::{account}:role/exec",
+  "containerDefinitions": [{{"name": "app", "memory": 128,
+    "image": "{account}.dkr.ecr.ap-northeast-1.amazonaws.com/web:{{{{ tfstate `output.tag` }}}}"}}]}}"#
+        ),
+    );
+    context.write("sd.json", SERVICE_DEFINITION);
+    context.create_cluster().await;
+
+    let output = context.run(&["verify", "--debug"], &[]);
+    assert_success(&output);
+    let stderr = text(&output.stderr);
+    for operation in ["S3.GetObject", "IAM.GetRole", "ECR.DescribeImages"] {
+        let call = stderr
+            .lines()
+            .find(|l| l.contains(&format!("AWS {operation} ")))
+            .unwrap_or_else(|| panic!("no {operation} record:\n{stderr}"));
+        assert!(
+            call.contains("region=ap-northeast-1") && call.contains("status=200"),
+            "{call}"
+        );
+    }
+}
+
 #[test]
 fn help_man_page_and_completions_are_specific() {
     let context = TestContext::offline();

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 mod gates;
 pub mod registry;
 mod servers;
+pub mod terminal;
 
 pub use gates::{notified_kinds, notify_recorder, runs, scripted_gate, web_config};
 pub use servers::{FaultProxy, HttpSink, Reply};

@@ -52,6 +52,9 @@ pub(crate) struct Watcher {
     deploying: Option<String>,
     /// Whether ECS replaced it with a rollback (told once).
     rolling_back: bool,
+    /// Whether this wait follows a rollback (`rollback`, or one after a failed gate): the
+    /// PRIMARY deployment returns to an earlier revision from the start.
+    returning: bool,
 }
 
 impl Watcher {
@@ -62,7 +65,13 @@ impl Watcher {
             last_lines: Vec::new(),
             deploying: None,
             rolling_back: false,
+            returning: false,
         }
+    }
+
+    /// The same watcher for the wait of a rollback: its progress says `rolling back to web:1`.
+    pub(crate) fn returning(self, returning: bool) -> Self {
+        Self { returning, ..self }
     }
 
     pub(crate) fn report(&mut self, app: &App<'_>, service: &Service) {
@@ -103,14 +112,17 @@ impl Watcher {
         }
     }
 
-    /// What the PRIMARY deployment does: `deploying web:2`, or `rolling back to web:1` once
-    /// ECS (its circuit breaker, an alarm) replaced the deployment this wait began with by
-    /// one of an earlier revision; the rollback is logged once, with the failed deployment's
-    /// reason.
+    /// What the PRIMARY deployment does: `deploying web:2`, or `rolling back to web:1` when
+    /// the wait follows a rollback or once ECS (its circuit breaker, an alarm) replaced the
+    /// deployment this wait began with by one of an earlier revision; that rollback is
+    /// logged once, with the failed deployment's reason.
     fn activity(&mut self, app: &App<'_>, service: &Service, primary: &Deployment) -> String {
         let running =
             crate::deploy::short_task_definition(primary.task_definition().unwrap_or_default())
                 .to_owned();
+        if self.returning {
+            return format!("rolling back to {running}");
+        }
         let deploying = self
             .deploying
             .get_or_insert_with(|| running.clone())

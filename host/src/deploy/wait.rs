@@ -68,7 +68,8 @@ pub(crate) async fn wait_with(
     let command_started = SystemTime::now()
         .checked_sub(app.started.elapsed())
         .unwrap_or(since);
-    let mut watcher = Watcher::new(since.max(command_started));
+    let mut watcher =
+        Watcher::new(since.max(command_started)).returning(policy == PausePolicy::Continue);
     let result = match until {
         WaitUntil::Stable => {
             let native = current
@@ -174,7 +175,7 @@ pub(crate) async fn wait_for_deployment(
     policy: PausePolicy,
 ) -> Result<Option<String>, Error> {
     app.info(format!("waiting for service {service} to be {until}"));
-    let mut watcher = Watcher::new(SystemTime::now());
+    let mut watcher = Watcher::new(SystemTime::now()).returning(policy == PausePolicy::Continue);
     let result = match until {
         WaitUntil::Stable => {
             follow(app, service, arn, WaitUntil::Deployed, policy, &mut watcher).await?;

@@ -15,7 +15,7 @@ impl AwsLookups {
     fn stack_outputs(&self, stack: &str) -> Result<Value, String> {
         self.cached(format!("cfn_output:{stack}"), || {
             self.call(async |clients: &Clients| {
-                let cfn = aws_sdk_cloudformation::Client::new(&clients.sdk_config);
+                let cfn: aws_sdk_cloudformation::Client = clients.client();
                 let output = cfn
                     .describe_stacks()
                     .stack_name(stack)
@@ -48,7 +48,7 @@ impl AwsLookups {
     fn exports(&self) -> Result<Value, String> {
         self.cached("cfn_export".to_owned(), || {
             self.call(async |clients: &Clients| {
-                let cfn = aws_sdk_cloudformation::Client::new(&clients.sdk_config);
+                let cfn: aws_sdk_cloudformation::Client = clients.client();
                 let mut exports = serde_json::Map::new();
                 let mut token: Option<String> = None;
                 loop {

@@ -216,7 +216,7 @@ impl TfstateSource {
     fn get_object(&self, bucket: &str, key: &str) -> Result<Fetched, String> {
         let origin = self.location.to_string();
         self.lookups.call(async |clients: &Clients| {
-            let s3 = aws_sdk_s3::Client::new(&clients.sdk_config);
+            let s3: aws_sdk_s3::Client = clients.client();
             let output = match s3.get_object().bucket(bucket).key(key).send().await {
                 Ok(output) => output,
                 Err(err) => {

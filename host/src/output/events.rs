@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::sync::Mutex;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{LogFormat, Logger, print_stdout, to_pretty_json};
 use crate::events::{Event, EventSink, Lifecycle, Severity};
@@ -44,19 +44,27 @@ impl TerminalSink {
         let Ok(mut guard) = self.bar.lock() else {
             return;
         };
+        let (running, desired) = (
+            u64::try_from(running).unwrap_or(0),
+            u64::try_from(desired).unwrap_or(0),
+        );
         let bar = guard.get_or_insert_with(|| {
-            let bar = ProgressBar::new(0);
+            // Drawn only once message and counts are set: no first frame of `0/0`.
+            let bar = ProgressBar::with_draw_target(Some(desired), ProgressDrawTarget::hidden());
             if let Ok(style) = ProgressStyle::with_template(
                 "{spinner} {msg}: tasks running {pos}/{len} [{bar:30}] {elapsed}",
             ) {
                 bar.set_style(style.progress_chars("=> "));
             }
+            bar.set_message(activity.to_owned());
+            bar.set_position(running);
+            bar.set_draw_target(ProgressDrawTarget::stderr());
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar
         });
         bar.set_message(activity.to_owned());
-        bar.set_length(u64::try_from(desired).unwrap_or(0));
-        bar.set_position(u64::try_from(running).unwrap_or(0));
+        bar.set_length(desired);
+        bar.set_position(running);
     }
 
     fn finish_progress(&self) {

@@ -263,7 +263,7 @@ impl Run<'_, '_> {
             self.report.record(depth, name, status, message, true);
             return;
         }
-        let iam = aws_sdk_iam::Client::new(&self.app.clients.sdk_config);
+        let iam: aws_sdk_iam::Client = self.app.clients.client();
         let (status, message) = match iam.get_role().role_name(role_name(arn)).send().await {
             Ok(output) => {
                 let policy = output
@@ -320,12 +320,10 @@ impl Run<'_, '_> {
 
     /// DescribeImages of an Amazon ECR image, with the execution role's credentials.
     async fn ecr_image(&self, ecr: EcrImage) -> (Status, String) {
-        let config = self
-            .as_task
-            .to_builder()
-            .region(aws_config::Region::new(ecr.region.clone()))
-            .build();
-        let client = aws_sdk_ecr::Client::new(&config);
+        let client: aws_sdk_ecr::Client = self
+            .app
+            .clients
+            .client_with(&self.as_task, Some(ecr.region.as_str()));
         let id = aws_sdk_ecr::types::ImageIdentifier::builder()
             .set_image_tag(ecr.tag.clone())
             .set_image_digest(ecr.digest.clone())
@@ -357,7 +355,10 @@ impl Run<'_, '_> {
         }
         if is_secrets_manager(value_from) {
             let (id, key) = secret_reference(value_from);
-            let result = aws_sdk_secretsmanager::Client::new(&self.as_task)
+            let result = self
+                .app
+                .clients
+                .client_with::<aws_sdk_secretsmanager::Client>(&self.as_task, None)
                 .get_secret_value()
                 .secret_id(&id)
                 .send()
@@ -394,7 +395,10 @@ impl Run<'_, '_> {
         let parameter = value_from
             .split_once(":parameter")
             .map_or(value_from, |(_, name)| name);
-        let result = aws_sdk_ssm::Client::new(&self.as_task)
+        let result = self
+            .app
+            .clients
+            .client_with::<aws_sdk_ssm::Client>(&self.as_task, None)
             .get_parameters()
             .names(parameter)
             .with_decryption(true)
@@ -424,12 +428,10 @@ impl Run<'_, '_> {
             self.ng(2, &name, "awslogs-region is required");
             return;
         };
-        let config = self
-            .as_task
-            .to_builder()
-            .region(aws_config::Region::new(region))
-            .build();
-        let logs_client = aws_sdk_cloudwatchlogs::Client::new(&config);
+        let logs_client: aws_sdk_cloudwatchlogs::Client = self
+            .app
+            .clients
+            .client_with(&self.as_task, Some(region.as_str()));
         if options["awslogs-create-group"].as_str() == Some("true")
             && let Err(err) = logs_client
                 .create_log_group()

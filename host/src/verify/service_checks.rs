@@ -102,7 +102,7 @@ impl Run<'_, '_> {
         }
         if let Some(arn) = lattice["targetGroupArn"].as_str() {
             let name = format!("TargetGroup[{}]", arn.rsplit('/').next().unwrap_or(arn));
-            let client = aws_sdk_vpclattice::Client::new(&self.app.clients.sdk_config);
+            let client: aws_sdk_vpclattice::Client = self.app.clients.client();
             match client
                 .get_target_group()
                 .target_group_identifier(arn)
@@ -187,7 +187,7 @@ impl Run<'_, '_> {
 
     async fn target_group(&mut self, depth: usize, label: &str, arn: &str) {
         let name = format!("{label}[{}]", arn.rsplit(':').next().unwrap_or(arn));
-        let client = aws_sdk_elasticloadbalancingv2::Client::new(&self.app.clients.sdk_config);
+        let client: aws_sdk_elasticloadbalancingv2::Client = self.app.clients.client();
         match client
             .describe_target_groups()
             .target_group_arns(arn)

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use aws_sdk_ecs::types::{
     DeploymentLifecycleHookAction, DeploymentLifecycleHookStatus,
-    DeploymentLifecycleHookTargetType, ServiceDeployment, ServiceDeploymentStatus,
+    DeploymentLifecycleHookTargetType, Service, ServiceDeployment, ServiceDeploymentStatus,
     StopServiceDeploymentStopType,
 };
 use serde_json::json;
@@ -98,6 +98,7 @@ pub(crate) async fn follow(
             }
         };
         report_changes(app, arn, &deployment, &mut state);
+        progress(app, &current, &deployment, state.rollback_expected);
         let status = deployment.status().cloned();
         let stage = deployment
             .lifecycle_stage()
@@ -446,7 +447,7 @@ async fn terminal(
     }
 }
 
-/// Reports status, lifecycle stage and traffic weight changes, and task progress.
+/// Reports status, lifecycle stage and traffic weight changes.
 fn report_changes(app: &App<'_>, arn: &str, deployment: &ServiceDeployment, state: &mut State) {
     let status = deployment.status().cloned();
     if status != state.status {
@@ -493,6 +494,21 @@ fn report_changes(app: &App<'_>, arn: &str, deployment: &ServiceDeployment, stat
         }
         state.weights = Some(weights);
     }
+}
+
+/// The progress line: `deploying web:2`; during a rollback `rolling back to web:1` with the
+/// tasks of the service's PRIMARY deployment: at once when this deployment is a rollback
+/// (`rollback_expected`: it returns to an earlier revision), once PRIMARY runs an earlier
+/// revision when ECS rolls this deployment back; until then `rolling back from web:2`.
+fn progress(
+    app: &App<'_>,
+    service: &Service,
+    deployment: &ServiceDeployment,
+    rollback_expected: bool,
+) {
+    let Some(target) = deployment.target_service_revision() else {
+        return;
+    };
     let rolling_back = deployment.status().is_some_and(|s| {
         matches!(
             s,
@@ -500,19 +516,43 @@ fn report_changes(app: &App<'_>, arn: &str, deployment: &ServiceDeployment, stat
                 | ServiceDeploymentStatus::RollbackInProgress
         )
     });
-    let revision = app
-        .context()
-        .revision
-        .unwrap_or_else(|| "the new revision".to_owned());
-    app.emit(Event::Progress {
-        activity: if rolling_back {
-            format!("rolling back from {revision}")
+    let revision = app.context().revision;
+    let primary = service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .map(|d| {
+            (
+                short_task_definition(d.task_definition().unwrap_or_default()),
+                d,
+            )
+        })
+        .filter(|(primary, _)| !primary.is_empty());
+    let returning_to = primary.filter(|(primary, _)| {
+        if rolling_back {
+            revision.as_deref().is_some_and(|r| r != *primary)
         } else {
-            format!("deploying {revision}")
-        },
-        running: i64::from(target.running_task_count()),
-        desired: i64::from(target.requested_task_count()),
+            rollback_expected
+        }
     });
+    let revision = revision.unwrap_or_else(|| "the new revision".to_owned());
+    let event = match returning_to {
+        Some((primary, d)) => Event::Progress {
+            activity: format!("rolling back to {primary}"),
+            running: i64::from(d.running_count()),
+            desired: i64::from(d.desired_count()),
+        },
+        None => Event::Progress {
+            activity: if rolling_back {
+                format!("rolling back from {revision}")
+            } else {
+                format!("deploying {revision}")
+            },
+            running: i64::from(target.running_task_count()),
+            desired: i64::from(target.requested_task_count()),
+        },
+    };
+    app.emit(event);
 }
 
 /// The deployment as the shared poller's next round reads it (one DescribeServiceDeployments
