@@ -5,4 +5,6 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here/python_gate.wasm}"
 cd "$here"
-componentize-py -d ../../../wit -w plugin-with-http componentize app -o "$out"
+# ristretto_http.py is the helper `ristretto plugin new --lang python` ships, used from there.
+componentize-py -d ../../../wit -w plugin-with-http componentize app \
+  -p . -p ../../../host/templates/plugin/python -o "$out"
