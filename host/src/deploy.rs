@@ -105,6 +105,9 @@ pub enum Error {
     /// `rollback` found no earlier revision to return to.
     #[error("{0}")]
     NothingToRollBackTo(String),
+    /// `exec cp` could not copy the file (the agent, the sessions or the transfer failed).
+    #[error("exec cp: {0}")]
+    Copy(String),
     /// The deadline passed while waiting.
     #[error(
         "timed out after {timeout} waiting for service `{service}` to be {until}: {pending}; {}",

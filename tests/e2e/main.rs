@@ -16,6 +16,7 @@ mod deploy;
 mod emulator;
 mod envfile;
 mod event_stream;
+mod exec_cp;
 mod express;
 mod faults;
 mod first_party;

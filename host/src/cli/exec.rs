@@ -1,13 +1,15 @@
 //! `ristretto exec`: ECS Exec into a task of the service (`run`, default) through ExecuteCommand,
-//! or port forwarding to it (`portforward`) through SSM StartSession, both handing the session
-//! to the AWS `session-manager-plugin`, which must be on PATH (checked before any AWS call).
+//! port forwarding to it (`portforward`) through SSM StartSession, or copying a file to or from
+//! it (`cp`, both), each handing the session to the AWS `session-manager-plugin`, which must be
+//! on PATH (checked before any AWS call).
 
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
 use crate::app::App;
-use crate::task::exec;
+use crate::task::copy::{CopySpec, Direction, Local};
+use crate::task::{exec, transfer};
 
 /// Flags of `exec`.
 #[derive(Debug, Args)]
@@ -94,6 +96,24 @@ pub enum ExecCommand {
         #[arg(short = 'L', value_name = "LOCAL:HOST:PORT", value_parser = parse_forward, conflicts_with_all = ["port", "host"])]
         forward: Option<(u16, String, u16)>,
     },
+    /// Copy a file to or from a task (TASK_ID:PATH, or _:PATH for the task of --id or the one
+    /// picked), through an agent started by ECS Exec and SSM port forwarding
+    Cp {
+        /// Source: a local file (`-`: stdin) or TASK_ID:PATH
+        source: String,
+        /// Destination: a local file or directory (`-`: stdout) or TASK_ID:PATH (a trailing
+        /// `/` or a directory keeps the source's name)
+        destination: String,
+        /// The port the agent listens on in the container
+        #[arg(long, default_value_t = 12345)]
+        port: u16,
+        /// Show a progress bar on a terminal (the default)
+        #[arg(long, overrides_with = "no_progress")]
+        progress: bool,
+        /// No progress bar
+        #[arg(long, overrides_with = "progress")]
+        no_progress: bool,
+    },
 }
 
 /// Parses `-L LOCAL_PORT:HOST:PORT`.
@@ -115,9 +135,25 @@ fn parse_forward(text: &str) -> Result<(u16, String, u16), String> {
 /// Runs `exec`.
 pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
     let command = args.resolved()?;
+    let copy = match &command {
+        ExecCommand::Cp {
+            source,
+            destination,
+            ..
+        } => Some(CopySpec::parse(source, destination)?),
+        _ => None,
+    };
     let plugin = exec::session_manager_plugin(&app.environment)?;
     let filter = app.filter_command.as_deref();
-    let task = match args.id {
+    let named = copy.as_ref().and_then(|spec| spec.task.clone());
+    if let (Some(named), Some(id)) = (&named, &args.id)
+        && named != id
+    {
+        app.warn(format!(
+            "exec cp: the task in the path ({named}) is used, not --id {id}"
+        ));
+    }
+    let task = match named.or(args.id) {
         Some(id) => id,
         None => {
             let running = exec::running_task_ids(app).await?;
@@ -137,6 +173,21 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
         ExecCommand::Run { command } => {
             exec::command_session(app, &task, &container, &command).await?
         }
+        ExecCommand::Cp {
+            port, no_progress, ..
+        } => {
+            let Some(spec) = copy else {
+                anyhow::bail!("exec cp without a source and destination");
+            };
+            let options = CopyOptions {
+                plugin: &plugin,
+                task: &task,
+                container: &container,
+                port,
+                progress: !no_progress,
+            };
+            return copy_file(app, &spec, options).await;
+        }
         ExecCommand::Portforward {
             port,
             local_port,
@@ -152,7 +203,13 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
                 host: host.as_deref(),
                 port,
             };
-            exec::forwarding_session(app, &task, &container, forward).await?
+            let session = exec::forwarding_session(app, &task, &container, forward).await?;
+            app.info(format!(
+                "forwarding localhost:{local_port} to {}:{port} through task {}",
+                host.as_deref().unwrap_or("the task"),
+                task.rsplit('/').next().unwrap_or(&task)
+            ));
+            session
         }
     };
     let region = app.clients.region.clone().unwrap_or_default();
@@ -162,6 +219,66 @@ pub async fn run(args: ExecArgs, app: &App<'_>) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// What `exec cp` copies through besides the copy itself.
+struct CopyOptions<'a> {
+    plugin: &'a std::path::Path,
+    task: &'a str,
+    container: &'a exec::Container,
+    port: u16,
+    progress: bool,
+}
+
+/// `exec cp`: starts the agent for the task's CPU architecture and copies; says what it copied.
+async fn copy_file(
+    app: &App<'_>,
+    spec: &CopySpec,
+    options: CopyOptions<'_>,
+) -> anyhow::Result<ExitCode> {
+    let architecture = exec::cpu_architecture(app, options.task).await?;
+    let agent = match architecture.as_deref() {
+        Some(reported) => crate::task::copy::agent_for(reported).ok_or_else(|| {
+            anyhow::anyhow!(
+                "exec cp: task {} runs on {reported}; the agent exists for x86_64 and arm64",
+                options.task
+            )
+        })?,
+        None => {
+            app.emit(crate::events::Event::Debug(format!(
+                "exec cp: neither task {} nor its task definition names a CPU architecture; using the x86_64 agent",
+                options.task
+            )));
+            crate::task::copy::agent_for("x86_64")
+                .ok_or_else(|| anyhow::anyhow!("exec cp: no x86_64 agent in this build"))?
+        }
+    };
+    let region = app.clients.region.clone().unwrap_or_default();
+    let transfer = transfer::Transfer {
+        plugin: options.plugin,
+        region: &region,
+        task: options.task,
+        container: options.container,
+        agent,
+        port: options.port,
+        progress: options.progress,
+    };
+    let copied = transfer::copy(app, spec, transfer).await?;
+    let local = match &spec.local {
+        Local::File(path) => path.display().to_string(),
+        Local::Stdio => "-".to_owned(),
+    };
+    let task_id = options.task.rsplit('/').next().unwrap_or(options.task);
+    let remote = format!("{task_id}:{}", spec.remote);
+    let (from, to) = match spec.direction {
+        Direction::Upload => (local, remote),
+        Direction::Download => (remote, local),
+    };
+    app.info(format!(
+        "copied {from} to {to} ({copied} bytes, container {})",
+        options.container.name
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

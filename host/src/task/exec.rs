@@ -106,6 +106,48 @@ pub async fn containers(app: &App<'_>, task: &str) -> Result<Vec<Container>, Err
         .collect())
 }
 
+/// The CPU architecture of `task`: ECS's `ecs.cpu-architecture` attribute of the task
+/// (`x86_64`, `arm64`), else its task definition's `runtimePlatform.cpuArchitecture`; `None`
+/// when neither says.
+pub async fn cpu_architecture(app: &App<'_>, task: &str) -> Result<Option<String>, Error> {
+    let output = app
+        .clients
+        .ecs
+        .describe_tasks()
+        .cluster(app.cluster())
+        .tasks(task)
+        .send()
+        .await
+        .map_err(|err| aws_error("DescribeTasks", &err, &[]))?;
+    let Some(described) = output.tasks().first() else {
+        return Err(Error::Invalid(format!("task {task} not found")));
+    };
+    let attribute = described
+        .attributes()
+        .iter()
+        .find(|a| a.name() == "ecs.cpu-architecture")
+        .and_then(|a| a.value());
+    if let Some(architecture) = attribute {
+        return Ok(Some(architecture.to_owned()));
+    }
+    let Some(definition) = described.task_definition_arn() else {
+        return Ok(None);
+    };
+    let output = app
+        .clients
+        .ecs
+        .describe_task_definition()
+        .task_definition(definition)
+        .send()
+        .await
+        .map_err(|err| aws_error("DescribeTaskDefinition", &err, &[]))?;
+    Ok(output
+        .task_definition()
+        .and_then(|d| d.runtime_platform())
+        .and_then(|p| p.cpu_architecture())
+        .map(|a| a.as_str().to_owned()))
+}
+
 /// The container named `name` among `containers` of `task`.
 pub fn find_container(
     containers: &[Container],
@@ -182,13 +224,6 @@ pub async fn forwarding_session(
         .send()
         .await
         .map_err(|err| aws_error("StartSession", &err, &[]))?;
-    app.info(format!(
-        "forwarding localhost:{} to {}:{} through task {}",
-        forward.local_port,
-        forward.host.unwrap_or("the task"),
-        forward.port,
-        task.rsplit('/').next().unwrap_or(task)
-    ));
     Ok(Session {
         session: serde_json::json!({
             "SessionId": output.session_id(),
@@ -207,16 +242,30 @@ pub fn attach(
     region: &str,
     environment: &Environment,
 ) -> Result<ExitStatus, Error> {
-    Command::new(plugin)
+    plugin_command(plugin, session, region, environment)
+        .status()
+        .map_err(|err| Error::Invalid(format!("cannot start {}: {err}", plugin.display())))
+}
+
+/// The `session-manager-plugin` command line for `session`, as the AWS CLI (and ecspresso)
+/// start it: the session, the region, `StartSession`, no profile, the request parameters and
+/// the SSM endpoint, with the command's environment.
+pub fn plugin_command(
+    plugin: &std::path::Path,
+    session: &Session,
+    region: &str,
+    environment: &Environment,
+) -> Command {
+    let mut command = Command::new(plugin);
+    command
         .envs(environment.vars())
         .arg(session.session.to_string())
         .arg(region)
         .arg("StartSession")
         .arg("")
         .arg(session.parameters.to_string())
-        .arg(format!("https://ssm.{region}.amazonaws.com"))
-        .status()
-        .map_err(|err| Error::Invalid(format!("cannot start {}: {err}", plugin.display())))
+        .arg(format!("https://ssm.{region}.amazonaws.com"));
+    command
 }
 
 /// The SSM document and parameters of a port-forwarding session.

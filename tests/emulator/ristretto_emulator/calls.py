@@ -42,6 +42,25 @@ def operation_of(environ: dict[str, Any], body: bytes, service: str | None) -> s
     return f"{environ.get('REQUEST_METHOD', '?')} {environ.get('PATH_INFO', '/')}"
 
 
+# Operations whose request parameters the call log keeps, as CloudTrail records an event's
+# `requestParameters`: the ECS Exec and Session Manager calls, whose sessions a test stands in
+# for (tests/fixtures/session-manager-plugin reads the command and target from here).
+LOGGED_REQUESTS = {"ExecuteCommand", "StartSession"}
+
+
+def request_parameters(operation: str, body: bytes) -> dict[str, Any] | None:
+    """The JSON request of a call in LOGGED_REQUESTS, else None."""
+    if operation not in LOGGED_REQUESTS or not body:
+        return None
+    import json
+
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
 def record(entry: dict[str, Any]) -> None:
     with _lock:
         _calls.append(entry)

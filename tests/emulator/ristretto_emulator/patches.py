@@ -8,7 +8,16 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import autoscaling, codedeploy, ecs_express, ecs_service_deployments, ecs_services, task_definitions, tasks
+    from . import (
+        autoscaling,
+        codedeploy,
+        ecs_express,
+        ecs_service_deployments,
+        ecs_services,
+        ssm_sessions,
+        task_definitions,
+        tasks,
+    )
 
     ecs_services.install()
     ecs_service_deployments.install()
@@ -17,4 +26,5 @@ def install() -> None:
     task_definitions.install()
     codedeploy.install()
     autoscaling.install()
+    ssm_sessions.install()
     _installed = True

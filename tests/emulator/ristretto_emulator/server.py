@@ -96,18 +96,20 @@ class EmulatorApp:
             status_holder.setdefault("status", 500)
             raise
         finally:
-            calls.record(
-                {
-                    "account": account,
-                    "access_key": access_key,
-                    "region": region,
-                    "service": service,
-                    "operation": operation,
-                    "start": started,
-                    "end": time.time(),
-                    "status": status_holder.get("status", 500),
-                }
-            )
+            entry = {
+                "account": account,
+                "access_key": access_key,
+                "region": region,
+                "service": service,
+                "operation": operation,
+                "start": started,
+                "end": time.time(),
+                "status": status_holder.get("status", 500),
+            }
+            request = calls.request_parameters(operation, body)
+            if request is not None:
+                entry["request"] = request
+            calls.record(entry)
         if shape_check.enabled() and not status_holder.get("replayed"):
             shape_check.check_answer(
                 service, operation, account, region,

@@ -1,0 +1,260 @@
+//! `exec cp`, as ecspresso v2.8's (ecsta's `cp`): an agent started in the container through
+//! ECS Exec, reached through SSM port forwarding. The emulator answers ExecuteCommand and
+//! StartSession; tests/fixtures/session-manager-plugin stands in for AWS's plugin and the SSM
+//! agent (it runs the logged command on this host and relays the forwarded port), so the boot
+//! command really runs in `sh` and the agent built by host/build.rs really moves the bytes. The
+//! "container" is this machine: remote paths are in the test's directory.
+
+use crate::support::{TestContext, assert_failure, assert_success, repo_root, text};
+
+const CONFIG: &str = "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\n";
+const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:1", "memory": 64}]}"#;
+const SERVICE_DEFINITION: &str =
+    r#"{"launchType": "EC2", "desiredCount": 1, "enableExecuteCommand": true}"#;
+
+/// A deployed one-task service, and PATH with the stand-in session-manager-plugin first.
+async fn setup() -> (TestContext, String) {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", CONFIG);
+    context.write("td.json", TASK_DEFINITION);
+    context.write("sd.json", SERVICE_DEFINITION);
+    context.create_cluster().await;
+    assert_success(&context.run(&["deploy"], &[]));
+    let path = format!(
+        "{}:{}",
+        repo_root().join("tests/fixtures").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (context, path)
+}
+
+/// A port nothing listens on now, for the agent (tests run in parallel).
+fn free_port() -> String {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port().to_string())
+        .expect("a free port")
+}
+
+/// Bytes that are not text: every byte value, and more than one read's worth.
+fn binary_content() -> Vec<u8> {
+    (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
+}
+
+/// The files in `dir`, by name.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_file_goes_into_the_task_and_comes_back_byte_for_byte() {
+    let (context, path) = setup().await;
+    let content = binary_content();
+    let local = context.path("blob.bin");
+    std::fs::write(&local, &content).expect("write");
+    let remote_dir = context.path("container");
+    std::fs::create_dir_all(&remote_dir).expect("mkdir");
+    let port = free_port();
+
+    // Upload into a directory (`_:DIR/` keeps the file's name).
+    let up = context.run(
+        &[
+            "exec",
+            "cp",
+            "--port",
+            &port,
+            local.to_str().expect("utf-8"),
+            &format!("_:{}/", remote_dir.display()),
+        ],
+        &[("PATH", path.as_str())],
+    );
+    assert_success(&up);
+    assert!(up.stdout.is_empty(), "{}", text(&up.stdout));
+    assert!(
+        text(&up.stderr).contains("(200000 bytes, container app)"),
+        "{}",
+        text(&up.stderr)
+    );
+    assert_eq!(
+        std::fs::read(remote_dir.join("blob.bin")).expect("uploaded"),
+        content
+    );
+    assert_eq!(names_in(&remote_dir), ["blob.bin"], "no partial file left");
+
+    // What AWS was asked: ECS Exec into the container, then port forwarding to the agent's port.
+    let exec = context.calls("ExecuteCommand");
+    let request = &exec.last().expect("ExecuteCommand")["request"];
+    assert_eq!(request["interactive"], true);
+    assert_eq!(request["container"], "app");
+    assert!(
+        request["command"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("sh -c 'set -e\n")),
+        "{request}"
+    );
+    let sessions = context.calls("StartSession");
+    let request = &sessions.last().expect("StartSession")["request"];
+    assert_eq!(request["DocumentName"], "AWS-StartPortForwardingSession");
+    assert_eq!(request["Parameters"]["portNumber"][0], port.as_str());
+    let target = request["Target"].as_str().expect("target");
+    assert!(target.starts_with("ecs:e2e_"), "{target}");
+
+    // Download it again, naming the task by its id, into a directory.
+    let task_id = target.split('_').nth(1).expect("task id").to_owned();
+    let back_dir = context.path("back");
+    std::fs::create_dir_all(&back_dir).expect("mkdir");
+    let down = context.run(
+        &[
+            "exec",
+            "cp",
+            "--port",
+            &free_port(),
+            &format!("{task_id}:{}/blob.bin", remote_dir.display()),
+            back_dir.to_str().expect("utf-8"),
+        ],
+        &[("PATH", path.as_str())],
+    );
+    assert_success(&down);
+    assert_eq!(
+        std::fs::read(back_dir.join("blob.bin")).expect("downloaded"),
+        content
+    );
+    assert_eq!(names_in(&back_dir), ["blob.bin"], "no temporary file left");
+
+    // `-` is stdout.
+    std::fs::write(remote_dir.join("motd"), "hello from the task\n").expect("write");
+    let shown = context.run(
+        &[
+            "exec",
+            "cp",
+            "--port",
+            &free_port(),
+            &format!("_:{}/motd", remote_dir.display()),
+            "-",
+        ],
+        &[("PATH", path.as_str())],
+    );
+    assert_success(&shown);
+    assert_eq!(text(&shown.stdout), "hello from the task\n");
+}
+
+#[tokio::test]
+async fn a_broken_transfer_changes_nothing_on_either_side() {
+    let (context, path) = setup().await;
+    let content = binary_content();
+    let local = context.path("blob.bin");
+    std::fs::write(&local, &content).expect("write");
+    let remote_dir = context.path("container");
+    std::fs::create_dir_all(&remote_dir).expect("mkdir");
+    let remote = remote_dir.join("blob.bin");
+    std::fs::write(&remote, "the old version\n").expect("write");
+    let cut = [
+        ("PATH", path.as_str()),
+        ("RISTRETTO_TEST_FORWARD_LIMIT", "70000"),
+    ];
+
+    // Upload cut short: the agent counts 70000 of 200000 bytes and fails; the old file stays.
+    let up = context.run(
+        &[
+            "exec",
+            "cp",
+            "--port",
+            &free_port(),
+            local.to_str().expect("utf-8"),
+            &format!("_:{}", remote.display()),
+        ],
+        &cut,
+    );
+    assert_failure(&up, "expected 200000 bytes");
+    assert_eq!(
+        std::fs::read_to_string(&remote).expect("old file"),
+        "the old version\n"
+    );
+    assert_eq!(names_in(&remote_dir), ["blob.bin"], "no partial file left");
+
+    // Download cut short: the counts differ, and nothing is written here.
+    std::fs::write(&remote, &content).expect("write");
+    let back_dir = context.path("back");
+    std::fs::create_dir_all(&back_dir).expect("mkdir");
+    let down = context.run(
+        &[
+            "exec",
+            "cp",
+            "--port",
+            &free_port(),
+            &format!("_:{}", remote.display()),
+            &format!("{}/", back_dir.display()),
+        ],
+        &cut,
+    );
+    assert!(!down.status.success(), "{}", text(&down.stderr));
+    assert!(
+        text(&down.stderr).contains("exec cp:"),
+        "{}",
+        text(&down.stderr)
+    );
+    assert!(names_in(&back_dir).is_empty(), "{:?}", names_in(&back_dir));
+
+    // A file that is not there: the shell's own message, at once.
+    let missing = context.run(
+        &[
+            "exec",
+            "cp",
+            "--port",
+            &free_port(),
+            &format!("_:{}/nope.txt", remote_dir.display()),
+            back_dir.join("nope.txt").to_str().expect("utf-8"),
+        ],
+        &[("PATH", path.as_str())],
+    );
+    assert_failure(
+        &missing,
+        "the ECS Exec session ended before the agent listened",
+    );
+    assert!(
+        text(&missing.stderr).contains("nope.txt"),
+        "{}",
+        text(&missing.stderr)
+    );
+    assert!(names_in(&back_dir).is_empty());
+}
+
+#[tokio::test]
+async fn bad_copies_are_refused_before_any_aws_call() {
+    let (context, path) = setup().await;
+    let before = context.calls("ExecuteCommand").len();
+    let env = [("PATH", path.as_str())];
+    assert_failure(
+        &context.run(&["exec", "cp", "a.txt", "b.txt"], &env),
+        "one side must be in the task, written TASK_ID:PATH",
+    );
+    assert_failure(
+        &context.run(&["exec", "cp", "_:/a", "abc:/b"], &env),
+        "one side must be local",
+    );
+    assert_failure(
+        &context.run(&["exec", "cp", "missing.txt", "_:/tmp/x"], &env),
+        "missing.txt is not a file here",
+    );
+    assert_failure(
+        &context.run(&["exec", "cp", "_:/tmp/it's", "out"], &env),
+        "has a quote or a line break",
+    );
+    assert_failure(
+        &context.run(
+            &["exec", "cp", "_:/tmp/x", "out"],
+            &[("PATH", "/usr/bin:/bin")],
+        ),
+        "ECS Exec needs the AWS session-manager-plugin on PATH",
+    );
+    assert_eq!(context.calls("ExecuteCommand").len(), before);
+    assert!(context.calls("StartSession").is_empty());
+}
