@@ -258,3 +258,155 @@ async fn bad_copies_are_refused_before_any_aws_call() {
     assert_eq!(context.calls("ExecuteCommand").len(), before);
     assert!(context.calls("StartSession").is_empty());
 }
+
+/// Runs an agent build (under `runner`, e.g. qemu-aarch64, when given) on this machine in both
+/// modes, as the boot command does, and checks the bytes and its reports: `recv SIZE` writes what
+/// it receives and fails when the connection ends short; `send` sends its stdin and closes.
+fn exercise_agent(agent: &[u8], runner: Option<&str>) {
+    use std::io::{BufRead, Read, Write};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("agent");
+    std::fs::write(&path, agent).expect("write agent");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .expect("chmod");
+    let start = |args: &[&str], stdin: Stdio, stdout: Stdio| {
+        let mut command = match runner {
+            Some(runner) => {
+                let mut c = Command::new(runner);
+                c.arg(&path);
+                c
+            }
+            None => Command::new(&path),
+        };
+        let mut child = command
+            .args(args)
+            .stdin(stdin)
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the agent");
+        let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+        let mut first = String::new();
+        stderr.read_line(&mut first).expect("read");
+        assert!(first.starts_with("ristretto-cp-agent: listening on port "), "{first}");
+        (child, stderr)
+    };
+    let content = binary_content();
+    let size = content.len().to_string();
+
+    // recv SIZE: everything arrives.
+    let port = free_port();
+    let received = dir.path().join("received");
+    let out = std::fs::File::create(&received).expect("create");
+    let (mut child, mut stderr) = start(&[&port, "recv", &size], Stdio::null(), out.into());
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port")))
+        .expect("connect");
+    stream.write_all(&content).expect("send");
+    drop(stream);
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("read");
+    assert!(child.wait().expect("wait").success(), "{rest}");
+    assert_eq!(rest, "ristretto-cp-agent: received 200000 bytes\n");
+    assert_eq!(std::fs::read(&received).expect("read"), content);
+
+    // recv SIZE, cut short: exit status 1.
+    let port = free_port();
+    let (mut child, mut stderr) = start(&[&port, "recv", &size], Stdio::null(), Stdio::null());
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port")))
+        .expect("connect");
+    stream.write_all(&content[..1000]).expect("send");
+    drop(stream);
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("read");
+    assert_eq!(child.wait().expect("wait").code(), Some(1), "{rest}");
+    assert!(rest.contains("error: expected 200000 bytes"), "{rest}");
+
+    // send: stdin goes out, then the connection closes.
+    let port = free_port();
+    let source = std::fs::File::open(&received).expect("open");
+    let (mut child, mut stderr) = start(&[&port, "send"], source.into(), Stdio::null());
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port")))
+        .expect("connect");
+    let mut back = Vec::new();
+    stream.read_to_end(&mut back).expect("receive");
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("read");
+    assert!(child.wait().expect("wait").success(), "{rest}");
+    assert_eq!(rest, "ristretto-cp-agent: sent 200000 bytes\n");
+    assert_eq!(back, content);
+}
+
+#[test]
+fn the_x86_64_agent_moves_bytes_both_ways() {
+    let agent = ristretto::task::copy::agent_for("x86_64").expect("x86_64 agent");
+    exercise_agent(agent, None);
+}
+
+/// The aarch64 build, under Debian's qemu-user (.ci/run installs it; without it, and outside
+/// CI, the test says so and passes).
+#[test]
+fn the_aarch64_agent_moves_bytes_both_ways() {
+    let agent = ristretto::task::copy::agent_for("arm64").expect("arm64 agent");
+    let found = std::process::Command::new("qemu-aarch64")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs qemu-user (.ci/run) to run the aarch64 agent"
+        );
+        eprintln!("qemu-aarch64 is not installed: the aarch64 agent was not run");
+        return;
+    }
+    exercise_agent(agent, Some("qemu-aarch64"));
+}
+
+/// The agent follows the task's CPU: a task definition with `runtimePlatform.cpuArchitecture`
+/// ARM64 (the emulator's tasks carry no `ecs.cpu-architecture` attribute) gets the aarch64
+/// build, which this x86_64 "container" cannot run: the error says why.
+#[tokio::test]
+async fn an_arm64_task_gets_the_arm64_agent() {
+    use base64::Engine;
+    let (context, path) = setup().await;
+    context.write(
+        "td.json",
+        r#"{"family": "web", "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"}, "containerDefinitions": [{"name": "app", "image": "nginx:1", "memory": 64}]}"#,
+    );
+    assert_success(&context.run(&["deploy"], &[]));
+    let local = context.write("note.txt", "hi\n");
+    let out = context.run(
+        &[
+            "exec",
+            "cp",
+            "--port",
+            &free_port(),
+            local.to_str().expect("utf-8"),
+            &format!("_:{}", context.path("remote.txt").display()),
+        ],
+        &[("PATH", path.as_str())],
+    );
+    let command = context
+        .calls("ExecuteCommand")
+        .last()
+        .and_then(|c| c["request"]["command"].as_str().map(str::to_owned))
+        .expect("ExecuteCommand logged");
+    let encoded: String = command
+        .split("<<RISTRETTO_CP_AGENT\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\nRISTRETTO_CP_AGENT\n").next())
+        .expect("the agent in the command")
+        .lines()
+        .collect();
+    let agent = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .expect("base64");
+    assert_eq!(
+        agent,
+        ristretto::task::copy::agent_for("arm64").expect("arm64 agent")
+    );
+    if !cfg!(target_arch = "aarch64") {
+        assert_failure(&out, "set runtimePlatform.cpuArchitecture");
+    }
+}

@@ -955,6 +955,50 @@ def test_execute_command_session_and_container_choice(emu, aws):
     assert error_code(exc.value) == "InvalidParameterException"
 
 
+
+def test_ssm_sessions_for_ecs_exec_targets(emu, aws):
+    """StartSession for an ECS Exec target (`ecs:CLUSTER_TASKID_RUNTIMEID`): botocore's response
+    shape for a running task's container, TargetNotConnected otherwise, InvalidDocument for a
+    document that is not a Session Manager one or lacks its required parameters; the call log
+    keeps the request parameters of ExecuteCommand and StartSession."""
+    ecs, _ = make_service(aws, desired=1)
+    settle(emu, aws)
+    task_arn = ecs.list_tasks(cluster="prod", serviceName="web")["taskArns"][0]
+    task = ecs.describe_tasks(cluster="prod", tasks=[task_arn])["tasks"][0]
+    runtime = task["containers"][0]["runtimeId"]
+    task_id = task_arn.rsplit("/", 1)[-1]
+    ecs.execute_command(cluster="prod", task=task_id, interactive=True, command="sh -c 'id'")
+    ssm = aws("ssm")
+    target = f"ecs:prod_{task_id}_{runtime}"
+    out = ssm.start_session(
+        Target=target,
+        DocumentName="AWS-StartPortForwardingSession",
+        Parameters={"portNumber": ["12345"], "localPortNumber": ["0"]},
+    )
+    assert 1 <= len(out["SessionId"]) <= 96 and len(out["TokenValue"]) <= 300
+    assert out["StreamUrl"].startswith(f"wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/{out['SessionId']}")
+    assert ssm.terminate_session(SessionId=out["SessionId"])["SessionId"] == out["SessionId"]
+    for wrong in (f"ecs:prod_{task_id}_not-a-runtime", "ecs:prod_0123456789abcdef0123456789abcdef", "i-0123456789abcdef0"):
+        with pytest.raises(botocore.exceptions.ClientError) as exc:
+            ssm.start_session(Target=wrong)
+        assert error_code(exc.value) == "TargetNotConnected" and wrong in str(exc.value)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ssm.start_session(Target=target, DocumentName="My-Document")
+    assert error_code(exc.value) == "InvalidDocument"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ssm.start_session(Target=target, DocumentName="AWS-StartPortForwardingSessionToRemoteHost", Parameters={"portNumber": ["5432"]})
+    assert error_code(exc.value) == "InvalidDocument"
+    ecs.stop_task(cluster="prod", task=task_arn)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ssm.start_session(Target=target)
+    assert error_code(exc.value) == "TargetNotConnected"
+    logged = emu.ok("GET", f"/_emulator/calls?account={aws.account}&operation=ExecuteCommand")["calls"]
+    assert logged[-1]["request"]["command"] == "sh -c 'id'" and logged[-1]["request"]["interactive"] is True
+    sessions = emu.ok("GET", f"/_emulator/calls?account={aws.account}&operation=StartSession")["calls"]
+    assert sessions[0]["request"]["Parameters"]["portNumber"] == ["12345"]
+    others = emu.ok("GET", f"/_emulator/calls?account={aws.account}&operation=ListTasks")["calls"]
+    assert others and all("request" not in c for c in others)
+
 # ---------------------------------------------------------------------------
 # 6. ListTaskDefinitions
 # ---------------------------------------------------------------------------

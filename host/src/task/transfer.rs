@@ -193,7 +193,7 @@ impl AgentSession {
     fn failure(&self, what: &str) -> Error {
         let tail = self.lines.tail();
         let hint = if tail.to_ascii_lowercase().contains("exec format error") {
-            "\nthe agent was built for x86_64 and the task runs on another CPU: set runtimePlatform.cpuArchitecture (ARM64) in the task definition"
+            "\nthe agent was built for another CPU architecture than the container's: set runtimePlatform.cpuArchitecture (X86_64 or ARM64) in the task definition to the task's"
         } else {
             ""
         };
