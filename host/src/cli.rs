@@ -317,9 +317,11 @@ fn dispatch(
             crate::deploy::express::refuse(app, "appspec")?;
             appspec::run(args, app).await
         }),
-        Command::Exec(args) => with_app(globals, environment, logger, async |app| {
-            exec::run(args, app).await
-        }),
+        Command::Exec(args) => {
+            loading::with_app_unbounded(globals, environment, logger, async |app| {
+                exec::run(args, app).await
+            })
+        }
         Command::Tasks(args) => with_app(globals, environment, logger, async |app| {
             tasks::run(args, app).await
         }),

@@ -289,7 +289,10 @@ fn exercise_agent(agent: &[u8], runner: Option<&str>) {
         let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
         let mut first = String::new();
         stderr.read_line(&mut first).expect("read");
-        assert!(first.starts_with("ristretto-cp-agent: listening on port "), "{first}");
+        assert!(
+            first.starts_with("ristretto-cp-agent: listening on port "),
+            "{first}"
+        );
         (child, stderr)
     };
     let content = binary_content();
@@ -300,8 +303,8 @@ fn exercise_agent(agent: &[u8], runner: Option<&str>) {
     let received = dir.path().join("received");
     let out = std::fs::File::create(&received).expect("create");
     let (mut child, mut stderr) = start(&[&port, "recv", &size], Stdio::null(), out.into());
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port")))
-        .expect("connect");
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port"))).expect("connect");
     stream.write_all(&content).expect("send");
     drop(stream);
     let mut rest = String::new();
@@ -313,8 +316,8 @@ fn exercise_agent(agent: &[u8], runner: Option<&str>) {
     // recv SIZE, cut short: exit status 1.
     let port = free_port();
     let (mut child, mut stderr) = start(&[&port, "recv", &size], Stdio::null(), Stdio::null());
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port")))
-        .expect("connect");
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port"))).expect("connect");
     stream.write_all(&content[..1000]).expect("send");
     drop(stream);
     let mut rest = String::new();
@@ -326,8 +329,8 @@ fn exercise_agent(agent: &[u8], runner: Option<&str>) {
     let port = free_port();
     let source = std::fs::File::open(&received).expect("open");
     let (mut child, mut stderr) = start(&[&port, "send"], source.into(), Stdio::null());
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port")))
-        .expect("connect");
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port"))).expect("connect");
     let mut back = Vec::new();
     stream.read_to_end(&mut back).expect("receive");
     let mut rest = String::new();

@@ -238,6 +238,43 @@ pub(crate) fn with_app<F>(
 where
     F: AsyncFnOnce(&crate::app::App<'_>) -> anyhow::Result<ExitCode>,
 {
+    run_app(globals, environment, logger, Bound::Timeout, command)
+}
+
+/// [`with_app`] for a command the config `timeout` does not bound, as ecspresso does not bound
+/// `exec` (a session or a copy lasts as long as it needs); a signal still stops it.
+pub(crate) fn with_app_unbounded<F>(
+    globals: &Globals,
+    environment: Environment,
+    logger: &Logger,
+    command: F,
+) -> anyhow::Result<ExitCode>
+where
+    F: AsyncFnOnce(&crate::app::App<'_>) -> anyhow::Result<ExitCode>,
+{
+    run_app(globals, environment, logger, Bound::None, command)
+}
+
+/// Whether the config `timeout` bounds a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    /// The command ends with an error when the config `timeout` (plus 5 s) has passed.
+    Timeout,
+    /// Only a signal ends it early.
+    None,
+}
+
+/// [`with_app`] and [`with_app_unbounded`].
+fn run_app<F>(
+    globals: &Globals,
+    environment: Environment,
+    logger: &Logger,
+    bound: Bound,
+    command: F,
+) -> anyhow::Result<ExitCode>
+where
+    F: AsyncFnOnce(&crate::app::App<'_>) -> anyhow::Result<ExitCode>,
+{
     let loaded = load_app(globals, environment, logger)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -268,7 +305,12 @@ where
         let app = crate::app::App::start(loaded, clients, &sink, filter_command, deadline).await;
         // The waits report their own timeouts with what was pending; this bounds everything else.
         let grace = std::time::Duration::from_secs(5);
-        let command = tokio::time::timeout(timeout + grace, command(&app));
+        let command = async {
+            match bound {
+                Bound::Timeout => tokio::time::timeout(timeout + grace, command(&app)).await,
+                Bound::None => Ok(command(&app).await),
+            }
+        };
         tokio::pin!(command);
         let result = tokio::select! {
             biased;
