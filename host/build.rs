@@ -85,7 +85,11 @@ fn build_cp_agent(arch: &str) -> Result<(), Box<dyn std::error::Error>> {
         } else {
             String::new()
         };
-        return Err(format!("rustc failed:\n{stderr}{hint}").into());
+        // A cargo:warning is one line: show rustc's message line by line.
+        for line in stderr.lines() {
+            println!("cargo:warning={line}");
+        }
+        return Err(format!("rustc failed (its message is above){hint}").into());
     }
     Ok(())
 }

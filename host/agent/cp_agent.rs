@@ -1,12 +1,14 @@
 //! The file-transfer agent that `ristretto exec cp` starts inside a container through ECS Exec:
 //! a one-connection TCP listener on 127.0.0.1 (reached through an SSM port-forwarding session)
-//! that either writes what it receives to stdout (`recv`: an upload, stdout redirected to the
-//! remote file) or sends stdin (`send`: a download, stdin redirected from the remote file).
+//! that either writes what it receives to the remote file (`recv`: an upload) or sends stdin
+//! (`send`: a download, stdin redirected from the remote file).
 //!
-//! Usage: `AGENT PORT recv [SIZE]` or `AGENT PORT send`. It reports on stderr, one line each,
+//! Usage: `AGENT PORT recv SIZE|- PARTIAL DEST` or `AGENT PORT send`. `recv` writes what it
+//! receives to PARTIAL (created new) and renames it to DEST when the connection ended after
+//! SIZE bytes (`-`: any number); on any failure it removes PARTIAL, so an upload is all or
+//! nothing. It removes its own executable as it starts. It reports on stderr, one line each,
 //! prefixed `ristretto-cp-agent: `: `listening on port N`, then `received N bytes` or `sent N
-//! bytes`, or `error: ...` with exit status 1 — also when `recv` was told to expect SIZE bytes
-//! and the connection ended after fewer (or more), so that the upload is not moved into place. It waits at most 60 s for the connection and 300 s for any
+//! bytes`, or `error: ...` with exit status 1. It waits at most 60 s for the connection and 300 s for any
 //! read, so an abandoned transfer does not leave it running in the container.
 //!
 //! Built by `host/build.rs` for x86_64 and aarch64 Linux without any libc (`no_std`, raw system
@@ -42,6 +44,7 @@ global_asm!(
 #[cfg(target_arch = "x86_64")]
 mod nr {
     pub const READ: usize = 0;
+    pub const RT_SIGACTION: usize = 13;
     pub const WRITE: usize = 1;
     pub const CLOSE: usize = 3;
     pub const SOCKET: usize = 41;
@@ -49,13 +52,18 @@ mod nr {
     pub const BIND: usize = 49;
     pub const LISTEN: usize = 50;
     pub const SETSOCKOPT: usize = 54;
+    pub const FSYNC: usize = 74;
     pub const EXIT_GROUP: usize = 231;
+    pub const OPENAT: usize = 257;
+    pub const UNLINKAT: usize = 263;
+    pub const RENAMEAT: usize = 264;
 }
 
 /// Linux system call numbers of the calls the agent makes.
 #[cfg(target_arch = "aarch64")]
 mod nr {
     pub const READ: usize = 63;
+    pub const RT_SIGACTION: usize = 134;
     pub const WRITE: usize = 64;
     pub const CLOSE: usize = 57;
     pub const SOCKET: usize = 198;
@@ -63,7 +71,11 @@ mod nr {
     pub const BIND: usize = 200;
     pub const LISTEN: usize = 201;
     pub const SETSOCKOPT: usize = 208;
+    pub const FSYNC: usize = 82;
     pub const EXIT_GROUP: usize = 94;
+    pub const OPENAT: usize = 56;
+    pub const UNLINKAT: usize = 35;
+    pub const RENAMEAT: usize = 38;
 }
 
 /// A system call with up to five arguments; negative results are `-errno`.
@@ -101,7 +113,6 @@ unsafe fn syscall(number: usize, a: [usize; 5]) -> isize {
 }
 
 const STDIN: usize = 0;
-const STDOUT: usize = 1;
 const STDERR: usize = 2;
 const AF_INET: usize = 2;
 const SOCK_STREAM: usize = 1;
@@ -109,6 +120,13 @@ const SOL_SOCKET: usize = 1;
 const SO_REUSEADDR: usize = 2;
 const SO_RCVTIMEO: usize = 20;
 const EINTR: isize = 4;
+const SIGPIPE: usize = 13;
+/// `SIG_IGN` as a handler.
+const SIG_IGN: usize = 1;
+/// `AT_FDCWD`: paths relative to the working directory.
+const AT_FDCWD: usize = -100isize as usize;
+/// `O_WRONLY | O_CREAT | O_EXCL`, the same on x86_64 and aarch64 (asm-generic).
+const CREATE_NEW: usize = 0o1 | 0o100 | 0o200;
 
 /// Seconds the agent waits for the connection.
 const ACCEPT_TIMEOUT: usize = 60;
@@ -191,8 +209,8 @@ fn receive_timeout(fd: usize, seconds: usize) {
     };
 }
 
-/// Listens on 127.0.0.1:`port` and accepts one connection.
-fn accept_one(port: u16) -> usize {
+/// Listens on 127.0.0.1:`port`; exits 1 when it cannot.
+fn listen(port: u16) -> usize {
     // SAFETY: plain integer arguments.
     let listener = unsafe { syscall(nr::SOCKET, [AF_INET, SOCK_STREAM, 0, 0, 0]) };
     if listener < 0 {
@@ -244,9 +262,15 @@ fn accept_one(port: u16) -> usize {
         fail(b"listen", listening);
     }
     receive_timeout(listener, ACCEPT_TIMEOUT);
+    listener
+}
+
+/// Says the agent listens on `port` and accepts one connection on `listener`; the connection,
+/// or the failed step and its (negative) result.
+fn accept_one(listener: usize, port: u16) -> Result<usize, (&'static [u8], isize)> {
     report(
         b"ristretto-cp-agent: listening on port ",
-        Some(u16::from_be_bytes(port).into()),
+        Some(port.into()),
         b"",
     );
     let connection = loop {
@@ -257,17 +281,18 @@ fn accept_one(port: u16) -> usize {
         }
     };
     if connection < 0 {
-        fail(b"accept (no connection within 60 s)", connection);
+        return Err((b"accept (no connection within 60 s)", connection));
     }
     // SAFETY: closes the listener, which is not used again.
     unsafe { syscall(nr::CLOSE, [listener, 0, 0, 0, 0]) };
     let connection = connection as usize;
     receive_timeout(connection, READ_TIMEOUT);
-    connection
+    Ok(connection)
 }
 
-/// Copies `from` to `to` until `from` ends; the number of bytes copied.
-fn pump(from: usize, to: usize) -> u64 {
+/// Copies `from` to `to` until `from` ends; the number of bytes copied, or the failed step and
+/// its (negative) result.
+fn pump(from: usize, to: usize) -> Result<u64, (&'static [u8], isize)> {
     let mut total: u64 = 0;
     loop {
         let buffer = &raw mut BUFFER;
@@ -277,17 +302,84 @@ fn pump(from: usize, to: usize) -> u64 {
             continue;
         }
         if n < 0 {
-            fail(b"read", n);
+            return Err((b"read", n));
         }
         if n == 0 {
-            return total;
+            return Ok(total);
         }
         // SAFETY: the kernel wrote `n` bytes into the buffer.
         let read = unsafe { core::slice::from_raw_parts(buffer as *const u8, n as usize) };
         if !write_all(to, read) {
-            fail(b"write", -1);
+            return Err((b"write", -1));
         }
         total += n as u64;
+    }
+}
+
+/// Removes `partial` and fails at `step`.
+fn discard(partial: *const u8, step: &[u8], result: isize) -> ! {
+    // SAFETY: `partial` is the NUL-terminated path of the file this agent created.
+    unsafe { syscall(nr::UNLINKAT, [AT_FDCWD, partial as usize, 0, 0, 0]) };
+    fail(step, result)
+}
+
+/// Receives one connection's bytes into `partial` (created new), then moves it to `dest`; any
+/// failure (including a count other than `expected`) removes `partial` and exits 1.
+///
+/// # Safety
+/// `partial` and `dest` point at NUL-terminated paths.
+unsafe fn receive(port: u16, expected: Option<u64>, partial: *const u8, dest: *const u8) {
+    let listener = listen(port);
+    // SAFETY: `partial` is a NUL-terminated path.
+    let file = unsafe {
+        syscall(
+            nr::OPENAT,
+            [AT_FDCWD, partial as usize, CREATE_NEW, 0o644, 0],
+        )
+    };
+    if file < 0 {
+        fail(b"creating the file beside the destination", file);
+    }
+    let file = file as usize;
+    let connection = match accept_one(listener, port) {
+        Ok(connection) => connection,
+        Err((step, result)) => discard(partial, step, result),
+    };
+    let total = match pump(connection, file) {
+        Ok(total) => total,
+        Err((step, result)) => discard(partial, step, result),
+    };
+    if let Some(expected) = expected
+        && expected != total
+    {
+        // Removed first: when the session is gone, nothing reads the report.
+        // SAFETY: removes the partial file this agent created.
+        unsafe { syscall(nr::UNLINKAT, [AT_FDCWD, partial as usize, 0, 0, 0]) };
+        report(b"ristretto-cp-agent: received ", Some(total), b" bytes");
+        report(
+            b"ristretto-cp-agent: error: expected ",
+            Some(expected),
+            b" bytes",
+        );
+        exit(1);
+    }
+    report(b"ristretto-cp-agent: received ", Some(total), b" bytes");
+    // SAFETY: plain descriptors and this agent's own NUL-terminated paths.
+    let synced = unsafe { syscall(nr::FSYNC, [file, 0, 0, 0, 0]) };
+    if synced < 0 {
+        discard(partial, b"fsync", synced);
+    }
+    // SAFETY: as above.
+    unsafe { syscall(nr::CLOSE, [file, 0, 0, 0, 0]) };
+    // SAFETY: as above.
+    let moved = unsafe {
+        syscall(
+            nr::RENAMEAT,
+            [AT_FDCWD, partial as usize, AT_FDCWD, dest as usize, 0],
+        )
+    };
+    if moved < 0 {
+        discard(partial, b"moving the file into place", moved);
     }
 }
 
@@ -326,71 +418,86 @@ unsafe fn argument<'a>(pointer: *const u8) -> &'a [u8] {
 
 /// The entry point: `stack` is the initial stack (argc, then argv).
 unsafe extern "C" fn agent_main(stack: *const usize) -> ! {
-    // SAFETY: the kernel starts a process with argc and the argv pointers on the stack.
-    let (port, mode, size) = unsafe {
-        let argc = *stack;
-        if argc != 3 && argc != 4 {
-            report(
-                b"ristretto-cp-agent: usage: AGENT PORT recv [SIZE] | AGENT PORT send",
-                None,
-                b"",
-            );
-            exit(2);
-        }
-        let argv = stack.add(1) as *const *const u8;
-        let size = if argc == 4 {
-            Some(argument(*argv.add(3)))
-        } else {
-            None
-        };
-        (argument(*argv.add(1)), argument(*argv.add(2)), size)
+    // SAFETY: the kernel starts a process with argc and the argv pointers (NUL-terminated
+    // strings) on the stack.
+    let (argc, argv) = unsafe { (*stack, stack.add(1) as *const *const u8) };
+    let arg = |i: usize| -> *const u8 {
+        // SAFETY: only indexes below argc are read.
+        unsafe { *argv.add(i) }
+    };
+    // A write to a session that has gone (its pipe or the connection) fails instead of killing
+    // the agent, so that it still removes what it must. The kernel's struct sigaction
+    // (handler, flags, restorer, mask) is the same on x86_64 and aarch64.
+    let ignore: [usize; 4] = [SIG_IGN, 0, 0, 0];
+    // SAFETY: the action points at a struct sigaction; the old action is not asked for.
+    unsafe {
+        syscall(
+            nr::RT_SIGACTION,
+            [SIGPIPE, ignore.as_ptr() as usize, 0, 8, 0],
+        )
+    };
+    if argc >= 1 {
+        // The executable is not needed once running: removing it now leaves nothing behind in
+        // the container however the session ends.
+        // SAFETY: argv[0] is the path the shell started the agent with.
+        unsafe { syscall(nr::UNLINKAT, [AT_FDCWD, arg(0) as usize, 0, 0, 0]) };
+    }
+    // SAFETY: the arguments read are below argc.
+    let mode = if argc >= 3 {
+        unsafe { argument(arg(2)) }
+    } else {
+        b""
+    };
+    let port = if argc >= 2 {
+        unsafe { argument(arg(1)) }
+    } else {
+        b""
     };
     let Some(port) = parse_number(port).and_then(|n| u16::try_from(n).ok()) else {
-        report(b"ristretto-cp-agent: error: not a port number", None, b"");
+        report(USAGE, None, b"");
         exit(2)
     };
-    let expected = match size.map(parse_number) {
-        None => None,
-        Some(Some(size)) => Some(size),
-        Some(None) => {
-            report(b"ristretto-cp-agent: error: not a byte count", None, b"");
-            exit(2)
+    match (mode, argc) {
+        (b"recv", 6) => {
+            // SAFETY: argument 3 is below argc.
+            let expected = match unsafe { argument(arg(3)) } {
+                b"-" => None,
+                size => match parse_number(size) {
+                    Some(size) => Some(size),
+                    None => {
+                        report(USAGE, None, b"");
+                        exit(2)
+                    }
+                },
+            };
+            // SAFETY: arguments 4 and 5 are below argc and NUL-terminated.
+            unsafe { receive(port, expected, arg(4), arg(5)) };
         }
-    };
-    match mode {
-        b"recv" => {
-            let connection = accept_one(port);
-            let total = pump(connection, STDOUT);
-            report(b"ristretto-cp-agent: received ", Some(total), b" bytes");
-            if let Some(expected) = expected
-                && expected != total
-            {
-                report(
-                    b"ristretto-cp-agent: error: expected ",
-                    Some(expected),
-                    b" bytes",
-                );
-                exit(1);
-            }
-        }
-        b"send" => {
-            let connection = accept_one(port);
-            let total = pump(STDIN, connection);
+        (b"send", 3) => {
+            let listener = listen(port);
+            let connection = match accept_one(listener, port) {
+                Ok(connection) => connection,
+                Err((step, result)) => fail(step, result),
+            };
+            let total = match pump(STDIN, connection) {
+                Ok(total) => total,
+                Err((step, result)) => fail(step, result),
+            };
             // SAFETY: closing the connection tells the peer the file ended.
             unsafe { syscall(nr::CLOSE, [connection, 0, 0, 0, 0]) };
             report(b"ristretto-cp-agent: sent ", Some(total), b" bytes");
         }
         _ => {
-            report(
-                b"ristretto-cp-agent: error: the mode is recv or send",
-                None,
-                b"",
-            );
+            report(USAGE, None, b"");
             exit(2);
         }
     }
     exit(0)
 }
+
+/// How the agent is called.
+const USAGE: &[u8] =
+    b"ristretto-cp-agent: usage: AGENT PORT recv SIZE|- PARTIAL DEST | AGENT PORT send";
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {

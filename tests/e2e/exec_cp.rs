@@ -225,6 +225,183 @@ async fn a_broken_transfer_changes_nothing_on_either_side() {
         text(&missing.stderr)
     );
     assert!(names_in(&back_dir).is_empty());
+
+    // The agent's port is taken in the container: its own error, and no partial file.
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+    let port = taken.local_addr().expect("address").port().to_string();
+    let busy = context.run(
+        &[
+            "exec",
+            "cp",
+            "--port",
+            &port,
+            local.to_str().expect("utf-8"),
+            &format!("_:{}", remote.display()),
+        ],
+        &[("PATH", path.as_str())],
+    );
+    assert_failure(&busy, "bind failed, errno 98");
+    assert_eq!(std::fs::read(&remote).expect("unchanged"), content);
+    assert_eq!(names_in(&remote_dir), ["blob.bin"], "no partial file left");
+}
+
+/// `ristretto ARGS` in the background with `env`; its stderr lines arrive on the channel.
+fn spawn(
+    context: &TestContext,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut command = context.ristretto();
+    command
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("start ristretto");
+    let stderr = child.stderr.take().expect("stderr");
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, lines)
+}
+
+/// Waits up to `seconds` for `done`; false when it never held.
+fn eventually(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    done()
+}
+
+/// SIGTERM to `child`; its exit code and stderr.
+fn terminate(
+    mut child: std::process::Child,
+    lines: &std::sync::mpsc::Receiver<String>,
+) -> (Option<i32>, String) {
+    let killed = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    (status.code(), lines.iter().collect::<Vec<_>>().join("\n"))
+}
+
+/// The stand-in session-manager-plugin processes recorded in `pids` that still run.
+fn running_plugins(pids: &std::path::Path) -> Vec<String> {
+    names_in(pids)
+        .into_iter()
+        .filter(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+        .collect()
+}
+
+/// SIGTERM mid-copy: ristretto exits 143, its session-manager-plugin processes are stopped (and
+/// with them the sessions), the agent in the container removes what it had received (the old
+/// file stays), and a download's temporary file here is removed.
+#[tokio::test]
+async fn a_copy_stopped_by_a_signal_leaves_nothing_behind() {
+    let (context, path) = setup().await;
+    let pids = context.path("pids");
+    std::fs::create_dir_all(&pids).expect("mkdir");
+    let content: Vec<u8> = binary_content().repeat(10);
+    let local = context.path("big.bin");
+    std::fs::write(&local, &content).expect("write");
+    let remote_dir = context.path("container");
+    std::fs::create_dir_all(&remote_dir).expect("mkdir");
+    let remote = remote_dir.join("big.bin");
+    std::fs::write(&remote, "the old version\n").expect("write");
+    let slow = [
+        ("PATH", path.as_str()),
+        ("RISTRETTO_TEST_FORWARD_PACE_MS", "50"),
+        ("RISTRETTO_TEST_PLUGIN_PIDS", pids.to_str().expect("utf-8")),
+    ];
+
+    let (child, lines) = spawn(
+        &context,
+        &[
+            "exec",
+            "cp",
+            "--no-progress",
+            "--port",
+            &free_port(),
+            local.to_str().expect("utf-8"),
+            &format!("_:{}", remote.display()),
+        ],
+        &slow,
+    );
+    assert!(
+        eventually(60, || {
+            names_in(&pids).len() == 2
+                && names_in(&remote_dir).iter().any(|name| {
+                    name != "big.bin"
+                        && std::fs::metadata(remote_dir.join(name)).is_ok_and(|m| m.len() > 0)
+                })
+        }),
+        "the upload started: {:?}",
+        names_in(&remote_dir)
+    );
+    let (code, stderr) = terminate(child, &lines);
+    assert_eq!(code, Some(143), "{stderr}");
+    assert!(stderr.contains("stopped by SIGTERM"), "{stderr}");
+    assert!(
+        eventually(10, || running_plugins(&pids).is_empty()),
+        "plugins still running: {:?}",
+        running_plugins(&pids)
+    );
+    assert!(
+        eventually(10, || names_in(&remote_dir) == ["big.bin"]),
+        "the partial upload was removed: {:?}",
+        names_in(&remote_dir)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&remote).expect("old file"),
+        "the old version\n"
+    );
+
+    std::fs::write(&remote, &content).expect("write");
+    let back_dir = context.path("back");
+    std::fs::create_dir_all(&back_dir).expect("mkdir");
+    let (child, lines) = spawn(
+        &context,
+        &[
+            "exec",
+            "cp",
+            "--no-progress",
+            "--port",
+            &free_port(),
+            &format!("_:{}", remote.display()),
+            &format!("{}/", back_dir.display()),
+        ],
+        &slow,
+    );
+    assert!(
+        eventually(60, || !names_in(&back_dir).is_empty()),
+        "the download started"
+    );
+    let (code, stderr) = terminate(child, &lines);
+    assert_eq!(code, Some(143), "{stderr}");
+    assert!(names_in(&back_dir).is_empty(), "{:?}", names_in(&back_dir));
+    assert!(
+        eventually(10, || running_plugins(&pids).is_empty()),
+        "plugins still running: {:?}",
+        running_plugins(&pids)
+    );
 }
 
 #[tokio::test]
@@ -260,17 +437,18 @@ async fn bad_copies_are_refused_before_any_aws_call() {
 }
 
 /// Runs an agent build (under `runner`, e.g. qemu-aarch64, when given) on this machine in both
-/// modes, as the boot command does, and checks the bytes and its reports: `recv SIZE` writes what
-/// it receives and fails when the connection ends short; `send` sends its stdin and closes.
+/// modes, as the boot command does, and checks the bytes and its reports: `recv SIZE PARTIAL
+/// DEST` moves what it received into place and removes it when the connection ends short (and
+/// its own executable in any case); `send` sends its stdin and closes.
 fn exercise_agent(agent: &[u8], runner: Option<&str>) {
     use std::io::{BufRead, Read, Write};
     use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("agent");
-    std::fs::write(&path, agent).expect("write agent");
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .expect("chmod");
-    let start = |args: &[&str], stdin: Stdio, stdout: Stdio| {
+    let start = |args: &[&str], stdin: Stdio| {
+        std::fs::write(&path, agent).expect("write agent");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .expect("chmod");
         let mut command = match runner {
             Some(runner) => {
                 let mut c = Command::new(runner);
@@ -282,7 +460,7 @@ fn exercise_agent(agent: &[u8], runner: Option<&str>) {
         let mut child = command
             .args(args)
             .stdin(stdin)
-            .stdout(stdout)
+            .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start the agent");
@@ -293,16 +471,24 @@ fn exercise_agent(agent: &[u8], runner: Option<&str>) {
             first.starts_with("ristretto-cp-agent: listening on port "),
             "{first}"
         );
+        assert!(!path.exists(), "the agent removed its executable");
         (child, stderr)
     };
     let content = binary_content();
     let size = content.len().to_string();
+    let partial = dir.path().join("dest.partial");
+    let dest = dir.path().join("dest");
+    let (partial_arg, dest_arg) = (
+        partial.to_str().expect("utf-8"),
+        dest.to_str().expect("utf-8"),
+    );
 
-    // recv SIZE: everything arrives.
+    // recv SIZE: everything arrives and is moved into place.
     let port = free_port();
-    let received = dir.path().join("received");
-    let out = std::fs::File::create(&received).expect("create");
-    let (mut child, mut stderr) = start(&[&port, "recv", &size], Stdio::null(), out.into());
+    let (mut child, mut stderr) = start(
+        &[&port, "recv", &size, partial_arg, dest_arg],
+        Stdio::null(),
+    );
     let mut stream =
         std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port"))).expect("connect");
     stream.write_all(&content).expect("send");
@@ -311,11 +497,16 @@ fn exercise_agent(agent: &[u8], runner: Option<&str>) {
     stderr.read_to_string(&mut rest).expect("read");
     assert!(child.wait().expect("wait").success(), "{rest}");
     assert_eq!(rest, "ristretto-cp-agent: received 200000 bytes\n");
-    assert_eq!(std::fs::read(&received).expect("read"), content);
+    assert_eq!(std::fs::read(&dest).expect("read"), content);
+    assert!(!partial.exists());
 
-    // recv SIZE, cut short: exit status 1.
+    // recv SIZE, cut short: exit status 1, the old file stays, nothing partial is left.
+    std::fs::write(&dest, "old").expect("write");
     let port = free_port();
-    let (mut child, mut stderr) = start(&[&port, "recv", &size], Stdio::null(), Stdio::null());
+    let (mut child, mut stderr) = start(
+        &[&port, "recv", &size, partial_arg, dest_arg],
+        Stdio::null(),
+    );
     let mut stream =
         std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port"))).expect("connect");
     stream.write_all(&content[..1000]).expect("send");
@@ -324,11 +515,14 @@ fn exercise_agent(agent: &[u8], runner: Option<&str>) {
     stderr.read_to_string(&mut rest).expect("read");
     assert_eq!(child.wait().expect("wait").code(), Some(1), "{rest}");
     assert!(rest.contains("error: expected 200000 bytes"), "{rest}");
+    assert_eq!(std::fs::read_to_string(&dest).expect("read"), "old");
+    assert!(!partial.exists());
 
     // send: stdin goes out, then the connection closes.
     let port = free_port();
-    let source = std::fs::File::open(&received).expect("open");
-    let (mut child, mut stderr) = start(&[&port, "send"], source.into(), Stdio::null());
+    std::fs::write(&dest, &content).expect("write");
+    let source = std::fs::File::open(&dest).expect("open");
+    let (mut child, mut stderr) = start(&[&port, "send"], source.into());
     let mut stream =
         std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port"))).expect("connect");
     let mut back = Vec::new();

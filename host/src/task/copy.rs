@@ -3,9 +3,9 @@
 //! itself (the ECS Exec session, the port forwarding and the bytes) is `task::transfer`.
 //!
 //! The agent (`host/agent/cp_agent.rs`) travels base64-encoded inside the ExecuteCommand
-//! command, as ecsta's does, so the container needs only `sh`, `base64`, `chmod` and `mv`. An
-//! upload is written next to its destination and moved into place only when every byte
-//! arrived, so a broken transfer leaves the old file as it was.
+//! command, as ecsta's does, so the container needs only `sh`, `base64` and `chmod`. An upload
+//! is written next to its destination and moved into place by the agent only when every byte
+//! arrived, so a broken or interrupted transfer leaves the old file as it was.
 
 use std::path::{Path, PathBuf};
 
@@ -175,16 +175,18 @@ pub struct AgentTask<'a> {
     pub remote: &'a str,
     /// An upload's local file name (used when `remote` is a directory).
     pub local_name: &'a str,
-    /// An upload's size, when known: the agent fails (and the file is not moved into place)
-    /// when it receives another number of bytes.
+    /// An upload's size, when known: the agent fails (and removes what it received) when the
+    /// connection ends after another number of bytes.
     pub size: Option<u64>,
 }
 
-/// The ExecuteCommand command that writes `agent` to a temporary file in the container, runs
-/// it on `port` and removes it again. An upload goes to a file beside the destination (inside
-/// it, named after the local file, when the destination is a directory) that is moved into
-/// place when the agent received everything; the last line, `done`, says it was. The command
-/// is one single-quoted `sh -c` argument with no single quote inside, as ECS Exec passes it on.
+/// The ExecuteCommand command that writes `agent` to a temporary file in the container and
+/// runs it on `port` (the agent removes its executable as it starts; the shell's trap covers a
+/// failure before that). An upload goes to a file beside the destination (inside it, named
+/// after the local file, when the destination is a directory) that the agent moves into place
+/// when it received everything, and removes otherwise; the last line, `done`, says all went
+/// well. The command is one single-quoted `sh -c` argument with no single quote inside, as ECS
+/// Exec passes it on.
 pub fn boot_command(agent: &[u8], port: u16, task: AgentTask<'_>) -> String {
     let encoded = base64::engine::general_purpose::STANDARD.encode(agent);
     let lines: Vec<&str> = encoded
@@ -193,15 +195,15 @@ pub fn boot_command(agent: &[u8], port: u16, task: AgentTask<'_>) -> String {
         .filter_map(|chunk| std::str::from_utf8(chunk).ok())
         .collect();
     let remote = double_quoted(task.remote);
-    let size = task.size.map(|n| format!(" {n}")).unwrap_or_default();
+    let size = task
+        .size
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| "-".to_owned());
     let transfer = match task.direction {
         Direction::Upload => format!(
             "dest={remote}\n\
              if [ -d \"$dest\" ]; then dest=\"$dest\"/{name}; fi\n\
-             partial=\"$dest.ristretto-cp.$$\"\n\
-             trap \"rm -f \\\"\\$agent\\\" \\\"\\$partial\\\"\" EXIT\n\
-             \"$agent\" {port} recv{size} > \"$partial\"\n\
-             mv -f \"$partial\" \"$dest\"\n",
+             \"$agent\" {port} recv {size} \"$dest.ristretto-cp.$$\" \"$dest\"\n",
             name = double_quoted(task.local_name),
         ),
         Direction::Download => format!("\"$agent\" {port} send < {remote}\n"),
@@ -365,9 +367,7 @@ mod tests {
                 .trim_end_matches('\'')
                 .contains('\'')
         );
-        assert!(
-            upload.contains("\"$agent\" 9 recv 7 > \"$partial\"\nmv -f \"$partial\" \"$dest\"\n")
-        );
+        assert!(upload.contains("\"$agent\" 9 recv 7 \"$dest.ristretto-cp.$$\" \"$dest\"\n"));
     }
 
     #[test]
@@ -376,7 +376,7 @@ mod tests {
         // stand-in agent (a shell script) to see the quoting, the clean-up and `done`.
         let dir = tempfile::tempdir().expect("temp dir");
         let dest = dir.path().join("up $x.txt");
-        let agent = b"#!/bin/sh\ncat\necho 'ristretto-cp-agent: received 3 bytes' >&2\n";
+        let agent = b"#!/bin/sh\nrm -f \"$0\"\ncat > \"$4\"\nmv \"$4\" \"$5\"\necho 'ristretto-cp-agent: received 3 bytes' >&2\n";
         let command = boot_command(
             agent,
             1,
