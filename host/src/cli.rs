@@ -318,7 +318,8 @@ fn dispatch(
             appspec::run(args, app).await
         }),
         Command::Exec(args) => {
-            loading::with_app_unbounded(globals, environment, logger, async |app| {
+            let unbounded = loading::Bound::None;
+            loading::run_app(globals, environment, logger, unbounded, async |app| {
                 exec::run(args, app).await
             })
         }

@@ -7,17 +7,24 @@ use crate::support::terminal::{on_a_terminal, on_a_terminal_with};
 use crate::support::{TestContext, assert_failure, assert_success, text};
 
 const CONFIG: &str = "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\n";
-const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:1", "memory": 64}]}"#;
+/// Family web, one container `app`.
+pub(crate) const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:1", "memory": 64}]}"#;
 const SERVICE_DEFINITION: &str = r#"{"launchType": "EC2", "desiredCount": 2}"#;
+
+/// Service web of cluster e2e deployed from `task_definition` and `service_definition`.
+pub(crate) async fn deployed(task_definition: &str, service_definition: &str) -> TestContext {
+    let context = TestContext::with_aws();
+    context.write("ecspresso.yml", CONFIG);
+    context.write("td.json", task_definition);
+    context.write("sd.json", service_definition);
+    context.create_cluster().await;
+    assert_success(&context.run(&["deploy"], &[]));
+    context
+}
 
 #[tokio::test]
 async fn a_task_is_asked_for_on_a_terminal_and_refused_clearly_elsewhere() {
-    let context = TestContext::with_aws();
-    context.write("ecspresso.yml", CONFIG);
-    context.write("td.json", TASK_DEFINITION);
-    context.write("sd.json", SERVICE_DEFINITION);
-    context.create_cluster().await;
-    assert_success(&context.run(&["deploy"], &[]));
+    let context = deployed(TASK_DEFINITION, SERVICE_DEFINITION).await;
     let tasks = context
         .ecs()
         .await
@@ -83,12 +90,7 @@ async fn a_task_is_asked_for_on_a_terminal_and_refused_clearly_elsewhere() {
 /// `skip PATH`), `y` overwrites it. Off a terminal it refuses and writes nothing.
 #[tokio::test]
 async fn init_asks_per_existing_file_on_a_terminal() {
-    let context = TestContext::with_aws();
-    context.write("ecspresso.yml", CONFIG);
-    context.write("td.json", TASK_DEFINITION);
-    context.write("sd.json", SERVICE_DEFINITION);
-    context.create_cluster().await;
-    assert_success(&context.run(&["deploy"], &[]));
+    let context = deployed(TASK_DEFINITION, SERVICE_DEFINITION).await;
     context.write("td.json", r#"{"marker": "old td"}"#);
     context.write("sd.json", r#"{"marker": "old sd"}"#);
     let init = "init --cluster e2e --service web --task-definition-path td.json --service-definition-path sd.json";
@@ -132,15 +134,11 @@ async fn init_asks_per_existing_file_on_a_terminal() {
 /// chosen container's runtime id.
 #[tokio::test]
 async fn exec_chooses_among_several_containers() {
-    let context = TestContext::with_aws();
-    context.write("ecspresso.yml", CONFIG);
-    context.write(
-        "td.json",
+    let context = deployed(
         r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:1", "memory": 64}, {"name": "sidecar", "image": "busybox:1", "memory": 32}]}"#,
-    );
-    context.write("sd.json", r#"{"launchType": "EC2", "desiredCount": 1}"#);
-    context.create_cluster().await;
-    assert_success(&context.run(&["deploy"], &[]));
+        r#"{"launchType": "EC2", "desiredCount": 1}"#,
+    )
+    .await;
     let recorded = context.path("plugin-args");
     context.write(
         "bin/session-manager-plugin",

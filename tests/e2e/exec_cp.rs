@@ -5,27 +5,39 @@
 //! command really runs in `sh` and the agent built by host/build.rs really moves the bytes. The
 //! "container" is this machine: remote paths are in the test's directory.
 
+use std::process::Output;
+
+use crate::choose::{TASK_DEFINITION, deployed};
 use crate::support::{TestContext, assert_failure, assert_success, repo_root, text};
 
-const CONFIG: &str = "region: ap-northeast-1\ncluster: e2e\nservice: web\ntask_definition: td.json\nservice_definition: sd.json\ntimeout: 2m\n";
-const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:1", "memory": 64}]}"#;
 const SERVICE_DEFINITION: &str =
     r#"{"launchType": "EC2", "desiredCount": 1, "enableExecuteCommand": true}"#;
 
 /// A deployed one-task service, and PATH with the stand-in session-manager-plugin first.
 async fn setup() -> (TestContext, String) {
-    let context = TestContext::with_aws();
-    context.write("ecspresso.yml", CONFIG);
-    context.write("td.json", TASK_DEFINITION);
-    context.write("sd.json", SERVICE_DEFINITION);
-    context.create_cluster().await;
-    assert_success(&context.run(&["deploy"], &[]));
+    let context = deployed(TASK_DEFINITION, SERVICE_DEFINITION).await;
     let path = format!(
         "{}:{}",
         repo_root().join("tests/fixtures").display(),
         std::env::var("PATH").unwrap_or_default()
     );
     (context, path)
+}
+
+/// `ristretto exec cp --port P SOURCE DESTINATION` with `env`, P a free port.
+fn copy(context: &TestContext, source: &str, destination: &str, env: &[(&str, &str)]) -> Output {
+    copy_on(context, &free_port(), source, destination, env)
+}
+
+/// `ristretto exec cp --port PORT SOURCE DESTINATION` with `env`.
+fn copy_on(
+    context: &TestContext,
+    port: &str,
+    source: &str,
+    destination: &str,
+    env: &[(&str, &str)],
+) -> Output {
+    context.run(&["exec", "cp", "--port", port, source, destination], env)
 }
 
 /// A port nothing listens on now, for the agent (tests run in parallel).
@@ -41,6 +53,22 @@ fn binary_content() -> Vec<u8> {
     (0..200_000u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect()
+}
+
+/// `content` as NAME here, and the "container" directory holding an older NAME (`the old
+/// version`); the local file, the directory and the file in it.
+fn old_and_new(
+    context: &TestContext,
+    name: &str,
+    content: &[u8],
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let local = context.path(name);
+    std::fs::write(&local, content).expect("write");
+    let remote_dir = context.path("container");
+    std::fs::create_dir_all(&remote_dir).expect("mkdir");
+    let remote = remote_dir.join(name);
+    std::fs::write(&remote, "the old version\n").expect("write");
+    (local, remote_dir, remote)
 }
 
 /// The files in `dir`, by name.
@@ -65,15 +93,11 @@ async fn a_file_goes_into_the_task_and_comes_back_byte_for_byte() {
     let port = free_port();
 
     // Upload into a directory (`_:DIR/` keeps the file's name).
-    let up = context.run(
-        &[
-            "exec",
-            "cp",
-            "--port",
-            &port,
-            local.to_str().expect("utf-8"),
-            &format!("_:{}/", remote_dir.display()),
-        ],
+    let up = copy_on(
+        &context,
+        &port,
+        local.to_str().expect("utf-8"),
+        &format!("_:{}/", remote_dir.display()),
         &[("PATH", path.as_str())],
     );
     assert_success(&up);
@@ -111,15 +135,10 @@ async fn a_file_goes_into_the_task_and_comes_back_byte_for_byte() {
     let task_id = target.split('_').nth(1).expect("task id").to_owned();
     let back_dir = context.path("back");
     std::fs::create_dir_all(&back_dir).expect("mkdir");
-    let down = context.run(
-        &[
-            "exec",
-            "cp",
-            "--port",
-            &free_port(),
-            &format!("{task_id}:{}/blob.bin", remote_dir.display()),
-            back_dir.to_str().expect("utf-8"),
-        ],
+    let down = copy(
+        &context,
+        &format!("{task_id}:{}/blob.bin", remote_dir.display()),
+        back_dir.to_str().expect("utf-8"),
         &[("PATH", path.as_str())],
     );
     assert_success(&down);
@@ -131,15 +150,10 @@ async fn a_file_goes_into_the_task_and_comes_back_byte_for_byte() {
 
     // `-` is stdout.
     std::fs::write(remote_dir.join("motd"), "hello from the task\n").expect("write");
-    let shown = context.run(
-        &[
-            "exec",
-            "cp",
-            "--port",
-            &free_port(),
-            &format!("_:{}/motd", remote_dir.display()),
-            "-",
-        ],
+    let shown = copy(
+        &context,
+        &format!("_:{}/motd", remote_dir.display()),
+        "-",
         &[("PATH", path.as_str())],
     );
     assert_success(&shown);
@@ -150,27 +164,17 @@ async fn a_file_goes_into_the_task_and_comes_back_byte_for_byte() {
 async fn a_broken_transfer_changes_nothing_on_either_side() {
     let (context, path) = setup().await;
     let content = binary_content();
-    let local = context.path("blob.bin");
-    std::fs::write(&local, &content).expect("write");
-    let remote_dir = context.path("container");
-    std::fs::create_dir_all(&remote_dir).expect("mkdir");
-    let remote = remote_dir.join("blob.bin");
-    std::fs::write(&remote, "the old version\n").expect("write");
+    let (local, remote_dir, remote) = old_and_new(&context, "blob.bin", &content);
     let cut = [
         ("PATH", path.as_str()),
         ("RISTRETTO_TEST_FORWARD_LIMIT", "70000"),
     ];
 
     // Upload cut short: the agent counts 70000 of 200000 bytes and fails; the old file stays.
-    let up = context.run(
-        &[
-            "exec",
-            "cp",
-            "--port",
-            &free_port(),
-            local.to_str().expect("utf-8"),
-            &format!("_:{}", remote.display()),
-        ],
+    let up = copy(
+        &context,
+        local.to_str().expect("utf-8"),
+        &format!("_:{}", remote.display()),
         &cut,
     );
     assert_failure(&up, "expected 200000 bytes");
@@ -184,15 +188,10 @@ async fn a_broken_transfer_changes_nothing_on_either_side() {
     std::fs::write(&remote, &content).expect("write");
     let back_dir = context.path("back");
     std::fs::create_dir_all(&back_dir).expect("mkdir");
-    let down = context.run(
-        &[
-            "exec",
-            "cp",
-            "--port",
-            &free_port(),
-            &format!("_:{}", remote.display()),
-            &format!("{}/", back_dir.display()),
-        ],
+    let down = copy(
+        &context,
+        &format!("_:{}", remote.display()),
+        &format!("{}/", back_dir.display()),
         &cut,
     );
     assert!(!down.status.success(), "{}", text(&down.stderr));
@@ -204,15 +203,10 @@ async fn a_broken_transfer_changes_nothing_on_either_side() {
     assert!(names_in(&back_dir).is_empty(), "{:?}", names_in(&back_dir));
 
     // A file that is not there: the shell's own message, at once.
-    let missing = context.run(
-        &[
-            "exec",
-            "cp",
-            "--port",
-            &free_port(),
-            &format!("_:{}/nope.txt", remote_dir.display()),
-            back_dir.join("nope.txt").to_str().expect("utf-8"),
-        ],
+    let missing = copy(
+        &context,
+        &format!("_:{}/nope.txt", remote_dir.display()),
+        back_dir.join("nope.txt").to_str().expect("utf-8"),
         &[("PATH", path.as_str())],
     );
     assert_failure(
@@ -229,15 +223,11 @@ async fn a_broken_transfer_changes_nothing_on_either_side() {
     // The agent's port is taken in the container: its own error, and no partial file.
     let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
     let port = taken.local_addr().expect("address").port().to_string();
-    let busy = context.run(
-        &[
-            "exec",
-            "cp",
-            "--port",
-            &port,
-            local.to_str().expect("utf-8"),
-            &format!("_:{}", remote.display()),
-        ],
+    let busy = copy_on(
+        &context,
+        &port,
+        local.to_str().expect("utf-8"),
+        &format!("_:{}", remote.display()),
         &[("PATH", path.as_str())],
     );
     assert_failure(&busy, "bind failed, errno 98");
@@ -245,16 +235,27 @@ async fn a_broken_transfer_changes_nothing_on_either_side() {
     assert_eq!(names_in(&remote_dir), ["blob.bin"], "no partial file left");
 }
 
-/// `ristretto ARGS` in the background with `env`; its stderr lines arrive on the channel.
+/// `ristretto exec cp --no-progress --port P SOURCE DESTINATION` (P a free port) in the
+/// background with `env`; its stderr lines arrive on the channel.
 fn spawn(
     context: &TestContext,
-    args: &[&str],
+    source: &str,
+    destination: &str,
     env: &[(&str, &str)],
 ) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
     use std::io::BufRead;
+    let port = free_port();
     let mut command = context.ristretto();
     command
-        .args(args)
+        .args([
+            "exec",
+            "cp",
+            "--no-progress",
+            "--port",
+            &port,
+            source,
+            destination,
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
     for (key, value) in env {
@@ -320,12 +321,7 @@ async fn a_copy_stopped_by_a_signal_leaves_nothing_behind() {
     let pids = context.path("pids");
     std::fs::create_dir_all(&pids).expect("mkdir");
     let content: Vec<u8> = binary_content().repeat(10);
-    let local = context.path("big.bin");
-    std::fs::write(&local, &content).expect("write");
-    let remote_dir = context.path("container");
-    std::fs::create_dir_all(&remote_dir).expect("mkdir");
-    let remote = remote_dir.join("big.bin");
-    std::fs::write(&remote, "the old version\n").expect("write");
+    let (local, remote_dir, remote) = old_and_new(&context, "big.bin", &content);
     let slow = [
         ("PATH", path.as_str()),
         ("RISTRETTO_TEST_FORWARD_PACE_MS", "50"),
@@ -334,15 +330,8 @@ async fn a_copy_stopped_by_a_signal_leaves_nothing_behind() {
 
     let (child, lines) = spawn(
         &context,
-        &[
-            "exec",
-            "cp",
-            "--no-progress",
-            "--port",
-            &free_port(),
-            local.to_str().expect("utf-8"),
-            &format!("_:{}", remote.display()),
-        ],
+        local.to_str().expect("utf-8"),
+        &format!("_:{}", remote.display()),
         &slow,
     );
     assert!(
@@ -379,15 +368,8 @@ async fn a_copy_stopped_by_a_signal_leaves_nothing_behind() {
     std::fs::create_dir_all(&back_dir).expect("mkdir");
     let (child, lines) = spawn(
         &context,
-        &[
-            "exec",
-            "cp",
-            "--no-progress",
-            "--port",
-            &free_port(),
-            &format!("_:{}", remote.display()),
-            &format!("{}/", back_dir.display()),
-        ],
+        &format!("_:{}", remote.display()),
+        &format!("{}/", back_dir.display()),
         &slow,
     );
     assert!(
@@ -409,27 +391,21 @@ async fn bad_copies_are_refused_before_any_aws_call() {
     let (context, path) = setup().await;
     let before = context.calls("ExecuteCommand").len();
     let env = [("PATH", path.as_str())];
-    assert_failure(
-        &context.run(&["exec", "cp", "a.txt", "b.txt"], &env),
-        "one side must be in the task, written TASK_ID:PATH",
-    );
-    assert_failure(
-        &context.run(&["exec", "cp", "_:/a", "abc:/b"], &env),
-        "one side must be local",
-    );
-    assert_failure(
-        &context.run(&["exec", "cp", "missing.txt", "_:/tmp/x"], &env),
-        "missing.txt is not a file here",
-    );
-    assert_failure(
-        &context.run(&["exec", "cp", "_:/tmp/it's", "out"], &env),
-        "has a quote or a line break",
-    );
-    assert_failure(
-        &context.run(
-            &["exec", "cp", "_:/tmp/x", "out"],
-            &[("PATH", "/usr/bin:/bin")],
+    let refused = [
+        (
+            "a.txt",
+            "b.txt",
+            "one side must be in the task, written TASK_ID:PATH",
         ),
+        ("_:/a", "abc:/b", "one side must be local"),
+        ("missing.txt", "_:/tmp/x", "missing.txt is not a file here"),
+        ("_:/tmp/it's", "out", "has a quote or a line break"),
+    ];
+    for (source, destination, why) in refused {
+        assert_failure(&copy(&context, source, destination, &env), why);
+    }
+    assert_failure(
+        &copy(&context, "_:/tmp/x", "out", &[("PATH", "/usr/bin:/bin")]),
         "ECS Exec needs the AWS session-manager-plugin on PATH",
     );
     assert_eq!(context.calls("ExecuteCommand").len(), before);
@@ -483,37 +459,33 @@ fn exercise_agent(agent: &[u8], runner: Option<&str>) {
         dest.to_str().expect("utf-8"),
     );
 
-    // recv SIZE: everything arrives and is moved into place.
-    let port = free_port();
-    let (mut child, mut stderr) = start(
-        &[&port, "recv", &size, partial_arg, dest_arg],
-        Stdio::null(),
-    );
-    let mut stream =
-        std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port"))).expect("connect");
-    stream.write_all(&content).expect("send");
-    drop(stream);
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).expect("read");
-    assert!(child.wait().expect("wait").success(), "{rest}");
+    // `recv SIZE PARTIAL DEST`, sent `bytes`: its exit status and what it said after listening.
+    let receive = |bytes: &[u8]| {
+        let port = free_port();
+        let (mut child, mut stderr) = start(
+            &[&port, "recv", &size, partial_arg, dest_arg],
+            Stdio::null(),
+        );
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port")))
+            .expect("connect");
+        stream.write_all(bytes).expect("send");
+        drop(stream);
+        let mut rest = String::new();
+        stderr.read_to_string(&mut rest).expect("read");
+        (child.wait().expect("wait"), rest)
+    };
+
+    // Everything arrives and is moved into place.
+    let (status, rest) = receive(&content);
+    assert!(status.success(), "{rest}");
     assert_eq!(rest, "ristretto-cp-agent: received 200000 bytes\n");
     assert_eq!(std::fs::read(&dest).expect("read"), content);
     assert!(!partial.exists());
 
-    // recv SIZE, cut short: exit status 1, the old file stays, nothing partial is left.
+    // Cut short: exit status 1, the old file stays, nothing partial is left.
     std::fs::write(&dest, "old").expect("write");
-    let port = free_port();
-    let (mut child, mut stderr) = start(
-        &[&port, "recv", &size, partial_arg, dest_arg],
-        Stdio::null(),
-    );
-    let mut stream =
-        std::net::TcpStream::connect(("127.0.0.1", port.parse().expect("port"))).expect("connect");
-    stream.write_all(&content[..1000]).expect("send");
-    drop(stream);
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).expect("read");
-    assert_eq!(child.wait().expect("wait").code(), Some(1), "{rest}");
+    let (status, rest) = receive(&content[..1000]);
+    assert_eq!(status.code(), Some(1), "{rest}");
     assert!(rest.contains("error: expected 200000 bytes"), "{rest}");
     assert_eq!(std::fs::read_to_string(&dest).expect("read"), "old");
     assert!(!partial.exists());
@@ -573,15 +545,10 @@ async fn an_arm64_task_gets_the_arm64_agent() {
     );
     assert_success(&context.run(&["deploy"], &[]));
     let local = context.write("note.txt", "hi\n");
-    let out = context.run(
-        &[
-            "exec",
-            "cp",
-            "--port",
-            &free_port(),
-            local.to_str().expect("utf-8"),
-            &format!("_:{}", context.path("remote.txt").display()),
-        ],
+    let out = copy(
+        &context,
+        local.to_str().expect("utf-8"),
+        &format!("_:{}", context.path("remote.txt").display()),
         &[("PATH", path.as_str())],
     );
     let command = context

@@ -241,31 +241,18 @@ where
     run_app(globals, environment, logger, Bound::Timeout, command)
 }
 
-/// [`with_app`] for a command the config `timeout` does not bound, as ecspresso does not bound
-/// `exec` (a session or a copy lasts as long as it needs); a signal still stops it.
-pub(crate) fn with_app_unbounded<F>(
-    globals: &Globals,
-    environment: Environment,
-    logger: &Logger,
-    command: F,
-) -> anyhow::Result<ExitCode>
-where
-    F: AsyncFnOnce(&crate::app::App<'_>) -> anyhow::Result<ExitCode>,
-{
-    run_app(globals, environment, logger, Bound::None, command)
-}
-
-/// Whether the config `timeout` bounds a command.
+/// Whether the config `timeout` bounds a command. ecspresso does not bound `exec`: a session
+/// or a copy lasts as long as it needs; a signal still stops it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Bound {
+pub(crate) enum Bound {
     /// The command ends with an error when the config `timeout` (plus 5 s) has passed.
     Timeout,
     /// Only a signal ends it early.
     None,
 }
 
-/// [`with_app`] and [`with_app_unbounded`].
-fn run_app<F>(
+/// [`with_app`], or with `bound` [`Bound::None`] a command the config `timeout` does not bound.
+pub(crate) fn run_app<F>(
     globals: &Globals,
     environment: Environment,
     logger: &Logger,

@@ -79,8 +79,8 @@ pub async fn running_task_ids(app: &App<'_>) -> Result<Vec<String>, Error> {
         .collect())
 }
 
-/// The containers of `task`.
-pub async fn containers(app: &App<'_>, task: &str) -> Result<Vec<Container>, Error> {
+/// `task` as DescribeTasks gives it; an error when it is not found.
+async fn describe(app: &App<'_>, task: &str) -> Result<aws_sdk_ecs::types::Task, Error> {
     let output = app
         .clients
         .ecs
@@ -90,11 +90,17 @@ pub async fn containers(app: &App<'_>, task: &str) -> Result<Vec<Container>, Err
         .send()
         .await
         .map_err(|err| aws_error("DescribeTasks", &err, &[]))?;
-    let task_found = output
+    output
         .tasks()
         .first()
-        .ok_or_else(|| Error::Invalid(format!("task {task} not found")))?;
-    Ok(task_found
+        .cloned()
+        .ok_or_else(|| Error::Invalid(format!("task {task} not found")))
+}
+
+/// The containers of `task`.
+pub async fn containers(app: &App<'_>, task: &str) -> Result<Vec<Container>, Error> {
+    Ok(describe(app, task)
+        .await?
         .containers()
         .iter()
         .filter_map(|c| {
@@ -110,18 +116,7 @@ pub async fn containers(app: &App<'_>, task: &str) -> Result<Vec<Container>, Err
 /// (`x86_64`, `arm64`), else its task definition's `runtimePlatform.cpuArchitecture`; `None`
 /// when neither says.
 pub async fn cpu_architecture(app: &App<'_>, task: &str) -> Result<Option<String>, Error> {
-    let output = app
-        .clients
-        .ecs
-        .describe_tasks()
-        .cluster(app.cluster())
-        .tasks(task)
-        .send()
-        .await
-        .map_err(|err| aws_error("DescribeTasks", &err, &[]))?;
-    let Some(described) = output.tasks().first() else {
-        return Err(Error::Invalid(format!("task {task} not found")));
-    };
+    let described = describe(app, task).await?;
     let attribute = described
         .attributes()
         .iter()

@@ -88,10 +88,26 @@ pub async fn copy(app: &App<'_>, spec: &CopySpec, transfer: Transfer<'_>) -> Res
     let mut forwarder_output = Lines::read(&mut forwarder);
     let stream = connect(local_port, &mut forwarder, &mut forwarder_output).await?;
 
-    let (copied, pending) = match spec.direction {
-        Direction::Upload => (upload(spec, stream, transfer.progress).await?, None),
-        Direction::Download => download(spec, stream, transfer.progress).await?,
+    let transferred = match spec.direction {
+        Direction::Upload => upload(spec, stream, transfer.progress)
+            .await
+            .map(|sent| (sent, None)),
+        Direction::Download => download(spec, stream, transfer.progress).await,
     };
+    let (copied, pending) = match transferred {
+        Ok(transferred) => transferred,
+        Err(here) => {
+            // The connection broke: end it on this side, then say what the agent saw.
+            stop(&mut forwarder).await;
+            return Err(match agent.until_done(app).await {
+                Err(Error::Copy(there)) => {
+                    Error::Copy(format!("{}; in the container: {there}", message(&here)))
+                }
+                _ => here,
+            });
+        }
+    };
+    // The forwarding is stopped only after the agent finished: bytes may still be in it.
     let counted = agent.until_done(app).await;
     stop(&mut forwarder).await;
     let counted = counted?;
@@ -108,6 +124,14 @@ pub async fn copy(app: &App<'_>, spec: &CopySpec, transfer: Transfer<'_>) -> Res
         pending.persist()?;
     }
     Ok(copied)
+}
+
+/// The text of a copy error, without the `exec cp: ` its display adds.
+fn message(error: &Error) -> String {
+    match error {
+        Error::Copy(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// The `session-manager-plugin` running the agent, and what it has said.
