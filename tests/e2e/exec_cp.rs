@@ -8,6 +8,7 @@
 use std::process::Output;
 
 use crate::choose::{TASK_DEFINITION, deployed};
+use crate::support::terminal::on_a_terminal_of_width;
 use crate::support::{TestContext, assert_failure, assert_success, repo_root, text};
 
 const SERVICE_DEFINITION: &str =
@@ -573,4 +574,44 @@ async fn an_arm64_task_gets_the_arm64_agent() {
     if !cfg!(target_arch = "aarch64") {
         assert_failure(&out, "set runtimePlatform.cpuArchitecture");
     }
+}
+
+/// On a terminal, a copy shows a progress bar on stderr (as ecsta's `--progress`, the
+/// default); `--no-progress` shows none. A real pseudo-terminal, the bytes paced so that the bar
+/// is drawn.
+#[tokio::test]
+async fn a_progress_bar_on_a_terminal_unless_asked_not_to() {
+    let (context, path) = setup().await;
+    let content: Vec<u8> = binary_content().repeat(5);
+    let (local, remote_dir, remote) = old_and_new(&context, "big.bin", &content);
+    let env = [
+        ("PATH", path.as_str()),
+        ("RISTRETTO_TEST_FORWARD_PACE_MS", "20"),
+    ];
+    let args = format!(
+        "exec cp --port {} {} _:{}",
+        free_port(),
+        local.display(),
+        remote.display()
+    );
+    let (ok, shown) = on_a_terminal_of_width(&context, 120, &args, &env);
+    assert!(ok, "{shown}");
+    assert!(shown.contains("sending"), "{shown}");
+    assert!(shown.contains("MiB"), "{shown}");
+    assert!(shown.contains("(1000000 bytes, container app)"), "{shown}");
+    assert_eq!(std::fs::read(&remote).expect("uploaded"), content);
+
+    let args = format!(
+        "exec cp --no-progress --port {} {} _:{}/again.bin",
+        free_port(),
+        local.display(),
+        remote_dir.display()
+    );
+    let (ok, shown) = on_a_terminal_of_width(&context, 120, &args, &env);
+    assert!(ok, "{shown}");
+    assert!(!shown.contains("sending"), "{shown}");
+    assert_eq!(
+        std::fs::read(remote_dir.join("again.bin")).expect("uploaded"),
+        content
+    );
 }
