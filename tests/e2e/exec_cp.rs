@@ -159,6 +159,31 @@ async fn a_file_goes_into_the_task_and_comes_back_byte_for_byte() {
     );
     assert_success(&shown);
     assert_eq!(text(&shown.stdout), "hello from the task\n");
+
+    // `-` as the source is stdin (its size unknown: the agent takes what arrives).
+    let mut piped = context
+        .ristretto()
+        .args(["exec", "cp", "--port", &free_port(), "-"])
+        .arg(format!("_:{}/from-stdin.txt", remote_dir.display()))
+        .env("PATH", &path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start ristretto");
+    {
+        use std::io::Write;
+        let mut stdin = piped.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"line one\nline two\n")
+            .expect("write stdin");
+    }
+    let piped = piped.wait_with_output().expect("wait");
+    assert_success(&piped);
+    assert_eq!(
+        std::fs::read_to_string(remote_dir.join("from-stdin.txt")).expect("uploaded"),
+        "line one\nline two\n"
+    );
 }
 
 #[tokio::test]

@@ -74,7 +74,13 @@ pub async fn copy(app: &App<'_>, spec: &CopySpec, transfer: Transfer<'_>) -> Res
         },
     );
     let session = exec::command_session(app, transfer.task, transfer.container, &command).await?;
-    let mut agent = AgentSession::start(app, &transfer, &session)?;
+    // The session gets the terminal as ecsta gives it, except when stdin is the file to send.
+    let stdin = if spec.direction == Direction::Upload && spec.local == Local::Stdio {
+        Stdio::null()
+    } else {
+        Stdio::inherit()
+    };
+    let mut agent = AgentSession::start(app, &transfer, &session, stdin)?;
     agent.until_listening(app).await?;
 
     let local_port = free_local_port()?;
@@ -141,8 +147,13 @@ struct AgentSession {
 }
 
 impl AgentSession {
-    fn start(app: &App<'_>, transfer: &Transfer<'_>, session: &Session) -> Result<Self, Error> {
-        let mut child = spawn_plugin(transfer, session, app, Stdio::inherit())?;
+    fn start(
+        app: &App<'_>,
+        transfer: &Transfer<'_>,
+        session: &Session,
+        stdin: Stdio,
+    ) -> Result<Self, Error> {
+        let mut child = spawn_plugin(transfer, session, app, stdin)?;
         let lines = Lines::read(&mut child);
         Ok(Self { child, lines })
     }
