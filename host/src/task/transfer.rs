@@ -118,12 +118,16 @@ pub async fn copy(app: &App<'_>, spec: &CopySpec, transfer: Transfer<'_>) -> Res
     stop(&mut forwarder).await;
     let counted = counted?;
     if counted != copied {
-        return Err(Error::Copy(format!(
-            "{} {copied} bytes but the agent in the container counted {counted}; nothing was kept",
-            match spec.direction {
-                Direction::Upload => "sent",
-                Direction::Download => "received",
+        let (did, kept) = match (spec.direction, size) {
+            (Direction::Download, _) => ("received", "nothing was kept here".to_owned()),
+            (Direction::Upload, Some(_)) => ("sent", "nothing was kept".to_owned()),
+            // From stdin the agent knew no size to expect: it kept what arrived.
+            (Direction::Upload, None) => {
+                ("sent", format!("{} holds only what arrived", spec.remote))
             }
+        };
+        return Err(Error::Copy(format!(
+            "{did} {copied} bytes but the agent in the container counted {counted}; {kept}"
         )));
     }
     if let Some(pending) = pending {
