@@ -34,6 +34,7 @@ mod overreach;
 mod plans;
 mod plugin_loading;
 mod plugin_test;
+mod plugin_versions;
 mod plugins;
 mod poller;
 mod progress;

@@ -13,7 +13,7 @@ use crate::config::{Environment, PluginAllow, PluginEntry, PluginLimits};
 use crate::output::{Logger, print_stdout, to_pretty_json};
 use crate::plugins::scaffold;
 use crate::plugins::tooling::{self, TestCall};
-use crate::plugins::{DefinitionKind, HookContext, Origin, PluginSet};
+use crate::plugins::{HookContext, Origin, PluginSet};
 use crate::registry::Reference;
 use crate::registry::artifact::ComponentInfo;
 
@@ -130,7 +130,7 @@ pub struct TestArgs {
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
     /// Which definition the input is
-    #[arg(long, default_value = "task-definition", value_parser = ["task-definition", "service-definition"])]
+    #[arg(long, default_value = "task-definition", value_parser = tooling::KIND_NAMES)]
     pub kind: String,
     /// The plugin's `config:` as JSON
     #[arg(long = "plugin-config", default_value = "{}", value_name = "JSON")]
@@ -194,6 +194,7 @@ pub fn run(
                 "sdk_version": plugin.info.sdk_version,
                 "description": plugin.info.description,
                 "capabilities": plugin.info.capabilities,
+                "contract": plugin.contract()?,
                 "imports": imports,
                 "exports": exports,
                 "loaded_from_cache": origin == Origin::Cached,
@@ -387,11 +388,8 @@ fn test_call(test: &TestArgs) -> anyhow::Result<TestCall> {
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let value = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not JSON", path.display()))?;
-            let kind = if test.kind == "service-definition" {
-                DefinitionKind::ServiceDefinition
-            } else {
-                DefinitionKind::TaskDefinition
-            };
+            let kind = tooling::parse_kind(&test.kind)
+                .with_context(|| format!("unknown definition kind `{}`", test.kind))?;
             TestCall::Transform(kind, value)
         }
         HookArg::Functions => match &test.call {

@@ -110,7 +110,8 @@ fn render_target(
     let kind = match target {
         RenderTarget::TaskDefinition => Some(DefinitionKind::TaskDefinition),
         RenderTarget::ServiceDefinition => Some(DefinitionKind::ServiceDefinition),
-        _ => None,
+        RenderTarget::ExpressDefinition => Some(DefinitionKind::ExpressDefinition),
+        RenderTarget::Config => None,
     };
     if let Some(kind) = kind {
         definition.value = loaded.plugins.transform(context, kind, definition.value)?;

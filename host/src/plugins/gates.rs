@@ -102,9 +102,7 @@ impl PluginSet {
         let what = format!("gate, {}", stage.name());
         let answer = blocking(|| {
             plugin.call_reporting(Hook::Gate, &what, async move |p, s| {
-                p.ristretto_plugin_gate()
-                    .call_check(s, &context, stage, state.as_deref())
-                    .await
+                p.check(s, &context, stage, state.as_deref()).await
             })
         });
         if let Err(Error::Interrupted { .. }) = answer {

@@ -182,3 +182,46 @@ impl alarms::Host for HostState {
         states
     }
 }
+
+/// The host imports of contract 0.1.0, answered by the current ones (they differ only in type
+/// identity).
+mod since_v0_1 {
+    use super::HostState;
+    use crate::plugins::bindings::ristretto::plugin as now;
+    use crate::plugins::bindings::v0_1::ristretto::plugin::{alarms, log, secrets, types};
+
+    impl types::Host for HostState {}
+
+    impl log::Host for HostState {
+        fn write(&mut self, level: log::Level, message: String) {
+            let level = match level {
+                log::Level::Trace => now::log::Level::Trace,
+                log::Level::Debug => now::log::Level::Debug,
+                log::Level::Info => now::log::Level::Info,
+                log::Level::Warn => now::log::Level::Warn,
+                log::Level::Error => now::log::Level::Error,
+            };
+            now::log::Host::write(self, level, message);
+        }
+    }
+
+    impl secrets::Host for HostState {
+        fn get(&mut self, name: String) -> Result<String, String> {
+            now::secrets::Host::get(self, name)
+        }
+    }
+
+    impl alarms::Host for HostState {
+        async fn states(&mut self, names: Vec<String>) -> Result<Vec<alarms::AlarmState>, String> {
+            let states = now::alarms::Host::states(self, names).await?;
+            Ok(states
+                .into_iter()
+                .map(|s| alarms::AlarmState {
+                    name: s.name,
+                    state: s.state,
+                    reason: s.reason,
+                })
+                .collect())
+        }
+    }
+}

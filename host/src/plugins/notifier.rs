@@ -42,9 +42,7 @@ impl Notifier {
                     let context = job.context.clone();
                     let event = job.event.clone();
                     let result = job.plugin.call(Hook::Notify, &what, async move |p, s| {
-                        p.ristretto_plugin_notify()
-                            .call_notify(s, &context, &event)
-                            .await
+                        p.notify(s, &context, &event).await
                     });
                     let problem = match result {
                         Ok(Ok(())) => None,

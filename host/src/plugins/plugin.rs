@@ -139,7 +139,7 @@ impl LoadedPlugin {
                 let ready = plugin.load_component(Some(&wasm));
                 let ready = plugin.ready.get_or_init(|| ready);
                 ready.as_ref().map_err(|message| fail(message.clone()))?;
-                plugin.info = plugin.call(Hook::Info, "info", async |p, s| p.call_info(s).await)?;
+                plugin.info = plugin.call(Hook::Info, "info", async |p, s| p.info(s).await)?;
                 cache::remember_info(plugin.runtime.cache_dir(), &plugin.sha256, &plugin.info);
             }
         }
@@ -179,12 +179,7 @@ impl LoadedPlugin {
                 root_cause(&e)
             )
         })?;
-        let pre = PluginPre::new(instance_pre).map_err(|e| {
-            format!(
-                "it does not implement the ristretto:plugin@0.1.0 world: {}",
-                root_cause(&e)
-            )
-        })?;
+        let pre = PluginPre::new(instance_pre, &runtime.engine)?;
         let took = started.elapsed();
         (self.log)(
             super::bindings::ristretto::plugin::log::Level::Debug,
@@ -254,7 +249,12 @@ impl LoadedPlugin {
     /// The compiled component and the engine it runs on (loading it now if no call did).
     pub fn component(&self) -> Result<(&wasmtime::component::Component, &wasmtime::Engine), Error> {
         let (pre, engine) = self.component_ready()?;
-        Ok((pre.instance_pre().component(), engine))
+        Ok((pre.component(), engine))
+    }
+
+    /// The contract version the component was built for (`0.1.0`), loading it if no call did.
+    pub fn contract(&self) -> Result<&'static str, Error> {
+        self.component_ready().map(|(pre, _)| pre.version())
     }
 
     /// The pre-instantiated component and its engine (loading it now if no call did).

@@ -8,10 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine};
 
-use super::bindings::Plugin;
 use super::host::HostState;
 
 /// One epoch tick.
@@ -84,7 +83,7 @@ impl Started {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+        super::bindings::add_to_linker::<HostState>(&mut linker)?;
         let stop = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.clone();
         let ticker_stop = stop.clone();

@@ -222,9 +222,7 @@ impl PluginSet {
             let context = ctx.for_plugin(plugin);
             let output = blocking(|| {
                 plugin.call(Hook::Transform, &what, async move |p, s| {
-                    p.ristretto_plugin_transform()
-                        .call_transform(s, &context, kind, &input)
-                        .await
+                    p.transform(s, &context, kind, &input).await
                 })
             })?
             .map_err(|message| Error::Failed {
@@ -249,9 +247,7 @@ impl PluginSet {
             let declare_context = context.clone();
             let declared = blocking(|| {
                 plugin.call(Hook::Functions, "functions, declare", async move |p, s| {
-                    p.ristretto_plugin_functions()
-                        .call_declare(s, &declare_context)
-                        .await
+                    p.declare(s, &declare_context).await
                 })
             })?;
             for decl in declared {
@@ -374,6 +370,8 @@ pub fn checked_transform_output(
     let identity: &[&str] = match kind {
         DefinitionKind::TaskDefinition => &["family"],
         DefinitionKind::ServiceDefinition => &["serviceName", "cluster"],
+        // Both come from the config; the definition holds neither.
+        DefinitionKind::ExpressDefinition => &["serviceName", "cluster"],
     };
     for field in identity {
         let (before, after) = (input.get(field), value.get(field));
@@ -401,9 +399,7 @@ fn call_function(
     let function = name.to_owned();
     let output = blocking(|| {
         plugin.call(Hook::Functions, &what, async move |p, s| {
-            p.ristretto_plugin_functions()
-                .call_call(s, &context, &function, &args)
-                .await
+            p.call(s, &context, &function, &args).await
         })
     })
     .map_err(|e| e.to_string())?

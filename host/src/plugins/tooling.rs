@@ -28,6 +28,13 @@ pub fn world(plugin: &LoadedPlugin) -> Result<(Vec<String>, Vec<String>), Error>
     Ok((imports, exports))
 }
 
+/// The definition kinds `plugin test --kind` takes.
+pub const KIND_NAMES: [&str; 3] = [
+    "task-definition",
+    "service-definition",
+    "express-definition",
+];
+
 /// The stages `plugin test --stage` takes, in lifecycle order.
 pub const STAGE_NAMES: [&str; 4] = ["pre-deploy", "before-traffic-shift", "bake", "post-deploy"];
 
@@ -86,7 +93,7 @@ pub fn run(
     let (output, report) = match call {
         TestCall::Info => {
             let (info, report) =
-                plugin.call_reporting(Hook::Info, "info", async |p, s| p.call_info(s).await)?;
+                plugin.call_reporting(Hook::Info, "info", async |p, s| p.info(s).await)?;
             (
                 json!({"name": info.name, "version": info.version, "sdk_version": info.sdk_version,
                        "description": info.description, "capabilities": info.capabilities}),
@@ -98,9 +105,7 @@ pub fn run(
             let ctx = ctx.clone();
             let (result, report) =
                 plugin.call_reporting(Hook::Transform, "transform", async move |p, s| {
-                    p.ristretto_plugin_transform()
-                        .call_transform(s, &ctx, kind, &input)
-                        .await
+                    p.transform(s, &ctx, kind, &input).await
                 })?;
             let text = result.map_err(|m| fail("transform", m))?;
             let value = super::set::checked_transform_output(
@@ -116,7 +121,7 @@ pub fn run(
             let (declared, report) = plugin.call_reporting(
                 Hook::Functions,
                 "functions, declare",
-                async move |p, s| p.ristretto_plugin_functions().call_declare(s, &ctx).await,
+                async move |p, s| p.declare(s, &ctx).await,
             )?;
             let list: Vec<Value> = declared
                 .into_iter()
@@ -130,9 +135,7 @@ pub fn run(
             let function = name.clone();
             let (result, report) =
                 plugin.call_reporting(Hook::Functions, &what, async move |p, s| {
-                    p.ristretto_plugin_functions()
-                        .call_call(s, &ctx, &function, &args)
-                        .await
+                    p.call(s, &ctx, &function, &args).await
                 })?;
             let text = result.map_err(|m| fail(&what, m))?;
             (
@@ -172,9 +175,7 @@ fn test_gate(
     let fail = |hook: &str, message: String| failed(plugin, hook, message);
     let what = format!("gate, {}", stage.name());
     let (result, report) = plugin.call_reporting(Hook::Gate, &what, async move |p, s| {
-        p.ristretto_plugin_gate()
-            .call_check(s, &ctx, stage, state.as_deref())
-            .await
+        p.check(s, &ctx, stage, state.as_deref()).await
     })?;
     let mut verdict = match result.map_err(|m| fail(&what, m))? {
         Verdict::Pass => json!({"verdict": "pass"}),
@@ -206,9 +207,7 @@ fn test_notify(
     };
     let what = format!("notify, {}", kind.name());
     let (result, report) = plugin.call_reporting(Hook::Notify, &what, async move |p, s| {
-        p.ristretto_plugin_notify()
-            .call_notify(s, &ctx, &event)
-            .await
+        p.notify(s, &ctx, &event).await
     })?;
     result.map_err(|m| fail(&what, m))?;
     Ok((
@@ -225,6 +224,11 @@ fn did(activity: &Activity) -> Value {
         "secrets": activity.secrets,
         "alarms": activity.alarms,
     })
+}
+
+/// Parses a definition kind (`task-definition`, …).
+pub fn parse_kind(text: &str) -> Option<DefinitionKind> {
+    DefinitionKind::ALL.into_iter().find(|k| k.name() == text)
 }
 
 /// Parses a stage name (`pre-deploy`, …).

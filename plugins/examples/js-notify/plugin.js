@@ -5,7 +5,7 @@
 // Config (the plugin entry's `config:`):
 //   url:    the webhook (its host must be in allow.http)
 //   events: the event kinds to send (default: deploy-succeeded, deploy-failed, rolled-back)
-import { write as log } from 'ristretto:plugin/log@0.1.0';
+import { write as log } from 'ristretto:plugin/log@0.2.0';
 
 const DEFAULT_EVENTS = ['deploy-succeeded', 'deploy-failed', 'rolled-back'];
 

@@ -1,4 +1,4 @@
-//! Organisation policy on task and service definitions (a transform). It adds what the policy
+//! Organisation policy on task, service and express definitions (a transform). It adds what the policy
 //! supplies (default tags, ulimits, docker labels) and rejects what it forbids, reporting every
 //! violation at once, each naming the container and field. A violation aborts the command
 //! before anything is sent to AWS.
@@ -9,8 +9,8 @@
 //!   default_tags: {cost-center: "1234"}                # added when missing
 //!   forbid_latest: true                                # no image tagged :latest (or untagged)
 //!   require_awslogs: true                              # every container logs with awslogs
-//!   max_cpu: 4096                                      # task-level cpu units
-//!   max_memory: 8192                                   # task-level memory MiB
+//!   max_cpu: 4096                                      # task-level (or express) cpu units
+//!   max_memory: 8192                                   # task-level (or express) memory MiB
 //!   require_readonly_root: true                        # readonlyRootFilesystem: true
 //!   default_ulimits: [{name: nofile, softLimit: 65536, hardLimit: 65536}]
 //!   default_labels: {com.example.owner: platform}
@@ -149,9 +149,9 @@ fn number(value: &Value) -> Option<u64> {
         .or_else(|| value.as_str()?.trim().parse().ok())
 }
 
-fn check_container(container: &mut Value, config: &Value, violations: &mut Vec<String>) {
-    let name = container["name"].as_str().unwrap_or("(unnamed)").to_owned();
-    let image = container["image"].as_str().unwrap_or_default().to_owned();
+/// `forbid_latest` on the image of the container `who` names.
+fn check_image(who: &str, container: &Value, config: &Value, violations: &mut Vec<String>) {
+    let image = container["image"].as_str().unwrap_or_default();
     let tag = image
         .rsplit('/')
         .next()
@@ -162,9 +162,31 @@ fn check_container(container: &mut Value, config: &Value, violations: &mut Vec<S
         && matches!(tag, None | Some("latest"))
     {
         violations.push(format!(
-            "container `{name}` image: `{image}` must be pinned to a tag other than latest"
+            "{who} image: `{image}` must be pinned to a tag other than latest"
         ));
     }
+}
+
+/// `cpu` and `memory` of a task or express definition against `max_cpu` and `max_memory`.
+fn check_limits(definition: &Value, config: &Value, violations: &mut Vec<String>) {
+    for (field, limit) in [("cpu", "max_cpu"), ("memory", "max_memory")] {
+        if let (Some(value), Ok(Some(max))) =
+            (number(&definition[field]), self::limit(config, limit))
+            && value > max
+        {
+            violations.push(format!("{field}: {value} exceeds the limit of {max}"));
+        }
+    }
+}
+
+fn check_container(container: &mut Value, config: &Value, violations: &mut Vec<String>) {
+    let name = container["name"].as_str().unwrap_or("(unnamed)").to_owned();
+    check_image(
+        &format!("container `{name}`"),
+        container,
+        config,
+        violations,
+    );
     if flag(config, "require_awslogs") == Ok(true)
         && container["logConfiguration"]["logDriver"] != "awslogs"
     {
@@ -214,28 +236,35 @@ impl Plugin for Policy {
         check_config(config)?;
         let mut violations = Vec::new();
         apply_tags(&mut definition, config, &mut violations);
-        if kind == DefinitionKind::TaskDefinition {
-            for (field, limit) in [("cpu", "max_cpu"), ("memory", "max_memory")] {
-                if let (Some(value), Ok(Some(max))) =
-                    (number(&definition[field]), self::limit(config, limit))
-                    && value > max
-                {
-                    violations.push(format!("{field}: {value} exceeds the limit of {max}"));
+        match kind {
+            DefinitionKind::TaskDefinition => {
+                check_limits(&definition, config, &mut violations);
+                if let Some(containers) = definition["containerDefinitions"].as_array_mut() {
+                    for container in containers {
+                        check_container(container, config, &mut violations);
+                    }
                 }
             }
-            if let Some(containers) = definition["containerDefinitions"].as_array_mut() {
-                for container in containers {
-                    check_container(container, config, &mut violations);
-                }
+            // An Express service's one container always logs with awslogs and has no
+            // ulimits, labels or root file system setting: limits and the image apply.
+            DefinitionKind::ExpressDefinition => {
+                check_limits(&definition, config, &mut violations);
+                check_image(
+                    "primaryContainer",
+                    &definition["primaryContainer"],
+                    config,
+                    &mut violations,
+                );
             }
+            DefinitionKind::ServiceDefinition => {}
         }
         if violations.is_empty() {
             Ok(definition)
         } else {
-            let what = if kind == DefinitionKind::TaskDefinition {
-                "task definition"
-            } else {
-                "service definition"
+            let what = match kind {
+                DefinitionKind::TaskDefinition => "task definition",
+                DefinitionKind::ServiceDefinition => "service definition",
+                DefinitionKind::ExpressDefinition => "express definition",
             };
             Err(format!(
                 "{} policy violation(s) in the {what}: {}",

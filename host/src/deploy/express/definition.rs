@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::app::App;
 use crate::definition::{Definition, drop_empty, from_json, to_json};
 use crate::deploy::Error;
-use crate::plugins::Hook;
+use crate::plugins::DefinitionKind;
 
 /// The members an express definition holds, as CreateExpressGatewayService names them (minus
 /// `cluster` and `serviceName`, which come from the config).
@@ -39,10 +39,9 @@ const DEFAULTS: [(&str, &str); 4] = [
     ("healthCheckPath", "/ping"),
 ];
 
-/// Loads the configured express definition. Plugin transforms are not applied: the plugin
-/// contract (`definition-kind` in wit/types.wit) has no kind for express definitions, and a
-/// new enum case would break every plugin built against it, so configured transform plugins
-/// are named in a warning.
+/// Loads the configured express definition and applies the plugins' transforms (plugins built
+/// for contract 0.1.0, which has no express definitions, leave it as it is and say so). The
+/// result must still hold only express definition members.
 pub fn load(app: &App<'_>) -> Result<Definition, Error> {
     let path = app.config.express_definition_path().ok_or_else(|| {
         Error::Invalid(format!(
@@ -57,19 +56,12 @@ pub fn load(app: &App<'_>) -> Result<Definition, Error> {
     for warning in &loaded.warnings {
         app.warn_once(warning);
     }
-    let transformers: Vec<&str> = app
-        .plugins
-        .plugins()
-        .filter(|p| p.has(Hook::Transform))
-        .map(|p| p.name.as_str())
-        .collect();
-    if !transformers.is_empty() {
-        app.warn_once(&format!(
-            "transform plugin(s) {} are not applied to the express definition {}: the plugin contract has no definition kind for it",
-            transformers.join(", "),
-            path.display()
-        ));
-    }
+    let mut loaded = loaded;
+    loaded.value = app.plugins.transform(
+        &app.context(),
+        DefinitionKind::ExpressDefinition,
+        loaded.value,
+    )?;
     let Value::Object(map) = &loaded.value else {
         return Err(Error::Invalid(format!(
             "{}: an express definition must be a JSON object",

@@ -3,7 +3,7 @@
 // ristretto calls only the hooks listed in `capabilities`; the world exports all four, so the
 // others are inert. fetch() sends HTTP requests through ristretto (grant the hosts in the
 // plugin entry's `allow.http`); a hook may be `async` to await it.
-import { write as log } from 'ristretto:plugin/log@0.1.0';
+import { write as log } from 'ristretto:plugin/log@0.2.0';
 
 export function info() {
   return {
