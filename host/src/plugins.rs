@@ -27,7 +27,7 @@ mod stages;
 pub mod tooling;
 
 pub use bindings::ristretto::plugin::log::Level as LogLevel;
-pub use bindings::{DefinitionKind, EventKind, Stage};
+pub use bindings::{CONTRACT_VERSIONS, DefinitionKind, EventKind, Stage};
 pub use cache::Origin;
 pub use gates::{GateCheck, GateFailure};
 pub use host::LogSink;

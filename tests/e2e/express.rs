@@ -321,3 +321,114 @@ async fn a_fleet_creates_an_express_service_beside_a_plain_one() {
     assert_success(&diff);
     assert_eq!(text(&diff.stdout).trim(), "");
 }
+
+#[tokio::test]
+async fn init_no_express_imports_a_plain_service_that_leaves_what_ecs_manages() {
+    let context = TestContext::with_aws();
+    context.control(
+        "/_emulator/config",
+        json!({"ecs_steps": 2, "minute_seconds": 0.01}),
+    );
+    create_with_boto3(&context);
+    assert_success(&context.run(
+        &[
+            "init",
+            "--cluster",
+            "e2e",
+            "--service",
+            "web",
+            "--no-express",
+        ],
+        &[],
+    ));
+    let config = std::fs::read_to_string(context.path("ecspresso.yml")).expect("config");
+    assert!(
+        config.contains("service_definition: ecs-service-def.json")
+            && config.contains("task_definition: ecs-task-def.json")
+            && !config.contains("express_definition"),
+        "{config}"
+    );
+    assert!(
+        config.contains("timeout: 20m"),
+        "a canary, as ecspresso: {config}"
+    );
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(context.path(name)).expect("read"))
+            .expect("json")
+    };
+    let service_definition = read("ecs-service-def.json");
+    for managed in ["deploymentConfiguration", "loadBalancers"] {
+        assert!(
+            service_definition.get(managed).is_none(),
+            "ECS manages {managed}: {service_definition}"
+        );
+    }
+    let mut task_definition = read("ecs-task-def.json");
+    assert_eq!(
+        task_definition["containerDefinitions"][0]["image"],
+        "nginx:1"
+    );
+
+    let diff = context.run(&["diff", "--exit-code"], &[]);
+    assert_success(&diff);
+    assert_eq!(
+        text(&diff.stdout).trim(),
+        "",
+        "diff after init --no-express"
+    );
+
+    task_definition["containerDefinitions"][0]["image"] = json!("nginx:2");
+    std::fs::write(
+        context.path("ecs-task-def.json"),
+        task_definition.to_string(),
+    )
+    .expect("write");
+    let mut with_managed = service_definition.clone();
+    with_managed["loadBalancers"] = json!([{
+        "targetGroupArn": format!("arn:aws:elasticloadbalancing:ap-northeast-1:{}:targetgroup/web/0123456789abcdef", context.account),
+        "containerName": "Main",
+        "containerPort": 8080
+    }]);
+    with_managed["desiredCount"] = json!(2);
+    with_managed["enableExecuteCommand"] = json!(true);
+    std::fs::write(
+        context.path("ecs-service-def.json"),
+        with_managed.to_string(),
+    )
+    .expect("write");
+    let deploy = context.run(&["deploy"], &[]);
+    assert_success(&deploy);
+    assert!(
+        text(&deploy.stderr).contains("`loadBalancers` ignored: service web is an Express service"),
+        "{}",
+        text(&deploy.stderr)
+    );
+    let updates = context.calls("UpdateService");
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    let request = &updates[0]["request"];
+    assert!(
+        request.get("taskDefinition").is_some()
+            && request["enableExecuteCommand"] == json!(true)
+            && request.get("loadBalancers").is_none()
+            && request.get("deploymentConfiguration").is_none(),
+        "the load balancer and the canary ECS manages are left alone: {request}"
+    );
+    let service = context.service("web").await;
+    let deployed = service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .and_then(|d| d.task_definition())
+        .expect("a PRIMARY deployment")
+        .to_owned();
+    assert!(deployed.ends_with("e2e-web-express:2"), "{deployed}");
+    assert_eq!(service.desired_count(), 2);
+    assert!(service.enable_execute_command());
+    assert_eq!(
+        service
+            .deployment_configuration()
+            .and_then(|c| c.strategy())
+            .map(|s| s.as_str()),
+        Some("CANARY")
+    );
+}

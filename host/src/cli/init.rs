@@ -132,6 +132,7 @@ async fn init(
         task_definition_arn,
         codedeploy,
         express_json,
+        express_managed,
     } = import(&clients, &args, logger).await?;
 
     let extension = |path: &Path| {
@@ -159,12 +160,13 @@ async fn init(
         task_definition: task_json.as_ref().map(|_| task_path.clone()),
         express_definition: express_json.as_ref().map(|_| express_path.clone()),
         codedeploy,
-        // Express services deploy by canary (two bake times of minutes), as ecspresso's init.
-        timeout: express_json
-            .as_ref()
-            .map_or(ConfigFile::default().timeout, |_| {
-                std::time::Duration::from_secs(20 * 60)
-            }),
+        // Express services deploy by canary (two bake times of minutes), so ecspresso's init
+        // doubles the timeout for them, also with `--no-express`.
+        timeout: if express_managed {
+            std::time::Duration::from_secs(20 * 60)
+        } else {
+            ConfigFile::default().timeout
+        },
         ..ConfigFile::default()
     };
     let format = |value: &Value| {
@@ -229,12 +231,16 @@ struct Imported {
     codedeploy: Option<crate::config::CodeDeployConfig>,
     /// The express definition, for an Express service (then no task or service definition).
     express_json: Option<Value>,
+    /// Whether the service is an Express service (imported as one or, with `--no-express`,
+    /// as a plain service without what ECS manages).
+    express_managed: bool,
 }
 
 /// Reads the service (when `--service` is given), its task definition (or `--task-definition`)
 /// and its CodeDeploy settings, as definition files would hold them.
 async fn import(clients: &Clients, args: &InitArgs, logger: &Logger) -> anyhow::Result<Imported> {
     let mut codedeploy = None;
+    let mut express_managed = false;
     let (service_json, task_definition_arn) = match &args.service {
         Some(name) => {
             let service = describe_service(&clients.ecs, &args.cluster, name)
@@ -242,10 +248,11 @@ async fn import(clients: &Clients, args: &InitArgs, logger: &Logger) -> anyhow::
                 .with_context(|| {
                     format!("service `{name}` not found in cluster `{}`", args.cluster)
                 })?;
-            let arn = service
-                .task_definition()
-                .with_context(|| format!("service `{name}` has no task definition"))?
-                .to_owned();
+            // An Express service reports its task definition on its deployments only (ecspresso
+            // PR #902: "taskDefinition is not defined. Using primary deployment's value").
+            let arn = crate::deploy::service::primary_task_definition(&service)
+                .with_context(|| format!("service `{name}` has no task definition"))?;
+            express_managed = crate::deploy::express::is_express(&service);
             if express_import(&service, args)? {
                 return Ok(Imported {
                     service_json: None,
@@ -255,6 +262,7 @@ async fn import(clients: &Clients, args: &InitArgs, logger: &Logger) -> anyhow::
                     express_json: Some(
                         crate::deploy::express::import(&clients.ecs, &service).await?,
                     ),
+                    express_managed,
                 });
             }
             let is_code_deploy = service
@@ -263,10 +271,11 @@ async fn import(clients: &Clients, args: &InitArgs, logger: &Logger) -> anyhow::
             if is_code_deploy {
                 codedeploy = codedeploy_settings(clients, &args.cluster, name, logger).await;
             }
-            (
-                Some(service_definition(remote_service_json(&service)?)),
-                arn,
-            )
+            let mut definition = service_definition(remote_service_json(&service)?);
+            if express_managed {
+                definition = crate::deploy::express::managed::without_managed(definition);
+            }
+            (Some(definition), arn)
         }
         None => (None, args.task_definition.clone().unwrap_or_default()),
     };
@@ -304,6 +313,7 @@ async fn import(clients: &Clients, args: &InitArgs, logger: &Logger) -> anyhow::
         task_definition_arn,
         codedeploy,
         express_json: None,
+        express_managed,
     })
 }
 

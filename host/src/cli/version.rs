@@ -11,8 +11,8 @@ use crate::output::{Logger, print_stdout, to_pretty_json};
 /// The wasmtime version ristretto embeds (pinned exactly in Cargo.toml).
 pub const WASMTIME_VERSION: &str = "48.0.8";
 
-/// The plugin contract (WIT package) version.
-pub const PLUGIN_CONTRACT: &str = "ristretto:plugin@0.1.0";
+/// The plugin contract (WIT package) version: the current one, which the SDK builds for.
+pub const PLUGIN_CONTRACT: &str = "ristretto:plugin@0.2.0";
 
 /// Flags of `version`.
 #[derive(Debug, Args)]
@@ -33,12 +33,14 @@ pub fn run(args: VersionArgs, _logger: &Logger) -> anyhow::Result<ExitCode> {
             "ecspresso_compatible": crate::ECSPRESSO_COMPAT_VERSION,
             "wasmtime": WASMTIME_VERSION,
             "plugin_contract": PLUGIN_CONTRACT,
+            "plugin_contracts_loaded": crate::plugins::CONTRACT_VERSIONS,
             "plugin_sdk": version,
         })))?;
     } else {
         print_stdout(&format!(
-            "ristretto v{version} (commit {commit}, ecspresso-compatible v{}, wasmtime {WASMTIME_VERSION}, plugins {PLUGIN_CONTRACT}, SDK v{version})\n",
-            crate::ECSPRESSO_COMPAT_VERSION
+            "ristretto v{version} (commit {commit}, ecspresso-compatible v{}, wasmtime {WASMTIME_VERSION}, plugins {PLUGIN_CONTRACT} (loads {}), SDK v{version})\n",
+            crate::ECSPRESSO_COMPAT_VERSION,
+            crate::plugins::CONTRACT_VERSIONS.join(", ")
         ))?;
     }
     Ok(ExitCode::SUCCESS)
@@ -60,5 +62,6 @@ mod tests {
             world.contains(&format!("package {PLUGIN_CONTRACT};")),
             "update PLUGIN_CONTRACT"
         );
+        assert!(PLUGIN_CONTRACT.ends_with(&format!("@{}", crate::plugins::CONTRACT_VERSIONS[0])));
     }
 }

@@ -81,6 +81,24 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
         let code_deploy = remote_service
             .as_ref()
             .is_some_and(crate::deploy::strategy::is_code_deploy);
+        let express_managed = remote_service
+            .as_ref()
+            .is_some_and(crate::deploy::express::is_express);
+        let managed = |value: Value| {
+            if express_managed {
+                crate::deploy::express::managed::without_managed(value)
+            } else {
+                value
+            }
+        };
+        if express_managed {
+            warn_managed_fields_set(
+                app,
+                app.service()?,
+                &local.value,
+                &path.display().to_string(),
+            );
+        }
         comparisons.push(Comparison {
             what: "service",
             remote_name: remote_service
@@ -91,10 +109,10 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
             remote: remote
                 .map(|r| {
                     let r = without_kept_when_omitted(&local.value, r);
-                    service_for_diff(r, &ignored, local_has_count, code_deploy)
+                    managed(service_for_diff(r, &ignored, local_has_count, code_deploy))
                 })
                 .unwrap_or(Value::Null),
-            local: service_for_diff(local.value, &ignored, true, code_deploy),
+            local: managed(service_for_diff(local.value, &ignored, true, code_deploy)),
         });
     }
     if let Some(path) = app.config.task_definition_path() {
@@ -126,6 +144,17 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
         });
     }
     Ok(comparisons)
+}
+
+/// Warns when the service definition read from `source` sets what ECS manages for the Express service
+/// it is deployed to as a plain service (ignored, as ecspresso ignores it).
+pub fn warn_managed_fields_set(app: &App<'_>, service: &str, local: &Value, source: &str) {
+    let set = crate::deploy::express::managed::managed_fields_set(local);
+    if !set.is_empty() {
+        app.warn_once(&crate::deploy::express::managed::ignored_warning(
+            source, service, &set,
+        ));
+    }
 }
 
 /// The task definition `arn` as JSON, with its tags.

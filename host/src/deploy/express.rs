@@ -8,6 +8,7 @@
 
 pub mod definition;
 mod deploy;
+pub mod managed;
 mod remote;
 
 use aws_sdk_ecs::types::Service;

@@ -143,23 +143,12 @@ impl Plan {
                 .and_then(|n| i32::try_from(n).ok()),
             _ => None,
         };
-        // Attributes are sent only when they differ from the service's (as ecspresso does), so
-        // an unchanged service definition never starts a deployment by itself.
-        let attributes = match (&local_service, options.update_service) {
-            (Some(def), true) if attributes_differ(&def.value, remote, &ignored_tags(app))? => {
-                let mut input = update_input(&def.value, &source(app))?;
-                remove_absent_hooks(&mut input, remote);
-                if code_deploy.is_some() {
-                    crate::deploy::strategy::without_codedeploy_managed_fields(&mut input);
-                }
-                Some(input)
-            }
-            (Some(_), true) => {
-                app.info("service attributes are up to date");
-                None
-            }
-            _ => None,
-        };
+        let attributes = attributes_to_send(
+            app,
+            local_service.as_ref().filter(|_| options.update_service),
+            remote,
+            code_deploy.is_some(),
+        )?;
         let tags = match (&local_service, options.update_service) {
             (Some(def), true) => {
                 compare(remote.tags(), &local_tags(&def.value), &ignored_tags(app))
@@ -203,14 +192,55 @@ fn announce_gates(app: &App<'_>, strategy: Strategy) {
     ));
 }
 
-/// Whether the definition's updatable attributes (desired count and tags aside) differ from
-/// the service's, after diff normalization.
+/// The service attributes to send with the deploy: only when `local` (the definition, when the
+/// service is updated) differs from the service's (as ecspresso does), so an unchanged
+/// definition never starts a deployment by itself. What CodeDeploy or, for an Express service,
+/// ECS manages is left out.
+fn attributes_to_send(
+    app: &App<'_>,
+    local: Option<&Definition>,
+    remote: &Service,
+    code_deploy: bool,
+) -> Result<Option<UpdateServiceInput>, Error> {
+    let Some(local) = local else {
+        return Ok(None);
+    };
+    let express = crate::deploy::express::is_express(remote);
+    if express {
+        crate::deploy::diff::warn_managed_fields_set(
+            app,
+            app.service()?,
+            &local.value,
+            &source(app),
+        );
+    }
+    if !attributes_differ(&local.value, remote, &ignored_tags(app))? {
+        app.info("service attributes are up to date");
+        return Ok(None);
+    }
+    let mut input = update_input(&local.value, &source(app))?;
+    remove_absent_hooks(&mut input, remote);
+    if code_deploy {
+        crate::deploy::strategy::without_codedeploy_managed_fields(&mut input);
+    }
+    if express {
+        crate::deploy::express::managed::leave_managed(&mut input);
+    }
+    Ok(Some(input))
+}
+
+/// Whether the definition's updatable attributes (desired count and tags aside, and what ECS
+/// manages for an Express service) differ from the service's, after diff normalization.
 fn attributes_differ(local: &Value, remote: &Service, ignored: &[String]) -> Result<bool, Error> {
     let code_deploy = crate::deploy::strategy::is_code_deploy(remote);
+    let express = crate::deploy::express::is_express(remote);
     let strip = |mut value: Value| {
         if let Value::Object(map) = &mut value {
             map.remove("desiredCount");
             map.remove("tags");
+        }
+        if express {
+            value = crate::deploy::express::managed::without_managed(value);
         }
         value
     };

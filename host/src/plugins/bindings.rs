@@ -21,8 +21,11 @@ pub use self::v0_2::ristretto::plugin::types::{
 // `ALL` and `name()` of `Stage`, `EventKind` and `DefinitionKind`, written by build.rs from wit/.
 include!(concat!(env!("OUT_DIR"), "/wit_names.rs"));
 
+/// The contract versions this host loads, newest first.
+pub const CONTRACT_VERSIONS: [&str; 2] = ["0.2.0", "0.1.0"];
+
 /// The contract versions this host loads, for messages.
-pub const SUPPORTED: &str = "ristretto:plugin@0.2.0 and @0.1.0";
+const SUPPORTED: &str = "ristretto:plugin@0.2.0 and @0.1.0";
 
 /// What store data must implement: the host imports of every supported version.
 pub trait HostImports:

@@ -44,8 +44,10 @@ def operation_of(environ: dict[str, Any], body: bytes, service: str | None) -> s
 
 # Operations whose request parameters the call log keeps, as CloudTrail records an event's
 # `requestParameters`: the ECS Exec and Session Manager calls, whose sessions a test stands in
-# for (tests/fixtures/session-manager-plugin reads the command and target from here).
-LOGGED_REQUESTS = {"ExecuteCommand", "StartSession"}
+# for (tests/fixtures/session-manager-plugin reads the command and target from here), and
+# UpdateService, whose members say what a deploy changed beyond what DescribeServices shows
+# (an omitted member leaves the service's value; an explicit empty list removes it).
+LOGGED_REQUESTS = {"ExecuteCommand", "StartSession", "UpdateService"}
 
 
 def request_parameters(operation: str, body: bytes) -> dict[str, Any] | None:

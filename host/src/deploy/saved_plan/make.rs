@@ -55,7 +55,8 @@ pub async fn plan_service(
     app.update_context(|c| c.account = account.clone());
     let plan = Plan::decide(app, &service, &remote, options).await?;
     let aws_state = state::read(app, &remote, plan.auto_scaling.is_requested()).await?;
-    let review = review(app, &plan, &aws_state.service_definition).await?;
+    let express = crate::deploy::express::is_express(&remote);
+    let review = review(app, &plan, &aws_state.service_definition, express).await?;
     let mut saved = ServicePlan {
         config: app.config.path.display().to_string(),
         cluster: app.cluster().to_owned(),
@@ -117,8 +118,14 @@ fn inputs(app: &App<'_>) -> Result<Inputs, Error> {
     })
 }
 
-/// The normalized definitions before and after, for `plan show`.
-async fn review(app: &App<'_>, plan: &Plan, remote_service: &Value) -> Result<Review, Error> {
+/// The normalized definitions before and after, for `plan show` (for an Express service,
+/// without what ECS manages: `express`).
+async fn review(
+    app: &App<'_>,
+    plan: &Plan,
+    remote_service: &Value,
+    express: bool,
+) -> Result<Review, Error> {
     let ignored = ignored_tags(app);
     let code_deploy = plan.code_deploy.is_some();
     let service = match (&plan.local_service, &plan.attributes) {
@@ -127,6 +134,9 @@ async fn review(app: &App<'_>, plan: &Plan, remote_service: &Value) -> Result<Re
             if let Value::Object(map) = &mut local {
                 map.remove("desiredCount");
                 map.remove("tags");
+            }
+            if express {
+                local = crate::deploy::express::managed::without_managed(local);
             }
             Some([remote_service.clone(), local])
         }

@@ -23,6 +23,9 @@ pub(super) async fn read(
         map.remove("desiredCount");
         map.remove("tags");
     }
+    if crate::deploy::express::is_express(remote) {
+        definition = crate::deploy::express::managed::without_managed(definition);
+    }
     let mut deployments: Vec<String> = remote
         .deployments()
         .iter()
