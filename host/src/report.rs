@@ -177,7 +177,8 @@ fn report(
     auto_scaling: Option<AutoScalingReport>,
     events: usize,
 ) -> StatusReport {
-    let arn = service.task_definition().unwrap_or_default();
+    // An Express service reports its task definition on its deployments only.
+    let arn = crate::deploy::service::primary_task_definition(service).unwrap_or_default();
     let mut recent: Vec<_> = service.events().iter().collect();
     recent.sort_by_key(|e| {
         std::cmp::Reverse(e.created_at().map(|t| t.as_nanos()).unwrap_or_default())
@@ -188,8 +189,8 @@ fn report(
         service: name.to_owned(),
         cluster: cluster.to_owned(),
         status: service.status().unwrap_or_default().to_owned(),
-        task_definition: short_task_definition(arn).to_owned(),
-        task_definition_arn: arn.to_owned(),
+        task_definition: short_task_definition(&arn).to_owned(),
+        task_definition_arn: arn,
         desired_count: service.desired_count(),
         running_count: service.running_count(),
         pending_count: service.pending_count(),

@@ -51,6 +51,18 @@ fn image_of(service: &EcsExpressGatewayService) -> String {
         .unwrap_or_default()
 }
 
+/// The task definition of the service's PRIMARY deployment (an Express service's Service
+/// reports none of its own).
+fn primary_of(service: &aws_sdk_ecs::types::Service) -> String {
+    service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .and_then(|d| d.task_definition())
+        .expect("a PRIMARY deployment")
+        .to_owned()
+}
+
 /// Rewrites the image of the express definition `init` wrote.
 fn set_image(context: &TestContext, image: &str) {
     let path = context.path("ecs-express-def.json");
@@ -113,7 +125,7 @@ async fn init_diff_deploy_status_rollback_delete() {
         .expect("task definition")
         .to_owned();
     let service = context.service("web").await;
-    assert_eq!(service.task_definition(), Some(registered.as_str()));
+    assert_eq!(primary_of(&service), registered);
     assert_eq!(context.calls("UpdateExpressGatewayService").len(), 1);
     assert_success(&context.run(&["diff", "--exit-code"], &[]));
 
@@ -149,7 +161,7 @@ async fn init_diff_deploy_status_rollback_delete() {
     let stops = context.calls("StopServiceDeployment");
     assert_eq!(stops.len(), 1, "{stops:?}");
     let service = context.service("web").await;
-    assert_eq!(service.task_definition(), Some(registered.as_str()));
+    assert_eq!(primary_of(&service), registered);
     let short = in_flight.rsplit('/').next().unwrap_or_default();
     assert_eq!(
         context.task_definition_status(short).await.as_deref(),
@@ -414,13 +426,7 @@ async fn init_no_express_imports_a_plain_service_that_leaves_what_ecs_manages() 
         "the load balancer and the canary ECS manages are left alone: {request}"
     );
     let service = context.service("web").await;
-    let deployed = service
-        .deployments()
-        .iter()
-        .find(|d| d.status() == Some("PRIMARY"))
-        .and_then(|d| d.task_definition())
-        .expect("a PRIMARY deployment")
-        .to_owned();
+    let deployed = primary_of(&service);
     assert!(deployed.ends_with("e2e-web-express:2"), "{deployed}");
     assert_eq!(service.desired_count(), 2);
     assert!(service.enable_execute_command());

@@ -126,7 +126,7 @@ async fn an_org_publishes_a_plugin_and_three_repositories_pin_it_by_digest() {
     assert_eq!(config["layerDigests"][0], digest(&wasm).as_str());
     let exports = config["component"]["exports"].to_string();
     assert!(
-        exports.contains("ristretto:plugin/transform@0.1.0"),
+        exports.contains("ristretto:plugin/transform@0.2.0"),
         "{exports}"
     );
 

@@ -37,6 +37,12 @@ def _create(aws: Any, **extra: Any) -> dict[str, Any]:
     return ecs.create_express_gateway_service(**args)["service"]
 
 
+def _primary_td(service: dict[str, Any]) -> str:
+    """The task definition of the service's PRIMARY deployment."""
+    [primary] = [d for d in service["deployments"] if d["status"] == "PRIMARY"]
+    return primary["taskDefinition"]
+
+
 def _settle(ecs: Any, arn: str, limit: float = 15.0) -> list[dict[str, Any]]:
     """Polls DescribeExpressGatewayService + DescribeServiceDeployments until the current
     service deployment is SUCCESSFUL; returns the statuses seen."""
@@ -89,7 +95,9 @@ def test_lifecycle_create_describe_update_delete(emu, aws):
     [s] = ecs.describe_services(cluster="prod", services=["web"])["services"]
     assert s["serviceArn"] == arn and s["status"] == "ACTIVE"
     assert s["resourceManagementType"] == "ECS"
-    assert s["taskDefinition"] == cfg["taskDefinitionArn"]
+    # no taskDefinition on an Express service's Service (ecspresso PR #902): the PRIMARY deployment's
+    assert "taskDefinition" not in s
+    assert _primary_td(s) == cfg["taskDefinitionArn"]
     assert s["launchType"] == "FARGATE" and s["desiredCount"] == 1
     assert s["deploymentConfiguration"]["strategy"] == "CANARY"
     assert ecs.list_services(cluster="prod", resourceManagementType="ECS")["serviceArns"] == [arn]
@@ -131,7 +139,7 @@ def test_lifecycle_create_describe_update_delete(emu, aws):
     svc = ecs.describe_express_gateway_service(serviceArn=arn)["service"]
     assert [c["taskDefinitionArn"] for c in svc["activeConfigurations"]] == [target["taskDefinitionArn"]]
     [s] = ecs.describe_services(cluster="prod", services=["web"])["services"]
-    assert s["taskDefinition"] == target["taskDefinitionArn"]
+    assert _primary_td(s) == target["taskDefinitionArn"]
     td2 = ecs.describe_task_definition(taskDefinition=target["taskDefinitionArn"])["taskDefinition"]
     assert td2["containerDefinitions"][0]["image"] == "nginx:2"
     assert td2["containerDefinitions"][0]["environment"] == [{"name": "A", "value": "1"}]
@@ -215,7 +223,7 @@ def test_customer_task_definition(emu, aws):
     assert cfg["taskDefinitionArn"] == td
     assert (cfg["cpu"], cfg["memory"]) == ("256", "512")
     assert "cpuArchitecture" not in cfg and "primaryContainer" not in cfg
-    assert ecs.describe_services(cluster="prod", services=["web"])["services"][0]["taskDefinition"] == td
+    assert _primary_td(ecs.describe_services(cluster="prod", services=["web"])["services"][0]) == td
     # a task definition without a Main container is refused
     bad = ecs.register_task_definition(
         family="bad", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",

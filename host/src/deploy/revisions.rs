@@ -8,7 +8,7 @@ use aws_sdk_ecs::types::DesiredStatus;
 use serde_json::Value;
 
 use crate::app::App;
-use crate::deploy::service::find_service;
+use crate::deploy::service::{find_service, primary_task_definition};
 use crate::deploy::task_definition::{active_revisions, family_of, revision_of};
 use crate::deploy::{Error, aws_error, short_task_definition};
 
@@ -34,10 +34,15 @@ pub async fn family(app: &App<'_>) -> Result<String, Error> {
             return Ok(family.to_owned());
         }
     }
-    match find_service(app).await? {
-        Some(service) => Ok(family_of(service.task_definition().unwrap_or_default()).to_owned()),
+    match find_service(app)
+        .await?
+        .as_ref()
+        .and_then(primary_task_definition)
+    {
+        Some(arn) => Ok(family_of(&arn).to_owned()),
         None => Err(Error::Invalid(
-            "cannot tell the task definition family: no task_definition and no service".to_owned(),
+            "cannot tell the task definition family: no task_definition and no service with one"
+                .to_owned(),
         )),
     }
 }
@@ -49,9 +54,9 @@ pub async fn family(app: &App<'_>) -> Result<String, Error> {
 pub async fn service_family(app: &App<'_>) -> Result<(String, Option<String>), Error> {
     if app.config.file.service.is_some()
         && let Some(service) = find_service(app).await?
-        && let Some(arn) = service.task_definition()
+        && let Some(arn) = primary_task_definition(&service)
     {
-        return Ok((family_of(arn).to_owned(), Some(arn.to_owned())));
+        return Ok((family_of(&arn).to_owned(), Some(arn)));
     }
     Ok((family(app).await?, None))
 }
@@ -99,7 +104,7 @@ async fn service_task_definitions(
         .iter()
         .filter_map(|d| d.task_definition().map(str::to_owned))
         .collect();
-    Ok((service.task_definition().map(str::to_owned), deployments))
+    Ok((primary_task_definition(&service), deployments))
 }
 
 /// Task definitions of the family's tasks that are not STOPPED.

@@ -481,6 +481,10 @@ def create_express_gateway_service(self: EC2ContainerServiceResponse) -> ActionR
     service = backend.services[f"{cluster.name}:{name}"]
     service._express = ex
     service.resource_management_type = "ECS"
+    # An Express service's Service reports no taskDefinition; its deployments do (kayac/ecspresso
+    # PR #902, observed on AWS: "taskDefinition is not defined. Using primary deployment's
+    # value"). The serializer reads the member's own name before the model attribute.
+    service.taskDefinition = None
     ex.current = {k: v for k, v in cfg.items()}
     rt = runtime(service, backend)
     for dep in rt.deployments:

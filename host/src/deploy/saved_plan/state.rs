@@ -69,7 +69,7 @@ pub(super) async fn read(
     };
     Ok(AwsState {
         service_arn: remote.service_arn().unwrap_or_default().to_owned(),
-        task_definition: remote.task_definition().map(str::to_owned),
+        task_definition: crate::deploy::service::primary_task_definition(remote),
         deployments,
         desired_count: remote.desired_count(),
         tags: remote
