@@ -69,51 +69,12 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
         .map(|i| i.tags.clone())
         .unwrap_or_default();
     if with_service && let Some(path) = app.config.service_definition_path() {
-        let local = app.load_service_definition(&path)?;
-        for warning in &local.warnings {
-            app.warn_once(warning);
-        }
-        let remote = match &remote_service {
-            Some(service) => Some(remote_service_json(service)?),
-            None => None,
-        };
-        let local_has_count = local.value.get("desiredCount").is_some();
-        let code_deploy = remote_service
-            .as_ref()
-            .is_some_and(crate::deploy::strategy::is_code_deploy);
-        let express_managed = remote_service
-            .as_ref()
-            .is_some_and(crate::deploy::express::is_express);
-        let managed = |value: Value| {
-            if express_managed {
-                crate::deploy::express::managed::without_managed(value)
-            } else {
-                value
-            }
-        };
-        if express_managed {
-            warn_managed_fields_set(
-                app,
-                app.service()?,
-                &local.value,
-                &path.display().to_string(),
-            );
-        }
-        comparisons.push(Comparison {
-            what: "service",
-            remote_name: remote_service
-                .as_ref()
-                .and_then(|s| s.service_arn())
-                .map(str::to_owned),
-            local_name: path.display().to_string(),
-            remote: remote
-                .map(|r| {
-                    let r = without_kept_when_omitted(&local.value, r);
-                    managed(service_for_diff(r, &ignored, local_has_count, code_deploy))
-                })
-                .unwrap_or(Value::Null),
-            local: managed(service_for_diff(local.value, &ignored, true, code_deploy)),
-        });
+        comparisons.push(compare_service(
+            app,
+            &path,
+            remote_service.as_ref(),
+            &ignored,
+        )?);
     }
     if let Some(path) = app.config.task_definition_path() {
         let local = app.load_task_definition(&path)?;
@@ -144,6 +105,53 @@ pub async fn diff(app: &App<'_>, with_service: bool) -> Result<Vec<Comparison>, 
         });
     }
     Ok(comparisons)
+}
+
+/// The service definition at `path` against `remote` (the service, when it exists), both
+/// normalized; for an Express service, without what ECS manages.
+fn compare_service(
+    app: &App<'_>,
+    path: &std::path::Path,
+    remote_service: Option<&aws_sdk_ecs::types::Service>,
+    ignored: &[String],
+) -> Result<Comparison, Error> {
+    let local = app.load_service_definition(path)?;
+    for warning in &local.warnings {
+        app.warn_once(warning);
+    }
+    let remote = remote_service.map(remote_service_json).transpose()?;
+    let local_has_count = local.value.get("desiredCount").is_some();
+    let code_deploy = remote_service.is_some_and(crate::deploy::strategy::is_code_deploy);
+    let express_managed = remote_service.is_some_and(crate::deploy::express::is_express);
+    let managed = |value: Value| {
+        if express_managed {
+            crate::deploy::express::managed::without_managed(value)
+        } else {
+            value
+        }
+    };
+    if express_managed {
+        warn_managed_fields_set(
+            app,
+            app.service()?,
+            &local.value,
+            &path.display().to_string(),
+        );
+    }
+    Ok(Comparison {
+        what: "service",
+        remote_name: remote_service
+            .and_then(|s| s.service_arn())
+            .map(str::to_owned),
+        local_name: path.display().to_string(),
+        remote: remote
+            .map(|r| {
+                let r = without_kept_when_omitted(&local.value, r);
+                managed(service_for_diff(r, ignored, local_has_count, code_deploy))
+            })
+            .unwrap_or(Value::Null),
+        local: managed(service_for_diff(local.value, ignored, true, code_deploy)),
+    })
 }
 
 /// Warns when the service definition read from `source` sets what ECS manages for the Express service
