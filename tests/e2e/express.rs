@@ -29,6 +29,18 @@ ecs.create_express_gateway_service(
     ));
 }
 
+/// A test context whose emulator runs fast canaries (bake times of 0.01 s per AWS minute, so
+/// a deployment finishes in a few polls), with Express service `web` created by boto3.
+fn express_web() -> TestContext {
+    let context = TestContext::with_aws();
+    context.control(
+        "/_emulator/config",
+        json!({"ecs_steps": 2, "minute_seconds": 0.01}),
+    );
+    create_with_boto3(&context);
+    context
+}
+
 async fn express(context: &TestContext) -> EcsExpressGatewayService {
     let arn = SERVICE_ARN.replace("{account}", &context.account);
     context
@@ -74,13 +86,7 @@ fn set_image(context: &TestContext, image: &str) {
 
 #[tokio::test]
 async fn init_diff_deploy_status_rollback_delete() {
-    let context = TestContext::with_aws();
-    // Bake times of 0.01 s per AWS minute: the canary deployments finish in a few polls.
-    context.control(
-        "/_emulator/config",
-        json!({"ecs_steps": 2, "minute_seconds": 0.01}),
-    );
-    create_with_boto3(&context);
+    let context = express_web();
 
     assert_success(&context.run(&["init", "--cluster", "e2e", "--service", "web"], &[]));
     let config = std::fs::read_to_string(context.path("ecspresso.yml")).expect("config");
@@ -336,12 +342,7 @@ async fn a_fleet_creates_an_express_service_beside_a_plain_one() {
 
 #[tokio::test]
 async fn init_no_express_imports_a_plain_service_that_leaves_what_ecs_manages() {
-    let context = TestContext::with_aws();
-    context.control(
-        "/_emulator/config",
-        json!({"ecs_steps": 2, "minute_seconds": 0.01}),
-    );
-    create_with_boto3(&context);
+    let context = express_web();
     assert_success(&context.run(
         &[
             "init",

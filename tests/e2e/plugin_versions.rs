@@ -6,33 +6,14 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestContext, assert_failure, assert_success, test_plugin, text};
+use crate::support::{TestContext, assert_failure, assert_success, tag_pairs, test_plugin, text};
 
 /// The tags of task definition `web:1` and of service `web`, as (key, value) pairs.
 async fn deployed_tags(context: &TestContext) -> (Vec<(String, String)>, Vec<(String, String)>) {
-    let ecs = context.ecs().await;
-    let td = ecs
-        .describe_task_definition()
-        .task_definition("web:1")
-        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
-        .send()
-        .await
-        .expect("describe task definition");
-    let service = context.service("web").await;
-    let pairs = |tags: &[aws_sdk_ecs::types::Tag]| {
-        let mut out: Vec<(String, String)> = tags
-            .iter()
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_owned(),
-                    t.value().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect();
-        out.sort();
-        out
-    };
-    (pairs(td.tags()), pairs(service.tags()))
+    (
+        context.task_definition_tags("web:1").await,
+        tag_pairs(context.service("web").await.tags()),
+    )
 }
 
 /// A service `web` whose config loads the 0.1.0 plugin with `plugin_config`, its task

@@ -4,7 +4,7 @@
 //! every misbehaviour is contained with an error naming the plugin and the hook.
 
 use crate::support::{
-    HttpSink, Reply, TestContext, assert_failure, assert_success, test_plugin, text,
+    HttpSink, Reply, TestContext, assert_failure, assert_success, tag_pairs, test_plugin, text,
 };
 
 const TASK_DEFINITION: &str = r#"{"family": "web", "containerDefinitions": [{"name": "app", "image": "nginx:{{ must_env `TAG` }}", "memory": 128}]}"#;
@@ -24,20 +24,6 @@ async fn setup(plugins: &str) -> TestContext {
     context.write("sd.json", SERVICE_DEFINITION);
     context.create_cluster().await;
     context
-}
-
-fn tags_of(tags: &[aws_sdk_ecs::types::Tag]) -> Vec<(String, String)> {
-    let mut out: Vec<_> = tags
-        .iter()
-        .map(|t| {
-            (
-                t.key().unwrap_or_default().to_owned(),
-                t.value().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 #[tokio::test]
@@ -68,30 +54,13 @@ async fn transform_adds_tags_and_a_gate_blocks_then_passes() {
         "{stderr}"
     );
 
-    let ecs = context.ecs().await;
-    let td = ecs
-        .describe_task_definition()
-        .task_definition("web:1")
-        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
-        .send()
-        .await
-        .expect("describe td");
     assert_eq!(
-        tags_of(td.tags()),
+        context.task_definition_tags("web:1").await,
         vec![("cost-center".to_owned(), "7".to_owned())]
     );
-    let service = &ecs
-        .describe_services()
-        .cluster("e2e")
-        .services("web")
-        .include(aws_sdk_ecs::types::ServiceField::Tags)
-        .send()
-        .await
-        .expect("describe service")
-        .services()[0]
-        .clone();
+    let service = context.service("web").await;
     assert_eq!(
-        tags_of(service.tags()),
+        tag_pairs(service.tags()),
         vec![
             ("cost-center".to_owned(), "7".to_owned()),
             ("owner".to_owned(), "web".to_owned())

@@ -513,7 +513,36 @@ impl TestContext {
     }
 }
 
+/// `tags` as (key, value) pairs, sorted.
+pub fn tag_pairs(tags: &[aws_sdk_ecs::types::Tag]) -> Vec<(String, String)> {
+    let mut out: Vec<_> = tags
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 impl TestContext {
+    /// The tags of task definition `name` (`family:revision`), as sorted (key, value) pairs.
+    pub async fn task_definition_tags(&self, name: &str) -> Vec<(String, String)> {
+        let output = self
+            .ecs()
+            .await
+            .describe_task_definition()
+            .task_definition(name)
+            .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+            .send()
+            .await
+            .expect("describe task definition");
+        tag_pairs(output.tags())
+    }
+
     /// The status (`ACTIVE`, `INACTIVE`) of task definition `name` (`family:revision`).
     pub async fn task_definition_status(&self, name: &str) -> Option<String> {
         let output = self
