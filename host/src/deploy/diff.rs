@@ -131,7 +131,7 @@ fn compare_service(
         }
     };
     if express_managed {
-        warn_managed_fields_set(
+        crate::deploy::express::warn_managed_fields_set(
             app,
             app.service()?,
             &local.value,
@@ -152,17 +152,6 @@ fn compare_service(
             .unwrap_or(Value::Null),
         local: managed(service_for_diff(local.value, ignored, true, code_deploy)),
     })
-}
-
-/// Warns when the service definition read from `source` sets what ECS manages for the Express service
-/// it is deployed to as a plain service (ignored, as ecspresso ignores it).
-pub fn warn_managed_fields_set(app: &App<'_>, service: &str, local: &Value, source: &str) {
-    let set = crate::deploy::express::managed::managed_fields_set(local);
-    if !set.is_empty() {
-        app.warn_once(&crate::deploy::express::managed::ignored_warning(
-            source, service, &set,
-        ));
-    }
 }
 
 /// The task definition `arn` as JSON, with its tags.

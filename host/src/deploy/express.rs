@@ -28,6 +28,15 @@ pub fn is_configured(app: &App<'_>) -> bool {
     app.config.file.express_definition.is_some()
 }
 
+/// Warns when a service definition (read from `source`) deployed as a plain service to the
+/// Express service `service` sets what ECS manages there; it is ignored, as ecspresso ignores it.
+pub fn warn_managed_fields_set(app: &App<'_>, service: &str, definition: &Value, source: &str) {
+    let set = managed::managed_fields_set(definition);
+    if !set.is_empty() {
+        app.warn_once(&managed::ignored_warning(source, service, &set));
+    }
+}
+
 /// Refuses, before any AWS call, what `command` cannot do on an Express service.
 pub fn refuse(app: &App<'_>, command: &str) -> Result<(), Error> {
     if is_configured(app) {

@@ -207,7 +207,7 @@ fn attributes_to_send(
     };
     let express = crate::deploy::express::is_express(remote);
     if express {
-        crate::deploy::diff::warn_managed_fields_set(
+        crate::deploy::express::warn_managed_fields_set(
             app,
             app.service()?,
             &local.value,

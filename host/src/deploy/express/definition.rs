@@ -52,11 +52,10 @@ pub fn load(app: &App<'_>) -> Result<Definition, Error> {
     app.config
         .check_file_exists("express_definition", &path)
         .map_err(Error::Invalid)?;
-    let loaded = crate::definition::load_express_definition(&path, &app.renderer)?;
+    let mut loaded = crate::definition::load_express_definition(&path, &app.renderer)?;
     for warning in &loaded.warnings {
         app.warn_once(warning);
     }
-    let mut loaded = loaded;
     loaded.value = app.plugins.transform(
         &app.context(),
         DefinitionKind::ExpressDefinition,
